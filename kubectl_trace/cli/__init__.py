@@ -1,0 +1,1 @@
+"""The command-line face: argument parsing, the runner, one small module per command."""

@@ -1,0 +1,107 @@
+"""The one place that runs a command and turns every outcome into an exit status.
+
+``NodeappError`` → ``error: MESSAGE`` (plus a ``hint:`` line) and its exit code;
+Ctrl-C → 130; a closed pipe → quiet exit; anything unexpected → one line, and the
+traceback only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+from kubectl_trace import __version__
+from kubectl_trace.cli.environment import Environment
+from kubectl_trace.cli.options import common_options
+from kubectl_trace.cli.parser import build_parser, overview, split_command, unknown_command
+from kubectl_trace.cli.registry import COMMANDS
+from kubectl_trace.errors import ExitStatus, NodeappError, UsageError
+
+__all__ = ["run"]
+
+
+def run(argv: Sequence[str], env: Environment | None = None) -> int:
+    """Run ``kubectl nodeapp ARGV…`` and return its exit status."""
+    debug = "--debug" in argv
+    stderr = env.stderr if env is not None else sys.stderr
+    try:
+        return _dispatch(list(argv), env)
+    except NodeappError as exc:
+        _report(stderr, exc.message, exc.hint)
+        if debug:
+            traceback.print_exc(file=stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _safe_write(stderr, "\n")
+        return ExitStatus.INTERRUPTED
+    except BrokenPipeError:
+        # stdout went away (`… | head`): stop quietly, and keep Python's exit-time flush quiet.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return ExitStatus.OK
+    except SystemExit as exc:  # argparse: --help (0) and usage errors (2)
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else ExitStatus.USAGE)
+    except Exception as exc:  # the last line of defence: never a bare traceback
+        if debug:
+            traceback.print_exc(file=stderr)
+        _report(
+            stderr,
+            f"unexpected {type(exc).__name__}: {exc}",
+            None if debug else "run again with --debug to see the traceback, and please report it",
+        )
+        return ExitStatus.FAILURE
+
+
+def _dispatch(argv: list[str], env: Environment | None) -> int:
+    split = split_command(argv)
+    if split.command is None:
+        out = env.stdout if env is not None else sys.stdout
+        if "--version" in split.rest:
+            out.write(f"kubectl-nodeapp {__version__}\n")
+            return ExitStatus.OK
+        if not split.rest or set(split.rest) <= {"-h", "--help"}:
+            out.write(overview(__version__))
+            return ExitStatus.OK
+        raise UsageError(
+            "no command given", hint="run 'kubectl nodeapp --help' for the list of commands"
+        )
+    info = COMMANDS.get(split.command)
+    if info is None:
+        raise unknown_command(split.command)
+    module = importlib.import_module(info.module)
+    parser = build_parser(info.name, module)
+    args = parser.parse_args(split.rest)
+    common = common_options(args)
+    options = module.parse_options(args, common)
+    if env is None:
+        env = Environment.from_process(common.color)
+    else:
+        env = env.with_color(common.color)
+    status = module.run(options, env)
+    try:
+        env.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        raise
+    return int(status)
+
+
+def _report(stream: object, message: str, hint: str | None) -> None:
+    text = f"error: {message}\n"
+    if hint:
+        text += f"hint: {hint}\n"
+    _safe_write(stream, text)
+
+
+def _safe_write(stream: object, text: str) -> None:
+    try:
+        stream.write(text)  # type: ignore[attr-defined]
+        stream.flush()  # type: ignore[attr-defined]
+    except (OSError, ValueError):
+        pass

@@ -1,0 +1,167 @@
+"""A watch that survives: list, then watch from the list's resourceVersion; after a
+dropped stream resume from the last resourceVersion seen; relist only on 410 Expired.
+
+Consumers get ``RESET`` (the full current list: replace your state), then ``ADDED`` /
+``MODIFIED`` / ``DELETED``, and ``DISCONNECTED`` / ``RECONNECTED`` so a UI can show a
+banner while the API is unreachable. Retries follow the injected policy.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubectl_trace.kube.client import Kube, RawStream
+from kubectl_trace.kube.errors import ApiError, KubeError
+from kubectl_trace.kube.retry import NO_RETRY, Backoff, RetryPolicy
+
+__all__ = ["ResilientWatch", "WatchEvent"]
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    """One thing that happened to the watched collection, or to the connection."""
+
+    type: str  # RESET, ADDED, MODIFIED, DELETED, DISCONNECTED, RECONNECTED
+    object: dict[str, Any] | None = None
+    items: tuple[dict[str, Any], ...] = field(default=())
+    error: KubeError | None = None
+    retry_in: float = 0.0
+
+
+class ResilientWatch:
+    """Iterate events of one resource kind until ``stop()`` (callable from any thread)."""
+
+    def __init__(
+        self,
+        kube: Kube,
+        kind: str,
+        namespace: str | None = None,
+        *,
+        all_namespaces: bool = False,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        policy: RetryPolicy | None = None,
+        timeout_seconds: int = 290,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.kube = kube
+        self.kind = kind
+        self.namespace = namespace
+        self.all_namespaces = all_namespaces
+        self.label_selector = label_selector
+        self.field_selector = field_selector
+        self.policy: RetryPolicy = policy or Backoff(max_attempts=None, cap=3.0)
+        self.timeout_seconds = timeout_seconds
+        self.resource_version: str | None = None
+        self.relists = 0
+        self.requests = 0
+        self._clock = clock
+        self._stopped = threading.Event()
+        self._stream: RawStream | None = None
+
+    def stop(self) -> None:
+        """End the iteration (closes the open stream so a blocked read returns)."""
+        self._stopped.set()
+        stream = self._stream
+        if stream is not None:
+            stream.close()
+
+    @property
+    def stopped(self) -> bool:
+        """Whether ``stop()`` was called."""
+        return self._stopped.is_set()
+
+    def __iter__(self) -> Iterator[WatchEvent]:
+        """Events until stopped; raises the error the policy gives up on."""
+        need_list = True
+        failures = 0
+        disconnected = False
+        while not self.stopped:
+            try:
+                if need_list:
+                    self.requests += 1
+                    listed = self.kube.list(
+                        self.kind,
+                        self.namespace,
+                        all_namespaces=self.all_namespaces,
+                        label_selector=self.label_selector,
+                        field_selector=self.field_selector,
+                        retry=NO_RETRY,
+                    )
+                    self.resource_version = listed.resource_version
+                    need_list = False
+                    if disconnected:
+                        disconnected = False
+                        yield WatchEvent("RECONNECTED")
+                    failures = 0
+                    yield WatchEvent("RESET", items=tuple(listed.items))
+                    if self.stopped:
+                        break
+                self.requests += 1
+                stream, events = self.kube.watch_stream(
+                    self.kind,
+                    self.namespace,
+                    all_namespaces=self.all_namespaces,
+                    resource_version=self.resource_version,
+                    label_selector=self.label_selector,
+                    field_selector=self.field_selector,
+                    timeout_seconds=self.timeout_seconds,
+                )
+                self._stream = stream
+                if self.stopped:
+                    stream.close()
+                    break
+                if disconnected:
+                    disconnected = False
+                    yield WatchEvent("RECONNECTED")
+                failures = 0
+                opened = self._clock()
+                count = 0
+                for event in events:
+                    obj = event.get("object") or {}
+                    rv = (obj.get("metadata") or {}).get("resourceVersion")
+                    if rv:
+                        self.resource_version = str(rv)
+                    count += 1
+                    if event.get("type") == "BOOKMARK":
+                        continue
+                    yield WatchEvent(str(event.get("type")), obj)
+                    if self.stopped:
+                        break
+                stream.close()
+                self._stream = None
+                # The server ended the stream (timeout, restart, dropped): resume from the
+                # last resourceVersion. A stream that ends at once, repeatedly, gets a pause.
+                if not self.stopped and count == 0 and self._clock() - opened < 1.0:
+                    self._stopped.wait(0.2)
+            except ApiError as exc:
+                if exc.expired:
+                    self.relists += 1
+                    need_list = True
+                    continue
+                failures += 1
+                decision = self.policy(exc, failures)
+                if not decision.retry or self.stopped:
+                    if self.stopped:
+                        break
+                    raise
+                disconnected = True
+                yield WatchEvent("DISCONNECTED", error=exc, retry_in=decision.delay)
+                self._stopped.wait(decision.delay)
+            except KubeError as exc:
+                if self.stopped:
+                    break
+                failures += 1
+                decision = self.policy(exc, failures)
+                if not decision.retry:
+                    raise
+                disconnected = True
+                yield WatchEvent("DISCONNECTED", error=exc, retry_in=decision.delay)
+                self._stopped.wait(decision.delay)
+            finally:
+                if self._stream is not None and self.stopped:
+                    self._stream.close()
