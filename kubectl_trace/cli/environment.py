@@ -105,11 +105,11 @@ class Environment:
         buffer = getattr(self.stdout, "buffer", None)
         if buffer is None:
             raise RuntimeError("stdout has no binary buffer")
-        return buffer  # type: ignore[no-any-return]
+        return buffer
 
     def binary_stdin(self) -> IO[bytes]:
         """The byte stream under stdin."""
         buffer = getattr(self.stdin, "buffer", None)
         if buffer is None:
             raise RuntimeError("stdin has no binary buffer")
-        return buffer  # type: ignore[no-any-return]
+        return buffer

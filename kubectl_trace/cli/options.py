@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from kubectl_trace.errors import UsageError
 from kubectl_trace.kube.settings import KubeSettings
 from kubectl_trace.timeparse import parse_duration
 
-__all__ = ["CommonOptions", "add_common_arguments", "common_options", "GLOBAL_VALUE_FLAGS"]
+__all__ = ["GLOBAL_VALUE_FLAGS", "CommonOptions", "add_common_arguments", "common_options"]
 
 # Flags that take a value, accepted before the subcommand too (kubectl nodeapp -n prod logs).
 GLOBAL_VALUE_FLAGS = frozenset(

@@ -29,22 +29,48 @@ _TABLE = (
     # name, module, summary, group — in the order a user needs them
     ("logs", "logs", "merged, coloured logs of every pod of an app; follows rollouts", "Debug an app"),
     ("shell", "shell", "an interactive shell (or a command) in a pod of the app", "Debug an app"),
-    ("events", "events", "one timeline of the events of a deployment, its replica sets and pods", "Debug an app"),
-    ("status", "status", "is it healthy, and if not, why: rollout, probes, restarts, findings", "Debug an app"),
+    (
+        "events",
+        "events",
+        "one timeline of the events of a deployment, its replica sets and pods",
+        "Debug an app",
+    ),
+    (
+        "status",
+        "status",
+        "is it healthy, and if not, why: rollout, probes, restarts, findings",
+        "Debug an app",
+    ),
     ("rollout", "rollout", "live dashboard of rollouts and probe health, rollback at a key", "Debug an app"),
     ("deploy", "deploy", "deploy the current git commit (image tag = short hash) and follow it", "Release"),
     ("history", "history", "releases of an app: revision, image tag, change cause", "Release"),
-    ("rollback", "rollback", "roll every process of an app back to the previous (or a given) revision", "Release"),
+    (
+        "rollback",
+        "rollback",
+        "roll every process of an app back to the previous (or a given) revision",
+        "Release",
+    ),
     ("promote", "promote", "copy the image tags of staging to production", "Release"),
     ("env", "env", "list, set and unset config vars of an app (secrets masked)", "Release"),
     ("scale", "scale", "set the number of pods per process: web=3 worker=2", "Release"),
     ("restart", "restart", "rolling restart of every process of an app", "Release"),
     ("demo", "demo", "a private sandbox cluster playing a release story in the dashboard", "Try it out"),
     ("sandbox", "sandbox", "run a local Kubernetes API sandbox (for demos and tests)", "Try it out"),
+    ("info", "info", "which cluster, context and namespace the commands use, and whether they can", "Set-up"),
     ("completion", "completion", "shell completion script for bash, zsh or fish", "Set-up"),
 )
 
-COMMANDS: dict[str, CommandInfo] = {
-    name: CommandInfo(name, f"kubectl_trace.cli.cmd_{module}", summary, group)
-    for name, module, summary, group in _TABLE
-}
+
+def _available() -> dict[str, CommandInfo]:
+    # Commands whose module is not in this build are left out (no dead entries).
+    from importlib.util import find_spec
+
+    table = {}
+    for name, module, summary, group in _TABLE:
+        path = f"kubectl_trace.cli.cmd_{module}"
+        if find_spec(path) is not None:
+            table[name] = CommandInfo(name, path, summary, group)
+    return table
+
+
+COMMANDS: dict[str, CommandInfo] = _available()

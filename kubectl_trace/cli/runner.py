@@ -69,9 +69,7 @@ def _dispatch(argv: list[str], env: Environment | None) -> int:
         if not split.rest or set(split.rest) <= {"-h", "--help"}:
             out.write(overview(__version__))
             return ExitStatus.OK
-        raise UsageError(
-            "no command given", hint="run 'kubectl nodeapp --help' for the list of commands"
-        )
+        raise UsageError("no command given", hint="run 'kubectl nodeapp --help' for the list of commands")
     info = COMMANDS.get(split.command)
     if info is None:
         raise unknown_command(split.command)
@@ -80,10 +78,7 @@ def _dispatch(argv: list[str], env: Environment | None) -> int:
     args = parser.parse_args(split.rest)
     common = common_options(args)
     options = module.parse_options(args, common)
-    if env is None:
-        env = Environment.from_process(common.color)
-    else:
-        env = env.with_color(common.color)
+    env = Environment.from_process(common.color) if env is None else env.with_color(common.color)
     status = module.run(options, env)
     try:
         env.stdout.flush()

@@ -51,7 +51,7 @@ class RawStream:
     @property
     def headers(self) -> Mapping[str, str]:
         """Response headers."""
-        return self._response.headers  # type: ignore[no-any-return]
+        return self._response.headers
 
     def chunks(self, size: int = 65536) -> Iterator[bytes]:
         """Bytes as they arrive (each HTTP chunk as soon as it is read)."""
@@ -96,7 +96,7 @@ class RawStream:
         try:
             self._response.release_conn()
             self._response.close()
-        except Exception:  # noqa: S110 - best effort on a stream we are abandoning
+        except Exception:
             pass
 
 
@@ -150,8 +150,13 @@ class Kube:
             return exc
         status = getattr(exc, "status", None)
         if type(exc).__name__.endswith("Exception") and isinstance(status, int) and status > 0:
-            return api_error(status, getattr(exc, "body", None), getattr(exc, "headers", None),
-                             server=self.conn.server, context=self.conn.context)
+            return api_error(
+                status,
+                getattr(exc, "body", None),
+                getattr(exc, "headers", None),
+                server=self.conn.server,
+                context=self.conn.context,
+            )
         return self.transport_error(exc)
 
     # -- raw requests ---------------------------------------------------------------------
@@ -172,8 +177,11 @@ class Kube:
         headers = {"Accept": accept}
         if body is not None:
             headers["Content-Type"] = content_type or "application/json"
-        params = [(k, _query_value(v)) for k, v in (query.items() if isinstance(query, Mapping) else query or ())
-                  if v is not None]
+        params = [
+            (k, _query_value(v))
+            for k, v in (query.items() if isinstance(query, Mapping) else query or ())
+            if v is not None
+        ]
         if timeout is _UNSET:
             timeout = self.conn.request_timeout
         api = self.api_client
@@ -224,8 +232,15 @@ class Kube:
         """
 
         def once() -> Any:
-            stream = self.open(method, path, query=query, body=body, content_type=content_type,
-                               timeout=timeout, namespace=namespace)
+            stream = self.open(
+                method,
+                path,
+                query=query,
+                body=body,
+                content_type=content_type,
+                timeout=timeout,
+                namespace=namespace,
+            )
             try:
                 data = stream._response.data
             except Exception as exc:
@@ -262,7 +277,7 @@ class Kube:
         """GET one object."""
         r = lookup(kind)
         ns = self._ns(r, namespace)
-        return self.request("GET", r.path(ns, name), namespace=ns)  # type: ignore[no-any-return]
+        return self.request("GET", r.path(ns, name), namespace=ns)
 
     def list(
         self,
@@ -294,14 +309,14 @@ class Kube:
         """POST a new object."""
         r = lookup(kind)
         ns = self._ns(r, namespace or (obj.get("metadata") or {}).get("namespace"))
-        return self.request("POST", r.path(ns), body=dict(obj), namespace=ns)  # type: ignore[no-any-return]
+        return self.request("POST", r.path(ns), body=dict(obj), namespace=ns)
 
     def replace(self, kind: str, obj: Mapping[str, Any], namespace: str | None = None) -> dict[str, Any]:
         """PUT an object (its metadata.resourceVersion guards against lost updates)."""
         r = lookup(kind)
         meta = obj.get("metadata") or {}
         ns = self._ns(r, namespace or meta.get("namespace"))
-        return self.request("PUT", r.path(ns, meta["name"]), body=dict(obj), namespace=ns)  # type: ignore[no-any-return]
+        return self.request("PUT", r.path(ns, meta["name"]), body=dict(obj), namespace=ns)
 
     def patch(
         self,
@@ -317,7 +332,7 @@ class Kube:
         """PATCH an object: ``strategic``, ``merge`` or ``json`` (a list of operations)."""
         r = lookup(kind)
         ns = self._ns(r, namespace)
-        return self.request(  # type: ignore[no-any-return]
+        return self.request(
             "PATCH",
             r.path(ns, name, subresource),
             query={"fieldManager": field_manager},
@@ -330,7 +345,7 @@ class Kube:
         """DELETE an object."""
         r = lookup(kind)
         ns = self._ns(r, namespace)
-        return self.request("DELETE", r.path(ns, name), namespace=ns)  # type: ignore[no-any-return]
+        return self.request("DELETE", r.path(ns, name), namespace=ns)
 
     def namespace_exists(self, namespace: str) -> bool | None:
         """True/False, or None when we may not look (403)."""
@@ -359,7 +374,7 @@ class Kube:
 
     def server_version(self) -> dict[str, Any]:
         """``/version``."""
-        return self.request("GET", "/version")  # type: ignore[no-any-return]
+        return self.request("GET", "/version")
 
     # -- streams --------------------------------------------------------------------------
 

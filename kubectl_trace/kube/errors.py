@@ -156,9 +156,7 @@ def api_error(
         return ApiError(f"expired: {message or 'resource version too old'}", hint, **kw)
     if status == 422:
         causes = (data.get("details") or {}).get("causes") or []
-        detail = "; ".join(
-            f"{c.get('field', '')}: {c.get('message', '')}".strip(": ") for c in causes[:3]
-        )
+        detail = "; ".join(f"{c.get('field', '')}: {c.get('message', '')}".strip(": ") for c in causes[:3])
         return ApiError(f"invalid: {message or detail or 'the API server rejected the object'}", hint, **kw)
     if status == 429:
         wait = f"; retry in {retry_after:g}s" if retry_after is not None else ""
@@ -195,7 +193,9 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
                 stack.append(arg)
 
 
-def transport_error(exc: BaseException, *, server: str = "", context: str = "", cluster: str = "") -> TransportError:
+def transport_error(
+    exc: BaseException, *, server: str = "", context: str = "", cluster: str = ""
+) -> TransportError:
     """Classify a transport exception (urllib3, ssl, socket, websocket) into one line."""
     names = {type(e).__name__ for e in _chain(exc)}
     text = " ".join(str(e) for e in _chain(exc))
@@ -228,7 +228,13 @@ def transport_error(exc: BaseException, *, server: str = "", context: str = "", 
                 f"check the server address in the kubeconfig{ctx}",
                 kind="dns",
             )
-    if names & {"ReadTimeoutError", "ConnectTimeoutError", "TimeoutError", "timeout", "WebSocketTimeoutException"}:
+    if names & {
+        "ReadTimeoutError",
+        "ConnectTimeoutError",
+        "TimeoutError",
+        "timeout",
+        "WebSocketTimeoutException",
+    }:
         return TransportError(
             f"the API server{at} did not answer in time",
             "raise --request-timeout, or check the network to the cluster",

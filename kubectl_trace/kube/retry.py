@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from kubectl_trace.kube.errors import KubeError
 
-__all__ = ["Backoff", "RetryDecision", "RetryPolicy", "call_with_retry", "NO_RETRY"]
+__all__ = ["NO_RETRY", "Backoff", "RetryDecision", "RetryPolicy", "call_with_retry"]
 
 T = TypeVar("T")
 
@@ -30,7 +30,7 @@ class RetryDecision:
 RetryPolicy = Callable[[BaseException, int], RetryDecision]
 
 
-def NO_RETRY(error: BaseException, attempt: int) -> RetryDecision:  # noqa: N802 - a constant-like policy
+def NO_RETRY(error: BaseException, attempt: int) -> RetryDecision:
     """A policy that never retries."""
     return RetryDecision(False)
 

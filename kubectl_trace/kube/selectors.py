@@ -17,8 +17,8 @@ __all__ = [
     "LabelRequirement",
     "SelectorError",
     "format_label_selector",
-    "match_labels",
     "match_label_selector_object",
+    "match_labels",
     "parse_field_selector",
     "parse_label_selector",
 ]
@@ -57,7 +57,9 @@ _EXISTS = re.compile(rf"\s*(!?)\s*({_KEY})\s*")
 
 
 def _split_top(text: str) -> list[str]:
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in text:
         if ch == "(":
             depth += 1

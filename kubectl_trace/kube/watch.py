@@ -1,5 +1,7 @@
-"""A watch that survives: list, then watch from the list's resourceVersion; after a
-dropped stream resume from the last resourceVersion seen; relist only on 410 Expired.
+"""A watch that survives drops and expiry.
+
+List, then watch from the list's resourceVersion; after a dropped stream resume from the
+last resourceVersion seen; relist only on 410 Expired.
 
 Consumers get ``RESET`` (the full current list: replace your state), then ``ADDED`` /
 ``MODIFIED`` / ``DELETED``, and ``DISCONNECTED`` / ``RECONNECTED`` so a UI can show a

@@ -24,7 +24,9 @@ class _NoContainers:
         self._faults: dict[str, str] = {}
 
     def container_log(self, namespace: str, pod: str, container: str, *, previous: bool) -> ContainerLog:
-        raise StoreError.bad_request(f'container "{container}" in pod "{pod}" is waiting to start: ContainerCreating')
+        raise StoreError.bad_request(
+            f'container "{container}" in pod "{pod}" is waiting to start: ContainerCreating'
+        )
 
     def exec_target(self, namespace: str, pod: str, container: str) -> ExecTarget:
         raise StoreError.bad_request(f"container {container} is not running")
@@ -53,7 +55,14 @@ class _NamespacesOnly:
 
     async def start(self) -> None:
         for name in ("default", "kube-system", "kube-public"):
-            self.store.create("namespaces", {"metadata": {"name": name}, "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}})
+            self.store.create(
+                "namespaces",
+                {
+                    "metadata": {"name": name},
+                    "spec": {"finalizers": ["kubernetes"]},
+                    "status": {"phase": "Active"},
+                },
+            )
 
     async def stop(self) -> None:
         return None

@@ -10,6 +10,7 @@ synchronously after each write.
 
 from __future__ import annotations
 
+import builtins
 import copy
 import time
 import uuid
@@ -170,7 +171,7 @@ class Store:
         resource: str,
         namespace: str | None = None,
         predicate: Callable[[Obj], bool] | None = None,
-    ) -> list[Obj]:
+    ) -> builtins.list[Obj]:
         """Stored objects (read-only) of one resource, in one namespace or all, sorted by name."""
         objs: Iterable[Obj] = self._objects[resource].values()
         if namespace:
@@ -183,7 +184,7 @@ class Store:
         """How many objects of a resource exist."""
         return len(self._objects[resource])
 
-    def changes_since(self, rv: int) -> list[Change]:
+    def changes_since(self, rv: int) -> builtins.list[Change]:
         """Changes after ``rv``; StoreError 410 when they are no longer all in the history."""
         if rv >= self._rv:
             return []
@@ -235,7 +236,15 @@ class Store:
             prefix = meta.get("generateName")
             if not prefix:
                 raise StoreError.invalid(
-                    info, "", [{"reason": "FieldValueRequired", "message": "name or generateName is required", "field": "metadata.name"}]
+                    info,
+                    "",
+                    [
+                        {
+                            "reason": "FieldValueRequired",
+                            "message": "name or generateName is required",
+                            "field": "metadata.name",
+                        }
+                    ],
                 )
             meta["name"] = prefix + uuid.uuid4().hex[:5]
         key = (resource, meta.get("namespace", ""), meta["name"])
@@ -277,13 +286,22 @@ class Store:
         given_rv = meta_in.get("resourceVersion")
         if check_rv and given_rv and str(given_rv) != current["metadata"]["resourceVersion"]:
             raise StoreError.conflict(
-                info, name, "the object has been modified; please apply your changes to the latest version and try again"
+                info,
+                name,
+                "the object has been modified; please apply your changes to the latest version and try again",
             )
         new = copy.deepcopy(obj)
         new["kind"] = info.kind
         new["apiVersion"] = info.api_version
         meta = new.setdefault("metadata", {})
-        for fixed in ("uid", "creationTimestamp", "namespace", "generation", "deletionTimestamp", "deletionGracePeriodSeconds"):
+        for fixed in (
+            "uid",
+            "creationTimestamp",
+            "namespace",
+            "generation",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+        ):
             if fixed in current["metadata"]:
                 meta[fixed] = current["metadata"][fixed]
             else:

@@ -1,0 +1,257 @@
+"""TARGET resolution, shared by every command (SPEC section 3).
+
+A TARGET is, in this order: ``pod/NAME`` or a pod's exact name; ``deploy/NAME`` (or
+``deployment/NAME``); an app name — Deployments whose name equals it or starts with
+``NAME-``, or that carry label ``app=NAME``; otherwise a regular expression on pod names
+(stern style). ``--process web|worker|clock`` narrows to pods with label ``process=P`` or
+env ``PROCESS_TYPE=P``; ``-l`` adds a label selector.
+
+``classify`` and ``Target.matches`` are pure; ``resolve`` asks the API what exists.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubectl_trace.errors import UsageError
+from kubectl_trace.kube.selectors import (
+    LabelRequirement,
+    SelectorError,
+    match_label_selector_object,
+    match_labels,
+    parse_label_selector,
+)
+
+__all__ = [
+    "PROCESS_ENV",
+    "PROCESS_LABEL",
+    "Target",
+    "TargetQuery",
+    "classify",
+    "deployment_process",
+    "pod_process",
+    "resolve",
+]
+
+PROCESS_LABEL = "process"
+PROCESS_ENV = "PROCESS_TYPE"
+_DNS_NAME = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
+_POD_PREFIXES = ("pod/", "pods/", "po/")
+_DEPLOY_PREFIXES = ("deploy/", "deployment/", "deployments/", "deployment.apps/", "deployments.apps/")
+
+
+@dataclass(frozen=True)
+class TargetQuery:
+    """What the TARGET text says, before asking the API."""
+
+    kind: str  # "all", "pod", "deployment", "name" (pod, app or regex), "regex"
+    text: str = ""
+
+
+def classify(target: str | None) -> TargetQuery:
+    """Classify the TARGET text (no I/O). Raises UsageError for an invalid regex."""
+    if target is None or target == "":
+        return TargetQuery("all")
+    lower = target.lower()
+    for prefix in _POD_PREFIXES:
+        if lower.startswith(prefix):
+            return TargetQuery("pod", target[len(prefix) :])
+    for prefix in _DEPLOY_PREFIXES:
+        if lower.startswith(prefix):
+            return TargetQuery("deployment", target[len(prefix) :])
+    if _DNS_NAME.fullmatch(target):
+        return TargetQuery("name", target)
+    _compile(target)
+    return TargetQuery("regex", target)
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise UsageError(f"invalid TARGET regular expression {pattern!r}: {exc}") from None
+
+
+def _env_value(container: Mapping[str, Any], name: str) -> str | None:
+    for item in container.get("env") or []:
+        if item.get("name") == name and "value" in item:
+            return str(item["value"])
+    return None
+
+
+def pod_process(
+    pod_spec_labels: Mapping[str, str] | None, containers: Iterable[Mapping[str, Any]]
+) -> str | None:
+    """The process type of a pod (or pod template): label ``process``, else env PROCESS_TYPE."""
+    labels = pod_spec_labels or {}
+    if labels.get(PROCESS_LABEL):
+        return labels[PROCESS_LABEL]
+    for container in containers:
+        value = _env_value(container, PROCESS_ENV)
+        if value:
+            return value
+    return None
+
+
+def deployment_process(deployment: Mapping[str, Any]) -> str | None:
+    """The process type a Deployment runs (from its pod template)."""
+    template = (deployment.get("spec") or {}).get("template") or {}
+    return pod_process(
+        (template.get("metadata") or {}).get("labels"),
+        (template.get("spec") or {}).get("containers") or [],
+    )
+
+
+def _of_pod(pod: Mapping[str, Any]) -> str | None:
+    return pod_process(
+        (pod.get("metadata") or {}).get("labels"), (pod.get("spec") or {}).get("containers") or []
+    )
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resolved TARGET: which pods (and Deployments) a command works on."""
+
+    namespace: str | None  # None with --all-namespaces
+    description: str
+    kind: str  # "all", "pod", "deployment", "app", "regex"
+    deployments: tuple[Mapping[str, Any], ...] = ()
+    pod_name: str | None = None
+    pod_regex: re.Pattern[str] | None = None
+    process: str | None = None
+    labels: tuple[LabelRequirement, ...] = ()
+    label_selector: str | None = None  # the -l text, sent to the server
+    app: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def matches(self, pod: Mapping[str, Any]) -> bool:
+        """Whether ``pod`` belongs to this target (pure; used on every watch event)."""
+        meta = pod.get("metadata") or {}
+        labels = meta.get("labels") or {}
+        if self.namespace and meta.get("namespace") not in (None, self.namespace):
+            return False
+        if self.labels and not match_labels(self.labels, labels):
+            return False
+        if self.process is not None and _of_pod(pod) != self.process:
+            return False
+        name = meta.get("name", "")
+        if self.kind == "pod":
+            return name == self.pod_name
+        if self.kind == "regex":
+            return bool(self.pod_regex and self.pod_regex.search(name))
+        if self.kind in ("deployment", "app"):
+            if self.app and labels.get("app") == self.app:
+                return True
+            return any(
+                match_label_selector_object((d.get("spec") or {}).get("selector"), labels)
+                for d in self.deployments
+            )
+        return True
+
+    def select(self, pods: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """The pods of ``pods`` that match, in name order."""
+        return sorted((p for p in pods if self.matches(p)), key=lambda p: p["metadata"]["name"])
+
+
+def _app_deployments(name: str, deployments: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    out = []
+    for d in deployments:
+        meta = d.get("metadata") or {}
+        dname = meta.get("name", "")
+        app_label = (meta.get("labels") or {}).get("app") or (
+            ((d.get("spec") or {}).get("template") or {}).get("metadata") or {}
+        ).get("labels", {}).get("app")
+        if dname == name or dname.startswith(f"{name}-") or app_label == name:
+            out.append(d)
+    return out
+
+
+def _narrow(deployments: Sequence[Mapping[str, Any]], process: str | None) -> tuple[Mapping[str, Any], ...]:
+    if process is None:
+        return tuple(deployments)
+    return tuple(d for d in deployments if deployment_process(d) == process)
+
+
+def resolve(
+    kube: Any,
+    target: str | None,
+    *,
+    namespace: str | None = None,
+    all_namespaces: bool = False,
+    process: str | None = None,
+    label_selector: str | None = None,
+) -> Target:
+    """Resolve TARGET against the cluster (a ``Kube``): one or two GETs at most.
+
+    Raises UsageError for an invalid regex or selector, ApiError for API failures
+    (404 for ``deploy/NAME`` or ``pod/NAME`` that does not exist).
+    """
+    query = classify(target)
+    try:
+        labels = parse_label_selector(label_selector)
+    except SelectorError as exc:
+        raise UsageError(str(exc)) from None
+    ns = None if all_namespaces else (namespace or kube.namespace)
+    common: dict[str, Any] = {
+        "namespace": ns,
+        "process": process,
+        "labels": labels,
+        "label_selector": label_selector or None,
+    }
+    suffix = f" ({process})" if process else ""
+    if query.kind == "all":
+        return Target(description=f"all pods{suffix}", kind="all", **common)
+    if query.kind == "pod":
+        kube.get("pods", query.text, ns)  # 404 → a clear error
+        return Target(description=f"pod {query.text}", kind="pod", pod_name=query.text, **common)
+    if query.kind == "deployment":
+        deployment = kube.get("deployments", query.text, ns)
+        return Target(
+            description=f"deployment {query.text}",
+            kind="deployment",
+            deployments=(deployment,),
+            **common,
+        )
+    if query.kind == "regex":
+        return Target(
+            description=f"pods matching /{query.text}/{suffix}",
+            kind="regex",
+            pod_regex=_compile(query.text),
+            **common,
+        )
+    # A bare name: a pod, else an app, else a regex on pod names.
+    from kubectl_trace.kube.errors import ApiError
+
+    if not all_namespaces:
+        try:
+            kube.get("pods", query.text, ns)
+            return Target(description=f"pod {query.text}", kind="pod", pod_name=query.text, **common)
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+    deployments = kube.list("deployments", ns, all_namespaces=all_namespaces).items
+    matched = _app_deployments(query.text, deployments)
+    if matched:
+        narrowed = _narrow(matched, process)
+        if process is not None and not narrowed:
+            have = sorted({p for p in (deployment_process(d) for d in matched) if p})
+            raise UsageError(
+                f'app "{query.text}" has no {process} process'
+                + (f" (it has: {', '.join(have)})" if have else "")
+            )
+        return Target(
+            description=f"app {query.text}{suffix}",
+            kind="app",
+            deployments=narrowed,
+            app=query.text if process is None else None,
+            **common,
+        )
+    return Target(
+        description=f"pods matching /{query.text}/{suffix}",
+        kind="regex",
+        pod_regex=_compile(query.text),
+        **common,
+    )
