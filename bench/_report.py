@@ -1,0 +1,68 @@
+"""Shared helpers for the benchmark scripts: machine facts, medians, BENCHMARKS.md sections.
+
+Each script owns one section of BENCHMARKS.md, delimited by
+``<!-- bench:NAME -->`` … ``<!-- /bench:NAME -->``, and rewrites only that section.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import statistics
+import subprocess
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = ROOT / "BENCHMARKS.md"
+
+
+def machine() -> str:
+    """One line about the machine the figures come from."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem = f", {int(line.split()[1]) // 1024 // 1024} GiB RAM"
+                break
+    except OSError:
+        pass
+    kubectl = ""
+    exe = ROOT / ".venv" / "bin" / "kubectl"
+    if exe.exists():
+        out = subprocess.run([str(exe), "version", "--client"], capture_output=True, text=True, check=False)
+        kubectl = f", kubectl {out.stdout.split()[2] if out.stdout else '?'}"
+    return (
+        f"{cpu}, {os.cpu_count()} cores{mem}, Linux {platform.release()}, "
+        f"Python {platform.python_version()}{kubectl}"
+    )
+
+
+def stamp() -> str:
+    """Date and machine, for the head of a section."""
+    return f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')} on {machine()}."
+
+
+def median(values: Sequence[float]) -> float:
+    """The median (no statistics import in callers)."""
+    return statistics.median(values)
+
+
+def update_section(name: str, markdown: str) -> None:
+    """Replace (or append) the section ``name`` of BENCHMARKS.md with ``markdown``."""
+    begin, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    block = f"{begin}\n{markdown.strip()}\n{end}"
+    text = BENCHMARKS.read_text() if BENCHMARKS.exists() else "# Benchmarks\n"
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
+    text = pattern.sub(lambda _m: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    BENCHMARKS.write_text(text)
