@@ -111,7 +111,7 @@ class Kube:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.conn = conn
-        self.retry: RetryPolicy = retry if retry is not None else Backoff(max_attempts=4)
+        self.retry: RetryPolicy = retry if retry is not None else Backoff(max_attempts=4, retry_refused=False)
         self._sleep = sleep
 
     @property

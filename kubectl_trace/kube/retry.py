@@ -41,7 +41,8 @@ class Backoff:
 
     Retries what can heal: connection refused or dropped, timeouts, 429 and 5xx. Never
     401, 403, 404, 400, 422 or TLS failures. ``max_attempts=None`` retries for ever (for
-    long-running follows); ``attempt`` counts consecutive failures from 1.
+    long-running follows); ``attempt`` counts consecutive failures from 1. One-shot commands
+    pass ``retry_refused=False``: a server that refuses connections fails at once.
     """
 
     initial: float = 0.25
@@ -50,6 +51,7 @@ class Backoff:
     jitter: float = 0.2
     max_attempts: int | None = 5
     max_retry_after: float = 30.0
+    retry_refused: bool = True
     rng: Callable[[], float] = field(default=random.random, compare=False)
 
     def __call__(self, error: BaseException, attempt: int) -> RetryDecision:
@@ -57,6 +59,8 @@ class Backoff:
         if self.max_attempts is not None and attempt >= self.max_attempts:
             return RetryDecision(False)
         if not isinstance(error, KubeError) or not error.retriable:
+            return RetryDecision(False)
+        if not self.retry_refused and getattr(error, "kind", None) == "refused":
             return RetryDecision(False)
         if error.retry_after is not None:
             return RetryDecision(True, min(error.retry_after, self.max_retry_after))

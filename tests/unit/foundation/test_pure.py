@@ -1,0 +1,272 @@
+"""Pure parts of the foundation: durations, selectors, TARGET classification, retry policy."""
+
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kubectl_trace.errors import UsageError
+from kubectl_trace.kube.errors import ApiError, TransportError, api_error, transport_error
+from kubectl_trace.kube.retry import Backoff, RetryDecision, call_with_retry
+from kubectl_trace.kube.selectors import (
+    SelectorError,
+    format_label_selector,
+    match_label_selector_object,
+    match_labels,
+    parse_field_selector,
+    parse_label_selector,
+)
+from kubectl_trace.kube.targets import Target, classify, deployment_process, pod_process
+from kubectl_trace.timeparse import (
+    format_age,
+    format_rfc3339_nano,
+    parse_duration,
+    parse_rfc3339,
+    parse_since,
+)
+
+# -- durations and times ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90s", 90), ("5m", 300), ("1h30m", 5400), ("250ms", 0.25), ("2d", 172800), ("10", 10), ("1.5s", 1.5)],
+)
+def test_parse_duration(text, seconds):
+    assert parse_duration(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", ["", "5x", "m5", "5m10", "-5s", "1h 30m"])
+def test_parse_duration_rejects(text):
+    with pytest.raises(UsageError, match="invalid"):
+        parse_duration(text, flag="--since", allow_bare_seconds=False)
+
+
+def test_parse_since():
+    assert parse_since("5m", now=1000.0) == 700.0
+    assert parse_since("2026-01-02T03:04:05Z", now=0) == parse_rfc3339("2026-01-02T03:04:05.000000000Z")
+    with pytest.raises(UsageError, match=r"invalid --since 'yesterday'"):
+        parse_since("yesterday", now=0)
+
+
+def test_rfc3339_round_trip_nanos():
+    ts = parse_rfc3339("2026-11-26T10:11:12.123456789Z")
+    assert format_rfc3339_nano(ts).startswith("2026-11-26T10:11:12.1234567")
+    assert parse_rfc3339("2026-11-26T12:11:12+02:00") == parse_rfc3339("2026-11-26T10:11:12Z")
+    assert len(format_rfc3339_nano(ts).split(".")[1]) == 10  # nine digits and Z
+
+
+@given(st.floats(min_value=0, max_value=4e9, allow_nan=False))
+def test_format_rfc3339_nano_parses_back(ts):
+    text = format_rfc3339_nano(ts)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z", text)
+    assert parse_rfc3339(text) == pytest.approx(ts, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (5, "5s"),
+        (119, "119s"),
+        (130, "2m10s"),
+        (600, "10m"),
+        (3 * 3600 + 5, "3h0m"),
+        (5 * 3600 + 600, "5h10m"),
+        (30 * 3600, "30h"),
+        (3 * 86400 + 3600, "3d1h"),
+        (10 * 86400, "10d"),
+    ],
+)
+def test_format_age_like_kubectl(seconds, text):
+    if text == "3h0m":
+        text = "3h"
+    assert format_age(seconds) == text
+
+
+# -- selectors ------------------------------------------------------------------------------
+
+
+def test_label_selector_forms():
+    reqs = parse_label_selector("app=trace-api,process in (web, worker),!canary,tier,env!=prod,x==y")
+    labels = {"app": "trace-api", "process": "web", "tier": "a", "x": "y"}
+    assert match_labels(reqs, labels)
+    assert not match_labels(reqs, {**labels, "canary": "1"})
+    assert not match_labels(reqs, {**labels, "process": "clock"})
+    assert not match_labels(reqs, {**labels, "env": "prod"})
+    assert match_labels(parse_label_selector("k notin (a)"), {})
+    assert match_labels(parse_label_selector(""), {"any": "thing"})
+
+
+@pytest.mark.parametrize("bad", ["a=b,", "=b", "a in (b", "a=b=c"])
+def test_label_selector_rejects(bad):
+    with pytest.raises(SelectorError):
+        parse_label_selector(bad)
+
+
+def test_label_selector_object_and_format():
+    sel = {
+        "matchLabels": {"app": "a"},
+        "matchExpressions": [{"key": "process", "operator": "In", "values": ["web"]}],
+    }
+    assert match_label_selector_object(sel, {"app": "a", "process": "web"})
+    assert not match_label_selector_object(sel, {"app": "a", "process": "worker"})
+    assert not match_label_selector_object(None, {"app": "a"})
+    assert match_label_selector_object({}, {"x": "y"})
+    text = format_label_selector(sel)
+    assert text == "app=a,process in (web)"
+    assert match_labels(parse_label_selector(text), {"app": "a", "process": "web"})
+
+
+def test_field_selector():
+    reqs = parse_field_selector("involvedObject.name=p1,type!=Normal")
+    fields = {"involvedObject.name": "p1", "type": "Warning"}
+    assert all(r.matches(fields.get) for r in reqs)
+    assert not all(r.matches({"involvedObject.name": "p1", "type": "Normal"}.get) for r in reqs)
+
+
+# -- TARGET ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        (None, "all", ""),
+        ("pod/web-1", "pod", "web-1"),
+        ("deploy/trace-api-web", "deployment", "trace-api-web"),
+        ("deployment.apps/x", "deployment", "x"),
+        ("trace-api", "name", "trace-api"),
+        ("web-.*-x2k", "regex", "web-.*-x2k"),
+        ("^api", "regex", "^api"),
+    ],
+)
+def test_classify(text, kind, value):
+    q = classify(text)
+    assert (q.kind, q.text) == (kind, value)
+
+
+def test_classify_invalid_regex():
+    with pytest.raises(UsageError, match=r"invalid TARGET regular expression '\(web'"):
+        classify("(web")
+
+
+def pod(name, labels=None, env=None, ns="production"):
+    return {
+        "metadata": {"name": name, "namespace": ns, "labels": labels or {}},
+        "spec": {
+            "containers": [{"name": "app", "env": [{"name": k, "value": v} for k, v in (env or {}).items()]}]
+        },
+    }
+
+
+def deployment(name, match, process=None):
+    labels = dict(match)
+    if process:
+        labels["process"] = process
+    return {
+        "metadata": {"name": name},
+        "spec": {
+            "selector": {"matchLabels": match},
+            "template": {"metadata": {"labels": labels}, "spec": {"containers": []}},
+        },
+    }
+
+
+def test_process_of_pod_label_or_env():
+    assert pod_process({"process": "web"}, []) == "web"
+    assert pod_process({}, [{"env": [{"name": "PROCESS_TYPE", "value": "clock"}]}]) == "clock"
+    assert pod_process({}, [{"env": [{"name": "PROCESS_TYPE", "valueFrom": {}}]}]) is None
+    assert deployment_process(deployment("d", {"app": "a"}, "worker")) == "worker"
+
+
+def test_target_matches_app_deployments_and_process():
+    web = deployment("trace-api-web", {"app": "trace-api", "process": "web"}, "web")
+    worker = deployment("trace-api-worker", {"app": "trace-api", "process": "worker"}, "worker")
+    target = Target(namespace="production", description="app", kind="app", deployments=(web, worker))
+    p_web = pod("trace-api-web-1", {"app": "trace-api", "process": "web"})
+    p_ui = pod("trace-ui-1", {"app": "trace-ui", "process": "web"})
+    assert target.matches(p_web) and not target.matches(p_ui)
+    assert not target.matches(pod("trace-api-web-2", {"app": "trace-api", "process": "web"}, ns="staging"))
+    narrowed = Target(
+        namespace="production", description="", kind="app", deployments=(web, worker), process="worker"
+    )
+    assert not narrowed.matches(p_web)
+    assert narrowed.matches(pod("w", {"app": "trace-api", "process": "worker"}))
+    by_env = Target(namespace=None, description="", kind="all", process="clock")
+    assert by_env.matches(pod("c", {}, {"PROCESS_TYPE": "clock"}))
+    regex = Target(namespace=None, description="", kind="regex", pod_regex=re.compile("web-[0-9]"))
+    assert [p["metadata"]["name"] for p in regex.select([pod("web-2"), pod("web-x"), pod("web-1")])] == [
+        "web-1",
+        "web-2",
+    ]
+
+
+# -- errors and retries --------------------------------------------------------------------
+
+
+def test_api_error_messages():
+    body = {
+        "kind": "Status",
+        "message": 'pods is forbidden: User "x" cannot list resource "pods"',
+        "reason": "Forbidden",
+        "code": 403,
+    }
+    err = api_error(403, body)
+    assert str(err) == 'forbidden: pods is forbidden: User "x" cannot list resource "pods"'
+    assert err.hint and "access" in err.hint and not err.retriable
+    err = api_error(
+        404, {"message": 'deployments.apps "web" not found', "reason": "NotFound"}, namespace="prod"
+    )
+    assert str(err) == 'deployments.apps "web" not found in namespace "prod"'
+    err = api_error(401, b"Unauthorized", server="https://s", context="c")
+    assert str(err) == 'unauthorized: the API server at https://s rejected the credentials of context "c"'
+    err = api_error(429, {"message": "slow down"}, {"Retry-After": "2"})
+    assert err.retriable and err.retry_after == 2.0 and "retry in 2s" in str(err)
+    err = api_error(503, b"<html>oops</html>")
+    assert err.retriable and str(err).startswith("the API server failed (503")
+    assert api_error(409, {"reason": "Conflict", "message": "m"}).conflict
+    assert not api_error(409, {"reason": "AlreadyExists", "message": "m"}).conflict
+    assert api_error(410, {"message": "too old"}).expired
+
+
+def test_transport_error_classification():
+    refused = ConnectionRefusedError(111, "Connection refused")
+    err = transport_error(refused, server="https://127.0.0.1:9", context="a")
+    assert (err.kind, str(err)) == (
+        "refused",
+        "cannot reach the API server at https://127.0.0.1:9: connection refused",
+    )
+    import ssl
+
+    tls = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
+    err = transport_error(tls, server="https://s")
+    assert err.kind == "tls" and not err.retriable and "TLS verification failed" in str(err)
+    assert transport_error(TimeoutError("timed out")).kind == "timeout"
+
+
+def test_backoff_policy():
+    policy = Backoff(initial=1, factor=2, cap=5, jitter=0, max_attempts=4)
+    retriable = TransportError("x", kind="connection")
+    assert [policy(retriable, n).delay for n in (1, 2, 3)] == [1, 2, 4]
+    assert policy(retriable, 4) == RetryDecision(False)
+    assert policy(api_error(503, {}, {"Retry-After": "7"}), 1) == RetryDecision(True, 7.0)
+    assert not policy(api_error(404, {}), 1).retry
+    assert not policy(ValueError("x"), 1).retry
+    assert not Backoff(retry_refused=False)(TransportError("r", kind="refused"), 1).retry
+    forever = Backoff(max_attempts=None, jitter=0, cap=3)
+    assert forever(retriable, 1000) == RetryDecision(True, 3)
+
+
+def test_call_with_retry_honours_policy():
+    calls, sleeps = [], []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) < 3:
+            raise api_error(429, {}, {"Retry-After": "1"})
+        return "ok"
+
+    assert call_with_retry(flaky, Backoff(max_attempts=5), sleep=sleeps.append) == "ok"
+    assert sleeps == [1.0, 1.0]
+    with pytest.raises(ApiError):
+        call_with_retry(lambda: (_ for _ in ()).throw(api_error(403, {})), Backoff(), sleep=sleeps.append)
