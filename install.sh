@@ -73,7 +73,7 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$venv/bin/python" -c '
     say "package already installed in .venv${extra:+ (with $extra)}"
 else
     say "installing kubectl-nodeapp${extra:+ with $extra} into .venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root$extra" \
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root$extra" --config-settings editable_mode=compat \
         || die "pip install failed (see above)"
     printf '%s\n' "$want" > "$stamp"
 fi
