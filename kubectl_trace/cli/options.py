@@ -56,14 +56,17 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--color",
         choices=("auto", "always", "never"),
-        default="auto",
-        help="colour output: auto (terminals, unless NO_COLOR is set), always, never",
+        default=None,
+        help="colour output: auto (terminals, unless NO_COLOR is set), always, never "
+        "(default: the config file's color, else auto)",
     )
     group.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
 
 
 def common_options(args: argparse.Namespace) -> CommonOptions:
     """Turn the parsed global flags into CommonOptions (UsageError on bad values)."""
+    from kubectl_trace.userconfig import load_user_config
+
     timeout: float | None = None
     if args.request_timeout not in (None, ""):
         timeout = parse_duration(args.request_timeout, flag="--request-timeout") or None
@@ -74,6 +77,6 @@ def common_options(args: argparse.Namespace) -> CommonOptions:
             namespace=args.namespace,
             request_timeout=timeout,
         ),
-        color=args.color,
+        color=args.color or load_user_config().color,
         debug=bool(args.debug),
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.errors import UsageError
 from kubectl_trace.kube.selectors import (
@@ -24,6 +24,9 @@ from kubectl_trace.kube.selectors import (
     match_labels,
     parse_label_selector,
 )
+
+if TYPE_CHECKING:
+    from kubectl_trace.userconfig import UserConfig
 
 __all__ = [
     "PROCESS_ENV",
@@ -83,31 +86,45 @@ def _env_value(container: Mapping[str, Any], name: str) -> str | None:
 
 
 def pod_process(
-    pod_spec_labels: Mapping[str, str] | None, containers: Iterable[Mapping[str, Any]]
+    pod_spec_labels: Mapping[str, str] | None,
+    containers: Iterable[Mapping[str, Any]],
+    *,
+    label: str = PROCESS_LABEL,
+    env: str = PROCESS_ENV,
 ) -> str | None:
-    """The process type of a pod (or pod template): label ``process``, else env PROCESS_TYPE."""
+    """The process type of a pod (or pod template): label ``process``, else env PROCESS_TYPE.
+
+    ``label``/``env`` come from the user config when a team names them differently.
+    """
     labels = pod_spec_labels or {}
-    if labels.get(PROCESS_LABEL):
-        return labels[PROCESS_LABEL]
+    if labels.get(label):
+        return labels[label]
     for container in containers:
-        value = _env_value(container, PROCESS_ENV)
+        value = _env_value(container, env)
         if value:
             return value
     return None
 
 
-def deployment_process(deployment: Mapping[str, Any]) -> str | None:
+def deployment_process(
+    deployment: Mapping[str, Any], *, label: str = PROCESS_LABEL, env: str = PROCESS_ENV
+) -> str | None:
     """The process type a Deployment runs (from its pod template)."""
     template = (deployment.get("spec") or {}).get("template") or {}
     return pod_process(
         (template.get("metadata") or {}).get("labels"),
         (template.get("spec") or {}).get("containers") or [],
+        label=label,
+        env=env,
     )
 
 
-def _of_pod(pod: Mapping[str, Any]) -> str | None:
+def _of_pod(pod: Mapping[str, Any], label: str, env: str) -> str | None:
     return pod_process(
-        (pod.get("metadata") or {}).get("labels"), (pod.get("spec") or {}).get("containers") or []
+        (pod.get("metadata") or {}).get("labels"),
+        (pod.get("spec") or {}).get("containers") or [],
+        label=label,
+        env=env,
     )
 
 
@@ -125,6 +142,9 @@ class Target:
     labels: tuple[LabelRequirement, ...] = ()
     label_selector: str | None = None  # the -l text, sent to the server
     app: str | None = None
+    process_label: str = PROCESS_LABEL
+    process_env: str = PROCESS_ENV
+    app_label: str = "app"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def matches(self, pod: Mapping[str, Any]) -> bool:
@@ -135,7 +155,7 @@ class Target:
             return False
         if self.labels and not match_labels(self.labels, labels):
             return False
-        if self.process is not None and _of_pod(pod) != self.process:
+        if self.process is not None and _of_pod(pod, self.process_label, self.process_env) != self.process:
             return False
         name = meta.get("name", "")
         if self.kind == "pod":
@@ -143,7 +163,7 @@ class Target:
         if self.kind == "regex":
             return bool(self.pod_regex and self.pod_regex.search(name))
         if self.kind in ("deployment", "app"):
-            if self.app and labels.get("app") == self.app:
+            if self.app and labels.get(self.app_label) == self.app:
                 return True
             return any(
                 match_label_selector_object((d.get("spec") or {}).get("selector"), labels)
@@ -156,23 +176,27 @@ class Target:
         return sorted((p for p in pods if self.matches(p)), key=lambda p: p["metadata"]["name"])
 
 
-def _app_deployments(name: str, deployments: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+def _app_deployments(
+    name: str, deployments: Sequence[Mapping[str, Any]], app_key: str = "app"
+) -> list[Mapping[str, Any]]:
     out = []
     for d in deployments:
         meta = d.get("metadata") or {}
         dname = meta.get("name", "")
-        app_label = (meta.get("labels") or {}).get("app") or (
+        app_label = (meta.get("labels") or {}).get(app_key) or (
             ((d.get("spec") or {}).get("template") or {}).get("metadata") or {}
-        ).get("labels", {}).get("app")
+        ).get("labels", {}).get(app_key)
         if dname == name or dname.startswith(f"{name}-") or app_label == name:
             out.append(d)
     return out
 
 
-def _narrow(deployments: Sequence[Mapping[str, Any]], process: str | None) -> tuple[Mapping[str, Any], ...]:
+def _narrow(
+    deployments: Sequence[Mapping[str, Any]], process: str | None, label: str, env: str
+) -> tuple[Mapping[str, Any], ...]:
     if process is None:
         return tuple(deployments)
-    return tuple(d for d in deployments if deployment_process(d) == process)
+    return tuple(d for d in deployments if deployment_process(d, label=label, env=env) == process)
 
 
 def resolve(
@@ -183,8 +207,11 @@ def resolve(
     all_namespaces: bool = False,
     process: str | None = None,
     label_selector: str | None = None,
+    config: UserConfig | None = None,
 ) -> Target:
     """Resolve TARGET against the cluster (a ``Kube``): one or two GETs at most.
+
+    ``config`` (default: the user's config file) names the process label/env and app label.
 
     Raises UsageError for an invalid regex or selector, ApiError for API failures
     (404 for ``deploy/NAME`` or ``pod/NAME`` that does not exist).
@@ -195,12 +222,20 @@ def resolve(
     except SelectorError as exc:
         raise UsageError(str(exc)) from None
     ns = None if all_namespaces else (namespace or kube.namespace)
+    if config is None:
+        from kubectl_trace.userconfig import load_user_config
+
+        config = load_user_config()
     common: dict[str, Any] = {
         "namespace": ns,
         "process": process,
         "labels": labels,
         "label_selector": label_selector or None,
+        "process_label": config.process_label,
+        "process_env": config.process_env,
+        "app_label": config.app_label,
     }
+    plabel, penv = config.process_label, config.process_env
     suffix = f" ({process})" if process else ""
     if query.kind == "all":
         return Target(description=f"all pods{suffix}", kind="all", **common)
@@ -233,11 +268,11 @@ def resolve(
             if exc.status != 404:
                 raise
     deployments = kube.list("deployments", ns, all_namespaces=all_namespaces).items
-    matched = _app_deployments(query.text, deployments)
+    matched = _app_deployments(query.text, deployments, config.app_label)
     if matched:
-        narrowed = _narrow(matched, process)
+        narrowed = _narrow(matched, process, plabel, penv)
         if process is not None and not narrowed:
-            have = sorted({p for p in (deployment_process(d) for d in matched) if p})
+            have = sorted({p for p in (deployment_process(d, label=plabel, env=penv) for d in matched) if p})
             raise UsageError(
                 f'app "{query.text}" has no {process} process'
                 + (f" (it has: {', '.join(have)})" if have else "")
