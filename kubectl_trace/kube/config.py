@@ -16,7 +16,7 @@ from typing import Any
 from kubectl_trace.kube.errors import KubeConfigError
 from kubectl_trace.kube.settings import KubeSettings
 
-__all__ = ["Connection", "load_connection", "load_kubeconfig_dict"]
+__all__ = ["Connection", "SelectedContext", "load_connection", "load_kubeconfig_dict", "select_context"]
 
 _SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 # Fields holding file paths, resolved against the directory of the file that holds them.
@@ -153,18 +153,28 @@ def _in_cluster(settings: KubeSettings, environ: Mapping[str, str]) -> Connectio
     )
 
 
-def load_connection(settings: KubeSettings, environ: Mapping[str, str] | None = None) -> Connection:
-    """Resolve the kubeconfig into a Connection with a ready ``kubernetes`` Configuration."""
-    environ = os.environ if environ is None else environ
+@dataclass(frozen=True)
+class SelectedContext:
+    """The kubeconfig entries a context resolves to (no client library involved)."""
+
+    name: str
+    cluster_name: str
+    user_name: str
+    cluster: dict[str, Any]
+    user: dict[str, Any]
+    namespace: str
+    paths: tuple[str, ...]
+    config: dict[str, Any]
+
+
+def select_context(settings: KubeSettings, environ: Mapping[str, str]) -> SelectedContext | None:
+    """Pick the context as kubectl does; None when there is no kubeconfig at all.
+
+    Cheap (PyYAML only): shell completion uses it without loading the kubernetes client.
+    """
     paths = _files(settings, environ)
     if not paths:
-        found = _in_cluster(settings, environ)
-        if found is not None:
-            return found
-        raise KubeConfigError(
-            "no kubeconfig found at ~/.kube/config and not running inside a cluster",
-            hint="set KUBECONFIG or pass --kubeconfig (try: kubectl nodeapp sandbox up)",
-        )
+        return None
     config = load_kubeconfig_dict(paths)
     contexts = _by_name(config, "contexts")
     available = ", ".join(sorted(contexts)) or "none"
@@ -183,24 +193,49 @@ def load_connection(settings: KubeSettings, environ: Mapping[str, str] | None = 
         raise KubeConfigError(
             f'context "{name}" refers to cluster "{cluster_name}", which is not in the kubeconfig'
         )
-    server = (clusters[cluster_name].get("cluster") or {}).get("server")
-    if not server:
+    cluster = clusters[cluster_name].get("cluster") or {}
+    if not cluster.get("server"):
         raise KubeConfigError(f'cluster "{cluster_name}" in the kubeconfig has no server address')
-    if user_name and user_name not in _by_name(config, "users"):
+    users = _by_name(config, "users")
+    if user_name and user_name not in users:
         raise KubeConfigError(
             f'context "{name}" refers to user "{user_name}", which is not in the kubeconfig'
         )
+    return SelectedContext(
+        name=name,
+        cluster_name=cluster_name,
+        user_name=user_name,
+        cluster=cluster,
+        user=(users.get(user_name) or {}).get("user") or {},
+        namespace=settings.namespace or ctx.get("namespace") or "default",
+        paths=tuple(paths),
+        config=config,
+    )
 
+
+def load_connection(settings: KubeSettings, environ: Mapping[str, str] | None = None) -> Connection:
+    """Resolve the kubeconfig into a Connection with a ready ``kubernetes`` Configuration."""
+    environ = os.environ if environ is None else environ
+    selected = select_context(settings, environ)
+    if selected is None:
+        found = _in_cluster(settings, environ)
+        if found is not None:
+            return found
+        raise KubeConfigError(
+            "no kubeconfig found at ~/.kube/config and not running inside a cluster",
+            hint="set KUBECONFIG or pass --kubeconfig (try: kubectl nodeapp sandbox up)",
+        )
     from kubernetes import client
     from kubernetes.config.config_exception import ConfigException
     from kubernetes.config.kube_config import KubeConfigLoader
 
+    name = selected.name
     configuration = client.Configuration()
     try:
         loader = KubeConfigLoader(
-            config_dict=config,
+            config_dict=selected.config,
             active_context=name,
-            config_base_path=os.path.dirname(os.path.abspath(paths[0])),
+            config_base_path=os.path.dirname(os.path.abspath(selected.paths[0])),
         )
         loader.load_and_set(configuration)
     except ConfigException as exc:
@@ -209,11 +244,11 @@ def load_connection(settings: KubeSettings, environ: Mapping[str, str] | None = 
         raise KubeConfigError(f"cannot load credentials of context {name!r}: {exc}") from None
     return Connection(
         context=name,
-        cluster=cluster_name,
-        user=user_name,
-        namespace=settings.namespace or ctx.get("namespace") or "default",
-        server=server,
-        source=os.pathsep.join(paths),
+        cluster=selected.cluster_name,
+        user=selected.user_name,
+        namespace=selected.namespace,
+        server=selected.cluster["server"],
+        source=os.pathsep.join(selected.paths),
         request_timeout=settings.request_timeout,
         configuration=configuration,
     )

@@ -1,0 +1,198 @@
+"""What to offer for the word being completed, in Cobra's protocol (kubectl speaks it).
+
+Output: one candidate per line (``value<TAB>description``), then ``:DIRECTIVE``
+(4 = no file completion, 0 = default, which lets the shell complete file names).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Completion", "complete", "render"]
+
+NO_FILES = 4
+DEFAULT = 0
+_TARGET_DESTS = ("target", "app", "deployment", "pod")
+_GLOBAL_FLAGS = [
+    ("--kubeconfig", "path to the kubeconfig file"),
+    ("--context", "kubeconfig context"),
+    ("-n", "namespace"),
+    ("--namespace", "namespace"),
+    ("--request-timeout", "timeout of one API request"),
+    ("--color", "auto, always or never"),
+    ("--help", "help for nodeapp"),
+    ("--version", "print the version"),
+]
+
+
+@dataclass(frozen=True)
+class Completion:
+    """Candidates and the Cobra directive."""
+
+    candidates: tuple[str, ...]
+    directive: int = NO_FILES
+
+
+def render(result: Completion) -> str:
+    """The text kubectl expects from a completion executable."""
+    return "".join(f"{c}\n" for c in result.candidates) + f":{result.directive}\n"
+
+
+def _value_flags(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
+    out = {}
+    for action in parser._actions:
+        if action.option_strings and action.nargs != 0:
+            for opt in action.option_strings:
+                out[opt] = action
+    return out
+
+
+def _flag_candidates(parser: argparse.ArgumentParser, prefix: str) -> list[str]:
+    out = []
+    for action in parser._actions:
+        for opt in action.option_strings:
+            if opt.startswith(prefix) and (opt.startswith("--") or prefix in ("-", "") or len(prefix) <= 2):
+                help_text = (action.help or "").split("\n")[0].replace("\t", " ")
+                out.append(f"{opt}\t{help_text}" if help_text and help_text != argparse.SUPPRESS else opt)
+    return out
+
+
+def _scan(
+    words: Sequence[str], value_flags: Mapping[str, argparse.Action]
+) -> tuple[dict[str, str], list[str]]:
+    """Flag values given so far and the positional words."""
+    given: dict[str, str] = {}
+    positional: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word.startswith("-") and word != "-":
+            if "=" in word:
+                flag, value = word.split("=", 1)
+                given[flag] = value
+            elif word in value_flags:
+                if i + 1 < len(words):
+                    given[word] = words[i + 1]
+                i += 1
+        else:
+            positional.append(word)
+        i += 1
+    return given, positional
+
+
+def _apps(deployments: Sequence[Mapping[str, Any]], app_label: str, process_label: str) -> dict[str, str]:
+    apps: dict[str, str] = {}
+    for d in deployments:
+        meta = d.get("metadata") or {}
+        name = meta.get("name", "")
+        tmpl_labels = ((((d.get("spec") or {}).get("template")) or {}).get("metadata") or {}).get(
+            "labels"
+        ) or {}
+        app = (meta.get("labels") or {}).get(app_label) or tmpl_labels.get(app_label)
+        process = tmpl_labels.get(process_label)
+        if not app and process and name.endswith(f"-{process}"):
+            app = name[: -len(process) - 1]
+        if app:
+            apps.setdefault(app, "app")
+    return apps
+
+
+def _targets(names: Any, namespace: str, prefix: str) -> list[str]:
+    from kubectl_trace.userconfig import load_user_config
+
+    config = load_user_config(names.environ)
+    deployments = names.deployments(namespace)
+    out: list[str] = []
+    if not prefix.startswith(("deploy/", "pod/")):
+        for app in sorted(_apps(deployments, config.app_label, config.process_label)):
+            out.append(f"{app}\tapp")
+    for d in deployments:
+        out.append(f"deploy/{d['metadata']['name']}\tdeployment")
+    if not prefix.startswith("deploy/"):
+        for pod in names.pods(namespace):
+            out.append(f"{pod}\tpod")
+    return [c for c in out if c.startswith(prefix) or c.startswith(f"pod/{prefix}")]
+
+
+def complete(
+    command: str | None, words: Sequence[str], environ: Mapping[str, str], names: Any = None
+) -> Completion:
+    """Complete the last of ``words`` (the arguments after ``kubectl nodeapp [COMMAND]``)."""
+    from kubectl_trace.cli.parser import split_command
+    from kubectl_trace.cli.registry import COMMANDS
+
+    words = list(words) or [""]
+    current = words[-1]
+    before = words[:-1]
+    if command is None:
+        split = split_command(before)
+        if split.command is None:
+            if current.startswith("-"):
+                return Completion(tuple(f"{f}\t{h}" for f, h in _GLOBAL_FLAGS if f.startswith(current)))
+            prev = before[-1] if before else ""
+            if prev not in ("-n", "--namespace", "--context", "--kubeconfig", "--color"):
+                return Completion(
+                    tuple(f"{c.name}\t{c.summary}" for c in COMMANDS.values() if c.name.startswith(current))
+                )
+        command = split.command
+        before = split.rest
+    info = COMMANDS.get(command) if command else None
+    if command is not None and info is None:
+        return Completion(())
+
+    import importlib
+
+    from kubectl_trace.cli.parser import build_parser
+    from kubectl_trace.kube.settings import KubeSettings
+
+    if info is not None:
+        parser = build_parser(info.name, importlib.import_module(info.module))
+    else:  # global flags before a command
+        parser = argparse.ArgumentParser(add_help=False)
+        from kubectl_trace.cli.options import add_common_arguments
+
+        add_common_arguments(parser)
+    value_flags = _value_flags(parser)
+    given, positional = _scan(before, value_flags)
+    if names is None:
+        from kubectl_trace.completion.cluster import ClusterNames
+
+        names = ClusterNames(
+            KubeSettings(
+                kubeconfig=given.get("--kubeconfig"),
+                context=given.get("--context"),
+                namespace=given.get("-n") or given.get("--namespace"),
+            ),
+            environ,
+        )
+    names.environ = environ
+    namespace = names.namespace(given.get("-n") or given.get("--namespace"))
+
+    prev = before[-1] if before else ""
+    if prev in value_flags and not current.startswith("--"):
+        action = value_flags[prev]
+        if action.dest == "namespace":
+            return Completion(tuple(n for n in names.namespaces() if n.startswith(current)))
+        if action.dest == "context":
+            return Completion(tuple(c for c in names.contexts() if c.startswith(current)))
+        if action.dest == "kubeconfig":
+            return Completion((), DEFAULT)
+        if action.choices:
+            return Completion(tuple(str(c) for c in action.choices if str(c).startswith(current)))
+        if action.dest == "process":
+            return Completion(tuple(p for p in ("web", "worker", "clock") if p.startswith(current)))
+        return Completion(())
+    if current.startswith("-"):
+        return Completion(tuple(_flag_candidates(parser, current)))
+    positionals = [a for a in parser._actions if not a.option_strings and a.dest != "help"]
+    index = len(positional)
+    if index < len(positionals):
+        action = positionals[index]
+        if action.choices:
+            return Completion(tuple(str(c) for c in action.choices if str(c).startswith(current)))
+        if action.dest in _TARGET_DESTS:
+            return Completion(tuple(_targets(names, namespace, current)))
+    return Completion(())
