@@ -1,0 +1,663 @@
+"""Pod health: readiness, liveness, restarts, waiting reasons and scheduling, from a pod and its events.
+
+``pod_health(pod, events, now)`` reads only the pod dict (as on the wire), the pod's
+events (an ``EventIndex`` or any iterable of event dicts/records) and ``now`` (epoch
+seconds). It does no I/O and allocates a handful of small frozen objects per pod.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kubectl_trace.health._common import ago, as_int, child, children, span_text, timestamp
+from kubectl_trace.health.events import EventRecord, EventSource, events_for
+from kubectl_trace.health.images import image_tag
+from kubectl_trace.health.probes import ProbeSpec, parse_probe_message, probe_spec, short_failure
+
+__all__ = [
+    "ERROR_WAITING_REASONS",
+    "RECENT_RESTART_SECONDS",
+    "ContainerHealth",
+    "PodHealth",
+    "ProbeHealth",
+    "Problem",
+    "Termination",
+    "pod_health",
+]
+
+# Waiting reasons that mean "this will not fix itself" (kubelet / kuberuntime wording).
+ERROR_WAITING_REASONS = frozenset(
+    {
+        "CrashLoopBackOff",
+        "ImagePullBackOff",
+        "ErrImagePull",
+        "ErrImageNeverPull",
+        "InvalidImageName",
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "RunContainerError",
+        "PreStartHookError",
+        "PostStartHookError",
+    }
+)
+_PULL_REASONS = frozenset({"ImagePullBackOff", "ErrImagePull", "ErrImageNeverPull", "InvalidImageName"})
+# A restart this recent is worth a warning even when the pod is ready again.
+RECENT_RESTART_SECONDS = 600.0
+# Slack on top of a probe's own period when deciding whether a liveness failure is current.
+_LIVENESS_SLACK = 15.0
+# Events the health derivation already explains (not repeated as generic warnings).
+_EXPLAINED_REASONS = frozenset({"Unhealthy", "BackOff", "Failed", "Killing", "FailedScheduling"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong, in one line. ``error`` makes the pod unhealthy; ``warning`` does not."""
+
+    code: str  # CrashLoopBackOff, ImagePullBackOff, ReadinessProbeFailing, Unschedulable, …
+    severity: str  # error, warning
+    message: str
+    container: str | None = None
+
+
+@dataclass(frozen=True)
+class Termination:
+    """How a container instance ended (``state.terminated`` or ``lastState.terminated``)."""
+
+    reason: str
+    exit_code: int | None
+    signal: int | None
+    message: str
+    started_at: float | None
+    finished_at: float | None
+
+    def short(self, now: float) -> str:
+        """``OOMKilled 2h``, ``Error exit 1 12s``: for a RESTARTS column."""
+        what = self.reason or "exit"
+        if self.exit_code is not None and self.reason not in ("OOMKilled",):
+            what = f"{what} exit {self.exit_code}" if self.reason else f"exit {self.exit_code}"
+        when = ago(self.finished_at, now)
+        return f"{what} {when}".strip()
+
+    def describe(self, now: float) -> str:
+        """``exited 1 (Error) 12s ago``: for a sentence."""
+        code = f"exited {self.exit_code}" if self.exit_code is not None else "ended"
+        reason = f" ({self.reason})" if self.reason else ""
+        when = f" {ago(self.finished_at, now)} ago" if self.finished_at is not None else ""
+        return f"{code}{reason}{when}"
+
+
+@dataclass(frozen=True)
+class ProbeHealth:
+    """The state of one probe of one container.
+
+    ``state``: ``ok``; ``failing`` (``failures`` recorded occurrences, the last failure's
+    message and when the failures began/last happened); ``unknown`` (not running, or not
+    passed yet — ``detail`` says which); ``none`` (no such probe declared).
+    """
+
+    kind: str
+    state: str
+    description: str = ""
+    failures: int = 0
+    last_failure: str = ""
+    first_failure_at: float | None = None
+    last_failure_at: float | None = None
+    detail: str = ""
+
+    @property
+    def short(self) -> str:
+        """``ok``, ``failing ×3 (503)``, ``unknown``, ``none``: for a column."""
+        if self.state == "failing":
+            return f"failing ×{max(1, self.failures)} ({short_failure(self.last_failure)})"
+        return self.state
+
+    def sentence(self, now: float) -> str:
+        """``readiness probe failing ×12 over 3m (since 3m): HTTP probe failed with statuscode: 503``."""
+        if self.state == "none":
+            return f"no {self.kind} probe"
+        if self.state != "failing":
+            extra = f" ({self.detail})" if self.detail else ""
+            return f"{self.kind} probe {self.state}{extra}"
+        span = span_text(self.failures, self.first_failure_at, self.last_failure_at) or "×1"
+        last = f", last {ago(self.last_failure_at, now)} ago" if self.last_failure_at is not None else ""
+        message = f": {self.last_failure}" if self.last_failure else ""
+        return f"{self.kind} probe failing {span}{last}{message}"
+
+
+@dataclass(frozen=True)
+class ContainerHealth:
+    """One container (or init container) of a pod."""
+
+    name: str
+    image: str
+    tag: str | None
+    init: bool
+    ready: bool
+    state: str  # running, waiting, terminated, unknown
+    reason: str  # the waiting or terminated reason ("" when running)
+    message: str
+    started_at: float | None  # when the current instance started running
+    restarts: int
+    termination: Termination | None  # how the current instance ended (state terminated)
+    last_termination: Termination | None  # how the previous instance ended (lastState)
+    readiness: ProbeHealth
+    liveness: ProbeHealth
+    startup: ProbeHealth
+    liveness_kills: int = 0  # "Container X failed liveness probe, will be restarted"
+
+    @property
+    def latest_termination(self) -> Termination | None:
+        """The most recent end: the current instance's, else the previous one's."""
+        return self.termination or self.last_termination
+
+    @property
+    def crash_looping(self) -> bool:
+        """Waiting in CrashLoopBackOff, or just exited with an error after earlier restarts."""
+        if self.state == "waiting" and self.reason == "CrashLoopBackOff":
+            return True
+        return self.state == "terminated" and self.restarts > 0 and self.reason != "Completed"
+
+
+@dataclass(frozen=True)
+class PodHealth:
+    """Everything ``status`` and the dashboard show about one pod.
+
+    ``verdict``: ``healthy`` (ready), ``starting`` (not ready, nothing wrong yet),
+    ``unhealthy`` (an error problem), ``terminating``, ``completed``.
+    """
+
+    namespace: str
+    name: str
+    uid: str
+    phase: str
+    status: str  # kubectl's STATUS column: Running, CrashLoopBackOff, Init:0/1, Terminating…
+    verdict: str
+    ready: bool
+    ready_containers: int
+    total_containers: int
+    restarts: int
+    last_termination: Termination | None
+    last_termination_container: str | None
+    node: str
+    template_hash: str
+    owner: str  # the controlling ReplicaSet (or other owner) name, "" for a bare pod
+    created_at: float | None
+    deleted_at: float | None
+    containers: tuple[ContainerHealth, ...]
+    init_containers: tuple[ContainerHealth, ...]
+    scheduling: str  # why the pod cannot be scheduled ("" when it can)
+    problems: tuple[Problem, ...]
+    summary: str
+
+    @property
+    def ok(self) -> bool:
+        """No error problem (a starting or terminating pod is not unhealthy)."""
+        return self.verdict != "unhealthy"
+
+    @property
+    def ready_text(self) -> str:
+        """``1/1``."""
+        return f"{self.ready_containers}/{self.total_containers}"
+
+    def restarts_text(self, now: float) -> str:
+        """``0``, ``3 (OOMKilled 2h)``: for a RESTARTS column."""
+        if not self.restarts or self.last_termination is None:
+            return str(self.restarts)
+        return f"{self.restarts} ({self.last_termination.short(now)})"
+
+    def probe(self, kind: str) -> ProbeHealth:
+        """The pod-level view of one probe: the worst container's (failing > unknown > ok > none)."""
+        rank = {"failing": 3, "unknown": 2, "ok": 1, "none": 0}
+        worst = ProbeHealth(kind, "none")
+        for container in self.containers:
+            health: ProbeHealth = getattr(container, kind)
+            if rank[health.state] > rank[worst.state]:
+                worst = health
+        return worst
+
+
+def _termination(state: Mapping[str, Any]) -> Termination | None:
+    terminated = child(state, "terminated")
+    if not terminated:
+        return None
+    exit_code = terminated.get("exitCode")
+    signal = terminated.get("signal")
+    return Termination(
+        reason=str(terminated.get("reason") or ""),
+        exit_code=as_int(exit_code) if exit_code is not None else None,
+        signal=as_int(signal) if signal is not None else None,
+        message=str(terminated.get("message") or "").strip(),
+        started_at=timestamp(terminated.get("startedAt")),
+        finished_at=timestamp(terminated.get("finishedAt")),
+    )
+
+
+@dataclass
+class _ContainerEvents:
+    probe: dict[str, list[tuple[EventRecord, str]]]
+    pull_failure: EventRecord | None = None
+    liveness_kills: int = 0
+
+
+def _sort_events(
+    records: tuple[EventRecord, ...], containers: list[str]
+) -> tuple[dict[str, _ContainerEvents], list[EventRecord]]:
+    """Attribute a pod's events to its containers; return the rest too."""
+    by_container: dict[str, _ContainerEvents] = {}
+    rest: list[EventRecord] = []
+    only = containers[0] if len(containers) == 1 else None
+    for record in records:
+        name = record.container or only
+        if record.reason == "Unhealthy":
+            parsed = parse_probe_message(record.message)
+            if parsed and name:
+                ce = by_container.setdefault(name, _ContainerEvents({}))
+                ce.probe.setdefault(parsed[0], []).append((record, parsed[1]))
+                continue
+        elif record.reason == "Failed" and name and record.message.startswith("Failed to pull"):
+            # the kubelet's detailed pull error (a separate "Error: ErrImagePull" says less)
+            ce = by_container.setdefault(name, _ContainerEvents({}))
+            if ce.pull_failure is None or record.at >= ce.pull_failure.at:
+                ce.pull_failure = record
+            continue
+        elif record.reason == "Killing" and "liveness" in record.message.lower() and name:
+            ce = by_container.setdefault(name, _ContainerEvents({}))
+            ce.liveness_kills += record.count
+            continue
+        rest.append(record)
+    return by_container, rest
+
+
+def _probe_health(
+    kind: str,
+    spec: ProbeSpec | None,
+    failures: list[tuple[EventRecord, str]],
+    *,
+    running: bool,
+    ready: bool,
+    started: bool | None,
+    started_at: float | None,
+    state_reason: str,
+    now: float,
+) -> ProbeHealth:
+    if spec is None:
+        return ProbeHealth(kind, "none")
+    count = sum(r.count for r, _ in failures)
+    last_record: EventRecord | None = None
+    last_detail = ""
+    first: float | None = None
+    for record, detail in failures:
+        if last_record is None or record.at >= last_record.at:
+            last_record, last_detail = record, detail
+        if record.first_at is not None and (first is None or record.first_at < first):
+            first = record.first_at
+    last = last_record.last_at if last_record is not None else None
+    base = ProbeHealth(
+        kind,
+        "unknown",
+        spec.description,
+        failures=count,
+        last_failure=last_detail,
+        first_failure_at=first,
+        last_failure_at=last,
+    )
+    if not running:
+        return _with(base, "unknown", f"container {state_reason or 'not running'}")
+    # Failures recorded during the current instance (event times have second precision).
+    current = last is not None and (started_at is None or last >= started_at - 1)
+    if kind == "startup":
+        if started:
+            return _with(base, "ok")
+        return _with(base, "failing") if current else _with(base, "unknown", "starting")
+    if started is False:
+        return _with(base, "unknown", "waiting for the startup probe")
+    if kind == "readiness":
+        if ready:
+            return _with(base, "ok")
+        return _with(base, "failing") if current else _with(base, "unknown", "not passed yet")
+    # liveness: no "passed" flag on the wire; failing while failures keep coming
+    window = spec.period_seconds * (spec.failure_threshold + 1) + spec.timeout_seconds + _LIVENESS_SLACK
+    if current and last is not None and now - last <= window:
+        return _with(base, "failing")
+    return _with(base, "ok", "recovered" if current else "")
+
+
+def _with(base: ProbeHealth, state: str, detail: str = "") -> ProbeHealth:
+    return ProbeHealth(
+        base.kind,
+        state,
+        base.description,
+        base.failures,
+        base.last_failure,
+        base.first_failure_at,
+        base.last_failure_at,
+        detail,
+    )
+
+
+def _container_health(
+    spec: Mapping[str, Any],
+    status: Mapping[str, Any],
+    events: _ContainerEvents | None,
+    *,
+    init: bool,
+    now: float,
+) -> ContainerHealth:
+    state = child(status, "state")
+    name = str(spec.get("name") or status.get("name") or "")
+    image = str(spec.get("image") or status.get("image") or "")
+    if running := child(state, "running"):
+        kind, reason, message = "running", "", ""
+        started_at = timestamp(running.get("startedAt"))
+    elif waiting := child(state, "waiting"):
+        kind, reason = "waiting", str(waiting.get("reason") or "Waiting")
+        message, started_at = str(waiting.get("message") or "").strip(), None
+    elif terminated := child(state, "terminated"):
+        kind, reason = "terminated", str(terminated.get("reason") or "")
+        message, started_at = str(terminated.get("message") or "").strip(), None
+    else:
+        kind, reason, message, started_at = "unknown", "", "", None
+    ready = bool(status.get("ready"))
+    started = status.get("started")
+    started_flag = bool(started) if isinstance(started, bool) else None
+    failures = events.probe if events is not None else {}
+    probes = {
+        k: _probe_health(
+            k,
+            None if init else probe_spec(spec, k),
+            failures.get(k, []),
+            running=kind == "running",
+            ready=ready,
+            started=started_flag,
+            started_at=started_at,
+            state_reason=reason or kind,
+            now=now,
+        )
+        for k in ("readiness", "liveness", "startup")
+    }
+    return ContainerHealth(
+        name=name,
+        image=image,
+        tag=image_tag(image) if image else None,
+        init=init,
+        ready=ready,
+        state=kind,
+        reason=reason,
+        message=message,
+        started_at=started_at,
+        restarts=as_int(status.get("restartCount")),
+        termination=_termination(state),
+        last_termination=_termination(child(status, "lastState")),
+        readiness=probes["readiness"],
+        liveness=probes["liveness"],
+        startup=probes["startup"],
+        liveness_kills=events.liveness_kills if events is not None else 0,
+    )
+
+
+def _display_status(pod: Mapping[str, Any], phase: str, ready: bool) -> str:
+    """The STATUS column of kubectl (``printPod`` in kubectl's printers), in short."""
+    status = child(pod, "status")
+    reason = str(status.get("reason") or phase or "Unknown")
+    init_statuses = children(status, "initContainerStatuses")
+    initializing = False
+    for i, ics in enumerate(init_statuses):
+        state = child(ics, "state")
+        terminated = child(state, "terminated")
+        waiting = child(state, "waiting")
+        if terminated and as_int(terminated.get("exitCode")) == 0:
+            continue
+        initializing = True
+        if terminated:
+            if terminated.get("reason"):
+                reason = f"Init:{terminated['reason']}"
+            elif terminated.get("signal"):
+                reason = f"Init:Signal:{terminated['signal']}"
+            else:
+                reason = f"Init:ExitCode:{terminated.get('exitCode')}"
+        elif waiting and waiting.get("reason") and waiting.get("reason") != "PodInitializing":
+            reason = f"Init:{waiting['reason']}"
+        else:
+            reason = f"Init:{i}/{len(init_statuses)}"
+        break
+    if not initializing:
+        has_running = False
+        for cs in reversed(children(status, "containerStatuses")):
+            state = child(cs, "state")
+            waiting = child(state, "waiting")
+            terminated = child(state, "terminated")
+            if waiting.get("reason"):
+                reason = str(waiting["reason"])
+            elif terminated:
+                if terminated.get("reason"):
+                    reason = str(terminated["reason"])
+                elif terminated.get("signal"):
+                    reason = f"Signal:{terminated['signal']}"
+                else:
+                    reason = f"ExitCode:{terminated.get('exitCode')}"
+            elif cs.get("ready") and child(state, "running"):
+                has_running = True
+        if reason == "Completed" and has_running:
+            reason = "Running" if ready else "NotReady"
+    if child(pod, "metadata").get("deletionTimestamp"):
+        reason = "Unknown" if status.get("reason") == "NodeLost" else "Terminating"
+    return reason
+
+
+def _condition(status: Mapping[str, Any], kind: str) -> Mapping[str, Any]:
+    for condition in children(status, "conditions"):
+        if condition.get("type") == kind:
+            return condition
+    return {}
+
+
+def _owner(meta: Mapping[str, Any]) -> str:
+    refs = children(meta, "ownerReferences")
+    for ref in refs:
+        if ref.get("controller"):
+            return str(ref.get("name") or "")
+    return str(refs[0].get("name") or "") if refs else ""
+
+
+def _container_problems(
+    c: ContainerHealth, pull: EventRecord | None, pod_ready: bool, now: float
+) -> list[Problem]:
+    who = "init container " + c.name if c.init else c.name
+    out: list[Problem] = []
+    if c.state == "waiting" and c.reason in ERROR_WAITING_REASONS:
+        if c.reason == "CrashLoopBackOff":
+            last = c.last_termination.describe(now) if c.last_termination else "exited"
+            message = f"CrashLoopBackOff: {who} {last}; {c.restarts} restarts"
+        elif c.reason in _PULL_REASONS:
+            detail = pull.message if pull is not None else c.message
+            message = f"{c.reason}: cannot pull {c.image}" + (f": {detail}" if detail else "")
+        else:
+            message = f"{c.reason}: {who}" + (f": {c.message}" if c.message else "")
+        out.append(Problem(c.reason, "error", message, c.name))
+    elif c.state == "terminated" and c.termination is not None and c.reason != "Completed":
+        t = c.termination
+        if (t.exit_code or 0) != 0 or t.signal:
+            code = "CrashLoopBackOff" if c.restarts > 0 else (t.reason or "Error")
+            out.append(
+                Problem(code, "error", f"{code}: {who} {t.describe(now)}; {c.restarts} restarts", c.name)
+            )
+    for probe in (c.startup, c.liveness, c.readiness):
+        if probe.state != "failing":
+            continue
+        if probe.kind == "readiness" and pod_ready:
+            continue
+        code = f"{probe.kind.capitalize()}ProbeFailing"
+        out.append(Problem(code, "error", f"{who}: {probe.sentence(now)}", c.name))
+    if not out and c.latest_termination is not None and c.restarts > 0:
+        t = c.latest_termination
+        if t.finished_at is not None and now - t.finished_at <= RECENT_RESTART_SECONDS:
+            cause = "liveness probe failures" if c.liveness_kills else (t.reason or "exit")
+            out.append(
+                Problem(
+                    "OOMKilled" if t.reason == "OOMKilled" else "Restarted",
+                    "warning",
+                    f"{who} restarted {ago(t.finished_at, now)} ago ({cause}, exit {t.exit_code}); "
+                    f"{c.restarts} restarts",
+                    c.name,
+                )
+            )
+    return out
+
+
+def pod_health(pod: Mapping[str, Any], events: EventSource = None, now: float = 0.0) -> PodHealth:
+    """Derive the health of one pod from the pod, its events and the current time.
+
+    ``events`` may be an ``EventIndex`` (fast: one dict lookup) or any iterable of event
+    dicts/``EventRecord`` (filtered to this pod). ``now`` is epoch seconds.
+    """
+    meta = child(pod, "metadata")
+    spec = child(pod, "spec")
+    status = child(pod, "status")
+    namespace = str(meta.get("namespace") or "")
+    name = str(meta.get("name") or "")
+    uid = str(meta.get("uid") or "")
+    phase = str(status.get("phase") or "Pending")
+    created_at = timestamp(meta.get("creationTimestamp"))
+    deleted_at = timestamp(meta.get("deletionTimestamp"))
+    records = events_for(events, "Pod", namespace, name, uid)
+
+    spec_containers = children(spec, "containers")
+    spec_inits = children(spec, "initContainers")
+    by_container, other_events = _sort_events(
+        records, [str(c.get("name") or "") for c in spec_containers + spec_inits]
+    )
+    statuses = {str(s.get("name")): s for s in children(status, "containerStatuses")}
+    init_statuses = {str(s.get("name")): s for s in children(status, "initContainerStatuses")}
+    containers = tuple(
+        _container_health(
+            c, statuses.get(str(c.get("name")), {}), by_container.get(str(c.get("name"))), init=False, now=now
+        )
+        for c in spec_containers
+    )
+    inits = tuple(
+        _container_health(
+            c,
+            init_statuses.get(str(c.get("name")), {}),
+            by_container.get(str(c.get("name"))),
+            init=True,
+            now=now,
+        )
+        for c in spec_inits
+    )
+    ready = _condition(status, "Ready").get("status") == "True"
+    ready_containers = sum(1 for c in containers if c.ready)
+
+    # The most recent termination across containers (for the RESTARTS column).
+    last: Termination | None = None
+    last_container: str | None = None
+    for c in containers:
+        t = c.latest_termination
+        if c.restarts and t is not None and (last is None or (t.finished_at or 0) > (last.finished_at or 0)):
+            last, last_container = t, c.name
+
+    problems: list[Problem] = []
+    scheduling = ""
+    terminating = deleted_at is not None
+    scheduled = _condition(status, "PodScheduled")
+    if scheduled.get("status") == "False" and not spec.get("nodeName"):
+        scheduling = str(scheduled.get("message") or scheduled.get("reason") or "")
+        failed = [r for r in other_events if r.reason == "FailedScheduling"]
+        if failed:
+            latest = max(failed, key=lambda r: r.at)
+            scheduling = latest.message or scheduling
+        scheduling = scheduling or "waiting to be scheduled"
+        problems.append(Problem("Unschedulable", "error", f"cannot be scheduled: {scheduling}"))
+
+    if phase == "Failed" and not terminating:
+        reason = str(status.get("reason") or "Failed")
+        message = str(status.get("message") or "").strip()
+        severity = "warning" if reason == "Evicted" else "error"
+        problems.append(
+            Problem(reason, severity, f"{reason}: {message}" if message else f"pod {reason.lower()}")
+        )
+    elif phase != "Succeeded" and not terminating:
+        for c in inits + containers:
+            ce = by_container.get(c.name)
+            problems.extend(_container_problems(c, ce.pull_failure if ce else None, ready, now))
+
+    if terminating and deleted_at is not None:
+        grace = as_int(
+            meta.get("deletionGracePeriodSeconds"), as_int(spec.get("terminationGracePeriodSeconds"), 30)
+        )
+        if now - deleted_at > grace + 60:
+            problems.append(
+                Problem(
+                    "StuckTerminating", "warning", f"terminating for {ago(deleted_at, now)} (grace {grace}s)"
+                )
+            )
+
+    has_error = any(p.severity == "error" for p in problems)
+    all_running = bool(containers) and all(c.state == "running" for c in containers)
+    if not has_error and not ready and not terminating and phase == "Running" and all_running:
+        # Running but not ready, and no probe failure explains it: after the probes' own
+        # grace period that is a problem in itself.
+        since = max((c.started_at for c in containers if c.started_at is not None), default=created_at)
+        grace = max((c_spec.grace_seconds for c_spec in _readiness_specs(spec_containers)), default=0) + 30
+        if since is not None and now - since > grace:
+            problems.append(Problem("NotReady", "error", f"running but not ready for {ago(since, now)}"))
+            has_error = True
+    if not has_error and not ready and not terminating and phase not in ("Succeeded", "Failed"):
+        warnings = [r for r in other_events if r.warning and r.reason not in _EXPLAINED_REASONS]
+        if warnings:
+            latest = max(warnings, key=lambda r: r.at)
+            problems.append(Problem(latest.reason, "warning", f"{latest.reason}: {latest.message}"))
+
+    if terminating:
+        verdict = "terminating"
+    elif phase == "Succeeded":
+        verdict = "completed"
+    elif any(p.severity == "error" for p in problems):
+        verdict = "unhealthy"
+    elif ready:
+        verdict = "healthy"
+    else:
+        verdict = "starting"
+    display = _display_status(pod, phase, ready)
+    labels = child(meta, "labels")
+    return PodHealth(
+        namespace=namespace,
+        name=name,
+        uid=uid,
+        phase=phase,
+        status=display,
+        verdict=verdict,
+        ready=ready,
+        ready_containers=ready_containers,
+        total_containers=len(containers),
+        restarts=sum(c.restarts for c in containers),
+        last_termination=last,
+        last_termination_container=last_container,
+        node=str(spec.get("nodeName") or ""),
+        template_hash=str(labels.get("pod-template-hash") or ""),
+        owner=_owner(meta),
+        created_at=created_at,
+        deleted_at=deleted_at,
+        containers=containers,
+        init_containers=inits,
+        scheduling=scheduling,
+        problems=tuple(problems),
+        summary=_summary(verdict, display, problems),
+    )
+
+
+def _readiness_specs(containers: list[Mapping[str, Any]]) -> list[ProbeSpec]:
+    return [s for s in (probe_spec(c, "readiness") for c in containers) if s is not None]
+
+
+def _summary(verdict: str, status: str, problems: list[Problem]) -> str:
+    ordered = sorted(problems, key=lambda p: p.severity != "error")
+    if ordered:
+        more = f" (+{len(ordered) - 1} more)" if len(ordered) > 1 else ""
+        return ordered[0].message + more
+    if verdict == "healthy":
+        return "ready"
+    if verdict == "starting":
+        return f"starting ({status})"
+    return verdict

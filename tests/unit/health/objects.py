@@ -1,0 +1,425 @@
+"""Pod, event, Deployment and ReplicaSet dicts shaped as a real cluster reports them.
+
+Field names and nesting follow the core/v1 and apps/v1 API reference (PodStatus,
+ContainerStatus, ContainerState*, Event, DeploymentStatus, DeploymentCondition); the
+messages are the kubelet's and the controllers' wording.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timezone
+from typing import Any
+
+NOW = 1_772_366_400.0  # 2026-03-01T12:00:00Z
+IMAGE = "registry.sandbox.local/trace/trace-api"
+
+
+def ts(offset: float) -> str:
+    """RFC 3339 for NOW + offset seconds (as the API server writes: seconds precision)."""
+    return datetime.fromtimestamp(int(NOW + offset), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def probe(path: str = "/healthz", port: Any = 8080, **timing: int) -> dict[str, Any]:
+    return {
+        "httpGet": {"path": path, "port": port, "scheme": "HTTP"},
+        "timeoutSeconds": 1,
+        "periodSeconds": 10,
+        "successThreshold": 1,
+        "failureThreshold": 3,
+        **{k: v for k, v in timing.items()},
+    }
+
+
+def container(
+    name: str = "web",
+    tag: str | None = "3f9c2a1",
+    *,
+    readiness: dict[str, Any] | None = None,
+    liveness: dict[str, Any] | None = None,
+    env: list[dict[str, Any]] | None = None,
+    requests: dict[str, str] | None = None,
+    prestop: bool = True,
+    ports: bool = True,
+) -> dict[str, Any]:
+    c: dict[str, Any] = {
+        "name": name,
+        "image": f"{IMAGE}:{tag}" if tag else IMAGE,
+        "imagePullPolicy": "IfNotPresent",
+        "env": env if env is not None else [{"name": "PROCESS_TYPE", "value": "web"}],
+        "resources": {"requests": requests} if requests is not None else {},
+        "terminationMessagePath": "/dev/termination-log",
+        "terminationMessagePolicy": "File",
+    }
+    if ports:
+        c["ports"] = [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+    if readiness is not None:
+        c["readinessProbe"] = readiness
+    if liveness is not None:
+        c["livenessProbe"] = liveness
+    if prestop:
+        c["lifecycle"] = {"preStop": {"exec": {"command": ["sleep", "5"]}}}
+    return c
+
+
+def running(
+    name: str = "web",
+    tag: str = "3f9c2a1",
+    *,
+    ready: bool = True,
+    started: float = -300,
+    restarts: int = 0,
+    last: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "image": f"{IMAGE}:{tag}",
+        "imageID": f"{IMAGE}@sha256:{'ab' * 32}",
+        "containerID": "containerd://" + "1f" * 32,
+        "ready": ready,
+        "started": True,
+        "restartCount": restarts,
+        "state": {"running": {"startedAt": ts(started)}},
+        "lastState": last or {},
+    }
+
+
+def waiting(
+    name: str = "web",
+    tag: str = "3f9c2a1",
+    *,
+    reason: str,
+    message: str = "",
+    restarts: int = 0,
+    last: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    state: dict[str, Any] = {"reason": reason}
+    if message:
+        state["message"] = message
+    return {
+        "name": name,
+        "image": f"{IMAGE}:{tag}",
+        "imageID": "",
+        "ready": False,
+        "started": False,
+        "restartCount": restarts,
+        "state": {"waiting": state},
+        "lastState": last or {},
+    }
+
+
+def terminated(
+    exit_code: int, reason: str, *, started: float, finished: float, signal: int | None = None
+) -> dict:
+    t: dict[str, Any] = {
+        "exitCode": exit_code,
+        "reason": reason,
+        "startedAt": ts(started),
+        "finishedAt": ts(finished),
+        "containerID": "containerd://" + "2e" * 32,
+    }
+    if signal is not None:
+        t["signal"] = signal
+    return {"terminated": t}
+
+
+def conditions(*, ready: bool, scheduled: bool = True, at: float = -300) -> list[dict[str, Any]]:
+    ready_s = "True" if ready else "False"
+    out: list[dict[str, Any]] = [
+        {"type": "PodReadyToStartContainers", "status": "True", "lastTransitionTime": ts(at)},
+        {"type": "Initialized", "status": "True", "lastTransitionTime": ts(at)},
+        {"type": "Ready", "status": ready_s, "lastTransitionTime": ts(at)},
+        {"type": "ContainersReady", "status": ready_s, "lastTransitionTime": ts(at)},
+        {"type": "PodScheduled", "status": "True" if scheduled else "False", "lastTransitionTime": ts(at)},
+    ]
+    if not ready:
+        out[2]["reason"] = out[3]["reason"] = "ContainersNotReady"
+        out[2]["message"] = out[3]["message"] = "containers with unready status: [web]"
+    return out
+
+
+def pod(
+    name: str = "trace-api-web-7d9f8c6b5-x2k4q",
+    *,
+    namespace: str = "production",
+    uid: str = "0c6f8a52-5d1e-4d1a-9d5e-000000000001",
+    phase: str = "Running",
+    containers: list[dict[str, Any]] | None = None,
+    statuses: list[dict[str, Any]] | None = None,
+    init_containers: list[dict[str, Any]] | None = None,
+    init_statuses: list[dict[str, Any]] | None = None,
+    ready: bool = True,
+    created: float = -600,
+    deleted: float | None = None,
+    status_extra: dict[str, Any] | None = None,
+    cond: list[dict[str, Any]] | None = None,
+    node: str | None = "sandbox-node-1",
+    template_hash: str = "7d9f8c6b5",
+) -> dict[str, Any]:
+    specs = containers if containers is not None else [container(readiness=probe(), liveness=probe())]
+    meta: dict[str, Any] = {
+        "name": name,
+        "generateName": name.rsplit("-", 1)[0] + "-",
+        "namespace": namespace,
+        "uid": uid,
+        "resourceVersion": "4242",
+        "creationTimestamp": ts(created),
+        "labels": {"app": "trace-api", "process": "web", "pod-template-hash": template_hash},
+        "ownerReferences": [
+            {
+                "apiVersion": "apps/v1",
+                "kind": "ReplicaSet",
+                "name": name.rsplit("-", 1)[0],
+                "uid": "rs-uid-" + template_hash,
+                "controller": True,
+                "blockOwnerDeletion": True,
+            }
+        ],
+    }
+    if deleted is not None:
+        meta["deletionTimestamp"] = ts(deleted)
+        meta["deletionGracePeriodSeconds"] = 30
+    spec: dict[str, Any] = {
+        "containers": specs,
+        "restartPolicy": "Always",
+        "terminationGracePeriodSeconds": 30,
+        "dnsPolicy": "ClusterFirst",
+        "serviceAccountName": "default",
+        "schedulerName": "default-scheduler",
+    }
+    if node:
+        spec["nodeName"] = node
+    if init_containers:
+        spec["initContainers"] = init_containers
+    status: dict[str, Any] = {
+        "phase": phase,
+        "conditions": cond if cond is not None else conditions(ready=ready, at=created + 5),
+        "hostIP": "10.0.0.11",
+        "podIP": "10.244.1.17",
+        "startTime": ts(created + 1),
+        "qosClass": "Burstable",
+        "containerStatuses": statuses if statuses is not None else [running()],
+    }
+    if init_statuses is not None:
+        status["initContainerStatuses"] = init_statuses
+    status.update(status_extra or {})
+    return {"kind": "Pod", "apiVersion": "v1", "metadata": meta, "spec": spec, "status": status}
+
+
+_EVENT_SEQ = [0]
+
+
+def event(
+    reason: str,
+    message: str,
+    *,
+    kind: str = "Pod",
+    name: str = "trace-api-web-7d9f8c6b5-x2k4q",
+    namespace: str = "production",
+    uid: str = "0c6f8a52-5d1e-4d1a-9d5e-000000000001",
+    type: str = "Normal",
+    count: int = 1,
+    first: float = -60,
+    last: float | None = None,
+    container: str | None = "web",
+    component: str = "kubelet",
+) -> dict[str, Any]:
+    _EVENT_SEQ[0] += 1
+    involved: dict[str, Any] = {
+        "kind": kind,
+        "namespace": namespace,
+        "name": name,
+        "uid": uid,
+        "apiVersion": "apps/v1" if kind in ("Deployment", "ReplicaSet") else "v1",
+        "resourceVersion": "4100",
+    }
+    if container is not None and kind == "Pod":
+        involved["fieldPath"] = f"spec.containers{{{container}}}"
+    return {
+        "kind": "Event",
+        "apiVersion": "v1",
+        "metadata": {
+            "name": f"{name}.{_EVENT_SEQ[0]:016x}",
+            "namespace": namespace,
+            "uid": f"ev-{_EVENT_SEQ[0]}",
+            "resourceVersion": str(5000 + _EVENT_SEQ[0]),
+            "creationTimestamp": ts(first),
+        },
+        "involvedObject": involved,
+        "reason": reason,
+        "message": message,
+        "source": {"component": component, "host": "sandbox-node-1"}
+        if component == "kubelet"
+        else {"component": component},
+        "firstTimestamp": ts(first),
+        "lastTimestamp": ts(first if last is None else last),
+        "count": count,
+        "type": type,
+        "eventTime": None,
+        "reportingComponent": component,
+        "reportingInstance": "sandbox-node-1" if component == "kubelet" else "",
+    }
+
+
+def deployment(
+    name: str = "trace-api-web",
+    *,
+    namespace: str = "production",
+    uid: str = "deploy-uid-web",
+    tag: str = "3f9c2a1",
+    replicas: int = 3,
+    revision: int = 4,
+    generation: int = 7,
+    observed: int | None = None,
+    status: dict[str, Any] | None = None,
+    progressing: tuple[str, str, str] = (
+        "True",
+        "NewReplicaSetAvailable",
+        'ReplicaSet "trace-api-web-7d9f8c6b5" has successfully progressed.',
+    ),
+    available: tuple[str, str] = ("True", "MinimumReplicasAvailable"),
+    strategy: dict[str, Any] | None = None,
+    paused: bool = False,
+    containers: list[dict[str, Any]] | None = None,
+    process: str = "web",
+    progress_at: float = -120,
+    termination_grace: int | None = 30,
+) -> dict[str, Any]:
+    tpl_spec: dict[str, Any] = {
+        "containers": containers
+        if containers is not None
+        else [
+            container(
+                tag=tag,
+                readiness=probe(),
+                liveness=probe("/livez", failureThreshold=6),
+                requests={"cpu": "100m", "memory": "128Mi"},
+                env=[{"name": "PROCESS_TYPE", "value": process}],
+            )
+        ],
+        "restartPolicy": "Always",
+        "dnsPolicy": "ClusterFirst",
+    }
+    if termination_grace is not None:
+        tpl_spec["terminationGracePeriodSeconds"] = termination_grace
+    st = {
+        "observedGeneration": generation if observed is None else observed,
+        "replicas": replicas,
+        "updatedReplicas": replicas,
+        "readyReplicas": replicas,
+        "availableReplicas": replicas,
+        "conditions": [
+            {
+                "type": "Available",
+                "status": available[0],
+                "reason": available[1],
+                "message": "Deployment has minimum availability."
+                if available[0] == "True"
+                else "Deployment does not have minimum availability.",
+                "lastUpdateTime": ts(-3600),
+                "lastTransitionTime": ts(-3600),
+            },
+            {
+                "type": "Progressing",
+                "status": progressing[0],
+                "reason": progressing[1],
+                "message": progressing[2],
+                "lastUpdateTime": ts(progress_at),
+                "lastTransitionTime": ts(-3600),
+            },
+        ],
+    }
+    st.update(status or {})
+    spec: dict[str, Any] = {
+        "replicas": replicas,
+        "selector": {"matchLabels": {"app": "trace-api", "process": process}},
+        "template": {
+            "metadata": {"labels": {"app": "trace-api", "process": process}},
+            "spec": tpl_spec,
+        },
+        "strategy": strategy
+        if strategy is not None
+        else {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
+        "revisionHistoryLimit": 10,
+        "progressDeadlineSeconds": 600,
+    }
+    if paused:
+        spec["paused"] = True
+    return {
+        "kind": "Deployment",
+        "apiVersion": "apps/v1",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "uid": uid,
+            "generation": generation,
+            "resourceVersion": "9000",
+            "creationTimestamp": ts(-86400),
+            "labels": {"app": "trace-api", "process": process},
+            "annotations": {"deployment.kubernetes.io/revision": str(revision)},
+        },
+        "spec": spec,
+        "status": st,
+    }
+
+
+def replicaset(
+    deploy: dict[str, Any],
+    template_hash: str,
+    *,
+    revision: int,
+    tag: str,
+    replicas: int,
+    ready: int | None = None,
+    available: int | None = None,
+    created: float = -3600,
+    owner_uid: str | None = None,
+) -> dict[str, Any]:
+    template = copy.deepcopy(deploy["spec"]["template"])
+    template["metadata"]["labels"]["pod-template-hash"] = template_hash
+    for c in template["spec"]["containers"]:
+        c["image"] = f"{IMAGE}:{tag}"
+    name = f"{deploy['metadata']['name']}-{template_hash}"
+    return {
+        "kind": "ReplicaSet",
+        "apiVersion": "apps/v1",
+        "metadata": {
+            "name": name,
+            "namespace": deploy["metadata"]["namespace"],
+            "uid": f"rs-uid-{template_hash}",
+            "creationTimestamp": ts(created),
+            "labels": {**template["metadata"]["labels"]},
+            "annotations": {
+                "deployment.kubernetes.io/revision": str(revision),
+                "deployment.kubernetes.io/desired-replicas": str(deploy["spec"]["replicas"]),
+                "deployment.kubernetes.io/max-replicas": str(deploy["spec"]["replicas"] + 1),
+            },
+            "ownerReferences": [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "Deployment",
+                    "name": deploy["metadata"]["name"],
+                    "uid": owner_uid or deploy["metadata"]["uid"],
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+        },
+        "spec": {
+            "replicas": replicas,
+            "selector": {
+                "matchLabels": {
+                    **deploy["spec"]["selector"]["matchLabels"],
+                    "pod-template-hash": template_hash,
+                }
+            },
+            "template": template,
+        },
+        "status": {
+            "replicas": replicas,
+            "fullyLabeledReplicas": replicas,
+            "readyReplicas": replicas if ready is None else ready,
+            "availableReplicas": replicas if available is None else available,
+            "observedGeneration": 1,
+        },
+    }
