@@ -1,0 +1,279 @@
+"""The single writer: tailer output → group → filter → merge → render → one buffered stdout.
+
+Tailer threads put tuples on one queue; only the thread that runs ``Pipeline.run_loop``
+touches the output. While following, output is flushed at most ``flush_interval`` after
+it was produced, so ``… | grep`` sees lines live.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import time
+from collections.abc import Callable
+from typing import IO, Any
+
+from kubectl_trace.errors import ExitStatus, NodeappError
+from kubectl_trace.logs.filters import EntryFilter
+from kubectl_trace.logs.group import Grouper
+from kubectl_trace.logs.merge import TimeMerger
+from kubectl_trace.logs.options import LogsOptions
+from kubectl_trace.logs.output import BufferedOutput
+from kubectl_trace.logs.record import Entry, Marker, Source
+from kubectl_trace.logs.render import make_renderer
+
+__all__ = ["Pipeline", "run_logs"]
+
+_TIMESTAMP = re.compile(rb"(?m)^[^ \n]* ")
+
+
+class Pipeline:
+    """Turns the queue's items into output (single-threaded; the tailers only enqueue)."""
+
+    def __init__(
+        self,
+        options: LogsOptions,
+        stdout: IO[str],
+        stderr: IO[str],
+        *,
+        color: bool,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.options = options
+        self.stderr = stderr
+        self.clock = clock
+        self.queue: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self.renderer = make_renderer(
+            options.output, color=color, timestamps=options.timestamps, highlight=options.highlight
+        )
+        self.filter = EntryFilter(
+            level=options.level,
+            include=options.include,
+            exclude=options.exclude,
+            parse=self.renderer.parse,
+        )
+        self.out = BufferedOutput(stdout)
+        self.merger = (
+            TimeMerger(self._emit, delay=options.order_delay, follow=options.follow)
+            if options.order == "time"
+            else None
+        )
+        self.grouper = Grouper(self._grouped, hold=options.group_hold)
+        self.fast_raw = options.output == "raw" and not self.filter.active and self.merger is None
+        self.lines_in = 0
+        self.entries_out = 0
+        self.ended = False
+        self.waiting_text = "no running containers match yet"
+
+    # -- input ------------------------------------------------------------------------
+
+    def put(self, item: tuple[Any, ...]) -> None:
+        """The tailers' sink (thread-safe)."""
+        self.queue.put(item)
+
+    def handle(self, item: tuple[Any, ...]) -> None:
+        """Process one queued item."""
+        kind = item[0]
+        if kind == "data":
+            self._data(item[1], item[2], item[3])
+        elif kind == "open":
+            if self.merger is not None:
+                self.merger.open(item[1])
+        elif kind == "close":
+            source = item[1]
+            self.grouper.flush_source(source)
+            if self.merger is not None:
+                self.merger.close(source)
+        elif kind == "marker":
+            marker: Marker = item[1]
+            self.grouper.flush_source(marker.source)
+            if self.merger is not None:
+                self.merger.add(marker)
+            else:
+                self._emit(marker)
+        elif kind == "notice":
+            self.notice(item[1])
+        elif kind == "listed":
+            if item[1] == 0:
+                self.notice(f"{self.waiting_text}; waiting for them (Ctrl-C to stop)")
+        elif kind == "fatal":
+            raise item[1]
+        elif kind == "end":
+            self.ended = True
+
+    def _data(self, source: Source, data: bytes, arrival: float) -> None:
+        if self.fast_raw:
+            self.out.write_bytes(data if self.options.timestamps else _TIMESTAMP.sub(b"", data), arrival)
+            return
+        text = data.decode("utf-8", "replace")
+        lines = text.split("\n")
+        lines.pop()
+        self.lines_in += len(lines)
+        add = self.grouper.add
+        for line in lines:
+            ts, _, rest = line.partition(" ")
+            add(Entry(source, ts, rest, arrival))
+
+    # -- stages -----------------------------------------------------------------------
+
+    def _grouped(self, entry: Entry) -> None:
+        if self.filter.active and not self.filter.accepts(entry):
+            return
+        if self.merger is not None:
+            self.merger.add(entry)
+        else:
+            self._emit(entry)
+
+    def _emit(self, item: Any) -> None:
+        if type(item) is Entry:
+            self.out.write(self.renderer.entry(item), item.arrival)
+            self.entries_out += 1
+            return
+        text, to_stderr = self.renderer.marker(item)
+        if to_stderr:
+            self.out.flush()
+            self._stderr(text)
+        else:
+            self.out.write(text, item.arrival)
+
+    # -- output -----------------------------------------------------------------------
+
+    def notice(self, text: str) -> None:
+        """A line for stderr (warnings, waiting notes), after what stdout already has."""
+        self.out.flush()
+        self._stderr(text + "\n")
+
+    def _stderr(self, text: str) -> None:
+        try:
+            self.stderr.write(text)
+            self.stderr.flush()
+        except (OSError, ValueError):
+            pass
+
+    def tick(self, now: float) -> float | None:
+        """Timed work (held lines, the time merge, flushes); return the next deadline."""
+        follow = self.options.follow
+        due: float | None = None
+        if follow and self.grouper.pending:
+            due = self.grouper.flush_due(now)
+        if self.merger is not None:
+            merge_due = self.merger.release(now)
+            if merge_due is not None and (due is None or merge_due < due):
+                due = merge_due
+        out = self.out
+        if out.pending:
+            if out.size >= out.limit:
+                out.flush()
+            elif follow:
+                since = out.since if out.since is not None else now
+                flush_at = since + self.options.flush_interval
+                if flush_at <= now:
+                    out.flush()
+                elif due is None or flush_at < due:
+                    due = flush_at
+        return due
+
+    def finish(self) -> None:
+        """Emit everything held and flush (end of input, or interrupted)."""
+        self.grouper.flush_all()
+        if self.merger is not None:
+            self.merger.flush_all()
+        self.out.flush()
+
+    def run_loop(self, *, idle: float = 1.0) -> None:
+        """Consume the queue until an ``end`` item (without -f) or an interrupt."""
+        get = self.queue.get
+        get_nowait = self.queue.get_nowait
+        clock = self.clock
+        due: float | None = None
+        while not self.ended:
+            timeout = idle if due is None else max(0.0, min(idle, due - clock()))
+            try:
+                item = get(timeout=timeout)
+            except queue.Empty:
+                item = None
+            if item is not None:
+                self.handle(item)
+                # Drain what is queued before timed work (batches many streams per flush).
+                for _ in range(256):
+                    try:
+                        item = get_nowait()
+                    except queue.Empty:
+                        break
+                    self.handle(item)
+                    if self.ended:
+                        break
+            due = self.tick(clock())
+        self.finish()
+
+
+def _resolve(kube: Any, options: LogsOptions) -> Any:
+    from kubectl_trace.kube.targets import resolve
+
+    return resolve(
+        kube,
+        options.target,
+        namespace=options.kube.namespace,
+        all_namespaces=options.all_namespaces,
+        process=options.process,
+        label_selector=options.selector,
+    )
+
+
+def run_logs(options: LogsOptions, env: Any, *, kube: Any = None) -> int:
+    """Run ``kubectl nodeapp logs`` with ``env``'s streams; return the exit status."""
+    from kubectl_trace.kube.client import connect
+    from kubectl_trace.logs.follow import Supervisor
+
+    own_kube = kube is None
+    if kube is None:
+        kube = connect(options.kube)
+    configuration = getattr(getattr(kube, "conn", None), "configuration", None)
+    if configuration is not None and "api_client" not in kube.__dict__:
+        # One pooled connection per stream, or urllib3 discards (and warns about) the extras.
+        configuration.connection_pool_maxsize = max(
+            getattr(configuration, "connection_pool_maxsize", 0) or 0, options.max_streams + 8
+        )
+    pipeline = Pipeline(options, env.stdout, env.stderr, color=env.color)
+    supervisor: Supervisor | None = None
+    try:
+        namespace = options.kube.namespace or kube.namespace
+        target = _resolve(kube, options)
+        if not options.all_namespaces:
+            kube.require_namespace(namespace)
+        where = "in all namespaces" if options.all_namespaces else f'in namespace "{namespace}"'
+        pipeline.waiting_text = f"no running containers of {target.description} {where} yet"
+        supervisor = Supervisor(kube, target, options, pipeline.put, clock=pipeline.clock)
+        if options.follow:
+            supervisor.follow()
+        else:
+            started = supervisor.list_once()
+            if started == 0:
+                if options.previous and supervisor.no_previous:
+                    raise NodeappError(
+                        f"no container of {target.description} {where} has restarted: "
+                        "there is no previous log to show",
+                        "drop --previous to see the current logs",
+                    )
+                raise NodeappError(
+                    f"no pods with logs match {target.description} {where}",
+                    "list them with: kubectl get pods"
+                    + ("" if options.all_namespaces else f" -n {namespace}")
+                    + ", or follow with -f to wait for them",
+                )
+        try:
+            pipeline.run_loop()
+        except KeyboardInterrupt:
+            supervisor.stop(timeout=0.3)
+            pipeline.finish()
+            return ExitStatus.INTERRUPTED
+        if options.previous and supervisor.no_previous:
+            pipeline.notice(
+                f"note: {supervisor.no_previous} container(s) never restarted: no previous log for them"
+            )
+        return ExitStatus.OK
+    finally:
+        if supervisor is not None:
+            supervisor.stop(timeout=0.5)
+        if own_kube:
+            kube.close()

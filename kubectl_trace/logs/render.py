@@ -1,0 +1,274 @@
+"""Renderers: entries → text. ``pretty`` (coloured, per-pod prefix), ``raw``, ``json``.
+
+No rich here: the styles are ANSI strings computed once, and each entry becomes one
+string that the writer buffers. Colour off gives the same text without escapes.
+
+Pretty layout::
+
+    POD LEVEL message key=value key=value
+    POD       stack line (indented block)
+
+``POD`` is the pod name (``pod/container`` for pods with several containers), coloured
+by a stable hash of the pod name. Plain lines are printed as they are after the prefix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from kubectl_trace.logs.parse import HIDDEN_FIELDS, Parsed, parse_text, parse_text_keep_stack
+from kubectl_trace.logs.record import Entry, Marker, Source
+
+__all__ = ["JsonRenderer", "PrettyRenderer", "RawRenderer", "Renderer", "format_fields", "make_renderer"]
+
+RESET = "\x1b[0m"
+DIM = "\x1b[2m"
+HIGHLIGHT = "\x1b[30;43m"
+MARKER_STYLE = "\x1b[1;33m"
+# Pod colours: no red (errors are red); the bright variants double the choice.
+POD_PALETTE = ("36", "32", "35", "33", "34", "96", "92", "95", "93", "94")
+LEVEL_STYLES = {
+    "trace": "\x1b[2m",
+    "debug": "\x1b[34m",
+    "info": "\x1b[32m",
+    "warn": "\x1b[33m",
+    "error": "\x1b[31m",
+    "fatal": "\x1b[1;31m",
+}
+STACK_INDENT = "    "
+
+
+def pod_color(pod: str) -> str:
+    """The SGR code of a pod's colour: the same pod gets the same colour in every run."""
+    return POD_PALETTE[zlib.crc32(pod.encode()) % len(POD_PALETTE)]
+
+
+def _json_value(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _format_value(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        if value and value.isprintable() and " " not in value and '"' not in value and "=" not in value:
+            return value
+        return _json_value(value)
+    if kind is int:
+        return str(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return _json_value(value)
+
+
+def _flatten(prefix: str, value: Mapping[str, Any], out: list[tuple[str, Any]]) -> None:
+    for key, inner in value.items():
+        name = f"{prefix}.{key}"
+        if type(inner) is dict and inner:
+            _flatten(name, inner, out)
+        else:
+            out.append((name, inner))
+
+
+def field_pairs(fields: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The fields a pretty line shows, nested objects flattened to dotted keys."""
+    out: list[tuple[str, Any]] = []
+    for key, value in fields.items():
+        if key in HIDDEN_FIELDS:
+            continue
+        if type(value) is dict and value:
+            _flatten(key, value, out)
+        else:
+            out.append((key, value))
+    return out
+
+
+def format_fields(fields: Mapping[str, Any], *, color: bool = False) -> str:
+    """``key=value key=value`` (strings quoted only when they need it)."""
+    pairs = field_pairs(fields)
+    if color:
+        return " ".join(f"{DIM}{k}={RESET}{_format_value(v)}" for k, v in pairs)
+    return " ".join(f"{k}={_format_value(v)}" for k, v in pairs)
+
+
+class Renderer:
+    """Base: ``entry(e)`` → text for stdout; ``marker(m)`` → (text, to_stderr)."""
+
+    parse: Callable[[str], Parsed] = staticmethod(parse_text)
+
+    def entry(self, entry: Entry) -> str:
+        """The text of one entry, newline-terminated."""
+        raise NotImplementedError
+
+    def marker(self, marker: Marker) -> tuple[str, bool]:
+        """The text of a marker line, and whether it goes to stderr."""
+        raise NotImplementedError
+
+
+class PrettyRenderer(Renderer):
+    """Coloured (or not) human output."""
+
+    def __init__(
+        self,
+        *,
+        color: bool,
+        timestamps: bool = False,
+        highlight: re.Pattern[str] | None = None,
+    ) -> None:
+        self.color = color
+        self.timestamps = timestamps
+        self.highlight = highlight
+        self._prefixes: dict[str, str] = {}
+        if color:
+            self._levels = {name: f"{style}{name.upper():<5}{RESET} " for name, style in LEVEL_STYLES.items()}
+        else:
+            self._levels = {name: f"{name.upper():<5} " for name in LEVEL_STYLES}
+        self._levels[None] = ""  # type: ignore[index]
+
+    def _prefix(self, source: Source) -> str:
+        """The prefix of every line of a source: its label, coloured by pod."""
+        found = self._prefixes.get(source.label)
+        if found is None:
+            label = source.label
+            found = f"\x1b[{pod_color(source.pod)}m{label}{RESET} " if self.color else f"{label} "
+            self._prefixes[label] = found
+        return found
+
+    def _ts(self, ts: str) -> str:
+        # 2026-01-02T15:04:05.123456789Z → 2026-01-02T15:04:05.123Z
+        short = f"{ts[:23]}Z " if len(ts) >= 24 else (f"{ts} " if ts else "")
+        return f"{DIM}{short}{RESET}" if self.color and short else short
+
+    def _hl(self, text: str, restore: str = "") -> str:
+        pattern = self.highlight
+        if pattern is None or not self.color:
+            return text
+        return pattern.sub(lambda m: f"{HIGHLIGHT}{m.group(0)}{RESET}{restore}", text)
+
+    def entry(self, entry: Entry) -> str:
+        """One entry as pretty text (several lines for stacks and grouped lines)."""
+        head = cont = self._prefix(entry.source)
+        if self.timestamps:
+            head = self._ts(entry.ts) + head
+        parsed = entry.parsed
+        if parsed is None:
+            parsed = entry.parsed = parse_text(entry.text)
+        hl = self.highlight is not None and self.color
+        if not parsed.structured:
+            if entry.more is None:
+                return f"{head}{self._hl(entry.text) if hl else entry.text}\n"
+            lines = [f"{head}{self._hl(entry.text) if hl else entry.text}\n"]
+            for ts, text in entry.more:
+                lead = self._ts(ts) + cont if self.timestamps else cont
+                lines.append(f"{lead}{self._hl(text) if hl else text}\n")
+            return "".join(lines)
+        message = self._hl(parsed.message) if hl else parsed.message
+        shown = format_fields(parsed.fields, color=self.color) if parsed.fields else ""
+        if shown:
+            line = f"{head}{self._levels[parsed.level]}{message} {shown}\n"
+        else:
+            line = f"{head}{self._levels[parsed.level]}{message}\n"
+        if parsed.stack is None and entry.more is None:
+            return line
+        return line + self._block(entry, parsed, cont)
+
+    def _block(self, entry: Entry, parsed: Parsed, cont: str) -> str:
+        lead = (" " * 25 if self.timestamps else "") + cont + STACK_INDENT
+        out = []
+        if parsed.stack is not None:
+            for text in parsed.stack.splitlines():
+                if self.color:
+                    out.append(f"{lead}{DIM}{self._hl(text, DIM)}{RESET}\n")
+                else:
+                    out.append(f"{lead}{text}\n")
+        for _, text in entry.more or ():
+            out.append(f"{lead}{self._hl(text)}\n")
+        return "".join(out)
+
+    def marker(self, marker: Marker) -> tuple[str, bool]:
+        """``── POD container restarted (exit 137, OOMKilled) ──``, on stdout."""
+        text = f"── {marker.text} ──"
+        if self.color:
+            return f"{MARKER_STYLE}{text}{RESET}\n", False
+        return f"{text}\n", False
+
+
+class RawRenderer(Renderer):
+    """The original lines, nothing added (``--timestamps`` puts the kubelet's back)."""
+
+    def __init__(self, *, timestamps: bool = False) -> None:
+        self.timestamps = timestamps
+
+    def entry(self, entry: Entry) -> str:
+        """The original line(s)."""
+        if self.timestamps:
+            if entry.more is None:
+                return f"{entry.ts} {entry.text}\n"
+            lines = [f"{entry.ts} {entry.text}\n"]
+            lines.extend(f"{ts} {text}\n" for ts, text in entry.more)
+            return "".join(lines)
+        if entry.more is None:
+            return f"{entry.text}\n"
+        return entry.raw + "\n"
+
+    def marker(self, marker: Marker) -> tuple[str, bool]:
+        """Restart markers go to stderr: stdout holds only original lines."""
+        return f"── {marker.text} ──\n", True
+
+
+class JsonRenderer(Renderer):
+    """One JSON object per entry: namespace, pod, container, timestamp, level, message, fields, raw."""
+
+    parse = staticmethod(parse_text_keep_stack)
+
+    def entry(self, entry: Entry) -> str:
+        """One object, one line."""
+        parsed = entry.parsed
+        if parsed is None or (parsed.structured and parsed.stack is not None):
+            parsed = entry.parsed = parse_text_keep_stack(entry.text)
+        source = entry.source
+        raw = entry.raw
+        obj = {
+            "namespace": source.namespace,
+            "pod": source.pod,
+            "container": source.container,
+            "timestamp": entry.ts or None,
+            "level": parsed.level,
+            "message": parsed.message if parsed.structured else raw,
+            "fields": parsed.fields if parsed.structured else {},
+            "raw": raw,
+        }
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+    def marker(self, marker: Marker) -> tuple[str, bool]:
+        """A restart as an object with ``fields.event``."""
+        source = marker.source
+        obj = {
+            "namespace": source.namespace,
+            "pod": source.pod,
+            "container": source.container,
+            "timestamp": marker.ts or None,
+            "level": None,
+            "message": marker.text,
+            "fields": {"event": marker.event, "exitCode": marker.exit_code, "reason": marker.reason},
+            "raw": None,
+        }
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n", False
+
+
+def make_renderer(
+    output: str, *, color: bool, timestamps: bool = False, highlight: re.Pattern[str] | None = None
+) -> Renderer:
+    """The renderer for ``-o OUTPUT``."""
+    if output == "raw":
+        return RawRenderer(timestamps=timestamps)
+    if output == "json":
+        return JsonRenderer()
+    return PrettyRenderer(color=color, timestamps=timestamps, highlight=highlight)

@@ -1,0 +1,295 @@
+"""One tailer per container instance: stream its log, resume after drops, know when it ended.
+
+The tailer always asks for ``timestamps=true``. When the stream ends it GETs the pod to
+learn why: the same instance still running means the stream was dropped (resume with
+``sinceTime``, the ``LineCutter`` drops what was already delivered); an instance that
+ended is read to its end once more (the current log, or the previous one after a restart);
+a pod that is gone ends the tailer. Everything it produces goes to ``sink`` as tuples:
+``("open", source)``, ``("data", source, bytes, arrival)``, ``("marker", marker)``,
+``("notice", text)``, ``("close", source)``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kubectl_trace.kube.errors import ApiError, KubeError
+from kubectl_trace.kube.retry import NO_RETRY, Backoff, RetryPolicy
+from kubectl_trace.logs.instances import InstanceCheck, check_instance
+from kubectl_trace.logs.record import Marker, Source
+from kubectl_trace.logs.resume import LineCutter, ResumePoint
+
+__all__ = ["TailRequest", "Tailer"]
+
+Sink = Callable[[tuple[Any, ...]], None]
+
+
+@dataclass(frozen=True)
+class TailRequest:
+    """How the first request of a tailer asks for the log."""
+
+    follow: bool = True
+    previous: bool = False
+    tail_lines: int | None = None
+    since_seconds: int | None = None
+    since_time: str | None = None
+
+
+class Tailer:
+    """Streams one container instance into ``sink`` on its own thread."""
+
+    def __init__(
+        self,
+        kube: Any,
+        source: Source,
+        *,
+        uid: str,
+        request: TailRequest,
+        sink: Sink,
+        marker: Marker | None = None,
+        policy: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+        on_done: Callable[[Tailer], None] | None = None,
+    ) -> None:
+        self.kube = kube
+        self.source = source
+        self.uid = uid
+        self.request = request
+        self.sink = sink
+        self.marker = marker
+        self.policy: RetryPolicy = policy or Backoff(max_attempts=None, cap=2.0)
+        self.clock = clock
+        self.on_done = on_done
+        self.point: ResumePoint | None = None
+        self.delivered = 0
+        self.skipped = 0
+        self.requests = 0
+        self.resumes = 0
+        self._stop = threading.Event()
+        self._stream: Any = None
+        self._thread: threading.Thread | None = None
+
+    # -- control ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start streaming on a daemon thread."""
+        self._thread = threading.Thread(
+            target=self.run, name=f"tail {self.source.pod}/{self.source.container}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop now (from any thread): the open stream is closed so a blocked read returns."""
+        self._stop.set()
+        stream = self._stream
+        if stream is not None:
+            stream.close()
+
+    @property
+    def stopped(self) -> bool:
+        """Whether ``stop()`` was called."""
+        return self._stop.is_set()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the thread."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        """Whether the thread still runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    # -- the loop ---------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Stream until the instance's log is read to its end, the pod is gone, or stop()."""
+        source = self.source
+        self.sink(("open", source))
+        try:
+            if self.marker is not None:
+                self.sink(("marker", self.marker))
+            self._loop()
+        except Exception as exc:  # never let a thread die silently
+            if not self.stopped:
+                self.sink(("notice", f"warning: stopped reading {source.pod}/{source.container}: {exc}"))
+        finally:
+            self.sink(("close", source))
+            if self.on_done is not None:
+                self.on_done(self)
+
+    def _loop(self) -> None:
+        request = self.request
+        follow = request.follow
+        previous = request.previous
+        failures = 0
+        while not self.stopped:
+            cutter = LineCutter(self.point)
+            try:
+                stream = self._open(follow=follow, previous=previous)
+            except ApiError as exc:
+                outcome = self._on_open_error(exc)
+                if outcome == "done":
+                    return
+                if outcome == "recheck":
+                    check = self._check()
+                    if check is None or check.verdict == "gone":
+                        return
+                    follow = follow and check.verdict == "running"
+                    previous = previous or check.previous
+                    self._stop.wait(0.2)
+                    continue
+                failures += 1
+                if not self._backoff(exc, failures):
+                    return
+                continue
+            except KubeError as exc:
+                failures += 1
+                if not self._backoff(exc, failures):
+                    return
+                continue
+            failures = 0
+            ended_cleanly = self._pump(stream, cutter)
+            if self.stopped:
+                return
+            if not follow:
+                if ended_cleanly:
+                    self._deliver(cutter.finish())
+                    return
+                self.resumes += 1
+                continue
+            # A followed stream ended: dropped, or the instance stopped?
+            check = self._check()
+            if check is None or self.stopped:
+                return
+            if check.verdict == "running":
+                self.resumes += 1
+                if cutter.delivered == 0 and not ended_cleanly:
+                    self._stop.wait(0.05)
+                continue
+            if check.verdict == "gone":
+                return
+            # Ended: read to the end once more without following (nothing is lost between
+            # the last line we saw and the instance's end); then done.
+            follow = False
+            previous = previous or check.previous
+            self.resumes += 1
+
+    def _open(self, *, follow: bool, previous: bool) -> Any:
+        request = self.request
+        self.requests += 1
+        if self.point is not None:
+            stream = self.kube.pod_log(
+                self.source.namespace,
+                self.source.pod,
+                container=self.source.container,
+                follow=follow,
+                previous=previous,
+                timestamps=True,
+                since_time=self.point.since_time,
+            )
+        else:
+            stream = self.kube.pod_log(
+                self.source.namespace,
+                self.source.pod,
+                container=self.source.container,
+                follow=follow,
+                previous=previous,
+                timestamps=True,
+                tail_lines=request.tail_lines,
+                since_seconds=request.since_seconds,
+                since_time=request.since_time,
+            )
+        self._stream = stream
+        if self.stopped:
+            stream.close()
+        return stream
+
+    def _pump(self, stream: Any, cutter: LineCutter) -> bool:
+        """Read the stream to its end; True when it ended cleanly (not by an error)."""
+        sink = self.sink
+        source = self.source
+        clock = self.clock
+        try:
+            for chunk in stream.chunks():
+                data = cutter.feed(chunk)
+                if data:
+                    sink(("data", source, data, clock()))
+                    self.point = cutter.point
+            return True
+        except KubeError:
+            return False
+        finally:
+            self.delivered += cutter.delivered
+            self.skipped += cutter.skipped
+            self._stream = None
+            stream.close()
+
+    def _deliver(self, data: bytes) -> None:
+        if data:
+            self.sink(("data", self.source, data, self.clock()))
+            self.delivered += data.count(b"\n")
+
+    def _on_open_error(self, exc: ApiError) -> str:
+        """``done``, ``recheck`` (look at the pod again) or ``retry``."""
+        if exc.status == 404:
+            return "done"
+        if exc.status == 400:
+            message = exc.message
+            if (
+                "waiting to start" in message
+                or "ContainerCreating" in message
+                or "PodInitializing" in message
+            ):
+                return "recheck"
+            if not self.stopped:
+                src = self.source
+                self.sink(("notice", f"warning: {src.pod}/{src.container}: {message}"))
+            return "done"
+        if exc.retriable:
+            return "retry"
+        if not self.stopped:
+            self.sink(("notice", f"warning: {self.source.pod}/{self.source.container}: {exc.message}"))
+        return "done"
+
+    def _backoff(self, exc: KubeError, failures: int) -> bool:
+        decision = self.policy(exc, failures)
+        if not decision.retry:
+            if not self.stopped:
+                src = self.source
+                self.sink(("notice", f"warning: giving up on {src.pod}/{src.container}: {exc.message}"))
+            return False
+        self._stop.wait(decision.delay)
+        return not self.stopped
+
+    def _check(self) -> InstanceCheck | None:
+        """GET the pod (retrying) and decide what became of this instance; None when stopped."""
+        failures = 0
+        source = self.source
+        while not self.stopped:
+            try:
+                pod = self.kube.request(
+                    "GET",
+                    f"/api/v1/namespaces/{source.namespace}/pods/{source.pod}",
+                    namespace=source.namespace,
+                    retry=NO_RETRY,
+                )
+            except ApiError as exc:
+                if exc.status == 404:
+                    pod = None
+                else:
+                    failures += 1
+                    if not self._backoff(exc, failures):
+                        return None
+                    continue
+            except KubeError as exc:
+                failures += 1
+                if not self._backoff(exc, failures):
+                    return None
+                continue
+            return check_instance(pod, self.uid, source.container, source.instance)
+        return None
