@@ -1,0 +1,1 @@
+"""``kubectl nodeapp shell``: pod choice, the picker, terminal handling, attaching to exec."""
