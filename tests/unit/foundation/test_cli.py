@@ -173,3 +173,57 @@ def test_bin_wrapper_through_symlink(tmp_path):
     link.symlink_to(ROOT / "bin" / "kubectl-nodeapp")
     out = subprocess.run([str(link), "--version"], capture_output=True, text=True)
     assert out.stdout == f"kubectl-nodeapp {__version__}\n"
+
+
+def test_kubectl_plugin_list_without_warnings(tmp_path):
+    """With the links install.sh makes on PATH, kubectl lists every plugin and warns about none."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for exe in (ROOT / "bin").iterdir():
+        (bindir / exe.name).symlink_to(exe)
+    (bindir / "kubectl").symlink_to(ROOT / ".venv" / "bin" / "kubectl")
+    out = subprocess.run(
+        ["kubectl", "plugin", "list"],
+        capture_output=True,
+        text=True,
+        env={"PATH": f"{bindir}:/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert out.returncode == 0, out.stderr
+    listed = [line for line in out.stdout.splitlines() if line.startswith(str(bindir))]
+    names = sorted(line.rsplit("/", 1)[1] for line in listed)
+    assert names == sorted(f"kubectl-nodeapp{s}" for s in ("", "-events", "-logs", "-rollout", "-shell"))
+    assert "warning" not in (out.stdout + out.stderr).lower()
+
+
+def test_install_sh_is_idempotent_and_links(tmp_path):
+    """A second ./install.sh re-links without reinstalling; PREFIX decides where links go."""
+    out = subprocess.run(
+        [str(ROOT / "install.sh"), "--dev"],
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": "/usr/bin:/bin:" + str(Path(sys.executable).parent),
+            "HOME": str(tmp_path),
+            "PREFIX": str(tmp_path / "p"),
+        },
+    )
+    assert out.returncode == 0, out.stderr
+    assert "already installed" in out.stdout
+    links = sorted(p.name for p in (tmp_path / "p" / "bin").iterdir())
+    assert "kubectl-nodeapp" in links and "kubectl_complete-nodeapp" in links
+    assert all((tmp_path / "p" / "bin" / n).resolve().parent == ROOT / "bin" for n in links)
+    assert f'export PATH="{tmp_path / "p" / "bin"}:$PATH"' in out.stdout
+
+
+def test_install_sh_rejects_old_python(tmp_path):
+    fake = tmp_path / "python3"
+    fake.write_text("#!/bin/sh\nif [ \"$1\" = -V ]; then echo 'Python 3.8.10'; exit 0; fi\nexit 1\n")
+    fake.chmod(0o755)
+    out = subprocess.run(
+        [str(ROOT / "install.sh")],
+        capture_output=True,
+        text=True,
+        env={"PATH": f"{tmp_path}:/usr/bin:/bin", "PYTHON": str(fake), "HOME": str(tmp_path)},
+    )
+    assert out.returncode == 1
+    assert "older than 3.10" in out.stderr
