@@ -1,0 +1,415 @@
+"""``pods/exec`` over WebSocket (``v5.channel.k8s.io``, ``v4.channel.k8s.io``).
+
+The command runs as a real local process in the pod's scratch directory with the pod's
+environment (``PodRuntime.exec_target``); ``argv[0]`` is looked up on the pod's PATH
+only, so a program the "image" lacks fails as a container runtime reports it. With a TTY
+the process gets a pty as its controlling terminal and window-size changes. Every
+message is one channel byte plus payload: 0 stdin, 1 stdout, 2 stderr, 3 status,
+4 resize, 255 close (v5). The exit status goes out on channel 3 as a ``metav1.Status``;
+the process group is killed when the client goes away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import pty
+import shutil
+import signal
+import struct
+import termios
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import WSMsgType, web
+
+from kubectl_trace.sandbox.server.containers import resolve_container
+from kubectl_trace.sandbox.server.responses import dumps, query_bool
+from kubectl_trace.sandbox.server.routes import Route
+from kubectl_trace.sandbox.store import StoreError
+
+if TYPE_CHECKING:
+    from kubectl_trace.sandbox.server.app import ApiServer
+
+__all__ = ["SUPPORTED_PROTOCOLS", "ExecSession", "exit_status", "pick_protocol", "serve_exec"]
+
+SUPPORTED_PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
+STDIN, STDOUT, STDERR, ERROR, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
+_DRAIN_TIMEOUT = 2.0  # after exit, how long output may keep flowing (background children)
+
+
+def pick_protocol(header: str | None) -> str | None:
+    """The first protocol in the client's list that the server speaks."""
+    for item in (header or "").split(","):
+        name = item.strip()
+        if name in SUPPORTED_PROTOCOLS:
+            return name
+    return None
+
+
+def exit_status(code: int, argv: list[str]) -> dict[str, Any]:
+    """The channel-3 Status for an exit code (the ExitCode cause first)."""
+    if code == 0:
+        return {"metadata": {}, "status": "Success"}
+    return {
+        "metadata": {},
+        "status": "Failure",
+        "message": f"command terminated with non-zero exit code: error executing command "
+        f"[{' '.join(argv)}], exit code {code}",
+        "reason": "NonZeroExitCode",
+        "details": {"causes": [{"reason": "ExitCode", "message": str(code)}]},
+    }
+
+
+def _not_found_status(program: str) -> dict[str, Any]:
+    exec_id = uuid.uuid4().hex
+    return {
+        "metadata": {},
+        "status": "Failure",
+        "message": (
+            "Internal error occurred: error executing command in container: failed to exec in container: "
+            f'failed to start exec "{exec_id}": OCI runtime exec failed: exec failed: unable to start '
+            f'container process: exec: "{program}": executable file not found in $PATH: unknown'
+        ),
+        "reason": "InternalError",
+        "code": 500,
+    }
+
+
+def _resolve_program(program: str, path: str) -> str | None:
+    if "/" in program:
+        return program if os.path.isfile(program) and os.access(program, os.X_OK) else None
+    return shutil.which(program, path=path)
+
+
+def _set_controlling_tty() -> None:  # runs in the child between fork and exec
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def _resize(fd: int, payload: bytes) -> None:
+    try:
+        data = json.loads(payload.decode("utf-8", "replace") or "{}")
+    except ValueError:
+        return
+    if not isinstance(data, dict):
+        return
+    lowered = {str(k).lower(): v for k, v in data.items()}
+    try:
+        cols, rows = int(lowered.get("width", 0)), int(lowered.get("height", 0))
+    except (TypeError, ValueError):
+        return
+    if cols > 0 and rows > 0:
+        with contextlib.suppress(OSError):
+            fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+class ExecSession:
+    """One running exec: the process, its pipes or pty, and the WebSocket."""
+
+    def __init__(self, ws: web.WebSocketResponse, protocol: str, argv: list[str]) -> None:
+        self.ws = ws
+        self.v5 = protocol.startswith("v5.")
+        self.argv = argv
+        self.process: asyncio.subprocess.Process | None = None
+        self.master: int | None = None
+        self._pty_output: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._send_lock = asyncio.Lock()
+
+    # -- process --------------------------------------------------------------------------
+
+    async def spawn(
+        self,
+        program: str,
+        cwd: str,
+        env: dict[str, str],
+        *,
+        tty: bool,
+        stdin: bool,
+        stdout: bool,
+        stderr: bool,
+    ) -> None:
+        """Start the process (with a pty as its controlling terminal when ``tty``)."""
+        os.makedirs(cwd, exist_ok=True)
+        if tty:
+            master, slave = pty.openpty()
+            try:
+                self.process = await asyncio.create_subprocess_exec(
+                    self.argv[0],
+                    *self.argv[1:],
+                    executable=program,
+                    stdin=slave,
+                    stdout=slave,
+                    stderr=slave,
+                    cwd=cwd,
+                    env=env,
+                    start_new_session=True,
+                    preexec_fn=_set_controlling_tty,
+                )
+            except BaseException:
+                os.close(master)
+                raise
+            finally:
+                os.close(slave)
+            self.master = master
+            os.set_blocking(master, False)
+            asyncio.get_running_loop().add_reader(master, self._on_pty_readable)
+        else:
+            pipe = asyncio.subprocess.PIPE
+            devnull = asyncio.subprocess.DEVNULL
+            self.process = await asyncio.create_subprocess_exec(
+                self.argv[0],
+                *self.argv[1:],
+                executable=program,
+                stdin=pipe if stdin else devnull,
+                stdout=pipe if stdout else devnull,
+                stderr=pipe if stderr else devnull,
+                cwd=cwd,
+                env=env,
+                start_new_session=True,
+            )
+
+    def _on_pty_readable(self) -> None:
+        assert self.master is not None
+        try:
+            data = os.read(self.master, 65536)
+        except BlockingIOError:
+            return
+        except OSError:  # EIO: every slave end is closed
+            data = b""
+        if not data:
+            self._stop_pty_reader()
+            self._pty_output.put_nowait(None)
+        else:
+            self._pty_output.put_nowait(data)
+
+    def _stop_pty_reader(self) -> None:
+        if self.master is not None:
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_reader(self.master)
+
+    def kill(self) -> None:
+        """Kill the process group now (client gone, fault, shutdown)."""
+        process = self.process
+        if process is not None and process.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+
+    def close_fds(self) -> None:
+        """Release the pty master."""
+        if self.master is not None:
+            self._stop_pty_reader()
+            with contextlib.suppress(OSError):
+                os.close(self.master)
+            self.master = None
+
+    # -- frames ---------------------------------------------------------------------------
+
+    async def send(self, channel: int, payload: bytes) -> None:
+        """One binary frame on ``channel`` (never a text frame: kubectl rejects them)."""
+        if self.ws.closed:
+            return
+        async with self._send_lock:
+            await self.ws.send_bytes(bytes([channel]) + payload)
+
+    async def pump_pipe(self, reader: asyncio.StreamReader, channel: int) -> None:
+        """Copy a pipe to a channel until EOF."""
+        while True:
+            chunk = await reader.read(65536)
+            if not chunk:
+                return
+            await self.send(channel, chunk)
+
+    async def pump_pty(self) -> None:
+        """Copy the pty's output to stdout until the slave side is closed."""
+        while True:
+            chunk = await self._pty_output.get()
+            if chunk is None:
+                return
+            await self.send(STDOUT, chunk)
+
+    async def write_stdin(self, data: bytes) -> None:
+        """Client stdin → the process."""
+        if not data:
+            return
+        if self.master is not None:
+            view = memoryview(data)
+            while view:
+                try:
+                    written = os.write(self.master, view)
+                    view = view[written:]
+                except BlockingIOError:
+                    await asyncio.sleep(0.005)
+                except OSError:
+                    return
+            return
+        process = self.process
+        if process is not None and process.stdin is not None and not process.stdin.is_closing():
+            try:
+                process.stdin.write(data)
+                await process.stdin.drain()
+            except (ConnectionError, BrokenPipeError, RuntimeError):
+                pass
+
+    def close_stdin(self) -> None:
+        """v5 half-close of stdin: EOF for the process."""
+        if self.master is not None:
+            with contextlib.suppress(OSError):
+                os.write(self.master, b"\x04")
+            return
+        process = self.process
+        if process is not None and process.stdin is not None:
+            with contextlib.suppress(Exception):
+                process.stdin.close()
+
+    async def read_client(self) -> None:
+        """Handle client frames until the WebSocket closes."""
+        async for message in self.ws:
+            if message.type == WSMsgType.BINARY:
+                data = bytes(message.data)
+            elif message.type == WSMsgType.TEXT:
+                text = message.data
+                if not text:
+                    continue
+                data = bytes([ord(text[0]) & 0xFF]) + text[1:].encode("utf-8")
+            else:
+                if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                    return
+                continue
+            if not data:
+                continue
+            channel, payload = data[0], data[1:]
+            if channel == STDIN:
+                await self.write_stdin(payload)
+            elif channel == RESIZE:
+                if self.master is not None:
+                    _resize(self.master, payload)
+            elif channel == CLOSE and self.v5 and payload[:1] == bytes([STDIN]):
+                self.close_stdin()
+
+
+async def _reject_spdy(api: ApiServer, request: web.Request, route: Route) -> web.StreamResponse:
+    raise StoreError.bad_request(
+        "the sandbox speaks exec over WebSocket only (v5.channel.k8s.io, v4.channel.k8s.io); "
+        "SPDY is not supported (unset KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false)"
+    )
+
+
+async def serve_exec(api: ApiServer, request: web.Request, route: Route) -> web.StreamResponse:
+    """GET (WebSocket upgrade) ``/api/v1/namespaces/NS/pods/NAME/exec``."""
+    assert route.name is not None
+    query = request.query
+    pod = api.store.get("pods", route.namespace, route.name)
+    container = resolve_container(pod, query.get("container"))
+    argv = query.getall("command", [])
+    want_stdin, want_stdout = query_bool(query, "stdin"), query_bool(query, "stdout")
+    want_stderr, tty = query_bool(query, "stderr"), query_bool(query, "tty")
+    if not argv:
+        raise StoreError.bad_request("you must specify at least one command for the container")
+    if not (want_stdin or want_stdout or want_stderr):
+        raise StoreError.bad_request("you must specify at least 1 of stdin, stdout, stderr")
+    phase = (pod.get("status") or {}).get("phase")
+    if phase in ("Succeeded", "Failed"):
+        raise StoreError.bad_request(
+            f"cannot exec into a container in a completed pod; current phase is {phase}"
+        )
+    target = api.runtime.exec_target(route.namespace or "", route.name, container)
+    if request.method != "GET" or request.headers.get("Upgrade", "").lower() != "websocket":
+        return await _reject_spdy(api, request, route)
+    protocol = pick_protocol(request.headers.get("Sec-WebSocket-Protocol"))
+    if protocol is None:
+        raise StoreError.bad_request(
+            "none of the requested WebSocket subprotocols is supported "
+            f"(supported: {', '.join(SUPPORTED_PROTOCOLS)})"
+        )
+    env = dict(target.env)
+    if tty:
+        env.setdefault("TERM", "xterm")
+        want_stderr = False
+    program = _resolve_program(argv[0], env.get("PATH", ""))
+
+    ws = web.WebSocketResponse(protocols=(protocol,), autoping=True, max_msg_size=16 * 1024 * 1024)
+    await ws.prepare(request)
+    session = ExecSession(ws, protocol, argv)
+
+    def drop() -> None:
+        session.kill()
+        if request.transport is not None:
+            request.transport.close()
+
+    stream = api.streams.open("exec", f"{route.namespace}/{route.name}/{container}: {' '.join(argv)}", drop)
+    api.exec_sessions.add(session)
+    reader: asyncio.Task[None] | None = None
+    try:
+        if program is None:
+            await session.send(ERROR, dumps(_not_found_status(argv[0])))
+            await ws.close()
+            return ws
+        try:
+            await session.spawn(
+                program, target.cwd, env, tty=tty, stdin=want_stdin, stdout=want_stdout, stderr=want_stderr
+            )
+        except OSError as exc:
+            await session.send(
+                ERROR,
+                dumps(
+                    _not_found_status(argv[0])
+                    if exc.errno == errno.ENOENT
+                    else {
+                        "metadata": {},
+                        "status": "Failure",
+                        "message": "Internal error occurred: error executing command in container: "
+                        f"{exc.strerror}",
+                        "reason": "InternalError",
+                        "code": 500,
+                    }
+                ),
+            )
+            await ws.close()
+            return ws
+        process = session.process
+        assert process is not None
+        pumps: list[asyncio.Task[None]] = []
+        if tty:
+            pumps.append(asyncio.create_task(session.pump_pty()))
+        else:
+            if process.stdout is not None:
+                pumps.append(asyncio.create_task(session.pump_pipe(process.stdout, STDOUT)))
+            if process.stderr is not None:
+                pumps.append(asyncio.create_task(session.pump_pipe(process.stderr, STDERR)))
+        reader = asyncio.create_task(session.read_client())
+        exited = asyncio.create_task(process.wait())
+        done, _ = await asyncio.wait({reader, exited}, return_when=asyncio.FIRST_COMPLETED)
+        if exited not in done:
+            # the client went away (or the stream was dropped): kill, and stop quietly
+            session.kill()
+            for task in pumps:
+                task.cancel()
+            with contextlib.suppress(BaseException):
+                await exited
+            return ws
+        code = exited.result()
+        if pumps:
+            _, pending = await asyncio.wait(pumps, timeout=_DRAIN_TIMEOUT)
+            for task in pending:
+                task.cancel()
+        session.kill()  # leftover background children
+        if code < 0:
+            code = 128 - code
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await session.send(ERROR, dumps(exit_status(code, argv)))
+            await ws.close()
+        return ws
+    except (ConnectionResetError, ConnectionError):
+        session.kill()
+        return ws
+    finally:
+        if reader is not None and not reader.done():
+            reader.cancel()
+        session.kill()
+        session.close_fds()
+        api.exec_sessions.discard(session)
+        api.streams.release(stream)

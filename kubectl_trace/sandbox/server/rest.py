@@ -1,0 +1,485 @@
+"""CRUD on objects: get, list, create, update, patch, delete, and the scale subresource."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from kubectl_trace.kube.resources import RESOURCES, Resource
+from kubectl_trace.kube.selectors import (
+    SelectorError,
+    format_label_selector,
+    match_labels,
+    parse_label_selector,
+)
+from kubectl_trace.sandbox.server.defaults import apply_defaults
+from kubectl_trace.sandbox.server.fields import compile_field_selector
+from kubectl_trace.sandbox.server.patch import (
+    PatchError,
+    apply_json_patch,
+    apply_merge_patch,
+    apply_strategic_merge_patch,
+)
+from kubectl_trace.sandbox.server.responses import (
+    json_response,
+    query_bool,
+    query_int,
+    success_status,
+)
+from kubectl_trace.sandbox.server.routes import Route
+from kubectl_trace.sandbox.server.tables import table, wants_table
+from kubectl_trace.sandbox.store import StoreError, rfc3339
+
+if TYPE_CHECKING:
+    from kubectl_trace.sandbox.server.app import ApiServer
+
+__all__ = ["compile_selectors", "handle_object_request", "read_json_body"]
+
+Obj = dict[str, Any]
+Predicate = Callable[[Obj], bool]
+
+_PATCHERS = {
+    "application/strategic-merge-patch+json": apply_strategic_merge_patch,
+    "application/merge-patch+json": apply_merge_patch,
+    "application/json-patch+json": apply_json_patch,
+}
+
+
+def method_not_allowed() -> StoreError:
+    """405 for a method the path does not take."""
+    return StoreError(
+        405, "MethodNotAllowed", "the server does not allow this method on the requested resource"
+    )
+
+
+async def read_json_body(request: web.Request) -> Any:
+    """The request body as JSON; 400 when it is not."""
+    raw = await request.read()
+    if not raw.strip():
+        raise StoreError.bad_request("the body of the request was empty")
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise StoreError.bad_request(f"couldn't get version/kind; json parse error: {exc}") from None
+
+
+def compile_selectors(resource: Resource, query: Any) -> Predicate | None:
+    """The combined label and field selector of a request (None = everything)."""
+    try:
+        labels = parse_label_selector(query.get("labelSelector"))
+    except SelectorError as exc:
+        raise StoreError.bad_request(f"unable to parse requirement: {exc}") from None
+    fields = compile_field_selector(resource.plural, query.get("fieldSelector"))
+    if not labels and fields is None:
+        return None
+
+    def predicate(obj: Obj) -> bool:
+        if labels and not match_labels(labels, (obj.get("metadata") or {}).get("labels")):
+            return False
+        return fields is None or fields(obj)
+
+    return predicate
+
+
+def _table_or_json(
+    api: ApiServer, request: web.Request, resource: Resource, objects: list[Obj], **kw: Any
+) -> web.Response:
+    include = request.query.get("includeObject", "Metadata")
+    return json_response(table(resource.plural, objects, now=api.store.clock(), include_object=include, **kw))
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def list_objects(api: ApiServer, request: web.Request, route: Route) -> web.Response:
+    """LIST a collection (one namespace or all), honouring selectors."""
+    resource = route.resource
+    assert resource is not None
+    predicate = compile_selectors(resource, request.query)
+    items = api.store.list(resource.plural, route.namespace, predicate)
+    rv = str(api.store.resource_version)
+    if wants_table(request.headers.get("Accept")):
+        return _table_or_json(api, request, resource, items, resource_version=rv)
+    body = {
+        "kind": resource.list_kind,
+        "apiVersion": resource.api_version,
+        "metadata": {"resourceVersion": rv},
+        "items": items,
+    }
+    return json_response(body)
+
+
+def get_object(api: ApiServer, request: web.Request, route: Route) -> web.Response:
+    """GET one object."""
+    resource = route.resource
+    assert resource is not None and route.name is not None
+    obj = api.store.get(resource.plural, route.namespace, route.name)
+    if wants_table(request.headers.get("Accept")) and route.subresource is None:
+        return _table_or_json(
+            api, request, resource, [obj], resource_version=obj["metadata"]["resourceVersion"]
+        )
+    return json_response(obj)
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+def _check_identity(resource: Resource, route: Route, body: Any, *, name_required: bool) -> Obj:
+    if not isinstance(body, dict):
+        raise StoreError.bad_request("the body of the request must be a JSON object")
+    kind = body.get("kind")
+    if kind and kind != resource.kind:
+        raise StoreError.bad_request(
+            f"the kind in the data ({kind}) does not match the expected kind ({resource.kind})"
+        )
+    api_version = body.get("apiVersion")
+    if api_version and api_version != resource.api_version:
+        raise StoreError.bad_request(
+            f"the API version in the data ({api_version}) does not match the expected API version "
+            f"({resource.api_version})"
+        )
+    meta = body.get("metadata")
+    if meta is None:
+        meta = body["metadata"] = {}
+    if not isinstance(meta, dict):
+        raise StoreError.bad_request("metadata must be an object")
+    if resource.namespaced:
+        ns = meta.get("namespace")
+        if ns and route.namespace and ns != route.namespace:
+            raise StoreError.bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
+        if route.namespace:
+            meta["namespace"] = route.namespace
+    if name_required and route.name is not None:
+        name = meta.get("name")
+        if name and name != route.name:
+            raise StoreError.bad_request(
+                f"the name of the object ({name}) does not match the name on the URL ({route.name})"
+            )
+        meta["name"] = route.name
+    return body
+
+
+def _dry_run(request: web.Request) -> bool:
+    return bool(request.query.getall("dryRun", []))
+
+
+async def create_object(api: ApiServer, request: web.Request, route: Route) -> web.Response:
+    """POST a new object (201)."""
+    resource = route.resource
+    assert resource is not None
+    if resource.namespaced and route.namespace is None:
+        raise method_not_allowed()
+    body = _check_identity(resource, route, await read_json_body(request), name_required=False)
+    body = apply_defaults(resource.plural, copy.deepcopy(body))
+    for key in (
+        "uid",
+        "resourceVersion",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+    ):
+        body["metadata"].pop(key, None)
+    if _dry_run(request):
+        body["kind"], body["apiVersion"] = resource.kind, resource.api_version
+        body["metadata"].setdefault("creationTimestamp", rfc3339(api.store.clock()))
+        return json_response(body, status=201)
+    created = api.store.create(resource.plural, body, route.namespace)
+    return json_response(created, status=201)
+
+
+def _write(api: ApiServer, resource: Resource, new: Obj, subresource: str | None, dry_run: bool) -> Obj:
+    if dry_run:
+        current = api.store.get(resource.plural, new["metadata"].get("namespace"), new["metadata"]["name"])
+        given = new["metadata"].get("resourceVersion")
+        if given and str(given) != current["metadata"]["resourceVersion"]:
+            raise StoreError.conflict(
+                resource,
+                current["metadata"]["name"],
+                "the object has been modified; please apply your changes to the latest version and try again",
+            )
+        return new
+    return api.store.update(resource.plural, new, subresource=subresource)
+
+
+async def update_object(api: ApiServer, request: web.Request, route: Route) -> web.Response:
+    """PUT an object or its status (409 on a stale resourceVersion)."""
+    resource = route.resource
+    assert resource is not None
+    body = _check_identity(resource, route, await read_json_body(request), name_required=True)
+    body = copy.deepcopy(body)
+    if route.subresource is None:
+        apply_defaults(resource.plural, body)
+    api.store.get(resource.plural, route.namespace, route.name or "")  # 404 first
+    updated = _write(api, resource, body, route.subresource, _dry_run(request))
+    return json_response(updated)
+
+
+def apply_patch(content_type: str, original: Obj, patch: Any) -> Obj:
+    """Apply a PATCH body of the given Content-Type (415 for unknown types)."""
+    patcher = _PATCHERS.get(content_type.split(";")[0].strip().lower())
+    if patcher is None:
+        raise StoreError(
+            415,
+            "UnsupportedMediaType",
+            f"the body of the request was in an unknown format - accepted media types include: "
+            f"{', '.join(_PATCHERS)}",
+        )
+    try:
+        return patcher(original, patch)
+    except PatchError as exc:
+        if exc.code == 400:
+            raise StoreError.bad_request(str(exc)) from None
+        raise StoreError(422, "Invalid", str(exc)) from None
+
+
+async def patch_object(api: ApiServer, request: web.Request, route: Route) -> web.Response:
+    """PATCH an object or its status."""
+    resource = route.resource
+    assert resource is not None and route.name is not None
+    patch = await read_json_body(request)
+    current = api.store.get(resource.plural, route.namespace, route.name)
+    patched = apply_patch(request.headers.get("Content-Type", ""), current, patch)
+    meta = patched.setdefault("metadata", {})
+    if meta.get("name") != route.name:
+        raise StoreError.bad_request("metadata.name cannot be changed by a patch")
+    if route.subresource is None:
+        apply_defaults(resource.plural, patched)
+    given = meta.get("resourceVersion")
+    if not given:
+        meta["resourceVersion"] = current["metadata"]["resourceVersion"]
+    updated = _write(api, resource, patched, route.subresource, _dry_run(request))
+    return json_response(updated)
+
+
+# -- deleting -----------------------------------------------------------------------------
+
+
+def _delete_options(request: web.Request, body: Any) -> Obj:
+    options: Obj = dict(body) if isinstance(body, dict) else {}
+    grace = query_int(request.query, "gracePeriodSeconds")
+    if grace is not None and "gracePeriodSeconds" not in options:
+        options["gracePeriodSeconds"] = grace
+    policy = request.query.get("propagationPolicy")
+    if policy and "propagationPolicy" not in options:
+        options["propagationPolicy"] = policy
+    return options
+
+
+def delete_one(api: ApiServer, resource: Resource, namespace: str | None, name: str, options: Obj) -> Obj:
+    """Delete one object per DeleteOptions; returns what the API server answers."""
+    store = api.store
+    current = store.get(resource.plural, namespace, name)
+    preconditions = options.get("preconditions") or {}
+    uid = preconditions.get("uid")
+    if uid and uid != current["metadata"].get("uid"):
+        raise StoreError.conflict(
+            resource,
+            name,
+            f"Precondition failed: UID in precondition: {uid}, "
+            f"UID in object meta: {current['metadata'].get('uid')}",
+        )
+    rv = preconditions.get("resourceVersion")
+    if rv and str(rv) != current["metadata"]["resourceVersion"]:
+        raise StoreError.conflict(
+            resource,
+            name,
+            f"Precondition failed: ResourceVersion in precondition: {rv}, "
+            f"ResourceVersion in object meta: {current['metadata']['resourceVersion']}",
+        )
+    if resource.plural == "pods":
+        return _delete_pod(api, current, options)
+    if resource.plural == "namespaces":
+        for other in RESOURCES.values():
+            if other.namespaced:
+                for obj in store.list(other.plural, name):
+                    store.remove(other.plural, name, obj["metadata"]["name"])
+        gone = store.remove(resource.plural, None, name)
+        gone = copy.deepcopy(gone)
+        gone["metadata"]["deletionTimestamp"] = rfc3339(store.clock())
+        gone.setdefault("status", {})["phase"] = "Terminating"
+        return gone
+    gone = store.remove(resource.plural, namespace, name)
+    if resource.plural == "services":
+        return gone
+    details: Obj = {"name": name, "kind": resource.plural, "uid": gone["metadata"].get("uid")}
+    if resource.group:
+        details["group"] = resource.group
+    return success_status(details)
+
+
+def _delete_pod(api: ApiServer, pod: Obj, options: Obj) -> Obj:
+    store = api.store
+    meta = pod["metadata"]
+    ns, name = meta.get("namespace"), meta["name"]
+    spec, status = pod.get("spec") or {}, pod.get("status") or {}
+    grace = options.get("gracePeriodSeconds")
+    if grace is None:
+        grace = spec.get("terminationGracePeriodSeconds", 30)
+    grace = max(0, int(grace))
+    terminal = status.get("phase") in ("Succeeded", "Failed")
+    if grace == 0 or not spec.get("nodeName") or terminal:
+        return store.remove("pods", ns, name)
+    existing = meta.get("deletionGracePeriodSeconds")
+    if meta.get("deletionTimestamp") and existing is not None and int(existing) <= grace:
+        return pod
+    deadline = store.clock() + grace
+
+    def mark(draft: Obj) -> None:
+        draft["metadata"]["deletionTimestamp"] = rfc3339(deadline)
+        draft["metadata"]["deletionGracePeriodSeconds"] = grace
+
+    return store.mutate("pods", ns, name, mark)
+
+
+async def delete_object(api: ApiServer, request: web.Request, route: Route) -> web.Response:
+    """DELETE one object."""
+    resource = route.resource
+    assert resource is not None and route.name is not None
+    raw = await request.read()
+    body = json.loads(raw) if raw.strip() else None
+    options = _delete_options(request, body)
+    if _dry_run(request):
+        return json_response(api.store.get(resource.plural, route.namespace, route.name))
+    return json_response(delete_one(api, resource, route.namespace, route.name, options))
+
+
+async def delete_collection(api: ApiServer, request: web.Request, route: Route) -> web.Response:
+    """DELETE a collection (selectors narrow it); answers the list of what went."""
+    resource = route.resource
+    assert resource is not None
+    if resource.plural == "namespaces":
+        raise method_not_allowed()
+    raw = await request.read()
+    options = _delete_options(request, json.loads(raw) if raw.strip() else None)
+    predicate = compile_selectors(resource, request.query)
+    items = []
+    for obj in api.store.list(resource.plural, route.namespace, predicate):
+        meta = obj["metadata"]
+        result = delete_one(api, resource, meta.get("namespace"), meta["name"], options)
+        items.append(result if result.get("kind") == resource.kind else obj)
+    return json_response(
+        {
+            "kind": resource.list_kind,
+            "apiVersion": resource.api_version,
+            "metadata": {"resourceVersion": str(api.store.resource_version)},
+            "items": items,
+        }
+    )
+
+
+# -- scale --------------------------------------------------------------------------------
+
+
+def _scale_of(parent: Obj) -> Obj:
+    meta = parent["metadata"]
+    spec = parent.get("spec") or {}
+    selector = spec.get("selector")
+    status: Obj = {"replicas": int((parent.get("status") or {}).get("replicas") or 0)}
+    if selector is not None:
+        status["selector"] = format_label_selector(selector)
+    return {
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            k: meta[k]
+            for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+            if k in meta
+        },
+        "spec": {"replicas": int(spec.get("replicas", 1))},
+        "status": status,
+    }
+
+
+async def handle_scale(api: ApiServer, request: web.Request, route: Route) -> web.Response:
+    """``deployments/scale`` and ``replicasets/scale``: GET, PUT, PATCH of an autoscaling/v1 Scale."""
+    resource = route.resource
+    assert resource is not None and route.name is not None
+    parent = api.store.get(resource.plural, route.namespace, route.name)
+    scale = _scale_of(parent)
+    if request.method == "GET":
+        return json_response(scale)
+    if request.method == "PUT":
+        wanted = await read_json_body(request)
+        if not isinstance(wanted, dict):
+            raise StoreError.bad_request("the body of the request must be a Scale object")
+    elif request.method == "PATCH":
+        wanted = apply_patch(request.headers.get("Content-Type", ""), scale, await read_json_body(request))
+    else:
+        raise method_not_allowed()
+    given = (wanted.get("metadata") or {}).get("resourceVersion")
+    if given and str(given) != parent["metadata"]["resourceVersion"]:
+        raise StoreError.conflict(
+            resource,
+            route.name,
+            "the object has been modified; please apply your changes to the latest version and try again",
+        )
+    replicas = (wanted.get("spec") or {}).get("replicas")
+    if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
+        raise StoreError(
+            422,
+            "Invalid",
+            f'Scale.autoscaling "{route.name}" is invalid: spec.replicas: Invalid value: {replicas!r}: '
+            "must be greater than or equal to 0",
+            details={
+                "name": route.name,
+                "group": "autoscaling",
+                "kind": "Scale",
+                "causes": [
+                    {
+                        "reason": "FieldValueInvalid",
+                        "message": "must be greater than or equal to 0",
+                        "field": "spec.replicas",
+                    }
+                ],
+            },
+        )
+    if _dry_run(request):
+        scale["spec"]["replicas"] = replicas
+        return json_response(scale)
+
+    def set_replicas(draft: Obj) -> None:
+        draft.setdefault("spec", {})["replicas"] = replicas
+
+    updated = api.store.mutate(
+        resource.plural, route.namespace, route.name, set_replicas, bump_generation=True
+    )
+    return json_response(_scale_of(updated))
+
+
+# -- dispatch -----------------------------------------------------------------------------
+
+
+async def handle_object_request(api: ApiServer, request: web.Request, route: Route) -> web.StreamResponse:
+    """Requests on a collection, an object, or its ``status`` subresource."""
+    method = request.method
+    if route.name is None:
+        if method == "GET":
+            if route.legacy_watch or query_bool(request.query, "watch"):
+                from kubectl_trace.sandbox.server.watch import serve_watch
+
+                return await serve_watch(api, request, route)
+            return list_objects(api, request, route)
+        if method == "POST":
+            return await create_object(api, request, route)
+        if method == "DELETE":
+            return await delete_collection(api, request, route)
+        raise method_not_allowed()
+    if method == "GET":
+        if route.legacy_watch or query_bool(request.query, "watch"):
+            from kubectl_trace.sandbox.server.watch import serve_watch
+
+            return await serve_watch(api, request, route, single=route.name)
+        return get_object(api, request, route)
+    if method == "PUT":
+        return await update_object(api, request, route)
+    if method == "PATCH":
+        return await patch_object(api, request, route)
+    if method == "DELETE" and route.subresource is None:
+        return await delete_object(api, request, route)
+    raise method_not_allowed()

@@ -1,0 +1,107 @@
+"""Parsing request paths into what they address (pure; unit-tested without a server)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from kubectl_trace.kube.resources import RESOURCES, Resource
+
+__all__ = ["Route", "parse_path"]
+
+_DISCOVERY = frozenset({"/version", "/api", "/api/v1", "/apis", "/apis/apps/v1"})
+# Subresources of namespaces themselves (``/api/v1/namespaces/NAME/status``), not collections.
+_NAMESPACE_SUBRESOURCES = frozenset({"status", "finalize"})
+
+
+@dataclass(frozen=True)
+class Route:
+    """What one request path addresses."""
+
+    kind: str  # "discovery", "resource", "admin", "healthz", "unknown"
+    path: str = ""
+    resource: Resource | None = None
+    namespace: str | None = None
+    name: str | None = None
+    subresource: str | None = None
+    rest: str = ""  # pods/NAME/proxy/REST: the path after the subresource, with its "/"
+    legacy_watch: bool = False
+
+    @property
+    def label(self) -> str:
+        """The resource as request counters name it: ``pods``, ``pods/log``, ``discovery``."""
+        if self.resource is None:
+            return self.kind
+        return f"{self.resource.plural}/{self.subresource}" if self.subresource else self.resource.plural
+
+
+def parse_path(raw_path: str) -> Route:
+    """Classify a raw (still percent-encoded) URL path."""
+    path = raw_path.rstrip("/") or "/"
+    if path in _DISCOVERY:
+        return Route("discovery", path=path)
+    if path in ("/healthz", "/livez", "/readyz"):
+        return Route("healthz", path=path)
+    if path.startswith("/sandbox/"):
+        return Route("admin", path=path)
+    segments = [unquote(s) for s in raw_path.split("/")[1:]]
+    if segments and segments[-1] == "" and len(segments) > 1:
+        # keep a trailing slash only for proxy paths (handled below via raw rest)
+        pass
+    group: str
+    if len(segments) >= 2 and segments[0] == "api" and segments[1] == "v1":
+        group, rest = "", segments[2:]
+        prefix_len = 2
+    elif len(segments) >= 3 and segments[0] == "apis":
+        group, rest = segments[1], segments[3:]
+        if segments[2] != "v1":
+            return Route("unknown", path=path)
+        prefix_len = 3
+    else:
+        return Route("unknown", path=path)
+    legacy_watch = False
+    if rest and rest[0] == "watch":
+        legacy_watch = True
+        rest = rest[1:]
+        prefix_len += 1
+    namespace: str | None = None
+    if len(rest) >= 3 and rest[0] == "namespaces" and rest[2] not in _NAMESPACE_SUBRESOURCES:
+        namespace = rest[1]
+        rest = rest[2:]
+        prefix_len += 2
+    if not rest or rest[0] == "":
+        return Route("unknown", path=path)
+    resource = RESOURCES.get(rest[0])
+    if resource is None or resource.group != group:
+        return Route("unknown", path=path)
+    if namespace is not None and not resource.namespaced:
+        return Route("unknown", path=path)
+    name = rest[1] if len(rest) >= 2 else None
+    if name == "":
+        name = None
+    subresource = rest[2] if len(rest) >= 3 else None
+    tail = ""
+    if subresource is not None:
+        if subresource not in resource.subresources:
+            return Route("unknown", path=path)
+        # the rest of the raw path after .../NAME/SUB, decoded once, keeping its slashes
+        raw_segments = raw_path.split("/")[1:]
+        consumed = prefix_len + 3
+        tail_segments = raw_segments[consumed:]
+        tail = "/" + "/".join(unquote(s) for s in tail_segments) if tail_segments else ""
+        if subresource != "proxy" and tail.strip("/"):
+            return Route("unknown", path=path)
+    elif len(rest) > 3:
+        return Route("unknown", path=path)
+    if resource.namespaced and name is not None and namespace is None:
+        return Route("unknown", path=path)
+    return Route(
+        "resource",
+        path=path,
+        resource=resource,
+        namespace=namespace,
+        name=name,
+        subresource=subresource,
+        rest=tail,
+        legacy_watch=legacy_watch,
+    )
