@@ -61,7 +61,8 @@ object_name, container (from ``fieldPath``), type, reason, message, count, first
 last_at, ``warning``, ``object_ref`` (``pod/x``), ``span`` (``×12 over 3m``).
 ``index_events``, ``events_for``, ``timeline(events, since_at=, types=)`` (sorted by last
 occurrence) and ``group_events`` (merges records saying the same thing about the same
-object: counts add, spans widen).
+object: counts add, spans widen). ``EventScope.of(deployments=…, pods=…)`` decides
+which events belong to a Deployment (its ReplicaSets and pods by name, gone ones included).
 
 Practice findings
 -----------------
@@ -86,6 +87,7 @@ from kubectl_trace.health._json import rfc3339, to_json
 from kubectl_trace.health.events import (
     EventIndex,
     EventRecord,
+    EventScope,
     EventSource,
     event_record,
     events_for,
@@ -118,6 +120,7 @@ __all__ = [
     "ContainerImage",
     "EventIndex",
     "EventRecord",
+    "EventScope",
     "EventSource",
     "Finding",
     "ImageRef",

@@ -18,6 +18,7 @@ from kubectl_trace.health._common import as_int, child, span_text, timestamp
 __all__ = [
     "EventIndex",
     "EventRecord",
+    "EventScope",
     "EventSource",
     "event_record",
     "events_for",
@@ -235,3 +236,74 @@ def timeline(
         out.append(record)
     out.sort(key=lambda r: (r.at, r.first_at or 0.0, r.name))
     return out
+
+
+@dataclass(frozen=True)
+class EventScope:
+    """Which events belong to a set of Deployments, pods and name patterns (pure; no I/O).
+
+    A Deployment ``d`` owns ReplicaSets named ``d-<pod-template-hash>`` and pods named
+    ``d-<hash>-<5 chars>``: matching on names keeps the events of pods and ReplicaSets
+    that are already gone (a finished rollout's), which the API still has.
+    """
+
+    deployments: frozenset[str] = frozenset()
+    pods: frozenset[str] = frozenset()
+    replicasets: frozenset[str] = frozenset()
+    name_pattern: re.Pattern[str] | None = None  # any Pod/ReplicaSet/Deployment name it finds
+    everything: bool = False
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        deployments: Iterable[str] = (),
+        pods: Iterable[str] = (),
+        replicasets: Iterable[str] = (),
+        name_pattern: re.Pattern[str] | None = None,
+        everything: bool = False,
+    ) -> EventScope:
+        """Build a scope (any iterables of names)."""
+        return cls(frozenset(deployments), frozenset(pods), frozenset(replicasets), name_pattern, everything)
+
+    @property
+    def _owned(self) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
+        if not self.deployments:
+            return None
+        cached = _OWNED_CACHE.get(self.deployments)
+        if cached is None:
+            names = "|".join(re.escape(d) for d in sorted(self.deployments, key=len, reverse=True))
+            cached = (
+                re.compile(rf"(?:{names})-[a-z0-9]{{1,10}}"),
+                re.compile(rf"(?:{names})-[a-z0-9]{{1,10}}-[a-z0-9]{{5}}"),
+            )
+            _OWNED_CACHE[self.deployments] = cached
+        return cached
+
+    def matches(self, record: EventRecord) -> bool:
+        """Whether the event is about an object in this scope."""
+        if self.everything:
+            return True
+        kind, name = record.kind, record.object_name
+        pattern = self.name_pattern
+        if pattern is not None and kind in ("Pod", "ReplicaSet", "Deployment") and pattern.search(name):
+            return True
+        if kind == "Pod":
+            if name in self.pods:
+                return True
+        elif kind == "ReplicaSet":
+            if name in self.replicasets:
+                return True
+        elif kind == "Deployment":
+            return name in self.deployments
+        owned = self._owned
+        if owned is None:
+            return False
+        if kind == "ReplicaSet":
+            return owned[0].fullmatch(name) is not None
+        if kind == "Pod":
+            return owned[1].fullmatch(name) is not None
+        return False
+
+
+_OWNED_CACHE: dict[frozenset[str], tuple[re.Pattern[str], re.Pattern[str]]] = {}

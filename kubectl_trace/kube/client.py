@@ -53,6 +53,11 @@ class RawStream:
         """Response headers."""
         return self._response.headers
 
+    @property
+    def status(self) -> int:
+        """The HTTP status code (2xx: errors are raised before a stream exists)."""
+        return int(getattr(self._response, "status", 200) or 200)
+
     def chunks(self, size: int = 65536) -> Iterator[bytes]:
         """Bytes as they arrive (each HTTP chunk as soon as it is read)."""
         try:

@@ -107,3 +107,32 @@ def test_index_lookup_and_uid_check():
     found = events_for(idx, "Pod", "production", "trace-api-web-7d9f8c6b5-x2k4q", "u-1")
     assert [r.message for r in found] == ["ok"]
     assert events_for(None, "Pod", "production", "x") == ()
+
+
+def _rec(kind, name):
+    return event_record(event("X", "m", kind=kind, name=name, container=None))
+
+
+def test_scope_of_a_deployment_covers_its_replicasets_and_pods_by_name():
+    from kubectl_trace.health import EventScope
+
+    scope = EventScope.of(deployments=["trace-api-web"])
+    assert scope.matches(_rec("Deployment", "trace-api-web"))
+    assert scope.matches(_rec("ReplicaSet", "trace-api-web-6b7f4d9c8"))
+    assert scope.matches(_rec("Pod", "trace-api-web-6b7f4d9c8-x2k4q"))
+    assert not scope.matches(_rec("Deployment", "trace-api-worker"))
+    assert not scope.matches(_rec("Pod", "trace-api-worker-6b7f4d9c8-x2k4q"))
+    assert not scope.matches(_rec("Pod", "trace-api-web-canary-6b7f4d9c8-x2k4q"))
+    assert not scope.matches(_rec("ReplicaSet", "trace-api-web-canary-6b7f4d9c8"))
+
+
+def test_scope_of_pods_and_patterns():
+    import re
+
+    from kubectl_trace.health import EventScope
+
+    one = EventScope.of(pods=["p-1"])
+    assert one.matches(_rec("Pod", "p-1")) and not one.matches(_rec("Pod", "p-2"))
+    pattern = EventScope.of(name_pattern=re.compile("web"))
+    assert pattern.matches(_rec("ReplicaSet", "trace-api-web-1")) and not pattern.matches(_rec("Node", "web"))
+    assert EventScope.of(everything=True).matches(_rec("Node", "n1"))

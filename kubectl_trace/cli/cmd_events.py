@@ -1,0 +1,379 @@
+"""``kubectl nodeapp events``: one timeline for a Deployment, its ReplicaSets and its pods.
+
+Events are listed with field selectors on ``involvedObject.kind`` (and ``.name`` where one
+object is meant), merged, scoped to the TARGET by name (a Deployment's ReplicaSets and pods,
+gone ones included) and sorted by last occurrence. ``-w`` keeps one resilient watch per
+selector open and prints each new or updated event as it arrives.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import queue
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kubectl_trace.cli.environment import Environment
+from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.errors import UsageError
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from kubectl_trace.health.events import EventRecord, EventScope
+    from kubectl_trace.kube.client import Kube
+    from kubectl_trace.kube.targets import Target
+
+DESCRIPTION = (
+    "One timeline of the events of a Deployment, its ReplicaSets and its pods (including pods\n"
+    "already replaced by a rollout): time, object, type, reason, message and how often it\n"
+    "happened (×12 over 3m). Warnings stand out. -w keeps following new and updated events."
+)
+EXAMPLES = """\
+  kubectl nodeapp events trace-api -n production
+  kubectl nodeapp events deploy/trace-api-web --since 10m --types Warning
+  kubectl nodeapp events trace-api --process web -w
+  kubectl nodeapp events trace-api-web-7d9f8c6b5-x2k4q -o json"""
+
+_TYPES = ("Normal", "Warning")
+_KINDS = ("Deployment", "ReplicaSet", "Pod")
+
+
+@dataclass(frozen=True)
+class EventsOptions:
+    """Options of ``events``."""
+
+    common: CommonOptions
+    target: str | None
+    watch: bool
+    since: str | None
+    types: tuple[str, ...] | None
+    output: str
+    process: str | None
+    selector: str | None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of ``events``."""
+    parser.add_argument("target", nargs="?", metavar="TARGET", help="pod, deploy/NAME, app name or pod regex")
+    parser.add_argument("-w", "--watch", action="store_true", help="after the timeline, follow new events")
+    parser.add_argument(
+        "--since", metavar="D", help="only events seen in the last D (5m, 1h) or since a time"
+    )
+    parser.add_argument(
+        "--types", metavar="T", help="comma-separated event types to show: Normal, Warning (default: both)"
+    )
+    parser.add_argument("-o", "--output", choices=("pretty", "json"), default="pretty", help="output format")
+    parser.add_argument("--process", metavar="P", help="only this process type (web, worker, clock)")
+    parser.add_argument("-l", "--selector", metavar="SELECTOR", help="only pods with these labels")
+
+
+def parse_options(args: argparse.Namespace, common: CommonOptions) -> EventsOptions:
+    """Validate the flags."""
+    from kubectl_trace.kube.targets import classify
+    from kubectl_trace.timeparse import parse_since
+
+    classify(args.target)  # an invalid regex is a usage error now, not after connecting
+    if args.since is not None:
+        parse_since(args.since, now=time.time())
+    types: tuple[str, ...] | None = None
+    if args.types is not None:
+        chosen = []
+        for part in args.types.split(","):
+            name = part.strip().capitalize()
+            if name not in _TYPES:
+                raise UsageError(
+                    f"invalid --types {args.types!r}: expected Normal, Warning or both (comma-separated)"
+                )
+            chosen.append(name)
+        types = tuple(dict.fromkeys(chosen))
+    return EventsOptions(
+        common=common,
+        target=args.target,
+        watch=bool(args.watch),
+        since=args.since,
+        types=types,
+        output=args.output,
+        process=args.process,
+        selector=args.selector,
+    )
+
+
+# -- which events ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The event queries for a target, and the scope that filters their answers."""
+
+    scope: EventScope
+    selectors: tuple[str | None, ...]  # field selectors; None = every event of the namespace
+    description: str
+
+
+def plan_for(kube: Kube, target: Target) -> _Plan:
+    """Decide the field selectors and the scope for a resolved TARGET (lists pods when needed)."""
+    from kubectl_trace.health.events import EventScope
+
+    kind_only = tuple(f"involvedObject.kind={k}" for k in _KINDS)
+    if target.kind == "pod" and target.pod_name:
+        name = target.pod_name
+        return _Plan(
+            EventScope.of(pods=[name]),
+            (f"involvedObject.kind=Pod,involvedObject.name={name}",),
+            target.description,
+        )
+    narrowed = target.process is not None or bool(target.labels)
+    if target.kind in ("deployment", "app") and not target.labels:
+        names = [str(d["metadata"]["name"]) for d in target.deployments]
+        if len(names) == 1:
+            selectors: tuple[str | None, ...] = (
+                f"involvedObject.kind=Deployment,involvedObject.name={names[0]}",
+                *kind_only[1:],
+            )
+        else:
+            selectors = kind_only
+        return _Plan(EventScope.of(deployments=names), selectors, target.description)
+    if target.kind == "all" and not narrowed:
+        return _Plan(EventScope.of(everything=True), (None,), f"namespace {target.namespace}")
+    # Narrowed by labels or process (or a regex): the pods that match now, and their owners.
+    pods = target.select(kube.list("pods", target.namespace, label_selector=target.label_selector).items)
+    pod_names = [str(p["metadata"]["name"]) for p in pods]
+    owners = [
+        str(ref.get("name"))
+        for p in pods
+        for ref in p["metadata"].get("ownerReferences") or []
+        if ref.get("kind") == "ReplicaSet"
+    ]
+    deployments = [str(d["metadata"]["name"]) for d in target.deployments] if not target.labels else []
+    pattern = target.pod_regex if target.kind == "regex" and not narrowed else None
+    return _Plan(
+        EventScope.of(pods=pod_names, replicasets=owners, deployments=deployments, name_pattern=pattern),
+        kind_only,
+        target.description,
+    )
+
+
+# -- rendering -----------------------------------------------------------------------------
+
+
+def _clock_text(at: float, now: float) -> str:
+    local = time.localtime(at)
+    if now - at >= 20 * 3600:
+        return time.strftime("%m-%d %H:%M", local)
+    return time.strftime("%H:%M:%S", local)
+
+
+def event_json(record: EventRecord) -> dict[str, Any]:
+    """One event as a JSON object (``-o json`` prints one per line)."""
+    from kubectl_trace.health import to_json
+
+    data = to_json(record)
+    data["object"] = record.object_ref
+    data["span"] = record.span
+    return data
+
+
+class _Printer:
+    """Writes event lines: aligned text with Warnings highlighted, or JSON lines."""
+
+    def __init__(self, env: Environment, output: str, object_width: int = 40) -> None:
+        self.env = env
+        self.output = output
+        self.object_width = object_width
+        self.reason_width = 17
+        self.console = env.console() if output == "pretty" else None
+
+    def fit(self, records: Sequence[EventRecord]) -> None:
+        """Size the columns for these records."""
+        if records:
+            self.object_width = min(60, max(len(r.object_ref) for r in records))
+            self.reason_width = min(28, max(17, *(len(r.reason) for r in records)))
+
+    def header(self) -> None:
+        """The column titles (pretty output only)."""
+        if self.console is None:
+            return
+        from rich.text import Text
+
+        head = (
+            f"{'LAST SEEN':<8}  {'TYPE':<9}{'OBJECT':<{self.object_width}}  "
+            f"{'REASON':<{self.reason_width}}  MESSAGE"
+        )
+        self.console.print(Text(head, style="bold"), soft_wrap=True)
+
+    def line(self, record: EventRecord, now: float) -> Text:
+        """One event as a rich Text line."""
+        from rich.text import Text
+
+        text = Text()
+        text.append(f"{_clock_text(record.at, now):<8}  ", style="dim")
+        if record.warning:
+            text.append(f"{'⚠ Warning':<9}", style="bold yellow")
+        else:
+            text.append(f"{'  ' + (record.type or 'Normal'):<9}", style="dim")
+        text.append(f"{record.object_ref:<{self.object_width}}  ", style="cyan")
+        text.append(f"{record.reason:<{self.reason_width}}  ", style="bold red" if record.warning else "bold")
+        text.append(record.message, style="yellow" if record.warning else "")
+        if record.span:
+            text.append(f"  {record.span}", style="magenta")
+        return text
+
+    def emit(self, records: Iterable[EventRecord], now: float) -> int:
+        """Print records; flush so a pipe sees them at once. Returns how many."""
+        count = 0
+        for record in records:
+            if self.console is not None:
+                self.console.print(self.line(record, now), soft_wrap=True)
+            else:
+                self.env.stdout.write(json.dumps(event_json(record)) + "\n")
+            count += 1
+        self.env.stdout.flush()
+        return count
+
+
+# -- running ---------------------------------------------------------------------------------
+
+
+def _collect(kube: Kube, namespace: str, selectors: Sequence[str | None]) -> list[dict[str, Any]]:
+    items: dict[str, dict[str, Any]] = {}
+    for selector in selectors:
+        for event in kube.list("events", namespace, field_selector=selector).items:
+            meta = event.get("metadata") or {}
+            items[str(meta.get("uid") or meta.get("name"))] = event
+    return list(items.values())
+
+
+def run(options: EventsOptions, env: Environment) -> int:
+    """List (and with -w, follow) the events of the TARGET."""
+    from kubectl_trace.health.events import event_record, timeline
+    from kubectl_trace.kube.client import Kube
+    from kubectl_trace.kube.config import load_connection
+    from kubectl_trace.kube.targets import resolve
+    from kubectl_trace.timeparse import parse_since
+
+    kube = Kube(load_connection(options.common.kube, env.environ))
+    try:
+        namespace = kube.namespace
+        kube.require_namespace(namespace)
+        target = resolve(
+            kube,
+            options.target,
+            namespace=namespace,
+            process=options.process,
+            label_selector=options.selector,
+        )
+        plan = plan_for(kube, target)
+        since_at = parse_since(options.since, now=env.clock()) if options.since else None
+        printer = _Printer(env, options.output)
+
+        def select(records: Iterable[EventRecord], since: float | None) -> list[EventRecord]:
+            return timeline(
+                (r for r in records if plan.scope.matches(r)), since_at=since, types=options.types
+            )
+
+        if not options.watch:
+            records = select((event_record(e) for e in _collect(kube, namespace, plan.selectors)), since_at)
+            if not records:
+                env.stderr.write(f"No events for {plan.description} in namespace {namespace}.\n")
+                return 0
+            printer.fit(records)
+            printer.header()
+            printer.emit(records, env.clock())
+            return 0
+        return _follow(kube, namespace, plan, printer, select, since_at, env)
+    finally:
+        kube.close()
+
+
+def _follow(
+    kube: Kube,
+    namespace: str,
+    plan: _Plan,
+    printer: _Printer,
+    select: Any,
+    since_at: float | None,
+    env: Environment,
+) -> int:
+    """Print the timeline, then every new or changed event until interrupted."""
+    from kubectl_trace.health.events import event_record
+    from kubectl_trace.kube.watch import ResilientWatch
+
+    inbox: queue.Queue[tuple[int, Any]] = queue.Queue()
+    watches = [
+        ResilientWatch(kube, "events", namespace, field_selector=selector, timeout_seconds=290)
+        for selector in plan.selectors
+    ]
+
+    def pump(index: int, watch: ResilientWatch) -> None:
+        try:
+            for event in watch:
+                inbox.put((index, event))
+        except BaseException as exc:  # handed to the main thread, which reports it
+            inbox.put((index, exc))
+
+    threads = [
+        threading.Thread(target=pump, args=(i, w), name=f"events-watch-{i}", daemon=True)
+        for i, w in enumerate(watches)
+    ]
+    for thread in threads:
+        thread.start()
+    printed: dict[str, tuple[int, float]] = {}  # event uid → (count, last) already shown
+    initial: dict[int, list[EventRecord]] = {}
+    started = False
+    disconnected = False
+
+    def fresh(records: Iterable[EventRecord]) -> list[EventRecord]:
+        out = []
+        for r in records:
+            mark = (r.count, r.at)
+            if printed.get(r.uid) != mark:
+                printed[r.uid] = mark
+                out.append(r)
+        return out
+
+    try:
+        while True:
+            try:
+                index, item = inbox.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if isinstance(item, BaseException):
+                raise item
+            kind = item.type
+            if kind == "RESET":
+                records = [event_record(o) for o in item.items]
+                if not started:
+                    initial[index] = records
+                    if len(initial) < len(watches):
+                        continue
+                    started = True
+                    merged = {r.uid: r for batch in initial.values() for r in batch}
+                    first = fresh(select(merged.values(), since_at))
+                    printer.fit(first)
+                    if printer.output == "pretty":
+                        printer.header()
+                    printer.emit(first, env.clock())
+                else:  # a relist after expiry: show what changed meanwhile
+                    printer.emit(fresh(select(records, None)), env.clock())
+            elif kind in ("ADDED", "MODIFIED") and item.object is not None and started:
+                printer.emit(fresh(select([event_record(item.object)], None)), env.clock())
+            elif kind in ("ADDED", "MODIFIED") and item.object is not None:
+                initial.setdefault(index, []).append(event_record(item.object))
+            elif kind == "DISCONNECTED" and not disconnected:
+                disconnected = True
+                env.stderr.write(f"reconnecting to the API server… ({item.error})\n")
+                env.stderr.flush()
+            elif kind == "RECONNECTED" and disconnected:
+                disconnected = False
+                env.stderr.write("reconnected\n")
+                env.stderr.flush()
+    finally:
+        for watch in watches:
+            watch.stop()
+        for thread in threads:
+            thread.join(timeout=2)

@@ -1,0 +1,271 @@
+"""The pure parts of ``status`` and ``events``: report building, rendering, JSON, flag checks."""
+
+import io
+import json
+import re
+
+from kubectl_trace.cli.cmd_events import _Printer, event_json
+from kubectl_trace.cli.cmd_status import (
+    PreviousLog,
+    ProbeCheck,
+    build_report,
+    render_report,
+    report_json,
+)
+from kubectl_trace.cli.environment import Environment
+from kubectl_trace.cli.runner import run
+from kubectl_trace.health import event_record
+from kubectl_trace.kube.targets import Target
+
+from .objects import NOW, container, deployment, event, pod, probe, replicaset, running, terminated, waiting
+
+PASSWORD = "s3cr3t-Pa55-w0rd"
+
+
+def make_env(width=140):
+    return Environment(
+        stdin=io.StringIO(),
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+        stdin_isatty=False,
+        stdout_isatty=False,
+        color=False,
+        environ={},
+        clock=lambda: NOW,
+        width=width,
+    )
+
+
+def invoke(*argv):
+    env = make_env()
+    code = run(list(argv), env)
+    return env.stdout.getvalue(), env.stderr.getvalue(), code
+
+
+def stalled_world():
+    message = 'ReplicaSet "trace-api-web-6b7f4d9c8" has timed out progressing.'
+    d = deployment(
+        tag="badc0de",
+        revision=5,
+        progressing=("False", "ProgressDeadlineExceeded", message),
+        status={"replicas": 4, "updatedReplicas": 1, "readyReplicas": 3, "availableReplicas": 3},
+    )
+    rss = [
+        replicaset(d, "6b7f4d9c8", revision=5, tag="badc0de", replicas=1, ready=0, available=0),
+        replicaset(d, "7d9f8c6b5", revision=4, tag="3f9c2a1", replicas=3),
+    ]
+    new_pod = pod(
+        "trace-api-web-6b7f4d9c8-abcde",
+        uid="new-uid",
+        template_hash="6b7f4d9c8",
+        ready=False,
+        containers=[container(tag="badc0de", readiness=probe(), liveness=probe())],
+        statuses=[running(tag="badc0de", ready=False, started=-200)],
+    )
+    new_pod["metadata"]["labels"]["process"] = "web"
+    old_pods = [pod(f"trace-api-web-7d9f8c6b5-{s}", uid=f"old-{s}") for s in ("aaaaa", "bbbbb", "ccccc")]
+    events = [
+        event(
+            "Unhealthy",
+            "Readiness probe failed: HTTP probe failed with statuscode: 503",
+            name="trace-api-web-6b7f4d9c8-abcde",
+            uid="new-uid",
+            type="Warning",
+            count=14,
+            first=-190,
+            last=-3,
+        )
+    ]
+    target = Target(
+        namespace="production", description="app trace-api", kind="app", deployments=(d,), app="trace-api"
+    )
+    report = build_report(
+        namespace="production",
+        context="nodeapp-sandbox",
+        target=target,
+        deployments=[d],
+        replicasets=rss,
+        pods=[new_pod, *old_pods],
+        events=events,
+        now=NOW,
+    )
+    return report, message
+
+
+def render(report, width=140):
+    env = make_env(width)
+    from kubectl_trace.cli.cmd_status import _print
+
+    _print(env.console(width=width), render_report(report))
+    return env.stdout.getvalue()
+
+
+def test_stalled_report_names_rollout_and_probe_failure():
+    report, message = stalled_world()
+    assert not report.healthy
+    text = render(report)
+    assert "✗ unhealthy" in text
+    assert "deploy/trace-api-web" in text and "Stalled" in text and message in text
+    assert "3f9c2a1 → badc0de" in text
+    assert "failing ×14 (503)" in text
+    assert "readiness probe failing ×14 over 3m7s" in text and "statuscode: 503" in text
+    # the pod table gives each pod its revision
+    row = next(
+        line for line in text.splitlines() if "trace-api-web-6b7f4d9c8-abcde" in line and "Running" in line
+    )
+    assert re.search(r"\b5\b", row)
+    data = report_json(report)
+    json.dumps(data)
+    assert data["healthy"] is False
+    assert {p["code"] for p in data["problems"]} == {"ProgressDeadlineExceeded", "ReadinessProbeFailing"}
+    assert data["deployments"][0]["rollout"]["state"] == "stalled"
+
+
+def test_probe_results_make_the_report_unhealthy_and_render():
+    from dataclasses import replace
+
+    report, _ = stalled_world()
+    probes = (
+        ProbeCheck(
+            "trace-api-web-6b7f4d9c8-abcde",
+            "web",
+            ("readiness", "liveness"),
+            "GET :8080/healthz",
+            503,
+            3.2,
+            '{"status":"unavailable"}',
+        ),
+        ProbeCheck(
+            "trace-api-web-7d9f8c6b5-aaaaa",
+            "web",
+            ("readiness", "liveness"),
+            "GET :8080/healthz",
+            200,
+            2.1,
+            '{"status":"ok"}',
+        ),
+    )
+    report = replace(report, probes=probes)
+    text = render(report)
+    assert "probes run now" in text
+    rows = [line for line in text.splitlines() if "GET :8080/healthz" in line]
+    assert any("503" in r and "abcde" in r for r in rows) and any("200" in r and "aaaaa" in r for r in rows)
+    assert [p["ok"] for p in report_json(report)["probes"]] == [False, True]
+
+
+def test_crash_loop_report_shows_previous_lines():
+    from dataclasses import replace
+
+    d = deployment(tag="c0ffee1", revision=6)
+    last = terminated(1, "Error", started=-12, finished=-11)
+    crashing = pod(
+        "trace-api-web-1a2b3c4d5-zzzzz",
+        ready=False,
+        template_hash="1a2b3c4d5",
+        statuses=[waiting(tag="c0ffee1", reason="CrashLoopBackOff", restarts=3, last=last)],
+    )
+    target = Target(
+        namespace="production", description="deployment trace-api-web", kind="deployment", deployments=(d,)
+    )
+    report = build_report(
+        namespace="production",
+        context="c",
+        target=target,
+        deployments=[d],
+        replicasets=[],
+        pods=[crashing],
+        events=[],
+        now=NOW,
+    )
+    report = replace(
+        report,
+        previous_logs=(
+            PreviousLog(
+                crashing["metadata"]["name"],
+                "web",
+                report.pods[0].containers[0].last_termination,
+                (
+                    "Error: Cannot find module 'express'",
+                    "    at Module._resolveFilename (node:internal/modules/cjs/loader:1145:15)",
+                ),
+            ),
+        ),
+    )
+    text = render(report)
+    assert "CrashLoopBackOff" in text and "exited 1 (Error)" in text
+    assert "Cannot find module 'express'" in text
+    assert "previous instance of web" in text
+
+
+def test_literal_password_never_rendered():
+    c = container(
+        tag="latest",
+        requests={"cpu": "100m", "memory": "128Mi"},
+        env=[{"name": "DB_PASSWORD", "value": PASSWORD}],
+        liveness=probe("/livez", failureThreshold=6),
+    )
+    d = deployment("secrets-demo", namespace="staging", containers=[c], replicas=2)
+    target = Target(
+        namespace="staging", description="deployment secrets-demo", kind="deployment", deployments=(d,)
+    )
+    report = build_report(
+        namespace="staging",
+        context="c",
+        target=target,
+        deployments=[d],
+        replicasets=[],
+        pods=[],
+        events=[],
+        now=NOW,
+    )
+    text = render(report)
+    assert "DB_PASSWORD" in text and PASSWORD not in text
+    assert PASSWORD not in json.dumps(report_json(report))
+
+
+def test_event_printer_lines_and_json():
+    env = make_env()
+    printer = _Printer(env, "pretty")
+    records = [
+        event_record(
+            event(
+                "ScalingReplicaSet",
+                "Scaled up replica set trace-api-web-6b7f4d9c8 to 1 from 0",
+                kind="Deployment",
+                name="trace-api-web",
+                container=None,
+                first=-200,
+                component="deployment-controller",
+            )
+        ),
+        event_record(
+            event(
+                "Unhealthy",
+                "Readiness probe failed: HTTP probe failed with statuscode: 503",
+                type="Warning",
+                count=12,
+                first=-180,
+                last=-2,
+            )
+        ),
+    ]
+    printer.fit(records)
+    printer.header()
+    printer.emit(records, NOW)
+    lines = env.stdout.getvalue().splitlines()
+    assert lines[0].split()[:3] == ["LAST", "SEEN", "TYPE"]
+    assert "deploy/trace-api-web" in lines[1] and "ScalingReplicaSet" in lines[1]
+    assert "⚠ Warning" in lines[2] and lines[2].rstrip().endswith("×12 over 2m58s")
+    data = event_json(records[1])
+    assert data["object"] == "pod/trace-api-web-7d9f8c6b5-x2k4q" and data["count"] == 12
+    assert data["last_at"] == "2026-03-01T11:59:58Z" and data["span"] == "×12 over 2m58s"
+
+
+def test_bad_flags_are_usage_errors():
+    out, err, code = invoke("events", "--types", "Critical")
+    assert code == 2 and err.startswith("error: invalid --types") and out == ""
+    out, err, code = invoke("events", "--since", "yesterday")
+    assert code == 2 and "invalid --since" in err
+    out, err, code = invoke("status", "([")
+    assert code == 2 and "invalid TARGET regular expression" in err
+    assert "Traceback" not in err
