@@ -118,13 +118,11 @@ def default_command(tty: bool, environ: Any) -> list[str]:
 
 def run(options: ShellOptions, env: Environment) -> int:
     """Choose the pod, open the exec stream, attach the terminal or the pipes."""
-    from kubectl_trace.kube.client import Kube
-    from kubectl_trace.kube.config import load_connection
     from kubectl_trace.kube.exec import open_exec
     from kubectl_trace.shell.attach import attach_pipes, attach_tty
     from kubectl_trace.shell.choose import pick_container
 
-    kube = Kube(load_connection(options.common.kube, env.environ))
+    kube = _connect(options, env)
     try:
         pod = _choose(kube, options, env)
         if pod is None:
@@ -151,6 +149,19 @@ def run(options: ShellOptions, env: Environment) -> int:
             return attach_pipes(session, env)
     finally:
         kube.close()
+
+
+def _connect(options: ShellOptions, env: Environment) -> Any:
+    """The lean client for plain kubeconfigs (a shell should start fast), else ``Kube``."""
+    from kubectl_trace.kube.lite import connect_lite
+
+    lite = connect_lite(options.common.kube, env.environ)
+    if lite is not None:
+        return lite
+    from kubectl_trace.kube.client import Kube
+    from kubectl_trace.kube.config import load_connection
+
+    return Kube(load_connection(options.common.kube, env.environ))
 
 
 def _choose(kube: Any, options: ShellOptions, env: Environment) -> dict[str, Any] | None:

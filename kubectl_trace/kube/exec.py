@@ -33,6 +33,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from kubectl_trace.kube.errors import KubeError, TransportError, api_error
 
@@ -81,13 +82,15 @@ _MAX_MESSAGE = 64 * 1024 * 1024  # refuse a server message larger than this
 
 # -- frame codec (RFC 6455, the client side) -----------------------------------------------
 
-_XOR_TABLES: list[bytes] = []
+_XOR_TABLES: dict[int, bytes] = {}
 
 
 def _xor_table(key_byte: int) -> bytes:
-    if not _XOR_TABLES:
-        _XOR_TABLES.extend(bytes(i ^ k for i in range(256)) for k in range(256))
-    return _XOR_TABLES[key_byte]
+    # Built on first use per key byte; a dict store is atomic, so threads may race harmlessly.
+    table = _XOR_TABLES.get(key_byte)
+    if table is None:
+        table = _XOR_TABLES[key_byte] = bytes(i ^ key_byte for i in range(256))
+    return table
 
 
 def mask_payload(key: bytes, data: bytes | bytearray | memoryview) -> bytes:
@@ -640,6 +643,36 @@ def _ssl_options(configuration: Any, secure: bool) -> dict[str, Any]:
     return opts
 
 
+def _websocket_request(
+    kube: Any, path: str, query: list[tuple[str, str]]
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """URL, websocket-client ``sslopt`` and ``connect`` options for a ``Kube`` or ``LiteKube``."""
+    protocols = f"Sec-WebSocket-Protocol: {','.join(PROTOCOLS)}"
+    lite_target = getattr(kube, "websocket_target", None)
+    if lite_target is not None:  # LiteKube: its own SSL context and headers
+        base, sslopt, lines = lite_target()
+        return f"{base}{path}?{urlencode(query, quote_via=quote)}", sslopt, {"header": [protocols, *lines]}
+    api = kube.api_client
+    configuration = api.configuration
+    _, url, headers, _, _ = api.param_serialize(
+        method="GET", resource_path=path, query_params=query, header_params={}, auth_settings=["BearerToken"]
+    )
+    secure = url.startswith("https://")
+    url = ("wss://" + url[len("https://") :]) if secure else ("ws://" + url[len("http://") :])
+    header = [protocols]
+    for name, value in headers.items():
+        if name.lower() in ("authorization", "user-agent"):
+            header.append(f"{name}: {value}")
+    if not any(h.lower().startswith("user-agent:") for h in header) and getattr(api, "user_agent", None):
+        header.append(f"User-Agent: {api.user_agent}")
+    options: dict[str, Any] = {"header": header}
+    if configuration.proxy or configuration.proxy_headers:
+        from kubernetes.stream.ws_client import websocket_proxycare
+
+        options = websocket_proxycare(options, configuration, url, headers)
+    return url, _ssl_options(configuration, secure), options
+
+
 def open_exec(
     kube: Any,
     namespace: str,
@@ -655,6 +688,9 @@ def open_exec(
 ) -> ExecSession:
     """Open ``pods/exec`` for ``command`` and return the session (not yet running).
 
+    ``kube`` is a ``Kube`` (the official client's configuration: CA, client certificate,
+    token, proxy) or a ``LiteKube`` (the same kubeconfig facts, without the import cost).
+
     Raises ``ApiError`` when the server refuses (404 pod, 400 container not running, 403)
     and ``TransportError`` when it cannot be reached.
     """
@@ -663,30 +699,10 @@ def open_exec(
 
     if not command:
         raise ValueError("exec needs a command")
-    api = kube.api_client
-    configuration = api.configuration
-    _, url, headers, _, _ = api.param_serialize(
-        method="GET",
-        resource_path=exec_path(namespace, pod),
-        query_params=_query(command, container, stdin=stdin, stdout=stdout, stderr=stderr, tty=tty),
-        header_params={},
-        auth_settings=["BearerToken"],
-    )
-    secure = url.startswith("https://")
-    url = ("wss://" + url[len("https://") :]) if secure else ("ws://" + url[len("http://") :])
-    header = [f"Sec-WebSocket-Protocol: {','.join(PROTOCOLS)}"]
-    for name, value in headers.items():
-        if name.lower() in ("authorization", "user-agent"):
-            header.append(f"{name}: {value}")
-    if not any(h.lower().startswith("user-agent:") for h in header) and getattr(api, "user_agent", None):
-        header.append(f"User-Agent: {api.user_agent}")
-    options: dict[str, Any] = {"header": header}
-    if configuration.proxy or configuration.proxy_headers:
-        from kubernetes.stream.ws_client import websocket_proxycare
-
-        options = websocket_proxycare(options, configuration, url, headers)
+    query = _query(command, container, stdin=stdin, stdout=stdout, stderr=stderr, tty=tty)
+    url, sslopt, options = _websocket_request(kube, exec_path(namespace, pod), query)
     timeout = connect_timeout if connect_timeout is not None else (kube.conn.request_timeout or 30.0)
-    ws = websocket.WebSocket(sslopt=_ssl_options(configuration, secure), skip_utf8_validation=True)
+    ws = websocket.WebSocket(sslopt=sslopt, skip_utf8_validation=True)
     description = f"pod {namespace}/{pod}" + (f" container {container}" if container else "")
     try:
         ws.connect(url, timeout=timeout, **options)
