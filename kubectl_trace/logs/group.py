@@ -60,6 +60,14 @@ class Grouper:
         else:
             self._pending[source] = entry
 
+    def take(self, source: Source) -> Entry | None:
+        """Remove and return the entry held for ``source`` (the caller continues it)."""
+        return self._pending.pop(source, None)
+
+    def hold_entry(self, entry: Entry) -> None:
+        """Hold ``entry`` (a plain line that indented lines may continue)."""
+        self._pending[entry.source] = entry
+
     def flush_source(self, source: Source) -> None:
         """The source's stream ended (or paused): emit what it holds."""
         held = self._pending.pop(source, None)

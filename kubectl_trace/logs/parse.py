@@ -157,7 +157,23 @@ class Parsed:
         )
 
 
-_loads = json.loads
+def _make_loads() -> Any:
+    """``orjson.loads`` when it is installed (3-4x faster), else the standard library's."""
+    try:
+        from orjson import loads as fast
+    except ImportError:
+        return json.loads
+
+    def loads(text: str) -> Any:
+        try:
+            return fast(text)
+        except ValueError:
+            return json.loads(text)  # what orjson refuses (e.g. integers over 64 bits)
+
+    return loads
+
+
+_loads = _make_loads()
 _EMPTY: dict[str, Any] = {}
 
 

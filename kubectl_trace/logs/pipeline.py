@@ -8,7 +8,6 @@ it was produced, so ``… | grep`` sees lines live.
 from __future__ import annotations
 
 import queue
-import re
 import time
 from collections.abc import Callable
 from typing import IO, Any
@@ -22,9 +21,16 @@ from kubectl_trace.logs.output import BufferedOutput
 from kubectl_trace.logs.record import Entry, Marker, Source
 from kubectl_trace.logs.render import make_renderer
 
-__all__ = ["Pipeline", "run_logs"]
+__all__ = ["Pipeline", "run_logs", "strip_timestamps"]
 
-_TIMESTAMP = re.compile(rb"(?m)^[^ \n]* ")
+
+def strip_timestamps(data: bytes) -> bytes:
+    """Complete kubelet lines without their timestamps (everything up to the first space)."""
+    lines = data.split(b"\n")
+    lines.pop()
+    lines = [line[line.find(b" ") + 1 :] for line in lines]
+    lines.append(b"")
+    return b"\n".join(lines)
 
 
 class Pipeline:
@@ -59,7 +65,9 @@ class Pipeline:
             else None
         )
         self.grouper = Grouper(self._grouped, hold=options.group_hold)
-        self.fast_raw = options.output == "raw" and not self.filter.active and self.merger is None
+        direct = not self.filter.active and self.merger is None
+        self.fast_raw = direct and options.output == "raw"
+        self.direct = direct
         self.lines_in = 0
         self.entries_out = 0
         self.ended = False
@@ -103,16 +111,53 @@ class Pipeline:
 
     def _data(self, source: Source, data: bytes, arrival: float) -> None:
         if self.fast_raw:
-            self.out.write_bytes(data if self.options.timestamps else _TIMESTAMP.sub(b"", data), arrival)
+            self.out.write_bytes(data if self.options.timestamps else strip_timestamps(data), arrival)
             return
         text = data.decode("utf-8", "replace")
         lines = text.split("\n")
         lines.pop()
         self.lines_in += len(lines)
+        if self.direct:
+            self._direct(source, lines, arrival)
+            return
         add = self.grouper.add
         for line in lines:
             ts, _, rest = line.partition(" ")
             add(Entry(source, ts, rest, arrival))
+
+    def _direct(self, source: Source, lines: list[str], arrival: float) -> None:
+        """Arrival order, nothing filtered: group and render in one loop (the hot path)."""
+        grouper = self.grouper
+        render_line = self.renderer.line
+        render_entry = self.renderer.entry
+        max_lines = grouper.max_lines
+        parts: list[str] = []
+        held = grouper.take(source)
+        for line in lines:
+            ts, _, text = line.partition(" ")
+            first = text[:1]
+            if first == "{":
+                if held is not None:
+                    parts.append(render_entry(held))
+                    held = None
+                parts.append(render_line(source, ts, text))
+            elif held is not None and (first == " " or first == "\t"):
+                more = held.more
+                if more is None:
+                    held.more = [(ts, text)]
+                else:
+                    more.append((ts, text))
+                    if len(more) >= max_lines:
+                        parts.append(render_entry(held))
+                        held = None
+            else:
+                if held is not None:
+                    parts.append(render_entry(held))
+                held = Entry(source, ts, text, arrival)
+        if held is not None:
+            grouper.hold_entry(held)
+        if parts:
+            self.out.write("".join(parts), arrival)
 
     # -- stages -----------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ LEVEL_STYLES = {
     "fatal": "\x1b[1;31m",
 }
 STACK_INDENT = "    "
+_COLOR_SEP = f"={RESET}"
 
 
 def pod_color(pod: str) -> str:
@@ -47,16 +48,35 @@ def pod_color(pod: str) -> str:
     return POD_PALETTE[zlib.crc32(pod.encode()) % len(POD_PALETTE)]
 
 
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _json_value(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _dumps(value)
+
+
+_STR_CACHE: dict[str, str] = {}
+_STR_CACHE_MAX = 50_000
+
+
+def _format_str(value: str) -> str:
+    """A string value: as it is when it is one plain word, else JSON-quoted (cached)."""
+    found = _STR_CACHE.get(value)
+    if found is None:
+        if value and value.isprintable() and " " not in value and '"' not in value and "=" not in value:
+            found = value
+        else:
+            found = _json_value(value)
+        if len(_STR_CACHE) >= _STR_CACHE_MAX:
+            _STR_CACHE.clear()
+        _STR_CACHE[value] = found
+    return found
 
 
 def _format_value(value: Any) -> str:
     kind = type(value)
     if kind is str:
-        if value and value.isprintable() and " " not in value and '"' not in value and "=" not in value:
-            return value
-        return _json_value(value)
+        return _format_str(value)
     if kind is int:
         return str(value)
     if value is None:
@@ -68,40 +88,66 @@ def _format_value(value: Any) -> str:
     return _json_value(value)
 
 
-def _flatten(prefix: str, value: Mapping[str, Any], out: list[tuple[str, Any]]) -> None:
-    for key, inner in value.items():
-        name = f"{prefix}.{key}"
-        if type(inner) is dict and inner:
-            _flatten(name, inner, out)
+def _pairs_into(
+    out: list[str], prefix: str, fields: Mapping[str, Any], sep: str, hidden: frozenset[str] = frozenset()
+) -> list[str]:
+    """Append ``key=value`` texts for ``fields`` to ``out`` (``sep`` is ``=``, coloured or not)."""
+    cached = _STR_CACHE.get
+    append = out.append
+    for key, value in fields.items():
+        if key in hidden:
+            continue
+        kind = type(value)
+        if kind is str:
+            text = cached(value)
+            if text is None:
+                text = _format_str(value)
+            append(f"{prefix}{key}{sep}{text}")
+        elif kind is int:
+            append(f"{prefix}{key}{sep}{value}")
+        elif kind is dict and value:
+            _pairs_into(out, f"{prefix}{key}.", value, sep)
         else:
-            out.append((name, inner))
+            append(f"{prefix}{key}{sep}{_format_value(value)}")
+    return out
+
+
+def _top_pairs(fields: Mapping[str, Any], prefix: str, sep: str) -> list[str]:
+    return _pairs_into([], prefix, fields, sep, HIDDEN_FIELDS)
 
 
 def field_pairs(fields: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """The fields a pretty line shows, nested objects flattened to dotted keys."""
     out: list[tuple[str, Any]] = []
-    for key, value in fields.items():
-        if key in HIDDEN_FIELDS:
-            continue
-        if type(value) is dict and value:
-            _flatten(key, value, out)
-        else:
-            out.append((key, value))
+
+    def walk(prefix: str, value: Mapping[str, Any], top: bool) -> None:
+        for key, inner in value.items():
+            if top and key in HIDDEN_FIELDS:
+                continue
+            if type(inner) is dict and inner:
+                walk(f"{prefix}{key}.", inner, False)
+            else:
+                out.append((f"{prefix}{key}", inner))
+
+    walk("", fields, True)
     return out
 
 
 def format_fields(fields: Mapping[str, Any], *, color: bool = False) -> str:
-    """``key=value key=value`` (strings quoted only when they need it)."""
-    pairs = field_pairs(fields)
+    """``key=value key=value`` (strings quoted only when they need it; keys dimmed in colour)."""
     if color:
-        return " ".join(f"{DIM}{k}={RESET}{_format_value(v)}" for k, v in pairs)
-    return " ".join(f"{k}={_format_value(v)}" for k, v in pairs)
+        return " ".join(_top_pairs(fields, DIM, _COLOR_SEP))
+    return " ".join(_top_pairs(fields, "", "="))
 
 
 class Renderer:
     """Base: ``entry(e)`` → text for stdout; ``marker(m)`` → (text, to_stderr)."""
 
     parse: Callable[[str], Parsed] = staticmethod(parse_text)
+
+    def line(self, source: Source, ts: str, text: str) -> str:
+        """The text of one single log line (not grouped with others)."""
+        return self.entry(Entry(source, ts, text))
 
     def entry(self, entry: Entry) -> str:
         """The text of one entry, newline-terminated."""
@@ -131,6 +177,9 @@ class PrettyRenderer(Renderer):
         else:
             self._levels = {name: f"{name.upper():<5} " for name in LEVEL_STYLES}
         self._levels[None] = ""  # type: ignore[index]
+        self._highlighting = highlight is not None and color
+        self._key_prefix = DIM if color else ""
+        self._key_sep = _COLOR_SEP if color else "="
 
     def _prefix(self, source: Source) -> str:
         """The prefix of every line of a source: its label, coloured by pod."""
@@ -152,34 +201,50 @@ class PrettyRenderer(Renderer):
             return text
         return pattern.sub(lambda m: f"{HIGHLIGHT}{m.group(0)}{RESET}{restore}", text)
 
+    def line(self, source: Source, ts: str, text: str) -> str:
+        """One single log line (the hot path: no Entry is built)."""
+        head = self._prefixes.get(source.label)
+        if head is None:
+            head = self._prefix(source)
+        return self._render(head, ts, text, parse_text(text), None)
+
     def entry(self, entry: Entry) -> str:
         """One entry as pretty text (several lines for stacks and grouped lines)."""
-        head = cont = self._prefix(entry.source)
-        if self.timestamps:
-            head = self._ts(entry.ts) + head
+        head = self._prefixes.get(entry.source.label)
+        if head is None:
+            head = self._prefix(entry.source)
         parsed = entry.parsed
         if parsed is None:
             parsed = entry.parsed = parse_text(entry.text)
-        hl = self.highlight is not None and self.color
+        return self._render(head, entry.ts, entry.text, parsed, entry.more)
+
+    def _render(
+        self, cont: str, ts: str, text: str, parsed: Parsed, more: list[tuple[str, str]] | None
+    ) -> str:
+        head = self._ts(ts) + cont if self.timestamps else cont
+        hl = self._highlighting
         if not parsed.structured:
-            if entry.more is None:
-                return f"{head}{self._hl(entry.text) if hl else entry.text}\n"
-            lines = [f"{head}{self._hl(entry.text) if hl else entry.text}\n"]
-            for ts, text in entry.more:
-                lead = self._ts(ts) + cont if self.timestamps else cont
-                lines.append(f"{lead}{self._hl(text) if hl else text}\n")
+            if more is None:
+                return f"{head}{self._hl(text) if hl else text}\n"
+            lines = [f"{head}{self._hl(text) if hl else text}\n"]
+            for more_ts, more_text in more:
+                lead = self._ts(more_ts) + cont if self.timestamps else cont
+                lines.append(f"{lead}{self._hl(more_text) if hl else more_text}\n")
             return "".join(lines)
         message = self._hl(parsed.message) if hl else parsed.message
-        shown = format_fields(parsed.fields, color=self.color) if parsed.fields else ""
-        if shown:
-            line = f"{head}{self._levels[parsed.level]}{message} {shown}\n"
+        fields = parsed.fields
+        if fields:
+            shown = " ".join(_top_pairs(fields, self._key_prefix, self._key_sep))
+            line = f"{head}{self._levels[parsed.level]}{message} {shown}\n" if shown else None
         else:
+            line = None
+        if line is None:
             line = f"{head}{self._levels[parsed.level]}{message}\n"
-        if parsed.stack is None and entry.more is None:
+        if parsed.stack is None and more is None:
             return line
-        return line + self._block(entry, parsed, cont)
+        return line + self._block(parsed, more, cont)
 
-    def _block(self, entry: Entry, parsed: Parsed, cont: str) -> str:
+    def _block(self, parsed: Parsed, more: list[tuple[str, str]] | None, cont: str) -> str:
         lead = (" " * 25 if self.timestamps else "") + cont + STACK_INDENT
         out = []
         if parsed.stack is not None:
@@ -188,7 +253,7 @@ class PrettyRenderer(Renderer):
                     out.append(f"{lead}{DIM}{self._hl(text, DIM)}{RESET}\n")
                 else:
                     out.append(f"{lead}{text}\n")
-        for _, text in entry.more or ():
+        for _, text in more or ():
             out.append(f"{lead}{self._hl(text)}\n")
         return "".join(out)
 
@@ -227,6 +292,26 @@ class JsonRenderer(Renderer):
     """One JSON object per entry: namespace, pod, container, timestamp, level, message, fields, raw."""
 
     parse = staticmethod(parse_text_keep_stack)
+
+    def line(self, source: Source, ts: str, text: str) -> str:
+        """One single line as one object."""
+        parsed = parse_text_keep_stack(text)
+        structured = parsed.structured
+        return (
+            _dumps(
+                {
+                    "namespace": source.namespace,
+                    "pod": source.pod,
+                    "container": source.container,
+                    "timestamp": ts or None,
+                    "level": parsed.level,
+                    "message": parsed.message,
+                    "fields": parsed.fields if structured else {},
+                    "raw": text,
+                }
+            )
+            + "\n"
+        )
 
     def entry(self, entry: Entry) -> str:
         """One object, one line."""
