@@ -201,7 +201,7 @@ class _Printer:
         from rich.text import Text
 
         head = (
-            f"{'LAST SEEN':<8}  {'TYPE':<9}{'OBJECT':<{self.object_width}}  "
+            f"{'LAST SEEN':<8}  {'TYPE':<10}{'OBJECT':<{self.object_width}}  "
             f"{'REASON':<{self.reason_width}}  MESSAGE"
         )
         self.console.print(Text(head, style="bold"), soft_wrap=True)
@@ -213,9 +213,9 @@ class _Printer:
         text = Text()
         text.append(f"{_clock_text(record.at, now):<8}  ", style="dim")
         if record.warning:
-            text.append(f"{'⚠ Warning':<9}", style="bold yellow")
+            text.append(f"{'⚠ Warning':<10}", style="bold yellow")
         else:
-            text.append(f"{'  ' + (record.type or 'Normal'):<9}", style="dim")
+            text.append(f"{'  ' + (record.type or 'Normal'):<10}", style="dim")
         text.append(f"{record.object_ref:<{self.object_width}}  ", style="cyan")
         text.append(f"{record.reason:<{self.reason_width}}  ", style="bold red" if record.warning else "bold")
         text.append(record.message, style="yellow" if record.warning else "")

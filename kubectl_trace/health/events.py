@@ -130,6 +130,10 @@ def _records(events: Iterable[Mapping[str, Any] | EventRecord]) -> list[EventRec
     return [e if isinstance(e, EventRecord) else event_record(e) for e in events]
 
 
+def _rv(resource_version: str) -> int:
+    return int(resource_version) if resource_version.isdigit() else 0
+
+
 class EventIndex:
     """Events by involved object, built once per batch so per-pod lookups cost O(1).
 
@@ -221,7 +225,7 @@ def timeline(
     since_at: float | None = None,
     types: Iterable[str] | None = None,
 ) -> list[EventRecord]:
-    """Events in time order (by last occurrence, then first, then name), optionally filtered.
+    """Events in time order (last occurrence, then write order), optionally filtered.
 
     ``since_at`` keeps events that occurred at or after it; ``types`` keeps those types
     (``Normal``, ``Warning``; compared case-insensitively).
@@ -234,7 +238,8 @@ def timeline(
         if wanted is not None and record.type.lower() not in wanted:
             continue
         out.append(record)
-    out.sort(key=lambda r: (r.at, r.first_at or 0.0, r.name))
+    # Same-second times are common (the API keeps seconds): write order (resourceVersion) decides.
+    out.sort(key=lambda r: (r.at, _rv(r.resource_version), r.first_at or 0.0, r.name))
     return out
 
 

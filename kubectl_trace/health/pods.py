@@ -270,6 +270,9 @@ def _sort_events(
     return by_container, rest
 
 
+_NO_PROBE = {k: ProbeHealth(k, "none") for k in ("readiness", "liveness", "startup")}
+
+
 def _probe_health(
     kind: str,
     spec: ProbeSpec | None,
@@ -283,58 +286,46 @@ def _probe_health(
     now: float,
 ) -> ProbeHealth:
     if spec is None:
-        return ProbeHealth(kind, "none")
-    count = sum(r.count for r, _ in failures)
+        return _NO_PROBE[kind]
+    count = 0
     last_record: EventRecord | None = None
     last_detail = ""
     first: float | None = None
     for record, detail in failures:
+        count += record.count
         if last_record is None or record.at >= last_record.at:
             last_record, last_detail = record, detail
         if record.first_at is not None and (first is None or record.first_at < first):
             first = record.first_at
     last = last_record.last_at if last_record is not None else None
-    base = ProbeHealth(
-        kind,
-        "unknown",
-        spec.description,
-        failures=count,
-        last_failure=last_detail,
-        first_failure_at=first,
-        last_failure_at=last,
-    )
-    if not running:
-        return _with(base, "unknown", f"container {state_reason or 'not running'}")
     # Failures recorded during the current instance (event times have second precision).
     current = last is not None and (started_at is None or last >= started_at - 1)
-    if kind == "startup":
+    detail = ""
+    if not running:
+        state, detail = "unknown", f"container {state_reason or 'not running'}"
+    elif kind == "startup":
         if started:
-            return _with(base, "ok")
-        return _with(base, "failing") if current else _with(base, "unknown", "starting")
-    if started is False:
-        return _with(base, "unknown", "waiting for the startup probe")
-    if kind == "readiness":
+            state = "ok"
+        elif current:
+            state = "failing"
+        else:
+            state, detail = "unknown", "starting"
+    elif started is False:
+        state, detail = "unknown", "waiting for the startup probe"
+    elif kind == "readiness":
         if ready:
-            return _with(base, "ok")
-        return _with(base, "failing") if current else _with(base, "unknown", "not passed yet")
-    # liveness: no "passed" flag on the wire; failing while failures keep coming
-    window = spec.period_seconds * (spec.failure_threshold + 1) + spec.timeout_seconds + _LIVENESS_SLACK
-    if current and last is not None and now - last <= window:
-        return _with(base, "failing")
-    return _with(base, "ok", "recovered" if current else "")
-
-
-def _with(base: ProbeHealth, state: str, detail: str = "") -> ProbeHealth:
-    return ProbeHealth(
-        base.kind,
-        state,
-        base.description,
-        base.failures,
-        base.last_failure,
-        base.first_failure_at,
-        base.last_failure_at,
-        detail,
-    )
+            state = "ok"
+        elif current:
+            state = "failing"
+        else:
+            state, detail = "unknown", "not passed yet"
+    else:  # liveness: no "passed" flag on the wire; failing while failures keep coming
+        window = spec.period_seconds * (spec.failure_threshold + 1) + spec.timeout_seconds + _LIVENESS_SLACK
+        if current and last is not None and now - last <= window:
+            state = "failing"
+        else:
+            state, detail = "ok", ("recovered" if current else "")
+    return ProbeHealth(kind, state, spec.description, count, last_detail, first, last, detail)
 
 
 def _container_health(

@@ -23,6 +23,7 @@ __all__ = [
 ]
 
 PROBE_KINDS = ("readiness", "liveness", "startup")
+_KEYS = {k: f"{k}Probe" for k in PROBE_KINDS}
 _MESSAGE = re.compile(r"^(Readiness|Liveness|Startup) probe (?:failed|errored)(?::\s*(.*))?$", re.S)
 _STATUS = re.compile(r"statuscode:\s*(\d{3})")
 
@@ -68,35 +69,54 @@ class ProbeSpec:
         return self.initial_delay_seconds + self.period_seconds * (self.failure_threshold + 1)
 
 
+# The same pod dicts are evaluated frame after frame: remember their probes by identity
+# (the entry keeps the dict alive, so its id cannot be reused while cached).
+_CACHE: dict[tuple[int, str], tuple[Mapping[str, Any], ProbeSpec]] = {}
+_CACHE_MAX = 8192
+
+
 def probe_spec(container: Mapping[str, Any], kind: str) -> ProbeSpec | None:
-    """The ``{kind}Probe`` of a container spec, or None when it declares none."""
-    probe = container.get(f"{kind}Probe")
-    if not isinstance(probe, Mapping):
+    """The ``{kind}Probe`` of a container spec, or None when it declares none.
+
+    Objects are read-only snapshots (as the API server sends them): a probe dict is parsed
+    once and remembered by identity.
+    """
+    probe = container.get(_KEYS[kind])
+    if probe is None or not (type(probe) is dict or isinstance(probe, Mapping)):
         return None
-    timing: dict[str, Any] = {
-        "period_seconds": max(1, as_int(probe.get("periodSeconds"), 10)),
-        "timeout_seconds": max(1, as_int(probe.get("timeoutSeconds"), 1)),
-        "failure_threshold": max(1, as_int(probe.get("failureThreshold"), 3)),
-        "success_threshold": max(1, as_int(probe.get("successThreshold"), 1)),
-        "initial_delay_seconds": max(0, as_int(probe.get("initialDelaySeconds"), 0)),
-    }
+    key = (id(probe), kind)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is probe:
+        return hit[1]
+    spec = _parse(probe, kind)
+    if len(_CACHE) >= _CACHE_MAX:
+        _CACHE.clear()
+    _CACHE[key] = (probe, spec)
+    return spec
+
+
+def _parse(probe: Mapping[str, Any], kind: str) -> ProbeSpec:
+    get = probe.get
+    period = max(1, as_int(get("periodSeconds"), 10))
+    timeout = max(1, as_int(get("timeoutSeconds"), 1))
+    failure = max(1, as_int(get("failureThreshold"), 3))
+    success = max(1, as_int(get("successThreshold"), 1))
+    delay = max(0, as_int(get("initialDelaySeconds"), 0))
+    handler, scheme, path, port = "unknown", "HTTP", "", ""
+    command: tuple[str, ...] = ()
     if http := child(probe, "httpGet"):
+        handler = "http"
+        scheme = str(http.get("scheme") or "HTTP")
         path = str(http.get("path") or "/")
-        return ProbeSpec(
-            kind,
-            "http",
-            scheme=str(http.get("scheme") or "HTTP"),
-            path=path if path.startswith("/") else f"/{path}",
-            port=str(http.get("port", "")),
-            **timing,
-        )
-    if tcp := child(probe, "tcpSocket"):
-        return ProbeSpec(kind, "tcp", port=str(tcp.get("port", "")), **timing)
-    if grpc := child(probe, "grpc"):
-        return ProbeSpec(kind, "grpc", port=str(grpc.get("port", "")), **timing)
-    if exec_ := child(probe, "exec"):
-        return ProbeSpec(kind, "exec", command=tuple(str(c) for c in exec_.get("command") or ()), **timing)
-    return ProbeSpec(kind, "unknown", **timing)
+        path = path if path.startswith("/") else f"/{path}"
+        port = str(http.get("port", ""))
+    elif tcp := child(probe, "tcpSocket"):
+        handler, port = "tcp", str(tcp.get("port", ""))
+    elif grpc := child(probe, "grpc"):
+        handler, port = "grpc", str(grpc.get("port", ""))
+    elif exec_ := child(probe, "exec"):
+        handler, command = "exec", tuple(str(c) for c in exec_.get("command") or ())
+    return ProbeSpec(kind, handler, scheme, path, port, command, period, timeout, failure, success, delay)
 
 
 def parse_probe_message(message: str) -> tuple[str, str] | None:
