@@ -644,10 +644,10 @@ def _ssl_options(configuration: Any, secure: bool) -> dict[str, Any]:
 
 
 def _websocket_request(
-    kube: Any, path: str, query: list[tuple[str, str]]
+    kube: Any, path: str, query: list[tuple[str, str]], offered: Sequence[str]
 ) -> tuple[str, dict[str, Any], dict[str, Any]]:
     """URL, websocket-client ``sslopt`` and ``connect`` options for a ``Kube`` or ``LiteKube``."""
-    protocols = f"Sec-WebSocket-Protocol: {','.join(PROTOCOLS)}"
+    protocols = f"Sec-WebSocket-Protocol: {','.join(offered)}"
     lite_target = getattr(kube, "websocket_target", None)
     if lite_target is not None:  # LiteKube: its own SSL context and headers
         base, sslopt, lines = lite_target()
@@ -685,11 +685,13 @@ def open_exec(
     stderr: bool = True,
     tty: bool = False,
     connect_timeout: float | None = None,
+    protocols: Sequence[str] = PROTOCOLS,
 ) -> ExecSession:
     """Open ``pods/exec`` for ``command`` and return the session (not yet running).
 
     ``kube`` is a ``Kube`` (the official client's configuration: CA, client certificate,
     token, proxy) or a ``LiteKube`` (the same kubeconfig facts, without the import cost).
+    ``protocols`` are offered in order (v5 first; v4 has no stdin half-close).
 
     Raises ``ApiError`` when the server refuses (404 pod, 400 container not running, 403)
     and ``TransportError`` when it cannot be reached.
@@ -700,7 +702,7 @@ def open_exec(
     if not command:
         raise ValueError("exec needs a command")
     query = _query(command, container, stdin=stdin, stdout=stdout, stderr=stderr, tty=tty)
-    url, sslopt, options = _websocket_request(kube, exec_path(namespace, pod), query)
+    url, sslopt, options = _websocket_request(kube, exec_path(namespace, pod), query, protocols)
     timeout = connect_timeout if connect_timeout is not None else (kube.conn.request_timeout or 30.0)
     ws = websocket.WebSocket(sslopt=sslopt, skip_utf8_validation=True)
     description = f"pod {namespace}/{pod}" + (f" container {container}" if container else "")
@@ -724,12 +726,12 @@ def open_exec(
         for key, value in (ws.getheaders() or {}).items():
             if key.lower() == "sec-websocket-protocol":
                 protocol = value.strip()
-    if protocol not in PROTOCOLS:
+    if protocol not in protocols:
         with contextlib.suppress(Exception):
             ws.shutdown()
         raise TransportError(
             f"the API server at {kube.conn.server} did not agree on an exec protocol "
-            f"(offered {', '.join(PROTOCOLS)}; got {protocol or 'none'})",
+            f"(offered {', '.join(protocols)}; got {protocol or 'none'})",
             "the cluster may be too old for WebSocket exec; try: kubectl exec",
             kind="protocol",
         )

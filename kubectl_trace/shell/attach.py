@@ -9,6 +9,7 @@ kept apart, bytes passed through untouched.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import select
 import signal
@@ -84,7 +85,9 @@ class StdinPump(threading.Thread):
                     continue
                 except OSError:
                     return b""
-        reader = getattr(self._stream, "buffer", self._stream)
+        # A real text stream (TextIOWrapper) has the bytes underneath; an in-memory one
+        # (StringIO) holds text, encoded here.
+        reader = self._stream.buffer if isinstance(self._stream, io.TextIOWrapper) else self._stream
         read1 = getattr(reader, "read1", None)
         data = read1(_READ_SIZE) if read1 is not None else reader.read(_READ_SIZE)
         if isinstance(data, str):
@@ -108,18 +111,28 @@ class StdinPump(threading.Thread):
             self.error = exc
 
 
-def _fd_writer(fd: int) -> Callable[[bytes], None]:
-    def write(data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            try:
-                written = os.write(fd, view)
-            except BlockingIOError:
-                select.select([], [fd], [])
-                continue
-            view = view[written:]
+class _FdWriter:
+    """Writes everything to a file descriptor; remembers whether the last byte ended a line."""
 
-    return write
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.at_line_start = True
+
+    def __call__(self, data: bytes) -> None:
+        if data:
+            self.at_line_start = data.endswith(b"\n")
+        _write_all(self.fd, data)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            written = os.write(fd, view)
+        except BlockingIOError:
+            select.select([], [fd], [])
+            continue
+        view = view[written:]
 
 
 def _stream_writer(stream: IO[str]) -> Callable[[bytes], None]:
@@ -189,7 +202,13 @@ def attach_tty(session: ExecSession, env: Environment) -> int:
     with signal_handlers(handlers), raw_mode(in_fd) as attributes:
         saved.append(attributes)
         pump.start()
+        writer = _FdWriter(out_fd)
         try:
-            return session.run(_fd_writer(out_fd), on_wake=on_wake)
+            return session.run(writer, on_wake=on_wake)
+        except BaseException:
+            if not writer.at_line_start:  # the error message should start on a line of its own
+                with contextlib.suppress(OSError):
+                    _write_all(out_fd, b"\r\n")
+            raise
         finally:
             pump.close()
