@@ -486,6 +486,26 @@ def probe_now(
 # -- JSON -------------------------------------------------------------------------------------
 
 
+def _rollout_json(r: RolloutState) -> dict[str, Any]:
+    from kubectl_trace.health import to_json
+
+    return {
+        **to_json(r),
+        "tags": list(r.tags),
+        "old_tags": list(r.old_tags),
+        "progress": round(r.progress, 3),
+        "over_surge": r.over_surge,
+        "over_unavailable": r.over_unavailable,
+        "ok": r.ok,
+    }
+
+
+def _pod_json(p: PodHealth) -> dict[str, Any]:
+    from kubectl_trace.health import to_json
+
+    return {**to_json(p), "ok": p.ok, "ready_text": p.ready_text}
+
+
 def report_json(report: StatusReport) -> dict[str, Any]:
     """The report as one JSON document (``-o json``)."""
     from kubectl_trace.health import rfc3339, to_json
@@ -517,10 +537,14 @@ def report_json(report: StatusReport) -> dict[str, Any]:
             for p in report.failed_probes
         ],
         "deployments": [
-            {"rollout": to_json(d.rollout), "pods": to_json(d.pods), "findings": to_json(d.findings)}
+            {
+                "rollout": _rollout_json(d.rollout),
+                "pods": [_pod_json(p) for p in d.pods],
+                "findings": to_json(d.findings),
+            }
             for d in report.deployments
         ],
-        "pods": to_json(report.other_pods),
+        "pods": [_pod_json(p) for p in report.other_pods],
         "findings": to_json(
             [f for d in report.deployments for f in d.findings] + list(report.other_findings)
         ),

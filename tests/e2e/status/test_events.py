@@ -1,0 +1,160 @@
+"""``events`` against the sandbox: the demo's timeline validates as JSON; ``-w`` is live."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from kubectl_trace.timeparse import parse_rfc3339
+
+from .helpers import own_namespace
+
+KEYS = {
+    "name",
+    "namespace",
+    "kind",
+    "object_name",
+    "object",
+    "type",
+    "reason",
+    "message",
+    "count",
+    "first_at",
+    "last_at",
+}
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _event(
+    namespace: str, name: str, reason: str, message: str, kind: str = "Pod", type_: str = "Normal"
+) -> dict:
+    now = _now()
+    return {
+        "metadata": {"name": f"{name}.{time.time_ns():x}", "namespace": namespace},
+        "involvedObject": {"kind": kind, "namespace": namespace, "name": name},
+        "reason": reason,
+        "message": message,
+        "type": type_,
+        "firstTimestamp": now,
+        "lastTimestamp": now,
+        "count": 1,
+        "source": {"component": "e2e-test"},
+    }
+
+
+def test_timeline_of_an_app_validates_as_json(sandbox, invoke, eventually):
+    def lines():
+        result = invoke(
+            "events", "trace-api", "-n", "production", "-o", "json", kubeconfig=sandbox.kubeconfig
+        )
+        assert result.exit_code == 0, result.stderr
+        parsed = [json.loads(line) for line in result.stdout.splitlines()]
+        kinds = {e["kind"] for e in parsed}
+        return parsed if {"Deployment", "ReplicaSet", "Pod"} <= kinds else None
+
+    events = eventually(lines, timeout=60, message="deployment, replica set and pod events")
+    for e in events:
+        assert set(e) >= KEYS, e
+        assert isinstance(e["count"], int) and e["count"] >= 1
+        assert e["type"] in ("Normal", "Warning")
+        assert e["object_name"].startswith("trace-api-")
+    stamps = [parse_rfc3339(e["last_at"]) for e in events]
+    assert stamps == sorted(stamps)
+    only_warnings = invoke(
+        "events",
+        "trace-api",
+        "-n",
+        "production",
+        "--types",
+        "Warning",
+        "-o",
+        "json",
+        kubeconfig=sandbox.kubeconfig,
+    )
+    assert all(json.loads(line)["type"] == "Warning" for line in only_warnings.stdout.splitlines())
+
+
+def test_watch_prints_a_new_event_within_a_second(sandbox, kube):
+    namespace = own_namespace(kube, "events-watch")
+    bin_dir = Path(sys.executable).parent
+    proc = None
+    try:
+        kube.create("events", _event(namespace, "web-1", "Started", "Started container web"), namespace)
+        proc = subprocess.Popen(
+            [
+                str(bin_dir / "kubectl-nodeapp-events"),
+                "-n",
+                namespace,
+                "-w",
+                "-o",
+                "json",
+                "--kubeconfig",
+                sandbox.kubeconfig,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={k: v for k, v in os.environ.items() if k != "KUBECONFIG"},
+        )
+        reader = _LineReader(proc.stdout)
+        first = reader.until(lambda e: e["reason"] == "Started", timeout=30)
+        assert first is not None, "the initial timeline never arrived"
+
+        created = kube.create(
+            "events",
+            _event(namespace, "web-1", "Unhealthy", "Readiness probe failed: 503", type_="Warning"),
+            namespace,
+        )
+        t0 = time.monotonic()
+        seen = reader.until(lambda e: e["reason"] == "Unhealthy", timeout=10)
+        latency = time.monotonic() - t0
+        assert seen is not None and seen["type"] == "Warning"
+        assert latency < 1.0, f"new event printed after {latency:.2f}s"
+
+        # an update of the same event (the recorder bumps count) is printed again
+        created["count"] = 4
+        created["lastTimestamp"] = _now()
+        kube.replace("events", created, namespace)
+        again = reader.until(lambda e: e["reason"] == "Unhealthy" and e["count"] == 4, timeout=10)
+        assert again is not None
+        assert proc.poll() is None  # still following
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=10)
+            proc.stdout.close()
+            proc.stderr.close()
+        kube.delete("namespaces", namespace)
+
+
+class _LineReader:
+    """Read JSON lines from a pipe with a deadline (no fixed sleeps)."""
+
+    def __init__(self, pipe):
+        self.pipe = pipe
+        self.buffer = b""
+
+    def until(self, predicate, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            while b"\n" in self.buffer:
+                line, self.buffer = self.buffer.split(b"\n", 1)
+                if line.strip():
+                    event = json.loads(line)
+                    if predicate(event):
+                        return event
+            ready, _, _ = select.select([self.pipe], [], [], max(0.0, deadline - time.monotonic()))
+            if ready:
+                chunk = os.read(self.pipe.fileno(), 65536)
+                if not chunk:
+                    return None
+                self.buffer += chunk
+        return None
