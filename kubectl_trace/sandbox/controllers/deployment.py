@@ -1,0 +1,953 @@
+"""The Deployment controller.
+
+After ``pkg/controller/deployment`` (sync.go, rolling.go, recreate.go, progress.go and
+``util/deployment_util.go``).
+
+What ``kubectl rollout status|history|undo``, ``set image``, ``scale`` and
+``rollout pause|resume|restart`` rely on:
+
+* ReplicaSets named ``<deployment>-<pod-template-hash>`` with the hash in their labels,
+  selector and template, a controller owner reference, and the annotations
+  ``deployment.kubernetes.io/revision`` (+ ``revision-history``), ``desired-replicas``,
+  ``max-replicas`` and the deployment's own (``kubernetes.io/change-cause``);
+* a new revision = highest old revision + 1; a template equal (ignoring the hash) to an
+  existing ReplicaSet's reuses it with a bumped revision (that is how ``undo`` works);
+* RollingUpdate bounded by maxSurge / maxUnavailable, Recreate, proportional scaling,
+  pause, revisionHistoryLimit clean-up;
+* status: observedGeneration, replicas, updated/ready/available/unavailable counts, the
+  ``Available`` and ``Progressing`` conditions (``NewReplicaSetCreated``,
+  ``FoundNewReplicaSet``, ``ReplicaSetUpdated``, ``NewReplicaSetAvailable``,
+  ``ProgressDeadlineExceeded``, ``DeploymentPaused``, ``DeploymentResumed``);
+* ``ScalingReplicaSet`` events: ``Scaled up replica set X from 0 to 1``.
+
+Progress deadlines and minReadySeconds run on the simulated clock (``--time-scale``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from kubectl_trace.sandbox.controllers import Context
+from kubectl_trace.sandbox.controllers.util import (
+    HASH_LABEL,
+    controller_of,
+    equal_ignore_hash,
+    int_or_percent,
+    is_pod_active,
+    owner_reference,
+    selector_matches,
+    template_hash,
+)
+from kubectl_trace.sandbox.store import StoreError, rfc3339
+
+__all__ = ["DeploymentController"]
+
+Obj = dict[str, Any]
+Key = tuple[str, str]
+
+REVISION = "deployment.kubernetes.io/revision"
+REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
+DESIRED_REPLICAS = "deployment.kubernetes.io/desired-replicas"
+MAX_REPLICAS = "deployment.kubernetes.io/max-replicas"
+_SKIP_ANNOTATIONS = {
+    "kubectl.kubernetes.io/last-applied-configuration",
+    REVISION,
+    REVISION_HISTORY,
+    DESIRED_REPLICAS,
+    MAX_REPLICAS,
+    "deprecated.deployment.rollback.to",
+}
+_MAX_REV_HISTORY_CHARS = 2000
+_COMPONENT = "deployment-controller"
+
+
+# -- pure helpers (deployment_util.go) ------------------------------------------------------
+
+
+def replicas_of(obj: Obj | None) -> int:
+    """``*spec.replicas`` (1 when unset)."""
+    if obj is None:
+        return 0
+    value = (obj.get("spec") or {}).get("replicas")
+    return 1 if value is None else int(value)
+
+
+def _status(obj: Obj | None, field: str) -> int:
+    if obj is None:
+        return 0
+    return int((obj.get("status") or {}).get(field) or 0)
+
+
+def is_rolling(d: Obj) -> bool:
+    """The strategy is RollingUpdate (the default)."""
+    return ((d["spec"].get("strategy") or {}).get("type") or "RollingUpdate") == "RollingUpdate"
+
+
+def resolve_fenceposts(d: Obj) -> tuple[int, int]:
+    """(maxSurge, maxUnavailable) as absolute numbers; never both zero."""
+    rolling = (d["spec"].get("strategy") or {}).get("rollingUpdate") or {}
+    desired = replicas_of(d)
+    surge = int_or_percent(rolling.get("maxSurge", "25%"), desired, round_up=True)
+    unavailable = int_or_percent(rolling.get("maxUnavailable", "25%"), desired, round_up=False)
+    if surge == 0 and unavailable == 0:
+        unavailable = 1
+    return surge, unavailable
+
+
+def max_surge(d: Obj) -> int:
+    """``MaxSurge``: 0 unless RollingUpdate."""
+    return resolve_fenceposts(d)[0] if is_rolling(d) else 0
+
+
+def max_unavailable(d: Obj) -> int:
+    """``MaxUnavailable``: 0 unless RollingUpdate with replicas; at most replicas."""
+    if not is_rolling(d) or replicas_of(d) == 0:
+        return 0
+    return min(resolve_fenceposts(d)[1], replicas_of(d))
+
+
+def revision_of(rs: Obj | None) -> int:
+    """The ``deployment.kubernetes.io/revision`` of a ReplicaSet (0 when absent)."""
+    if rs is None:
+        return 0
+    try:
+        return int((rs["metadata"].get("annotations") or {}).get(REVISION, "0"))
+    except ValueError:
+        return 0
+
+
+def _created(obj: Obj) -> tuple[str, str]:
+    return (obj["metadata"].get("creationTimestamp", ""), obj["metadata"].get("name", ""))
+
+
+def _annotation_int(rs: Obj, key: str) -> int | None:
+    value = (rs["metadata"].get("annotations") or {}).get(key)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def deployment_complete(d: Obj, status: Obj) -> bool:
+    """``DeploymentComplete``."""
+    want = replicas_of(d)
+    return (
+        int(status.get("updatedReplicas") or 0) == want
+        and int(status.get("replicas") or 0) == want
+        and int(status.get("availableReplicas") or 0) == want
+        and int(status.get("observedGeneration") or 0) >= int(d["metadata"].get("generation") or 1)
+    )
+
+
+def deployment_progressing(d: Obj, new: Obj) -> bool:
+    """``DeploymentProgressing``: any sign of progress since the stored status."""
+    old = d.get("status") or {}
+
+    def g(s: Obj, f: str) -> int:
+        return int(s.get(f) or 0)
+
+    old_old = g(old, "replicas") - g(old, "updatedReplicas")
+    new_old = g(new, "replicas") - g(new, "updatedReplicas")
+    return (
+        g(new, "updatedReplicas") > g(old, "updatedReplicas")
+        or new_old < old_old
+        or g(new, "readyReplicas") > g(old, "readyReplicas")
+        or g(new, "availableReplicas") > g(old, "availableReplicas")
+    )
+
+
+def get_condition(status: Obj, type_: str) -> Obj | None:
+    """A condition by type."""
+    for cond in status.get("conditions") or []:
+        if cond.get("type") == type_:
+            return cond
+    return None
+
+
+def set_condition(status: Obj, cond: Obj) -> None:
+    """``SetDeploymentCondition``.
+
+    Same status and reason → no change; same status → keep lastTransitionTime; the
+    condition moves to the end of the list.
+    """
+    current = get_condition(status, cond["type"])
+    if (
+        current is not None
+        and current.get("status") == cond["status"]
+        and current.get("reason") == cond["reason"]
+    ):
+        return
+    if current is not None and current.get("status") == cond["status"]:
+        cond["lastTransitionTime"] = current.get("lastTransitionTime", cond["lastTransitionTime"])
+    status["conditions"] = [c for c in status.get("conditions") or [] if c.get("type") != cond["type"]] + [
+        cond
+    ]
+
+
+def remove_condition(status: Obj, type_: str) -> None:
+    """Drop a condition."""
+    status["conditions"] = [c for c in status.get("conditions") or [] if c.get("type") != type_]
+    if not status["conditions"]:
+        del status["conditions"]
+
+
+class DeploymentController:
+    """Reconciles Deployments; queue ``deployments`` with keys ``(namespace, name)``."""
+
+    QUEUE = "deployments"
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        # deployment uid → (Progressing lastUpdateTime as written, precise epoch seconds)
+        self._progress_at: dict[str, tuple[str, float]] = {}
+        self._requeue_at: dict[Key, float] = {}
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _now(self) -> float:
+        return self.ctx.clock()
+
+    def _condition(self, type_: str, status: str, reason: str, message: str) -> Obj:
+        now = rfc3339(self._now())
+        return {
+            "type": type_,
+            "status": status,
+            "lastUpdateTime": now,
+            "lastTransitionTime": now,
+            "reason": reason,
+            "message": message,
+        }
+
+    def _event(self, d: Obj, message: str, reason: str = "ScalingReplicaSet", type_: str = "Normal") -> None:
+        self.ctx.recorder.record(d, type_, reason, message, component=_COMPONENT)
+
+    def _write(self, d: Obj) -> Obj:
+        """Store the deployment's status and annotations (as UpdateStatus does)."""
+        ns, name = d["metadata"]["namespace"], d["metadata"]["name"]
+        status = d.get("status") or {}
+        annotations = d["metadata"].get("annotations")
+        progressing = get_condition(status, "Progressing")
+        if progressing is not None:
+            stored = self.ctx.store.try_get("deployments", ns, name)
+            before = get_condition((stored or {}).get("status") or {}, "Progressing")
+            if before != progressing or d["metadata"]["uid"] not in self._progress_at:
+                self._progress_at[d["metadata"]["uid"]] = (progressing.get("lastUpdateTime", ""), self._now())
+
+        def put(draft: Obj) -> None:
+            draft["status"] = copy.deepcopy(status)
+            if annotations is None:
+                draft["metadata"].pop("annotations", None)
+            else:
+                draft["metadata"]["annotations"] = dict(annotations)
+
+        stored = self.ctx.store.mutate("deployments", ns, name, put)
+        d["metadata"]["resourceVersion"] = stored["metadata"]["resourceVersion"]
+        return d
+
+    def _replicasets(self, d: Obj) -> list[Obj]:
+        """ReplicaSets the deployment controls, adopting matching orphans."""
+        store = self.ctx.store
+        uid = d["metadata"]["uid"]
+        out = []
+        for _, ns, name in self.ctx.index.dependents(uid, "replicasets", controlled=True):
+            rs = store.try_get("replicasets", ns, name)
+            if rs is not None:
+                out.append(rs)
+        selector = d["spec"].get("selector")
+        for rs in store.list("replicasets", d["metadata"]["namespace"]):
+            if controller_of(rs) is not None or rs["metadata"].get("deletionTimestamp"):
+                continue
+            if not selector_matches(selector, rs["metadata"].get("labels")):
+                continue
+
+            def adopt(draft: Obj) -> None:
+                draft["metadata"].setdefault("ownerReferences", []).append(owner_reference(d))
+
+            out.append(
+                store.mutate("replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"], adopt)
+            )
+        return out
+
+    def _pods_by_rs(self, rs_list: list[Obj]) -> dict[str, list[Obj]]:
+        store = self.ctx.store
+        out: dict[str, list[Obj]] = {}
+        for rs in rs_list:
+            uid = rs["metadata"]["uid"]
+            pods = []
+            for _, ns, name in self.ctx.index.dependents(uid, "pods", controlled=True):
+                pod = store.try_get("pods", ns, name)
+                if pod is not None:
+                    pods.append(pod)
+            out[uid] = pods
+        return out
+
+    # -- the sync loop (syncDeployment) ------------------------------------------------------
+
+    def sync(self, key: Key) -> None:
+        """Reconcile one Deployment."""
+        ns, name = key
+        stored = self.ctx.store.try_get("deployments", ns, name)
+        if stored is None:
+            self._requeue_at.pop(key, None)
+            return
+        d = copy.deepcopy(stored)
+        d.setdefault("status", {})
+        selector = d["spec"].get("selector")
+        if not selector or not (selector.get("matchLabels") or selector.get("matchExpressions")):
+            self._event(
+                d,
+                "This deployment is selecting all pods. A non-empty selector is required.",
+                "SelectingAll",
+                "Warning",
+            )
+            if int(d["status"].get("observedGeneration") or 0) < int(d["metadata"].get("generation") or 1):
+                d["status"]["observedGeneration"] = d["metadata"].get("generation", 1)
+                self._write(d)
+            return
+        rs_list = self._replicasets(d)
+        if d["metadata"].get("deletionTimestamp"):
+            new_rs, old_rss = self._get_all(d, rs_list, create=False)
+            self._sync_status(d, [*old_rss, new_rs], new_rs)
+            return
+        self._check_paused_conditions(d)
+        if d["spec"].get("paused"):
+            self._sync(d, rs_list)
+            return
+        if self._is_scaling_event(d, rs_list):
+            self._sync(d, rs_list)
+            return
+        if is_rolling(d):
+            self._rollout_rolling(d, rs_list)
+        else:
+            self._rollout_recreate(d, rs_list)
+
+    def _check_paused_conditions(self, d: Obj) -> None:
+        if not self._has_deadline(d):
+            return
+        cond = get_condition(d["status"], "Progressing")
+        if cond is not None and cond.get("reason") == "ProgressDeadlineExceeded":
+            return
+        paused_exists = cond is not None and cond.get("reason") == "DeploymentPaused"
+        if d["spec"].get("paused") and not paused_exists:
+            set_condition(
+                d["status"],
+                self._condition("Progressing", "Unknown", "DeploymentPaused", "Deployment is paused"),
+            )
+            self._write(d)
+        elif not d["spec"].get("paused") and paused_exists:
+            set_condition(
+                d["status"],
+                self._condition("Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed"),
+            )
+            self._write(d)
+
+    def _has_deadline(self, d: Obj) -> bool:
+        value = d["spec"].get("progressDeadlineSeconds")
+        return value is not None and int(value) != 2**31 - 1
+
+    # -- revisions and the new ReplicaSet ---------------------------------------------------
+
+    def _find_new(self, d: Obj, rs_list: list[Obj]) -> Obj | None:
+        template = d["spec"].get("template")
+        for rs in sorted(rs_list, key=_created):
+            if equal_ignore_hash(rs["spec"].get("template"), template):
+                return rs
+        return None
+
+    def _copy_annotations(self, d: Obj, rs: Obj) -> bool:
+        changed = False
+        annotations = rs["metadata"].setdefault("annotations", {})
+        for key, value in (d["metadata"].get("annotations") or {}).items():
+            if key in _SKIP_ANNOTATIONS or annotations.get(key) == value:
+                continue
+            annotations[key] = value
+            changed = True
+        return changed
+
+    def _set_new_rs_annotations(self, d: Obj, rs: Obj, new_revision: str, exists: bool) -> bool:
+        changed = self._copy_annotations(d, rs)
+        annotations = rs["metadata"].setdefault("annotations", {})
+        old_revision = annotations.get(REVISION)
+        try:
+            old_int = int(old_revision) if old_revision else 0
+        except ValueError:
+            return False
+        new_int = int(new_revision)
+        if old_int < new_int:
+            annotations[REVISION] = new_revision
+            changed = True
+        if old_revision and old_int < new_int:
+            history = annotations.get(REVISION_HISTORY, "")
+            if not history:
+                annotations[REVISION_HISTORY] = old_revision
+            else:
+                parts = history.split(",")
+                total = len(history) + len(old_revision) + 1
+                start = 0
+                while total > _MAX_REV_HISTORY_CHARS and start < len(parts):
+                    total -= len(parts[start]) + 1
+                    start += 1
+                if total <= _MAX_REV_HISTORY_CHARS:
+                    annotations[REVISION_HISTORY] = ",".join([*parts[start:], old_revision])
+        if not exists and self._set_replicas_annotations(rs, replicas_of(d), replicas_of(d) + max_surge(d)):
+            changed = True
+        return changed
+
+    @staticmethod
+    def _set_replicas_annotations(rs: Obj, desired: int, maximum: int) -> bool:
+        annotations = rs["metadata"].setdefault("annotations", {})
+        changed = False
+        if annotations.get(DESIRED_REPLICAS) != str(desired):
+            annotations[DESIRED_REPLICAS] = str(desired)
+            changed = True
+        if annotations.get(MAX_REPLICAS) != str(maximum):
+            annotations[MAX_REPLICAS] = str(maximum)
+            changed = True
+        return changed
+
+    def _set_deployment_revision(self, d: Obj, revision: str) -> bool:
+        annotations = d["metadata"].setdefault("annotations", {})
+        if annotations.get(REVISION) != revision:
+            annotations[REVISION] = revision
+            return True
+        return False
+
+    def _get_all(self, d: Obj, rs_list: list[Obj], *, create: bool) -> tuple[Obj | None, list[Obj]]:
+        """``getAllReplicaSetsAndSyncRevision``: (new RS or None, old RSs)."""
+        new_rs = self._find_new(d, rs_list)
+        old_rss = [
+            rs for rs in rs_list if new_rs is None or rs["metadata"]["uid"] != new_rs["metadata"]["uid"]
+        ]
+        max_old = max((revision_of(rs) for rs in old_rss), default=0)
+        new_revision = str(max_old + 1)
+        store = self.ctx.store
+        if new_rs is not None:
+            rs_copy = copy.deepcopy(new_rs)
+            changed = self._set_new_rs_annotations(d, rs_copy, new_revision, exists=True)
+            min_ready = int(d["spec"].get("minReadySeconds") or 0)
+            if changed or int(rs_copy["spec"].get("minReadySeconds") or 0) != min_ready:
+                annotations = rs_copy["metadata"]["annotations"]
+
+                def put(draft: Obj) -> None:
+                    draft["metadata"]["annotations"] = annotations
+                    if min_ready:
+                        draft["spec"]["minReadySeconds"] = min_ready
+                    else:
+                        draft["spec"].pop("minReadySeconds", None)
+
+                ns, name = rs_copy["metadata"]["namespace"], rs_copy["metadata"]["name"]
+                new_rs = store.mutate("replicasets", ns, name, put, bump_generation=True)
+                rs_copy = new_rs
+            needs = self._set_deployment_revision(
+                d, rs_copy["metadata"]["annotations"].get(REVISION, new_revision)
+            )
+            if self._has_deadline(d) and get_condition(d["status"], "Progressing") is None:
+                msg = f'Found new replica set "{rs_copy["metadata"]["name"]}"'
+                set_condition(d["status"], self._condition("Progressing", "True", "FoundNewReplicaSet", msg))
+                needs = True
+            if needs:
+                self._write(d)
+            return rs_copy, old_rss
+        if not create:
+            return None, old_rss
+        return self._create_new_rs(d, old_rss, new_revision), old_rss
+
+    def _create_new_rs(self, d: Obj, old_rss: list[Obj], new_revision: str) -> Obj | None:
+        store = self.ctx.store
+        template = copy.deepcopy(d["spec"].get("template") or {})
+        collisions = d["status"].get("collisionCount")
+        pod_hash = template_hash(template, collisions)
+        tmeta = template.setdefault("metadata", {})
+        tmeta["labels"] = {**(tmeta.get("labels") or {}), HASH_LABEL: pod_hash}
+        selector = copy.deepcopy(d["spec"].get("selector") or {})
+        selector["matchLabels"] = {**(selector.get("matchLabels") or {}), HASH_LABEL: pod_hash}
+        name = f"{d['metadata']['name']}-{pod_hash}"
+        rs: Obj = {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": {
+                "name": name,
+                "namespace": d["metadata"]["namespace"],
+                "labels": dict(tmeta["labels"]),
+                "ownerReferences": [owner_reference(d)],
+            },
+            "spec": {"replicas": 0, "selector": selector, "template": template},
+        }
+        if d["spec"].get("minReadySeconds"):
+            rs["spec"]["minReadySeconds"] = int(d["spec"]["minReadySeconds"])
+        new_count = self._new_rs_new_replicas(d, [*old_rss, rs], rs)
+        rs["spec"]["replicas"] = new_count
+        self._set_new_rs_annotations(d, rs, new_revision, exists=False)
+        try:
+            created = store.create("replicasets", rs)
+        except StoreError as err:
+            if err.code != 409:
+                msg = f'Failed to create new replica set "{name}": {err.message}'
+                self._event(d, msg, "FailedCreate", "Warning")
+                set_condition(
+                    d["status"], self._condition("Progressing", "False", "ReplicaSetCreateError", msg)
+                )
+                self._write(d)
+                return None
+            existing = store.try_get("replicasets", d["metadata"]["namespace"], name)
+            ref = controller_of(existing) if existing else None
+            if (
+                existing is not None
+                and ref
+                and ref.get("uid") == d["metadata"]["uid"]
+                and equal_ignore_hash(existing["spec"].get("template"), d["spec"].get("template"))
+            ):
+                return existing
+            # a hash collision: try again with the next collision count
+            d["status"]["collisionCount"] = int(collisions or 0) + 1
+            self._write(d)
+            self.ctx.queue.enqueue(self.QUEUE, (d["metadata"]["namespace"], d["metadata"]["name"]))
+            return None
+        if new_count > 0:
+            self._event(d, f"Scaled up replica set {name} from 0 to {new_count}")
+        needs = self._set_deployment_revision(d, new_revision)
+        if self._has_deadline(d):
+            msg = f'Created new replica set "{name}"'
+            set_condition(d["status"], self._condition("Progressing", "True", "NewReplicaSetCreated", msg))
+            needs = True
+        if needs:
+            self._write(d)
+        return created
+
+    # -- scaling ---------------------------------------------------------------------------
+
+    def _new_rs_new_replicas(self, d: Obj, all_rss: list[Obj], new_rs: Obj) -> int:
+        """``NewRSNewReplicas``.
+
+        Counts the pods a ReplicaSet still has beyond its spec too, so that the surge bound
+        also holds while an old ReplicaSet's extra pods are being deleted.
+        """
+        want = replicas_of(d)
+        if not is_rolling(d):
+            return want
+        surge = int_or_percent(
+            ((d["spec"].get("strategy") or {}).get("rollingUpdate") or {}).get("maxSurge", "25%"),
+            want,
+            round_up=True,
+        )
+        current = sum(max(replicas_of(rs), _status(rs, "replicas")) for rs in all_rss if rs is not None)
+        max_total = want + surge
+        if current >= max_total:
+            return replicas_of(new_rs)
+        scale_up = min(max_total - current, want - replicas_of(new_rs))
+        return replicas_of(new_rs) + max(0, scale_up)
+
+    def _scale_rs(self, rs: Obj, new_scale: int, d: Obj, operation: str | None = None) -> tuple[bool, Obj]:
+        """``scaleReplicaSetAndRecordEvent`` / ``scaleReplicaSet``."""
+        old_scale = replicas_of(rs)
+        size_needs = old_scale != new_scale
+        probe = copy.deepcopy(rs)
+        annotations_need = self._set_replicas_annotations(
+            probe, replicas_of(d), replicas_of(d) + max_surge(d)
+        )
+        if not size_needs and not annotations_need:
+            return False, rs
+        annotations = probe["metadata"]["annotations"]
+
+        def put(draft: Obj) -> None:
+            draft["spec"]["replicas"] = new_scale
+            draft["metadata"]["annotations"] = annotations
+
+        ns, name = rs["metadata"]["namespace"], rs["metadata"]["name"]
+        updated = self.ctx.store.mutate("replicasets", ns, name, put, bump_generation=True)
+        if size_needs:
+            if operation is None:
+                operation = "up" if old_scale < new_scale else "down"
+            self._event(d, f"Scaled {operation} replica set {name} from {old_scale} to {new_scale}")
+        return size_needs, updated
+
+    def _is_scaling_event(self, d: Obj, rs_list: list[Obj]) -> bool:
+        new_rs, old_rss = self._get_all(d, rs_list, create=False)
+        for rs in [*old_rss, new_rs]:
+            if rs is None or replicas_of(rs) <= 0:
+                continue
+            desired = _annotation_int(rs, DESIRED_REPLICAS)
+            if desired is not None and desired != replicas_of(d):
+                return True
+        return False
+
+    def _scale(self, d: Obj, new_rs: Obj | None, old_rss: list[Obj]) -> None:
+        """Proportional scaling (``scale`` in sync.go)."""
+        active_or_latest = _find_active_or_latest(new_rs, old_rss)
+        if active_or_latest is not None:
+            if replicas_of(active_or_latest) != replicas_of(d):
+                self._scale_rs(active_or_latest, replicas_of(d), d)
+            return
+        if _is_saturated(d, new_rs):
+            for rs in old_rss:
+                if replicas_of(rs) > 0:
+                    self._scale_rs(rs, 0, d)
+            return
+        if not is_rolling(d):
+            return
+        all_rss = [rs for rs in [*old_rss, new_rs] if rs is not None and replicas_of(rs) > 0]
+        all_count = sum(replicas_of(rs) for rs in all_rss)
+        allowed = replicas_of(d) + max_surge(d) if replicas_of(d) > 0 else 0
+        to_add = allowed - all_count
+        operation = None
+        if to_add > 0:
+            all_rss.sort(key=lambda rs: (-replicas_of(rs), _neg_created(rs)))
+            operation = "up"
+        elif to_add < 0:
+            all_rss.sort(key=lambda rs: (-replicas_of(rs), _created(rs)))
+            operation = "down"
+        added = 0
+        sizes: dict[str, int] = {}
+        for rs in all_rss:
+            if to_add != 0:
+                proportion = self._proportion(rs, d, to_add, added)
+                sizes[rs["metadata"]["name"]] = replicas_of(rs) + proportion
+                added += proportion
+            else:
+                sizes[rs["metadata"]["name"]] = replicas_of(rs)
+        for i, rs in enumerate(all_rss):
+            name = rs["metadata"]["name"]
+            if i == 0 and to_add != 0:
+                sizes[name] = max(0, sizes[name] + to_add - added)
+            self._scale_rs(rs, sizes[name], d, operation)
+
+    def _proportion(self, rs: Obj, d: Obj, to_add: int, added: int) -> int:
+        if replicas_of(rs) == 0 or to_add == 0 or to_add == added:
+            return 0
+        if replicas_of(d) == 0:
+            fraction = -replicas_of(rs)
+        else:
+            deployment_replicas = replicas_of(d) + max_surge(d)
+            annotated = _annotation_int(rs, MAX_REPLICAS)
+            if annotated is None or annotated == 0:
+                annotated = _status(d, "replicas") or deployment_replicas
+            size = replicas_of(rs) * deployment_replicas / annotated
+            fraction = math.floor(size + 0.5) - replicas_of(rs)
+        allowed = to_add - added
+        return min(fraction, allowed) if to_add > 0 else max(fraction, allowed)
+
+    def _sync(self, d: Obj, rs_list: list[Obj]) -> None:
+        """Scaling events and paused deployments: scale, clean up, status (no progress check)."""
+        new_rs, old_rss = self._get_all(d, rs_list, create=False)
+        self._scale(d, new_rs, old_rss)
+        if d["spec"].get("paused"):
+            self._cleanup(d, old_rss)
+        rs_list = self._replicasets(d)
+        new_rs, old_rss = self._get_all(d, rs_list, create=False)
+        self._sync_status(d, [*old_rss, new_rs], new_rs)
+
+    # -- RollingUpdate ---------------------------------------------------------------------
+
+    def _rollout_rolling(self, d: Obj, rs_list: list[Obj]) -> None:
+        new_rs, old_rss = self._get_all(d, rs_list, create=True)
+        if new_rs is None:
+            return
+        all_rss = [*old_rss, new_rs]
+        if self._reconcile_new(d, all_rss, new_rs):
+            self._sync_rollout_status(d, self._fresh(all_rss), self._fresh_one(new_rs))
+            return
+        if self._reconcile_old(d, all_rss, [rs for rs in old_rss if replicas_of(rs) > 0], new_rs):
+            self._sync_rollout_status(d, self._fresh(all_rss), self._fresh_one(new_rs))
+            return
+        if deployment_complete(d, d["status"]):
+            self._cleanup(d, old_rss)
+        self._sync_rollout_status(d, self._fresh(all_rss), self._fresh_one(new_rs))
+
+    def _fresh_one(self, rs: Obj | None) -> Obj | None:
+        if rs is None:
+            return None
+        return self.ctx.store.try_get("replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"])
+
+    def _fresh(self, rss: Sequence[Obj | None]) -> list[Obj | None]:
+        return [self._fresh_one(rs) for rs in rss]
+
+    def _reconcile_new(self, d: Obj, all_rss: list[Obj], new_rs: Obj) -> bool:
+        if replicas_of(new_rs) == replicas_of(d):
+            return False
+        if replicas_of(new_rs) > replicas_of(d):
+            scaled, _ = self._scale_rs(new_rs, replicas_of(d), d)
+            return scaled
+        count = self._new_rs_new_replicas(d, all_rss, new_rs)
+        scaled, _ = self._scale_rs(new_rs, count, d)
+        return scaled
+
+    def _reconcile_old(self, d: Obj, all_rss: list[Obj], old_rss: list[Obj], new_rs: Obj) -> bool:
+        old_count = sum(replicas_of(rs) for rs in old_rss)
+        if old_count == 0:
+            return False
+        all_count = sum(replicas_of(rs) for rs in all_rss)
+        min_available = replicas_of(d) - max_unavailable(d)
+        new_unavailable = replicas_of(new_rs) - _status(new_rs, "availableReplicas")
+        max_scaled_down = all_count - min_available - new_unavailable
+        if max_scaled_down <= 0:
+            return False
+        old_rss, cleaned = self._cleanup_unhealthy(d, old_rss, max_scaled_down)
+        all_rss = [*old_rss, new_rs]
+        scaled = self._scale_down_old_for_rolling(d, all_rss, old_rss)
+        return cleaned + scaled > 0
+
+    def _cleanup_unhealthy(self, d: Obj, old_rss: list[Obj], max_cleanup: int) -> tuple[list[Obj], int]:
+        old_rss = sorted(old_rss, key=_created)
+        total = 0
+        out = []
+        for rs in old_rss:
+            if total >= max_cleanup or replicas_of(rs) == 0:
+                out.append(rs)
+                continue
+            available = _status(rs, "availableReplicas")
+            if replicas_of(rs) == available:
+                out.append(rs)
+                continue
+            count = min(max_cleanup - total, replicas_of(rs) - available)
+            _, updated = self._scale_rs(rs, replicas_of(rs) - count, d)
+            total += count
+            out.append(updated)
+        return out, total
+
+    def _scale_down_old_for_rolling(self, d: Obj, all_rss: list[Obj], old_rss: list[Obj]) -> int:
+        min_available = replicas_of(d) - max_unavailable(d)
+        available = sum(_status(rs, "availableReplicas") for rs in all_rss if rs is not None)
+        if available <= min_available:
+            return 0
+        total_to_scale = available - min_available
+        total = 0
+        for rs in sorted(old_rss, key=_created):
+            if total >= total_to_scale:
+                break
+            if replicas_of(rs) == 0:
+                continue
+            count = min(replicas_of(rs), total_to_scale - total)
+            self._scale_rs(rs, replicas_of(rs) - count, d)
+            total += count
+        return total
+
+    # -- Recreate --------------------------------------------------------------------------
+
+    def _rollout_recreate(self, d: Obj, rs_list: list[Obj]) -> None:
+        new_rs, old_rss = self._get_all(d, rs_list, create=False)
+        all_rss: list[Obj | None] = [*old_rss, new_rs]
+        scaled_down = False
+        for rs in old_rss:
+            if replicas_of(rs) > 0:
+                changed, _ = self._scale_rs(rs, 0, d)
+                scaled_down = scaled_down or changed
+        if scaled_down:
+            self._sync_rollout_status(d, self._fresh(all_rss), self._fresh_one(new_rs))
+            return
+        if self._old_pods_running(new_rs, self._fresh(old_rss)):
+            self._sync_rollout_status(d, self._fresh(all_rss), self._fresh_one(new_rs))
+            return
+        if new_rs is None:
+            new_rs, old_rss = self._get_all(d, rs_list, create=True)
+            all_rss = [*old_rss, new_rs]
+        if new_rs is not None and replicas_of(new_rs) != replicas_of(d):
+            self._scale_rs(new_rs, replicas_of(d), d)
+        if deployment_complete(d, d["status"]):
+            self._cleanup(d, old_rss)
+        self._sync_rollout_status(d, self._fresh(all_rss), self._fresh_one(new_rs))
+
+    def _old_pods_running(self, new_rs: Obj | None, old_rss: list[Obj | None]) -> bool:
+        olds = [rs for rs in old_rss if rs is not None]
+        if sum(_status(rs, "replicas") for rs in olds) > 0:
+            return True
+        for pods in self._pods_by_rs(olds).values():
+            for pod in pods:
+                phase = (pod.get("status") or {}).get("phase")
+                if phase not in ("Failed", "Succeeded"):
+                    return True
+        return False
+
+    # -- clean-up and status ---------------------------------------------------------------
+
+    def _cleanup(self, d: Obj, old_rss: list[Obj]) -> None:
+        limit = d["spec"].get("revisionHistoryLimit")
+        if limit is None:
+            return
+        alive = [
+            rs
+            for rs in (self._fresh_one(r) for r in old_rss)
+            if rs is not None and not rs["metadata"].get("deletionTimestamp")
+        ]
+        diff = len(alive) - int(limit)
+        if diff <= 0:
+            return
+        alive.sort(key=lambda rs: (revision_of(rs), _created(rs)))
+        for rs in alive[:diff]:
+            if (
+                _status(rs, "replicas") != 0
+                or replicas_of(rs) != 0
+                or int(rs["metadata"].get("generation") or 1) > _status(rs, "observedGeneration")
+            ):
+                continue
+            with contextlib.suppress(StoreError):
+                self.ctx.store.remove("replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"])
+
+    def _calculate_status(self, d: Obj, all_rss: list[Obj | None], new_rs: Obj | None) -> Obj:
+        rss = [rs for rs in all_rss if rs is not None]
+        available = sum(_status(rs, "availableReplicas") for rs in rss)
+        total = sum(replicas_of(rs) for rs in rss)
+        status: Obj = {"observedGeneration": d["metadata"].get("generation", 1)}
+        counts = {
+            "replicas": sum(_status(rs, "replicas") for rs in rss),
+            "updatedReplicas": _status(new_rs, "replicas"),
+            "readyReplicas": sum(_status(rs, "readyReplicas") for rs in rss),
+            "availableReplicas": available,
+            "unavailableReplicas": max(0, total - available),
+        }
+        status.update({k: v for k, v in counts.items() if v})
+        status["terminatingReplicas"] = sum(_status(rs, "terminatingReplicas") for rs in rss)
+        conditions = copy.deepcopy((d.get("status") or {}).get("conditions") or [])
+        if conditions:
+            status["conditions"] = conditions
+        if d["status"].get("collisionCount") is not None:
+            status["collisionCount"] = d["status"]["collisionCount"]
+        if available >= replicas_of(d) - max_unavailable(d):
+            cond = self._condition(
+                "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability."
+            )
+        else:
+            cond = self._condition(
+                "Available",
+                "False",
+                "MinimumReplicasUnavailable",
+                "Deployment does not have minimum availability.",
+            )
+        set_condition(status, cond)
+        return status
+
+    def _sync_status(self, d: Obj, all_rss: list[Obj | None], new_rs: Obj | None) -> None:
+        """``syncDeploymentStatus``: counts and Available only."""
+        status = self._calculate_status(d, all_rss, new_rs)
+        if status != d.get("status"):
+            d["status"] = status
+            self._write(d)
+
+    def _sync_rollout_status(self, d: Obj, all_rss: list[Obj | None], new_rs: Obj | None) -> None:
+        """``syncRolloutStatus``: counts, Available, and progress against the deadline."""
+        status = self._calculate_status(d, all_rss, new_rs)
+        if not self._has_deadline(d):
+            remove_condition(status, "Progressing")
+        current = get_condition(d["status"], "Progressing")
+        complete = (
+            int(status.get("replicas") or 0) == int(status.get("updatedReplicas") or 0)
+            and current is not None
+            and current.get("reason") == "NewReplicaSetAvailable"
+        )
+        rs_name = new_rs["metadata"]["name"] if new_rs is not None else None
+        if self._has_deadline(d) and not complete:
+            if deployment_complete(d, status):
+                msg = (
+                    f'ReplicaSet "{rs_name}" has successfully progressed.'
+                    if rs_name
+                    else f'Deployment "{d["metadata"]["name"]}" has successfully progressed.'
+                )
+                set_condition(status, self._condition("Progressing", "True", "NewReplicaSetAvailable", msg))
+            elif deployment_progressing(d, status):
+                msg = (
+                    f'ReplicaSet "{rs_name}" is progressing.'
+                    if rs_name
+                    else f'Deployment "{d["metadata"]["name"]}" is progressing.'
+                )
+                cond = self._condition("Progressing", "True", "ReplicaSetUpdated", msg)
+                self._progress_at[d["metadata"]["uid"]] = (cond["lastUpdateTime"], self._now())
+                if current is not None:
+                    if current.get("status") == "True":
+                        cond["lastTransitionTime"] = current.get(
+                            "lastTransitionTime", cond["lastTransitionTime"]
+                        )
+                    remove_condition(status, "Progressing")
+                    status.setdefault("conditions", [])
+                set_condition(status, cond)
+            elif self._timed_out(d, status):
+                msg = (
+                    f'ReplicaSet "{rs_name}" has timed out progressing.'
+                    if rs_name
+                    else f'Deployment "{d["metadata"]["name"]}" has timed out progressing.'
+                )
+                set_condition(
+                    status, self._condition("Progressing", "False", "ProgressDeadlineExceeded", msg)
+                )
+        if status != d.get("status"):
+            d["status"] = status
+            self._write(d)
+            return
+        self._requeue_stuck(d, status)
+
+    def _progress_time(self, d: Obj, cond: Obj) -> float:
+        seen = self._progress_at.get(d["metadata"]["uid"])
+        if seen is not None and seen[0] == cond.get("lastUpdateTime"):
+            return seen[1]
+        from kubectl_trace.timeparse import parse_rfc3339
+
+        try:
+            return parse_rfc3339(cond.get("lastUpdateTime", ""))
+        except ValueError:
+            return self._now()
+
+    def _timed_out(self, d: Obj, status: Obj) -> bool:
+        if not self._has_deadline(d):
+            return False
+        cond = get_condition(status, "Progressing")
+        if cond is None:
+            return False
+        if cond.get("reason") == "NewReplicaSetAvailable":
+            return False
+        if cond.get("reason") == "ProgressDeadlineExceeded":
+            return True
+        deadline = self.ctx.scale.real(int(d["spec"]["progressDeadlineSeconds"]))
+        return self._progress_time(d, cond) + deadline < self._now()
+
+    def _requeue_stuck(self, d: Obj, status: Obj) -> None:
+        cond = get_condition(d["status"], "Progressing")
+        if not self._has_deadline(d) or cond is None:
+            return
+        if deployment_complete(d, status) or cond.get("reason") == "ProgressDeadlineExceeded":
+            return
+        if cond.get("reason") in ("DeploymentPaused",):
+            return
+        deadline = self.ctx.scale.real(int(d["spec"]["progressDeadlineSeconds"]))
+        due = self._progress_time(d, cond) + deadline
+        key = (d["metadata"]["namespace"], d["metadata"]["name"])
+        if self._requeue_at.get(key) == due:
+            return
+        self._requeue_at[key] = due
+        after = max(0.0, due - self._now()) + 0.01
+        self.ctx.timers.after_real(after, lambda: self.ctx.queue.enqueue(self.QUEUE, key))
+
+
+def _find_active_or_latest(new_rs: Obj | None, old_rss: list[Obj]) -> Obj | None:
+    if new_rs is None and not old_rss:
+        return None
+    olds = sorted(old_rss, key=_created, reverse=True)
+    active = [rs for rs in [*olds, new_rs] if rs is not None and replicas_of(rs) > 0]
+    if not active:
+        return new_rs if new_rs is not None else olds[0]
+    if len(active) == 1:
+        return active[0]
+    return None
+
+
+def _is_saturated(d: Obj, rs: Obj | None) -> bool:
+    if rs is None:
+        return False
+    desired = _annotation_int(rs, DESIRED_REPLICAS)
+    return (
+        desired == replicas_of(d)
+        and replicas_of(rs) == replicas_of(d)
+        and _status(rs, "availableReplicas") == replicas_of(d)
+    )
+
+
+def _neg_created(rs: Obj) -> tuple[str, ...]:
+    # newer first: invert the timestamp string ordering
+    ts, name = _created(rs)
+    return tuple(chr(0x10FFFF - ord(c)) for c in ts + name)
+
+
+def active_pods(pods: list[Obj]) -> list[Obj]:
+    """Pods that count (not terminal, not being deleted)."""
+    return [p for p in pods if is_pod_active(p)]

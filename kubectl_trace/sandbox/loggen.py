@@ -1,0 +1,788 @@
+"""Container logs as a pure function of (pod, container, instance, time).
+
+A container instance's log is a list of *segments*: a few start-up lines, then steady
+lines at ``--log-rate`` per second forever, until the kubelet stops the instance (a kill
+cuts the log; SIGTERM appends graceful-shutdown lines). Line ``i`` of a segment has a
+fixed timestamp and text, computed on demand, so thousands of idle containers cost
+nothing and any reader (since, tail, follow, previous) sees exactly the same lines.
+
+Every line carries the instance's sequence number (1, 2, 3 …): ``"seq":N`` as the last
+key of a JSON line, `` seq=N`` at the end of a plain line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextlib
+import hashlib
+import json
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "InstanceLog",
+    "LogPlan",
+    "LogStyle",
+    "plan_instance",
+    "process_kind",
+    "shutdown_plan",
+]
+
+APP_VERSION = "1.4.2"
+_POOL = 1031  # prime: the stride below visits every entry
+_STRIDE = 613
+
+
+class _Iso:
+    """Millisecond ISO-8601 timestamps with the per-second prefix cached."""
+
+    __slots__ = ("_prefix", "_sec")
+
+    def __init__(self) -> None:
+        self._sec = -1
+        self._prefix = ""
+
+    def __call__(self, t: float) -> str:
+        sec = int(t)
+        if sec != self._sec:
+            self._sec = sec
+            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec))
+        ms = int((t - sec) * 1000)
+        return f"{self._prefix}.{ms:03d}Z"
+
+
+# A renderer turns (index within its segment, time, seq) into the line's text.
+Render = Callable[[int, float, int], str]
+
+
+class _Segment:
+    """Lines ``start .. start+count`` at ``t0 + k*dt`` (``count`` None = unbounded)."""
+
+    __slots__ = ("count", "dt", "render", "start", "t0", "times")
+
+    def __init__(
+        self,
+        start: int,
+        t0: float,
+        dt: float,
+        count: int | None,
+        render: Render,
+        times: Sequence[float] | None = None,
+    ) -> None:
+        self.start = start
+        self.t0 = t0
+        self.dt = dt
+        self.count = count
+        self.render = render
+        self.times = list(times) if times is not None else None
+
+    def time(self, k: int) -> float:
+        if self.times is not None:
+            return self.times[k]
+        return self.t0 + k * self.dt
+
+    def last_time(self) -> float:
+        if self.count is None:
+            return math.inf
+        if self.count == 0:
+            return self.t0
+        return self.time(self.count - 1)
+
+    def count_at(self, now: float) -> int:
+        """Lines of this segment with time <= now."""
+        if self.times is not None:
+            return bisect.bisect_right(self.times, now)
+        if now < self.t0:
+            return 0
+        n = self.count if self.dt <= 0 else int((now - self.t0) / self.dt + 1e-9) + 1
+        if n is None:
+            return 0
+        return n if self.count is None else min(n, self.count)
+
+    def first_at(self, t: float) -> int:
+        """Index within the segment of the first line with time >= t (may be == count)."""
+        if self.times is not None:
+            return bisect.bisect_left(self.times, t)
+        if t <= self.t0:
+            return 0
+        if self.dt <= 0:
+            return self.count or 0
+        k = max(0, math.ceil((t - self.t0) / self.dt - 1e-9))
+        while k > 0 and self.time(k - 1) >= t:
+            k -= 1
+        while self.time(k) < t:
+            k += 1
+        return k if self.count is None else min(k, self.count)
+
+
+class InstanceLog:
+    """The log of one container instance; implements ``interfaces.ContainerLog``."""
+
+    def __init__(self, started_at: float) -> None:
+        self.started_at = started_at
+        self._segments: list[_Segment] = []
+        self._finished = False
+        self._event: asyncio.Event | None = None
+        self._starts: list[int] = []
+
+    # -- building (the kubelet) --------------------------------------------------------------
+
+    @property
+    def planned(self) -> int | None:
+        """Lines planned in total (None while the last segment is unbounded)."""
+        if not self._segments:
+            return 0
+        last = self._segments[-1]
+        return None if last.count is None else last.start + last.count
+
+    def append(self, t0: float, dt: float, count: int | None, render: Render) -> None:
+        """Add a segment of evenly spaced lines after the existing ones."""
+        self._add(_Segment(self.planned or 0, t0, dt, count, render))
+
+    def append_at(self, times: Sequence[float], render: Render) -> None:
+        """Add lines at explicit (non-decreasing) times."""
+        if times:
+            self._add(_Segment(self.planned or 0, times[0], 0.0, len(times), render, times))
+
+    def _add(self, segment: _Segment) -> None:
+        if self.planned is None:
+            raise RuntimeError("cannot append after an unbounded segment; cut the log first")
+        self._segments.append(segment)
+        self._starts.append(segment.start)
+        self._changed()
+
+    def cut(self, at: float) -> None:
+        """Keep only the lines with time <= ``at`` (a kill, or the start of a shutdown)."""
+        kept: list[_Segment] = []
+        for seg in self._segments:
+            n = seg.count_at(at)
+            if n <= 0:
+                break
+            if seg.count is None or n < seg.count:
+                kept.append(
+                    _Segment(seg.start, seg.t0, seg.dt, n, seg.render, seg.times[:n] if seg.times else None)
+                )
+                break
+            kept.append(seg)
+        self._segments = kept
+        self._starts = [s.start for s in kept]
+        self._changed()
+
+    def finish(self) -> None:
+        """The instance has exited: no more lines."""
+        if self.planned is None:
+            self.cut(time.time())
+        self._finished = True
+        self._changed()
+
+    def _changed(self) -> None:
+        if self._event is not None:
+            self._event.set()
+            self._event = None
+
+    # -- reading (ContainerLog) ----------------------------------------------------------------
+
+    @property
+    def finished(self) -> bool:
+        """The instance has ended: no more lines will be added."""
+        return self._finished
+
+    def line_count(self, now: float) -> int:
+        """How many lines exist at time ``now``."""
+        total = 0
+        for seg in self._segments:
+            n = seg.count_at(now)
+            total = seg.start + n
+            if seg.count is None or n < seg.count:
+                break
+        return total
+
+    def _segment_of(self, index: int) -> _Segment:
+        i = bisect.bisect_right(self._starts, index) - 1
+        if i < 0:
+            raise IndexError(index)
+        seg = self._segments[i]
+        if seg.count is not None and index - seg.start >= seg.count:
+            raise IndexError(index)
+        return seg
+
+    def line(self, index: int) -> tuple[float, str]:
+        """Line ``index``: (epoch seconds, text without the newline)."""
+        seg = self._segment_of(index)
+        k = index - seg.start
+        t = seg.time(k)
+        return t, seg.render(k, t, index + 1)
+
+    def lines(self, start: int, stop: int) -> list[tuple[float, str]]:
+        """Lines ``start .. stop-1`` (a batch form of ``line``)."""
+        out: list[tuple[float, str]] = []
+        index = start
+        while index < stop:
+            seg = self._segment_of(index)
+            end = stop if seg.count is None else min(stop, seg.start + seg.count)
+            render, time_of, base = seg.render, seg.time, seg.start
+            for i in range(index, end):
+                k = i - base
+                t = time_of(k)
+                out.append((t, render(k, t, i + 1)))
+            index = end
+        return out
+
+    def first_index_at(self, t: float) -> int:
+        """Index of the first line with timestamp >= ``t`` (``line_count`` if none yet)."""
+        for seg in self._segments:
+            if seg.last_time() < t:
+                continue
+            return seg.start + seg.first_at(t)
+        return self.planned or 0
+
+    def next_line_time(self, now: float) -> float | None:
+        """When the next line after ``now`` is due; None when none is scheduled."""
+        index = self.line_count(now)
+        planned = self.planned
+        if planned is not None and index >= planned:
+            return None
+        return self._segment_of(index).time(index - self._segment_of(index).start)
+
+    async def wait(self, timeout: float | None) -> None:
+        """Return when the log changed out of schedule (ended, lines appended) or on timeout."""
+        if self._event is None:
+            self._event = asyncio.Event()
+        event = self._event
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout)
+
+
+# ----------------------------------------------------------------------------------------------
+# What the lines say
+
+
+@dataclass(frozen=True)
+class LogStyle:
+    """Which generator: the app, its process type, and the image fault."""
+
+    app: str  # trace-api, trace-ui, generic
+    process: str  # web, worker, clock
+    fault: str | None = None
+
+
+def process_kind(app: str, env: dict[str, str], container: str) -> str:
+    """The process type a container runs: ``PROCESS_TYPE``, else its name, else web."""
+    value = env.get("PROCESS_TYPE") or container
+    return value if value in ("web", "worker", "clock") else "web"
+
+
+def _json(obj: dict[str, Any]) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def _gke(severity: str, message: str, **fields: Any) -> tuple[str, str]:
+    """A winston-gke JSON line split around the timestamp: (head, tail before seq)."""
+    head = _json({"severity": severity, "message": message})[:-1] + ',"timestamp":"'
+    rest = _json(fields)[1:-1] if fields else ""
+    tail = '"' + ("," + rest if rest else "") + ',"seq":'
+    return head, tail
+
+
+def _gke_render(parts: Sequence[tuple[str, str]], offset: int = 0, stride: int = 1) -> Render:
+    iso = _Iso()
+    n = len(parts)
+
+    def render(k: int, t: float, seq: int) -> str:
+        head, tail = parts[(offset + k * stride) % n]
+        return f"{head}{iso(t)}{tail}{seq}}}"
+
+    return render
+
+
+def _plain_render(texts: Sequence[str], offset: int = 0, stride: int = 1) -> Render:
+    n = len(texts)
+
+    def render(k: int, t: float, seq: int) -> str:
+        return f"{texts[(offset + k * stride) % n]} seq={seq}"
+
+    return render
+
+
+def _hex(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice("0123456789abcdef") for _ in range(n))
+
+
+_UA = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.4 Safari/605.1.15",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
+    "trace-cli/0.9.1 node/20.11.1",
+    "kube-probe/1.37",
+    "Go-http-client/1.1",
+)
+
+
+def _request(rng: random.Random, method: str, url: str, status: int, ms: int) -> tuple[str, dict[str, Any]]:
+    ua = "kube-probe/1.37" if url == "/healthz" else rng.choice(_UA)
+    size = 15 if url == "/healthz" else rng.randint(120, 48_000)
+    http = {
+        "requestMethod": method,
+        "requestUrl": url,
+        "status": status,
+        "responseSize": str(size),
+        "userAgent": ua,
+        "remoteIp": f"10.244.{rng.randint(0, 1)}.{rng.randint(2, 250)}",
+        "latency": f"{ms / 1000:.3f}s",
+    }
+    return f"{method} {url} {status} {ms}ms", http
+
+
+_TIMEOUT_STACK = (
+    "TimeoutError: Query read timeout\n"
+    "    at Timeout._onTimeout (/app/node_modules/pg/lib/client.js:218:21)\n"
+    "    at listOnTimeout (node:internal/timers:573:17)\n"
+    "    at process.processTimers (node:internal/timers:514:7)"
+)
+_TYPE_STACK = (
+    "TypeError: Cannot read properties of undefined (reading 'spans')\n"
+    "    at renderTrace (/app/dist/routes/traces.js:88:31)\n"
+    "    at Layer.handle [as handle_request] (/app/node_modules/express/lib/router/layer.js:95:5)\n"
+    "    at next (/app/node_modules/express/lib/router/route.js:149:13)\n"
+    "    at Route.dispatch (/app/node_modules/express/lib/router/route.js:119:3)\n"
+    "    at /app/node_modules/express/lib/router/index.js:284:15"
+)
+_REFUSED_STACK = (
+    "Error: connect ECONNREFUSED 10.96.112.7:5432\n"
+    "    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1595:16)"
+)
+_JOB_STACK = (
+    "Error: rollup window 2024-05-01T10:00Z already locked\n"
+    "    at acquireLock (/app/dist/jobs/rollup.js:41:11)\n"
+    "    at async runRollup (/app/dist/jobs/rollup.js:17:3)\n"
+    "    at async Worker.process (/app/dist/worker.js:63:7)"
+)
+
+
+def _web_pool(rng: random.Random) -> list[tuple[str, str]]:
+    pool: list[tuple[str, str]] = []
+    for _ in range(_POOL):
+        roll = rng.random()
+        if roll < 0.10:
+            msg, http = _request(rng, "GET", "/healthz", 200, rng.randint(0, 3))
+            pool.append(_gke("INFO", msg, httpRequest=http))
+        elif roll < 0.68:
+            method, url, status = rng.choice(
+                (
+                    ("GET", f"/api/traces/{_hex(rng, 8)}", 200),
+                    ("GET", "/api/traces?service=checkout&limit=50", 200),
+                    ("GET", "/api/services", 200),
+                    ("GET", f"/api/spans/{_hex(rng, 16)}", 200),
+                    ("POST", "/api/traces", 202),
+                    ("GET", f"/api/search?q=user%3A{rng.randint(1000, 9999)}", 200),
+                    ("GET", f"/api/traces/{_hex(rng, 8)}", 304),
+                    ("GET", f"/api/traces/{_hex(rng, 8)}", 404),
+                )
+            )
+            msg, http = _request(rng, method, url, status, rng.randint(2, 140))
+            pool.append(_gke("INFO", msg, httpRequest=http))
+        elif roll < 0.78:
+            key = f"traces:{_hex(rng, 8)}"
+            pool.append(_gke("DEBUG", rng.choice(("cache hit", "cache miss")), key=key))
+        elif roll < 0.84:
+            pool.append(
+                _gke("INFO", "pg pool stats", total=10, idle=rng.randint(5, 10), waiting=rng.randint(0, 1))
+            )
+        elif roll < 0.93:
+            ms = rng.randint(800, 2600)
+            msg, http = _request(rng, "GET", "/api/traces?service=search&limit=500", 200, ms)
+            pool.append(_gke("WARNING", f"slow request: {msg}", httpRequest=http, thresholdMs=750))
+        else:
+            url = f"/api/traces/{_hex(rng, 8)}"
+            if rng.random() < 0.5:
+                msg, http = _request(rng, "GET", url, 500, rng.randint(5000, 5100))
+                err = {"name": "TimeoutError", "message": "Query read timeout", "stack": _TIMEOUT_STACK}
+            else:
+                msg, http = _request(rng, "GET", url, 500, rng.randint(3, 30))
+                err = {
+                    "name": "TypeError",
+                    "message": "Cannot read properties of undefined (reading 'spans')",
+                    "stack": _TYPE_STACK,
+                }
+            pool.append(_gke("ERROR", f"request failed: {msg}", err=err, httpRequest=http))
+    return pool
+
+
+def _web_unready_pool(rng: random.Random) -> list[tuple[str, str]]:
+    pool: list[tuple[str, str]] = []
+    for _ in range(_POOL):
+        roll = rng.random()
+        if roll < 0.35:
+            msg, http = _request(rng, "GET", "/healthz", 503, rng.randint(1, 4))
+            pool.append(_gke("INFO", msg, httpRequest=http))
+        elif roll < 0.65:
+            err = {
+                "name": "Error",
+                "message": "connect ECONNREFUSED 10.96.112.7:5432",
+                "stack": _REFUSED_STACK,
+            }
+            pool.append(_gke("ERROR", "db not connected", err=err, code="ECONNREFUSED"))
+        elif roll < 0.85:
+            msg, http = _request(rng, "GET", f"/api/traces/{_hex(rng, 8)}", 503, rng.randint(1, 6))
+            pool.append(_gke("WARNING", f"{msg} (database unavailable)", httpRequest=http))
+        else:
+            pool.append(
+                _gke("INFO", "retrying database connection", attempt=rng.randint(2, 40), delayMs=5000)
+            )
+    return pool
+
+
+def _worker_pool(rng: random.Random) -> list[tuple[str, str]]:
+    pool: list[tuple[str, str]] = []
+    jobs = ("ingest-batch", "rollup-hourly", "index-spans", "send-digest", "cleanup-expired")
+    for _ in range(_POOL):
+        roll = rng.random()
+        job = {
+            "id": _hex(rng, 6),
+            "queue": rng.choice(("traces", "rollups")),
+            "name": rng.choice(jobs),
+            "attempt": 1,
+        }
+        if roll < 0.38:
+            pool.append(_gke("INFO", "job started", job=job))
+        elif roll < 0.78:
+            pool.append(_gke("INFO", "job completed", job=job, durationMs=rng.randint(12, 4800)))
+        elif roll < 0.88:
+            pool.append(_gke("DEBUG", "polling queue", queue=job["queue"], waiting=rng.randint(0, 25)))
+        elif roll < 0.96:
+            job["attempt"] = rng.randint(1, 4)
+            err = {"name": "Error", "message": "deadlock detected"}
+            pool.append(_gke("WARNING", "job failed, will retry in 30s", job=job, err=err))
+        else:
+            job["attempt"] = 5
+            err = {"name": "Error", "message": "rollup window already locked", "stack": _JOB_STACK}
+            pool.append(_gke("ERROR", "job failed permanently", job=job, err=err))
+    return pool
+
+
+def _clock_pool(rng: random.Random) -> list[tuple[str, str] | str]:
+    pool: list[tuple[str, str] | str] = []
+    schedules = (
+        ("rollup-hourly", "0 * * * *"),
+        ("cleanup-expired", "*/5 * * * *"),
+        ("digest-daily", "0 6 * * *"),
+    )
+    for _ in range(_POOL):
+        roll = rng.random()
+        name, cron = rng.choice(schedules)
+        if roll < 0.55:
+            pool.append(f"[clock] tick: {rng.randint(0, 2)} schedule(s) due")
+        elif roll < 0.85:
+            pool.append(_gke("INFO", "schedule fired", schedule=cron, job=name, jobId=_hex(rng, 6)))
+        else:
+            pool.append(f"[clock] next run: {name} in {rng.randint(1, 59)}m{rng.randint(0, 59)}s")
+    return pool
+
+
+def _mixed_render(pool: Sequence[tuple[str, str] | str], offset: int) -> Render:
+    iso = _Iso()
+    n = len(pool)
+
+    def render(k: int, t: float, seq: int) -> str:
+        item = pool[(offset + k * _STRIDE) % n]
+        if isinstance(item, str):
+            return f"{item} seq={seq}"
+        head, tail = item
+        return f"{head}{iso(t)}{tail}{seq}}}"
+
+    return render
+
+
+def _pino_pool(rng: random.Random) -> list[tuple[int, str]]:
+    """trace-ui logs with pino: (level, JSON fragment after "hostname")."""
+    pool: list[tuple[int, str]] = []
+    for i in range(_POOL):
+        roll = rng.random()
+        if roll < 0.75:
+            url = rng.choice(
+                ("/", "/traces", f"/traces/{_hex(rng, 8)}", "/services", "/_next/data/build/index.json")
+            )
+            status = rng.choice((200, 200, 200, 304))
+            body = {
+                "req": {"id": i + 1, "method": "GET", "url": url, "remoteAddress": "10.244.0.1"},
+                "res": {"statusCode": status},
+                "responseTime": rng.randint(2, 180),
+                "msg": "request completed",
+            }
+            pool.append((30, _json(body)[1:-1]))
+        elif roll < 0.88:
+            pool.append((20, _json({"route": "/traces/[id]", "msg": "render cache hit"})[1:-1]))
+        elif roll < 0.96:
+            pool.append((40, _json({"durationMs": rng.randint(900, 3000), "msg": "slow render"})[1:-1]))
+        else:
+            err = {"type": "FetchError", "message": "request to http://trace-api-web/api/services failed"}
+            err["stack"] = (
+                f"FetchError: {err['message']}\n"
+                "    at ClientRequest.<anonymous> (/app/.next/server/chunks/431.js:1:8822)"
+            )
+            pool.append((50, _json({"err": err, "msg": "upstream request failed"})[1:-1]))
+    return pool
+
+
+def _pino_render(pool: Sequence[tuple[int, str]], hostname: str, offset: int) -> Render:
+    n = len(pool)
+    host = json.dumps(hostname)
+
+    def render(k: int, t: float, seq: int) -> str:
+        level, rest = pool[(offset + k * _STRIDE) % n]
+        return f'{{"level":{level},"time":{int(t * 1000)},"pid":1,"hostname":{host},{rest},"seq":{seq}}}'
+
+    return render
+
+
+def _pino_line(level: int, msg: str, hostname: str) -> Render:
+    host = json.dumps(hostname)
+    body = _json({"msg": msg})[1:-1]
+
+    def render(k: int, t: float, seq: int) -> str:
+        return f'{{"level":{level},"time":{int(t * 1000)},"pid":1,"hostname":{host},{body},"seq":{seq}}}'
+
+    return render
+
+
+def _generic_pool(rng: random.Random) -> list[str]:
+    pool = []
+    for _ in range(_POOL):
+        path = rng.choice(("/", "/index.html", "/favicon.ico", "/status"))
+        status = rng.choice((200, 200, 200, 304, 404))
+        pool.append(
+            f'level=info msg="handled request" path={path} status={status} duration={rng.randint(1, 40)}ms'
+        )
+    return pool
+
+
+_POOLS: dict[str, Any] = {}
+
+
+def _pool(name: str, build: Callable[[random.Random], Any]) -> Any:
+    pool = _POOLS.get(name)
+    if pool is None:
+        pool = build(random.Random(f"nodeapp-sandbox-{name}"))
+        _POOLS[name] = pool
+    return pool
+
+
+def _one(render_parts: list[Render]) -> Render:
+    """A renderer for a short explicit list of lines (start-up, shutdown, crash)."""
+
+    def render(k: int, t: float, seq: int) -> str:
+        return render_parts[k](k, t, seq)
+
+    return render
+
+
+def _plain(text: str) -> Render:
+    return lambda k, t, seq: f"{text} seq={seq}"
+
+
+def _gke_line(severity: str, message: str, **fields: Any) -> Render:
+    head, tail = _gke(severity, message, **fields)
+    iso = _Iso()
+    return lambda k, t, seq: f"{head}{iso(t)}{tail}{seq}}}"
+
+
+@dataclass(frozen=True)
+class LogPlan:
+    """Timing facts of a planned instance (simulated seconds, to be scaled by the kubelet)."""
+
+    listen_after: float  # the HTTP server accepts connections
+    exits_after: float | None  # the process exits by itself (crash), else None
+
+
+def _startup_lines(style: LogStyle, namespace: str, hostname: str, node_version: str) -> list[Render]:
+    script = {"web": "server", "worker": "worker", "clock": "clock", "init": "migrate"}[style.process]
+    npm = [_plain(f"> trace-api@{APP_VERSION} start"), _plain(f"> node dist/{script}.js")]
+    db = f"db.{namespace}.svc.cluster.local"
+    if style.fault == "crash":
+        if style.app == "trace-ui":
+            return [_plain(f"> trace-ui@{APP_VERSION} start"), _plain("> node server.js")]
+        return npm if style.app == "trace-api" else []
+    if style.app == "trace-ui":
+        return [
+            _plain(f"> trace-ui@{APP_VERSION} start"),
+            _plain("> next start -p 3000"),
+            _plain("  ▲ Next.js 14.1.4"),
+            _plain("  - Local:        http://localhost:3000"),
+            _pino_line(30, "Ready in 1.8s", hostname),
+        ]
+    if style.app == "generic":
+        return [_plain('level=info msg="starting server" addr=:8080'), _plain('level=info msg="ready"')]
+    if style.process == "web":
+        lines = [
+            *npm,
+            _gke_line("INFO", "config loaded", env=namespace, processType="web", node=f"v{node_version}"),
+        ]
+        if style.fault == "unready":
+            err = {
+                "name": "Error",
+                "message": "connect ECONNREFUSED 10.96.112.7:5432",
+                "stack": _REFUSED_STACK,
+            }
+            lines.append(_gke_line("ERROR", "db not connected", err=err, code="ECONNREFUSED"))
+        else:
+            lines.append(_gke_line("INFO", "connected to postgres", host=db, pool=10))
+        if style.fault == "slow-start":
+            lines.append(_gke_line("INFO", "warming caches (this can take a while)", entries=250_000))
+        lines.append(_plain("Listening on :3000"))
+        return lines
+    if style.process == "worker":
+        return [
+            *npm,
+            _gke_line("INFO", "connected to postgres", host=db, pool=4),
+            _plain("worker ready: queues=traces,rollups concurrency=4"),
+        ]
+    return [*npm, _plain("clock started: 3 schedules (rollup-hourly, cleanup-expired, digest-daily)")]
+
+
+_CRASH = (
+    "node:internal/modules/cjs/loader:1148",
+    "  throw err;",
+    "  ^",
+    "Error: Cannot find module 'pg-native'",
+    "Require stack:",
+    "- /app/node_modules/pg/lib/native/client.js",
+    "- /app/node_modules/pg/lib/native/index.js",
+    "- /app/node_modules/pg/lib/index.js",
+    "- /app/dist/db.js",
+    "- /app/dist/{script}.js",
+    "    at Module._resolveFilename (node:internal/modules/cjs/loader:1145:15)",
+    "    at Module._load (node:internal/modules/cjs/loader:986:27)",
+    "    at Module.require (node:internal/modules/cjs/loader:1233:19)",
+    "    at require (node:internal/modules/helpers:179:18)",
+    "    at Object.<anonymous> (/app/node_modules/pg/lib/native/client.js:4:14)",
+    "    at Module._compile (node:internal/modules/cjs/loader:1358:14) {",
+    "  code: 'MODULE_NOT_FOUND',",
+    "  requireStack: [",
+    "    '/app/node_modules/pg/lib/native/client.js',",
+    "    '/app/node_modules/pg/lib/native/index.js',",
+    "    '/app/node_modules/pg/lib/index.js',",
+    "    '/app/dist/db.js',",
+    "    '/app/dist/{script}.js'",
+    "  ]",
+    "}",
+    "Node.js v{node}",
+)
+
+
+def _steady(style: LogStyle, seed: int, hostname: str) -> Render:
+    if style.app == "trace-ui":
+        return _pino_render(_pool("ui", _pino_pool), hostname, seed % _POOL)
+    if style.app == "generic":
+        return _plain_render(_pool("generic", _generic_pool), seed % _POOL, _STRIDE)
+    if style.process == "worker":
+        return _gke_render(_pool("worker", _worker_pool), seed % _POOL, _STRIDE)
+    if style.process == "clock":
+        return _mixed_render(_pool("clock", _clock_pool), seed % _POOL)
+    if style.fault == "unready":
+        return _gke_render(_pool("web-unready", _web_unready_pool), seed % _POOL, _STRIDE)
+    return _gke_render(_pool("web", _web_pool), seed % _POOL, _STRIDE)
+
+
+def instance_seed(namespace: str, pod: str, container: str, instance: int) -> int:
+    """A stable number for one container instance (varies the lines between pods)."""
+    digest = hashlib.blake2b(f"{namespace}/{pod}/{container}/{instance}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+def plan_instance(
+    style: LogStyle,
+    *,
+    namespace: str,
+    pod: str,
+    container: str,
+    instance: int,
+    started_at: float,
+    rate: float,
+    backlog: int,
+    scale: float,
+    node_version: str,
+) -> tuple[InstanceLog, LogPlan]:
+    """Plan the log of a container instance that starts at ``started_at`` (epoch seconds).
+
+    Returns the log and the process's timing (listen, crash) in simulated seconds.
+    """
+    seed = instance_seed(namespace, pod, container, instance)
+    log = InstanceLog(started_at)
+    if style.process == "init" and style.fault != "crash":
+        lines = [
+            _plain(f"> {style.app}@{APP_VERSION} migrate"),
+            _plain("checking pending migrations"),
+            _plain("0 pending migrations, database is up to date"),
+        ]
+        log.append_at([started_at + scale * (0.05 + 0.15 * i) for i in range(len(lines))], _one(lines))
+        return log, LogPlan(listen_after=math.inf, exits_after=0.6)
+    steady = _steady(style, seed, pod)
+    if backlog > 0:
+        dt = min(1.0 / rate if rate > 0 else 0.01, 600.0 / backlog)
+        log.append(started_at - backlog * dt, dt, backlog, steady)
+    startup = _startup_lines(style, namespace, pod, node_version)
+    listen_after = {"web": 1.5, "worker": 1.2, "clock": 0.4, "init": 0.4}[style.process]
+    if style.app == "trace-ui":
+        listen_after = 1.8
+    elif style.app == "generic":
+        listen_after = 0.3
+    if style.fault == "slow-start":
+        listen_after = 4.0
+    # start-up lines spread over the time until the server listens
+    offsets = [0.02 + (listen_after - 0.02) * i / max(1, len(startup) - 1) for i in range(len(startup))]
+    if style.fault == "crash":
+        script = {"web": "server", "worker": "worker", "clock": "clock", "init": "migrate"}[style.process]
+        crash = [line.replace("{script}", script).replace("{node}", node_version) for line in _CRASH]
+        offsets = [0.02 + 0.03 * i for i in range(len(startup))]
+        startup = startup + [_plain(text) for text in crash]
+        offsets += [0.35 + 0.001 * i for i in range(len(crash))]
+        times = [started_at + scale * o for o in offsets]
+        log.append_at(times, _one(startup))
+        return log, LogPlan(listen_after=math.inf, exits_after=0.4)
+    log.append_at([started_at + scale * o for o in offsets], _one(startup))
+    if rate > 0:
+        first = started_at + scale * listen_after + 1.0 / rate
+        log.append(first, 1.0 / rate, None, steady)
+    return log, LogPlan(listen_after=listen_after, exits_after=None)
+
+
+def shutdown_plan(style: LogStyle, pod: str) -> tuple[list[Render], float]:
+    """Graceful-shutdown lines after SIGTERM and how long (simulated seconds) it takes."""
+    if style.app == "trace-ui":
+        return [
+            _pino_line(30, "received SIGTERM, shutting down", pod),
+            _pino_line(30, "server closed", pod),
+        ], 0.5
+    if style.app == "generic":
+        return [_plain('level=info msg="shutting down" signal=terminated')], 0.2
+    if style.fault == "crash":
+        return [], 0.0
+    if style.process == "web":
+        return [
+            _gke_line("INFO", "SIGTERM received: closing HTTP server", signal="SIGTERM"),
+            _gke_line("INFO", "HTTP server closed", drainedConnections=3),
+            _gke_line("INFO", "postgres pool ended"),
+            _gke_line("INFO", "shutdown complete", exitCode=0),
+        ], 1.0
+    if style.process == "worker":
+        return [
+            _gke_line("INFO", "SIGTERM received: pausing queues", signal="SIGTERM"),
+            _gke_line("INFO", "waiting for running jobs", running=1),
+            _gke_line("INFO", "job completed", durationMs=1830),
+            _gke_line("INFO", "worker stopped", exitCode=0),
+        ], 2.5
+    return [_plain("SIGTERM received, stopping scheduler"), _plain("clock stopped")], 0.2
+
+
+def append_shutdown(log: InstanceLog, renders: list[Render], start: float, duration_real: float) -> None:
+    """Append shutdown lines spread over ``duration_real`` seconds from ``start``."""
+    if not renders:
+        return
+    n = len(renders)
+    times = [start + duration_real * (i + 0.5) / n for i in range(n)]
+    log.append_at(times, _one(renders))
