@@ -118,8 +118,9 @@ def choose_pod(
                 "drop the filter, or name a pod that has it",
             )
         pod = matched[0]
+        chosen_container = pick_container(pod, container)  # an unknown -c fails first
         if not any_state:
-            problem = not_runnable(pod, container or default_container(pod) or "")
+            problem = not_runnable(pod, chosen_container)
             if problem is not None:
                 raise problem
         return PodChoice(pod=pod)
@@ -128,6 +129,15 @@ def choose_pod(
             f"no pods match {target.description}{where}",
             "list them with: kubectl get pods" + (f" -n {target.namespace}" if target.namespace else ""),
         )
+    if container is not None:
+        having = [p for p in matched if container in container_names(p)]
+        if not having:
+            names = sorted({n for p in matched for n in container_names(p)})
+            raise NodeappError(
+                f'no pod of {target.description}{where} has a container "{container}" '
+                f"(containers: {', '.join(names)})"
+            )
+        matched = having
     usable = [p for p in matched if any_state or _usable(p, container)]
     if not usable:
         if len(matched) == 1:

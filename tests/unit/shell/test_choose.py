@@ -253,3 +253,19 @@ def test_not_runnable_explanations(state, needle, hint):
 
 def test_running_container_is_runnable():
     assert not_runnable(PODS[0], "app") is None
+
+
+def test_an_unknown_container_is_reported_before_the_pod_state():
+    crashing = pod("trace-api-web-5d4f8b9c7-zz", state="crashloop")
+    with pytest.raises(NodeappError, match=r'container "db" not found in pod trace-api-web-5d4f8b9c7-zz'):
+        choose_pod(pod_target("trace-api-web-5d4f8b9c7-zz"), [crashing], container="db")
+    with pytest.raises(
+        NodeappError, match=r'no pod of deployment trace-api-web .* has a container "db" \(containers: app\)'
+    ):
+        choose_pod(deploy_target(WEB), PODS, container="db")
+
+
+def test_a_container_narrows_the_candidates():
+    with_sidecar = pod("trace-api-web-5d4f8b9c7-sc", containers=("app", "sidecar"))
+    choice = choose_pod(ALL, [*PODS, with_sidecar], container="sidecar")
+    assert choice.pod is with_sidecar
