@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import ROOT, median, stamp, update_section  # noqa: E402
+from _report import ROOT, median, stamp, update_section
 
 NODEAPP = str(ROOT / "bin" / "kubectl-nodeapp")
 KUBECTL = str(ROOT / ".venv" / "bin" / "kubectl")
@@ -137,15 +137,15 @@ def main() -> None:
                 "exec",
             ]
             hi = ["--", "echo", "hi"]
-            first_output(theirs + [pod] + hi)  # warm-up (kubectl's discovery cache, page cache)
-            first_output(ours + [pod] + hi)
+            first_output([*theirs, pod, *hi])  # warm-up (kubectl's discovery cache, page cache)
+            first_output([*ours, pod, *hi])
             ttfo = alternate(
                 args.runs,
                 {
-                    "nodeapp pod": lambda: first_output(ours + [pod] + hi),
-                    "kubectl pod": lambda: first_output(theirs + [pod] + hi),
-                    "nodeapp deploy": lambda: first_output(ours + ["deploy/trace-api-web"] + hi),
-                    "kubectl deploy": lambda: first_output(theirs + ["deploy/trace-api-web"] + hi),
+                    "nodeapp pod": lambda: first_output([*ours, pod, *hi]),
+                    "kubectl pod": lambda: first_output([*theirs, pod, *hi]),
+                    "nodeapp deploy": lambda: first_output([*ours, "deploy/trace-api-web", *hi]),
+                    "kubectl deploy": lambda: first_output([*theirs, "deploy/trace-api-web", *hi]),
                 },
             )
             size = args.megabytes * 1_000_000
@@ -156,7 +156,7 @@ def main() -> None:
             cat = alternate(
                 args.cat_runs,
                 {
-                    "nodeapp": lambda: through_cat(ours + [pod, "--", "cat"], payload, size),
+                    "nodeapp": lambda: through_cat([*ours, pod, "--", "cat"], payload, size),
                     "kubectl": lambda: through_cat([*theirs, "-i", pod, "--", "cat"], payload, size),
                 },
             )
@@ -179,9 +179,10 @@ def main() -> None:
     rate = {name: size / median(values) / 1e6 for name, values in cat.items()}
     ratio = rate["nodeapp"] / rate["kubectl"]
     verdict = "meets" if ratio >= 0.8 else "misses"
+    ours_cat, theirs_cat = median(cat["nodeapp"]), median(cat["kubectl"])
     rows.append(
-        f"| {args.megabytes} MB through `cat` | {rate['nodeapp']:.0f} MB/s ({median(cat['nodeapp']):.2f} s) | "
-        f"{rate['kubectl']:.0f} MB/s ({median(cat['kubectl']):.2f} s) | {ratio:.2f}× ({verdict} ≥ 0.8×) |"
+        f"| {args.megabytes} MB through `cat` | {rate['nodeapp']:.0f} MB/s ({ours_cat:.2f} s) | "
+        f"{rate['kubectl']:.0f} MB/s ({theirs_cat:.2f} s) | {ratio:.2f}× ({verdict} ≥ 0.8×) |"
     )
     markdown = "\n".join(
         [
