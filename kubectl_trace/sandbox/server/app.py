@@ -56,6 +56,7 @@ class ApiServer:
         self.started = time.monotonic()
         self.server_address = f"{self.options.host}:{self.options.port}"
         self.exec_sessions: set[Any] = set()  # exec.ExecSession, killed at shutdown
+        self.bookmark_interval = 30.0  # seconds between BOOKMARK events on watches that allow them
 
     async def shutdown(self) -> None:
         """End every stream and kill every exec process."""

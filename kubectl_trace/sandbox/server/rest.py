@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ from kubectl_trace.kube.selectors import (
     match_labels,
     parse_label_selector,
 )
-from kubectl_trace.sandbox.server.defaults import apply_defaults
+from kubectl_trace.sandbox.defaults import apply_defaults as _cluster_defaults
 from kubectl_trace.sandbox.server.fields import compile_field_selector
 from kubectl_trace.sandbox.server.patch import (
     PatchError,
@@ -47,6 +48,30 @@ _PATCHERS = {
     "application/merge-patch+json": apply_merge_patch,
     "application/json-patch+json": apply_json_patch,
 }
+
+
+def _cluster_ip(obj: Obj) -> str:
+    meta = obj.get("metadata") or {}
+    digest = hashlib.sha256(f"{meta.get('namespace')}/{meta.get('name')}".encode()).digest()
+    return f"10.96.{digest[0]}.{digest[1] % 254 + 1}"
+
+
+def apply_defaults(resource: str, obj: Obj) -> Obj:
+    """The cluster's API defaults, plus what the API server itself allocates or labels."""
+    _cluster_defaults(resource, obj)
+    meta = obj.setdefault("metadata", {})
+    if resource == "namespaces" and meta.get("name"):
+        meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = meta["name"]
+    elif resource == "services":
+        spec = obj.setdefault("spec", {})
+        if spec.get("type") != "ExternalName":
+            spec.setdefault("clusterIP", _cluster_ip(obj))
+            spec.setdefault("clusterIPs", [spec["clusterIP"]])
+            spec.setdefault("ipFamilies", ["IPv4"])
+            spec.setdefault("ipFamilyPolicy", "SingleStack")
+            spec.setdefault("internalTrafficPolicy", "Cluster")
+        obj.setdefault("status", {"loadBalancer": {}})
+    return obj
 
 
 def method_not_allowed() -> StoreError:

@@ -31,7 +31,6 @@ __all__ = ["WatchHub", "Watcher", "serve_watch"]
 Obj = dict[str, Any]
 
 DEFAULT_TIMEOUT = 1800.0
-BOOKMARK_INTERVAL = 30.0
 MAX_BACKLOG = 50_000  # a watcher this far behind is cut off (the client re-watches)
 _LIVENESS_CHECK = 5.0
 
@@ -242,7 +241,7 @@ async def serve_watch(
             await response.write_eof()
             return response
         first_table = True
-        next_bookmark = time.monotonic() + BOOKMARK_INTERVAL
+        next_bookmark = time.monotonic() + api.bookmark_interval
         while True:
             if watcher.queue:
                 chunks: list[bytes] = []
@@ -274,7 +273,7 @@ async def serve_watch(
             if bookmarks and now >= next_bookmark:
                 mark = _bookmark(resource.kind, resource.api_version, store.resource_version)
                 await response.write(b'{"type":"BOOKMARK","object":' + dumps(mark) + b"}\n")
-                next_bookmark = now + BOOKMARK_INTERVAL
+                next_bookmark = now + api.bookmark_interval
                 continue
             if request.transport is None or request.transport.is_closing():
                 return response

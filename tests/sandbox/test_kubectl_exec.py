@@ -1,0 +1,130 @@
+"""``kubectl exec`` over WebSocket v5: streams, exit codes, stdin, TTY in tmux (real kubectl)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.sandbox.harness import InProcessServer, LineReader
+
+
+@pytest.fixture
+def pod(server: InProcessServer) -> str:
+    server.add_pod("web-1", containers=("app", "side"))
+    return "web-1"
+
+
+def test_both_streams_and_exit_code(pod: str, skubectl: Any) -> None:
+    result = skubectl("exec", pod, "-c", "app", "--", "sh", "-c", "echo out; echo err >&2; exit 3")
+    assert result.returncode == 3
+    assert result.stdout == "out\n"
+    assert result.stderr == "err\ncommand terminated with exit code 3\n"
+
+
+def test_success_runs_in_the_pod_directory_with_its_environment(
+    server: InProcessServer, pod: str, skubectl: Any
+) -> None:
+    result = skubectl(
+        "exec", pod, "-c", "side", "--", "sh", "-c", 'pwd; echo "$GREETING/$POD_CONTAINER"', check=True
+    )
+    cwd, env_line = result.stdout.splitlines()
+    assert cwd == os.path.join(server.runtime.scratch, "default", pod)
+    assert env_line == "hello from the pod/side"
+
+
+def test_stdin_is_forwarded_and_closed(pod: str, skubectl: Any) -> None:
+    result = skubectl("exec", "-i", pod, "-c", "app", "--", "cat", input="hello\n")
+    assert (result.returncode, result.stdout) == (0, "hello\n")
+    lines = "".join(f"{i}\n" for i in range(5000))
+    counted = skubectl("exec", "-i", pod, "-c", "app", "--", "wc", "-l", input=lines, check=True)
+    assert counted.stdout.strip() == "5000"
+
+
+def test_program_missing_from_the_image_path(server: InProcessServer, pod: str, skubectl: Any) -> None:
+    server.runtime.path = "/nonexistent/bin"
+    result = skubectl("exec", pod, "-c", "app", "--", "bash", "-c", "echo hi")
+    assert result.returncode == 1
+    assert re.fullmatch(
+        r"error: Internal error occurred: error executing command in container: failed to exec in container: "
+        r'failed to start exec "[0-9a-f]+": OCI runtime exec failed: exec failed: unable to start container '
+        r'process: exec: "bash": executable file not found in \$PATH: unknown\n',
+        result.stderr,
+    )
+
+
+def test_validation_errors(server: InProcessServer, pod: str, skubectl: Any) -> None:
+    missing = skubectl("exec", "nope", "--", "true")
+    assert missing.returncode == 1 and 'pods "nope" not found' in missing.stderr
+    server.add_pod("done-1", phase="Succeeded")
+    done = skubectl("exec", "done-1", "--", "true")
+    assert done.returncode == 1
+    assert "cannot exec into a container in a completed pod; current phase is Succeeded" in done.stderr
+
+
+def test_spdy_fallback_gets_a_clear_status(pod: str, skubectl: Any) -> None:
+    result = skubectl(
+        "exec", pod, "-c", "app", "--", "true", env={"KUBECTL_REMOTE_COMMAND_WEBSOCKETS": "false"}
+    )
+    assert result.returncode == 1
+    assert "unable to upgrade connection" in result.stderr
+    assert "exec over WebSocket only" in result.stderr
+
+
+def test_process_group_is_killed_when_the_client_goes_away(
+    server: InProcessServer, pod: str, skubectl: Any
+) -> None:
+    marker = os.path.join(server.runtime.scratch, "default", pod, "pid")
+    proc = subprocess.Popen(
+        [
+            *skubectl.argv_prefix,
+            "exec",
+            pod,
+            "-c",
+            "app",
+            "--",
+            "sh",
+            "-c",
+            f"echo $$ > {marker}; echo started; sleep 300",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    out = LineReader(proc.stdout)
+    out.wait_for(lambda line: line == "started")
+    pid = int(Path(marker).read_text())
+    proc.kill()
+    proc.wait(10)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"exec process {pid} outlived its client")
+    assert server.call(lambda: len(server.api.exec_sessions)) == 0
+
+
+@pytest.mark.tmux
+def test_interactive_tty_in_tmux(pod: str, skubectl: Any, tmux: Any) -> None:
+    tmux.start([*skubectl.argv_prefix, "exec", "-it", pod, "-c", "app", "--", "sh"], width=100, height=30)
+    tmux.wait_for("pod$")
+    tmux.send("stty size; tty", enter=True)
+    screen = tmux.wait_for("30 100")
+    assert re.search(r"^/dev/pts/\d+", screen, re.M)
+    assert "job control" not in screen
+    tmux.resize(120, 40)
+    tmux.send("clear; stty size", enter=True)
+    tmux.wait_for("40 120")
+    tmux.send("echo $TERM-$((6*7))", enter=True)
+    tmux.wait_for("xterm-42")
+    tmux.send("exit 4", enter=True)
+    tmux.wait_for("command terminated with exit code 4")
