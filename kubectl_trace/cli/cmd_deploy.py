@@ -1,0 +1,77 @@
+"""``kubectl nodeapp deploy APP [--tag TAG]``: the current git commit to every process, followed."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+
+from kubectl_trace.cli.environment import Environment
+from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.release.flow import ChangeSettings, add_change_arguments, change_settings
+
+DESCRIPTION = (
+    "Set the image tag of every Deployment of APP that runs the app's image (web, worker, clock…)\n"
+    "in one step, record who deployed what and when in kubernetes.io/change-cause, and follow the\n"
+    "rollouts until they complete. TAG defaults to `git rev-parse --short HEAD` of the current\n"
+    "directory. On a failure (progress deadline, crash loop, image pull error, --timeout) it shows\n"
+    "why — probe failures, Warning events, the last log lines of a failing pod — and exits 1;\n"
+    "--auto-rollback then puts every Deployment back on what it ran before.\n"
+    "In a production namespace it asks for confirmation on a terminal, and needs --yes otherwise."
+)
+EXAMPLES = """\
+  kubectl nodeapp deploy trace-api -n staging
+  kubectl nodeapp deploy trace-api -n production --tag a41c9e7 --yes
+  kubectl nodeapp deploy trace-api -n production --auto-rollback --timeout 5m
+  kubectl nodeapp deploy trace-api -n staging --dry-run"""
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    """Options of ``deploy``."""
+
+    common: CommonOptions
+    app: str
+    tag: str | None
+    change: ChangeSettings
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of ``deploy``."""
+    parser.add_argument("app", metavar="APP", help="the app: its Deployments are APP-* or labelled app=APP")
+    parser.add_argument("--tag", help="the image tag to deploy (default: git rev-parse --short HEAD)")
+    add_change_arguments(parser, auto_rollback=True)
+
+
+def parse_options(args: argparse.Namespace, common: CommonOptions) -> DeployOptions:
+    """Validate the flags."""
+    from kubectl_trace.release.tags import validate_tag
+
+    tag = validate_tag(args.tag) if args.tag is not None else None
+    return DeployOptions(common=common, app=args.app, tag=tag, change=change_settings(args))
+
+
+def run(options: DeployOptions, env: Environment) -> int:
+    """Plan, confirm, apply, follow."""
+    import os
+
+    from kubectl_trace.release.app import infer_repository, load_app
+    from kubectl_trace.release.flow import connect, execute, rfc3339_seconds, user_name
+    from kubectl_trace.release.patches import change_cause
+    from kubectl_trace.release.plans import plan_deploy
+    from kubectl_trace.release.tags import git_short_head
+
+    tag = options.tag or git_short_head(os.getcwd())
+    ctx = connect(options.common, env)
+    app = load_app(ctx.kube, options.app, namespace=ctx.namespace, config=ctx.config)
+    repository = infer_repository(app.name, app.deployments, ctx.config.image_repository)
+    cause = change_cause(f"deploy {tag}", user_name(env.environ), rfc3339_seconds(ctx.now()))
+    plan = plan_deploy(app.deployments, repository, tag, cause)
+    return execute(
+        ctx,
+        heading=f"deploy {tag} ({repository}) to app {app.name} in namespace {ctx.namespace}:",
+        verb=f"deploy {tag}",
+        plan=plan,
+        settings=options.change,
+        question=f"Deploy {tag} to {len(plan.planned)} Deployment(s) of {app.name} in {ctx.namespace}?",
+        rollback_hint=f"roll back with: kubectl nodeapp rollback {app.name} -n {ctx.namespace}",
+    )

@@ -1,0 +1,150 @@
+"""Why a rollout failed, in a few lines.
+
+The failing pod's problems (probe messages, crash loops, pull errors), the Warning events
+since the change, and the last log lines of the failing container.
+
+``explain`` is pure (it takes the log lines already read); ``failing_container`` says which
+log to read, and ``read_log_tail`` reads it (the crashed instance with ``previous=True``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from kubectl_trace.health import EventRecord, PodHealth, group_events
+from kubectl_trace.release.follow import DeploymentProgress, Snapshot
+
+__all__ = ["LogTail", "explain", "failing_container", "read_log_tail", "timed_out_reason"]
+
+MAX_EVENTS = 8
+LOG_LINES = 15
+
+
+@dataclass(frozen=True)
+class LogTail:
+    """The last lines of one container of one pod (``previous``: the instance that ended)."""
+
+    pod: str
+    container: str
+    previous: bool
+    lines: tuple[str, ...]
+    error: str = ""
+
+
+def _worst(pods: Sequence[PodHealth]) -> PodHealth | None:
+    rank = {"unhealthy": 0, "starting": 1, "healthy": 3, "terminating": 4, "completed": 5}
+    candidates = [p for p in pods if p.verdict in ("unhealthy", "starting")]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda p: (rank.get(p.verdict, 9), -len(p.problems), p.name))
+
+
+def failing_container(item: DeploymentProgress) -> tuple[str, str, bool] | None:
+    """``(pod, container, previous)`` whose log explains the failure best, or None.
+
+    A container that restarted gives its previous (crashed) instance's log; one that never
+    started gives none.
+    """
+    pod = _worst(item.pods)
+    if pod is None:
+        return None
+    for c in pod.containers:
+        if c.crash_looping or (c.restarts > 0 and not c.ready):
+            return pod.name, c.name, c.state != "running" or c.restarts > 0
+    for c in pod.containers:
+        if c.state == "running" and not c.ready:
+            return pod.name, c.name, False
+    for c in pod.containers:
+        if c.state == "running":
+            return pod.name, c.name, False
+    return None
+
+
+def read_log_tail(kube: Any, namespace: str, pod: str, container: str, previous: bool) -> LogTail:
+    """Read the last lines of a container's log; falls back to the current instance."""
+    from kubectl_trace.kube.errors import KubeError
+
+    attempts = [previous, False] if previous else [False]
+    error = ""
+    for prev in attempts:
+        try:
+            stream = kube.pod_log(namespace, pod, container=container, previous=prev, tail_lines=LOG_LINES)
+            try:
+                lines = tuple(line.decode("utf-8", errors="replace") for line in stream.lines())
+            finally:
+                stream.close()
+            return LogTail(pod, container, prev, lines[-LOG_LINES:])
+        except KubeError as exc:
+            error = str(exc)
+    return LogTail(pod, container, previous, (), error)
+
+
+def timed_out_reason(item: DeploymentProgress, timeout: float) -> str:
+    """Why a rollout that was still running at ``--timeout`` did not finish."""
+    r = item.rollout
+    counts = f"{r.updated}/{r.desired} updated, {r.available} available" if r is not None else "no status yet"
+    unhealthy = [p for p in item.pods if p.verdict == "unhealthy"]
+    why = f": {unhealthy[0].summary}" if unhealthy else ""
+    return f"not complete after --timeout {timeout:g}s ({counts}){why}"
+
+
+def _clock(at: float | None) -> str:
+    if at is None:
+        return "--:--:--"
+    return datetime.fromtimestamp(at, tz=timezone.utc).astimezone().strftime("%H:%M:%S")
+
+
+def _event_line(record: EventRecord) -> str:
+    span = f"  ({record.span})" if record.span else ""
+    return f"{_clock(record.at)}  {record.object_ref}  {record.reason}: {record.message}{span}"
+
+
+def explain(
+    item: DeploymentProgress,
+    snapshot: Snapshot,
+    log: LogTail | None,
+    now: float,
+    *,
+    reason: str = "",
+) -> list[str]:
+    """The lines that explain one failed (or timed-out) rollout."""
+    lines = [f"✗ {item.name}" + (f" ({item.label})" if item.label else "") + f": {reason or item.reason}"]
+    bad = [p for p in item.pods if p.verdict == "unhealthy"] or [
+        p for p in item.pods if p.verdict == "starting"
+    ]
+    for pod in bad[:3]:
+        problems = [p.message for p in pod.problems if p.severity == "error"] or [pod.summary]
+        lines.append(f"  pod {pod.name} ({pod.status}, {pod.ready_text} ready): {problems[0]}")
+        lines.extend(f"      {m}" for m in problems[1:3])
+        for c in pod.containers:
+            if c.readiness.state == "failing" and not any(
+                c.readiness.last_failure in m for m in problems[:3]
+            ):
+                lines.append(f"      {c.name}: {c.readiness.sentence(now)}")
+    if len(bad) > 3:
+        lines.append(f"  … and {len(bad) - 3} more pods like these")
+    warnings = [r for r in group_events(snapshot.warnings) if _about(r, item)]
+    if warnings:
+        lines.append("  Warning events:")
+        shown = warnings[-MAX_EVENTS:]
+        if len(warnings) > len(shown):
+            lines.append(f"    … {len(warnings) - len(shown)} earlier")
+        lines.extend(f"    {_event_line(r)}" for r in shown)
+    if log is not None:
+        which = "previous (crashed) instance" if log.previous else "current instance"
+        if log.lines:
+            lines.append(f"  last log lines of {log.pod} ({log.container}, {which}):")
+            lines.extend(f"    {line}" for line in log.lines)
+        elif log.error:
+            lines.append(f"  no log of {log.pod} ({log.container}): {log.error}")
+        else:
+            lines.append(f"  {log.pod} ({log.container}) has not logged anything")
+    return lines
+
+
+def _about(record: EventRecord, item: DeploymentProgress) -> bool:
+    name = record.object_name
+    return name == item.name or name.startswith(f"{item.name}-")

@@ -1,0 +1,325 @@
+"""The one flow every mutating release command follows.
+
+plan (read, build each patch, show old → new) → ``--dry-run`` prints the exact patches and
+stops → confirmation (production namespaces, ``promote``) → guarded apply of every
+Deployment (all or nothing: a failure puts back what was changed) → follow the rollouts
+with a live view → on failure explain why (and with ``--auto-rollback`` put every changed
+Deployment back and follow that) and exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from kubectl_trace.errors import NodeappError
+from kubectl_trace.release.apply import Applied, Step, apply_all, revert_all
+from kubectl_trace.release.confirm import Decision, confirm, decide
+from kubectl_trace.release.plans import Plan, Planned
+
+if TYPE_CHECKING:
+    from kubectl_trace.cli.environment import Environment
+    from kubectl_trace.cli.options import CommonOptions
+    from kubectl_trace.kube.client import Kube
+    from kubectl_trace.release.follow import Snapshot
+    from kubectl_trace.userconfig import UserConfig
+
+__all__ = [
+    "ChangeSettings",
+    "Context",
+    "add_change_arguments",
+    "change_settings",
+    "connect",
+    "execute",
+    "follow",
+    "rfc3339_seconds",
+    "user_name",
+]
+
+
+@dataclass(frozen=True)
+class ChangeSettings:
+    """The safety and follow flags every mutating command shares."""
+
+    dry_run: bool = False
+    yes: bool = False
+    wait: bool = True
+    timeout: float | None = None
+    auto_rollback: bool = False
+
+
+def add_change_arguments(
+    parser: argparse.ArgumentParser, *, auto_rollback: bool = False, wait: bool = True
+) -> None:
+    """``--dry-run``, ``-y/--yes`` and (when the command follows a rollout) ``--timeout``, ``--no-wait``."""
+    parser.add_argument("--dry-run", action="store_true", help="print the exact patches and change nothing")
+    parser.add_argument(
+        "-y",
+        "--yes",
+        action="store_true",
+        help="do not ask for confirmation (needed in production namespaces when there is no terminal)",
+    )
+    if wait:
+        parser.add_argument(
+            "--timeout",
+            metavar="DURATION",
+            help="give up following the rollout after this long (e.g. 5m); default: the progress deadline",
+        )
+        parser.add_argument(
+            "--no-wait", action="store_true", help="apply the change and return without following it"
+        )
+    if auto_rollback:
+        parser.add_argument(
+            "--auto-rollback",
+            action="store_true",
+            help="when the rollout fails, put every changed Deployment back to what it ran before",
+        )
+
+
+def change_settings(args: argparse.Namespace) -> ChangeSettings:
+    """The shared flags, validated (UsageError on a bad duration)."""
+    from kubectl_trace.timeparse import parse_duration
+
+    timeout = None
+    if getattr(args, "timeout", None):
+        timeout = parse_duration(args.timeout, flag="--timeout") or None
+    return ChangeSettings(
+        dry_run=bool(args.dry_run),
+        yes=bool(args.yes),
+        wait=not getattr(args, "no_wait", False),
+        timeout=timeout,
+        auto_rollback=bool(getattr(args, "auto_rollback", False)),
+    )
+
+
+@dataclass
+class Context:
+    """What a release command runs with: the client, the I/O context, the user config."""
+
+    kube: Kube
+    env: Environment
+    config: UserConfig
+
+    @property
+    def namespace(self) -> str:
+        """The namespace the command works in."""
+        return self.kube.namespace
+
+    def out(self, text: str = "") -> None:
+        """A line on stdout."""
+        self.env.stdout.write(text + "\n")
+        self.env.stdout.flush()
+
+    def note(self, text: str) -> None:
+        """A note on stderr."""
+        self.env.stderr.write(text + "\n")
+        self.env.stderr.flush()
+
+    def now(self) -> float:
+        """The current time."""
+        return self.env.clock()
+
+
+def connect(common: CommonOptions, env: Environment) -> Context:
+    """Load the kubeconfig and the user config."""
+    from kubectl_trace.kube.client import Kube
+    from kubectl_trace.kube.config import load_connection
+    from kubectl_trace.userconfig import load_user_config
+
+    conn = load_connection(common.kube, env.environ)
+    return Context(Kube(conn), env, load_user_config(env.environ))
+
+
+def user_name(environ: Mapping[str, str]) -> str:
+    """Who makes the change (for change causes): ``$USER``, ``$LOGNAME`` or ``$USERNAME``."""
+    return environ.get("USER") or environ.get("LOGNAME") or environ.get("USERNAME") or "unknown"
+
+
+def rfc3339_seconds(at: float) -> str:
+    """``2026-03-01T12:00:00Z``."""
+    return datetime.fromtimestamp(int(at), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _print_plan(
+    ctx: Context, heading: str, planned: Sequence[Planned], unchanged: Sequence[tuple[str, str]]
+) -> None:
+    ctx.out(heading)
+    width = max((len(n) for n in [*(p.name for p in planned), *(n for n, _ in unchanged)]), default=0)
+    for p in planned:
+        ctx.out(f"  {p.name.ljust(width)}  {p.patch.summary}")
+    for name, why in unchanged:
+        ctx.out(f"  {name.ljust(width)}  unchanged: {why}")
+
+
+def follow(
+    ctx: Context,
+    tracked: Sequence[Any],
+    *,
+    since: float,
+    title: str,
+    timeout: float | None,
+) -> Snapshot:
+    """Follow rollouts with the live view (plain lines when stdout is not a terminal)."""
+    from kubectl_trace.release.follow import Follower
+    from kubectl_trace.release.view import make_view
+
+    view = make_view(ctx.env, title)
+    try:
+        follower = Follower(ctx.kube, ctx.namespace, tracked, since=since, clock=ctx.env.clock)
+        return follower.run(view, timeout=timeout)
+    finally:
+        view.close()
+
+
+def _tracked(applied: Sequence[Applied | Mapping[str, Any]], labels: Mapping[str, str]) -> list[Any]:
+    from kubectl_trace.release.follow import Tracked
+
+    out = []
+    for a in applied:
+        obj = a.after if isinstance(a, Applied) else a
+        meta = obj.get("metadata") or {}
+        name = str(meta.get("name"))
+        out.append(Tracked(name, int(meta.get("generation") or 0), labels.get(name, "")))
+    return out
+
+
+def _explain(ctx: Context, snap: Snapshot, timeout: float | None) -> list[str]:
+    from kubectl_trace.release.explain import explain, failing_container, read_log_tail, timed_out_reason
+
+    lines: list[str] = []
+    failed = list(snap.failed)
+    if not failed and snap.timed_out:
+        failed = [i for i in snap.items if i.outcome != "complete"]
+    for item in failed:
+        reason = "" if item.outcome == "failed" else timed_out_reason(item, timeout or 0)
+        which = failing_container(item)
+        log = read_log_tail(ctx.kube, ctx.namespace, *which) if which is not None else None
+        lines.extend(explain(item, snap, log, snap.at, reason=reason))
+    return lines
+
+
+def _failure_summary(snap: Snapshot, timeout: float | None) -> str:
+    failed = snap.failed
+    if failed:
+        first = failed[0]
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        return f"{first.name}: {first.reason}{more}"
+    pending = [i.name for i in snap.items if i.outcome != "complete"]
+    return f"{', '.join(pending)} not rolled out after --timeout {timeout or 0:g}s"
+
+
+def execute(
+    ctx: Context,
+    *,
+    heading: str,
+    verb: str,
+    plan: Plan,
+    settings: ChangeSettings,
+    question: str,
+    always_confirm: bool = False,
+    rollback_hint: str = "",
+) -> int:
+    """Run the flow for a planned change; returns the exit status (raises on failure)."""
+    planned, unchanged = plan.planned, plan.unchanged
+    _print_plan(ctx, heading, planned, unchanged)
+    if not planned:
+        ctx.out("nothing to change")
+        return 0
+    if settings.dry_run:
+        ctx.out("")
+        ctx.out(f"dry run: these {len(planned)} patch{'es' if len(planned) != 1 else ''} would be sent:")
+        for p in planned:
+            ctx.out(p.patch.render().rstrip("\n"))
+        ctx.out("dry run: nothing was changed")
+        return 0
+    decision: Decision = decide(
+        ctx.namespace,
+        yes=settings.yes,
+        dry_run=settings.dry_run,
+        interactive=ctx.env.interactive,
+        config=ctx.config,
+        always=always_confirm,
+    )
+    confirm(decision, ctx.env, question)
+
+    def conflict(name: str, count: int) -> None:
+        ctx.note(
+            f"note: {name} changed while it was being patched (conflict {count}); read it again and reapplied"
+        )
+
+    started = ctx.now()
+    steps = [Step(ctx.namespace, p.name, p.build, p.deployment) for p in planned]
+    outcome = apply_all(ctx.kube, steps, on_conflict=conflict)  # ChangeFailed says what was put back
+    for a in outcome.applied:
+        ctx.out(f"patched {a.name}: {a.patch.summary}")
+    for name in outcome.unchanged:
+        ctx.out(f"{name}: already as wanted (changed meanwhile by someone else); left alone")
+    if not outcome.applied:
+        return 0
+    labels = {p.name: p.label for p in planned}
+    if not settings.wait:
+        ctx.out(
+            "not waiting for the rollout (--no-wait); follow it with: "
+            f"kubectl nodeapp rollout -n {ctx.namespace}"
+        )
+        return 0
+    snap = follow(
+        ctx,
+        _tracked(outcome.applied, labels),
+        since=started,
+        title=f"{verb} · {ctx.namespace}",
+        timeout=settings.timeout,
+    )
+    if snap.complete:
+        ctx.out(f"✓ {verb}: every rollout complete in {snap.elapsed:.0f}s")
+        return 0
+    ctx.out("")
+    for line in _explain(ctx, snap, settings.timeout):
+        ctx.out(line)
+    summary = _failure_summary(snap, settings.timeout)
+    if settings.auto_rollback:
+        _auto_rollback(ctx, outcome.applied, verb, settings)
+        raise NodeappError(f"{verb} failed: {summary}; rolled back (--auto-rollback)")
+    raise NodeappError(f"{verb} failed: {summary}", hint=rollback_hint or None)
+
+
+def _auto_rollback(ctx: Context, applied: Sequence[Applied], verb: str, settings: ChangeSettings) -> None:
+    from kubectl_trace.health.images import image_tag
+
+    ctx.out("")
+    plural = "s" if len(applied) != 1 else ""
+    ctx.out(f"--auto-rollback: putting back the {len(applied)} Deployment{plural} {verb} changed")
+    started = ctx.now()
+    results = revert_all(ctx.kube, applied)
+    back = []
+    labels = {}
+    for r, a in zip(results, applied, strict=True):
+        if r.ok:
+            before = sorted({image_tag(c.get("image", "")) or "?" for c in _containers(a.before)})
+            ctx.out(f"rolled back {r.name} to {', '.join(before)}")
+            labels[r.name] = "rollback → " + ", ".join(before)
+            if r.after is not None:
+                back.append(r.after)
+        else:
+            ctx.out(f"could NOT roll back {r.name}: {r.detail}")
+    stuck = [r for r in results if not r.ok]
+    if back:
+        snap = follow(ctx, _tracked(back, labels), since=started, title="rollback", timeout=settings.timeout)
+        if snap.complete:
+            ctx.out("✓ rollback complete")
+        else:
+            ctx.out(f"rollback not complete: {_failure_summary(snap, settings.timeout)}")
+    if stuck:
+        raise NodeappError(
+            f"{verb} failed and {len(stuck)} Deployment(s) could not be rolled back: "
+            + "; ".join(f"{r.name} ({r.detail})" for r in stuck),
+            hint="check them with: kubectl nodeapp history",
+        )
+
+
+def _containers(deployment: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    spec = ((deployment.get("spec") or {}).get("template") or {}).get("spec") or {}
+    return list(spec.get("containers") or [])

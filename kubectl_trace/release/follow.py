@@ -1,0 +1,374 @@
+"""Follow rollouts to the end: watches in, one ``Snapshot`` per change out.
+
+``progress_of`` (pure) decides, for one Deployment, whether its rollout is still running,
+complete, or failed — and why — from the Deployment, its ReplicaSets, the pods of the new
+ReplicaSet and their events, using the shared ``health`` module:
+
+- complete: the controller observed our change (``observedGeneration`` ≥ the generation
+  our PATCH produced) and ``kubectl rollout status`` would say "successfully rolled out";
+- failed: the progress deadline passed (``ProgressDeadlineExceeded``); a new pod crash-loops
+  or cannot pull its image (or cannot be configured); the Deployment is paused or deleted;
+- otherwise running (a readiness probe failing is not a failure yet: the deadline decides).
+
+``Follower`` runs one resilient watch per kind (Deployments, ReplicaSets, pods, events of
+the namespace) in background threads, folds their events into a cache and calls back with a
+fresh Snapshot at most every ``interval`` seconds until every rollout is complete, one
+failed, or the timeout passed.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubectl_trace.health import (
+    EventIndex,
+    EventRecord,
+    EventScope,
+    PodHealth,
+    RolloutState,
+    deployment_pods,
+    deployment_rollout,
+    event_record,
+    index_events,
+    pod_health,
+)
+
+__all__ = [
+    "FATAL_CODES",
+    "DeploymentProgress",
+    "Follower",
+    "Snapshot",
+    "Tracked",
+    "progress_of",
+]
+
+# Problems of a new pod that a rollout does not recover from by waiting.
+FATAL_CODES = frozenset(
+    {
+        "CrashLoopBackOff",
+        "ImagePullBackOff",
+        "ErrImagePull",
+        "InvalidImageName",
+        "ErrImageNeverPull",
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "RunContainerError",
+    }
+)
+
+Obj = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """A Deployment to follow, and the generation our change gave it."""
+
+    name: str
+    generation: int = 0
+    label: str = ""  # what is rolling out, for the view: "3f9c2a1 → a41c9e7"
+
+
+@dataclass(frozen=True)
+class DeploymentProgress:
+    """One Deployment's rollout at one moment."""
+
+    name: str
+    label: str
+    rollout: RolloutState | None
+    pods: tuple[PodHealth, ...]  # pods of the new ReplicaSet
+    old_pods: int  # pods of older ReplicaSets still there
+    outcome: str  # running, complete, failed
+    reason: str
+
+    @property
+    def desired(self) -> int:
+        """spec.replicas."""
+        return self.rollout.desired if self.rollout is not None else 0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every followed rollout at one moment, plus the Warning events seen since the start."""
+
+    at: float
+    elapsed: float
+    items: tuple[DeploymentProgress, ...]
+    warnings: tuple[EventRecord, ...] = ()
+    connection: str = ""  # "" while the watches are live, else why not
+    timed_out: bool = False
+
+    @property
+    def complete(self) -> bool:
+        """Every rollout is complete."""
+        return all(i.outcome == "complete" for i in self.items)
+
+    @property
+    def failed(self) -> tuple[DeploymentProgress, ...]:
+        """The failed rollouts."""
+        return tuple(i for i in self.items if i.outcome == "failed")
+
+    @property
+    def done(self) -> bool:
+        """Nothing more to wait for."""
+        return self.complete or bool(self.failed) or self.timed_out
+
+
+def _fatal(pods: Iterable[PodHealth]) -> str:
+    for pod in pods:
+        if pod.verdict == "terminating":
+            continue
+        for problem in pod.problems:
+            if problem.severity == "error" and problem.code in FATAL_CODES:
+                return f"pod {pod.name}: {problem.message}"
+    return ""
+
+
+def progress_of(
+    tracked: Tracked,
+    deployment: Obj | None,
+    replicasets: Sequence[Obj],
+    pods: Sequence[Obj],
+    events: EventIndex | Iterable[Obj | EventRecord] | None,
+    now: float,
+) -> DeploymentProgress:
+    """The state of one followed rollout (pure)."""
+    if deployment is None:
+        return DeploymentProgress(
+            tracked.name, tracked.label, None, (), 0, "failed", "the deployment was deleted"
+        )
+    rollout = deployment_rollout(deployment, replicasets, now)
+    own = deployment_pods(deployment, pods)
+    index = events if isinstance(events, EventIndex) else index_events(events or ())
+    new_hash = rollout.new.template_hash if rollout.new is not None else None
+    new_pods = tuple(
+        pod_health(p, index, now)
+        for p in own
+        if new_hash is not None
+        and ((p.get("metadata") or {}).get("labels") or {}).get("pod-template-hash") == new_hash
+    )
+    old_pods = sum(
+        1 for p in own if ((p.get("metadata") or {}).get("labels") or {}).get("pod-template-hash") != new_hash
+    )
+    generation = int(((deployment.get("status") or {}).get("observedGeneration")) or 0)
+    seen = generation >= tracked.generation and rollout.observed
+    outcome, reason = "running", ""
+    if rollout.state == "paused":
+        outcome, reason = (
+            "failed",
+            "the deployment is paused: the change will not roll out until it is resumed",
+        )
+    elif not seen:
+        reason = "waiting for the deployment controller to see the change"
+    elif rollout.state == "stalled":
+        deadline = rollout.progress_deadline_seconds
+        outcome = "failed"
+        reason = f"progress deadline ({deadline}s) exceeded" + (
+            f": {rollout.message}" if rollout.message else ""
+        )
+    elif rollout.state == "complete":
+        outcome = "complete"
+    else:
+        fatal = _fatal(new_pods)
+        if fatal:
+            outcome, reason = "failed", fatal
+    return DeploymentProgress(tracked.name, tracked.label, rollout, new_pods, old_pods, outcome, reason)
+
+
+class _Cache:
+    """Objects by kind and name (events by uid), folded from watch events."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, dict[str, dict[str, Any]]] = {
+            "deployments": {},
+            "replicasets": {},
+            "pods": {},
+            "events": {},
+        }
+        self.synced: set[str] = set()
+
+    @staticmethod
+    def _key(kind: str, obj: Obj) -> str:
+        meta = obj.get("metadata") or {}
+        return str(meta.get("uid") or meta.get("name")) if kind == "events" else str(meta.get("name"))
+
+    def fold(self, kind: str, event: Any) -> None:
+        table = self.objects[kind]
+        if event.type == "RESET":
+            table.clear()
+            for obj in event.items:
+                table[self._key(kind, obj)] = obj
+            self.synced.add(kind)
+        elif event.type in ("ADDED", "MODIFIED") and event.object is not None:
+            table[self._key(kind, event.object)] = event.object
+        elif event.type == "DELETED" and event.object is not None:
+            table.pop(self._key(kind, event.object), None)
+
+
+_KINDS = ("deployments", "replicasets", "pods", "events")
+
+
+class Follower:
+    """Follow the rollouts of some Deployments of one namespace until they end."""
+
+    def __init__(
+        self,
+        kube: Any,
+        namespace: str,
+        tracked: Sequence[Tracked],
+        *,
+        since: float,
+        clock: Callable[[], float] = time.time,
+        interval: float = 0.1,
+        watch_factory: Callable[..., Any] | None = None,
+    ) -> None:
+        self.kube = kube
+        self.namespace = namespace
+        self.tracked = list(tracked)
+        self.since = since
+        self.clock = clock
+        self.interval = interval
+        self._watch_factory = watch_factory
+        self._cache = _Cache()
+        self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._scope = EventScope.of(deployments=[t.name for t in tracked])
+
+    def _make_watch(self, kind: str) -> Any:
+        if self._watch_factory is not None:
+            return self._watch_factory(self.kube, kind, self.namespace)
+        from kubectl_trace.kube.watch import ResilientWatch
+
+        return ResilientWatch(self.kube, kind, self.namespace)
+
+    def _pump(self, kind: str, watch: Any) -> None:
+        try:
+            for event in watch:
+                self._queue.put((kind, event))
+        except Exception as exc:  # a watch the retry policy gave up on
+            self._queue.put(("error", exc))
+
+    def snapshot(self, *, timed_out: bool = False, connection: str = "") -> Snapshot:
+        """The current state of every followed rollout."""
+        now = self.clock()
+        objects = self._cache.objects
+        cutoff = self.since - 1.0
+        records = [
+            r
+            for r in (event_record(e) for e in objects["events"].values())
+            if self._scope.matches(r) and r.at >= cutoff
+        ]
+        index = index_events(records)
+        replicasets = list(objects["replicasets"].values())
+        pods = list(objects["pods"].values())
+        items = tuple(
+            progress_of(t, objects["deployments"].get(t.name), replicasets, pods, index, now)
+            for t in self.tracked
+        )
+        warnings = tuple(sorted((r for r in records if r.warning), key=lambda r: r.at))
+        return Snapshot(now, now - self.since, items, warnings, connection, timed_out)
+
+    def run(self, on_update: Callable[[Snapshot], None], *, timeout: float | None = None) -> Snapshot:
+        """Watch until every rollout is complete, one fails, or ``timeout`` seconds pass.
+
+        ``on_update`` gets each new Snapshot (at most every ``interval`` seconds) and the final one.
+        """
+        watches = {kind: self._make_watch(kind) for kind in _KINDS}
+        threads = [
+            threading.Thread(target=self._pump, args=(kind, w), name=f"follow-{kind}", daemon=True)
+            for kind, w in watches.items()
+        ]
+        for t in threads:
+            t.start()
+        started = time.monotonic()
+        deadline = started + timeout if timeout is not None else None
+        connection = ""
+        last_emit = 0.0
+        final: Snapshot | None = None
+        try:
+            while True:
+                wait = self.interval
+                if deadline is not None:
+                    wait = max(0.0, min(wait, deadline - time.monotonic()))
+                try:
+                    kind, event = self._queue.get(timeout=wait)
+                    batch = [(kind, event)]
+                    while True:
+                        try:
+                            batch.append(self._queue.get_nowait())
+                        except queue.Empty:
+                            break
+                except queue.Empty:
+                    batch = []
+                for kind, event in batch:
+                    if kind == "error":
+                        raise event
+                    if event.type == "DISCONNECTED":
+                        connection = f"reconnecting to the API server ({event.error})"
+                    elif event.type in ("RECONNECTED", "RESET"):
+                        connection = ""
+                    self._cache.fold(kind, event)
+                synced = self._cache.synced.issuperset(_KINDS)
+                timed_out = deadline is not None and time.monotonic() >= deadline
+                if not synced and not timed_out:
+                    continue
+                snap = self.snapshot(timed_out=timed_out, connection=connection)
+                if snap.done:
+                    final = snap
+                    break
+                now = time.monotonic()
+                if now - last_emit >= self.interval:
+                    last_emit = now
+                    on_update(snap)
+        finally:
+            for w in watches.values():
+                w.stop()
+            for t in threads:
+                t.join(timeout=2.0)
+        assert final is not None
+        on_update(final)
+        return final
+
+
+def plain_line(item: DeploymentProgress) -> str:
+    """One line for a non-terminal: ``trace-api-web  3f9c2a1 → a41c9e7  2/3 updated, 1 available``."""
+    label = f"  {item.label}" if item.label else ""
+    r = item.rollout
+    if item.outcome == "complete" and r is not None:
+        return f"{item.name}{label}  rolled out: {r.available}/{r.desired} available"
+    if item.outcome == "failed":
+        return f"{item.name}{label}  FAILED: {item.reason}"
+    if r is None:
+        return f"{item.name}{label}  waiting"
+    text = f"{item.name}{label}  {r.updated}/{r.desired} updated, {r.ready} ready, {r.available} available"
+    if item.old_pods:
+        text += f", {item.old_pods} old pod{'s' if item.old_pods != 1 else ''}"
+    if item.reason:
+        text += f" ({item.reason})"
+    else:
+        problems = [p.summary for p in item.pods if p.verdict == "unhealthy"]
+        if problems:
+            text += f" ({problems[0]})"
+    return text
+
+
+@dataclass
+class PlainPrinter:
+    """Prints a line per Deployment whenever its line changes (for pipes and CI logs)."""
+
+    write: Callable[[str], None]
+    last: dict[str, str] = field(default_factory=dict)
+
+    def __call__(self, snap: Snapshot) -> None:
+        """Print what changed since the previous snapshot."""
+        if snap.connection and self.last.get("") != snap.connection:
+            self.last[""] = snap.connection
+            self.write(f"[{snap.elapsed:6.1f}s] {snap.connection}\n")
+        for item in snap.items:
+            line = plain_line(item)
+            if self.last.get(item.name) != line:
+                self.last[item.name] = line
+                self.write(f"[{snap.elapsed:6.1f}s] {line}\n")
