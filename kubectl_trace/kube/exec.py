@@ -21,7 +21,6 @@ Channels: 0 stdin, 1 stdout, 2 stderr, 3 error (a ``metav1.Status`` carrying the
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import select
@@ -54,6 +53,7 @@ __all__ = [
     "FrameDecoder",
     "ProtocolError",
     "encode_frame",
+    "encode_stdin",
     "exec_path",
     "mask_payload",
     "open_exec",
@@ -77,6 +77,7 @@ _CONTROL = (OP_CLOSE, OP_PING, OP_PONG)
 
 MAX_FRAME = 256 * 1024  # stdin is cut into messages of at most this size
 _RECV_SIZE = 256 * 1024
+_READ_BURST = 32  # reads in a row before the loop writes again (a TLS read yields ≤ 16 KiB)
 _MAX_MESSAGE = 64 * 1024 * 1024  # refuse a server message larger than this
 
 
@@ -93,42 +94,65 @@ def _xor_table(key_byte: int) -> bytes:
     return table
 
 
-def mask_payload(key: bytes, data: bytes | bytearray | memoryview) -> bytes:
-    """XOR ``data`` with the 4-byte ``key`` repeated (masking and unmasking are the same).
+def _mask_into(out: bytearray, offset: int, src: bytes, key: bytes, phase: int = 0) -> None:
+    """``out[offset:offset+len(src)] = src`` XOR the key, starting at key byte ``phase``.
 
     Four strided C-level passes (one per key byte, ``bytes.translate``): no per-byte Python.
     """
+    for lane in range(4):
+        out[offset + lane :: 4] = src[lane::4].translate(_xor_table(key[(lane + phase) % 4]))
+
+
+def mask_payload(key: bytes, data: bytes | bytearray | memoryview) -> bytes:
+    """XOR ``data`` with the 4-byte ``key`` repeated (masking and unmasking are the same)."""
     if len(key) != 4:
         raise ValueError("a WebSocket masking key has 4 bytes")
     src = bytes(data)
     if not src:
         return b""
-    out = bytearray(src)
-    for lane in range(4):
-        out[lane::4] = src[lane::4].translate(_xor_table(key[lane]))
+    out = bytearray(len(src))
+    _mask_into(out, 0, src, key)
     return bytes(out)
+
+
+def _header(opcode: int, length: int, masked: bool) -> bytes:
+    mask_bit = 0x80 if masked else 0
+    if length < 126:
+        return bytes((0x80 | opcode, mask_bit | length))
+    if length < 65536:
+        return bytes((0x80 | opcode, mask_bit | 126)) + length.to_bytes(2, "big")
+    return bytes((0x80 | opcode, mask_bit | 127)) + length.to_bytes(8, "big")
 
 
 def encode_frame(opcode: int, payload: bytes = b"", *, mask_key: bytes | None = None) -> bytes:
     """One final frame. Clients must mask (``mask_key`` = 4 fresh random bytes); servers must not."""
-    length = len(payload)
-    head = bytearray((0x80 | opcode,))
-    mask_bit = 0x80 if mask_key is not None else 0
-    if length < 126:
-        head.append(mask_bit | length)
-    elif length < 65536:
-        head.append(mask_bit | 126)
-        head += length.to_bytes(2, "big")
-    else:
-        head.append(mask_bit | 127)
-        head += length.to_bytes(8, "big")
+    head = _header(opcode, len(payload), mask_key is not None)
     if mask_key is None:
-        return bytes(head) + payload
-    return bytes(head) + mask_key + mask_payload(mask_key, payload)
+        return head + payload
+    return head + mask_key + mask_payload(mask_key, payload)
 
 
 def _client_frame(opcode: int, payload: bytes) -> bytes:
     return encode_frame(opcode, payload, mask_key=os.urandom(4))
+
+
+def encode_stdin(data: bytes | bytearray | memoryview, mask_key: bytes | None = None) -> bytearray:
+    """A masked binary frame of channel 0 (stdin) carrying ``data``, built in one buffer.
+
+    Same bytes as ``encode_frame(OP_BINARY, bytes([0]) + data, mask_key=…)`` without the
+    intermediate copies (this is the hot path of piping data in).
+    """
+    key = os.urandom(4) if mask_key is None else mask_key
+    src = bytes(data)
+    head = _header(OP_BINARY, len(src) + 1, True)
+    base = len(head) + 4
+    frame = bytearray(base + 1 + len(src))
+    frame[: len(head)] = head
+    frame[len(head) : base] = key
+    frame[base] = CHANNEL_STDIN ^ key[0]
+    if src:
+        _mask_into(frame, base + 1, src, key, phase=1)
+    return frame
 
 
 class ProtocolError(Exception):
@@ -309,13 +333,14 @@ class ExecSession:
         self._max_queued = max_queued
         self._clock = clock
         self._cond = threading.Condition()
-        self._queue: deque[bytes] = deque()
+        self._queue: deque[bytes | bytearray] = deque()
         self._control: deque[bytes] = deque()  # pongs and closes go before queued data
         self._queued = 0
         self._ended = False
         self._stdin_closed = False
         self._closed = False
         self._close_sent = False
+        self._woken = False
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
@@ -337,8 +362,7 @@ class ExecSession:
         """Queue ``data`` for the command's stdin; False when the stream is already over."""
         view = memoryview(data)
         for start in range(0, len(view), MAX_FRAME - 1):
-            chunk = bytes(view[start : start + MAX_FRAME - 1])
-            frame = _client_frame(OP_BINARY, b"\x00" + chunk)
+            frame = encode_stdin(view[start : start + MAX_FRAME - 1])
             if not self._enqueue(frame, block=True):
                 return False
         return True
@@ -356,7 +380,7 @@ class ExecSession:
         payload = json.dumps({"Width": int(width), "Height": int(height)}).encode() + b"\n"
         self._enqueue(_client_frame(OP_BINARY, bytes((CHANNEL_RESIZE,)) + payload), block=False)
 
-    def _enqueue(self, frame: bytes, *, block: bool) -> bool:
+    def _enqueue(self, frame: bytes | bytearray, *, block: bool) -> bool:
         with self._cond:
             while block and self._queued > self._max_queued and not self._ended:
                 self._cond.wait()
@@ -368,6 +392,7 @@ class ExecSession:
         return True
 
     def _wake(self) -> None:
+        self._woken = True  # seen by a busy loop that does not poll
         with contextlib.suppress(OSError):  # full pipe: a wake-up is pending anyway; closed: over
             os.write(self._wake_w, b"x")
 
@@ -397,7 +422,7 @@ class ExecSession:
         if sock is None:
             raise ExecStreamLost(f"connection to the pod lost ({self.description})")
         sock.setblocking(False)
-        has_pending = hasattr(sock, "pending")
+        fileno = sock.fileno()
         decoder = FrameDecoder()
         poller = select.poll()
         poller.register(self._wake_r, select.POLLIN)
@@ -408,10 +433,17 @@ class ExecSession:
         out = memoryview(b"")
         feed = memoryview(stdin) if stdin is not None else None
         feed_pos = 0
-        read_wants_write = False
-        remote_closed = False
+        # TLS may hold decrypted bytes that poll() cannot see (the handshake was read byte
+        # by byte, so frames sent right after it can sit there): read before waiting.
+        maybe_buffered = True
         try:
             while True:
+                if self._woken:
+                    self._woken = False
+                    with contextlib.suppress(BlockingIOError, OSError):
+                        os.read(self._wake_r, 4096)
+                    if on_wake is not None:
+                        on_wake()
                 if not out:
                     out, feed_pos = self._next_outbound(feed, feed_pos)
                     if feed is not None and feed_pos >= len(feed):
@@ -419,67 +451,44 @@ class ExecSession:
                         self.close_stdin()
                         if not out:
                             out, _ = self._next_outbound(None, 0)
-                events = select.POLLIN
-                if out or read_wants_write:
-                    events |= select.POLLOUT
-                poller.register(sock.fileno(), events)
-                now = self._clock()
-                wait = max(0.0, next_ping - now)
-                if deadline is not None:
-                    wait = min(wait, max(0.0, deadline - now))
-                if has_pending and sock.pending():
-                    wait = 0.0
-                ready = dict(poller.poll(wait * 1000.0))
-                if ready.get(self._wake_r):
-                    with contextlib.suppress(BlockingIOError):
-                        os.read(self._wake_r, 4096)
-                    if on_wake is not None:
-                        on_wake()
-                sock_events = ready.get(sock.fileno(), 0)
-                if (
-                    sock_events & (select.POLLIN | select.POLLHUP | select.POLLERR)
-                    or (read_wants_write and sock_events & select.POLLOUT)
-                    or (has_pending and sock.pending())
-                ):
-                    read_wants_write = False
-                    while True:
-                        try:
-                            data = sock.recv(_RECV_SIZE)
-                        except ssl.SSLWantReadError:
-                            break
-                        except ssl.SSLWantWriteError:
-                            read_wants_write = True
-                            break
-                        except BlockingIOError:
-                            break
-                        except OSError as exc:
-                            if exc.errno == errno.EINTR:
-                                continue
-                            raise self._lost(f"the connection failed: {exc}") from None
-                        if not data:
-                            remote_closed = True
-                            break
-                        last_inbound = self._clock()
-                        for opcode, payload in decoder.feed(data):
-                            if self._handle(opcode, payload, on_stdout, on_stderr):
-                                remote_closed = True
-                        if remote_closed or self.status is not None:
-                            break
-                        if not (has_pending and sock.pending()):
-                            break
-                if self.status is not None or remote_closed:
-                    break
-                if out and sock_events & select.POLLOUT:
+                progress = False
+                # 1. write what the socket takes now
+                if out:
                     try:
                         sent = sock.send(out[:MAX_FRAME])
                         out = out[sent:]
+                        progress = sent > 0
                     except (ssl.SSLWantWriteError, ssl.SSLWantReadError, BlockingIOError):
                         pass
                     except OSError as exc:
                         raise self._lost(f"the connection failed: {exc}") from None
+                # 2. read what is there, a bounded burst (so that writing is not starved)
+                maybe_buffered = False
+                remote_closed = False
+                received = False
+                for _ in range(_READ_BURST):
+                    try:
+                        data = sock.recv(_RECV_SIZE)
+                    except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError, InterruptedError):
+                        break
+                    except OSError as exc:
+                        raise self._lost(f"the connection failed: {exc}") from None
+                    if not data:
+                        remote_closed = True
+                        break
+                    progress = received = True
+                    for opcode, payload in decoder.feed(data):
+                        if self._handle(opcode, payload, on_stdout, on_stderr):
+                            remote_closed = True
+                    if remote_closed or self.status is not None:
+                        break
+                else:
+                    maybe_buffered = True
+                if self.status is not None or remote_closed:
+                    break
                 now = self._clock()
-                if now - last_inbound > self._read_deadline:
-                    raise self._lost(f"no answer for {self._read_deadline:g}s")
+                if received:
+                    last_inbound = now
                 if now >= next_ping:
                     with self._cond:
                         self._control.append(_client_frame(OP_PING, b""))
@@ -489,6 +498,18 @@ class ExecSession:
                         f"the command in {self.description} did not finish within {timeout:g}s",
                         kind="timeout",
                     )
+                if progress or maybe_buffered:
+                    continue
+                # 3. nothing moved: wait for the socket, a wake-up or the next timer
+                if now - last_inbound > self._read_deadline:
+                    raise self._lost(f"no answer for {self._read_deadline:g}s")
+                poller.register(fileno, select.POLLIN | (select.POLLOUT if out else 0))
+                wait = max(0.0, min(next_ping - now, self._read_deadline - (now - last_inbound)))
+                if deadline is not None:
+                    wait = min(wait, max(0.0, deadline - now))
+                for fd, _events in poller.poll(wait * 1000.0):
+                    if fd == self._wake_r:
+                        self._woken = True
         except ProtocolError as exc:
             raise self._lost(f"protocol error: {exc}") from None
         finally:
@@ -507,7 +528,7 @@ class ExecSession:
                 self._control.clear()
                 return memoryview(b"".join(frames)), feed_pos
             if self._queue:
-                frames = []
+                frames: list[bytes | bytearray] = []
                 size = 0
                 while self._queue and size < MAX_FRAME:
                     frame = self._queue.popleft()
@@ -518,7 +539,7 @@ class ExecSession:
                 return memoryview(b"".join(frames) if len(frames) > 1 else frames[0]), feed_pos
         if feed is not None and feed_pos < len(feed):
             chunk = feed[feed_pos : feed_pos + MAX_FRAME - 1]
-            return memoryview(_client_frame(OP_BINARY, b"\x00" + bytes(chunk))), feed_pos + len(chunk)
+            return memoryview(encode_stdin(chunk)), feed_pos + len(chunk)
         return memoryview(b""), feed_pos
 
     def _handle(self, opcode: int, payload: bytes, on_stdout: Sink, on_stderr: Sink | None) -> bool:
@@ -737,7 +758,7 @@ def open_exec(
         )
     if ws.sock is not None:
         ws.sock.settimeout(None)
-    return ExecSession(ws, protocol, description=description)
+    return ExecSession(ws, str(protocol), description=description)
 
 
 def run_command(

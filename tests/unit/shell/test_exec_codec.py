@@ -141,3 +141,11 @@ def test_status_failure_without_exit_code_keeps_the_message():
 def test_status_in_plain_text_from_old_servers():
     parsed = parse_status(b"container not found\n")
     assert parsed.exit_code is None and parsed.message == "container not found"
+
+
+@given(st.binary(max_size=3000), st.binary(min_size=4, max_size=4))
+def test_stdin_frames_equal_the_generic_encoding(data, key):
+    from kubectl_trace.kube.exec import encode_stdin
+
+    assert bytes(encode_stdin(data, key)) == encode_frame(OP_BINARY, b"\x00" + data, mask_key=key)
+    assert FrameDecoder().feed(encode_stdin(data, key)) == [(OP_BINARY, b"\x00" + data)]
