@@ -1,0 +1,117 @@
+"""What the mutating keys do to the cluster: undo, pause / resume, restart.
+
+The patches are the release module's (``release.history.undo_plan`` for kubectl's
+client-side undo with ``test`` operations guarding the template and annotations;
+``release.patches.restart_patch`` for ``restartedAt``) and go through
+``release.apply.apply_guarded``, which re-reads the Deployment and rebuilds the patch when
+someone changed it meanwhile. Each function returns the one-line outcome to show.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from kubectl_trace.dashboard.ui import Action
+from kubectl_trace.errors import NodeappError
+
+if TYPE_CHECKING:
+    from kubectl_trace.kube.client import Kube
+
+__all__ = ["perform", "pod_command"]
+
+
+class _Nothing(Exception):
+    """The patch builder found nothing to change (carries the reason)."""
+
+
+def _rfc3339(at: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
+
+
+def _tags(obj: Mapping[str, Any]) -> str:
+    from kubectl_trace.health import image_tag
+
+    containers = ((obj.get("spec") or {}).get("template") or {}).get("spec", {}).get("containers") or ()
+    return ",".join(dict.fromkeys(image_tag(str(c.get("image") or "")) or "(no tag)" for c in containers))
+
+
+def _apply(kube: Kube, namespace: str, name: str, build: Any) -> Any:
+    from kubectl_trace.release.apply import apply_guarded
+
+    return apply_guarded(kube, namespace, name, build)
+
+
+def undo(kube: Kube, namespace: str, name: str, revision: int) -> str:
+    """Roll ``name`` back to ``revision`` (0: the previous one), as ``kubectl rollout undo`` does."""
+    from kubectl_trace.kube.selectors import format_label_selector
+    from kubectl_trace.release.history import undo_plan
+
+    def build(current: Mapping[str, Any]) -> Any:
+        selector = format_label_selector((current.get("spec") or {}).get("selector") or {})
+        replicasets = kube.list("replicasets", namespace, label_selector=selector or None).items
+        plan = undo_plan(current, replicasets, revision)
+        if plan.patch is None:
+            raise _Nothing(plan.skipped)
+        return plan.patch
+
+    try:
+        applied = _apply(kube, namespace, name, build)
+    except _Nothing as nothing:
+        return f"{name}: {nothing}"
+    after = getattr(applied, "after", None) or {}
+    return f"rolled back {name} to revision {revision} ({_tags(after)})" if after else f"rolled back {name}"
+
+
+def set_paused(kube: Kube, namespace: str, name: str, paused: bool) -> str:
+    """Pause or resume the rollout of ``name`` (a patch guarded by the resourceVersion)."""
+    from kubectl_trace.release.patches import Patch
+
+    def build(current: Mapping[str, Any]) -> Any:
+        if bool((current.get("spec") or {}).get("paused")) == paused:
+            raise _Nothing("already paused" if paused else "not paused")
+        rv = str((current.get("metadata") or {}).get("resourceVersion") or "")
+        body = {"metadata": {"resourceVersion": rv}, "spec": {"paused": paused}}
+        return Patch(namespace, name, "strategic", body, "paused" if paused else "resumed")
+
+    try:
+        _apply(kube, namespace, name, build)
+    except _Nothing as nothing:
+        return f"{name}: {nothing}"
+    return f"paused the rollout of {name}" if paused else f"resumed the rollout of {name}"
+
+
+def restart(kube: Kube, namespace: str, name: str, user: str, now: float) -> str:
+    """A rolling restart (``kubectl.kubernetes.io/restartedAt``), recorded as the change cause."""
+    from kubectl_trace.release.patches import change_cause, restart_patch
+
+    at = _rfc3339(now)
+
+    def build(current: Mapping[str, Any]) -> Any:
+        if (current.get("spec") or {}).get("paused"):
+            raise NodeappError(f"{name} is paused: resume it (p) before restarting")
+        return restart_patch(current, at, change_cause("restart", user, at))
+
+    _apply(kube, namespace, name, build)
+    return f"restarting every pod of {name}"
+
+
+def perform(kube: Kube, action: Action, *, user: str = "", now: float | None = None) -> str:
+    """Carry out a deployment action; returns what happened (raises KubeError/NodeappError)."""
+    name = action.deployment or ""
+    namespace = action.namespace
+    if action.kind == "undo":
+        return undo(kube, namespace, name, action.revision or 0)
+    if action.kind in ("pause", "resume"):
+        return set_paused(kube, namespace, name, action.kind == "pause")
+    if action.kind == "restart":
+        return restart(kube, namespace, name, user, time.time() if now is None else now)
+    raise NodeappError(f"unknown action {action.kind}")
+
+
+def pod_command(prefix: list[str], global_args: list[str], action: Action) -> list[str]:
+    """The argument list that runs ``kubectl nodeapp logs|shell POD -n NS`` with our flags."""
+    if action.pod is None:
+        raise NodeappError("no pod selected")
+    return [*prefix, action.kind, action.pod, "-n", action.namespace, *global_args]

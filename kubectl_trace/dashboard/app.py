@@ -1,0 +1,337 @@
+"""The full-screen prompt_toolkit application: feed → reducer → views → screen, keys → actions.
+
+One control fills the screen; on each redraw it drains the inbox (everything the watch and
+log threads delivered since the last frame), folds it into the snapshot, derives the frame
+and renders it with rich straight into prompt_toolkit fragments. The feed's wake-ups go
+through ``Application.invalidate`` with ``min_redraw_interval`` 0.1 s, so a burst of
+events costs at most ten frames a second; a one-second refresh keeps ages and the clock
+moving. Keys go to the pure ``keys.handle_key``; the actions it returns run here: API
+calls in a worker thread (their outcome comes back through the inbox as a notice),
+``logs`` and ``shell`` as a subprocess of our own executable with the screen suspended.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from prompt_toolkit.application import Application, run_in_terminal
+from prompt_toolkit.formatted_text import StyleAndTextTuples
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.keys import Keys
+from prompt_toolkit.layout import Layout, Window
+from prompt_toolkit.layout.controls import FormattedTextControl
+from prompt_toolkit.output import ColorDepth
+from rich.console import Console
+
+from kubectl_trace.dashboard import actions
+from kubectl_trace.dashboard.derive import Frame, FrameCache, PodRow, derive
+from kubectl_trace.dashboard.feed import Inbox, LogFollower, WatchFeed
+from kubectl_trace.dashboard.keys import handle_key
+from kubectl_trace.dashboard.ptk import fragments
+from kubectl_trace.dashboard.reducer import reduce_all
+from kubectl_trace.dashboard.state import NoticeInput, Snapshot, empty_snapshot
+from kubectl_trace.dashboard.ui import Action, UiNotice, UiState
+from kubectl_trace.dashboard.views import Heights, ViewContext, screen_lines
+from kubectl_trace.errors import NodeappError
+
+if TYPE_CHECKING:
+    from prompt_toolkit.input import Input
+    from prompt_toolkit.output import Output
+
+    from kubectl_trace.kube.client import Kube
+
+__all__ = ["Dashboard", "DashboardHandle", "DashboardSettings", "default_container"]
+
+_KEY_NAMES = {
+    Keys.Enter: "enter",
+    Keys.ControlJ: "enter",
+    Keys.Tab: "tab",
+    Keys.BackTab: "s-tab",
+    Keys.Backspace: "backspace",
+    Keys.Escape: "escape",
+    Keys.Up: "up",
+    Keys.Down: "down",
+    Keys.PageUp: "pageup",
+    Keys.PageDown: "pagedown",
+    Keys.Home: "home",
+    Keys.End: "end",
+    Keys.ControlC: "c-c",
+    Keys.ControlU: "c-u",
+}
+
+
+@dataclass(frozen=True)
+class DashboardSettings:
+    """What the dashboard shows and how it runs commands.
+
+    ``command`` is our own executable as an argument list (``logs`` and ``shell`` run it);
+    ``global_args`` are the kubeconfig/context flags passed on to it.
+    """
+
+    namespace: str
+    context: str = ""
+    deployment: str | None = None
+    color: bool = True
+    command: tuple[str, ...] = (sys.executable, "-m", "kubectl_trace")
+    global_args: tuple[str, ...] = ()
+    user: str = ""
+    log_tail_lines: int = 100
+
+
+def default_container(row: PodRow | None) -> str | None:
+    """The container ``kubectl logs`` would pick: the default-container annotation, else the first."""
+    if row is None:
+        return None
+    meta = row.pod.get("metadata") or {}
+    chosen = (meta.get("annotations") or {}).get("kubectl.kubernetes.io/default-container")
+    containers = [str(c.get("name")) for c in (row.pod.get("spec") or {}).get("containers") or ()]
+    if chosen in containers:
+        return str(chosen)
+    return containers[0] if containers else None
+
+
+class Dashboard:
+    """The rollout dashboard of one namespace.
+
+    ``kube`` None runs without a feed (tests put inputs in ``inbox`` themselves);
+    ``perform`` carries out deployment actions and ``run_command`` runs ``logs``/``shell``
+    (both injectable for key-binding tests).
+    """
+
+    def __init__(
+        self,
+        kube: Kube | None,
+        settings: DashboardSettings,
+        *,
+        clock: Callable[[], float] = time.time,
+        input: Input | None = None,
+        output: Output | None = None,
+        perform: Callable[[Action], str] | None = None,
+        run_command: Callable[[list[str]], int] | None = None,
+        on_ready: Callable[[DashboardHandle], None] | None = None,
+    ) -> None:
+        self.kube = kube
+        self.settings = settings
+        self.clock = clock
+        self.inbox = Inbox()
+        self.snapshot: Snapshot = empty_snapshot(settings.namespace)
+        focus = "pods" if settings.deployment else "deployments"
+        self.ui = UiState(deployment=settings.deployment, focus=focus)
+        self.cache = FrameCache()
+        self.frame: Frame | None = None
+        self.heights: Heights | None = None
+        self.narration = ""
+        self.frames = 0
+        self.feed = WatchFeed(kube, settings.namespace, self.inbox, clock=clock) if kube is not None else None
+        self.logs = (
+            LogFollower(kube, settings.namespace, self.inbox, tail_lines=settings.log_tail_lines, clock=clock)
+            if kube is not None
+            else None
+        )
+        self._perform = perform or self._perform_with_kube
+        self._run_command = run_command or _run_in_terminal
+        self._on_ready = on_ready
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dashboard-action")
+        self._console = Console(
+            file=io.StringIO(), width=120, color_system="truecolor", force_terminal=True, legacy_windows=False
+        )
+        self.app: Application[int] = Application(
+            layout=Layout(Window(FormattedTextControl(self._fragments, show_cursor=False), wrap_lines=False)),
+            key_bindings=self._bindings(),
+            full_screen=True,
+            min_redraw_interval=0.1,
+            refresh_interval=1.0,
+            input=input,
+            output=output,
+            color_depth=None if settings.color else ColorDepth.DEPTH_1_BIT,
+        )
+        self.app.ttimeoutlen = 0.05  # a lone Escape is a key, not the start of a sequence
+
+    # -- the frame -------------------------------------------------------------------------------
+
+    def refresh(self) -> Frame:
+        """Fold what arrived into the snapshot and derive the frame (also used by tests)."""
+        items = self.inbox.drain()
+        if items:
+            self.snapshot = reduce_all(self.snapshot, items)
+        now = self.clock()
+        frame = derive(self.snapshot, self.ui, now, self.cache)
+        ui = self.ui
+        if frame.selected is not None and ui.deployment != frame.selected.name:
+            ui = replace(ui, deployment=frame.selected.name)
+        if ui.pod_auto and frame.log_pod != ui.pod:
+            ui = ui.select_pod(frame.log_pod, auto=True)
+        self.ui = ui
+        if self.logs is not None:
+            self.logs.follow(frame.log_pod, default_container(frame.pod))
+        self.frame = frame
+        return frame
+
+    def _fragments(self) -> StyleAndTextTuples:
+        frame = self.refresh()
+        size = self.app.output.get_size()
+        ctx = ViewContext(
+            frame.now,
+            max(20, size.columns),
+            max(10, size.rows),
+            context=self.settings.context,
+            narration=self.narration,
+        )
+        lines, self.heights = screen_lines(self._console, frame, self.ui, ctx)
+        self.frames += 1
+        return fragments(lines)
+
+    # -- keys ------------------------------------------------------------------------------------
+
+    def _bindings(self) -> KeyBindings:
+        kb = KeyBindings()
+
+        @kb.add(Keys.Any)
+        def _(event: KeyPressEvent) -> None:
+            key = event.key_sequence[0].key
+            name = _KEY_NAMES.get(key) if isinstance(key, Keys) else (key if len(key) == 1 else None)
+            if name:
+                self.press(name)
+
+        return kb
+
+    def press(self, key: str) -> None:
+        """Handle one key (by name) as if typed."""
+        frame = self.frame or self.refresh()
+        page = self.heights.pod_rows if self.heights is not None else 10
+        self.ui, action = handle_key(self.ui, frame, key, page=max(1, page), now=self.clock())
+        if action is not None:
+            self.dispatch(action)
+
+    def dispatch(self, action: Action) -> None:
+        """Carry out an action a key asked for."""
+        if action.kind == "quit":
+            if self.app.is_running:
+                self.app.exit(result=0)
+            return
+        if action.kind in ("logs", "shell"):
+            command = actions.pod_command(
+                list(self.settings.command), list(self.settings.global_args), action
+            )
+            if self.app.is_running:
+                run_in_terminal(lambda: self._run_command(command), in_executor=True)
+            else:
+                self._run_command(command)
+            return
+        verb = {"undo": "rolling back", "pause": "pausing", "resume": "resuming", "restart": "restarting"}
+        self.ui = replace(
+            self.ui,
+            notice=UiNotice(
+                f"{verb.get(action.kind, action.kind)} {action.deployment}…", "info", self.clock()
+            ),
+        )
+        self._executor.submit(self._perform_and_report, action)
+
+    def _perform_and_report(self, action: Action) -> None:
+        try:
+            text = self._perform(action)
+            self.inbox.put(NoticeInput(text, "info", self.clock()))
+        except NodeappError as exc:
+            self.inbox.put(NoticeInput(exc.message, "error", self.clock()))
+        except Exception as exc:  # an action must never take the dashboard down
+            self.inbox.put(
+                NoticeInput(f"{action.kind} failed: {type(exc).__name__}: {exc}", "error", self.clock())
+            )
+        self.app.invalidate()
+
+    def _perform_with_kube(self, action: Action) -> str:
+        if self.kube is None:
+            raise NodeappError("not connected")
+        return actions.perform(self.kube, action, user=self.settings.user, now=self.clock())
+
+    # -- running ---------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Show the dashboard until ``q``; the terminal is restored on the way out."""
+        self.inbox.on_put = self.app.invalidate
+        if self.feed is not None:
+            self.feed.start()
+
+        def ready() -> None:
+            if self._on_ready is not None:
+                handle = DashboardHandle(self)
+                threading.Thread(
+                    target=self._on_ready, args=(handle,), name="dashboard-ready", daemon=True
+                ).start()
+
+        try:
+            result = self.app.run(pre_run=ready)
+        finally:
+            self.close()
+        return int(result or 0)
+
+    def close(self) -> None:
+        """Stop the feed, the log tail and the action worker."""
+        self.inbox.on_put = None
+        if self.feed is not None:
+            self.feed.stop()
+        if self.logs is not None:
+            self.logs.stop()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+class DashboardHandle:
+    """What a caller of ``run_dashboard`` (the demo) may do while the dashboard runs; thread-safe."""
+
+    def __init__(self, dashboard: Dashboard) -> None:
+        self._dashboard = dashboard
+
+    def narrate(self, text: str) -> None:
+        """Show ``text`` in the footer (until the next narration; "" clears it)."""
+        self._dashboard.narration = text
+        self._dashboard.app.invalidate()
+
+    def select(self, deployment: str) -> None:
+        """Select a Deployment, as the arrows would."""
+        dashboard = self._dashboard
+
+        def apply() -> None:
+            dashboard.ui = dashboard.ui.select_deployment(deployment)
+            dashboard.app.invalidate()
+
+        self._call(apply)
+
+    def exit(self) -> None:
+        """Close the dashboard (as ``q`` would)."""
+        self._call(lambda: self._dashboard.dispatch(Action("quit")))
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The latest snapshot (read-only)."""
+        return self._dashboard.snapshot
+
+    def _call(self, fn: Callable[[], Any]) -> None:
+        loop = self._dashboard.app.loop
+        if loop is not None and self._dashboard.app.is_running:
+            loop.call_soon_threadsafe(fn)
+        else:
+            fn()
+
+
+def _run_in_terminal(command: Sequence[str]) -> int:
+    """Run our own executable in the terminal; on a failure wait for Enter so its error stays visible."""
+    try:
+        code = subprocess.call(list(command))
+    except OSError as exc:
+        print(f"error: cannot run {command[0]}: {exc}", file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        code = 130
+    if code not in (0, 130):
+        with contextlib.suppress(EOFError, KeyboardInterrupt):
+            input(f"\n[exit {code}] press Enter to go back to the dashboard ")
+    return code

@@ -1,0 +1,253 @@
+"""From a snapshot and the UI state to what one frame shows (pure, memoised on identity).
+
+``derive(snapshot, ui, now)`` computes the rollout state of every Deployment, picks the
+selected one, orders and filters its pods (newest revision first, then by name) and
+chooses the pod whose log is tailed. Per-pod health is *not* derived here: only the
+views derive it, and only for the rows that are visible.
+
+Work that depends only on immutable parts of the snapshot (a Deployment's pods, the
+events in a Deployment's scope) is memoised on the identity of those parts, so a frame
+after a change elsewhere costs a dictionary lookup.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kubectl_trace.dashboard.pmap import PMap
+from kubectl_trace.dashboard.state import Snapshot
+from kubectl_trace.dashboard.ui import UiState
+from kubectl_trace.health import EventRecord, EventScope, RolloutState, deployment_rollout, group_events
+
+__all__ = ["Frame", "FrameCache", "PodRow", "derive", "scope_events"]
+
+# How many of the newest events of a Deployment's scope are grouped for the Events panel.
+_RECENT_EVENTS = 300
+
+
+@dataclass(frozen=True)
+class PodRow:
+    """A pod of the selected Deployment, with the cheap facts used to order and filter."""
+
+    name: str
+    revision: int | None
+    ready: bool
+    newest: bool  # belongs to the Deployment's current (new) ReplicaSet
+    pod: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What one frame shows, before rendering."""
+
+    snapshot: Snapshot
+    now: float
+    rollouts: tuple[RolloutState, ...]  # every Deployment, by name
+    selected: RolloutState | None
+    deployment_index: int | None
+    pods: tuple[PodRow, ...]  # the selected Deployment's pods, ordered and filtered
+    pods_total: int  # before the filter
+    pods_ready: int  # before the filter
+    pod_index: int | None  # the selected pod's row
+    log_pod: str | None  # whose log the tail shows
+    cache: FrameCache | None = None
+
+    def events(self) -> list[EventRecord]:
+        """The selected Deployment's events (every event when none is selected), newest first."""
+        name = self.selected.name if self.selected is not None else None
+        if self.cache is not None:
+            return self.cache.scope_events(self.snapshot, name)
+        return scope_events(self.snapshot, name)
+
+    @property
+    def deployment_names(self) -> tuple[str, ...]:
+        """The Deployments in display order."""
+        return tuple(r.name for r in self.rollouts)
+
+    @property
+    def pod(self) -> PodRow | None:
+        """The selected pod's row."""
+        return self.pods[self.pod_index] if self.pod_index is not None else None
+
+
+def _is_ready(pod: Mapping[str, Any]) -> bool:
+    for condition in (pod.get("status") or {}).get("conditions") or ():
+        if condition.get("type") == "Ready":
+            return condition.get("status") == "True"
+    return False
+
+
+def _owner(pod: Mapping[str, Any]) -> str:
+    for ref in (pod.get("metadata") or {}).get("ownerReferences") or ():
+        if ref.get("controller"):
+            return str(ref.get("name") or "")
+    return ""
+
+
+def _uid(obj: Mapping[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("uid") or "")
+
+
+# -- memoised pieces ---------------------------------------------------------------------------
+
+
+class FrameCache:
+    """Memos of ``derive`` keyed on the identity of immutable snapshot parts (one per dashboard)."""
+
+    def __init__(self) -> None:
+        self.rs: tuple[Any, dict[str, list[dict[str, Any]]]] | None = None
+        self.pods: dict[str, tuple[Any, frozenset[str], list[Mapping[str, Any]]]] = {}
+        self.events: dict[str, tuple[Any, list[EventRecord]]] = {}
+
+    def replicasets_by_owner(self, replicasets: PMap[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+        """ReplicaSets grouped by the uid of their controlling Deployment."""
+        if self.rs is not None and self.rs[0] is replicasets:
+            return self.rs[1]
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for rs in replicasets.values():
+            for ref in (rs.get("metadata") or {}).get("ownerReferences") or ():
+                if ref.get("controller") and ref.get("kind") == "Deployment":
+                    grouped.setdefault(str(ref.get("uid") or ""), []).append(rs)
+                    break
+            else:
+                grouped.setdefault("", []).append(rs)
+        self.rs = (replicasets, grouped)
+        return grouped
+
+    def deployment_pods(self, snapshot: Snapshot, rollout: RolloutState) -> list[Mapping[str, Any]]:
+        """The pods whose controlling ReplicaSet belongs to the Deployment."""
+        rs_names = frozenset(rs.name for rs in rollout.history)
+        memo = self.pods.get(rollout.name)
+        if memo is not None and memo[0] is snapshot.pods and memo[1] == rs_names:
+            return memo[2]
+        pods: list[Mapping[str, Any]] = [p for p in snapshot.pods.values() if _owner(p) in rs_names]
+        if len(self.pods) > 16:
+            self.pods.clear()
+        self.pods[rollout.name] = (snapshot.pods, rs_names, pods)
+        return pods
+
+    def scope_events(self, snapshot: Snapshot, deployment: str | None) -> list[EventRecord]:
+        """``scope_events``, memoised on the snapshot's event map."""
+        key = deployment or ""
+        memo = self.events.get(key)
+        if memo is not None and memo[0] is snapshot.events:
+            return memo[1]
+        grouped = scope_events(snapshot, deployment)
+        if len(self.events) > 16:
+            self.events.clear()
+        self.events[key] = (snapshot.events, grouped)
+        return grouped
+
+
+def scope_events(snapshot: Snapshot, deployment: str | None) -> list[EventRecord]:
+    """The events of a Deployment, its ReplicaSets and pods (gone ones too), grouped, newest first.
+
+    ``None`` means every event of the namespace. Only the newest few hundred are grouped.
+    """
+    scope = EventScope.of(everything=True) if deployment is None else EventScope.of(deployments=[deployment])
+    matched = [r for r in snapshot.events.values() if scope.matches(r)]
+    recent = heapq.nlargest(_RECENT_EVENTS, matched, key=lambda r: r.at)
+    grouped = group_events(recent)
+    grouped.reverse()
+    return grouped
+
+
+# -- the frame ---------------------------------------------------------------------------------
+
+
+def _matches(row: PodRow, text: str) -> bool:
+    if text in row.name.lower():
+        return True
+    status = row.pod.get("status") or {}
+    if text in str(status.get("phase") or "").lower():
+        return True
+    for cs in status.get("containerStatuses") or ():
+        waiting = (cs.get("state") or {}).get("waiting") or {}
+        if text in str(waiting.get("reason") or "").lower():
+            return True
+    return text in ("ready" if row.ready else "not ready")
+
+
+def _interesting(rows: tuple[PodRow, ...]) -> PodRow | None:
+    """The pod to tail when nothing was chosen: a new pod that is not ready, else the first."""
+    for row in rows:
+        if row.newest and not row.ready:
+            return row
+    return rows[0] if rows else None
+
+
+def derive(snapshot: Snapshot, ui: UiState, now: float, cache: FrameCache | None = None) -> Frame:
+    """Compute the frame for ``snapshot`` as the user sees it (``ui``) at ``now``.
+
+    Pass the dashboard's ``FrameCache`` so unchanged parts are not recomputed.
+    """
+    cache = cache if cache is not None else FrameCache()
+    by_owner = cache.replicasets_by_owner(snapshot.replicasets)
+    deployments = sorted(snapshot.deployments.values(), key=lambda d: str(d["metadata"].get("name")))
+    rollouts = tuple(deployment_rollout(d, by_owner.get(_uid(d), ()), now) for d in deployments)
+    names = [r.name for r in rollouts]
+
+    index: int | None = None
+    if ui.deployment in names:
+        index = names.index(ui.deployment)
+    elif rollouts:
+        index = 0
+    selected = rollouts[index] if index is not None else None
+
+    rows: tuple[PodRow, ...] = ()
+    total = ready = 0
+    if selected is not None:
+        revisions = {rs.template_hash: rs.revision for rs in selected.history}
+        new_hash = selected.new.template_hash if selected.new is not None else None
+        built = []
+        for pod in cache.deployment_pods(snapshot, selected):
+            labels = (pod.get("metadata") or {}).get("labels") or {}
+            template_hash = str(labels.get("pod-template-hash") or "")
+            is_ready = _is_ready(pod)
+            built.append(
+                PodRow(
+                    name=str(pod["metadata"].get("name") or ""),
+                    revision=revisions.get(template_hash),
+                    ready=is_ready,
+                    newest=new_hash is not None and template_hash == new_hash,
+                    pod=pod,
+                )
+            )
+        built.sort(key=lambda r: (-(r.revision or 0), r.name))
+        total = len(built)
+        ready = sum(1 for r in built if r.ready)
+        if ui.filter:
+            text = ui.filter.lower()
+            built = [r for r in built if _matches(r, text)]
+        rows = tuple(built)
+
+    pod_index: int | None = None
+    if ui.pod is not None:
+        for i, row in enumerate(rows):
+            if row.name == ui.pod:
+                pod_index = i
+                break
+    log_row: PodRow | None = rows[pod_index] if pod_index is not None else None
+    if ui.pod_auto:
+        best = _interesting(rows)
+        # An automatic choice moves only when its pod is gone, or when it is a ready pod of
+        # an old revision while a new pod is not ready (the rollout is where the news is).
+        if log_row is None or (best is not None and best.newest and not best.ready and not log_row.newest):
+            log_row = best
+            pod_index = rows.index(best) if best is not None else None
+    return Frame(
+        snapshot=snapshot,
+        now=now,
+        rollouts=rollouts,
+        selected=selected,
+        deployment_index=index,
+        pods=rows,
+        pods_total=total,
+        pods_ready=ready,
+        pod_index=pod_index,
+        log_pod=log_row.name if log_row is not None else None,
+        cache=cache,
+    )

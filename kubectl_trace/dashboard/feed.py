@@ -1,0 +1,308 @@
+"""The data feed: one resilient watch per kind and a log follower, each in its own thread.
+
+Threads never touch the snapshot: they put small frozen inputs (``state.WatchInput``,
+``state.LogInput``) in an ``Inbox``; whoever draws the next frame drains it and folds the
+inputs with the reducer. The inbox's ``on_put`` wakes the UI (prompt_toolkit coalesces
+those wake-ups to at most ~10 redraws a second), so a burst of events costs one frame.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from kubectl_trace.dashboard.state import KINDS, Input, LogInput, LogLine, WatchInput
+from kubectl_trace.kube.errors import ApiError, KubeError
+
+if TYPE_CHECKING:
+    from kubectl_trace.kube.client import Kube, RawStream
+    from kubectl_trace.kube.retry import RetryPolicy
+    from kubectl_trace.kube.watch import ResilientWatch
+
+__all__ = ["Inbox", "LogFollower", "WatchFeed", "parse_log_line"]
+
+
+class Inbox:
+    """A thread-safe queue of inputs with a wake-up callback."""
+
+    def __init__(self) -> None:
+        self._items: deque[Input] = deque()
+        self._ready = threading.Event()
+        self.on_put: Callable[[], None] | None = None
+
+    def put(self, item: Input) -> None:
+        """Add an input (any thread) and wake the consumer."""
+        self._items.append(item)
+        self._ready.set()
+        callback = self.on_put
+        if callback is not None:
+            callback()
+
+    def drain(self) -> list[Input]:
+        """Take every input that arrived so far, in order."""
+        self._ready.clear()
+        out = []
+        items = self._items
+        while True:
+            try:
+                out.append(items.popleft())
+            except IndexError:
+                return out
+
+    def wait(self, timeout: float | None) -> bool:
+        """Block until something arrives (True) or ``timeout`` passes (False)."""
+        return self._ready.wait(timeout)
+
+
+class WatchFeed:
+    """One ``ResilientWatch`` per kind of one namespace, each in a daemon thread.
+
+    Every watch event becomes a ``WatchInput``; a watch that gives up (a non-retriable
+    error such as 403) becomes ``FAILED``. ``requests`` counts the list and watch requests
+    sent so far (for the benchmark).
+    """
+
+    def __init__(
+        self,
+        kube: Kube,
+        namespace: str,
+        inbox: Inbox,
+        *,
+        kinds: Iterable[str] = KINDS,
+        clock: Callable[[], float] = time.time,
+        policy: RetryPolicy | None = None,
+        timeout_seconds: int = 290,
+    ) -> None:
+        self.kube = kube
+        self.namespace = namespace
+        self.inbox = inbox
+        self.kinds = tuple(kinds)
+        self.clock = clock
+        self.policy = policy
+        self.timeout_seconds = timeout_seconds
+        self._watches: dict[str, ResilientWatch] = {}
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        """Open the watches."""
+        from kubectl_trace.kube.watch import ResilientWatch
+
+        for kind in self.kinds:
+            watch = ResilientWatch(
+                self.kube, kind, self.namespace, policy=self.policy, timeout_seconds=self.timeout_seconds
+            )
+            self._watches[kind] = watch
+            thread = threading.Thread(target=self._run, args=(kind, watch), name=f"watch-{kind}", daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _run(self, kind: str, watch: ResilientWatch) -> None:
+        put, clock = self.inbox.put, self.clock
+        try:
+            for event in watch:
+                put(
+                    WatchInput(
+                        kind,
+                        event.type,
+                        clock(),
+                        object=event.object,
+                        items=event.items,
+                        error=str(event.error) if event.error is not None else "",
+                        retry_in=event.retry_in,
+                    )
+                )
+        except KubeError as exc:
+            if not watch.stopped:
+                put(WatchInput(kind, "FAILED", clock(), error=exc.message))
+        except Exception as exc:  # never let a watch thread die silently
+            if not watch.stopped:
+                put(WatchInput(kind, "FAILED", clock(), error=f"{type(exc).__name__}: {exc}"))
+
+    @property
+    def requests(self) -> int:
+        """List and watch requests sent by every watch."""
+        return sum(w.requests for w in self._watches.values())
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Close every watch and wait (briefly) for the threads."""
+        for watch in self._watches.values():
+            watch.stop()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def parse_log_line(raw: bytes) -> tuple[str, LogLine]:
+    """One ``timestamps=true`` log line → (its timestamp text, a parsed ``LogLine``)."""
+    from kubectl_trace.logs.parse import parse_text
+    from kubectl_trace.logs.render import format_fields
+    from kubectl_trace.timeparse import parse_rfc3339
+
+    line = raw.decode("utf-8", "replace").rstrip("\r")
+    ts_text, sep, text = line.partition(" ")
+    ts: float | None = None
+    if sep and ts_text[:1].isdigit():
+        try:
+            ts = parse_rfc3339(ts_text)
+        except ValueError:
+            ts = None
+    if ts is None:
+        ts_text, text = "", line
+    parsed = parse_text(text)
+    message = parsed.message
+    if parsed.structured:
+        fields = format_fields(parsed.fields)
+        if fields:
+            message = f"{message} {fields}" if message else fields
+    return ts_text, LogLine(ts, ts_text, parsed.level, message.replace("\t", "    "))
+
+
+class LogFollower:
+    """Streams the log of the selected pod's container into the inbox.
+
+    ``follow(pod, container)`` switches to another pod (a new generation: the reducer
+    drops lines still in flight for the old one). A dropped stream or a restarted
+    container is resumed with ``sinceTime`` = the last timestamp seen, skipping the lines
+    already shown; a container that has not started yet is retried every few seconds.
+    """
+
+    def __init__(
+        self,
+        kube: Kube,
+        namespace: str,
+        inbox: Inbox,
+        *,
+        tail_lines: int = 100,
+        clock: Callable[[], float] = time.time,
+        retry_delay: float = 2.0,
+    ) -> None:
+        self.kube = kube
+        self.namespace = namespace
+        self.inbox = inbox
+        self.tail_lines = tail_lines
+        self.clock = clock
+        self.retry_delay = retry_delay
+        self.generation = 0
+        self.target: tuple[str, str] | None = None
+        self._stop: threading.Event | None = None
+        self._stream: RawStream | None = None
+        self._lock = threading.Lock()
+
+    def follow(self, pod: str | None, container: str | None) -> None:
+        """Tail ``pod``/``container`` from now on (None: tail nothing)."""
+        target = (pod, container or "") if pod else None
+        if target == self.target:
+            return
+        self.stop()
+        self.target = target
+        self.generation += 1
+        if target is None:
+            self.inbox.put(LogInput(self.generation, "open", self.clock(), status=""))
+            return
+        stop = threading.Event()
+        self._stop = stop
+        self.inbox.put(LogInput(self.generation, "open", self.clock(), pod=target[0], container=target[1]))
+        thread = threading.Thread(
+            target=self._run, args=(self.generation, target[0], target[1], stop), name="log-tail", daemon=True
+        )
+        thread.start()
+
+    def stop(self) -> None:
+        """Stop the current tail (if any)."""
+        if self._stop is not None:
+            self._stop.set()
+        with self._lock:
+            stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.close()
+
+    def _status(self, generation: int, status: str, detail: str = "") -> None:
+        self.inbox.put(LogInput(generation, "status", self.clock(), status=status, detail=detail))
+
+    def _run(self, generation: int, pod: str, container: str, stop: threading.Event) -> None:
+        last_ts = ""  # the newest timestamp delivered
+        at_last = 0  # how many delivered lines carry it
+        failures = 0
+        while not stop.is_set():
+            try:
+                stream = self.kube.pod_log(
+                    self.namespace,
+                    pod,
+                    container=container or None,
+                    follow=True,
+                    timestamps=True,
+                    tail_lines=None if last_ts else self.tail_lines,
+                    since_time=last_ts or None,
+                )
+            except ApiError as exc:
+                if stop.is_set():
+                    return
+                if exc.status == 404:
+                    self._status(generation, "ended", "the pod was deleted")
+                    return
+                waiting = exc.status == 400
+                self._status(generation, "waiting" if waiting else "error", exc.message)
+                failures += 1
+                stop.wait(self.retry_delay if waiting else min(10.0, self.retry_delay * failures))
+                continue
+            except KubeError as exc:
+                if stop.is_set():
+                    return
+                failures += 1
+                self._status(generation, "error", exc.message)
+                stop.wait(min(10.0, self.retry_delay * failures))
+                continue
+            with self._lock:
+                if stop.is_set():
+                    stream.close()
+                    return
+                self._stream = stream
+            self._status(generation, "streaming")
+            skip = at_last  # lines at exactly last_ts already delivered before the drop
+            delivered = 0
+            try:
+                pending = b""
+                for chunk in stream.chunks():
+                    data = pending + chunk
+                    cut = data.rfind(b"\n")
+                    if cut < 0:
+                        pending = data
+                        continue
+                    pending = data[cut + 1 :]
+                    batch = []
+                    for raw in data[:cut].split(b"\n"):
+                        ts_text, line = parse_log_line(raw)
+                        if ts_text and last_ts:
+                            if ts_text < last_ts:
+                                continue
+                            if ts_text == last_ts and skip > 0:
+                                skip -= 1
+                                continue
+                        if ts_text:
+                            if ts_text == last_ts:
+                                at_last += 1
+                            else:
+                                last_ts, at_last, skip = ts_text, 1, 0
+                        batch.append(line)
+                    delivered += len(batch)
+                    if batch and not stop.is_set():
+                        self.inbox.put(LogInput(generation, "lines", self.clock(), lines=tuple(batch)))
+            except KubeError as exc:
+                if stop.is_set():
+                    return
+                self._status(generation, "error", exc.message)
+            finally:
+                stream.close()
+                with self._lock:
+                    if self._stream is stream:
+                        self._stream = None
+            if stop.is_set():
+                return
+            # The container stopped (restart, deletion) or the stream dropped: look again soon.
+            # An empty stream that ends again and again (a stopped container) is asked less often.
+            failures = 0 if delivered else failures + 1
+            self._status(generation, "ended", "the log stream ended; reconnecting")
+            stop.wait(min(10.0, 1.0 + self.retry_delay * failures))

@@ -1,0 +1,360 @@
+"""The screen: header, banner, the sections in boxes (or under rules), footer, overlays.
+
+``screen_lines`` renders the full-screen layout (SPEC section 4, rollout) to exactly
+``height`` lines of ``width`` cells; ``once_renderable`` is the same content at its
+natural height for ``--once``. Pure: a ``Frame``, the ``UiState`` and a ``ViewContext``
+in, rich renderables out. Tests render with ``color_system=None`` and compare text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.segment import Segment
+from rich.table import Table
+from rich.text import Text
+
+from kubectl_trace.dashboard.derive import Frame
+from kubectl_trace.dashboard.panels import (
+    Section,
+    ViewContext,
+    deployments_section,
+    events_section,
+    logs_section,
+    pods_section,
+    rollout_lines,
+    rollout_section,
+)
+from kubectl_trace.dashboard.ui import UiState
+from kubectl_trace.dashboard.widgets import cell, overlay
+
+__all__ = [
+    "NOTICE_SECONDS",
+    "Heights",
+    "ViewContext",
+    "allocate",
+    "once_renderable",
+    "screen_lines",
+]
+
+NOTICE_SECONDS = 10.0
+BORDER = "grey50"
+BORDER_FOCUS = "cyan"
+BORDER_STALE = "red"
+
+KEYS_WIDE = "↑↓ select  ⏎ focus  l logs  s shell  u undo  p pause  r restart  / filter  ? help  q quit"
+KEYS_NARROW = "↑↓ ⏎  l logs  s shell  u undo  p pause  r restart  / filter  ? help  q quit"
+
+HELP = (
+    ("↑ ↓  j k", "select a deployment, or a pod when the pod list has the focus"),
+    ("⏎  tab", "focus the pod list (⏎ on a pod pins the log tail); esc goes back"),
+    ("PgUp PgDn", "scroll the pod list"),
+    ("l", "full logs of the selected pod (kubectl nodeapp logs); Ctrl-C comes back"),
+    ("s", "a shell in the selected pod (kubectl nodeapp shell); exit comes back"),
+    ("u", "undo: roll the deployment back to its previous revision (asks first)"),
+    ("p", "pause or resume the rollout"),
+    ("r", "restart every pod of the deployment (a rolling restart)"),
+    ("/", 'filter the pods by name, phase, waiting reason or "ready"'),
+    ("q", "quit"),
+)
+
+
+# -- header, banner, footer ----------------------------------------------------------------------
+
+
+def header(frame: Frame, ctx: ViewContext) -> Text:
+    """`` nodeapp rollout · context X · namespace Y            ● live 12:04:31``."""
+    snapshot = frame.snapshot
+    left = Text(" nodeapp rollout", style="bold")
+    if ctx.context:
+        left.append(f" · context {ctx.context}")
+    left.append(f" · namespace {snapshot.namespace}")
+    if left.cell_len + 18 > ctx.width:
+        left = Text(" nodeapp rollout", style="bold")
+        left.append(f" · {ctx.context} · {snapshot.namespace}" if ctx.context else f" · {snapshot.namespace}")
+    if snapshot.live:
+        right = Text("● live ", style="green")
+    elif snapshot.down:
+        right = Text("◌ reconnecting ", style="bold red")
+    else:
+        right = Text("◌ connecting ", style="yellow")
+    right.append(ctx.clock(ctx.now), style="bold")
+    right.append(" ")
+    space = ctx.width - left.cell_len - right.cell_len
+    if space < 1:
+        left = cell(left, max(0, ctx.width - right.cell_len - 1))
+        space = ctx.width - left.cell_len - right.cell_len
+    return left + Text(" " * max(0, space)) + right
+
+
+def banner(frame: Frame, ctx: ViewContext) -> Text | None:
+    """The "reconnecting" line while a watch is down: which, why, and since when data is stale."""
+    snapshot = frame.snapshot
+    down = snapshot.down
+    if not down:
+        return None
+    kinds = ", ".join(k for k, _ in down)
+    errors = sorted({link.error for _, link in down if link.error})
+    error = errors[0] if errors else "connection lost"
+    if any(link.state == "failed" for _, link in down):
+        text = f" ✗ stopped watching {kinds}: {error}"
+    else:
+        text = f" ⟳ reconnecting ({kinds}): {error}"
+        retry = min(link.retry_in for _, link in down)
+        if retry >= 1:
+            text += f" · retry in {retry:.0f}s"
+    since = snapshot.stale_since
+    if since is not None and snapshot.synced:
+        text += f" · data as of {ctx.clock(since)} (stale)"
+    return cell(Text(text, style="bold white on red"), ctx.width)
+
+
+def _notice(frame: Frame, ui: UiState, now: float) -> tuple[str, str] | None:
+    candidates = []
+    if ui.notice is not None:
+        candidates.append((ui.notice.at, ui.notice.text, ui.notice.level))
+    if frame.snapshot.notice is not None:
+        n = frame.snapshot.notice
+        candidates.append((n.at, n.text, n.level))
+    if not candidates:
+        return None
+    at, text, level = max(candidates)
+    return (text, level) if now - at <= NOTICE_SECONDS else None
+
+
+def footer(frame: Frame, ui: UiState, ctx: ViewContext) -> Text:
+    """Key hints; the filter being typed; or the last action's outcome for a few seconds."""
+    if ui.editing_filter:
+        text = Text(" filter: ", style="bold")
+        text.append(ui.filter)
+        text.append("▏")
+        text.append("   ⏎ keep  esc clear", style="grey50")
+        return cell(text, ctx.width)
+    notice = _notice(frame, ui, ctx.now)
+    if notice is not None:
+        message, level = notice
+        mark, style = ("✗", "bold red") if level == "error" else ("✓", "bold green")
+        return cell(Text(f" {mark} {message}", style=style), ctx.width)
+    if ctx.narration:
+        return cell(Text(f" ▸ {ctx.narration}", style="bold cyan"), ctx.width)
+    keys = KEYS_WIDE if ctx.width >= len(KEYS_WIDE) + 2 else KEYS_NARROW
+    return cell(Text(f" {keys}", style="grey62"), ctx.width)
+
+
+# -- sections in boxes ---------------------------------------------------------------------------
+
+
+def _stale(frame: Frame) -> bool:
+    return not frame.snapshot.live and frame.snapshot.synced
+
+
+def _body(section: Section, rows: int | None) -> list[Text]:
+    lines = list(section.lines) or [Text(section.empty, style="grey50")]
+    if rows is not None:
+        lines = lines[:rows]
+        lines.extend(Text("") for _ in range(rows - len(lines)))
+    for line in lines:
+        line.no_wrap = True
+        line.overflow = "ellipsis"
+    return lines
+
+
+def draw(section: Section, frame: Frame, ctx: ViewContext, width: int, height: int | None) -> RenderableType:
+    """A section in a box (``height`` lines in all), or under a title rule when compact."""
+    stale = _stale(frame)
+    border = BORDER_STALE if stale else (BORDER_FOCUS if section.focus else BORDER)
+    if ctx.compact:
+        rows = None if height is None else max(0, height - 1)
+        rule = Text("─ ", style=border)
+        rule.append_text(cell(section.title, max(1, min(section.title.cell_len, width - 4))))
+        rule.append(" " + "─" * max(0, width - rule.cell_len - 1), style=border)
+        body = Table.grid(padding=(0, 1, 0, 1))
+        body.add_column(width=max(1, width - 2), no_wrap=True)
+        for line in _body(section, rows):
+            body.add_row(line)
+        return Group(rule, body) if not stale else Group(rule, _dim(body))
+    rows = None if height is None else max(0, height - 2)
+    return Panel(
+        Group(*_body(section, rows)),
+        title=section.title,
+        title_align="left",
+        box=box.SQUARE,
+        border_style=border,
+        style="dim" if stale else "",
+        padding=(0, 1),
+        height=height,
+        width=width,
+    )
+
+
+def _dim(renderable: Table) -> Table:
+    renderable.style = "dim"
+    return renderable
+
+
+# -- overlays ------------------------------------------------------------------------------------
+
+
+def help_box(width: int) -> Panel:
+    """The key help."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column()
+    for keys, what in HELP:
+        table.add_row(keys, what)
+    return Panel(
+        Group(table, Text(""), Text("any key closes this help", style="grey50")),
+        title=" Keys ",
+        title_align="left",
+        box=box.DOUBLE,
+        border_style="cyan",
+        padding=(0, 1),
+        width=width,
+    )
+
+
+def confirm_box(ui: UiState, width: int) -> Panel | None:
+    """The confirmation dialog of a pending action."""
+    if ui.confirm is None:
+        return None
+    body = [Text(ui.confirm.title, style="bold")]
+    body.extend(Text(line) for line in ui.confirm.lines)
+    answer = Text("y", style="bold green")
+    answer.append(" yes    ")
+    answer.append("n", style="bold red")
+    answer.append(" no (default)")
+    body.extend([Text(""), answer])
+    return Panel(
+        Group(*body),
+        title=" Confirm ",
+        title_align="left",
+        box=box.DOUBLE,
+        border_style="yellow",
+        padding=(0, 2),
+        width=width,
+    )
+
+
+# -- composition ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Heights:
+    """How the screen's height is shared out (lines per part, frames included)."""
+
+    banner: int
+    deployments: int
+    rollout: int
+    pods: int
+    bottom: int
+    frame: int  # lines a section's frame takes: 2 for a box, 1 for a title rule
+
+    @property
+    def pod_rows(self) -> int:
+        """Pod rows that fit (the header, the detail line and the frame excluded)."""
+        return max(0, self.pods - self.frame - 2)
+
+
+def allocate(frame: Frame, ctx: ViewContext) -> Heights:
+    """Share the height between the parts: the fixed parts first, then the pods get the rest."""
+    assert ctx.height is not None
+    height = ctx.height
+    chrome = 1 if ctx.compact else 2
+    banner_h = 1 if frame.snapshot.down else 0
+    free = height - 2 - banner_h  # header and footer
+    deployments = min(max(1, len(frame.rollouts)), max(1, height // 8)) + chrome
+    wanted = max(1, len(rollout_lines(frame, ctx.inner(ctx.width))))
+    rollout = min(wanted, 4 if height >= 30 else 3) + chrome
+    bottom = max(3 + chrome, min(14, (height - 10) // 3))
+    pods = free - deployments - rollout - bottom
+    minimum = 3 + chrome + 1  # header, detail and a row or two
+    if pods < minimum:
+        take = min(minimum - pods, bottom - (2 + chrome))
+        bottom, pods = bottom - take, pods + take
+    if pods < minimum:
+        take = min(minimum - pods, rollout - (1 + chrome))
+        rollout, pods = rollout - take, pods + take
+    needed = max(minimum, len(frame.pods) + 2 + chrome)
+    if pods > needed:  # room to spare: the events and the log get it, up to about half the screen
+        give = min(pods - needed, max(0, height // 2 - bottom))
+        pods, bottom = pods - give, bottom + give
+    return Heights(banner_h, deployments, rollout, max(chrome + 2, pods), bottom, chrome)
+
+
+def _bottom(frame: Frame, ctx: ViewContext, height: int | None) -> RenderableType:
+    left = ctx.width // 2 if ctx.width >= 100 else (ctx.width * 11) // 20
+    right = ctx.width - left
+    rows = None if height is None else height - (1 if ctx.compact else 2)
+    grid = Table.grid(padding=0)
+    grid.add_column(width=left)
+    grid.add_column(width=right)
+    grid.add_row(
+        draw(events_section(frame, ctx, left, rows), frame, ctx, left, height),
+        draw(logs_section(frame, ctx, right, rows), frame, ctx, right, height),
+    )
+    return grid
+
+
+def screen_renderable(frame: Frame, ui: UiState, ctx: ViewContext) -> tuple[RenderableType, Heights]:
+    """The whole screen as one renderable of ``ctx.height`` lines, and how it was shared out."""
+    h = allocate(frame, ctx)
+    rows = (h.deployments - h.frame, h.rollout - h.frame, h.pod_rows)
+    parts: list[RenderableType] = [header(frame, ctx)]
+    line = banner(frame, ctx)
+    if line is not None:
+        parts.append(line)
+    parts.append(draw(deployments_section(frame, ui, ctx, rows[0]), frame, ctx, ctx.width, h.deployments))
+    parts.append(draw(rollout_section(frame, ctx, rows[1]), frame, ctx, ctx.width, h.rollout))
+    parts.append(draw(pods_section(frame, ui, ctx, rows[2]), frame, ctx, ctx.width, h.pods))
+    parts.append(_bottom(frame, ctx, h.bottom))
+    parts.append(footer(frame, ui, ctx))
+    for part in parts:
+        if isinstance(part, Text):
+            part.no_wrap = True
+            part.overflow = "crop"
+    return Group(*parts), h
+
+
+def screen_lines(
+    console: Console, frame: Frame, ui: UiState, ctx: ViewContext
+) -> tuple[list[list[Segment]], Heights]:
+    """Render the screen to exactly ``ctx.height`` lines of ``ctx.width`` cells, overlays included."""
+    assert ctx.height is not None
+    renderable, heights = screen_renderable(frame, ui, ctx)
+    options = console.options.update(width=ctx.width, height=ctx.height)
+    lines = console.render_lines(renderable, options, pad=True)
+    dialog: Panel | None = None
+    width = min(ctx.width - 4, 84)
+    if ui.confirm is not None:
+        width = min(ctx.width - 4, 64)
+        dialog = confirm_box(ui, width)
+    elif ui.help:
+        dialog = help_box(width)
+    if dialog is not None and width > 10:
+        box_lines = console.render_lines(dialog, console.options.update(width=width), pad=True)
+        top = max(1, (ctx.height - len(box_lines)) // 2)
+        lines = overlay(lines, box_lines[: ctx.height - top], top, max(0, (ctx.width - width) // 2))
+    return lines, heights
+
+
+def once_renderable(frame: Frame, ui: UiState, ctx: ViewContext) -> RenderableType:
+    """One frame at its natural height (``--once``): every pod, the recent events, the log tail."""
+    parts: list[RenderableType] = [header(frame, ctx)]
+    line = banner(frame, ctx)
+    if line is not None:
+        parts.append(line)
+    parts.append(draw(deployments_section(frame, ui, ctx, None), frame, ctx, ctx.width, None))
+    if frame.selected is not None:
+        parts.append(draw(rollout_section(frame, ctx, None), frame, ctx, ctx.width, None))
+        parts.append(draw(pods_section(frame, ui, ctx, None), frame, ctx, ctx.width, None))
+        parts.append(draw(events_section(frame, ctx, ctx.width, None), frame, ctx, ctx.width, None))
+        if frame.log_pod is not None:
+            parts.append(draw(logs_section(frame, ctx, ctx.width, None), frame, ctx, ctx.width, None))
+    for part in parts:
+        if isinstance(part, Text):
+            part.no_wrap = True
+            part.overflow = "crop"
+    return Group(*parts)

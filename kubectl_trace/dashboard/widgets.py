@@ -1,0 +1,186 @@
+"""Small rendering pieces: exact-width cells, column fitting, progress bars, overlays.
+
+Everything works in terminal cells (``rich.cells.cell_len``) so that rows line up with
+wide characters, and is deterministic so renderers can be tested as exact text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+
+__all__ = ["Column", "bar", "cell", "fit_columns", "join_cells", "lines_text", "overlay", "shorten_left"]
+
+ELLIPSIS = "…"
+
+
+def shorten_left(text: str, width: int) -> str:
+    """Keep the end of ``text`` (the unique part of a pod name): ``…9f8c6b5-x2k4q``."""
+    if cell_len(text) <= width:
+        return text
+    if width <= 1:
+        return ELLIPSIS[:width]
+    out = text
+    while cell_len(out) > width - 1:
+        out = out[1:]
+    return ELLIPSIS + out
+
+
+def cell(
+    value: str | Text, width: int, *, justify: str = "left", style: str = "", left: bool = False
+) -> Text:
+    """``value`` padded or truncated (with an ellipsis) to exactly ``width`` cells."""
+    if width <= 0:
+        return Text("")
+    text = value.copy() if isinstance(value, Text) else Text(value, style=style)
+    length = text.cell_len
+    if length > width:
+        if left:
+            plain = shorten_left(text.plain, width)
+            text = Text(plain, style=style if not isinstance(value, Text) else value.style)
+        else:
+            text.truncate(width - 1)
+            text.append(ELLIPSIS)
+            if text.cell_len > width:  # a wide character at the cut
+                text = Text(set_cell_size(text.plain, width), style=text.style)
+        length = text.cell_len
+    if length < width:
+        pad = " " * (width - length)
+        if justify == "right":
+            text = Text(pad) + text
+        else:
+            text.append(pad)
+    return text
+
+
+def bar(fraction: float, width: int, *, done: str = "green", todo: str = "grey50") -> Text:
+    """A progress bar of ``width`` cells: ``██████░░░░``."""
+    fraction = max(0.0, min(1.0, fraction))
+    filled = round(fraction * width)
+    text = Text("█" * filled, style=done)
+    text.append("░" * (width - filled), style=todo)
+    return text
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: header, width limits and how it gives way on a narrow screen.
+
+    ``priority``: lower is kept longer (columns with the highest number are dropped first);
+    ``squeeze``: columns with a higher number shrink first (0: only at the very end);
+    ``fill``: takes whatever width is left; ``left_trim``: truncates at the start.
+    """
+
+    header: str
+    min: int
+    max: int
+    priority: int = 0
+    justify: str = "left"
+    fill: bool = False
+    left_trim: bool = False
+    squeeze: int = 0
+
+
+def fit_columns(
+    columns: Sequence[Column], rows: Sequence[Sequence[str | Text]], width: int, gap: int = 1
+) -> list[int]:
+    """Widths for ``columns`` within ``width`` cells (0 for a dropped column).
+
+    Each column starts at its content's width (within min..max). While too wide: columns
+    that may be squeezed shrink toward their minimum (the highest ``squeeze`` first); then
+    the lowest-priority columns (``priority`` > 0, highest first) are dropped; then the
+    rest shrink; then anything goes. A ``fill`` column takes the width left over.
+    """
+    natural = []
+    for i, col in enumerate(columns):
+        content = max([cell_len(col.header)] + [_len(r[i]) for r in rows if i < len(r)])
+        natural.append(max(col.min, min(col.max, content)))
+    active = [True] * len(columns)
+    widths = list(natural)
+
+    def excess() -> int:
+        used = [w for w, a in zip(widths, active, strict=True) if a]
+        return sum(used) + gap * max(0, len(used) - 1) - width
+
+    def shrink(candidates: list[int]) -> None:
+        for i in sorted(candidates, key=lambda k: (-columns[k].squeeze, -(widths[k] - columns[k].min), -k)):
+            over = excess()
+            if over <= 0:
+                return
+            widths[i] -= min(over, widths[i] - columns[i].min)
+
+    shrink([i for i, c in enumerate(columns) if c.squeeze > 0])
+    for i in sorted(
+        (i for i, c in enumerate(columns) if c.priority > 0), key=lambda k: (-columns[k].priority, -k)
+    ):
+        if excess() <= 0:
+            break
+        active[i] = False
+    if excess() > 0:
+        shrink([i for i, a in enumerate(active) if a])
+    while excess() > 0:
+        alive = [i for i, a in enumerate(active) if a]
+        if len(alive) <= 1:
+            if alive:
+                widths[alive[0]] = max(1, width)
+            break
+        active[max(alive, key=lambda k: (columns[k].priority, k))] = False
+    spare = -excess()
+    for i, col in enumerate(columns):
+        if col.fill and active[i] and spare > 0:
+            widths[i] += spare
+            break
+    return [w if a else 0 for w, a in zip(widths, active, strict=True)]
+
+
+def _len(value: str | Text) -> int:
+    return value.cell_len if isinstance(value, Text) else cell_len(value)
+
+
+def join_cells(
+    columns: Sequence[Column], widths: Sequence[int], values: Sequence[str | Text], gap: int = 1
+) -> Text:
+    """One row: each value fitted to its column's width, dropped columns left out."""
+    out = Text()
+    first = True
+    for col, w, value in zip(columns, widths, values, strict=True):
+        if w <= 0:
+            continue
+        if not first:
+            out.append(" " * gap)
+        out.append_text(cell(value, w, justify=col.justify, left=col.left_trim))
+        first = False
+    return out
+
+
+def overlay(lines: list[list[Segment]], box: list[list[Segment]], top: int, left: int) -> list[list[Segment]]:
+    """Lay ``box`` lines over ``lines`` at (``top``, ``left``) cells; returns new lines."""
+    out = list(lines)
+    for i, box_line in enumerate(box):
+        y = top + i
+        if not 0 <= y < len(out):
+            continue
+        line = out[y]
+        box_width = Segment.get_line_length(box_line)
+        line_width = Segment.get_line_length(line)
+        cuts = [max(0, min(left, line_width)), max(0, min(left + box_width, line_width)), line_width]
+        parts = list(Segment.divide(line, cuts))
+        before, _, after = parts[0], parts[1], parts[2]
+        pad = max(0, left - Segment.get_line_length(before))
+        out[y] = [*before, *([Segment(" " * pad)] if pad else []), *box_line, *after]
+    return out
+
+
+def lines_text(lines: list[list[Segment]]) -> str:
+    """Plain text of rendered lines (trailing spaces kept: every line is the screen's width)."""
+    return "\n".join("".join(s.text for s in line if not s.control) for line in lines)
+
+
+def style_of(name: str) -> Style:
+    """A parsed style (cached by rich)."""
+    return Style.parse(name)
