@@ -85,6 +85,8 @@ class StdinPump(threading.Thread):
                     continue
                 except OSError:
                     return b""
+        if self._stream is None:  # started with stdin closed: nothing to send
+            return b""
         # A real text stream (TextIOWrapper) has the bytes underneath; an in-memory one
         # (StringIO) holds text, encoded here.
         reader = self._stream.buffer if isinstance(self._stream, io.TextIOWrapper) else self._stream
@@ -107,8 +109,11 @@ class StdinPump(threading.Thread):
                     return
                 if not self._session.send_stdin(data):
                     return
-        except BaseException as exc:  # reported by the caller if it matters
+        except BaseException as exc:  # unreadable stdin counts as EOF for the remote side
             self.error = exc
+            if self._close_at_eof:
+                with contextlib.suppress(Exception):
+                    self._session.close_stdin()
 
 
 class _FdWriter:

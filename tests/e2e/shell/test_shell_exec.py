@@ -343,3 +343,29 @@ def test_help_is_fast_to_reach_and_lists_examples():
     )
     assert result.returncode == 0
     assert "-- COMMAND" in result.stdout and "kubectl nodeapp shell trace-api --process web" in result.stdout
+
+
+@pytest.mark.parametrize("redirect", ["< /dev/null", "<&-"])
+def test_empty_or_closed_stdin_is_eof_for_the_remote(sandbox, web_pod, redirect):
+    command = " ".join(
+        [str(BIN / "kubectl-nodeapp"), "shell", "--kubeconfig", sandbox.kubeconfig, web_pod, "-n", NS,
+         "--", "sh", "-c", "'cat; echo done'", redirect]
+    )  # fmt: skip
+    result = subprocess.run(["sh", "-c", command], capture_output=True, timeout=30, check=False)
+    assert (result.stdout, result.returncode) == (b"done\n", 0), result.stderr
+
+
+def test_remote_exit_while_stdin_still_flows(sandbox, web_pod):
+    data = os.urandom(20 * 1024 * 1024)
+    result = nodeapp(web_pod, "-n", NS, "--", "head", "-c", "10", kubeconfig=sandbox.kubeconfig, input=data)
+    assert (result.stdout, result.returncode) == (data[:10], 0), result.stderr
+
+
+def test_pick_without_a_terminal_lists_the_deployment_pods(sandbox, invoke, kube, web_pod):
+    result = invoke(
+        "shell", "deploy/trace-api-web", "--pick", "-n", NS, "--", "true", kubeconfig=sandbox.kubeconfig
+    )
+    assert result.exit_code == 1
+    for name in running_pods(kube, NS, "web"):
+        assert name in result.stderr
+    assert "worker" not in result.stderr.splitlines()[0]
