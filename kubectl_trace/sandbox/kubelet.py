@@ -242,6 +242,7 @@ class _PodWorker:
         self.start_wall = kubelet.ctx.clock()
         self.sandbox_ready = False
         self.terminating = False
+        self.grace = self.grace_default
         self.finalized = False
         self.timers: list[Timer] = []
         self.conditions: dict[str, tuple[str, str]] = {}
@@ -716,12 +717,19 @@ class _PodWorker:
 
     def terminate(self, pod: Obj) -> None:
         """The pod is being deleted: stop every container within the grace period."""
-        if self.terminating:
-            return
-        self.terminating = True
         meta = pod["metadata"]
         grace = meta.get("deletionGracePeriodSeconds")
         grace = self.grace_default if grace is None else int(grace)
+        if self.terminating:
+            if grace < self.grace:  # deleted again with a shorter grace period
+                self.grace = grace
+                for slot in self.all_slots():
+                    run = slot.running
+                    if run is not None:
+                        self.after(grace, lambda slot=slot, run=run: self._sigkill(slot, run), slot)
+            return
+        self.terminating = True
+        self.grace = grace
         for slot in self.all_slots():
             run = slot.running
             for timer in slot.timers:
