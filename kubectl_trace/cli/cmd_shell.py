@@ -164,21 +164,41 @@ def _connect(options: ShellOptions, env: Environment) -> Any:
     return Kube(load_connection(options.common.kube, env.environ))
 
 
+class _RememberPods:
+    """The client, remembering the pods TARGET resolution fetched (saves a second GET)."""
+
+    def __init__(self, kube: Any) -> None:
+        self._kube = kube
+        self.pods: dict[str, dict[str, Any]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._kube, name)
+
+    def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
+        """GET, remembering pods."""
+        obj: dict[str, Any] = self._kube.get(kind, name, namespace)
+        if kind == "pods":
+            self.pods[name] = obj
+        return obj
+
+
 def _choose(kube: Any, options: ShellOptions, env: Environment) -> dict[str, Any] | None:
     """The pod to exec in (None when the user cancelled the picker)."""
     from kubectl_trace.kube.targets import resolve
     from kubectl_trace.shell.choose import candidates_error, choose_pod
 
     namespace = options.common.kube.namespace or kube.namespace
+    seen = _RememberPods(kube)
     target = resolve(
-        kube,
+        seen,
         options.target,
         namespace=namespace,
         process=options.process,
         label_selector=options.selector,
     )
     if target.kind == "pod":
-        pods = [kube.get("pods", target.pod_name, namespace)]
+        remembered = seen.pods.get(str(target.pod_name))
+        pods = [remembered if remembered is not None else kube.get("pods", target.pod_name, namespace)]
     else:
         kube.require_namespace(namespace)
         pods = kube.list("pods", namespace, label_selector=options.selector).items
