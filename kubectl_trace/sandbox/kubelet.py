@@ -701,6 +701,9 @@ class _PodWorker:
             self.after(duration, lambda: self._exited(slot, run, 0, "Completed"), slot)
         # else: SIGKILL at the deadline cuts the shutdown short
 
+    def _killer(self, slot: _Slot, run: _Run) -> Callable[[], None]:
+        return lambda: self._sigkill(slot, run)
+
     def _sigkill(self, slot: _Slot, run: _Run) -> None:
         if run.finished:
             return
@@ -726,7 +729,7 @@ class _PodWorker:
                 for slot in self.all_slots():
                     run = slot.running
                     if run is not None:
-                        self.after(grace, lambda slot=slot, run=run: self._sigkill(slot, run), slot)
+                        self.after(grace, self._killer(slot, run), slot)
             return
         self.terminating = True
         self.grace = grace
