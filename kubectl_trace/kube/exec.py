@@ -524,9 +524,9 @@ class ExecSession:
     def _next_outbound(self, feed: memoryview | None, feed_pos: int) -> tuple[memoryview, int]:
         with self._cond:
             if self._control:
-                frames = list(self._control)
+                control = b"".join(self._control)
                 self._control.clear()
-                return memoryview(b"".join(frames)), feed_pos
+                return memoryview(control), feed_pos
             if self._queue:
                 frames: list[bytes | bytearray] = []
                 size = 0
