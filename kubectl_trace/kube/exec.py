@@ -393,8 +393,10 @@ class ExecSession:
 
     def _wake(self) -> None:
         self._woken = True  # seen by a busy loop that does not poll
-        with contextlib.suppress(OSError):  # full pipe: a wake-up is pending anyway; closed: over
-            os.write(self._wake_w, b"x")
+        fd = self._wake_w
+        if fd >= 0:
+            with contextlib.suppress(OSError):  # a full pipe: a wake-up is pending anyway
+                os.write(fd, b"x")
 
     def wake(self) -> None:
         """Interrupt a ``run()`` blocked waiting (e.g. after a signal handler set a flag)."""
@@ -610,7 +612,9 @@ class ExecSession:
         with contextlib.suppress(Exception):
             self._ws.shutdown()
         self._sock = None
-        for fd in (self._wake_r, self._wake_w):
+        # -1 first: a signal handler calling wake() later must not write to a reused fd
+        fds, self._wake_r, self._wake_w = (self._wake_r, self._wake_w), -1, -1
+        for fd in fds:
             with contextlib.suppress(OSError):
                 os.close(fd)
 
