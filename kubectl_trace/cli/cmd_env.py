@@ -129,21 +129,27 @@ def _list(ctx: Context, app: App, containers_of: ContainersOf, options: EnvOptio
     from kubectl_trace.release.envvars import env_vars, group_rows, secret_refs
 
     containers = {name: containers_of(d) for name, d in app.by_name().items()}
-    secrets: dict[str, Any] | None = None
-    if options.reveal:
-        secrets = {}
-        for sname in sorted(secret_refs(app.deployments, containers)):
+
+    def read(kind: str, names: set[str]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for name in sorted(names):
             try:
-                secrets[sname] = ctx.kube.get("secrets", sname, ctx.namespace).get("data") or {}
+                found[name] = ctx.kube.get(kind, name, ctx.namespace).get("data") or {}
             except ApiError as exc:
+                if exc.status == 403 and kind == "configmaps":
+                    continue  # shown as a reference only
                 if exc.status != 404:
                     raise
-                secrets[sname] = None
+                found[name] = None
+        return found
+
+    configmaps = read("configmaps", secret_refs(app.deployments, containers, "configmap"))
+    secrets = read("secrets", secret_refs(app.deployments, containers)) if options.reveal else None
     processes = [process_name(d, ctx.config) for d in app.deployments]
     variables = [
         v
         for d, process in zip(app.deployments, processes, strict=True)
-        for v in env_vars(d, process, containers[str(d["metadata"]["name"])], secrets)
+        for v in env_vars(d, process, containers[str(d["metadata"]["name"])], secrets, configmaps)
     ]
     if options.output == "json":
         for v in variables:

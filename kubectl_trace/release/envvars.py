@@ -129,8 +129,13 @@ class EnvVar:
         }
 
 
-def secret_refs(deployments: Sequence[Obj], containers: Mapping[str, Sequence[str]]) -> set[str]:
-    """The Secret names the listed containers reference (what ``--reveal`` must read)."""
+def secret_refs(
+    deployments: Sequence[Obj], containers: Mapping[str, Sequence[str]], kind: str = "secret"
+) -> set[str]:
+    """The Secret (``kind="configmap"``: ConfigMap) names the listed containers reference."""
+    key_ref, from_ref = (
+        ("secretKeyRef", "secretRef") if kind == "secret" else ("configMapKeyRef", "configMapRef")
+    )
     names: set[str] = set()
     for d in deployments:
         dname = str(d["metadata"]["name"])
@@ -138,11 +143,11 @@ def secret_refs(deployments: Sequence[Obj], containers: Mapping[str, Sequence[st
             if c.get("name") not in containers.get(dname, ()):
                 continue
             for e in c.get("env") or []:
-                ref = (e.get("valueFrom") or {}).get("secretKeyRef")
+                ref = (e.get("valueFrom") or {}).get(key_ref)
                 if ref and ref.get("name"):
                     names.add(str(ref["name"]))
             for src in c.get("envFrom") or []:
-                ref = src.get("secretRef")
+                ref = src.get(from_ref)
                 if ref and ref.get("name"):
                     names.add(str(ref["name"]))
     return names
@@ -167,11 +172,13 @@ def env_vars(
     process: str,
     containers: Sequence[str],
     secrets: Mapping[str, Mapping[str, Any] | None] | None = None,
+    configmaps: Mapping[str, Mapping[str, Any] | None] | None = None,
 ) -> list[EnvVar]:
     """The variables of ``containers`` of one Deployment, in template order.
 
     ``secrets`` (name → the Secret's ``data``, or None when it does not exist) reveals
-    secret values; without it they are masked.
+    secret values; without it they are masked. ``configmaps`` (name → ``data``) shows the
+    values of ConfigMap references.
     """
     dname = str(deployment["metadata"]["name"])
     out: list[EnvVar] = []
@@ -227,13 +234,17 @@ def env_vars(
                     add(name, "secret", reference, shown, False)
             elif vf.get("configMapKeyRef"):
                 ref = vf["configMapKeyRef"]
-                add(
-                    name,
-                    "configmap",
-                    f"configmap {ref.get('name')}:{ref.get('key')}",
-                    "(from configmap)",
-                    False,
-                )
+                cm, key = str(ref.get("name")), str(ref.get("key"))
+                shown = "(from configmap)"
+                if configmaps is not None and cm in configmaps:
+                    data = configmaps[cm]
+                    if data is None:
+                        shown = "(configmap not found)"
+                    elif key not in data:
+                        shown = f"(no key {key} in the configmap)"
+                    else:
+                        shown = str(data[key])
+                add(name, "configmap", f"configmap {cm}:{key}", shown, False)
             elif vf.get("fieldRef"):
                 path = str(vf["fieldRef"].get("fieldPath"))
                 add(name, "field", f"field {path}", f"(pod field {path})", False)

@@ -17,7 +17,7 @@ from typing import Any
 from kubectl_trace.health import EventRecord, PodHealth, group_events
 from kubectl_trace.release.follow import DeploymentProgress, Snapshot
 
-__all__ = ["LogTail", "explain", "failing_container", "read_log_tail", "timed_out_reason"]
+__all__ = ["LogTail", "compact_log_line", "explain", "failing_container", "read_log_tail", "timed_out_reason"]
 
 MAX_EVENTS = 8
 LOG_LINES = 15
@@ -134,15 +134,30 @@ def explain(
             lines.append(f"    … {len(warnings) - len(shown)} earlier")
         lines.extend(f"    {_event_line(r)}" for r in shown)
     if log is not None:
-        which = "previous (crashed) instance" if log.previous else "current instance"
+        which = "the instance before its last restart" if log.previous else "current instance"
         if log.lines:
             lines.append(f"  last log lines of {log.pod} ({log.container}, {which}):")
-            lines.extend(f"    {line}" for line in log.lines)
+            for line in log.lines:
+                lines.extend(f"    {part}" for part in compact_log_line(line))
         elif log.error:
             lines.append(f"  no log of {log.pod} ({log.container}): {log.error}")
         else:
             lines.append(f"  {log.pod} ({log.container}) has not logged anything")
     return lines
+
+
+def compact_log_line(text: str, width: int = 160) -> list[str]:
+    """A log line made short: ``ERROR db not connected`` for JSON lines, plus two stack lines."""
+    from kubectl_trace.logs.parse import parse_text
+
+    parsed = parse_text(text)
+    if not parsed.structured:
+        return [text if len(text) <= width else text[: width - 1] + "…"]
+    head = f"{(parsed.level or '-').upper():5} {parsed.message}"
+    out = [head if len(head) <= width else head[: width - 1] + "…"]
+    if parsed.stack:
+        out.extend(f"      {s.strip()}" for s in parsed.stack.splitlines()[1:3])
+    return out
 
 
 def _about(record: EventRecord, item: DeploymentProgress) -> bool:

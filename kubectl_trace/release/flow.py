@@ -134,8 +134,16 @@ def connect(common: CommonOptions, env: Environment) -> Context:
 
 
 def user_name(environ: Mapping[str, str]) -> str:
-    """Who makes the change (for change causes): ``$USER``, ``$LOGNAME`` or ``$USERNAME``."""
-    return environ.get("USER") or environ.get("LOGNAME") or environ.get("USERNAME") or "unknown"
+    """Who makes the change (for change causes): ``$USER``, ``$LOGNAME``, ``$USERNAME``, else the login."""
+    name = environ.get("USER") or environ.get("LOGNAME") or environ.get("USERNAME")
+    if name:
+        return name
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
 
 
 def rfc3339_seconds(at: float) -> str:
@@ -206,7 +214,7 @@ def _failure_summary(snap: Snapshot, timeout: float | None) -> str:
     if failed:
         first = failed[0]
         more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-        return f"{first.name}: {first.reason}{more}"
+        return f"{first.name}: {first.reason.rstrip('.')}{more}"
     pending = [i.name for i in snap.items if i.outcome != "complete"]
     return f"{', '.join(pending)} not rolled out after --timeout {timeout or 0:g}s"
 

@@ -349,10 +349,25 @@ def plain_line(item: DeploymentProgress) -> str:
     if item.reason:
         text += f" ({item.reason})"
     else:
-        problems = [p.summary for p in item.pods if p.verdict == "unhealthy"]
-        if problems:
-            text += f" ({problems[0]})"
+        notes = [pod_note(p) for p in item.pods if p.verdict == "unhealthy"]
+        if notes:
+            text += f" ({notes[0]})"
     return text
+
+
+def pod_note(pod: PodHealth) -> str:
+    """What is wrong with a pod, in words that do not change every second (for plain lines)."""
+    for problem in pod.problems:
+        if problem.severity != "error":
+            continue
+        code = problem.code
+        if code.endswith("ProbeFailing"):
+            kind = code[: -len("ProbeFailing")].lower()
+            probe = pod.probe(kind)
+            detail = probe.short.split("(", 1)[-1].rstrip(")") if "(" in probe.short else ""
+            return f"{pod.name}: {kind} probe failing" + (f" ({detail})" if detail else "")
+        return f"{pod.name}: {code}"
+    return f"{pod.name}: {pod.status}"
 
 
 @dataclass

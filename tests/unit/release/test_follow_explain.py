@@ -1,0 +1,146 @@
+"""Rollout outcome, failure explanation and the progress views, from objects as the API has them."""
+
+import io
+
+from rich.console import Console
+
+from kubectl_trace.health import event_record
+from kubectl_trace.release.explain import LogTail, compact_log_line, explain, failing_container
+from kubectl_trace.release.follow import PlainPrinter, Snapshot, Tracked, plain_line, progress_of
+from kubectl_trace.release.view import progress_table
+
+from .objects import NOW, deployment, event, pod, replicaset
+
+
+def rolling(tag_new="a41c9e7", *, stalled=False, generation=5, observed=5):
+    d = deployment(
+        "web",
+        tag=tag_new,
+        revision=3,
+        generation=generation,
+        status={
+            "observedGeneration": observed,
+            "replicas": 4,
+            "updatedReplicas": 1,
+            "readyReplicas": 3,
+            "availableReplicas": 3,
+            "conditions": [
+                {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
+                {
+                    "type": "Progressing",
+                    "status": "False" if stalled else "True",
+                    "reason": "ProgressDeadlineExceeded" if stalled else "ReplicaSetUpdated",
+                    "message": 'ReplicaSet "trace-api-web-new111" has timed out progressing.'
+                    if stalled
+                    else 'ReplicaSet "trace-api-web-new111" is progressing.',
+                },
+            ],
+        },
+    )
+    old = replicaset(d, "3f9c2a1", 2, hash_="old000", replicas=3)
+    new = replicaset(d, tag_new, 3, hash_="new111", replicas=1, ready=0)
+    return d, [old, new]
+
+
+def test_complete_only_after_our_generation_is_observed():
+    d = deployment("web", generation=5)
+    assert progress_of(Tracked("trace-api-web", 5), d, [], [], None, NOW).outcome == "complete"
+    waiting = progress_of(Tracked("trace-api-web", 6), d, [], [], None, NOW)
+    assert waiting.outcome == "running" and "controller" in waiting.reason
+
+
+def test_readiness_failing_is_running_until_the_deadline():
+    d, rss = rolling()
+    p = pod(rss[1], "aaaaa", ready=False)
+    ev = event(p, "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503", count=4)
+    item = progress_of(Tracked("trace-api-web", 5, "3f9c2a1 → a41c9e7"), d, rss, [p], [ev], NOW)
+    assert item.outcome == "running"
+    assert [x.name for x in item.pods] == ["trace-api-web-new111-aaaaa"]
+    assert "readiness probe failing (503)" in plain_line(item)
+
+    d, rss = rolling(stalled=True)
+    stalled = progress_of(Tracked("trace-api-web", 5), d, rss, [p], [ev], NOW)
+    assert stalled.outcome == "failed"
+    assert stalled.reason == (
+        'progress deadline (600s) exceeded: ReplicaSet "trace-api-web-new111" has timed out progressing.'
+    )
+
+
+def test_crash_loop_and_pull_errors_fail_at_once():
+    d, rss = rolling()
+    crashing = pod(rss[1], "bbbbb", ready=False, waiting="CrashLoopBackOff", restarts=2, last_exit=1)
+    item = progress_of(Tracked("trace-api-web", 5), d, rss, [crashing], [], NOW)
+    assert item.outcome == "failed" and "CrashLoopBackOff" in item.reason
+    pulling = pod(rss[1], "ccccc", ready=False, waiting="ImagePullBackOff")
+    item = progress_of(Tracked("trace-api-web", 5), d, rss, [pulling], [], NOW)
+    assert item.outcome == "failed" and "ImagePullBackOff" in item.reason
+    # an old pod in trouble is not the new rollout's failure
+    old_bad = pod(rss[0], "ddddd", ready=False, waiting="CrashLoopBackOff", restarts=3, last_exit=1)
+    assert progress_of(Tracked("trace-api-web", 5), d, rss, [old_bad], [], NOW).outcome == "running"
+
+
+def test_deleted_and_paused():
+    assert progress_of(Tracked("gone", 1), None, [], [], None, NOW).outcome == "failed"
+    paused = deployment("web", paused=True)
+    assert progress_of(Tracked("trace-api-web", 1), paused, [], [], None, NOW).outcome == "failed"
+
+
+def test_explain_shows_probe_failure_events_and_log():
+    d, rss = rolling(stalled=True)
+    p = pod(rss[1], "aaaaa", ready=False)
+    ev = event(p, "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503", count=6)
+    item = progress_of(Tracked("trace-api-web", 5, "3f9c2a1 → a41c9e7"), d, rss, [p], [ev], NOW)
+    snap = Snapshot(NOW, 12.0, (item,), (event_record(ev),))
+    assert failing_container(item) == ("trace-api-web-new111-aaaaa", "web", False)
+    log = LogTail(
+        "trace-api-web-new111-aaaaa",
+        "web",
+        False,
+        (
+            '{"severity":"ERROR","message":"db not connected","err":{"stack":"Error: x\\n    at a (b.js:1:2)"}}',
+            "plain",
+        ),
+    )
+    text = "\n".join(explain(item, snap, log, NOW))
+    assert text.splitlines()[0].startswith(
+        "✗ trace-api-web (3f9c2a1 → a41c9e7): progress deadline (600s) exceeded"
+    )
+    assert "readiness probe failing ×6" in text and "statuscode: 503" in text
+    assert (
+        "Warning events:" in text
+        and "pod/trace-api-web-new111-aaaaa  Unhealthy: Readiness probe failed" in text
+    )
+    assert "ERROR db not connected" in text and "at a (b.js:1:2)" in text and "    plain" in text
+
+
+def test_compact_log_line_cuts_long_plain_lines():
+    assert compact_log_line("x" * 300, width=20) == ["x" * 19 + "…"]
+
+
+def test_plain_printer_prints_changes_only():
+    d, rss = rolling()
+    item = progress_of(Tracked("trace-api-web", 5, "3f9c2a1 → a41c9e7"), d, rss, [], [], NOW)
+    out = []
+    printer = PlainPrinter(out.append)
+    printer(Snapshot(NOW, 0.5, (item,)))
+    printer(Snapshot(NOW, 0.7, (item,)))
+    assert len(out) == 1
+    assert out[0] == "[   0.5s] trace-api-web  3f9c2a1 → a41c9e7  1/3 updated, 3 ready, 3 available\n"
+    printer(Snapshot(NOW, 0.9, (item.__class__(**{**item.__dict__, "outcome": "failed", "reason": "boom"}),)))
+    assert out[1] == "[   0.9s] trace-api-web  3f9c2a1 → a41c9e7  FAILED: boom\n"
+
+
+def test_progress_table_renders_each_deployment():
+    d, rss = rolling()
+    running = progress_of(Tracked("trace-api-web", 5, "3f9c2a1 → a41c9e7"), d, rss, [], [], NOW)
+    done = progress_of(
+        Tracked("trace-api-worker", 4, "3f9c2a1 → a41c9e7"), deployment("worker"), [], [], None, NOW
+    )
+    console = Console(width=140, file=io.StringIO(), color_system=None)
+    console.print(progress_table(Snapshot(NOW, 3.0, (running, done)), "deploy a41c9e7 · production"))
+    text = console.file.getvalue()
+    assert "deploy a41c9e7 · production · 3s" in text
+    web = next(line for line in text.splitlines() if "trace-api-web" in line)
+    assert "1/3" in web and "3/3" in web and "old pods to replace" in web
+    worker = next(line for line in text.splitlines() if "trace-api-worker" in line)
+    assert "✓" in worker and "rolled out" in worker
