@@ -82,8 +82,29 @@ def method_not_allowed() -> StoreError:
 
 
 async def read_json_body(request: web.Request) -> Any:
-    """The request body as JSON; 400 when it is not."""
+    """The request body as JSON (or a supported protobuf object); 415/400 otherwise."""
+    content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
     raw = await request.read()
+    if content_type == "application/vnd.kubernetes.protobuf":
+        from kubectl_trace.sandbox.server.protobuf import UnsupportedProtobuf, decode_object
+
+        try:
+            return decode_object(raw)
+        except UnsupportedProtobuf as exc:
+            raise StoreError(
+                415,
+                "UnsupportedMediaType",
+                f"the sandbox cannot read this protobuf body ({exc}); send JSON instead "
+                "(e.g. kubectl apply -f FILE)",
+            ) from None
+    if content_type and not (content_type == "application/json" or content_type.endswith("+json")):
+        raise StoreError(
+            415,
+            "UnsupportedMediaType",
+            "the body of the request was in an unknown format - accepted media types include: "
+            "application/json, application/json-patch+json, application/merge-patch+json, "
+            "application/strategic-merge-patch+json",
+        )
     if not raw.strip():
         raise StoreError.bad_request("the body of the request was empty")
     try:
