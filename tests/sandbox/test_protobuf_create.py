@@ -20,7 +20,7 @@ def _subset(expected: Any, actual: Any, path: str = "") -> None:
             _subset(value, actual[key], f"{path}.{key}")
     elif isinstance(expected, list):
         assert isinstance(actual, list) and len(actual) == len(expected), path
-        for i, (e, a) in enumerate(zip(expected, actual)):
+        for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
             _subset(e, a, f"{path}[{i}]")
     else:
         assert expected == actual, f"{path}: {expected!r} != {actual!r}"

@@ -2,7 +2,7 @@
 
 kubectl sends ``Content-Type: application/vnd.kubernetes.protobuf`` for ``create
 namespace|configmap|secret|service|deployment`` (typed clients) and does not retry in JSON
-on a 415. The envelope is ``k8s\\x00`` + ``runtime.Unknown{typeMeta, raw}``; ``raw`` is the
+on a 415. The envelope is ``k8s`` + NUL + ``runtime.Unknown{typeMeta, raw}``; ``raw`` is the
 object in the field numbering of ``k8s.io/api/*/generated.proto``. This module knows the
 messages those generators fill (ObjectMeta, Namespace, ConfigMap, Secret, Service,
 Deployment with its pod template) — a field outside them is an ``UnsupportedProtobuf``,
@@ -340,7 +340,7 @@ def _message(name: str, data: bytes) -> dict[str, Any]:
 
 
 def decode_object(body: bytes) -> dict[str, Any]:
-    """A protobuf-encoded object (with the ``k8s\\x00`` envelope) as its JSON dict."""
+    """A protobuf-encoded object (with the ``k8s`` + NUL envelope) as its JSON dict."""
     if not body.startswith(MAGIC):
         raise UnsupportedProtobuf("the body does not start with the Kubernetes protobuf magic number")
     envelope = _message("Unknown", body[len(MAGIC) :])
