@@ -200,8 +200,9 @@ def _choose(kube: Any, options: ShellOptions, env: Environment) -> dict[str, Any
         remembered = seen.pods.get(str(target.pod_name))
         pods = [remembered if remembered is not None else kube.get("pods", target.pod_name, namespace)]
     else:
-        kube.require_namespace(namespace)
         pods = kube.list("pods", namespace, label_selector=options.selector).items
+        if not pods and target.kind != "deployment":  # a namespace that does not exist lists empty
+            kube.require_namespace(namespace)
     choice = choose_pod(
         target, pods, container=options.container, any_state=options.any_state, pick=options.pick
     )

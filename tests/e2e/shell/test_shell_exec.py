@@ -369,3 +369,8 @@ def test_pick_without_a_terminal_lists_the_deployment_pods(sandbox, invoke, kube
     for name in running_pods(kube, NS, "web"):
         assert name in result.stderr
     assert "worker" not in result.stderr.splitlines()[0]
+
+
+def test_a_namespace_that_does_not_exist_is_named(sandbox, invoke):
+    result = invoke("shell", "trace-api", "-n", "nope-ns", "--", "true", kubeconfig=sandbox.kubeconfig)
+    assert result.exit_code == 1 and result.stderr.startswith('error: namespace "nope-ns" not found')
