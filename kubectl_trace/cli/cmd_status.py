@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import CommonOptions
@@ -119,6 +120,7 @@ class ProbeCheck:
     latency_ms: float | None
     excerpt: str
     error: str = ""
+    skipped: bool = False  # not sent: the container is not running
 
     @property
     def ok(self) -> bool:
@@ -183,8 +185,8 @@ class StatusReport:
 
     @property
     def failed_probes(self) -> tuple[ProbeCheck, ...]:
-        """Probes run now that did not succeed."""
-        return tuple(p for p in self.probes or () if not p.ok)
+        """Probes run now that did not succeed (a container that is not running is reported already)."""
+        return tuple(p for p in self.probes or () if not p.ok and not p.skipped)
 
     @property
     def healthy(self) -> bool:
@@ -364,8 +366,11 @@ def fetch_previous_logs(
 
 def _probe_targets(
     report: StatusReport, specs: Mapping[str, Mapping[str, Any]]
-) -> list[tuple[str, str, tuple[str, ...], Any, str]]:
-    """(pod, container, kinds, ProbeSpec, resolved port) for every HTTP probe to run."""
+) -> list[tuple[str, str, tuple[str, ...], Any, str, str]]:
+    """(pod, container, kinds, ProbeSpec, resolved port, why not) for every HTTP probe.
+
+    ``why not`` is set (and nothing is sent) when the container is not running.
+    """
     from kubectl_trace.health import probe_spec
 
     jobs = []
@@ -373,7 +378,12 @@ def _probe_targets(
         if pod.deleted_at is not None or pod.phase != "Running":
             continue
         spec = specs.get(pod.name) or {}
+        states = {c.name: c for c in pod.containers}
         for c in (spec.get("spec") or {}).get("containers") or []:
+            health = states.get(str(c.get("name")))
+            skip = ""
+            if health is not None and health.state != "running":
+                skip = f"not run: container {health.reason or health.state}"
             by_check: dict[Any, list[str]] = {}
             found: dict[Any, Any] = {}
             for kind in ("readiness", "liveness", "startup"):
@@ -389,7 +399,7 @@ def _probe_targets(
                     for p in c.get("ports") or []:
                         if p.get("name") == port:
                             port = str(p.get("containerPort"))
-                jobs.append((pod.name, str(c.get("name")), tuple(kinds), ps, port))
+                jobs.append((pod.name, str(c.get("name")), tuple(kinds), ps, port, skip))
     return jobs
 
 
@@ -408,13 +418,22 @@ def _excerpt(body: bytes | str | Mapping[str, Any]) -> str:
 
 
 def run_probe(
-    kube: Kube, namespace: str, pod: str, container: str, kinds: tuple[str, ...], spec: Any, port: str
+    kube: Kube,
+    namespace: str,
+    pod: str,
+    container: str,
+    kinds: tuple[str, ...],
+    spec: Any,
+    port: str,
+    skip: str = "",
 ) -> ProbeCheck:
     """GET one probe's path through ``/api/v1/namespaces/NS/pods/[https:]POD:PORT/proxy/PATH``."""
     from urllib.parse import parse_qsl, quote
 
     from kubectl_trace.kube.errors import ApiError, KubeError
 
+    if skip:
+        return ProbeCheck(pod, container, kinds, spec.description, None, None, "", skip, skipped=True)
     path, _, query = spec.path.partition("?")
     scheme = "https:" if spec.scheme.upper() == "HTTPS" else ""
     pod_port = f"{scheme}{quote(pod, safe='')}:{quote(port, safe='')}"
@@ -437,10 +456,11 @@ def run_probe(
         error = ""
         excerpt = _excerpt(body)
     except ApiError as exc:
-        status = exc.status or None
-        excerpt = _excerpt(exc.body or exc.message)
-        # A Status object is the API server speaking (pod unreachable, forbidden), not the app.
-        error = exc.message if exc.body.get("kind") == "Status" else ""
+        if exc.body.get("kind") == "Status":
+            # the API server speaking (pod unreachable, forbidden), not the app: no status code
+            status, excerpt, error = None, "", str(exc.body.get("message") or exc.message)
+        else:
+            status, excerpt, error = exc.status or None, _excerpt(exc.body or exc.message), ""
     except KubeError as exc:
         status, excerpt, error = None, "", exc.message
     latency = (time.perf_counter() - started) * 1000.0
@@ -636,7 +656,7 @@ def render_pods(
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 2, 0, 0), expand=False)
+    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 0, 0, 2), expand=False)
     table.add_column("POD", no_wrap=True)
     if rollout is not None:
         table.add_column("REV", justify="right")
@@ -680,8 +700,29 @@ def _problem_line(obj: str, problem: Problem) -> Text:
     return text
 
 
-def render_previous_log(log: PreviousLog, now: float) -> list[RenderableType]:
-    """The previous instance's last lines of a crash-looping container."""
+def _crop(text: str, width: int | None) -> str:
+    if width is None or len(text) <= width:
+        return text
+    return text[: max(1, width - 1)] + "…"
+
+
+def compact_log_line(line: str) -> str:
+    """A log line for a glance: JSON lines as ``LEVEL message`` plus the error's first line."""
+    from kubectl_trace.logs.parse import parse_text
+
+    parsed = parse_text(line)
+    if not parsed.structured:
+        return line
+    text = f"{(parsed.level or '').upper():5} {parsed.message}".strip()
+    if parsed.stack:
+        first = parsed.stack.strip().splitlines()[0].strip()
+        if first and first not in text:
+            text += f" — {first}"
+    return text
+
+
+def render_previous_log(log: PreviousLog, now: float, width: int | None = None) -> list[RenderableType]:
+    """The previous instance's last lines of a crash-looping container (JSON lines compacted)."""
     from rich.text import Text
 
     how = f" ({log.termination.describe(now)})" if log.termination is not None else ""
@@ -691,28 +732,40 @@ def render_previous_log(log: PreviousLog, now: float) -> list[RenderableType]:
     if log.error:
         out.append(Text(f"    (not available: {log.error})", style="dim"))
     for line in log.lines or (() if log.error else ("(no output)",)):
-        out.append(Text(f"    │ {line}", style="red"))
+        out.append(Text(_crop(f"    │ {compact_log_line(line)}", width), style="red"))
     return out
 
 
-def render_probes(probes: Sequence[ProbeCheck]) -> RenderableType:
-    """The table of probes run now."""
+def render_probes(probes: Sequence[ProbeCheck], width: int | None = None) -> RenderableType:
+    """The table of probes run now (the body excerpt is cut to what ``width`` leaves)."""
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 2, 0, 0), expand=False)
-    for name in ("POD", "CONTAINER", "PROBE", "CHECK", "CODE", "LATENCY", "BODY"):
-        table.add_column(
-            name,
-            no_wrap=name != "BODY",
-            overflow="fold" if name == "BODY" else "ellipsis",
-            justify="right" if name in ("CODE", "LATENCY") else "left",
-        )
+    rows = []
     for p in probes:
         code = Text(str(p.status) if p.status is not None else "—", style="green" if p.ok else "bold red")
         latency = f"{p.latency_ms:.0f} ms" if p.latency_ms is not None else "-"
-        body = p.error or p.excerpt
-        table.add_row(p.pod, p.container, ",".join(p.kinds), p.check, code, latency, Text(body, style="dim"))
+        rows.append(
+            (p.pod, p.container, ",".join(p.kinds), p.check, code, latency, Text(p.error or p.excerpt))
+        )
+    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 0, 0, 2), expand=False)
+    names = ("POD", "CONTAINER", "PROBE", "CHECK", "CODE", "LATENCY", "BODY")
+    widths = [max([len(name)] + [len(str(row[i])) for row in rows]) for i, name in enumerate(names)]
+    if width is not None:  # only the body excerpt gives way on a narrow screen
+        room = max(12, width - 2 - sum(widths[:-1]) - 2 * (len(names) - 1))
+        rows = [(*row[:-1], Text(_crop(str(row[-1]), room))) for row in rows]
+    for i, name in enumerate(names):
+        widest = widths[i]
+        table.add_column(
+            name,
+            no_wrap=True,
+            overflow="ellipsis",
+            min_width=None if name == "BODY" else widest,
+            justify="right" if name in ("CODE", "LATENCY") else "left",
+            style="dim" if name == "BODY" else None,
+        )
+    for row in rows:
+        table.add_row(*row)
     return table
 
 
@@ -742,8 +795,8 @@ def render_findings(findings: Sequence[Finding]) -> list[RenderableType]:
     return out
 
 
-def render_report(report: StatusReport) -> list[RenderableType]:
-    """The whole screen."""
+def render_report(report: StatusReport, width: int | None = None) -> list[RenderableType]:
+    """The whole screen (``width``: the console's, to cut long lines instead of wrapping them)."""
     from rich.text import Text
 
     now = report.now
@@ -774,7 +827,7 @@ def render_report(report: StatusReport) -> list[RenderableType]:
                 out.append(_problem_line(f"pod/{pod.name}", problem))
         for pod in pods:
             for log in logs_by_pod.get(pod.name, []):
-                out.extend(render_previous_log(log, now))
+                out.extend(render_previous_log(log, now, width))
 
     for d in report.deployments:
         out.extend(render_rollout(d.rollout))
@@ -789,7 +842,9 @@ def render_report(report: StatusReport) -> list[RenderableType]:
     if report.probes is not None:
         out.append(Text("probes run now (through the API server's pod proxy)", style="bold"))
         out.append(
-            render_probes(report.probes) if report.probes else Text("  no HTTP probes to run", style="dim")
+            render_probes(report.probes, width)
+            if report.probes
+            else Text("  no HTTP probes to run", style="dim")
         )
         missing = [v for v in report.node_versions if v.error]
         if report.node_versions:
@@ -808,15 +863,21 @@ def render_report(report: StatusReport) -> list[RenderableType]:
 # -- the command ------------------------------------------------------------------------------
 
 
-def _print(console: Console, renderables: Iterable[RenderableType]) -> None:
+_TRAILING = re.compile(r" +((?:\x1b\[[0-9;]*m)*)$", re.M)
+
+
+def _print(console: Console, out: IO[str], renderables: Iterable[RenderableType]) -> None:
+    """Print through rich, without the trailing blanks that table cells pad with."""
     from rich.padding import Padding
     from rich.text import Text
 
-    for item in renderables:
-        if isinstance(item, Text):
-            console.print(item, soft_wrap=True)
-        else:  # tables sit under their heading
-            console.print(Padding(item, (0, 0, 0, 2), expand=False))
+    with console.capture() as capture:
+        for item in renderables:
+            if isinstance(item, Text):
+                console.print(item, soft_wrap=True)
+            else:  # tables sit under their heading
+                console.print(Padding(item, (0, 0, 0, 2), expand=False))
+    out.write(_TRAILING.sub(r"\1", capture.get()))
 
 
 def run(options: StatusOptions, env: Environment) -> int:
@@ -856,5 +917,6 @@ def run(options: StatusOptions, env: Environment) -> int:
         env.stdout.write(json.dumps(report_json(report), indent=2) + "\n")
     else:
         width = env.width or (None if env.stdout_isatty else 160)
-        _print(env.console(width=width), render_report(report))
+        console = env.console(width=width)
+        _print(console, env.stdout, render_report(report, console.width))
     return 0 if report.healthy else 1

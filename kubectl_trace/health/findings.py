@@ -68,8 +68,11 @@ def _has_prestop(container: Mapping[str, Any]) -> bool:
     return bool(child(child(container, "lifecycle"), "preStop"))
 
 
-def _serves_traffic(container: Mapping[str, Any]) -> bool:
-    return bool(children(container, "ports")) or bool(container.get("readinessProbe"))
+def _serves_traffic(container: Mapping[str, Any], process: str | None) -> bool:
+    """Whether a Service sends it requests: a ``web`` process, or (type unknown) declared ports."""
+    if process:
+        return process.lower() == "web"
+    return bool(children(container, "ports"))
 
 
 def pod_spec_findings(
@@ -83,8 +86,10 @@ def pod_spec_findings(
 ) -> list[Finding]:
     """Findings for a pod spec (a Deployment's template, or a bare pod's spec).
 
-    ``replicas`` (a Deployment's) enables the single-replica-in-production check; a
-    ``clock`` process is exempt (a scheduler must run once).
+    ``replicas`` (a Deployment's) enables the single-replica-in-production check. The
+    process type matters: a ``clock`` (a scheduler) must run once and needs no readiness
+    probe; only ``web`` takes Service traffic and so needs a preStop pause (a container of
+    unknown type does when it declares ports).
     """
     out: list[Finding] = []
     containers = children(pod_spec, "containers")
@@ -92,7 +97,7 @@ def pod_spec_findings(
         name = str(c.get("name") or "")
         readiness = probe_spec(c, "readiness")
         liveness = probe_spec(c, "liveness")
-        if readiness is None:
+        if readiness is None and (process or "").lower() != "clock":  # a scheduler is never "ready"
             out.append(
                 Finding(
                     "no-readiness-probe",
@@ -106,7 +111,8 @@ def pod_spec_findings(
                 )
             )
         elif (
-            liveness is not None
+            readiness is not None
+            and liveness is not None
             and liveness.check == readiness.check
             and liveness.failure_threshold <= _LOW_FAILURE_THRESHOLD
         ):
@@ -169,7 +175,7 @@ def pod_spec_findings(
                 )
             )
     grace = as_int(pod_spec.get("terminationGracePeriodSeconds"), 30)
-    serving = [c for c in containers if _serves_traffic(c)]
+    serving = [c for c in containers if _serves_traffic(c, process)]
     if serving and not any(_has_prestop(c) for c in serving):
         names = ", ".join(str(c.get("name") or "") for c in serving)
         out.append(

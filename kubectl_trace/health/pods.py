@@ -72,11 +72,12 @@ class Termination:
     started_at: float | None
     finished_at: float | None
 
-    def short(self, now: float) -> str:
-        """``OOMKilled 2h``, ``Error exit 1 12s``: for a RESTARTS column."""
-        what = self.reason or "exit"
-        if self.exit_code is not None and self.reason not in ("OOMKilled",):
-            what = f"{what} exit {self.exit_code}" if self.reason else f"exit {self.exit_code}"
+    def short(self, now: float, cause: str | None = None) -> str:
+        """``OOMKilled 2h``, ``Error exit 1 12s``, ``liveness 6s``: for a RESTARTS column."""
+        reason = self.reason if cause is None else cause
+        what = reason or "exit"
+        if self.exit_code is not None and reason not in ("OOMKilled", "liveness"):
+            what = f"{what} exit {self.exit_code}" if reason else f"exit {self.exit_code}"
         when = ago(self.finished_at, now)
         return f"{what} {when}".strip()
 
@@ -146,6 +147,15 @@ class ContainerHealth:
     liveness: ProbeHealth
     startup: ProbeHealth
     liveness_kills: int = 0  # "Container X failed liveness probe, will be restarted"
+    liveness_killed_at: float | None = None  # the last such kill
+
+    def restart_cause(self, termination: Termination) -> str:
+        """``liveness`` if the kubelet killed that instance (failed liveness probe), else its reason."""
+        killed, finished = self.liveness_killed_at, termination.finished_at
+        # the instance ends within a grace period after the kill
+        if killed is not None and finished is not None and -5 <= finished - killed <= 120:
+            return "liveness"
+        return termination.reason
 
     @property
     def latest_termination(self) -> Termination | None:
@@ -180,6 +190,7 @@ class PodHealth:
     restarts: int
     last_termination: Termination | None
     last_termination_container: str | None
+    last_restart_cause: str  # "liveness" (killed for failing the probe) or the termination reason
     node: str
     template_hash: str
     owner: str  # the controlling ReplicaSet (or other owner) name, "" for a bare pod
@@ -205,7 +216,7 @@ class PodHealth:
         """``0``, ``3 (OOMKilled 2h)``: for a RESTARTS column."""
         if not self.restarts or self.last_termination is None:
             return str(self.restarts)
-        return f"{self.restarts} ({self.last_termination.short(now)})"
+        return f"{self.restarts} ({self.last_termination.short(now, self.last_restart_cause)})"
 
     def probe(self, kind: str) -> ProbeHealth:
         """The pod-level view of one probe: the worst container's (failing > unknown > ok > none)."""
@@ -239,6 +250,7 @@ class _ContainerEvents:
     probe: dict[str, list[tuple[EventRecord, str]]]
     pull_failure: EventRecord | None = None
     liveness_kills: int = 0
+    liveness_killed_at: float | None = None
 
 
 def _sort_events(
@@ -265,6 +277,8 @@ def _sort_events(
         elif record.reason == "Killing" and "liveness" in record.message.lower() and name:
             ce = by_container.setdefault(name, _ContainerEvents({}))
             ce.liveness_kills += record.count
+            if record.last_at is not None and (ce.liveness_killed_at or 0) < record.last_at:
+                ce.liveness_killed_at = record.last_at
             continue
         rest.append(record)
     return by_container, rest
@@ -385,6 +399,7 @@ def _container_health(
         liveness=probes["liveness"],
         startup=probes["startup"],
         liveness_kills=events.liveness_kills if events is not None else 0,
+        liveness_killed_at=events.liveness_killed_at if events is not None else None,
     )
 
 
@@ -459,7 +474,11 @@ def _container_problems(
     out: list[Problem] = []
     if c.state == "waiting" and c.reason in ERROR_WAITING_REASONS:
         if c.reason == "CrashLoopBackOff":
-            last = c.last_termination.describe(now) if c.last_termination else "exited"
+            t = c.last_termination
+            last = t.describe(now) if t else "exited"
+            if t is not None and c.restart_cause(t) == "liveness":
+                failure = f" ({c.liveness.last_failure})" if c.liveness.last_failure else ""
+                last = f"killed for failing its liveness probe{failure}, {last}"
             message = f"CrashLoopBackOff: {who} {last}; {c.restarts} restarts"
         elif c.reason in _PULL_REASONS:
             detail = pull.message if pull is not None else c.message
@@ -484,7 +503,7 @@ def _container_problems(
     if not out and c.latest_termination is not None and c.restarts > 0:
         t = c.latest_termination
         if t.finished_at is not None and now - t.finished_at <= RECENT_RESTART_SECONDS:
-            cause = "liveness probe failures" if c.liveness_kills else (t.reason or "exit")
+            cause = "liveness probe failures" if c.restart_cause(t) == "liveness" else (t.reason or "exit")
             out.append(
                 Problem(
                     "OOMKilled" if t.reason == "OOMKilled" else "Restarted",
@@ -543,10 +562,11 @@ def pod_health(pod: Mapping[str, Any], events: EventSource = None, now: float = 
     # The most recent termination across containers (for the RESTARTS column).
     last: Termination | None = None
     last_container: str | None = None
+    last_cause = ""
     for c in containers:
         t = c.latest_termination
         if c.restarts and t is not None and (last is None or (t.finished_at or 0) > (last.finished_at or 0)):
-            last, last_container = t, c.name
+            last, last_container, last_cause = t, c.name, c.restart_cause(t)
 
     problems: list[Problem] = []
     scheduling = ""
@@ -625,6 +645,7 @@ def pod_health(pod: Mapping[str, Any], events: EventSource = None, now: float = 
         restarts=sum(c.restarts for c in containers),
         last_termination=last,
         last_termination_container=last_container,
+        last_restart_cause=last_cause,
         node=str(spec.get("nodeName") or ""),
         template_hash=str(labels.get("pod-template-hash") or ""),
         owner=_owner(meta),

@@ -96,7 +96,7 @@ def render(report, width=140):
     env = make_env(width)
     from kubectl_trace.cli.cmd_status import _print
 
-    _print(env.console(width=width), render_report(report))
+    _print(env.console(width=width), env.stdout, render_report(report))
     return env.stdout.getvalue()
 
 
@@ -269,3 +269,21 @@ def test_bad_flags_are_usage_errors():
     out, err, code = invoke("status", "([")
     assert code == 2 and "invalid TARGET regular expression" in err
     assert "Traceback" not in err
+
+
+def test_compact_log_lines():
+    from kubectl_trace.cli.cmd_status import compact_log_line
+
+    line = json.dumps(
+        {
+            "severity": "ERROR",
+            "message": "db not connected",
+            "err": {
+                "name": "Error",
+                "message": "connect ECONNREFUSED",
+                "stack": "Error: connect ECONNREFUSED\n    at x",
+            },
+        }
+    )
+    assert compact_log_line(line) == "ERROR db not connected — Error: connect ECONNREFUSED"
+    assert compact_log_line("Error: Cannot find module 'express'") == "Error: Cannot find module 'express'"

@@ -95,10 +95,27 @@ def test_graceful_shutdown():
     found = deployment_findings(deployment(containers=[c], termination_grace=2))
     assert codes(found) == [("short-grace-period", None)]
     assert "2" in found[0].message
-    # A worker with no ports and no readiness probe serves no traffic: no preStop needed.
-    worker = container("worker", readiness=probe(), requests=REQUESTS, prestop=False, ports=False)
-    del worker["readinessProbe"]
-    assert ("no-prestop", "worker") not in codes(deployment_findings(deployment(containers=[worker])))
+    # A worker gets no Service traffic (its port is for /healthz): no preStop needed.
+    worker = container(
+        "worker", readiness=probe(), liveness=probe("/livez"), requests=REQUESTS, prestop=False
+    )
+    assert deployment_findings(deployment("trace-api-worker", containers=[worker], process="worker")) == []
+    # Without a process type, declared ports decide.
+    plain = container("api", readiness=probe(), liveness=probe("/livez"), requests=REQUESTS, prestop=False)
+    plain["env"] = []
+    d = deployment("api", containers=[plain])
+    del d["spec"]["template"]["metadata"]["labels"]["process"]
+    assert codes(deployment_findings(d)) == [("no-prestop", "api")]
+    del plain["ports"]
+    assert deployment_findings(d) == []
+
+
+def test_clock_needs_no_readiness_probe():
+    clock = container("clock", requests=REQUESTS, prestop=False, ports=False)
+    assert (
+        deployment_findings(deployment("trace-api-clock", containers=[clock], process="clock", replicas=1))
+        == []
+    )
 
 
 def test_image_without_tag_and_with_digest():

@@ -221,6 +221,7 @@ def test_liveness_failing_now_and_recovered_after_restart():
     assert h.verdict == "healthy"
     [warning] = h.problems
     assert warning.severity == "warning" and "liveness probe failures" in warning.message
+    assert h.last_restart_cause == "liveness" and h.restarts_text(NOW) == "1 (liveness 119s)"
 
 
 def test_recent_oom_kill_is_a_warning():
@@ -395,3 +396,19 @@ def test_json_form_is_plain_and_times_are_rfc3339():
     assert json.loads(text)["containers"][0]["readiness"]["first_failure_at"] == "2026-03-01T11:59:30Z"
     assert data["created_at"] == "2026-03-01T11:50:00Z"
     assert data["verdict"] == "unhealthy"
+
+
+def test_crash_loop_from_liveness_kills_says_so():
+    live = "Liveness probe failed: HTTP probe failed with statuscode: 503"
+    events = [
+        event("Unhealthy", live, type="Warning", count=12, first=-120, last=-31),
+        event(
+            "Killing", "Container web failed liveness probe, will be restarted", count=4, first=-110, last=-30
+        ),
+    ]
+    last = terminated(0, "Completed", started=-45, finished=-29)
+    p = pod(ready=False, statuses=[waiting(reason="CrashLoopBackOff", restarts=4, last=last)])
+    h = pod_health(p, events, NOW)
+    [problem] = h.problems
+    assert "killed for failing its liveness probe (HTTP probe failed with statuscode: 503)" in problem.message
+    assert h.restarts_text(NOW) == "4 (liveness 29s)"
