@@ -121,6 +121,7 @@ def run(options: ShellOptions, env: Environment) -> int:
     from kubectl_trace.kube.exec import open_exec
     from kubectl_trace.shell.attach import attach_pipes, attach_tty
     from kubectl_trace.shell.choose import pick_container
+    from kubectl_trace.shell.pods import container_names
 
     kube = _connect(options, env)
     try:
@@ -131,6 +132,10 @@ def run(options: ShellOptions, env: Environment) -> int:
         namespace, name = str(meta.get("namespace") or kube.namespace), str(meta.get("name"))
         container = pick_container(pod, options.container)
         tty = env.interactive and not options.no_tty
+        names = container_names(pod)
+        if tty and options.container is None and len(names) > 1:  # as kubectl says it
+            env.stderr.write(f'Defaulted container "{container}" out of: {", ".join(names)}\n')
+            env.stderr.flush()
         command = list(options.command) or default_command(tty, env.environ)
         session = open_exec(
             kube,
