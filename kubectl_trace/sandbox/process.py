@@ -53,7 +53,8 @@ def _pid_is_sandbox(pid: int) -> bool:
         except (ProcessLookupError, PermissionError):
             return False
         return True  # no /proc: trust the pid
-    return _MARKER.encode() in cmdline
+    # the background server (python -m kubectl_trace.sandbox) or `sandbox up --foreground`
+    return _MARKER.encode() in cmdline or (b"nodeapp" in cmdline and b"\0sandbox\0" in cmdline)
 
 
 def _read_state(state_dir: str) -> dict[str, Any] | None:

@@ -180,10 +180,10 @@ def test_request_without_token_gets_401(sandbox: Any, tmp_path: Path) -> None:
     config = yaml.safe_load(Path(sandbox.kubeconfig).read_text())
     token = config["users"][0]["user"]["token"]
     assert _raw_get(sandbox.kubeconfig, "/version", token)[0] == 200
-    stripped = dict(config)
-    stripped["users"] = [{"name": "nodeapp-sandbox", "user": {}}]
-    bare = tmp_path / "no-token.kubeconfig"
-    bare.write_text(yaml.safe_dump(stripped))
+    wrong = dict(config)
+    wrong["users"] = [{"name": "nodeapp-sandbox", "user": {"token": "not-the-token"}}]
+    bare = tmp_path / "wrong-token.kubeconfig"
+    bare.write_text(yaml.safe_dump(wrong))
     result = subprocess.run(
         [KUBECTL, "--kubeconfig", str(bare), "--cache-dir", str(tmp_path / "c"), "get", "pods"],
         capture_output=True,

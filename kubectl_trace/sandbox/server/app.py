@@ -88,6 +88,7 @@ class ApiServer:
 
 
 API: web.AppKey[ApiServer] = web.AppKey("api", ApiServer)
+ROUTE: web.RequestKey[Route] = web.RequestKey("route", Route)
 
 
 def request_verb(method: str, route: Route, query: Any) -> str:
@@ -145,7 +146,7 @@ def _fault_response(code: int) -> web.Response:
 async def _middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     api = request.app[API]
     route = parse_path(request.rel_url.raw_path)
-    request["route"] = route
+    request[ROUTE] = route
     if route.kind not in ("admin", "healthz"):
         api.metrics.count(request_verb(request.method, route, request.query), route.label)
     if not _authorized(request, api.token):
@@ -178,7 +179,7 @@ async def _middleware(request: web.Request, handler: Handler) -> web.StreamRespo
 
 async def _dispatch(request: web.Request) -> web.StreamResponse:
     api = request.app[API]
-    route: Route = request["route"]
+    route = request[ROUTE]
     if route.kind == "discovery":
         from kubectl_trace.sandbox.server.discovery import discovery_document
 
