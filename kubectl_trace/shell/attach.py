@@ -181,16 +181,16 @@ def attach_tty(session: ExecSession, env: Environment) -> int:
     if size is not None:
         session.resize(*size)  # the first frame: the remote knows its size before any output
     last_size = [size]
-    winched = threading.Event()
+    winched = [False]  # a plain flag: a signal handler must not take locks (Event.set does)
 
     def on_winch(signum: int, frame: FrameType | None) -> None:
-        winched.set()
+        winched[0] = True
         session.wake()
 
     def on_wake() -> None:
-        if not winched.is_set():
+        if not winched[0]:
             return
-        winched.clear()
+        winched[0] = False
         now = terminal_size(out_fd) or terminal_size(in_fd)
         if now is not None and now != last_size[0]:
             last_size[0] = now
