@@ -37,7 +37,15 @@ from kubectl_trace.kube.settings import KubeSettings
 __all__ = ["LiteKube", "connect_lite"]
 
 _SIMPLE_USER_KEYS = frozenset(
-    {"token", "tokenFile", "client-certificate", "client-certificate-data", "client-key", "client-key-data"}
+    {
+        "token",
+        "tokenFile",
+        "client-certificate",
+        "client-certificate-data",
+        "client-key",
+        "client-key-data",
+        "extensions",
+    }
 )
 _SIMPLE_CLUSTER_KEYS = frozenset(
     {
@@ -45,6 +53,7 @@ _SIMPLE_CLUSTER_KEYS = frozenset(
         "certificate-authority",
         "certificate-authority-data",
         "insecure-skip-tls-verify",
+        "disable-compression",
         "extensions",
     }
 )
