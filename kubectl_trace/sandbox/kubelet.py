@@ -439,6 +439,7 @@ class _PodWorker:
             backlog=kubelet.log_backlog,
             scale=self.ctx.scale.factor,
             node_version=profile.node_version,
+            backlog_until=kubelet.started_at,
         )
         port = (
             _listen_port(slot.spec, container_env)
@@ -996,6 +997,7 @@ class Kubelet:
         self.nodes = {n.name: n for n in nodes}
         self.log_rate = log_rate
         self.log_backlog = log_backlog
+        self.started_at = ctx.clock()  # every container's --log-backlog history ends here
         self.node_images: dict[str, set[str]] = {n.name: set() for n in nodes}
         self.workers: dict[PodKey, _PodWorker] = {}
         self._next_ip: dict[str, int] = {n.name: 0 for n in nodes}
@@ -1054,11 +1056,7 @@ class Kubelet:
         status = worker.status(pod)
         if status == pod.get("status"):
             return
-
-        def put(draft: Obj) -> None:
-            draft["status"] = status
-
-        self.ctx.store.mutate("pods", worker.ns, worker.name, put)
+        self.ctx.store.set_status("pods", worker.ns, worker.name, status)
 
     def _drop(self, worker: _PodWorker) -> None:
         worker.destroy()

@@ -56,14 +56,67 @@ class _Iso:
         return f"{self._prefix}.{ms:03d}Z"
 
 
+class _NanoStamp:
+    """``timeparse.format_rfc3339_nano`` (same digits), with the per-second prefix cached."""
+
+    __slots__ = ("_prefix", "_sec")
+
+    def __init__(self) -> None:
+        self._sec = -1
+        self._prefix = ""
+
+    def __call__(self, ts: float) -> str:
+        whole = int(ts // 1)
+        nanos = round((ts - whole) * 1e9)
+        if nanos >= 1_000_000_000:
+            whole += 1
+            nanos -= 1_000_000_000
+        if whole != self._sec:
+            self._sec = whole
+            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+        return f"{self._prefix}.{nanos:09d}Z"
+
+
 # A renderer turns (index within its segment, time, seq) into the line's text.
 Render = Callable[[int, float, int], str]
+
+
+class _Shared:
+    """Lines rendered once and shared by every container of one style (the backlog).
+
+    Holds the texts, and on demand the whole block as bytes — with or without the
+    kubelet's timestamp prefix — with the byte offset of every line, so a reader of
+    50,000 lines of history costs a slice, not 50,000 renderings.
+    """
+
+    def __init__(self, times: list[float], texts: list[str]) -> None:
+        self.times = times
+        self.texts = texts
+        self._blobs: dict[bool, tuple[bytes, list[int]]] = {}
+
+    def blob(self, timestamps: bool) -> tuple[bytes, list[int]]:
+        found = self._blobs.get(timestamps)
+        if found is None:
+            if timestamps:
+                stamp = _NanoStamp()
+                lines = [f"{stamp(t)} {x}\n".encode() for t, x in zip(self.times, self.texts, strict=True)]
+            else:
+                lines = [f"{x}\n".encode() for x in self.texts]
+            offsets = [0]
+            for line in lines:
+                offsets.append(offsets[-1] + len(line))
+            found = (b"".join(lines), offsets)
+            self._blobs[timestamps] = found
+        return found
+
+
+_SHARED: dict[tuple[Any, ...], _Shared] = {}
 
 
 class _Segment:
     """Lines ``start .. start+count`` at ``t0 + k*dt`` (``count`` None = unbounded)."""
 
-    __slots__ = ("count", "dt", "render", "start", "t0", "times")
+    __slots__ = ("count", "dt", "render", "shared", "start", "t0", "times")
 
     def __init__(
         self,
@@ -80,6 +133,7 @@ class _Segment:
         self.count = count
         self.render = render
         self.times = list(times) if times is not None else None
+        self.shared: _Shared | None = None
 
     def time(self, k: int) -> float:
         if self.times is not None:
@@ -164,9 +218,11 @@ class InstanceLog:
             if n <= 0:
                 break
             if seg.count is None or n < seg.count:
-                kept.append(
-                    _Segment(seg.start, seg.t0, seg.dt, n, seg.render, seg.times[:n] if seg.times else None)
+                part = _Segment(
+                    seg.start, seg.t0, seg.dt, n, seg.render, seg.times[:n] if seg.times else None
                 )
+                part.shared = seg.shared
+                kept.append(part)
                 break
             kept.append(seg)
         self._segments = kept
@@ -232,6 +288,29 @@ class InstanceLog:
                 out.append((t, render(k, t, i + 1)))
             index = end
         return out
+
+    def chunk(self, start: int, stop: int, *, timestamps: bool) -> bytes:
+        """Lines ``start .. stop-1`` as the log endpoint sends them.
+
+        Newline-terminated, each prefixed with the kubelet timestamp
+        (``2006-01-02T15:04:05.000000000Z ``) when ``timestamps``. Backlog lines come from a
+        shared pre-rendered block.
+        """
+        stamp = _NanoStamp()
+        parts: list[bytes] = []
+        index = start
+        while index < stop:
+            seg = self._segment_of(index)
+            end = stop if seg.count is None else min(stop, seg.start + seg.count)
+            if seg.shared is not None:
+                blob, offsets = seg.shared.blob(timestamps)
+                parts.append(blob[offsets[index - seg.start] : offsets[end - seg.start]])
+            else:
+                for t, text in self.lines(index, end):
+                    prefix = stamp(t) + " " if timestamps else ""
+                    parts.append(f"{prefix}{text}\n".encode())
+            index = end
+        return b"".join(parts)
 
     def first_index_at(self, t: float) -> int:
         """Index of the first line with timestamp >= ``t`` (``line_count`` if none yet)."""
@@ -706,6 +785,7 @@ def plan_instance(
     backlog: int,
     scale: float,
     node_version: str,
+    backlog_until: float | None = None,
 ) -> tuple[InstanceLog, LogPlan]:
     """Plan the log of a container instance that starts at ``started_at`` (epoch seconds).
 
@@ -724,7 +804,21 @@ def plan_instance(
     steady = _steady(style, seed, pod)
     if backlog > 0:
         dt = min(1.0 / rate if rate > 0 else 0.01, 600.0 / backlog)
-        log.append(started_at - backlog * dt, dt, backlog, steady)
+        until = started_at if backlog_until is None or backlog_until > started_at else backlog_until
+        t0 = until - backlog * dt
+        key = (style, backlog, dt, t0)
+        shared = _SHARED.get(key)
+        if shared is None:
+            # the history is the same for every container of this style: render it once
+            render = _steady(style, 0, style.app)
+            times = [t0 + k * dt for k in range(backlog)]
+            shared = _Shared(times, [render(k, t, k + 1) for k, t in enumerate(times)])
+            if len(_SHARED) > 32:
+                _SHARED.clear()
+            _SHARED[key] = shared
+        texts = shared.texts
+        log.append(t0, dt, backlog, lambda k, t, seq: texts[k])
+        log._segments[-1].shared = shared
     startup = _startup_lines(style, namespace, pod, node_version)
     listen_after = {"web": 1.5, "worker": 1.2, "clock": 0.4, "init": 0.4}[style.process]
     if style.app == "trace-ui":

@@ -342,6 +342,21 @@ class Store:
             meta["generation"] = int(meta.get("generation", 1)) + 1
         return self._replace(resource, current, new)
 
+    def set_status(self, resource: str, namespace: str | None, name: str, status: Obj) -> Obj:
+        """Replace an object's ``status`` with ``status`` (which the store then owns).
+
+        The cheap path for controllers and the kubelet: the rest of the object is shared
+        with the previous version instead of deep-copied (stored objects are read-only).
+        Emits nothing when the status is unchanged.
+        """
+        current = self.get(resource, namespace, name)
+        if current.get("status") == status:
+            return current
+        new = dict(current)
+        new["metadata"] = dict(current["metadata"])
+        new["status"] = status
+        return self._replace(resource, current, new)
+
     def _replace(self, resource: str, current: Obj, new: Obj) -> Obj:
         new["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
         if new == current:

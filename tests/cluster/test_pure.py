@@ -227,3 +227,38 @@ def test_controller_arithmetic() -> None:
     assert qos_class({"containers": [{"resources": {"requests": {"cpu": "1"}}}]}) == "Burstable"
     guaranteed = {"limits": {"cpu": "1", "memory": "1Gi"}, "requests": {"cpu": "1", "memory": "1Gi"}}
     assert qos_class({"containers": [{"resources": guaranteed}]}) == "Guaranteed"
+
+
+def test_backlog_is_shared_pre_rendered_and_chunks_match_lines() -> None:
+    from kubectl_trace.timeparse import format_rfc3339_nano
+
+    until = time.time()
+    logs = [
+        plan_instance(
+            LogStyle("trace-api", "web"),
+            namespace="production",
+            pod=f"pod-{i}",
+            container="web",
+            instance=0,
+            started_at=until + 1 + i,
+            rate=2.0,
+            backlog=3000,
+            scale=0.1,
+            node_version="20.11.1",
+            backlog_until=until,
+        )[0]
+        for i in range(3)
+    ]
+    first, second = logs[0], logs[1]
+    assert first.line(2999) == second.line(2999)  # the same history for every container of a style
+    assert first.line(2999)[0] <= until < first.line(3000)[0]
+    now = until + 30
+    count = first.line_count(now)
+    blob = first.chunk(0, count, timestamps=True).decode().splitlines()
+    assert len(blob) == count
+    for index in (0, 1, 1500, 2999, 3000, count - 1):
+        t, text = first.line(index)
+        assert blob[index] == f"{format_rfc3339_nano(t)} {text}"
+    plain = first.chunk(2990, count, timestamps=False).decode().splitlines()
+    assert plain == [first.line(i)[1] for i in range(2990, count)]
+    assert [seq_of(x) for x in plain] == list(range(2991, count + 1))

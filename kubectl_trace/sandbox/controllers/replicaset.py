@@ -213,11 +213,7 @@ class ReplicaSetController:
             status["conditions"] = conditions
         if rs.get("status") != status:
             ns, name = rs["metadata"]["namespace"], rs["metadata"]["name"]
-
-            def put(draft: Obj) -> None:
-                draft["status"] = status
-
-            self.ctx.store.mutate("replicasets", ns, name, put)
+            self.ctx.store.set_status("replicasets", ns, name, status)
         if wake is not None:
             key = (rs["metadata"]["namespace"], rs["metadata"]["name"])
             self.ctx.timers.after_real(
