@@ -338,6 +338,7 @@ class Supervisor:
     def _watch_loop(self) -> None:
         first = True
         down = False
+        failures = 0
         try:
             for event in self._watch:
                 kind = event.type
@@ -353,12 +354,16 @@ class Supervisor:
                     if event.object is not None:
                         self.removed(event.object)
                 elif kind == "DISCONNECTED":
-                    if not down and event.error is not None:
+                    # A dropped watch is resumed at once; say so only when that fails too.
+                    failures += 1
+                    if failures >= 2 and not down and event.error is not None:
                         down = True
                         self.sink(("notice", f"warning: watching pods: {event.error.message}; retrying"))
-                elif kind == "RECONNECTED" and down:
-                    down = False
-                    self.sink(("notice", "note: watching pods again"))
+                elif kind == "RECONNECTED":
+                    failures = 0
+                    if down:
+                        down = False
+                        self.sink(("notice", "note: watching pods again"))
         except KubeError as exc:
             if not self._stopped.is_set():
                 self.sink(("fatal", exc))

@@ -267,12 +267,12 @@ def _resolve(kube: Any, options: LogsOptions) -> Any:
 
 def run_logs(options: LogsOptions, env: Any, *, kube: Any = None) -> int:
     """Run ``kubectl nodeapp logs`` with ``env``'s streams; return the exit status."""
-    from kubectl_trace.kube.client import connect
     from kubectl_trace.logs.follow import Supervisor
+    from kubectl_trace.logs.transport import connect_logs
 
     own_kube = kube is None
     if kube is None:
-        kube = connect(options.kube)
+        kube = connect_logs(options.kube)
     configuration = getattr(getattr(kube, "conn", None), "configuration", None)
     if configuration is not None and "api_client" not in kube.__dict__:
         # One pooled connection per stream, or urllib3 discards (and warns about) the extras.
@@ -301,7 +301,7 @@ def run_logs(options: LogsOptions, env: Any, *, kube: Any = None) -> int:
                         "drop --previous to see the current logs",
                     )
                 raise NodeappError(
-                    f"no pods with logs match {target.description} {where}",
+                    f"no containers with logs for {target.description} {where}",
                     "list them with: kubectl get pods"
                     + ("" if options.all_namespaces else f" -n {namespace}")
                     + ", or follow with -f to wait for them",

@@ -172,11 +172,12 @@ class PrettyRenderer(Renderer):
         self.timestamps = timestamps
         self.highlight = highlight
         self._prefixes: dict[str, str] = {}
+        self._levels: dict[str | None, str]
         if color:
             self._levels = {name: f"{style}{name.upper():<5}{RESET} " for name, style in LEVEL_STYLES.items()}
         else:
             self._levels = {name: f"{name.upper():<5} " for name in LEVEL_STYLES}
-        self._levels[None] = ""  # type: ignore[index]
+        self._levels[None] = ""
         self._highlighting = highlight is not None and color
         self._key_prefix = DIM if color else ""
         self._key_sep = _COLOR_SEP if color else "="
