@@ -215,3 +215,23 @@ def test_exec_tty_into_a_demo_pod(kubectl: Any, tmux: Any) -> None:
     tmux.send("stty size", enter=True)
     tmux.wait_for("30 100")
     tmux.send("exit", enter=True)
+
+
+def test_pod_proxy_answers_the_probe_path(kubectl: Any) -> None:
+    name = kubectl(
+        "get", "pods", "-n", "staging", "-l", "process=web", "-o", "name", check=True
+    ).stdout.split()[0]
+    pod = name.split("/")[1]
+    port = kubectl(
+        "get",
+        "-n",
+        "staging",
+        name,
+        "-o",
+        "jsonpath={.spec.containers[0].readinessProbe.httpGet.port}",
+        check=True,
+    ).stdout
+    answer = kubectl(
+        "get", "--raw", f"/api/v1/namespaces/staging/pods/{pod}:{port}/proxy/healthz", check=True
+    )
+    assert answer.stdout.strip()

@@ -128,3 +128,70 @@ def test_interactive_tty_in_tmux(pod: str, skubectl: Any, tmux: Any) -> None:
     tmux.wait_for("xterm-42")
     tmux.send("exit 4", enter=True)
     tmux.wait_for("command terminated with exit code 4")
+
+
+def _ws_connect(server: InProcessServer, query: str, protocol: str) -> Any:
+    import base64
+    import ssl
+
+    import websocket
+    import yaml
+
+    config = yaml.safe_load(Path(server.kubeconfig).read_text())
+    ca = base64.b64decode(config["clusters"][0]["cluster"]["certificate-authority-data"]).decode()
+    context = ssl.create_default_context(cadata=ca)
+    return websocket.create_connection(
+        f"wss://127.0.0.1:{server.port}/api/v1/namespaces/default/pods/web-1/exec?{query}",
+        header=[f"Authorization: Bearer {server.token}"],
+        subprotocols=[protocol],
+        sslopt={"context": context},
+        timeout=20,
+    )
+
+
+def _frames(ws: Any) -> dict[int, bytes]:
+    import websocket
+
+    received: dict[int, bytes] = {}
+    while True:
+        try:
+            opcode, data = ws.recv_data(control_frame=True)
+        except websocket.WebSocketConnectionClosedException:
+            break
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            break
+        if opcode == websocket.ABNF.OPCODE_TEXT:
+            raise AssertionError("the server sent a text frame")
+        if opcode == websocket.ABNF.OPCODE_BINARY and data:
+            received[data[0]] = received.get(data[0], b"") + data[1:]
+    return received
+
+
+def test_v4_channel_protocol_and_ping(pod: str, server: InProcessServer) -> None:
+    import json
+
+    import websocket
+
+    ws = _ws_connect(
+        server,
+        "container=app&command=sh&command=-c&command=read+x%3B+echo+got+%24x%3B+exit+7&stdin=true&stdout=true",
+        "v4.channel.k8s.io",
+    )
+    assert ws.subprotocol == "v4.channel.k8s.io"
+    ws.ping(b"hi")
+    opcode, data = ws.recv_data(control_frame=True)
+    assert (opcode, data) == (websocket.ABNF.OPCODE_PONG, b"hi")
+    ws.send("\x00line\n")  # a text frame from the client (the Python client sends these)
+    frames = _frames(ws)
+    assert frames[1] == b"got line\n"
+    status = json.loads(frames[3])
+    assert status["reason"] == "NonZeroExitCode"
+    assert status["details"]["causes"][0] == {"reason": "ExitCode", "message": "7"}
+
+
+def test_unknown_subprotocol_is_refused(pod: str, server: InProcessServer) -> None:
+    import websocket
+
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        _ws_connect(server, "container=app&command=true&stdout=true", "base64.channel.k8s.io")
+    assert refused.value.status_code == 400

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,6 +12,7 @@ from aiohttp import web
 from kubectl_trace.sandbox.store import StoreError
 
 __all__ = [
+    "EncodeCache",
     "dumps",
     "json_response",
     "query_bool",
@@ -26,6 +28,32 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_cir
 def dumps(obj: Any) -> bytes:
     """Compact JSON bytes (the API server's encoding)."""
     return _ENCODER.encode(obj).encode("utf-8")
+
+
+class EncodeCache:
+    """JSON of stored objects, computed once per object version.
+
+    Stored objects are never changed in place (every write stores a new dict), so an
+    object's identity stands for its content; the cache keeps a reference to each object
+    it holds so that an id is never reused while cached. Least recently used go first.
+    """
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[int, tuple[Any, bytes]] = OrderedDict()
+
+    def encode(self, obj: Any) -> bytes:
+        """The JSON bytes of ``obj``."""
+        key = id(obj)
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] is obj:
+            self._entries.move_to_end(key)
+            return hit[1]
+        data = dumps(obj)
+        self._entries[key] = (obj, data)
+        if len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+        return data
 
 
 def json_response(obj: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:

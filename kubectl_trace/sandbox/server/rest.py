@@ -26,6 +26,7 @@ from kubectl_trace.sandbox.server.patch import (
     apply_strategic_merge_patch,
 )
 from kubectl_trace.sandbox.server.responses import (
+    dumps,
     json_response,
     query_bool,
     query_int,
@@ -150,13 +151,12 @@ def list_objects(api: ApiServer, request: web.Request, route: Route) -> web.Resp
     rv = str(api.store.resource_version)
     if wants_table(request.headers.get("Accept")):
         return _table_or_json(api, request, resource, items, resource_version=rv)
-    body = {
-        "kind": resource.list_kind,
-        "apiVersion": resource.api_version,
-        "metadata": {"resourceVersion": rv},
-        "items": items,
-    }
-    return json_response(body)
+    head = dumps(
+        {"kind": resource.list_kind, "apiVersion": resource.api_version, "metadata": {"resourceVersion": rv}}
+    )
+    encode = api.hub.encode
+    body = head[:-1] + b',"items":[' + b",".join(encode(item) for item in items) + b"]}"
+    return web.Response(body=body, content_type="application/json")
 
 
 def get_object(api: ApiServer, request: web.Request, route: Route) -> web.Response:

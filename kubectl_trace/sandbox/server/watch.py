@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from kubectl_trace.sandbox.server.responses import dumps, query_bool, query_int
+from kubectl_trace.sandbox.server.responses import EncodeCache, dumps, query_bool, query_int
 from kubectl_trace.sandbox.server.routes import Route
 from kubectl_trace.sandbox.server.tables import table, wants_table
 from kubectl_trace.sandbox.store import Change, Store, StoreError
@@ -106,7 +106,7 @@ class WatchHub:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._watchers: dict[str, set[Watcher]] = {}
-        self._encoded: OrderedDict[int, tuple[Obj, bytes]] = OrderedDict()
+        self.cache = EncodeCache()
         self._unsubscribe = store.subscribe(self._on_change)
 
     def _on_change(self, change: Change) -> None:
@@ -127,15 +127,7 @@ class WatchHub:
 
     def encode(self, obj: Obj) -> bytes:
         """JSON of a stored object, computed once however many watchers send it."""
-        key = id(obj)
-        hit = self._encoded.get(key)
-        if hit is not None and hit[0] is obj:
-            return hit[1]
-        data = dumps(obj)
-        self._encoded[key] = (obj, data)
-        if len(self._encoded) > 4096:
-            self._encoded.popitem(last=False)
-        return data
+        return self.cache.encode(obj)
 
     def close(self) -> None:
         """Unsubscribe from the store and end every watch."""
