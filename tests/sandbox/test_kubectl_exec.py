@@ -110,6 +110,9 @@ def test_process_group_is_killed_when_the_client_goes_away(
         time.sleep(0.1)
     else:
         pytest.fail(f"exec process {pid} outlived its client")
+    deadline = time.monotonic() + 15
+    while server.call(lambda: len(server.api.exec_sessions)) and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert server.call(lambda: len(server.api.exec_sessions)) == 0
 
 
