@@ -47,7 +47,8 @@ EXAMPLES = """\
   kubectl nodeapp status trace-api --process worker -o json
   kubectl nodeapp status -n staging && kubectl nodeapp promote trace-api --from staging --to production"""
 
-PREVIOUS_LINES = 10  # log lines of a crash-looping container's previous instance
+PREVIOUS_LINES = 12  # log lines shown of a crash-looping container's previous instance
+PREVIOUS_TAIL = 100  # …picked from this many last lines (a Node.js crash prints ~25)
 MAX_PREVIOUS_LOGS = 6
 MAX_PROBED_PODS = 50
 _PROBE_WORKERS = 8
@@ -321,8 +322,46 @@ def gather(
     return report, pods
 
 
+_ERROR_HEAD = re.compile(r"^\s*(?:Uncaught\s+)?[A-Z]?\w*(?:Error|Exception)\b(?:\s*\[[^\]]*\])?(?::|$)")
+_FRAME = re.compile(r"^\s+at\s")
+
+
+def crash_excerpt(lines: Sequence[str], limit: int = PREVIOUS_LINES) -> list[str]:
+    """The lines that explain a crash: from the last error heading (``Error: Cannot find module``).
+
+    Stack frames past the third are folded into one ``… N more frames`` line; the last line
+    (Node.js prints its version there) is kept. Without an error heading: the last ``limit``.
+    """
+    start = next((i for i in range(len(lines) - 1, -1, -1) if _ERROR_HEAD.match(lines[i])), None)
+    if start is None:
+        return list(lines[-limit:])
+    out: list[str] = []
+    frames = hidden = 0
+    for line in lines[start:]:
+        if _FRAME.match(line):
+            frames += 1
+            if frames > 3:
+                hidden += 1
+                continue
+        elif hidden:
+            out.append(f"    … {hidden} more frame{'s' if hidden != 1 else ''}")
+            hidden = 0
+        out.append(line)
+    if hidden:
+        out.append(f"    … {hidden} more frame{'s' if hidden != 1 else ''}")
+    if len(out) > limit:
+        out = [*out[: limit - 2], "    …", out[-1]]
+    return out
+
+
 def _crash_candidates(report: StatusReport) -> list[tuple[PodHealth, str]]:
-    """One crash-looping pod per (group, container) whose previous instance is worth reading."""
+    """One crash-looping pod per (group, container) whose previous instance is worth reading.
+
+    A container qualifies while it crash-loops, or when its last instance failed (non-zero
+    exit or a signal) in the last ``RECENT_RESTART_SECONDS`` even if it runs again now.
+    """
+    from kubectl_trace.health.pods import RECENT_RESTART_SECONDS
+
     groups: list[tuple[PodHealth, ...]] = [d.pods for d in report.deployments] + [report.other_pods]
     out: list[tuple[PodHealth, str]] = []
     for pods in groups:
@@ -333,16 +372,21 @@ def _crash_candidates(report: StatusReport) -> list[tuple[PodHealth, str]]:
                     continue
                 last = c.latest_termination
                 failed = last is not None and ((last.exit_code or 0) != 0 or bool(last.signal))
-                if c.crash_looping or (failed and not pod.ok):
+                recent = (
+                    last is not None
+                    and last.finished_at is not None
+                    and report.now - last.finished_at <= RECENT_RESTART_SECONDS
+                )
+                if c.crash_looping or (failed and (recent or not pod.ok)):
                     seen.add(c.name)
                     out.append((pod, c.name))
     return out[:MAX_PREVIOUS_LOGS]
 
 
 def fetch_previous_logs(
-    kube: Kube, report: StatusReport, lines: int = PREVIOUS_LINES
+    kube: Kube, report: StatusReport, lines: int = PREVIOUS_TAIL
 ) -> tuple[PreviousLog, ...]:
-    """The last lines of the previous instance of each crash-looping container (one pod each)."""
+    """The crash lines of the previous instance of each crash-looping container (one pod each)."""
     from kubectl_trace.kube.errors import KubeError
 
     out = []
@@ -358,7 +402,7 @@ def fetch_previous_logs(
                 text = [line.decode("utf-8", "replace").rstrip("\r") for line in stream.lines()]
             finally:
                 stream.close()
-            out.append(PreviousLog(pod.name, container, termination, tuple(text[-lines:])))
+            out.append(PreviousLog(pod.name, container, termination, tuple(crash_excerpt(text))))
         except KubeError as exc:
             out.append(PreviousLog(pod.name, container, termination, (), error=exc.message))
     return tuple(out)

@@ -106,6 +106,12 @@ class ProbeHealth:
     first_failure_at: float | None = None
     last_failure_at: float | None = None
     detail: str = ""
+    threshold: int = 0  # the probe's failureThreshold (0: no probe)
+
+    @property
+    def sustained(self) -> bool:
+        """Failing at least ``failureThreshold`` times: beyond a start-up blip, the kubelet acts on it."""
+        return self.state == "failing" and self.failures >= max(1, self.threshold)
 
     @property
     def short(self) -> str:
@@ -339,7 +345,9 @@ def _probe_health(
             state = "failing"
         else:
             state, detail = "ok", ("recovered" if current else "")
-    return ProbeHealth(kind, state, spec.description, count, last_detail, first, last, detail)
+    return ProbeHealth(
+        kind, state, spec.description, count, last_detail, first, last, detail, spec.failure_threshold
+    )
 
 
 def _container_health(
@@ -499,7 +507,9 @@ def _container_problems(
         if probe.kind == "readiness" and pod_ready:
             continue
         code = f"{probe.kind.capitalize()}ProbeFailing"
-        out.append(Problem(code, "error", f"{who}: {probe.sentence(now)}", c.name))
+        # fewer failures than the threshold: a start-up blip so far, not yet a verdict
+        severity = "error" if probe.sustained else "warning"
+        out.append(Problem(code, severity, f"{who}: {probe.sentence(now)}", c.name))
     if not out and c.latest_termination is not None and c.restarts > 0:
         t = c.latest_termination
         if t.finished_at is not None and now - t.finished_at <= RECENT_RESTART_SECONDS:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from kubectl_trace.timeparse import parse_rfc3339
 
-from .helpers import own_namespace
+from .helpers import REPO, own_namespace
 
 KEYS = {
     "name",
@@ -51,36 +51,78 @@ def _event(
     }
 
 
-def test_timeline_of_an_app_validates_as_json(sandbox, invoke, eventually):
-    def lines():
-        result = invoke(
-            "events", "trace-api", "-n", "production", "-o", "json", kubeconfig=sandbox.kubeconfig
-        )
-        assert result.exit_code == 0, result.stderr
-        parsed = [json.loads(line) for line in result.stdout.splitlines()]
-        kinds = {e["kind"] for e in parsed}
-        return parsed if {"Deployment", "ReplicaSet", "Pod"} <= kinds else None
+def _deployment(namespace: str, name: str, tag: str) -> dict:
+    labels = {"app": name, "process": "web"}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": f"{name}-web", "namespace": namespace, "labels": labels},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "web",
+                            "image": f"{REPO}:{tag}",
+                            "env": [{"name": "PROCESS_TYPE", "value": "web"}],
+                        }
+                    ]
+                },
+            },
+        },
+    }
 
-    events = eventually(lines, timeout=60, message="deployment, replica set and pod events")
-    for e in events:
-        assert set(e) >= KEYS, e
-        assert isinstance(e["count"], int) and e["count"] >= 1
-        assert e["type"] in ("Normal", "Warning")
-        assert e["object_name"].startswith("trace-api-")
-    stamps = [parse_rfc3339(e["last_at"]) for e in events]
-    assert stamps == sorted(stamps)
-    only_warnings = invoke(
-        "events",
-        "trace-api",
-        "-n",
-        "production",
-        "--types",
-        "Warning",
-        "-o",
-        "json",
-        kubeconfig=sandbox.kubeconfig,
-    )
-    assert all(json.loads(line)["type"] == "Warning" for line in only_warnings.stdout.splitlines())
+
+def test_timeline_of_an_app_validates_as_json(sandbox, kube, invoke, eventually):
+    namespace = own_namespace(kube, "events-timeline")
+    try:
+        kube.create("deployments", _deployment(namespace, "timeline", "3f9c2a1"), namespace)
+        kube.create("deployments", _deployment(namespace, "other", "3f9c2a1"), namespace)
+
+        def lines():
+            result = invoke(
+                "events", "timeline", "-n", namespace, "-o", "json", kubeconfig=sandbox.kubeconfig
+            )
+            assert result.exit_code == 0, result.stderr
+            parsed = [json.loads(line) for line in result.stdout.splitlines()]
+            kinds = {e["kind"] for e in parsed}
+            started = sum(1 for e in parsed if e["reason"] == "Started")
+            return parsed if {"Deployment", "ReplicaSet", "Pod"} <= kinds and started >= 2 else None
+
+        events = eventually(lines, timeout=60, message="deployment, replica set and pod events")
+        for e in events:
+            assert set(e) >= KEYS, e
+            assert isinstance(e["count"], int) and e["count"] >= 1
+            assert e["type"] in ("Normal", "Warning")
+            assert e["object_name"].startswith("timeline-web"), e  # nothing of the other app
+        stamps = [parse_rfc3339(e["last_at"]) for e in events]
+        assert stamps == sorted(stamps)
+        reasons = [e["reason"] for e in events]
+        assert (
+            reasons.index("ScalingReplicaSet") < reasons.index("SuccessfulCreate") < reasons.index("Started")
+        )
+
+        pretty = invoke("events", "deploy/timeline-web", "-n", namespace, kubeconfig=sandbox.kubeconfig)
+        assert pretty.exit_code == 0
+        assert pretty.stdout.splitlines()[0].split()[:4] == ["LAST", "SEEN", "TYPE", "OBJECT"]
+        assert "deploy/timeline-web" in pretty.stdout and "other-web" not in pretty.stdout
+        warnings = invoke(
+            "events",
+            "timeline",
+            "-n",
+            namespace,
+            "--types",
+            "Warning",
+            "-o",
+            "json",
+            kubeconfig=sandbox.kubeconfig,
+        )
+        assert all(json.loads(line)["type"] == "Warning" for line in warnings.stdout.splitlines())
+    finally:
+        kube.delete("namespaces", namespace)
 
 
 def test_watch_prints_a_new_event_within_a_second(sandbox, kube):

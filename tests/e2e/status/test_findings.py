@@ -29,14 +29,15 @@ def _deployment(namespace: str) -> dict:
                         {
                             "name": "web",
                             "image": f"{REPO}:latest",
-                            "ports": [{"name": "http", "containerPort": 8080}],
+                            "ports": [{"name": "http", "containerPort": 3000}],
                             "env": [
                                 {"name": "PROCESS_TYPE", "value": "web"},
                                 {"name": "DB_USER", "value": "ledger"},
                                 {"name": "DB_PASSWORD", "value": PASSWORD},
                             ],
                             "livenessProbe": {
-                                "httpGet": {"path": "/healthz", "port": 8080},
+                                "httpGet": {"path": "/healthz", "port": "http"},
+                                "initialDelaySeconds": 10,
                                 "failureThreshold": 6,
                                 "periodSeconds": 10,
                             },
@@ -60,9 +61,11 @@ def test_literal_password_findings_and_no_leak(sandbox, kube, invoke, eventually
             result = invoke("status", "deploy/ledger-web", "-n", namespace, "-o", "json", kubeconfig=cfg)
             doc = json.loads(result.stdout)
             pods = doc["deployments"][0]["pods"]
-            return (result, doc) if len(pods) == 2 and all(p["ready"] for p in pods) else None
+            complete = doc["deployments"][0]["rollout"]["state"] == "complete"
+            return (result, doc) if complete and len(pods) == 2 and all(p["ready"] for p in pods) else None
 
-        result, doc = eventually(settled, timeout=60, message="ledger-web pods ready")
+        result, doc = eventually(settled, timeout=60, message="ledger-web rolled out")
+        assert [p for p in doc["problems"] if p["severity"] == "error"] == [], doc["problems"]
         assert sorted((f["code"], f["container"]) for f in doc["findings"]) == [
             ("image-tag-latest", "web"),
             ("literal-credential", "web"),

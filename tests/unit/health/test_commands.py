@@ -287,3 +287,40 @@ def test_compact_log_lines():
     )
     assert compact_log_line(line) == "ERROR db not connected — Error: connect ECONNREFUSED"
     assert compact_log_line("Error: Cannot find module 'express'") == "Error: Cannot find module 'express'"
+
+
+NODE_CRASH = """> trace-api@1.4.2 start
+> node dist/worker.js
+node:internal/modules/cjs/loader:1148
+  throw err;
+  ^
+Error: Cannot find module 'pg-native'
+Require stack:
+- /app/dist/worker.js
+    at Module._resolveFilename (node:internal/modules/cjs/loader:1145:15)
+    at Module._load (node:internal/modules/cjs/loader:986:27)
+    at Module.require (node:internal/modules/cjs/loader:1233:19)
+    at require (node:internal/modules/helpers:179:18)
+    at Object.<anonymous> (/app/dist/worker.js:4:14) {
+  code: 'MODULE_NOT_FOUND',
+  requireStack: [ '/app/dist/worker.js' ]
+}
+Node.js v20.12.2""".splitlines()
+
+
+def test_crash_excerpt_starts_at_the_error_and_folds_frames():
+    from kubectl_trace.cli.cmd_status import crash_excerpt
+
+    out = crash_excerpt(NODE_CRASH, limit=20)
+    assert out[0] == "Error: Cannot find module 'pg-native'"
+    assert "    … 2 more frames" in out and out[-1] == "Node.js v20.12.2"
+    assert sum(1 for line in out if line.strip().startswith("at ")) == 3
+    short = crash_excerpt(NODE_CRASH, limit=6)
+    assert (
+        len(short) == 6
+        and short[0].startswith("Error: Cannot find module")
+        and short[-1] == "Node.js v20.12.2"
+    )
+    plain = ["starting", "listening on 3000", "bye"]
+    assert crash_excerpt(plain, limit=2) == ["listening on 3000", "bye"]
+    assert crash_excerpt(["TypeError [ERR_INVALID_ARG_TYPE]: bad", "    at x"])[0].startswith("TypeError")

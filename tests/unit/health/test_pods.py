@@ -412,3 +412,17 @@ def test_crash_loop_from_liveness_kills_says_so():
     [problem] = h.problems
     assert "killed for failing its liveness probe (HTTP probe failed with statuscode: 503)" in problem.message
     assert h.restarts_text(NOW) == "4 (liveness 29s)"
+
+
+def test_a_single_failure_at_start_up_is_a_warning_not_a_verdict():
+    refused = (
+        'Readiness probe failed: Get "http://10.244.1.17:8080/healthz": dial tcp: connect: connection refused'
+    )
+    p = pod(ready=False, statuses=[running(ready=False, started=-3)])
+    h = pod_health(p, [event("Unhealthy", refused, type="Warning", count=1, first=-1)], NOW)
+    r = h.containers[0].readiness
+    assert r.state == "failing" and r.threshold == 3 and not r.sustained
+    assert h.verdict == "starting"
+    assert [(x.code, x.severity) for x in h.problems] == [("ReadinessProbeFailing", "warning")]
+    h = pod_health(p, [event("Unhealthy", refused, type="Warning", count=3, first=-3, last=-1)], NOW)
+    assert h.containers[0].readiness.sustained and h.verdict == "unhealthy"
