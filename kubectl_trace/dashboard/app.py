@@ -131,6 +131,7 @@ class Dashboard:
         self.heights: Heights | None = None
         self.narration = ""
         self.frames = 0
+        self.keys = 0
         self.feed = WatchFeed(kube, settings.namespace, self.inbox, clock=clock) if kube is not None else None
         self.logs = (
             LogFollower(kube, settings.namespace, self.inbox, tail_lines=settings.log_tail_lines, clock=clock)
@@ -206,9 +207,10 @@ class Dashboard:
 
     def press(self, key: str) -> None:
         """Handle one key (by name) as if typed."""
-        frame = self.frame or self.refresh()
+        frame = self.refresh()  # the selection as it is now, even if no frame was drawn since the last key
         page = self.heights.pod_rows if self.heights is not None else 10
         self.ui, action = handle_key(self.ui, frame, key, page=max(1, page), now=self.clock())
+        self.keys += 1
         if action is not None:
             self.dispatch(action)
 
@@ -275,13 +277,13 @@ class Dashboard:
         return int(result or 0)
 
     def close(self) -> None:
-        """Stop the feed, the log tail and the action worker."""
+        """Stop the feed and the log tail; let an action already asked for finish."""
         self.inbox.on_put = None
         if self.feed is not None:
             self.feed.stop()
         if self.logs is not None:
             self.logs.stop()
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._executor.shutdown(wait=True)  # an undo confirmed just before q still happens
 
 
 class DashboardHandle:

@@ -193,8 +193,8 @@ def derive(snapshot: Snapshot, ui: UiState, now: float, cache: FrameCache | None
     index: int | None = None
     if ui.deployment in names:
         index = names.index(ui.deployment)
-    elif rollouts:
-        index = 0
+    elif rollouts:  # nothing chosen yet: the first rollout in motion, else the first
+        index = next((i for i, r in enumerate(rollouts) if r.state != "complete"), 0)
     selected = rollouts[index] if index is not None else None
 
     rows: tuple[PodRow, ...] = ()

@@ -153,10 +153,8 @@ def parse_log_line(raw: bytes) -> tuple[str, LogLine]:
         ts_text, text = "", line
     parsed = parse_text(text)
     message = parsed.message
-    if parsed.structured:
-        fields = format_fields(parsed.fields)
-        if fields:
-            message = f"{message} {fields}" if message else fields
+    if parsed.structured and not message:  # the tail is narrow: fields only when there is no message
+        message = format_fields(parsed.fields)
     return ts_text, LogLine(ts, ts_text, parsed.level, message.replace("\t", "    "))
 
 

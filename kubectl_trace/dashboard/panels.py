@@ -121,9 +121,9 @@ _DEPLOY_COLUMNS = (
     Column("NAME", 8, 40),
     Column("TAG", 7, 17, priority=2),
     Column("REV", 3, 7, priority=4),
-    Column("UPDATED", 7, 11, priority=3),
-    Column("READY", 7, 11, priority=1),
-    Column("AVAIL", 5, 9, priority=5),
+    Column("UPDATED", 7, 19, priority=3),
+    Column("READY", 7, 17, priority=1),
+    Column("AVAIL", 5, 12, priority=5),
     Column("STATE", 8, 11),
     Column("PROGRESS", 9, 26, priority=2, squeeze=2),
 )
@@ -210,7 +210,10 @@ def problem_text(health: PodHealth) -> tuple[str, str]:
     problems = [p for p in health.problems if p.severity == "error"] or list(health.problems)
     if not problems:
         return health.summary, ""
-    problem = problems[0]
+    # A container that cannot run explains the most; then readiness (why the pod is not
+    # ready), then liveness and startup.
+    order = {"ReadinessProbeFailing": 1, "LivenessProbeFailing": 2, "StartupProbeFailing": 3}
+    problem = min(problems, key=lambda p: order.get(p.code, 0))
     if problem.code.endswith("ProbeFailing"):
         kind = problem.code[: -len("ProbeFailing")].lower()
         probe = health.probe(kind)
@@ -276,7 +279,8 @@ def rollout_lines(frame: Frame, width: int) -> list[tuple[int, Text]]:
         why = _why_not_ready(frame)
         if why is not None:
             count, health = why
-            line = Text(f"{count} new pod{'s' if count != 1 else ''} not ready", style="yellow")
+            what = "new pod" + ("s" if count != 1 else "") if width >= 100 else ""
+            line = Text(f"{count} {what} not ready".replace("  ", " "), style="yellow")
             text, severity = problem_text(health)
             if text:
                 line.append(f": {text}", style="bold red" if severity == "error" else "")
@@ -386,12 +390,12 @@ def _pod_detail(row: PodRow, health: PodHealth, wide: bool) -> Text:
     text = Text("▸ ", style="bold cyan")
     if wide:
         text.append(row.name + " ", style="bold")
-    tags = sorted({c.tag for c in health.containers if c.tag})
-    if tags:
-        text.append(",".join(tags), style=DIM)
+        tags = sorted({c.tag for c in health.containers if c.tag})
+        if tags:
+            text.append(",".join(tags) + ": ", style=DIM)
     message, severity = problem_text(health)
     style = {"error": "bold red", "warning": "yellow"}.get(severity, VERDICT_STYLE.get(health.verdict, ""))
-    text.append(f": {message}", style=style)
+    text.append(message, style=style)
     if not severity and health.node:
         text.append(f" · node {health.node}", style=DIM)
     return text
@@ -412,7 +416,11 @@ def pods_section(frame: Frame, ui: UiState, ctx: ViewContext, rows: int | None) 
     ]
     cells = [_pod_cells(row, health, now, row.name == selected) for row, health in shown]
     widths = fit_columns(_POD_COLUMNS, cells, inner)
-    lines = [join_cells(_POD_COLUMNS, widths, [Text(c.header, style="bold grey62") for c in _POD_COLUMNS])]
+    lines = []
+    if shown:
+        lines.append(
+            join_cells(_POD_COLUMNS, widths, [Text(c.header, style="bold grey62") for c in _POD_COLUMNS])
+        )
     detail: Text | None = None
     for (row, health), values in zip(shown, cells, strict=True):
         line = join_cells(_POD_COLUMNS, widths, values)
@@ -430,13 +438,14 @@ def pods_section(frame: Frame, ui: UiState, ctx: ViewContext, rows: int | None) 
     if detail is None and frame.pod is not None:
         row = frame.pod
         detail = _pod_detail(row, pod_health(row.pod, frame.snapshot.pod_events(row.name), now), inner >= 100)
-    lines.append(detail if detail is not None else Text(""))
-    extra = f"{frame.pods_total} ({frame.pods_ready} ready)"
+    if detail is not None or rows is not None:
+        lines.append(detail if detail is not None else Text(""))
+    extra = [f"{frame.pods_total} ({frame.pods_ready} ready)"] if frame.selected is not None else []
     if ui.filter or ui.editing_filter:
-        extra += f" · filter “{ui.filter}”: {len(frame.pods)} match"
+        extra.append(f"filter “{ui.filter}”: {len(frame.pods)} match")
     if rows is not None and len(frame.pods) > fit > 0:
-        extra += f" · {start + 1}-{end} of {len(frame.pods)}"
-    return Section(title("Pods", frame, extra), lines, focus=ui.focus == "pods")
+        extra.append(f"{start + 1}-{end} of {len(frame.pods)}")
+    return Section(title("Pods", frame, " · ".join(extra)), lines, focus=ui.focus == "pods")
 
 
 # -- events and logs -----------------------------------------------------------------------------
@@ -445,18 +454,21 @@ _EVENT_COLUMNS = (
     Column("AGE", 2, 4, justify="right"),
     Column("", 1, 1),
     Column("REASON", 6, 18, priority=1),
-    Column("OBJECT", 6, 22, priority=2, left_trim=True, squeeze=2),
-    Column("MESSAGE", 24, 500, fill=True, squeeze=3),
+    Column("OBJECT", 6, 14, priority=2, left_trim=True, squeeze=2),
+    Column("MESSAGE", 28, 500, fill=True, squeeze=3),
 )
 
 
 def _short_object(record: EventRecord, deployment: str | None) -> str:
-    kind = {"Pod": "pod", "ReplicaSet": "rs", "Deployment": "deploy"}.get(record.kind, record.kind.lower())
+    """``po/x2k4q`` (a pod's own suffix), ``rs/7d9f8c6b5``, ``deploy``: enough to tell them apart."""
+    kind = {"Pod": "po", "ReplicaSet": "rs", "Deployment": "deploy"}.get(record.kind, record.kind.lower())
     name = record.object_name
     if deployment and record.kind == "Deployment" and name == deployment:
         return "deploy"
     if deployment and name.startswith(deployment + "-"):
         name = name[len(deployment) + 1 :]
+        if record.kind == "Pod":
+            name = name.rsplit("-", 1)[-1]
     return f"{kind}/{name}"
 
 
@@ -525,4 +537,6 @@ def logs_section(frame: Frame, ctx: ViewContext, width: int, rows: int | None) -
     room = width - 6 - head.cell_len - 3
     if name and room > 4:
         head = title("Logs", frame, shorten_left(name, room))
-    return Section(head, lines, empty="no pod selected" if not frame.log_pod else "connecting…")
+    return Section(
+        head, lines, empty=_loading(frame, "no pod selected" if not frame.log_pod else "connecting…")
+    )

@@ -49,14 +49,14 @@ KEYS_WIDE = "↑↓ select  ⏎ focus  l logs  s shell  u undo  p pause  r resta
 KEYS_NARROW = "↑↓ ⏎  l logs  s shell  u undo  p pause  r restart  / filter  ? help  q quit"
 
 HELP = (
-    ("↑ ↓  j k", "select a deployment, or a pod when the pod list has the focus"),
-    ("⏎  tab", "focus the pod list (⏎ on a pod pins the log tail); esc goes back"),
-    ("PgUp PgDn", "scroll the pod list"),
-    ("l", "full logs of the selected pod (kubectl nodeapp logs); Ctrl-C comes back"),
-    ("s", "a shell in the selected pod (kubectl nodeapp shell); exit comes back"),
-    ("u", "undo: roll the deployment back to its previous revision (asks first)"),
+    ("↑ ↓  j k", "select a deployment, or a pod when the pods have the focus"),
+    ("⏎  tab", "focus the pods (⏎ on a pod pins the log tail); esc goes back"),
+    ("PgUp PgDn", "scroll the pods"),
+    ("l", "all logs of the selected pod (nodeapp logs); Ctrl-C comes back"),
+    ("s", "a shell in the selected pod (nodeapp shell); exit comes back"),
+    ("u", "undo: roll back to the previous revision (asks first)"),
     ("p", "pause or resume the rollout"),
-    ("r", "restart every pod of the deployment (a rolling restart)"),
+    ("r", "restart every pod of the deployment, one by one"),
     ("/", 'filter the pods by name, phase, waiting reason or "ready"'),
     ("q", "quit"),
 )
@@ -99,16 +99,15 @@ def banner(frame: Frame, ctx: ViewContext) -> Text | None:
     kinds = ", ".join(k for k, _ in down)
     errors = sorted({link.error for _, link in down if link.error})
     error = errors[0] if errors else "connection lost"
+    since = snapshot.stale_since
+    stale = f" · data as of {ctx.clock(since)}" if since is not None and snapshot.synced else ""
     if any(link.state == "failed" for _, link in down):
-        text = f" ✗ stopped watching {kinds}: {error}"
+        text = f" ✗ stopped watching {kinds}{stale} · {error}"
     else:
-        text = f" ⟳ reconnecting ({kinds}): {error}"
+        text = f" ⟳ reconnecting ({kinds}){stale} · {error}"
         retry = min(link.retry_in for _, link in down)
         if retry >= 1:
             text += f" · retry in {retry:.0f}s"
-    since = snapshot.stale_since
-    if since is not None and snapshot.synced:
-        text += f" · data as of {ctx.clock(since)} (stale)"
     return cell(Text(text, style="bold white on red"), ctx.width)
 
 
@@ -265,7 +264,7 @@ def allocate(frame: Frame, ctx: ViewContext) -> Heights:
     chrome = 1 if ctx.compact else 2
     banner_h = 1 if frame.snapshot.down else 0
     free = height - 2 - banner_h  # header and footer
-    deployments = min(max(1, len(frame.rollouts)), max(1, height // 8)) + chrome
+    deployments = min(max(1, len(frame.rollouts)), max(1, height // 6)) + chrome
     wanted = max(1, len(rollout_lines(frame, ctx.inner(ctx.width))))
     rollout = min(wanted, 4 if height >= 30 else 3) + chrome
     bottom = max(3 + chrome, min(14, (height - 10) // 3))
@@ -285,7 +284,7 @@ def allocate(frame: Frame, ctx: ViewContext) -> Heights:
 
 
 def _bottom(frame: Frame, ctx: ViewContext, height: int | None) -> RenderableType:
-    left = ctx.width // 2 if ctx.width >= 100 else (ctx.width * 11) // 20
+    left = (ctx.width * 29) // 50 if ctx.width >= 100 else (ctx.width * 11) // 20
     right = ctx.width - left
     rows = None if height is None else height - (1 if ctx.compact else 2)
     grid = Table.grid(padding=0)

@@ -130,6 +130,13 @@ def fit_columns(
                 widths[alive[0]] = max(1, width)
             break
         active[max(alive, key=lambda k: (columns[k].priority, k))] = False
+    # room left after dropping columns goes back to the squeezed ones (least squeezable first)
+    for i in sorted(range(len(columns)), key=lambda k: (columns[k].squeeze, k)):
+        spare = -excess()
+        if spare <= 0:
+            break
+        if active[i] and widths[i] < natural[i] and not columns[i].fill:
+            widths[i] += min(spare, natural[i] - widths[i])
     spare = -excess()
     for i, col in enumerate(columns):
         if col.fill and active[i] and spare > 0:
