@@ -915,10 +915,11 @@ class _PodWorker:
             "conditions": conditions,
             "hostIP": self.node.host_ip,
             "hostIPs": [{"ip": self.node.host_ip}],
-            "podIP": self.pod_ip,
-            "podIPs": [{"ip": self.pod_ip}],
-            "startTime": rfc3339(self.start_wall),
         }
+        if self.sandbox_ready or self.finalized:  # the pod network comes with the sandbox
+            status["podIP"] = self.pod_ip
+            status["podIPs"] = [{"ip": self.pod_ip}]
+        status["startTime"] = rfc3339(self.start_wall)
         if self.init_slots:
             status["initContainerStatuses"] = [self._container_status(s) for s in self.init_slots]
         status["containerStatuses"] = [self._container_status(s) for s in self.slots]

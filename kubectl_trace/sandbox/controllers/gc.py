@@ -37,7 +37,6 @@ class GarbageCollector:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self._dead: set[str] = set()
 
     def observe(self, change: Change) -> None:
         """Route a store change to the queue."""
@@ -45,10 +44,8 @@ class GarbageCollector:
         queue = self.ctx.queue
         if change.type == "DELETED":
             uid = meta.get("uid")
-            if uid:
-                self._dead.add(uid)
-                if self.ctx.index.dependents(uid):
-                    queue.enqueue(self.QUEUE, ("orphaned", uid))
+            if uid and self.ctx.index.dependents(uid):
+                queue.enqueue(self.QUEUE, ("orphaned", uid))
             for ref in meta.get("ownerReferences") or []:
                 owner = self._find_owner(ref, meta.get("namespace"))
                 if owner is not None and owner["metadata"].get("deletionTimestamp"):
