@@ -9,6 +9,7 @@ log to read, and ``read_log_tail`` reads it (the crashed instance with ``previou
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -17,10 +18,21 @@ from typing import Any
 from kubectl_trace.health import EventRecord, PodHealth, group_events
 from kubectl_trace.release.follow import DeploymentProgress, Snapshot
 
-__all__ = ["LogTail", "compact_log_line", "explain", "failing_container", "read_log_tail", "timed_out_reason"]
+__all__ = [
+    "LogTail",
+    "compact_log_line",
+    "explain",
+    "failing_container",
+    "read_log_tail",
+    "select_log_lines",
+    "timed_out_reason",
+]
 
 MAX_EVENTS = 8
-LOG_LINES = 15
+LOG_LINES = 15  # shown when no error block is found
+ERROR_LINES = 25  # shown from the start of the last error block (a Node.js crash)
+READ_LINES = 60
+_ERROR_START = re.compile(r"^\s*(?:Uncaught\s+)?[A-Z]?[A-Za-z]*Error(?:\s*\[[A-Z_]+\])?:\s")
 
 
 @dataclass(frozen=True)
@@ -63,20 +75,32 @@ def failing_container(item: DeploymentProgress) -> tuple[str, str, bool] | None:
     return None
 
 
+def select_log_lines(lines: Sequence[str]) -> tuple[str, ...]:
+    """The lines worth showing: from the start of the last error block, else the last few.
+
+    An error block starts with ``Error: Cannot find module …``, ``TypeError: …`` (how Node.js
+    prints an uncaught exception); without one the last ``LOG_LINES`` are shown.
+    """
+    for index in range(len(lines) - 1, -1, -1):
+        if _ERROR_START.match(lines[index]):
+            return tuple(lines[index : index + ERROR_LINES])
+    return tuple(lines[-LOG_LINES:])
+
+
 def read_log_tail(kube: Any, namespace: str, pod: str, container: str, previous: bool) -> LogTail:
-    """Read the last lines of a container's log; falls back to the current instance."""
+    """Read the end of a container's log (``select_log_lines``); falls back to the current instance."""
     from kubectl_trace.kube.errors import KubeError
 
     attempts = [previous, False] if previous else [False]
     error = ""
     for prev in attempts:
         try:
-            stream = kube.pod_log(namespace, pod, container=container, previous=prev, tail_lines=LOG_LINES)
+            stream = kube.pod_log(namespace, pod, container=container, previous=prev, tail_lines=READ_LINES)
             try:
                 lines = tuple(line.decode("utf-8", errors="replace") for line in stream.lines())
             finally:
                 stream.close()
-            return LogTail(pod, container, prev, lines[-LOG_LINES:])
+            return LogTail(pod, container, prev, select_log_lines(lines))
         except KubeError as exc:
             error = str(exc)
     return LogTail(pod, container, previous, (), error)

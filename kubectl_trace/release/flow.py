@@ -201,9 +201,9 @@ def _explain(ctx: Context, snap: Snapshot, timeout: float | None) -> list[str]:
     failed = list(snap.failed)
     if not failed and snap.timed_out:
         failed = [i for i in snap.items if i.outcome != "complete"]
-    for item in failed:
+    for number, item in enumerate(failed):
         reason = "" if item.outcome == "failed" else timed_out_reason(item, timeout or 0)
-        which = failing_container(item)
+        which = failing_container(item) if number == 0 else None  # one log tail is enough
         log = read_log_tail(ctx.kube, ctx.namespace, *which) if which is not None else None
         lines.extend(explain(item, snap, log, snap.at, reason=reason))
     return lines

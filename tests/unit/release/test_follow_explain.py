@@ -144,3 +144,23 @@ def test_progress_table_renders_each_deployment():
     assert "1/3" in web and "3/3" in web and "old pods to replace" in web
     worker = next(line for line in text.splitlines() if "trace-api-worker" in line)
     assert "✓" in worker and "rolled out" in worker
+
+
+def test_select_log_lines_starts_at_the_last_error_block():
+    from kubectl_trace.release.explain import LOG_LINES, select_log_lines
+
+    crash = [
+        "> trace-api@1.4.2 start",
+        "node:internal/modules/cjs/loader:1148",
+        "  throw err;",
+        "Error: Cannot find module 'pg-native'",
+        "    at Module._resolveFilename (node:internal/modules/cjs/loader:1145:15)",
+        "Node.js v20.12.2",
+    ]
+    assert select_log_lines(crash) == tuple(crash[3:])
+    assert select_log_lines(["TypeError: x is not a function", "  at y"]) == (
+        "TypeError: x is not a function",
+        "  at y",
+    )
+    plain = [f"line {i}" for i in range(40)]
+    assert select_log_lines(plain) == tuple(plain[-LOG_LINES:])
