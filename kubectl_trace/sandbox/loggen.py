@@ -397,7 +397,6 @@ _UA = (
     "Version/17.4 Safari/605.1.15",
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
     "trace-cli/0.9.1 node/20.11.1",
-    "kube-probe/1.37",
     "Go-http-client/1.1",
 )
 
