@@ -947,8 +947,7 @@ def run(options: StatusOptions, env: Environment) -> int:
         report, pods = gather(kube, target, namespace, now)
         if not report.deployments and not report.other_pods:
             raise NodeappError(
-                f"nothing to check: {target.description} matches no deployment or pod "
-                f"in namespace {namespace}",
+                f"nothing to check: no deployment or pod for {target.description} in namespace {namespace}",
                 hint=f"list what is there with: kubectl get deploy,pods -n {namespace}",
             )
         report = replace(report, previous_logs=fetch_previous_logs(kube, report))
