@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import CommonOptions
-from kubectl_trace.release.flow import ChangeSettings, add_change_arguments, change_settings
+from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
 
 DESCRIPTION = (
     "Set the image tag of every Deployment of APP that runs the app's image (web, worker, clock…)\n"

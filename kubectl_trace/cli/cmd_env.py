@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import CommonOptions
-from kubectl_trace.release.flow import ChangeSettings, add_change_arguments, change_settings
+from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
 
 DESCRIPTION = (
     "Config vars of an app, like `heroku config`. `list` (the default) shows every variable of\n"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import CommonOptions
-from kubectl_trace.release.flow import ChangeSettings, add_change_arguments, change_settings
+from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
 
 DESCRIPTION = (
     "Give each process Deployment of APP in the --to namespace the image tag its counterpart\n"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import CommonOptions
-from kubectl_trace.release.flow import ChangeSettings, add_change_arguments, change_settings
+from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
 
 DESCRIPTION = (
     "Restart every pod of every process Deployment of APP (or the one --process names) the way\n"

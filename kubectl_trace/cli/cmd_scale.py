@@ -9,8 +9,8 @@ from typing import Any
 
 from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import CommonOptions
-from kubectl_trace.release.flow import ChangeSettings, add_change_arguments, change_settings
 from kubectl_trace.release.scaleargs import ScaleRequest
+from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
 
 DESCRIPTION = (
     "Set the number of pods of the named processes of APP (PROCESS=N, or PROCESS+N / PROCESS-N\n"

@@ -9,7 +9,6 @@ Deployment back and follow that) and exit 1.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -19,6 +18,7 @@ from kubectl_trace.errors import NodeappError
 from kubectl_trace.release.apply import Applied, Step, apply_all, revert_all
 from kubectl_trace.release.confirm import Decision, confirm, decide
 from kubectl_trace.release.plans import Plan, Planned
+from kubectl_trace.release.settings import ChangeSettings
 
 if TYPE_CHECKING:
     from kubectl_trace.cli.environment import Environment
@@ -28,71 +28,13 @@ if TYPE_CHECKING:
     from kubectl_trace.userconfig import UserConfig
 
 __all__ = [
-    "ChangeSettings",
     "Context",
-    "add_change_arguments",
-    "change_settings",
     "connect",
     "execute",
     "follow",
     "rfc3339_seconds",
     "user_name",
 ]
-
-
-@dataclass(frozen=True)
-class ChangeSettings:
-    """The safety and follow flags every mutating command shares."""
-
-    dry_run: bool = False
-    yes: bool = False
-    wait: bool = True
-    timeout: float | None = None
-    auto_rollback: bool = False
-
-
-def add_change_arguments(
-    parser: argparse.ArgumentParser, *, auto_rollback: bool = False, wait: bool = True
-) -> None:
-    """``--dry-run``, ``-y/--yes`` and (when the command follows a rollout) ``--timeout``, ``--no-wait``."""
-    parser.add_argument("--dry-run", action="store_true", help="print the exact patches and change nothing")
-    parser.add_argument(
-        "-y",
-        "--yes",
-        action="store_true",
-        help="do not ask for confirmation (needed in production namespaces when there is no terminal)",
-    )
-    if wait:
-        parser.add_argument(
-            "--timeout",
-            metavar="DURATION",
-            help="give up following the rollout after this long (e.g. 5m); default: the progress deadline",
-        )
-        parser.add_argument(
-            "--no-wait", action="store_true", help="apply the change and return without following it"
-        )
-    if auto_rollback:
-        parser.add_argument(
-            "--auto-rollback",
-            action="store_true",
-            help="when the rollout fails, put every changed Deployment back to what it ran before",
-        )
-
-
-def change_settings(args: argparse.Namespace) -> ChangeSettings:
-    """The shared flags, validated (UsageError on a bad duration)."""
-    from kubectl_trace.timeparse import parse_duration
-
-    timeout = None
-    if getattr(args, "timeout", None):
-        timeout = parse_duration(args.timeout, flag="--timeout") or None
-    return ChangeSettings(
-        dry_run=bool(args.dry_run),
-        yes=bool(args.yes),
-        wait=not getattr(args, "no_wait", False),
-        timeout=timeout,
-        auto_rollback=bool(getattr(args, "auto_rollback", False)),
-    )
 
 
 @dataclass
@@ -178,6 +120,13 @@ def follow(
     try:
         follower = Follower(ctx.kube, ctx.namespace, tracked, since=since, clock=ctx.env.clock)
         return follower.run(view, timeout=timeout)
+    except KeyboardInterrupt:
+        view.close()
+        ctx.note(
+            "stopped following; the change is applied and keeps rolling out in the cluster "
+            f"(watch it with: kubectl nodeapp rollout -n {ctx.namespace})"
+        )
+        raise
     finally:
         view.close()
 

@@ -12,8 +12,8 @@ ReplicaSet and their events, using the shared ``health`` module:
 
 ``Follower`` runs one resilient watch per kind (Deployments, ReplicaSets, pods, events of
 the namespace) in background threads, folds their events into a cache and calls back with a
-fresh Snapshot at most every ``interval`` seconds until every rollout is complete, one
-failed, or the timeout passed.
+fresh Snapshot after changes (at most every ``interval`` seconds, and every ``idle`` seconds
+without any) until every rollout is complete, one failed, or the timeout passed.
 """
 
 from __future__ import annotations
@@ -224,6 +224,7 @@ class Follower:
         since: float,
         clock: Callable[[], float] = time.time,
         interval: float = 0.1,
+        idle: float = 0.5,
         watch_factory: Callable[..., Any] | None = None,
     ) -> None:
         self.kube = kube
@@ -232,6 +233,7 @@ class Follower:
         self.since = since
         self.clock = clock
         self.interval = interval
+        self.idle = idle
         self._watch_factory = watch_factory
         self._cache = _Cache()
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
@@ -274,7 +276,8 @@ class Follower:
     def run(self, on_update: Callable[[Snapshot], None], *, timeout: float | None = None) -> Snapshot:
         """Watch until every rollout is complete, one fails, or ``timeout`` seconds pass.
 
-        ``on_update`` gets each new Snapshot (at most every ``interval`` seconds) and the final one.
+        ``on_update`` gets a new Snapshot after changes (at most every ``interval`` seconds), every
+        ``idle`` seconds without changes (clocks move), and the final one.
         """
         watches = {kind: self._make_watch(kind) for kind in _KINDS}
         threads = [
@@ -287,6 +290,7 @@ class Follower:
         deadline = started + timeout if timeout is not None else None
         connection = ""
         last_emit = 0.0
+        dirty = False
         final: Snapshot | None = None
         try:
             while True:
@@ -311,18 +315,21 @@ class Follower:
                     elif event.type in ("RECONNECTED", "RESET"):
                         connection = ""
                     self._cache.fold(kind, event)
+                dirty = dirty or bool(batch)
                 synced = self._cache.synced.issuperset(_KINDS)
-                timed_out = deadline is not None and time.monotonic() >= deadline
+                now = time.monotonic()
+                timed_out = deadline is not None and now >= deadline
                 if not synced and not timed_out:
                     continue
+                since_emit = now - last_emit
+                if not (timed_out or (dirty and since_emit >= self.interval) or since_emit >= self.idle):
+                    continue
                 snap = self.snapshot(timed_out=timed_out, connection=connection)
+                dirty, last_emit = False, now
                 if snap.done:
                     final = snap
                     break
-                now = time.monotonic()
-                if now - last_emit >= self.interval:
-                    last_emit = now
-                    on_update(snap)
+                on_update(snap)
         finally:
             for w in watches.values():
                 w.stop()
