@@ -63,9 +63,10 @@ def _files(settings: KubeSettings, environ: Mapping[str, str]) -> list[str]:
 def _read(path: str) -> dict[str, Any]:
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 4x faster
     try:
         with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
+            data = yaml.load(handle, Loader=loader)  # noqa: S506 - a safe loader
     except OSError as exc:
         raise KubeConfigError(f'cannot read kubeconfig "{path}": {exc.strerror}') from None
     except yaml.YAMLError as exc:
