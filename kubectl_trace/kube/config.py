@@ -66,7 +66,7 @@ def _read(path: str) -> dict[str, Any]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 4x faster
     try:
         with open(path, encoding="utf-8") as handle:
-            data = yaml.load(handle, Loader=loader)  # noqa: S506 - a safe loader
+            data = yaml.load(handle, Loader=loader)  # a safe loader (C or Python)
     except OSError as exc:
         raise KubeConfigError(f'cannot read kubeconfig "{path}": {exc.strerror}') from None
     except yaml.YAMLError as exc:
