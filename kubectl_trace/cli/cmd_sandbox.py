@@ -80,7 +80,7 @@ class SandboxCommand:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of every action (each action checks the ones it takes)."""
     parser.add_argument("action", metavar="ACTION", help=f"one of: {', '.join(_ACTIONS)}")
-    parser.add_argument("args", nargs="*", metavar="ARG", help="the action's arguments (see below)")
+    parser.add_argument("args", nargs="*", metavar="ARG", help="the action's arguments (see above)")
     up = parser.add_argument_group("up")
     up.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
     up.add_argument(

@@ -67,7 +67,7 @@ def test_demo_pod_describe_logs_and_exec(kubectl: Any) -> None:
     assert (result.returncode, result.stdout) == (5, "web\n")
 
 
-def test_rollout_commands_end_to_end(sandbox_factory: Any, kubectl_for: Any) -> None:
+def test_rollout_commands_end_to_end(sandbox_factory: Any, kubectl_for: Any, eventually: Any) -> None:
     handle = sandbox_factory(fixture="empty")
     k = kubectl_for(handle)
     k("create", "deployment", "shop", f"--image={IMAGE}:aaaa111", "--replicas=2", check=True)
@@ -92,8 +92,12 @@ def test_rollout_commands_end_to_end(sandbox_factory: Any, kubectl_for: Any) -> 
     k("rollout", "resume", "deployment/shop", check=True)
     k("rollout", "restart", "deployment/shop", check=True)
     k("rollout", "status", "deployment/shop", "--timeout=90s", check=True, timeout=120)
-    pods = _rows(k("get", "pods", "-l", "app=shop", check=True).stdout)[1:]
-    assert len(pods) == 3 and all(r[2] == "Running" for r in pods)
+
+    def settled() -> list[list[str]] | None:
+        pods = _rows(k("get", "pods", "-l", "app=shop", check=True).stdout)[1:]
+        return pods if len(pods) == 3 and all(r[2] == "Running" for r in pods) else None
+
+    eventually(settled, timeout=60, message="three running pods, the old ones gone")
 
 
 def _raw(handle: Any, path: str) -> tuple[int, dict[str, str]]:

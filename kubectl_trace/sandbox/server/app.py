@@ -57,6 +57,7 @@ class ApiServer:
         self.server_address = f"{self.options.host}:{self.options.port}"
         self.exec_sessions: set[Any] = set()  # exec.ExecSession, killed at shutdown
         self.bookmark_interval = 30.0  # seconds between BOOKMARK events on watches that allow them
+        self.log_flush_interval = 0.2  # least seconds between two writes to one log follower
 
     async def shutdown(self) -> None:
         """End every stream and kill every exec process."""

@@ -1,14 +1,17 @@
 """``pods/log``: every PodLogOptions parameter over a ``ContainerLog``.
 
 A follower sleeps until the log's next line is due (or the log changes), then writes
-every line that exists in one chunk, so many followers at tens of lines per second cost
-little. The body ends cleanly when the container instance finishes (restart, deletion).
+every line that exists in one chunk; writes to one follower are at least
+``ApiServer.log_flush_interval`` apart (0.2 s: each write is a TLS record and a system
+call, the dominant cost), so many followers at tens of lines per second cost little. The
+body ends cleanly when the container instance finishes (restart, deletion).
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import time
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -174,6 +177,8 @@ async def serve_log(api: ApiServer, request: web.Request, route: Route) -> web.S
         await response.prepare(request)
         index = _first_index(log, options, clock())
         follow = options.follow and not options.previous
+        flush_interval = api.log_flush_interval
+        last_write = 0.0
         while True:
             now = clock()
             count = log.line_count(now)
@@ -185,6 +190,7 @@ async def serve_log(api: ApiServer, request: web.Request, route: Route) -> web.S
                     data = data[: int(limit - written)]
                 written += len(data)
                 await response.write(data)
+                last_write = time.monotonic()
             if dropped.is_set():
                 return response
             if written >= limit or not follow:
@@ -198,6 +204,7 @@ async def serve_log(api: ApiServer, request: web.Request, route: Route) -> web.S
                 return response
             due = log.next_line_time(now)
             wait = _RECHECK if due is None else min(_RECHECK, max(0.001, due - clock()))
+            wait = max(wait, last_write + flush_interval - time.monotonic())
             await log.wait(wait)
         await response.write_eof()
         return response
