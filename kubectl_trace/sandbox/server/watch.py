@@ -218,7 +218,8 @@ async def serve_watch(
     elif rv < store.resource_version:
         try:
             for change in store.changes_since(rv):
-                watcher.offer(change)
+                if change.resource == watcher.resource:  # the history holds every kind
+                    watcher.offer(change)
         except StoreError as exc:
             expired = exc
     # ---------------------------------------------------------------------------------------
