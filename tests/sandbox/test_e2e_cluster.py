@@ -239,3 +239,23 @@ def test_pod_proxy_answers_the_probe_path(kubectl: Any) -> None:
         "get", "--raw", f"/api/v1/namespaces/staging/pods/{pod}:{port}/proxy/healthz", check=True
     )
     assert answer.stdout.strip()
+
+
+def test_every_object_of_the_demo_cluster_validates_against_the_client_models(
+    kube: Any, eventually: Any
+) -> None:
+    from kubectl_trace.kube.resources import RESOURCES
+    from tests.sandbox.modelcheck import validate
+
+    eventually(lambda: kube.list("events", all_namespaces=True).items, timeout=60, message="events recorded")
+    checked: dict[str, int] = {}
+    for resource in RESOURCES.values():
+        listing = kube.request("GET", resource.path())
+        validate(listing)
+        for item in listing["items"]:
+            validate(item)
+        checked[resource.plural] = len(listing["items"])
+    assert checked["pods"] >= 11 and checked["deployments"] >= 7 and checked["nodes"] >= 1
+    assert checked["replicasets"] >= 7 and checked["events"] >= 1 and checked["secrets"] >= 1
+    deployment = kube.list("deployments", "production").items[0]["metadata"]["name"]
+    validate(kube.request("GET", f"/apis/apps/v1/namespaces/production/deployments/{deployment}/scale"))
