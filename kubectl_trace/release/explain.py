@@ -133,13 +133,18 @@ def explain(
     now: float,
     *,
     reason: str = "",
+    brief: bool = False,
 ) -> list[str]:
-    """The lines that explain one failed (or timed-out) rollout."""
+    """The lines that explain one failed (or timed-out) rollout.
+
+    ``brief`` (for the second and later of several failures): the first line and the worst
+    pod only, without events and log.
+    """
     lines = [f"✗ {item.name}" + (f" ({item.label})" if item.label else "") + f": {reason or item.reason}"]
     bad = [p for p in item.pods if p.verdict == "unhealthy"] or [
         p for p in item.pods if p.verdict == "starting"
     ]
-    for pod in bad[:3]:
+    for pod in bad[: 1 if brief else 3]:
         problems = [p.message for p in pod.problems if p.severity == "error"] or [pod.summary]
         lines.append(f"  pod {pod.name} ({pod.status}, {pod.ready_text} ready): {problems[0]}")
         lines.extend(f"      {m}" for m in problems[1:3])
@@ -148,6 +153,8 @@ def explain(
                 c.readiness.last_failure in m for m in problems[:3]
             ):
                 lines.append(f"      {c.name}: {c.readiness.sentence(now)}")
+    if brief:
+        return lines
     if len(bad) > 3:
         lines.append(f"  … and {len(bad) - 3} more pods like these")
     warnings = [r for r in group_events(snapshot.warnings) if _about(r, item)]

@@ -154,7 +154,7 @@ def _explain(ctx: Context, snap: Snapshot, timeout: float | None) -> list[str]:
         reason = "" if item.outcome == "failed" else timed_out_reason(item, timeout or 0)
         which = failing_container(item) if number == 0 else None  # one log tail is enough
         log = read_log_tail(ctx.kube, ctx.namespace, *which) if which is not None else None
-        lines.extend(explain(item, snap, log, snap.at, reason=reason))
+        lines.extend(explain(item, snap, log, snap.at, reason=reason, brief=number > 0))
     return lines
 
 
@@ -163,7 +163,10 @@ def _failure_summary(snap: Snapshot, timeout: float | None) -> str:
     if failed:
         first = failed[0]
         more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-        return f"{first.name}: {first.reason.rstrip('.')}{more}"
+        reason = first.reason.rstrip(".")
+        if len(reason) > 160:
+            reason = reason[:159] + "…"
+        return f"{first.name}: {reason}{more}"
     pending = [i.name for i in snap.items if i.outcome != "complete"]
     return f"{', '.join(pending)} not rolled out after --timeout {timeout or 0:g}s"
 

@@ -165,7 +165,8 @@ def plan_rollback(
         target = next((rs for rs in replicasets if _name(rs) == undo.replicaset), None)
         tags = ""
         if repository and target is not None:
-            tags = f" ({_tag_list(_tags(d, repository))} → {_tag_list(_tags(target, repository))})"
+            old, new = _tag_list(_tags(d, repository)), _tag_list(_tags(target, repository))
+            tags = f" ({old} → {new})" if old != new else f" ({new}, other settings)"
         label = f"rev {undo.from_revision} → {rev}{tags}"
         steps.append(Planned(d, undo.patch, build, label))
     return _collect(steps)

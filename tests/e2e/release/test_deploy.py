@@ -126,3 +126,18 @@ def test_bad_input_is_one_line(cluster, tmp_path):
     assert bad.returncode == 2 and bad.stderr.startswith("error: invalid image tag 'not a tag'")
     missing = nodeapp(handle, "deploy", "nope", "-n", "staging", "--tag", "a41c9e7")
     assert missing.returncode == 1 and 'no Deployments of app "nope" in namespace "staging"' in missing.stderr
+
+
+def test_timeout_stops_following_and_rollback_brings_it_back(cluster):
+    handle, kube, _ = cluster
+    result = nodeapp(handle, "deploy", "trace-api", "-n", "staging", "--tag", "badc0de", "--timeout", "2s")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "not complete after --timeout 2s" in result.stdout
+    assert "not rolled out after --timeout 2s" in result.stderr
+    assert "hint: roll back with: kubectl nodeapp rollback trace-api -n staging" in result.stderr
+    assert set(tags(kube, "staging").values()) == {"badc0de"}  # no --auto-rollback: left as deployed
+    back = nodeapp(handle, "rollback", "trace-api", "-n", "staging")
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert "(badc0de → a41c9e7)" in back.stdout
+    assert set(tags(kube, "staging").values()) == {"a41c9e7"}
+    assert settled(kube, "staging")
