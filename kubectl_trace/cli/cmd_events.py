@@ -115,7 +115,7 @@ class _Plan:
     description: str
 
 
-def plan_for(kube: Kube, target: Target) -> _Plan:
+def plan_for(kube: Any, target: Target) -> _Plan:
     """Decide the field selectors and the scope for a resolved TARGET (lists pods when needed)."""
     from kubectl_trace.health.events import EventScope
 
@@ -239,7 +239,7 @@ class _Printer:
 # -- running ---------------------------------------------------------------------------------
 
 
-def _collect(kube: Kube, namespace: str, selectors: Sequence[str | None]) -> list[dict[str, Any]]:
+def _collect(kube: Any, namespace: str, selectors: Sequence[str | None]) -> list[dict[str, Any]]:
     items: dict[str, dict[str, Any]] = {}
     for selector in selectors:
         for event in kube.list("events", namespace, field_selector=selector).items:
@@ -251,12 +251,20 @@ def _collect(kube: Kube, namespace: str, selectors: Sequence[str | None]) -> lis
 def run(options: EventsOptions, env: Environment) -> int:
     """List (and with -w, follow) the events of the TARGET."""
     from kubectl_trace.health.events import event_record, timeline
-    from kubectl_trace.kube.client import Kube
-    from kubectl_trace.kube.config import load_connection
     from kubectl_trace.kube.targets import resolve
     from kubectl_trace.timeparse import parse_since
 
-    kube = Kube(load_connection(options.common.kube, env.environ))
+    # Listing needs only GETs: the lean client starts ~0.5 s sooner. A watch needs the full one.
+    kube: Any = None
+    if not options.watch:
+        from kubectl_trace.kube.lite import connect_lite
+
+        kube = connect_lite(options.common.kube, env.environ)
+    if kube is None:
+        from kubectl_trace.kube.client import Kube
+        from kubectl_trace.kube.config import load_connection
+
+        kube = Kube(load_connection(options.common.kube, env.environ))
     try:
         namespace = kube.namespace
         kube.require_namespace(namespace)
