@@ -76,40 +76,38 @@ def test_spdy_fallback_gets_a_clear_status(pod: str, skubectl: Any) -> None:
     assert "exec over WebSocket only" in result.stderr
 
 
-def test_process_group_is_killed_when_the_client_goes_away(
+def _gone(pid: int, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_processes_are_killed_when_the_client_goes_away(
     server: InProcessServer, pod: str, skubectl: Any
 ) -> None:
-    marker = os.path.join(server.runtime.scratch, "default", pod, "pid")
+    directory = Path(server.runtime.scratch, "default", pod)
+    # a background job in a process group of its own, as a job-control shell makes them
+    job_cmd = "import os, time; os.setpgid(0, 0); time.sleep(300)"
+    script = f"python3 -c '{job_cmd}' & echo $! > job; echo $$ > shell; sleep 0.5; echo started; wait"
     proc = subprocess.Popen(
-        [
-            *skubectl.argv_prefix,
-            "exec",
-            pod,
-            "-c",
-            "app",
-            "--",
-            "sh",
-            "-c",
-            f"echo $$ > {marker}; echo started; sleep 300",
-        ],
+        [*skubectl.argv_prefix, "exec", pod, "-c", "app", "--", "sh", "-c", script],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     out = LineReader(proc.stdout)
     out.wait_for(lambda line: line == "started")
-    pid = int(Path(marker).read_text())
+    shell, job = int((directory / "shell").read_text()), int((directory / "job").read_text())
+    assert os.getpgid(job) != os.getpgid(shell)
     proc.kill()
     proc.wait(10)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    else:
-        pytest.fail(f"exec process {pid} outlived its client")
+    assert _gone(shell), f"exec process {shell} outlived its client"
+    assert _gone(job), f"background job {job} outlived its client"
     deadline = time.monotonic() + 15
     while server.call(lambda: len(server.api.exec_sessions)) and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -90,6 +90,26 @@ def _set_controlling_tty() -> None:  # runs in the child between fork and exec
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
+def _session_members(sid: int) -> list[int]:
+    """Every process in session ``sid`` (the exec process started one of its own)."""
+    members = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return members
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 4 and int(fields[3]) == sid:
+            members.append(int(entry))
+    return members
+
+
 def _resize(fd: int, payload: bytes) -> None:
     try:
         data = json.loads(payload.decode("utf-8", "replace") or "{}")
@@ -192,11 +212,20 @@ class ExecSession:
                 asyncio.get_running_loop().remove_reader(self.master)
 
     def kill(self) -> None:
-        """Kill the process group now (client gone, fault, shutdown)."""
+        """Kill the process, its group and its whole session now (client gone, fault, shutdown).
+
+        Background jobs of an interactive shell live in process groups of their own but in
+        the session the exec process started, so the session is what gets killed.
+        """
         process = self.process
-        if process is not None and process.returncode is None:
+        if process is None:
+            return
+        if process.returncode is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)
+        for pid in _session_members(process.pid):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
 
     def close_fds(self) -> None:
         """Release the pty master."""
