@@ -58,10 +58,14 @@ def run(options: DeployOptions, env: Environment) -> int:
     from kubectl_trace.release.flow import connect, execute, rfc3339_seconds, user_name
     from kubectl_trace.release.patches import change_cause
     from kubectl_trace.release.plans import plan_deploy
-    from kubectl_trace.release.tags import git_short_head
+    from kubectl_trace.release.tags import git_has_uncommitted_changes, git_short_head
 
-    tag = options.tag or git_short_head(os.getcwd())
     ctx = connect(options.common, env)
+    tag = options.tag
+    if tag is None:
+        tag = git_short_head(os.getcwd())
+        if git_has_uncommitted_changes(os.getcwd()):
+            ctx.note(f"warning: the working tree has uncommitted changes; they are not part of {tag}")
     app = load_app(ctx.kube, options.app, namespace=ctx.namespace, config=ctx.config)
     repository = infer_repository(app.name, app.deployments, ctx.config.image_repository)
     cause = change_cause(f"deploy {tag}", user_name(env.environ), rfc3339_seconds(ctx.now()))

@@ -17,6 +17,8 @@ DESCRIPTION = (
     "reference (--reveal reads the Secrets and shows the values). `set` and `unset` patch every\n"
     "process Deployment (or the one --process names) and follow the rolling restart they cause."
 )
+# Words may come on both sides of flags (env APP -n NS set K=V): the runner parses intermixed.
+INTERMIXED_ARGS = True
 EXAMPLES = """\
   kubectl nodeapp env trace-api -n staging
   kubectl nodeapp env trace-api set LOG_LEVEL=debug FEATURE_X=on -n staging

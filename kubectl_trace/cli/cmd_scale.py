@@ -17,6 +17,8 @@ DESCRIPTION = (
     "relative to now) and follow until they are available; the other processes are untouched.\n"
     "`scale APP` alone lists each process with its desired, ready and available pods."
 )
+# Words may come on both sides of flags (env APP -n NS set K=V): the runner parses intermixed.
+INTERMIXED_ARGS = True
 EXAMPLES = """\
   kubectl nodeapp scale trace-api -n staging
   kubectl nodeapp scale trace-api web=3 worker=2 -n staging

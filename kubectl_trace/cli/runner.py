@@ -75,7 +75,10 @@ def _dispatch(argv: list[str], env: Environment | None) -> int:
         raise unknown_command(split.command)
     module = importlib.import_module(info.module)
     parser = build_parser(info.name, module)
-    args = parser.parse_args(split.rest)
+    if getattr(module, "INTERMIXED_ARGS", False):  # positionals split by flags: env APP -n NS set K=V
+        args = parser.parse_intermixed_args(split.rest)
+    else:
+        args = parser.parse_args(split.rest)
     common = common_options(args)
     options = module.parse_options(args, common)
     env = Environment.from_process(common.color) if env is None else env.with_color(common.color)

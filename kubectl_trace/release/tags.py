@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from kubectl_trace.errors import NodeappError, UsageError
 from kubectl_trace.health.images import image_ref
 
-__all__ = ["GitRunner", "git_short_head", "validate_tag", "with_tag"]
+__all__ = ["GitRunner", "git_has_uncommitted_changes", "git_short_head", "validate_tag", "with_tag"]
 
 # The OCI distribution spec / docker reference grammar for a tag.
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
@@ -81,6 +81,19 @@ def git_short_head(cwd: str | None = None, *, run: GitRunner | None = None) -> s
         )
     tag = (done.stdout or "").strip()
     return validate_tag(tag, flag="git rev-parse --short HEAD")
+
+
+def git_has_uncommitted_changes(cwd: str | None = None, *, run: GitRunner | None = None) -> bool:
+    """Whether tracked files differ from HEAD (what a deploy of HEAD would not contain).
+
+    False when git cannot tell (the deploy itself has already checked the repository).
+    """
+    runner = run or _run_git
+    try:
+        done = runner(["git", "status", "--porcelain", "--untracked-files=no"], cwd)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0 and bool((done.stdout or "").strip())
 
 
 def with_tag(image: str, tag: str) -> str:

@@ -38,6 +38,9 @@ def test_list_masks_secrets_and_reveal_reads_them(cluster):
     assert value in next(x for x in revealed.stdout.splitlines() if x.startswith("DATABASE_URL"))
     as_json = nodeapp(handle, "env", "trace-api", "-n", "staging", "-o", "json", "--process", "web")
     assert value not in as_json.stdout and '"masked": true' in as_json.stdout
+    # words on both sides of flags, as kubectl users type them
+    split = nodeapp(handle, "env", "trace-api", "-n", "staging", "set", "SPLIT=1", "--dry-run")
+    assert split.returncode == 0 and "dry run: nothing was changed" in split.stdout, split.stderr
 
 
 def test_set_rolls_the_pods_and_unset_removes(cluster, kubectl):

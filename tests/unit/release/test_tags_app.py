@@ -112,3 +112,16 @@ def test_process_name_from_label_or_env():
     assert process_name(d) == "worker"
     del d["spec"]["template"]["metadata"]["labels"]["process"]
     assert process_name(d) == "worker"  # PROCESS_TYPE env
+
+
+def test_uncommitted_changes_are_noticed(tmp_path):
+    from kubectl_trace.release.tags import git_has_uncommitted_changes
+
+    _git(tmp_path, "init", "-q")
+    (tmp_path / "a.js").write_text("1\n")
+    _git(tmp_path, "add", "a.js")
+    _git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q", "-m", "x")
+    (tmp_path / "untracked.js").write_text("new\n")
+    assert git_has_uncommitted_changes(str(tmp_path)) is False  # untracked files are not the image's business
+    (tmp_path / "a.js").write_text("2\n")
+    assert git_has_uncommitted_changes(str(tmp_path)) is True
