@@ -48,16 +48,22 @@ def add_change_arguments(
 
 
 def change_settings(args: argparse.Namespace) -> ChangeSettings:
-    """The shared flags, validated (UsageError on a bad duration)."""
+    """The shared flags, validated (UsageError on a bad duration or flags that contradict)."""
+    from kubectl_trace.errors import UsageError
     from kubectl_trace.timeparse import parse_duration
 
     timeout = None
     if getattr(args, "timeout", None):
         timeout = parse_duration(args.timeout, flag="--timeout") or None
-    return ChangeSettings(
+    settings = ChangeSettings(
         dry_run=bool(args.dry_run),
         yes=bool(args.yes),
         wait=not getattr(args, "no_wait", False),
         timeout=timeout,
         auto_rollback=bool(getattr(args, "auto_rollback", False)),
     )
+    if not settings.wait and settings.auto_rollback:
+        raise UsageError("--auto-rollback needs to follow the rollout: drop --no-wait")
+    if not settings.wait and settings.timeout is not None:
+        raise UsageError("--timeout limits following the rollout: drop --no-wait")
+    return settings
