@@ -15,7 +15,7 @@ import argparse
 import json
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
@@ -384,10 +384,14 @@ def _crash_candidates(report: StatusReport) -> list[tuple[PodHealth, str]]:
 
 
 def fetch_previous_logs(
-    kube: Kube, report: StatusReport, lines: int = PREVIOUS_TAIL
+    kube: Any, report: StatusReport, lines: int = PREVIOUS_TAIL
 ) -> tuple[PreviousLog, ...]:
-    """The crash lines of the previous instance of each crash-looping container (one pod each)."""
+    """The crash lines of the previous instance of each crash-looping container (one pod each).
+
+    ``kube``: a ``Kube`` or ``LiteKube`` (both have ``get_raw``).
+    """
     from kubectl_trace.kube.errors import KubeError
+    from kubectl_trace.kube.resources import lookup
 
     out = []
     for pod, container in _crash_candidates(report):
@@ -395,13 +399,12 @@ def fetch_previous_logs(
             (c.last_termination for c in pod.containers + pod.init_containers if c.name == container), None
         )
         try:
-            stream = kube.pod_log(
-                pod.namespace, pod.name, container=container, previous=True, tail_lines=lines
+            _, body = kube.get_raw(
+                lookup("pods").path(pod.namespace, pod.name, "log"),
+                query={"container": container, "previous": "true", "tailLines": lines},
+                namespace=pod.namespace,
             )
-            try:
-                text = [line.decode("utf-8", "replace").rstrip("\r") for line in stream.lines()]
-            finally:
-                stream.close()
+            text = [line.rstrip("\r") for line in body.decode("utf-8", "replace").splitlines()]
             out.append(PreviousLog(pod.name, container, termination, tuple(crash_excerpt(text))))
         except KubeError as exc:
             out.append(PreviousLog(pod.name, container, termination, (), error=exc.message))
@@ -462,7 +465,7 @@ def _excerpt(body: bytes | str | Mapping[str, Any]) -> str:
 
 
 def run_probe(
-    kube: Kube,
+    kube: Any,
     namespace: str,
     pod: str,
     container: str,
@@ -482,21 +485,15 @@ def run_probe(
     scheme = "https:" if spec.scheme.upper() == "HTTPS" else ""
     pod_port = f"{scheme}{quote(pod, safe='')}:{quote(port, safe='')}"
     url = f"/api/v1/namespaces/{quote(namespace, safe='')}/pods/{pod_port}/proxy{quote(path, safe='/-._~')}"
-    timeout = (5.0, max(2.0, spec.timeout_seconds * 2.0 + 1.0))
     started = time.perf_counter()
     try:
-        stream = kube.open(
-            "GET", url, query=parse_qsl(query), accept="*/*", timeout=timeout, namespace=namespace
+        status, body = kube.get_raw(
+            url,
+            query=dict(parse_qsl(query)),
+            namespace=namespace,
+            limit=4096,
+            timeout=max(2.0, spec.timeout_seconds * 2.0 + 1.0),
         )
-        try:
-            body = b""
-            for chunk in stream.chunks(4096):
-                body += chunk
-                if len(body) >= 4096:
-                    break
-        finally:
-            stream.close()
-        status: int | None = stream.status
         error = ""
         excerpt = _excerpt(body)
     except ApiError as exc:
@@ -511,7 +508,7 @@ def run_probe(
     return ProbeCheck(pod, container, kinds, spec.description, status, round(latency, 1), excerpt, error)
 
 
-def run_node_version(kube: Kube, namespace: str, pod: str, container: str) -> NodeVersion:
+def run_node_version(kube: Any, namespace: str, pod: str, container: str) -> NodeVersion:
     """``node --version`` in one container, through exec."""
     from kubectl_trace.kube.errors import KubeError
     from kubectl_trace.kube.exec import run_command
@@ -527,9 +524,12 @@ def run_node_version(kube: Kube, namespace: str, pod: str, container: str) -> No
 
 
 def probe_now(
-    kube: Kube, report: StatusReport, pods: Sequence[Mapping[str, Any]]
+    client: Callable[[], Any], report: StatusReport, pods: Sequence[Mapping[str, Any]]
 ) -> tuple[tuple[ProbeCheck, ...], tuple[NodeVersion, ...]]:
-    """Run every HTTP probe and ``node --version`` of the report's running pods, in parallel."""
+    """Run every HTTP probe and ``node --version`` of the report's running pods, in parallel.
+
+    ``client()`` gives the calling thread its client (a ``LiteKube`` holds one connection).
+    """
     specs = {str(p["metadata"]["name"]): p for p in pods}
     jobs = _probe_targets(report, specs)
     running = [
@@ -540,8 +540,13 @@ def probe_now(
         if c.state == "running"
     ]
     with ThreadPoolExecutor(max_workers=_PROBE_WORKERS, thread_name_prefix="status-probe") as pool:
-        probe_futures = [pool.submit(run_probe, kube, report.namespace, *job) for job in jobs]
-        version_futures = [pool.submit(run_node_version, kube, report.namespace, p, c) for p, c in running]
+        probe_futures = [
+            pool.submit(lambda j: run_probe(client(), report.namespace, *j), job) for job in jobs
+        ]
+        version_futures = [
+            pool.submit(lambda p, c: run_node_version(client(), report.namespace, p, c), pod, name)
+            for pod, name in running
+        ]
         probes = tuple(f.result() for f in probe_futures)
         versions = tuple(f.result() for f in version_futures)
     return probes, versions
@@ -933,12 +938,35 @@ class Clients:
     """
 
     def __init__(self, settings: Any, environ: Mapping[str, str]) -> None:
+        import threading
+
         from kubectl_trace.kube.lite import connect_lite
 
         self.settings = settings
         self.environ = environ
         self._full: Kube | None = None
         self.reader: Any = connect_lite(settings, environ) or self.full()
+        self._local = threading.local()
+        self._made: list[Any] = []
+        self._lock = threading.Lock()
+
+    def for_thread(self) -> Any:
+        """A client for the calling thread.
+
+        Its own ``LiteKube`` (one connection each), or the shared ``Kube`` (a thread-safe
+        pool) when the lean one cannot serve this context.
+        """
+        if self.reader is self._full:
+            return self.reader
+        mine = getattr(self._local, "client", None)
+        if mine is None:
+            from kubectl_trace.kube.lite import connect_lite
+
+            mine = connect_lite(self.settings, self.environ) or self.full()
+            self._local.client = mine
+            with self._lock:
+                self._made.append(mine)
+        return mine
 
     def full(self) -> Kube:
         """The official-client ``Kube`` (created on first use)."""
@@ -950,11 +978,9 @@ class Clients:
         return self._full
 
     def close(self) -> None:
-        """Close both."""
-        if self.reader is not self._full:
-            self.reader.close()
-        if self._full is not None:
-            self._full.close()
+        """Close every client made."""
+        for client in {id(c): c for c in [self.reader, *self._made, self._full] if c is not None}.values():
+            client.close()
 
 
 def run(options: StatusOptions, env: Environment) -> int:
@@ -983,9 +1009,9 @@ def run(options: StatusOptions, env: Environment) -> int:
                 hint=f"list what is there with: kubectl get deploy,pods -n {namespace}",
             )
         if _crash_candidates(report):
-            report = replace(report, previous_logs=fetch_previous_logs(clients.full(), report))
+            report = replace(report, previous_logs=fetch_previous_logs(kube, report))
         if options.probe:
-            probes, versions = probe_now(clients.full(), report, pods)
+            probes, versions = probe_now(clients.for_thread, report, pods)
             report = replace(report, probes=probes, node_versions=versions)
     finally:
         clients.close()

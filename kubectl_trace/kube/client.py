@@ -218,6 +218,33 @@ class Kube:
             )
         return RawStream(raw, self._as_kube_error)
 
+    def get_raw(
+        self,
+        path: str,
+        *,
+        query: Query | None = None,
+        namespace: str | None = None,
+        accept: str = "*/*",
+        limit: int | None = None,
+        timeout: Any = _UNSET,
+    ) -> tuple[int, bytes]:
+        """GET ``path`` once (no retry) and return ``(status, body)`` for a 2xx answer.
+
+        For non-JSON answers (pod logs, the pod proxy); the same call exists on ``LiteKube``.
+        ``limit`` stops reading after that many bytes.
+        """
+        stream = self.open("GET", path, query=query, accept=accept, timeout=timeout, namespace=namespace)
+        body = b""
+        try:
+            for chunk in stream.chunks():
+                body += chunk
+                if limit is not None and len(body) >= limit:
+                    body = body[:limit]
+                    break
+        finally:
+            stream.close()
+        return stream.status, body
+
     def request(
         self,
         method: str,

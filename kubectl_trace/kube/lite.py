@@ -238,6 +238,62 @@ class LiteKube:
         full = path + ("?" + urlencode(params, quote_via=quote) if params else "")
         return call_with_retry(lambda: self._once(full, namespace), self.retry, sleep=self._sleep)
 
+    def get_raw(
+        self,
+        path: str,
+        *,
+        query: Mapping[str, Any] | None = None,
+        namespace: str | None = None,
+        accept: str = "*/*",
+        limit: int | None = None,
+        timeout: float | None = None,
+    ) -> tuple[int, bytes]:
+        """GET ``path`` once (no retry) and return ``(status, body)`` for a 2xx answer.
+
+        For non-JSON answers (pod logs, the pod proxy). ``limit`` stops reading after that
+        many bytes; ``timeout`` (seconds) applies to this request only. Errors raise
+        ``ApiError``/``TransportError`` as ``get`` does. Like every call here, not for use
+        from several threads at once (one connection).
+        """
+        params = {k: str(v) for k, v in (query or {}).items() if v is not None}
+        full = self._prefix + path + ("?" + urlencode(params, quote_via=quote) if params else "")
+        headers = {**self.headers, "Accept": accept}
+        for attempt in (1, 2):  # a kept-alive connection the server closed meanwhile: reconnect once
+            conn = self._connection()
+            saved = conn.timeout
+            try:
+                if timeout is not None:
+                    conn.timeout = timeout
+                    if conn.sock is not None:
+                        conn.sock.settimeout(timeout)
+                conn.request("GET", full, headers=headers)
+                response = conn.getresponse()
+                data = response.read(limit) if limit is not None else response.read()
+                if timeout is not None:
+                    conn.timeout = saved
+                    if conn.sock is not None:
+                        conn.sock.settimeout(saved)
+                break
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
+                self.close()
+                if attempt == 2:
+                    raise self.transport_error(exc) from None
+            except (OSError, http.client.HTTPException) as exc:
+                self.close()
+                raise self.transport_error(exc) from None
+        if limit is not None and not response.isclosed():
+            self.close()  # an unread rest: do not reuse the connection
+        if not 200 <= response.status <= 299:
+            raise api_error(
+                response.status,
+                data,
+                dict(response.getheaders()),
+                server=self.conn.server,
+                context=self.conn.context,
+                namespace=namespace,
+            )
+        return response.status, data
+
     def close(self) -> None:
         """Close the kept-alive connection."""
         if self._http is not None:
