@@ -117,6 +117,11 @@ class Supervisor:
 
     def update(self, pod: Mapping[str, Any], *, initial: bool) -> None:
         """A pod as the API shows it now: start tailers for instances not yet tailed."""
+        self._update(pod, initial=initial)
+        with self._lock:
+            self._warn_waiting()
+
+    def _update(self, pod: Mapping[str, Any], *, initial: bool) -> None:
         if not self._pod_selected(pod):
             return
         uid = pod_uid(pod)
@@ -232,9 +237,10 @@ class Supervisor:
             tailer.start()
         else:
             self._waiting.append(tailer)
-            self._warn_waiting()
 
     def _warn_waiting(self) -> None:
+        if not self.options.follow:
+            return  # without -f every container is read, max_streams at a time
         count = len(self._waiting)
         now = time.monotonic()
         if count > self._warned_waiting and (
@@ -243,12 +249,11 @@ class Supervisor:
             self._warned_waiting = count
             self._last_warning = now
             total = count + len(self._active)
-            verb = "followed" if self.options.follow else "read at the same time"
             self.sink(
                 (
                     "notice",
                     f"warning: {total} containers match but --max-streams is {self.options.max_streams}: "
-                    f"{count} are not {verb} (raise --max-streams to see them all)",
+                    f"{count} {'is' if count == 1 else 'are'} not followed (raise --max-streams to see them all)",
                 )
             )
 
@@ -302,7 +307,9 @@ class Supervisor:
             for pod in gone:
                 self.removed(pod)
         for pod in sorted(items, key=lambda p: (p.get("metadata") or {}).get("name", "")):
-            self.update(pod, initial=initial)
+            self._update(pod, initial=initial)
+        with self._lock:
+            self._warn_waiting()
 
     # -- running ----------------------------------------------------------------------
 

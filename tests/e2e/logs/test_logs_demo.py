@@ -300,3 +300,32 @@ def _deployment(ns: str, name: str, replicas: int, process: str = "worker") -> d
             },
         },
     }
+
+
+def test_more_containers_than_max_streams_warns_and_follows_the_rest_later(demo, kube, eventually, invoke):
+    f = follower("trace-api", "-n", NS, "--max-streams", "2", "-o", "json", kubeconfig=demo.kubeconfig)
+    try:
+        eventually(lambda: f.stderr, timeout=30, message="a warning")
+        eventually(lambda: len({json.loads(x)["pod"] for x in f.text()}) == 2, timeout=30, message="two pods")
+    finally:
+        code = f.interrupt()
+    assert code == 130
+    assert f.stderr[0] == (
+        "warning: 6 containers match but --max-streams is 2: 4 are not followed (raise --max-streams to see them all)"
+    )
+    assert len({json.loads(x)["pod"] for x in f.text()}) == 2
+    # without -f every container is read, two at a time
+    result = invoke(
+        "logs",
+        "trace-api",
+        "-n",
+        NS,
+        "--no-follow",
+        "--tail",
+        "1",
+        "--max-streams",
+        "2",
+        kubeconfig=demo.kubeconfig,
+    )
+    assert result.exit_code == 0 and result.stderr == ""
+    assert prefixes(result.stdout) == set(pods_of(kube, "app=trace-api"))
