@@ -249,11 +249,12 @@ class Supervisor:
             self._warned_waiting = count
             self._last_warning = now
             total = count + len(self._active)
+            verb = "is" if count == 1 else "are"
             self.sink(
                 (
                     "notice",
                     f"warning: {total} containers match but --max-streams is {self.options.max_streams}: "
-                    f"{count} {'is' if count == 1 else 'are'} not followed (raise --max-streams to see them all)",
+                    f"{count} {verb} not followed (raise --max-streams to see them all)",
                 )
             )
 
