@@ -457,3 +457,23 @@ def test_watch_timeout_and_bookmarks(server: InProcessServer, skube: Any) -> Non
     assert received[-1]["object"]["metadata"]["resourceVersion"] == str(
         server.call(lambda: server.store.resource_version)
     )
+
+
+def test_kubectl_apply_and_diff(server: InProcessServer, skubectl: Any, tmp_path: Path) -> None:
+    manifest = make_deployment("cfg", "default", image="reg/app:1")
+    manifest["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": "A", "value": "1"}]
+    path = tmp_path / "deployment.json"
+    path.write_text(json.dumps(manifest))
+    assert skubectl("apply", "-f", str(path), check=True).stdout.strip() == "deployment.apps/cfg created"
+    manifest["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"] = "2"
+    path.write_text(json.dumps(manifest))
+    diff = skubectl("diff", "-f", str(path))
+    assert diff.returncode == 1  # differences found
+    assert re.search(r'^-\s+value: "1"$', diff.stdout, re.M) and re.search(
+        r'^\+\s+value: "2"$', diff.stdout, re.M
+    )
+    assert skubectl("apply", "-f", str(path), check=True).stdout.strip() == "deployment.apps/cfg configured"
+    stored = server.call(lambda: server.store.get("deployments", "default", "cfg"))
+    assert stored["spec"]["template"]["spec"]["containers"][0]["env"] == [{"name": "A", "value": "2"}]
+    assert stored["metadata"]["generation"] == 2
+    assert "kubectl.kubernetes.io/last-applied-configuration" in stored["metadata"]["annotations"]

@@ -81,6 +81,29 @@ def test_discovery_admin_and_health_paths() -> None:
         assert parse_path(path).kind == "discovery"
     assert parse_path("/sandbox/v1/status").kind == "admin"
     assert parse_path("/healthz").kind == "healthz"
+    assert parse_path("/openapi/v3").kind == "openapi"
+    assert parse_path("/openapi/v3/apis/apps/v1").kind == "openapi"
+
+
+def test_openapi_v3_lists_patch_with_field_validation() -> None:
+    from kubectl_trace.sandbox.server.openapi import openapi_document
+
+    root = openapi_document("/openapi/v3")
+    assert root is not None and set(root["paths"]) == {"api/v1", "apis/apps/v1"}
+    url = root["paths"]["apis/apps/v1"]["serverRelativeURL"]
+    assert url.startswith("/openapi/v3/apis/apps/v1?hash=")
+    doc = openapi_document("/openapi/v3/apis/apps/v1")
+    assert doc is not None
+    patch = doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"]
+    assert patch["x-kubernetes-group-version-kind"] == {
+        "group": "apps",
+        "version": "v1",
+        "kind": "Deployment",
+    }
+    assert {"name": "fieldValidation", "in": "query"}.items() <= next(
+        p for p in patch["parameters"] if p["name"] == "fieldValidation"
+    ).items()
+    assert openapi_document("/openapi/v3/apis/batch/v1") is None
 
 
 @pytest.mark.parametrize(

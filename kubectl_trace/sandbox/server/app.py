@@ -94,7 +94,7 @@ ROUTE: web.RequestKey[Route] = web.RequestKey("route", Route)
 
 def request_verb(method: str, route: Route, query: Any) -> str:
     """The Kubernetes verb of a request (what the request counters use)."""
-    if route.kind in ("discovery", "healthz", "admin", "unknown"):
+    if route.kind in ("discovery", "openapi", "healthz", "admin", "unknown"):
         return "get" if method == "GET" else method.lower()
     if route.subresource in ("exec", "proxy", "log"):
         return "connect" if route.subresource != "log" else "get"
@@ -192,6 +192,13 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
         if document is None:
             raise StoreError(404, "NotFound", "the server could not find the requested resource", details={})
         return json_response(document)
+    if route.kind == "openapi":
+        from kubectl_trace.sandbox.server.openapi import openapi_document
+
+        spec = openapi_document(route.path)
+        if spec is None:
+            raise StoreError(404, "NotFound", "the server could not find the requested resource", details={})
+        return json_response(spec)
     if route.kind == "healthz":
         return web.Response(text="ok", content_type="text/plain")
     if route.kind == "admin":

@@ -18,7 +18,7 @@ _NAMESPACE_SUBRESOURCES = frozenset({"status", "finalize"})
 class Route:
     """What one request path addresses."""
 
-    kind: str  # "discovery", "resource", "admin", "healthz", "unknown"
+    kind: str  # "discovery", "openapi", "resource", "admin", "healthz", "unknown"
     path: str = ""
     resource: Resource | None = None
     namespace: str | None = None
@@ -40,6 +40,8 @@ def parse_path(raw_path: str) -> Route:
     path = raw_path.rstrip("/") or "/"
     if path in _DISCOVERY:
         return Route("discovery", path=path)
+    if path == "/openapi/v3" or path.startswith("/openapi/v3/"):
+        return Route("openapi", path=path)
     if path in ("/healthz", "/livez", "/readyz"):
         return Route("healthz", path=path)
     if path.startswith("/sandbox/"):
