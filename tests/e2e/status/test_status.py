@@ -13,7 +13,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from .helpers import rollout_of, set_image, shorten_deadline, status_json
+from .helpers import REPO, own_namespace, rollout_of, set_image, shorten_deadline, status_json
 
 PRACTICE_CODES = {
     "no-readiness-probe",
@@ -186,3 +186,33 @@ def test_0000000_image_pull_error(private_sandbox, kubectl_for, kube_for, invoke
     screen = invoke("status", "deploy/trace-api-web", "-n", "staging", kubeconfig=cfg)
     assert screen.exit_code == 1
     assert "cannot pull" in screen.stdout and "0000000" in screen.stdout
+
+
+def test_unschedulable_pod_is_explained(sandbox, kube, invoke, eventually):
+    namespace = own_namespace(kube, "status-sched")
+    try:
+        kube.create(
+            "pods",
+            {
+                "metadata": {"name": "needs-nvme", "namespace": namespace, "labels": {"app": "batch"}},
+                "spec": {
+                    "nodeSelector": {"disk": "nvme"},
+                    "containers": [{"name": "job", "image": f"{REPO}:3f9c2a1"}],
+                },
+            },
+            namespace,
+        )
+
+        def unschedulable():
+            doc, code = status_json(invoke, sandbox.kubeconfig, "needs-nvme", "-n", namespace)
+            found = [p for p in doc["problems"] if p["code"] == "Unschedulable"]
+            return (doc, code, found) if found else None
+
+        doc, code, [problem] = eventually(unschedulable, timeout=30, message="scheduling problem reported")
+        assert code == 1 and problem["object"] == "pod/needs-nvme"
+        [pod] = doc["pods"]
+        assert pod["status"] == "Pending" and pod["scheduling"] and "node" in pod["scheduling"]
+        screen = invoke("status", "needs-nvme", "-n", namespace, kubeconfig=sandbox.kubeconfig)
+        assert "cannot be scheduled" in screen.stdout and screen.exit_code == 1
+    finally:
+        kube.delete("namespaces", namespace)
