@@ -188,6 +188,14 @@ def execute(
     if not planned:
         ctx.out("nothing to change")
         return 0
+    paused = [
+        p.name for p in planned if (p.deployment.get("spec") or {}).get("paused") and _changes_template(p)
+    ]
+    if paused:
+        raise NodeappError(
+            f"deployment {', '.join(paused)} is paused: the change would not roll out; nothing was changed",
+            hint=f"resume it first: kubectl rollout resume deployment/{paused[0]} -n {ctx.namespace}",
+        )
     if settings.dry_run:
         ctx.out("")
         ctx.out(f"dry run: these {len(planned)} patch{'es' if len(planned) != 1 else ''} would be sent:")
@@ -244,6 +252,13 @@ def execute(
         _auto_rollback(ctx, outcome.applied, verb, settings)
         raise NodeappError(f"{verb} failed: {summary}; rolled back (--auto-rollback)")
     raise NodeappError(f"{verb} failed: {summary}", hint=rollback_hint or None)
+
+
+def _changes_template(planned: Planned) -> bool:
+    body = planned.patch.body
+    if isinstance(body, list):
+        return any(op.get("path", "").startswith("/spec/template") for op in body)
+    return "template" in (body.get("spec") or {})
 
 
 def _auto_rollback(ctx: Context, applied: Sequence[Applied], verb: str, settings: ChangeSettings) -> None:

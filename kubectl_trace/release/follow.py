@@ -37,6 +37,7 @@ from kubectl_trace.health import (
     index_events,
     pod_health,
 )
+from kubectl_trace.release.history import equal_ignoring_hash
 
 __all__ = [
     "FATAL_CODES",
@@ -157,11 +158,23 @@ def progress_of(
     generation = int(((deployment.get("status") or {}).get("observedGeneration")) or 0)
     seen = generation >= tracked.generation and rollout.observed
     outcome, reason = "running", ""
+    counts_done = rollout.updated >= rollout.desired and rollout.current <= rollout.updated
+    counts_done = counts_done and rollout.available >= rollout.updated
     if rollout.state == "paused":
-        outcome, reason = (
-            "failed",
-            "the deployment is paused: the change will not roll out until it is resumed",
+        # A paused Deployment still scales, but a new template does not roll out.
+        new_rs = next(
+            (rs for rs in replicasets if rollout.new is not None and _name(rs) == rollout.new.name), None
         )
+        template = (deployment.get("spec") or {}).get("template")
+        if new_rs is None or not equal_ignoring_hash((new_rs.get("spec") or {}).get("template"), template):
+            outcome, reason = (
+                "failed",
+                "the deployment is paused: the change will not roll out until it is resumed",
+            )
+        elif seen and counts_done:
+            outcome = "complete"
+        else:
+            reason = "paused: scaling only"
     elif not seen:
         reason = "waiting for the deployment controller to see the change"
     elif rollout.state == "stalled":
@@ -177,6 +190,10 @@ def progress_of(
         if fatal:
             outcome, reason = "failed", fatal
     return DeploymentProgress(tracked.name, tracked.label, rollout, new_pods, old_pods, outcome, reason)
+
+
+def _name(obj: Obj) -> str:
+    return str((obj.get("metadata") or {}).get("name") or "")
 
 
 class _Cache:

@@ -27,6 +27,7 @@ __all__ = [
     "ANNOTATIONS_TO_SKIP",
     "HistoryRow",
     "UndoPlan",
+    "equal_ignoring_hash",
     "history_rows",
     "undo_plan",
 ]
@@ -84,7 +85,8 @@ def _strip_hash(template: Mapping[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-def _equal_ignoring_hash(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> bool:
+def equal_ignoring_hash(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> bool:
+    """Whether two pod templates are equal but for the ``pod-template-hash`` label (kubectl's test)."""
     return _strip_hash(a) == _strip_hash(b)
 
 
@@ -105,7 +107,7 @@ def history_rows(
     template = (deployment.get("spec") or {}).get("template")
     current_rev = _revision(deployment)
     owned = _owned(deployment, replicasets)
-    matching = [rs for rs in owned if _equal_ignoring_hash((rs.get("spec") or {}).get("template"), template)]
+    matching = [rs for rs in owned if equal_ignoring_hash((rs.get("spec") or {}).get("template"), template)]
     current_name = (
         str(matching[0]["metadata"]["name"])
         if len(matching) == 1
@@ -196,7 +198,7 @@ def undo_plan(deployment: Obj, replicasets: Iterable[Obj], to_revision: int = 0)
     rs_meta = rs.get("metadata") or {}
     template = (deployment.get("spec") or {}).get("template")
     rs_template = (rs.get("spec") or {}).get("template")
-    if _equal_ignoring_hash(rs_template, template):
+    if equal_ignoring_hash(rs_template, template):
         return UndoPlan(
             name,
             _revision(deployment),

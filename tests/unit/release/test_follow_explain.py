@@ -164,3 +164,17 @@ def test_select_log_lines_starts_at_the_last_error_block():
     )
     plain = [f"line {i}" for i in range(40)]
     assert select_log_lines(plain) == tuple(plain[-LOG_LINES:])
+
+
+def test_a_paused_deployment_still_scales_but_does_not_roll_out():
+    d = deployment("web", paused=True, generation=5)
+    rs = replicaset(d, "3f9c2a1", 2, hash_="aaa111", replicas=3)
+    assert progress_of(Tracked("trace-api-web", 5), d, [rs], [], None, NOW).outcome == "complete"
+    scaling = deployment("web", paused=True, generation=6, replicas=5)
+    scaling["status"].update(
+        observedGeneration=6, replicas=3, updatedReplicas=3, readyReplicas=3, availableReplicas=3
+    )
+    assert progress_of(Tracked("trace-api-web", 6), scaling, [rs], [], None, NOW).outcome == "running"
+    new_tag = deployment("web", tag="a41c9e7", paused=True, generation=7)
+    item = progress_of(Tracked("trace-api-web", 7), new_tag, [rs], [], None, NOW)
+    assert item.outcome == "failed" and "paused" in item.reason
