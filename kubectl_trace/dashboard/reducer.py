@@ -30,6 +30,13 @@ from kubectl_trace.health.events import EventRecord, event_record
 __all__ = ["reduce", "reduce_all"]
 
 _OBJECT_KINDS = ("deployments", "replicasets", "pods")
+_KIND_OF = {"deployments": "Deployment", "replicasets": "ReplicaSet", "pods": "Pod", "events": "Event"}
+
+
+def _belongs(kind: str, obj: dict[str, Any]) -> bool:
+    """Whether a watched object is of the watched kind (a server that mixes kinds is not believed)."""
+    declared = obj.get("kind")
+    return not declared or declared == _KIND_OF.get(kind, declared)
 
 
 def _name(obj: dict[str, Any] | None) -> str:
@@ -63,7 +70,7 @@ class _Batch:
         return evolver
 
     def reset_objects(self, kind: str, items: tuple[dict[str, Any], ...]) -> None:
-        self.objects[kind] = PMap((_name(o), o) for o in items)
+        self.objects[kind] = PMap((_name(o), o) for o in items if _belongs(kind, o))
 
     # -- events -------------------------------------------------------------------------
 
@@ -80,6 +87,8 @@ class _Batch:
     def reset_events(self, items: tuple[dict[str, Any], ...]) -> None:
         records: dict[str, EventRecord] = {}
         for item in items:
+            if not _belongs("events", item):
+                continue
             record = event_record(item)
             records[record.uid] = record
         by_object: dict[tuple[str, str], list[EventRecord]] = {}
@@ -143,7 +152,7 @@ class _Batch:
             relists = link.relists + (1 if link.synced_at is not None else 0)
             self.links[kind] = Link("live", synced_at=item.at, relists=relists)
         elif kind_of in ("ADDED", "MODIFIED", "DELETED"):
-            if item.object is None:
+            if item.object is None or not _belongs(kind, item.object):
                 return
             if kind == "events":
                 if kind_of == "DELETED":

@@ -104,6 +104,15 @@ def test_reset_then_changes_of_each_kind():
     assert "trace-api-web-5c6b1d9f7-new01" in s3.pods
 
 
+def test_objects_of_another_kind_are_not_believed():
+    s0 = listed()
+    rs = next(iter(s0.replicasets.values()))
+    s1 = reduce(s0, WatchInput("deployments", "MODIFIED", NOW, object=rs))
+    assert sorted(s1.deployments) == sorted(s0.deployments)
+    s2 = reduce(s0, WatchInput("pods", "RESET", NOW, items=(rs, *s0.pods.values())))
+    assert len(s2.pods) == len(s0.pods)
+
+
 def test_a_relist_replaces_everything_of_its_kind():
     s0 = listed()
     only = next(iter(s0.pods.values()))
