@@ -315,17 +315,20 @@ class ExecSession:
 
     def __init__(
         self,
-        websocket: Any,
+        sock: Any,
         protocol: str,
         *,
         description: str,
+        initial: bytes = b"",
+        closer: Callable[[], object] | None = None,
         ping_interval: float = 5.0,
         read_deadline: float = 61.0,
         max_queued: int = 2 * 1024 * 1024,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._ws = websocket
-        self._sock: Any = websocket.sock
+        self._sock: Any = sock
+        self._initial = initial  # frames that arrived with the handshake answer
+        self._closer = closer
         self.protocol = protocol
         self.description = description
         self._ping_interval = ping_interval
@@ -426,6 +429,8 @@ class ExecSession:
         sock.setblocking(False)
         fileno = sock.fileno()
         decoder = FrameDecoder()
+        pending = decoder.feed(self._initial) if self._initial else []
+        self._initial = b""
         poller = select.poll()
         poller.register(self._wake_r, select.POLLIN)
         now = self._clock()
@@ -439,7 +444,10 @@ class ExecSession:
         # by byte, so frames sent right after it can sit there): read before waiting.
         maybe_buffered = True
         try:
-            while True:
+            closed_early = False
+            for opcode, payload in pending:
+                closed_early = self._handle(opcode, payload, on_stdout, on_stderr) or closed_early
+            while not closed_early and self.status is None:
                 if self._woken:
                     self._woken = False
                     with contextlib.suppress(BlockingIOError, OSError):
@@ -610,7 +618,10 @@ class ExecSession:
             if self._sock is not None:
                 self._sock.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(Exception):
-            self._ws.shutdown()
+            if self._closer is not None:
+                self._closer()
+            elif self._sock is not None:
+                self._sock.close()
         self._sock = None
         # -1 first: a signal handler calling wake() later must not write to a reused fd
         fds, self._wake_r, self._wake_w = (self._wake_r, self._wake_w), -1, -1
@@ -668,15 +679,13 @@ def _ssl_options(configuration: Any, secure: bool) -> dict[str, Any]:
     return opts
 
 
-def _websocket_request(
+def _websocket_client_request(
     kube: Any, path: str, query: list[tuple[str, str]], offered: Sequence[str]
 ) -> tuple[str, dict[str, Any], dict[str, Any]]:
-    """URL, websocket-client ``sslopt`` and ``connect`` options for a ``Kube`` or ``LiteKube``."""
-    protocols = f"Sec-WebSocket-Protocol: {','.join(offered)}"
-    lite_target = getattr(kube, "websocket_target", None)
-    if lite_target is not None:  # LiteKube: its own SSL context and headers
-        base, sslopt, lines = lite_target()
-        return f"{base}{path}?{urlencode(query, quote_via=quote)}", sslopt, {"header": [protocols, *lines]}
+    """URL, websocket-client ``sslopt`` and ``connect`` options, as ``kubernetes.stream`` builds them.
+
+    From the official client's configuration: CA, client certificate, token, proxy.
+    """
     api = kube.api_client
     configuration = api.configuration
     _, url, headers, _, _ = api.param_serialize(
@@ -684,7 +693,7 @@ def _websocket_request(
     )
     secure = url.startswith("https://")
     url = ("wss://" + url[len("https://") :]) if secure else ("ws://" + url[len("http://") :])
-    header = [protocols]
+    header = [f"Sec-WebSocket-Protocol: {','.join(offered)}"]
     for name, value in headers.items():
         if name.lower() in ("authorization", "user-agent"):
             header.append(f"{name}: {value}")
@@ -698,39 +707,28 @@ def _websocket_request(
     return url, _ssl_options(configuration, secure), options
 
 
-def open_exec(
+def _protocol_error(kube: Any, offered: Sequence[str], got: str | None) -> TransportError:
+    return TransportError(
+        f"the API server at {kube.conn.server} did not agree on an exec protocol "
+        f"(offered {', '.join(offered)}; got {got or 'none'})",
+        "the cluster may be too old for WebSocket exec; try: kubectl exec",
+        kind="protocol",
+    )
+
+
+def _open_with_websocket_client(
     kube: Any,
+    path: str,
+    query: list[tuple[str, str]],
+    protocols: Sequence[str],
+    timeout: float,
     namespace: str,
-    pod: str,
-    command: Sequence[str],
-    *,
-    container: str | None = None,
-    stdin: bool = True,
-    stdout: bool = True,
-    stderr: bool = True,
-    tty: bool = False,
-    connect_timeout: float | None = None,
-    protocols: Sequence[str] = PROTOCOLS,
-) -> ExecSession:
-    """Open ``pods/exec`` for ``command`` and return the session (not yet running).
-
-    ``kube`` is a ``Kube`` (the official client's configuration: CA, client certificate,
-    token, proxy) or a ``LiteKube`` (the same kubeconfig facts, without the import cost).
-    ``protocols`` are offered in order (v5 first; v4 has no stdin half-close).
-
-    Raises ``ApiError`` when the server refuses (404 pod, 400 container not running, 403)
-    and ``TransportError`` when it cannot be reached.
-    """
+) -> tuple[Any, str, Callable[[], object]]:
     import websocket
     from websocket import WebSocketBadStatusException
 
-    if not command:
-        raise ValueError("exec needs a command")
-    query = _query(command, container, stdin=stdin, stdout=stdout, stderr=stderr, tty=tty)
-    url, sslopt, options = _websocket_request(kube, exec_path(namespace, pod), query, protocols)
-    timeout = connect_timeout if connect_timeout is not None else (kube.conn.request_timeout or 30.0)
+    url, sslopt, options = _websocket_client_request(kube, path, query, protocols)
     ws = websocket.WebSocket(sslopt=sslopt, skip_utf8_validation=True)
-    description = f"pod {namespace}/{pod}" + (f" container {container}" if container else "")
     try:
         ws.connect(url, timeout=timeout, **options)
     except WebSocketBadStatusException as exc:
@@ -751,18 +749,97 @@ def open_exec(
         for key, value in (ws.getheaders() or {}).items():
             if key.lower() == "sec-websocket-protocol":
                 protocol = value.strip()
-    if protocol not in protocols:
+    if protocol not in protocols or ws.sock is None:
         with contextlib.suppress(Exception):
             ws.shutdown()
+        raise _protocol_error(kube, protocols, protocol)
+    return ws.sock, str(protocol), ws.shutdown
+
+
+_WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+def _open_with_lite(
+    kube: Any,
+    path: str,
+    query: list[tuple[str, str]],
+    protocols: Sequence[str],
+    timeout: float,
+    namespace: str,
+) -> tuple[Any, str, bytes]:
+    """The RFC 6455 client handshake on a ``LiteKube`` socket (no websocket-client import)."""
+    import base64
+    import hashlib
+
+    key = base64.b64encode(os.urandom(16)).decode("ascii")
+    headers = {
+        "Upgrade": "websocket",
+        "Connection": "Upgrade",
+        "Sec-WebSocket-Key": key,
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Protocol": ",".join(protocols),
+    }
+    target = f"{path}?{urlencode(query, quote_via=quote)}"
+    sock, status, answer, rest = kube.open_upgrade(target, headers, timeout=timeout)
+    if status != 101:
+        raise api_error(
+            status, rest, answer, server=kube.conn.server, context=kube.conn.context, namespace=namespace
+        )
+    expected = base64.b64encode(hashlib.sha1((key + _WEBSOCKET_GUID).encode("ascii")).digest()).decode(
+        "ascii"
+    )
+    protocol = answer.get("sec-websocket-protocol", "").strip()
+    if answer.get("upgrade", "").lower() != "websocket" or answer.get("sec-websocket-accept") != expected:
+        sock.close()
         raise TransportError(
-            f"the API server at {kube.conn.server} did not agree on an exec protocol "
-            f"(offered {', '.join(protocols)}; got {protocol or 'none'})",
-            "the cluster may be too old for WebSocket exec; try: kubectl exec",
+            f"the API server at {kube.conn.server} answered the exec upgrade with an invalid "
+            "WebSocket handshake",
             kind="protocol",
         )
-    if ws.sock is not None:
-        ws.sock.settimeout(None)
-    return ExecSession(ws, str(protocol), description=description)
+    if protocol not in protocols:
+        sock.close()
+        raise _protocol_error(kube, protocols, protocol)
+    return sock, protocol, rest
+
+
+def open_exec(
+    kube: Any,
+    namespace: str,
+    pod: str,
+    command: Sequence[str],
+    *,
+    container: str | None = None,
+    stdin: bool = True,
+    stdout: bool = True,
+    stderr: bool = True,
+    tty: bool = False,
+    connect_timeout: float | None = None,
+    protocols: Sequence[str] = PROTOCOLS,
+) -> ExecSession:
+    """Open ``pods/exec`` for ``command`` and return the session (not yet running).
+
+    ``kube`` is a ``Kube`` (the handshake goes through websocket-client with the official
+    client's configuration: CA, client certificate, token, proxy, as ``kubernetes.stream``
+    does) or a ``LiteKube`` (the same kubeconfig facts; the handshake on its own socket,
+    resuming its TLS session, without the import cost). ``protocols`` are offered in order
+    (v5 first; v4 has no stdin half-close).
+
+    Raises ``ApiError`` when the server refuses (404 pod, 400 container not running, 403)
+    and ``TransportError`` when it cannot be reached.
+    """
+    if not command:
+        raise ValueError("exec needs a command")
+    query = _query(command, container, stdin=stdin, stdout=stdout, stderr=stderr, tty=tty)
+    path = exec_path(namespace, pod)
+    timeout = connect_timeout if connect_timeout is not None else (kube.conn.request_timeout or 30.0)
+    description = f"pod {namespace}/{pod}" + (f" container {container}" if container else "")
+    if hasattr(kube, "open_upgrade"):
+        sock, protocol, rest = _open_with_lite(kube, path, query, protocols, timeout, namespace)
+        sock.settimeout(None)
+        return ExecSession(sock, protocol, description=description, initial=rest)
+    sock, protocol, closer = _open_with_websocket_client(kube, path, query, protocols, timeout, namespace)
+    sock.settimeout(None)
+    return ExecSession(sock, protocol, description=description, closer=closer)
 
 
 def run_command(

@@ -5,14 +5,13 @@ starts in a pod should not wait for it. ``connect_lite(settings, environ)`` retu
 ``LiteKube`` when the selected context needs only a bearer token (or token file) and/or
 a client certificate, and a CA (or ``insecure-skip-tls-verify``); for anything else
 (exec or auth-provider plugins, ``proxy-url``, ``tls-server-name``, basic auth, in-cluster
-config) it returns
-None and the caller uses ``Kube``.
+config) it returns None and the caller uses ``Kube``.
 
 ``LiteKube`` answers the calls TARGET resolution and ``shell`` make — ``get``, ``list``,
 ``namespace_exists``, ``require_namespace`` — with the same JSON dicts and the same
 ``KubeError``s as ``Kube`` (same message builders, same retry policy), over one kept-alive
 HTTPS connection (``http.client``, TLS verification on), and exposes what an exec
-WebSocket needs (``websocket_target``).
+WebSocket needs (``open_upgrade``).
 """
 
 from __future__ import annotations
@@ -21,8 +20,8 @@ import base64
 import http.client
 import json
 import os
+import socket
 import ssl
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -85,6 +84,8 @@ def _ssl_context(selected: SelectedContext) -> ssl.SSLContext:
     cert = _data_or_file(user, "client-certificate")
     key = _data_or_file(user, "client-key")
     if cert and key:
+        import tempfile
+
         with tempfile.TemporaryDirectory() as tmp:  # ssl loads certificates from files only
             cert_path, key_path = os.path.join(tmp, "cert"), os.path.join(tmp, "key")
             for path, data in ((cert_path, cert), (key_path, key)):
@@ -139,6 +140,65 @@ def connect_lite(
     return LiteKube(conn, context, headers, retry=retry)
 
 
+_MAX_HEAD = 64 * 1024
+_MAX_ERROR_BODY = 1024 * 1024
+
+
+def _read_head(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """Read an HTTP/1.1 response head: ``(status, headers (lower-case names), bytes after)``."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        if len(buf) > _MAX_HEAD:
+            raise ValueError("the server sent an oversized HTTP response head")
+        chunk = sock.recv(16384)
+        if not chunk:
+            raise ConnectionResetError("the server closed the connection before answering")
+        buf += chunk
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    parts = status_line.split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
+        raise ValueError(f"not an HTTP response: {status_line[:80]!r}")
+    headers: dict[str, str] = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(parts[1]), headers, rest
+
+
+def _read_body(sock: socket.socket, headers: Mapping[str, str], rest: bytes) -> bytes:
+    """The body of a (small, error) response: by Content-Length, chunks, or until closed."""
+    length = headers.get("content-length", "")
+    chunked = headers.get("transfer-encoding", "").lower() == "chunked"
+    body = rest
+    while len(body) < _MAX_ERROR_BODY:
+        if length.isdigit() and len(body) >= int(length):
+            break
+        if chunked and (body.startswith(b"0\r\n") or b"\r\n0\r\n" in body) and body.endswith(b"\r\n\r\n"):
+            break
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    if chunked:
+        return _dechunk(body)
+    return body[: int(length)] if length.isdigit() else body
+
+
+def _dechunk(data: bytes) -> bytes:
+    out, pos = [], 0
+    while True:
+        end = data.find(b"\r\n", pos)
+        if end < 0:
+            break
+        size = int(data[pos:end].split(b";")[0] or b"0", 16)
+        if size == 0:
+            break
+        out.append(data[end + 2 : end + 2 + size])
+        pos = end + 2 + size + 2
+    return b"".join(out)
+
+
 class LiteKube:
     """The few read calls of ``Kube``, without the official client (see the module doc)."""
 
@@ -175,16 +235,6 @@ class LiteKube:
         return transport_error(
             exc, server=self.conn.server, context=self.conn.context, cluster=self.conn.cluster
         )
-
-    def websocket_target(self) -> tuple[str, dict[str, Any], list[str]]:
-        """``(ws[s]://host[:port]/prefix, websocket-client sslopt, header lines)`` for exec."""
-        scheme = "wss" if self._scheme == "https" else "ws"
-        netloc = urlsplit(self.conn.server).netloc
-        sslopt: dict[str, Any] = {}
-        if self.ssl_context is not None:
-            sslopt["context"] = self.ssl_context
-        lines = [f"{k}: {v}" for k, v in self.headers.items() if k.lower() in ("authorization", "user-agent")]
-        return f"{scheme}://{netloc}{self._prefix}", sslopt, lines
 
     # -- HTTP ----------------------------------------------------------------------------
 
@@ -293,6 +343,41 @@ class LiteKube:
                 namespace=namespace,
             )
         return response.status, data
+
+    def open_upgrade(
+        self, target: str, headers: Mapping[str, str], *, timeout: float
+    ) -> tuple[socket.socket, int, dict[str, str], bytes]:
+        """Send ``GET target`` asking to switch protocols (a WebSocket upgrade) on a new socket.
+
+        ``target`` is the path and query (the server's path prefix is added). The TLS session
+        of the kept-alive connection is resumed when there is one (no second full handshake).
+        Returns ``(socket, status, response headers with lower-case names, rest)``: after a
+        101 the socket speaks the new protocol and ``rest`` holds the bytes that came after
+        the head; otherwise ``rest`` is the body and the socket is closed.
+        """
+        previous = getattr(self._http, "sock", None) if self._http is not None else None
+        session = getattr(previous, "session", None)
+        try:
+            raw = socket.create_connection((self._host, self._port), timeout=timeout)
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock: socket.socket = raw
+            if self._scheme == "https":
+                assert self.ssl_context is not None
+                sock = self.ssl_context.wrap_socket(raw, server_hostname=self._host, session=session)
+        except (OSError, ValueError) as exc:
+            raise self.transport_error(exc) from None
+        lines = [f"GET {self._prefix}{target} HTTP/1.1", f"Host: {urlsplit(self.conn.server).netloc}"]
+        lines += [f"{k}: {v}" for k, v in {**self.headers, **headers}.items() if k.lower() != "accept"]
+        try:
+            sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+            status, answer, rest = _read_head(sock)
+            if status != 101:
+                rest = _read_body(sock, answer, rest)
+                sock.close()
+        except (OSError, ValueError) as exc:
+            sock.close()
+            raise self.transport_error(exc) from None
+        return sock, status, answer, rest
 
     def close(self) -> None:
         """Close the kept-alive connection."""
