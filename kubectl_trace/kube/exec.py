@@ -8,11 +8,13 @@ Two faces:
 - ``run_command(kube, namespace, pod, container, argv, stdin=b"", timeout=30.0)
   -> (exit_code, stdout, stderr)``: run a command to completion and collect its output.
 
-The handshake goes through websocket-client with the connection's own TLS settings (CA,
-client certificate, verification on unless the kubeconfig turns it off), bearer token and
-proxy, exactly as the official client's ``kubernetes.stream`` does. After the handshake the
-session speaks RFC 6455 itself on the socket: large reads, no per-byte Python work, one
-thread touching the TLS socket (OpenSSL objects must not be read and written concurrently).
+The handshake uses the connection's own TLS settings (CA, client certificate, verification
+on unless the kubeconfig turns it off) and bearer token: with a ``Kube`` it goes through
+websocket-client exactly as the official client's ``kubernetes.stream`` does (proxies
+included); with a ``LiteKube`` it is done here on the lean client's socket (no import
+cost, TLS session resumed). After the handshake the session speaks RFC 6455 itself on the
+socket: large reads, no per-byte Python work, one thread touching the TLS socket (OpenSSL
+objects must not be read and written concurrently).
 
 Channels: 0 stdin, 1 stdout, 2 stderr, 3 error (a ``metav1.Status`` carrying the exit code),
 4 resize (``{"Width":W,"Height":H}``), 255 close (v5 only: ``[255, 0]`` half-closes stdin).
