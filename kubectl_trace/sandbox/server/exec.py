@@ -92,7 +92,7 @@ def _set_controlling_tty() -> None:  # runs in the child between fork and exec
 
 def _session_members(sid: int) -> list[int]:
     """Every process in session ``sid`` (the exec process started one of its own)."""
-    members = []
+    members: list[int] = []
     try:
         entries = os.listdir("/proc")
     except OSError:
