@@ -119,7 +119,8 @@ def test_interactive_tty_in_tmux(pod: str, skubectl: Any, tmux: Any) -> None:
     tmux.start([*skubectl.argv_prefix, "exec", "-it", pod, "-c", "app", "--", "sh"], width=100, height=30)
     tmux.wait_for("pod$")
     tmux.send("stty size; tty", enter=True)
-    screen = tmux.wait_for("30 100")
+    tmux.wait_for("30 100")
+    screen = tmux.wait_for("/dev/pts/")
     assert re.search(r"^/dev/pts/\d+", screen, re.M)
     assert "job control" not in screen
     tmux.resize(120, 40)
