@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubectl_trace.errors import NodeappError
+from kubectl_trace.errors import ExitStatus, NodeappError
 from kubectl_trace.kube.errors import ApiError, KubeError
 from kubectl_trace.release.patches import Drift, Patch, restore_patch
 
@@ -26,6 +26,7 @@ __all__ = [
     "Applied",
     "Builder",
     "ChangeFailed",
+    "ChangeInterrupted",
     "Outcome",
     "Reverted",
     "Step",
@@ -86,6 +87,12 @@ class ChangeFailed(NodeappError):
     def __init__(self, message: str, hint: str | None, reverted: Sequence[Reverted]) -> None:
         super().__init__(message, hint)
         self.reverted = list(reverted)
+
+
+class ChangeInterrupted(ChangeFailed):
+    """Ctrl-C part-way through a multi-Deployment change (what was changed has been put back)."""
+
+    exit_code = ExitStatus.INTERRUPTED
 
 
 def is_conflict(error: BaseException, patch: Patch | None = None) -> bool:
@@ -203,6 +210,14 @@ def apply_all(
                 on_conflict=on_conflict,
                 sleep=sleep,
             )
+        except KeyboardInterrupt:
+            if not outcome.applied:
+                raise
+            reverted = revert_all(kube, outcome.applied, on_conflict=on_conflict, sleep=sleep)
+            message, hint = _partial_message(
+                step.name, KeyboardInterrupt("interrupted"), reverted, steps[index + 1 :]
+            )
+            raise ChangeInterrupted(message, hint, reverted) from None
         except (Drift, KubeError, NodeappError) as exc:
             if not outcome.applied:
                 if isinstance(exc, Drift):
@@ -226,7 +241,10 @@ def _partial_message(
 ) -> tuple[str, str | None]:
     back = [r.name for r in reverted if r.ok]
     stuck = [r for r in reverted if not r.ok]
-    parts = [f"could not change deployment {failed}: {_why(exc)}"]
+    if isinstance(exc, KeyboardInterrupt):
+        parts = [f"interrupted before deployment {failed} was changed"]
+    else:
+        parts = [f"could not change deployment {failed}: {_why(exc)}"]
     if back:
         parts.append(f"already changed and put back: {', '.join(back)}")
     if stuck:

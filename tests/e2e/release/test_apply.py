@@ -122,3 +122,23 @@ def test_the_first_failure_changes_nothing_and_keeps_its_error(cluster):
     with pytest.raises(ApiError) as info:
         apply_all(kube, [Step("staging", "trace-api-nope", set_env("X", "1"))])
     assert info.value.status == 404
+
+
+def test_ctrl_c_part_way_puts_back_what_was_changed(cluster):
+    from kubectl_trace.release.apply import ChangeInterrupted
+
+    _, kube = cluster
+
+    def interrupted(cur):
+        raise KeyboardInterrupt
+
+    steps = [
+        Step("staging", "trace-api-web", set_env("HALF", "1")),
+        Step("staging", "trace-api-worker", interrupted),
+    ]
+    with pytest.raises(ChangeInterrupted) as info:
+        apply_all(kube, steps)
+    assert info.value.exit_code == 130
+    assert info.value.message.startswith("interrupted before deployment trace-api-worker was changed")
+    assert "already changed and put back: trace-api-web" in info.value.message
+    assert "HALF" not in env_of(kube.get("deployments", "trace-api-web", "staging"))
