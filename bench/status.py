@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -339,6 +340,7 @@ def sandbox_section(runs: int) -> list[str]:
     finally:
         kube.close()
         handle.stop()
+        shutil.rmtree(directory, ignore_errors=True)
     lines = [
         f"Against a private sandbox (demo fixture, time scale 0.1), {runs} alternating runs, median wall",
         "time (spawn to exit, output discarded):",
