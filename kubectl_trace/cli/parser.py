@@ -11,6 +11,7 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
+from typing import NoReturn
 
 from kubectl_trace.cli.options import GLOBAL_VALUE_FLAGS, add_common_arguments
 from kubectl_trace.cli.registry import COMMANDS, GROUPS
@@ -59,11 +60,18 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         super().__init__(prog, max_help_position=30, width=100)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse whose errors are one line (``error: …`` + a hint), like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message, hint=f"see '{self.prog} --help'")
+
+
 def build_parser(name: str, module: ModuleType) -> argparse.ArgumentParser:
     """The parser of one subcommand: its own flags plus the global ones."""
     info = COMMANDS[name]
     examples = getattr(module, "EXAMPLES", "").strip("\n")
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=f"kubectl nodeapp {name}",
         description=getattr(module, "DESCRIPTION", info.summary),
         epilog=f"examples:\n{examples}" if examples else None,

@@ -90,10 +90,13 @@ def test_bad_request_timeout_is_usage_error():
     assert "Traceback" not in err
 
 
-def test_argparse_error_exit_2(capsys):
-    _, _, code = invoke("info", "--no-such-flag")
+def test_argparse_error_is_one_line_exit_2():
+    _, err, code = invoke("info", "--no-such-flag")
     assert code == 2
-    assert "unrecognized arguments: --no-such-flag" in capsys.readouterr().err
+    assert err.splitlines() == [
+        "error: unrecognized arguments: --no-such-flag",
+        "hint: see 'kubectl nodeapp info --help'",
+    ]
 
 
 def test_missing_kubeconfig_one_line(tmp_path):
