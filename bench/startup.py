@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import ROOT, median, stamp, update_section  # noqa: E402
+from _report import ROOT, median, stamp, update_section
 
 CASES = [
     ("kubectl-nodeapp --help", [str(ROOT / "bin" / "kubectl-nodeapp"), "--help"]),
@@ -35,7 +35,9 @@ def wall(argv: list[str]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
