@@ -20,7 +20,9 @@ Every test that needs a cluster uses these (never a cluster of its own making):
     ``kubectl("get", "pods", "-A")`` runs the real ``.venv/bin/kubectl`` against the session
     sandbox (``--kubeconfig``, a private ``--cache-dir``) and returns a CompletedProcess
     (text); ``check=True`` raises with stdout/stderr on failure; ``input=``, ``timeout=``.
-    ``kubectl_for(handle)`` gives the same runner for another sandbox. ``KUBECTL`` is the path.
+    ``kubectl_for(handle)`` gives the same runner for another sandbox; ``runner.argv_prefix``
+    is the argv to start kubectl yourself (``subprocess.Popen`` for ``-w``/``-f``/``-it``).
+    ``KUBECTL`` is the path of the binary.
 ``kube`` / ``kube_for``
     A ``kubectl_trace.kube.client.Kube`` for the session sandbox / for a handle.
 ``invoke``
