@@ -314,13 +314,17 @@ class Supervisor:
 
     # -- running ----------------------------------------------------------------------
 
-    def list_once(self) -> int:
-        """Without ``-f``: list the pods, start their tailers; return how many were started."""
-        ns = None if self.options.all_namespaces else self.target.namespace
-        listed = self.kube.list(
-            "pods", ns, all_namespaces=self.options.all_namespaces, label_selector=self.target.label_selector
-        )
-        self.reset(tuple(listed.items), initial=True)
+    def list_once(self, pods: list[Mapping[str, Any]] | None = None) -> int:
+        """Without ``-f``: list the pods (unless given), start their tailers; return how many."""
+        if pods is None:
+            ns = None if self.options.all_namespaces else self.target.namespace
+            pods = self.kube.list(
+                "pods",
+                ns,
+                all_namespaces=self.options.all_namespaces,
+                label_selector=self.target.label_selector,
+            ).items
+        self.reset(tuple(pods), initial=True)
         with self._lock:
             self.finished_listing = True
             count = self.launched

@@ -95,26 +95,32 @@ def normalize_level(value: Any) -> str | None:
     return None
 
 
-_PLAIN_LEVEL = re.compile(
-    r"""^\s*(?:
+_PLAIN_LEVEL_PATTERN = r"""^\s*(?:
         \[?(?P<word>TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|PANIC)\]?(?=[\s:\]|]) |
         (?P<lower>trace|debug|info|warn|warning|error|fatal):\s |
         (?P<exc>(?:[A-Z]\w*)?Error(?:\s\[[\w-]+\])?:\s|Uncaught\s|UnhandledPromiseRejection)
-    )""",
-    re.X,
-)
-_LOGFMT_LEVEL = re.compile(r"(?:^|\s)(?:level|lvl|severity)=\"?(\w+)")
+    )"""
+_LOGFMT_LEVEL_PATTERN = r"(?:^|\s)(?:level|lvl|severity)=\"?(\w+)"
+_compiled: list[re.Pattern[str]] = []
+
+
+def _patterns() -> list[re.Pattern[str]]:
+    """The plain-line level patterns, compiled on first use (not at import: start-up time)."""
+    if not _compiled:
+        _compiled.extend((re.compile(_PLAIN_LEVEL_PATTERN, re.X), re.compile(_LOGFMT_LEVEL_PATTERN)))
+    return _compiled
 
 
 def guess_plain_level(text: str) -> str | None:
     """A level for a plain line, when it says one (``ERROR …``, ``level=warn``, ``TypeError: …``)."""
-    match = _PLAIN_LEVEL.match(text)
+    plain, logfmt = _compiled or _patterns()
+    match = plain.match(text)
     if match is not None:
         if match.group("exc"):
             return "error"
         return normalize_level(match.group("word") or match.group("lower"))
     if "=" in text:
-        found = _LOGFMT_LEVEL.search(text)
+        found = logfmt.search(text)
         if found is not None:
             return normalize_level(found.group(1))
     return None
@@ -157,12 +163,32 @@ class Parsed:
         )
 
 
+def _std_loads() -> Any:
+    """The standard library's C scanner without ``json.loads``'s Python wrappers.
+
+    The caller has checked that the text starts with ``{`` and ends with ``}``; text after
+    the object makes it invalid, as with ``json.loads``.
+    """
+    scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+    def loads(text: str) -> Any:
+        try:
+            obj, end = scan(text, 0)
+        except StopIteration:
+            raise ValueError("not JSON") from None
+        if end != len(text):
+            raise ValueError("extra data")
+        return obj
+
+    return loads
+
+
 def _make_loads() -> Any:
-    """``orjson.loads`` when it is installed (3-4x faster), else the standard library's."""
+    """``orjson.loads`` when it is installed (3-4x faster), else the standard library's scanner."""
     try:
         from orjson import loads as fast
     except ImportError:
-        return json.loads
+        return _std_loads()
 
     def loads(text: str) -> Any:
         try:

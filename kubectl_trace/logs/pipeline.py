@@ -8,6 +8,7 @@ it was produced, so ``… | grep`` sees lines live.
 from __future__ import annotations
 
 import queue
+import threading
 import time
 from collections.abc import Callable
 from typing import IO, Any
@@ -265,6 +266,39 @@ def _resolve(kube: Any, options: LogsOptions) -> Any:
     )
 
 
+class _Background:
+    """Run a call on a thread; ``result()`` waits and returns it (or raises its exception)."""
+
+    def __init__(self, call: Callable[[], Any]) -> None:
+        self._call = call
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="list pods", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._call()
+        except BaseException as exc:
+            self._error = exc
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+def _list_pods(kube: Any, options: LogsOptions, namespace: str) -> list[dict[str, Any]]:
+    listed = kube.list(
+        "pods",
+        None if options.all_namespaces else namespace,
+        all_namespaces=options.all_namespaces,
+        label_selector=options.selector,
+    )
+    return list(listed.items)
+
+
 def run_logs(options: LogsOptions, env: Any, *, kube: Any = None) -> int:
     """Run ``kubectl nodeapp logs`` with ``env``'s streams; return the exit status."""
     from kubectl_trace.logs.follow import Supervisor
@@ -283,17 +317,23 @@ def run_logs(options: LogsOptions, env: Any, *, kube: Any = None) -> int:
     supervisor: Supervisor | None = None
     try:
         namespace = options.kube.namespace or kube.namespace
-        target = _resolve(kube, options)
-        if not options.all_namespaces:
-            kube.require_namespace(namespace)
         where = "in all namespaces" if options.all_namespaces else f'in namespace "{namespace}"'
+        # Without -f the pod list does not depend on TARGET (pods are matched here): ask for
+        # it while TARGET is resolved, one round trip less before the first line.
+        listing = None if options.follow else _Background(lambda: _list_pods(kube, options, namespace))
+        target = _resolve(kube, options)
         pipeline.waiting_text = f"no running containers of {target.description} {where} yet"
         supervisor = Supervisor(kube, target, options, pipeline.put, clock=pipeline.clock)
         if options.follow:
+            if not options.all_namespaces:
+                kube.require_namespace(namespace)
             supervisor.follow()
         else:
-            started = supervisor.list_once()
+            assert listing is not None
+            started = supervisor.list_once(listing.result())
             if started == 0:
+                if not options.all_namespaces:
+                    kube.require_namespace(namespace)
                 if options.previous and supervisor.no_previous:
                     raise NodeappError(
                         f"no container of {target.description} {where} has restarted: "

@@ -19,16 +19,22 @@ import json
 import socket
 import threading
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote, urlencode
 
-from kubectl_trace.kube.client import ObjectList
 from kubectl_trace.kube.errors import ApiError, KubeError, TransportError, api_error
 from kubectl_trace.kube.resources import lookup
 from kubectl_trace.kube.retry import Backoff, RetryPolicy, call_with_retry
 from kubectl_trace.kube.settings import KubeSettings
 
-__all__ = ["LiteStream", "LogsClient", "connect_logs"]
+__all__ = ["Listed", "LiteStream", "LogsClient", "connect_logs"]
+
+
+class Listed(NamedTuple):
+    """A list answer, shaped like ``kube.client.ObjectList`` (that module is not imported here)."""
+
+    items: list[dict[str, Any]]
+    resource_version: str
 
 
 class LiteStream:
@@ -206,7 +212,7 @@ class LogsClient:
         label_selector: str | None = None,
         field_selector: str | None = None,
         retry: RetryPolicy | None = None,
-    ) -> ObjectList:
+    ) -> Listed:
         """LIST a collection (one namespace, or all)."""
         r = lookup(kind)
         ns = None if all_namespaces or not r.namespaced else (namespace or self.namespace)
@@ -221,7 +227,7 @@ class LogsClient:
         for item in items:
             item.setdefault("kind", r.kind)
             item.setdefault("apiVersion", r.api_version)
-        return ObjectList(items, str((data.get("metadata") or {}).get("resourceVersion", "")))
+        return Listed(items, str((data.get("metadata") or {}).get("resourceVersion", "")))
 
     def namespace_exists(self, namespace: str) -> bool | None:
         """True/False, or None when we may not look (403)."""
