@@ -37,7 +37,9 @@ NS = "production"
 def first_output(argv: list[str]) -> float:
     """Seconds from spawn to the first byte on stdout (the process is then waited for)."""
     start = time.perf_counter()
-    child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
+    )
     assert child.stdout is not None
     byte = child.stdout.read(1)
     elapsed = time.perf_counter() - start
