@@ -265,7 +265,9 @@ def main() -> int:
             "",
             f"Server CPU while {args.pods} pods each log {args.rate:g} lines/s, over {args.seconds:g} s; "
             '"per stream" is the CPU above idle divided by the streams; lines are the median per stream '
-            "(min–max).",
+            "(min–max) counted inside the window: a shortfall is the readers' lag at the end of the window "
+            "(the raw readers share one client process), not loss — the server tests check that a follower "
+            "gets every line in order. Writes to a follower are coalesced to at most one per 0.2 s.",
             "",
             "| readers | streams | server CPU | per stream | lines per stream |",
             "| --- | ---: | ---: | ---: | ---: |",
