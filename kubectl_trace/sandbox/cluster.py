@@ -269,6 +269,10 @@ class SandboxCluster:
             create_fixture(self.store, now)
         self.queue.drain()
         self._housekeeping = asyncio.create_task(self._housekeep())
+        if self.options.fixture != "empty":
+            # a cluster one connects to already runs its apps: return once they are up
+            # (a few simulated seconds: sandbox, start-up, first readiness probe)
+            await self.settled(timeout=max(5.0, 30 * self.scale.factor))
 
     async def stop(self) -> None:
         """Stop every timer and task; end every container; remove scratch files."""
