@@ -817,6 +817,8 @@ def open_exec(
     tty: bool = False,
     connect_timeout: float | None = None,
     protocols: Sequence[str] = PROTOCOLS,
+    ping_interval: float = 5.0,
+    read_deadline: float = 61.0,
 ) -> ExecSession:
     """Open ``pods/exec`` for ``command`` and return the session (not yet running).
 
@@ -824,7 +826,9 @@ def open_exec(
     client's configuration: CA, client certificate, token, proxy, as ``kubernetes.stream``
     does) or a ``LiteKube`` (the same kubeconfig facts; the handshake on its own socket,
     resuming its TLS session, without the import cost). ``protocols`` are offered in order
-    (v5 first; v4 has no stdin half-close).
+    (v5 first; v4 has no stdin half-close). While nothing flows the session pings every
+    ``ping_interval`` seconds (as kubectl does) and gives the connection up as lost after
+    ``read_deadline`` seconds without hearing anything.
 
     Raises ``ApiError`` when the server refuses (404 pod, 400 container not running, 403)
     and ``TransportError`` when it cannot be reached.
@@ -838,10 +842,24 @@ def open_exec(
     if hasattr(kube, "open_upgrade"):
         sock, protocol, rest = _open_with_lite(kube, path, query, protocols, timeout, namespace)
         sock.settimeout(None)
-        return ExecSession(sock, protocol, description=description, initial=rest)
+        return ExecSession(
+            sock,
+            protocol,
+            description=description,
+            initial=rest,
+            ping_interval=ping_interval,
+            read_deadline=read_deadline,
+        )
     sock, protocol, closer = _open_with_websocket_client(kube, path, query, protocols, timeout, namespace)
     sock.settimeout(None)
-    return ExecSession(sock, protocol, description=description, closer=closer)
+    return ExecSession(
+        sock,
+        protocol,
+        description=description,
+        closer=closer,
+        ping_interval=ping_interval,
+        read_deadline=read_deadline,
+    )
 
 
 def run_command(

@@ -374,3 +374,23 @@ def test_pick_without_a_terminal_lists_the_deployment_pods(sandbox, invoke, kube
 def test_a_namespace_that_does_not_exist_is_named(sandbox, invoke):
     result = invoke("shell", "trace-api", "-n", "nope-ns", "--", "true", kubeconfig=sandbox.kubeconfig)
     assert result.exit_code == 1 and result.stderr.startswith('error: namespace "nope-ns" not found')
+
+
+def test_a_quiet_command_outlives_the_ping_interval(sandbox, kube, web_pod):
+    """The client pings every 5 s while nothing flows; the answers keep the stream alive."""
+    from kubectl_trace.kube.exec import open_exec
+
+    # several ping/pong rounds in a short test; a server that did not answer would fail in 3 s
+    session = open_exec(
+        kube,
+        NS,
+        web_pod,
+        ["sh", "-c", "sleep 6; echo still-here"],
+        stdin=False,
+        ping_interval=1.0,
+        read_deadline=3.0,
+    )
+    out: list[bytes] = []
+    with session:
+        assert session.run(out.append) == 0
+    assert b"".join(out) == b"still-here\n"
