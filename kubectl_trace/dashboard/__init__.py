@@ -54,7 +54,18 @@ def run_dashboard(
     ``handle.select(name)`` selects a Deployment, ``handle.exit()`` closes the dashboard,
     ``handle.snapshot`` is the latest state. The terminal is restored on return.
     """
-    from kubectl_trace.dashboard.app import Dashboard, DashboardSettings
+    from kubectl_trace.dashboard.feed import Inbox, WatchFeed
+
+    # The watches start listing before prompt_toolkit and rich are even imported: the
+    # first frame then has the whole namespace to show.
+    inbox = Inbox()
+    feed = WatchFeed(kube, namespace, inbox, clock=env.clock)
+    feed.start()
+    try:
+        from kubectl_trace.dashboard.app import Dashboard, DashboardSettings
+    except BaseException:
+        feed.stop()
+        raise
 
     settings = DashboardSettings(
         namespace=namespace,
@@ -64,4 +75,4 @@ def run_dashboard(
         global_args=tuple(global_args or ()),
         user=env.environ.get("USER", "") or env.environ.get("LOGNAME", ""),
     )
-    return Dashboard(kube, settings, clock=env.clock, on_ready=on_ready).run()
+    return Dashboard(kube, settings, clock=env.clock, on_ready=on_ready, inbox=inbox, feed=feed).run()

@@ -40,7 +40,7 @@ from kubectl_trace.dashboard.ptk import fragments
 from kubectl_trace.dashboard.reducer import reduce_all
 from kubectl_trace.dashboard.state import NoticeInput, Snapshot, empty_snapshot
 from kubectl_trace.dashboard.ui import Action, UiNotice, UiState
-from kubectl_trace.dashboard.views import Heights, ViewContext, screen_lines
+from kubectl_trace.dashboard.views import Heights, RenderCache, ViewContext, screen_lines
 from kubectl_trace.errors import NodeappError
 
 if TYPE_CHECKING:
@@ -102,7 +102,8 @@ def default_container(row: PodRow | None) -> str | None:
 class Dashboard:
     """The rollout dashboard of one namespace.
 
-    ``kube`` None runs without a feed (tests put inputs in ``inbox`` themselves);
+    ``kube`` None runs without a feed (tests put inputs in ``inbox`` themselves); a
+    ``feed`` (and its ``inbox``) may be started by the caller before the app is built;
     ``perform`` carries out deployment actions and ``run_command`` runs ``logs``/``shell``
     (both injectable for key-binding tests).
     """
@@ -118,21 +119,26 @@ class Dashboard:
         perform: Callable[[Action], str] | None = None,
         run_command: Callable[[list[str]], int] | None = None,
         on_ready: Callable[[DashboardHandle], None] | None = None,
+        inbox: Inbox | None = None,
+        feed: WatchFeed | None = None,
     ) -> None:
         self.kube = kube
         self.settings = settings
         self.clock = clock
-        self.inbox = Inbox()
+        self.inbox = inbox if inbox is not None else Inbox()
         self.snapshot: Snapshot = empty_snapshot(settings.namespace)
         focus = "pods" if settings.deployment else "deployments"
         self.ui = UiState(deployment=settings.deployment, focus=focus)
         self.cache = FrameCache()
+        self.render_cache = RenderCache()
         self.frame: Frame | None = None
         self.heights: Heights | None = None
         self.narration = ""
         self.frames = 0
         self.keys = 0
-        self.feed = WatchFeed(kube, settings.namespace, self.inbox, clock=clock) if kube is not None else None
+        if feed is None and kube is not None:
+            feed = WatchFeed(kube, settings.namespace, self.inbox, clock=clock)
+        self.feed = feed
         self.logs = (
             LogFollower(kube, settings.namespace, self.inbox, tail_lines=settings.log_tail_lines, clock=clock)
             if kube is not None
@@ -187,7 +193,7 @@ class Dashboard:
             context=self.settings.context,
             narration=self.narration,
         )
-        lines, self.heights = screen_lines(self._console, frame, self.ui, ctx)
+        lines, self.heights = screen_lines(self._console, frame, self.ui, ctx, self.render_cache)
         self.frames += 1
         return fragments(lines)
 
@@ -260,7 +266,7 @@ class Dashboard:
     def run(self) -> int:
         """Show the dashboard until ``q``; the terminal is restored on the way out."""
         self.inbox.on_put = self.app.invalidate
-        if self.feed is not None:
+        if self.feed is not None and not self.feed.started:
             self.feed.start()
 
         def ready() -> None:

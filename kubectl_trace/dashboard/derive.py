@@ -13,6 +13,7 @@ after a change elsewhere costs a dictionary lookup.
 from __future__ import annotations
 
 import heapq
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,10 +21,19 @@ from typing import Any
 from kubectl_trace.dashboard.pmap import PMap
 from kubectl_trace.dashboard.state import Snapshot
 from kubectl_trace.dashboard.ui import UiState
-from kubectl_trace.health import EventRecord, EventScope, RolloutState, deployment_rollout, group_events
+from kubectl_trace.health import (
+    EventRecord,
+    EventScope,
+    PodHealth,
+    RolloutState,
+    deployment_rollout,
+    group_events,
+    pod_health,
+)
 
 __all__ = ["Frame", "FrameCache", "PodRow", "derive", "scope_events"]
 
+_ORDER = operator.attrgetter("order")
 # How many of the newest events of a Deployment's scope are grouped for the Events panel.
 _RECENT_EVENTS = 300
 
@@ -37,6 +47,7 @@ class PodRow:
     ready: bool
     newest: bool  # belongs to the Deployment's current (new) ReplicaSet
     pod: Mapping[str, Any]
+    order: tuple[int, str] = (0, "")  # newest revision first, then by name
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,13 @@ class Frame:
         """The selected pod's row."""
         return self.pods[self.pod_index] if self.pod_index is not None else None
 
+    def health(self, row: PodRow) -> PodHealth:
+        """The pod's health now (memoised per pod object, its events and the second)."""
+        events = self.snapshot.pod_events(row.name)
+        if self.cache is None:
+            return pod_health(row.pod, events, self.now)
+        return self.cache.health(row.pod, events, self.now)
+
 
 def _is_ready(pod: Mapping[str, Any]) -> bool:
     for condition in (pod.get("status") or {}).get("conditions") or ():
@@ -85,6 +103,21 @@ def _owner(pod: Mapping[str, Any]) -> str:
         if ref.get("controller"):
             return str(ref.get("name") or "")
     return ""
+
+
+def _row(pod: Mapping[str, Any], revisions: Mapping[str, int | None], new_hash: str | None) -> PodRow:
+    meta = pod.get("metadata") or {}
+    name = str(meta.get("name") or "")
+    template_hash = str((meta.get("labels") or {}).get("pod-template-hash") or "")
+    revision = revisions.get(template_hash)
+    return PodRow(
+        name=name,
+        revision=revision,
+        ready=_is_ready(pod),
+        newest=new_hash is not None and template_hash == new_hash,
+        pod=pod,
+        order=(-(revision or 0), name),
+    )
 
 
 def _uid(obj: Mapping[str, Any]) -> str:
@@ -101,6 +134,11 @@ class FrameCache:
         self.rs: tuple[Any, dict[str, list[dict[str, Any]]]] | None = None
         self.pods: dict[str, tuple[Any, frozenset[str], list[Mapping[str, Any]]]] = {}
         self.events: dict[str, tuple[Any, list[EventRecord]]] = {}
+        self.shard_pods: dict[str, dict[int, tuple[Any, frozenset[str], list[Mapping[str, Any]]]]] = {}
+        self.healths: dict[str, tuple[Any, Any, int, PodHealth]] = {}
+        self.shard_key: Any = None
+        self.shard_rows: dict[int, tuple[Any, list[PodRow]]] = {}
+        self.sorted: tuple[Any, Any, tuple[PodRow, ...]] | None = None
 
     def replicasets_by_owner(self, replicasets: PMap[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         """ReplicaSets grouped by the uid of their controlling Deployment."""
@@ -118,16 +156,80 @@ class FrameCache:
         return grouped
 
     def deployment_pods(self, snapshot: Snapshot, rollout: RolloutState) -> list[Mapping[str, Any]]:
-        """The pods whose controlling ReplicaSet belongs to the Deployment."""
+        """The pods whose controlling ReplicaSet belongs to the Deployment.
+
+        Worked out per shard of the pod map and memoised on the shard's identity: after a
+        change only the shards it touched are looked at again.
+        """
         rs_names = frozenset(rs.name for rs in rollout.history)
         memo = self.pods.get(rollout.name)
         if memo is not None and memo[0] is snapshot.pods and memo[1] == rs_names:
             return memo[2]
-        pods: list[Mapping[str, Any]] = [p for p in snapshot.pods.values() if _owner(p) in rs_names]
+        shard_memo = self.shard_pods.setdefault(rollout.name, {})
+        pods: list[Mapping[str, Any]] = []
+        for index, shard in enumerate(snapshot.pods.shards()):
+            hit = shard_memo.get(index)
+            if hit is None or hit[0] is not shard or hit[1] != rs_names:
+                hit = (shard, rs_names, [p for p in shard.values() if _owner(p) in rs_names])
+                shard_memo[index] = hit
+            pods.extend(hit[2])
         if len(self.pods) > 16:
             self.pods.clear()
+            self.shard_pods = {rollout.name: shard_memo}
         self.pods[rollout.name] = (snapshot.pods, rs_names, pods)
         return pods
+
+    def pod_rows(self, snapshot: Snapshot, rollout: RolloutState) -> tuple[PodRow, ...]:
+        """The Deployment's pods as rows, newest revision first, then by name.
+
+        Rows are built per shard of the pod map and memoised on the shard's identity (and
+        the Deployment's ReplicaSets): after a change only the touched shards are looked
+        at again; the sorted tuple is reused while nothing changed at all.
+        """
+        rs_names = frozenset(rs.name for rs in rollout.history)
+        revisions = {rs.template_hash: rs.revision for rs in rollout.history}
+        new_hash = rollout.new.template_hash if rollout.new is not None else None
+        key = (rollout.name, rs_names, tuple(sorted(revisions.items())), new_hash)
+        if self.sorted is not None and self.sorted[0] is snapshot.pods and self.sorted[1] == key:
+            return self.sorted[2]
+        if self.shard_key != key:
+            self.shard_key, self.shard_rows = key, {}
+        memo = self.shard_rows
+        built: list[PodRow] = []
+        # Pods that changed but kept their place (same names, same order): swapped in without a sort.
+        swapped: dict[str, PodRow] | None = {} if self.sorted is not None and self.sorted[1] == key else None
+        for index, shard in enumerate(snapshot.pods.shards()):
+            hit = memo.get(index)
+            if hit is None or hit[0] is not shard:
+                fresh = [_row(p, revisions, new_hash) for p in shard.values() if _owner(p) in rs_names]
+                if swapped is not None:
+                    if hit is not None and [r.order for r in hit[1]] == [r.order for r in fresh]:
+                        swapped.update((r.name, r) for r in fresh)
+                    else:
+                        swapped = None
+                hit = (shard, fresh)
+                memo[index] = hit
+            built.extend(hit[1])
+        if swapped is not None and self.sorted is not None:
+            rows = tuple(swapped.get(r.name, r) for r in self.sorted[2]) if swapped else self.sorted[2]
+        else:
+            built.sort(key=_ORDER)
+            rows = tuple(built)
+        self.sorted = (snapshot.pods, key, rows)
+        return rows
+
+    def health(self, pod: Mapping[str, Any], events: tuple[EventRecord, ...], now: float) -> PodHealth:
+        """``pod_health``, reused while the pod object, its events and the second are the same."""
+        name = str((pod.get("metadata") or {}).get("name") or "")
+        second = int(now)
+        hit = self.healths.get(name)
+        if hit is not None and hit[0] is pod and hit[1] is events and hit[2] == second:
+            return hit[3]
+        health = pod_health(pod, events, now)
+        if len(self.healths) > 512:
+            self.healths.clear()
+        self.healths[name] = (pod, events, second, health)
+        return health
 
     def scope_events(self, snapshot: Snapshot, deployment: str | None) -> list[EventRecord]:
         """``scope_events``, memoised on the snapshot's event map."""
@@ -200,23 +302,7 @@ def derive(snapshot: Snapshot, ui: UiState, now: float, cache: FrameCache | None
     rows: tuple[PodRow, ...] = ()
     total = ready = 0
     if selected is not None:
-        revisions = {rs.template_hash: rs.revision for rs in selected.history}
-        new_hash = selected.new.template_hash if selected.new is not None else None
-        built = []
-        for pod in cache.deployment_pods(snapshot, selected):
-            labels = (pod.get("metadata") or {}).get("labels") or {}
-            template_hash = str(labels.get("pod-template-hash") or "")
-            is_ready = _is_ready(pod)
-            built.append(
-                PodRow(
-                    name=str(pod["metadata"].get("name") or ""),
-                    revision=revisions.get(template_hash),
-                    ready=is_ready,
-                    newest=new_hash is not None and template_hash == new_hash,
-                    pod=pod,
-                )
-            )
-        built.sort(key=lambda r: (-(r.revision or 0), r.name))
+        built = list(cache.pod_rows(snapshot, selected))
         total = len(built)
         ready = sum(1 for r in built if r.ready)
         if ui.filter:

@@ -86,6 +86,11 @@ class WatchFeed:
         self._watches: dict[str, ResilientWatch] = {}
         self._threads: list[threading.Thread] = []
 
+    @property
+    def started(self) -> bool:
+        """Whether ``start()`` was called."""
+        return bool(self._threads)
+
     def start(self) -> None:
         """Open the watches."""
         from kubectl_trace.kube.watch import ResilientWatch

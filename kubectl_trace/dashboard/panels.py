@@ -16,8 +16,8 @@ from rich.text import Text
 from kubectl_trace.dashboard.derive import Frame, PodRow
 from kubectl_trace.dashboard.state import LogLine
 from kubectl_trace.dashboard.ui import UiState
-from kubectl_trace.dashboard.widgets import Column, bar, cell, fit_columns, join_cells, shorten_left
-from kubectl_trace.health import EventRecord, PodHealth, ProbeHealth, ReplicaSetInfo, RolloutState, pod_health
+from kubectl_trace.dashboard.widgets import Cell, Column, bar, cell, fit_columns, join_cells, shorten_left
+from kubectl_trace.health import EventRecord, PodHealth, ProbeHealth, ReplicaSetInfo, RolloutState
 from kubectl_trace.health._common import span_text
 from kubectl_trace.timeparse import format_age
 
@@ -129,7 +129,7 @@ _DEPLOY_COLUMNS = (
 )
 
 
-def _deploy_cells(rollout: RolloutState, selected: bool, bar_width: int, narrow: bool) -> list[str | Text]:
+def _deploy_cells(rollout: RolloutState, selected: bool, bar_width: int, narrow: bool) -> list[Cell]:
     state = rollout.state
     progress = Text("")
     if state != "complete" and bar_width > 0:
@@ -231,7 +231,7 @@ def _why_not_ready(frame: Frame, limit: int = 20) -> tuple[int, PodHealth] | Non
         return None
     first: PodHealth | None = None
     for row in candidates[:limit]:
-        health = pod_health(row.pod, frame.snapshot.pod_events(row.name), frame.now)
+        health = frame.health(row)
         first = first or health
         if health.problems:
             return len(candidates), health
@@ -320,16 +320,21 @@ def _rollout_title(frame: Frame, width: int) -> Text:
     return candidate
 
 
-def rollout_section(frame: Frame, ctx: ViewContext, rows: int | None) -> Section:
-    """The selected Deployment's rollout: new and old ReplicaSets, the budget, why it is stuck."""
+def rollout_section(
+    frame: Frame, ctx: ViewContext, rows: int | None, ranked: list[tuple[int, Text]] | None = None
+) -> Section:
+    """The selected Deployment's rollout: new and old ReplicaSets, the budget, why it is stuck.
+
+    ``ranked`` is ``rollout_lines`` when the caller already has them.
+    """
     inner = ctx.inner(ctx.width)
-    ranked = rollout_lines(frame, inner)
-    if rows is not None and len(ranked) > rows:
-        keep = sorted(range(len(ranked)), key=lambda i: ranked[i][0])[: max(1, rows)]
-        ranked = [ranked[i] for i in sorted(keep)]
+    lines = ranked if ranked is not None else rollout_lines(frame, inner)
+    if rows is not None and len(lines) > rows:
+        keep = sorted(range(len(lines)), key=lambda i: lines[i][0])[: max(1, rows)]
+        lines = [lines[i] for i in sorted(keep)]
     return Section(
         _rollout_title(frame, ctx.width - 6),
-        [line for _, line in ranked],
+        [line for _, line in lines],
         empty=_loading(frame, "no deployment selected"),
     )
 
@@ -349,24 +354,24 @@ _POD_COLUMNS = (
 )
 
 
-def _probe_cell(probe: ProbeHealth) -> Text:
+def _probe_cell(probe: ProbeHealth) -> tuple[str, str]:
     if probe.state == "unknown":
         if probe.detail.startswith("container"):
-            return Text("-", style="grey50")
-        return Text("pending", style=PROBE_STYLE["unknown"])
-    return Text(probe.short, style=PROBE_STYLE[probe.state])
+            return "-", "grey50"
+        return "pending", PROBE_STYLE["unknown"]
+    return probe.short, PROBE_STYLE[probe.state]
 
 
-def _pod_cells(row: PodRow, health: PodHealth, now: float, selected: bool) -> list[str | Text]:
+def _pod_cells(row: PodRow, health: PodHealth, now: float, selected: bool) -> list[Cell]:
     return [
-        Text("▶" if selected else " ", style="bold cyan"),
+        ("▶" if selected else " ", "bold cyan"),
         row.name,
         str(row.revision) if row.revision is not None else "?",
-        Text(health.status, style=VERDICT_STYLE.get(health.verdict, "")),
-        Text(health.ready_text, style="green" if health.ready else "yellow"),
+        (health.status, VERDICT_STYLE.get(health.verdict, "")),
+        (health.ready_text, "green" if health.ready else "yellow"),
         _probe_cell(health.probe("readiness")),
         _probe_cell(health.probe("liveness")),
-        Text(health.restarts_text(now), style="yellow" if health.restarts else ""),
+        (health.restarts_text(now), "yellow" if health.restarts else ""),
         _age(health.created_at, now),
     ]
 
@@ -411,9 +416,7 @@ def pods_section(frame: Frame, ui: UiState, ctx: ViewContext, rows: int | None) 
     start, end = visible_pod_rows(frame, ui, fit)
     now = frame.now
     selected = frame.pod.name if frame.pod is not None else None
-    shown = [
-        (row, pod_health(row.pod, frame.snapshot.pod_events(row.name), now)) for row in frame.pods[start:end]
-    ]
+    shown = [(row, frame.health(row)) for row in frame.pods[start:end]]
     cells = [_pod_cells(row, health, now, row.name == selected) for row, health in shown]
     widths = fit_columns(_POD_COLUMNS, cells, inner)
     lines = []
@@ -437,7 +440,7 @@ def pods_section(frame: Frame, ui: UiState, ctx: ViewContext, rows: int | None) 
         lines.extend(Text("") for _ in range(rows + 1 - len(lines)))
     if detail is None and frame.pod is not None:
         row = frame.pod
-        detail = _pod_detail(row, pod_health(row.pod, frame.snapshot.pod_events(row.name), now), inner >= 100)
+        detail = _pod_detail(row, frame.health(row), inner >= 100)
     if detail is not None or rows is not None:
         lines.append(detail if detail is not None else Text(""))
     extra = [f"{frame.pods_total} ({frame.pods_ready} ready)"] if frame.selected is not None else []
@@ -476,16 +479,16 @@ def events_section(frame: Frame, ctx: ViewContext, width: int, rows: int | None)
     """The selected Deployment's recent events, newest first; Warnings stand out."""
     deployment = frame.selected.name if frame.selected is not None else None
     records = frame.events()[: rows if rows is not None else 12]
-    cells: list[list[str | Text]] = []
+    cells: list[list[Cell]] = []
     for r in records:
         message = r.message + (f" ({r.span})" if r.span else "")
         cells.append(
             [
                 _age(r.at, frame.now),
-                Text("⚠" if r.warning else " ", style="bold yellow"),
-                Text(r.reason, style="bold yellow" if r.warning else "cyan"),
+                ("⚠" if r.warning else " ", "bold yellow"),
+                (r.reason, "bold yellow" if r.warning else "cyan"),
                 _short_object(r, deployment),
-                Text(message, style="yellow" if r.warning else ""),
+                (message, "yellow" if r.warning else ""),
             ]
         )
     widths = fit_columns(_EVENT_COLUMNS, cells, ctx.inner(width))

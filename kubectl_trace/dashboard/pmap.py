@@ -68,6 +68,28 @@ class PMap(Mapping[K, V], Generic[K, V]):
         for shard in self._shards:
             yield from shard
 
+    def values(self) -> list[V]:  # type: ignore[override]
+        """The values (a list: no per-key lookups)."""
+        out: list[V] = []
+        for shard in self._shards:
+            out.extend(shard.values())
+        return out
+
+    def items(self) -> list[tuple[K, V]]:  # type: ignore[override]
+        """The items (a list: no per-key lookups)."""
+        out: list[tuple[K, V]] = []
+        for shard in self._shards:
+            out.extend(shard.items())
+        return out
+
+    def shards(self) -> tuple[Mapping[K, V], ...]:
+        """The shards themselves, read-only.
+
+        An unchanged shard is the same object in every version of the map, so per-shard
+        results can be memoised on identity.
+        """
+        return self._shards
+
     def __len__(self) -> int:
         return self._len
 

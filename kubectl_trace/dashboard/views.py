@@ -8,6 +8,7 @@ in, rich renderables out. Tests render with ``color_system=None`` and compare te
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich import box
@@ -34,6 +35,7 @@ from kubectl_trace.dashboard.widgets import cell, overlay
 __all__ = [
     "NOTICE_SECONDS",
     "Heights",
+    "RenderCache",
     "ViewContext",
     "allocate",
     "once_renderable",
@@ -150,48 +152,53 @@ def _stale(frame: Frame) -> bool:
     return not frame.snapshot.live and frame.snapshot.synced
 
 
-def _body(section: Section, rows: int | None) -> list[Text]:
+def _body(section: Section, rows: int | None, inner: int) -> list[Text]:
     lines = list(section.lines) or [Text(section.empty, style="grey50")]
     if rows is not None:
         lines = lines[:rows]
         lines.extend(Text("") for _ in range(rows - len(lines)))
-    for line in lines:
-        line.no_wrap = True
-        line.overflow = "ellipsis"
-    return lines
+    return [cell(line, inner) for line in lines]
 
 
-def draw(section: Section, frame: Frame, ctx: ViewContext, width: int, height: int | None) -> RenderableType:
-    """A section in a box (``height`` lines in all), or under a title rule when compact."""
+def draw(section: Section, frame: Frame, ctx: ViewContext, width: int, height: int | None) -> list[Text]:
+    """A section as lines of exactly ``width`` cells: in a box, or under a title rule when compact.
+
+    ``height`` counts every line (frame included); None is the section's natural height.
+    Drawn by hand (not with rich's Panel) because a frame is drawn up to ten times a second.
+    """
     stale = _stale(frame)
     border = BORDER_STALE if stale else (BORDER_FOCUS if section.focus else BORDER)
+    title = section.title.copy()
     if ctx.compact:
         rows = None if height is None else max(0, height - 1)
-        rule = Text("─ ", style=border)
-        rule.append_text(cell(section.title, max(1, min(section.title.cell_len, width - 4))))
-        rule.append(" " + "─" * max(0, width - rule.cell_len - 1), style=border)
-        body = Table.grid(padding=(0, 1, 0, 1))
-        body.add_column(width=max(1, width - 2), no_wrap=True)
-        for line in _body(section, rows):
-            body.add_row(line)
-        return Group(rule, body) if not stale else Group(rule, _dim(body))
+        top = Text("─ ", style=border)
+        top.append_text(cell(title, max(1, min(title.cell_len, width - 4))))
+        top.append(" " + "─" * max(0, width - top.cell_len - 1), style=border)
+        body = _body(section, rows, width - 2)
+        out = [top]
+        for line in body:
+            if stale:
+                line.stylize("dim")
+            out.append(line + Text("  "))
+        return out
     rows = None if height is None else max(0, height - 2)
-    return Panel(
-        Group(*_body(section, rows)),
-        title=section.title,
-        title_align="left",
-        box=box.SQUARE,
-        border_style=border,
-        style="dim" if stale else "",
-        padding=(0, 1),
-        height=height,
-        width=width,
-    )
-
-
-def _dim(renderable: Table) -> Table:
-    renderable.style = "dim"
-    return renderable
+    inner = width - 4
+    top = Text("┌─", style=border)
+    if width > 4:
+        label = Text(" ") + title + Text(" ")
+        if label.cell_len > width - 4:
+            label.truncate(width - 4)
+        top.append_text(label)
+        top.append("─" * max(0, width - 1 - top.cell_len), style=border)
+    top.append("┐" if width > 4 else "", style=border)
+    left, right = Text("│ ", style=border), Text(" │", style=border)
+    out = [top]
+    for line in _body(section, rows, inner):
+        if stale:
+            line.stylize("dim")
+        out.append(left + line + right)
+    out.append(Text("└" + "─" * max(0, width - 2) + "┘", style=border))
+    return out
 
 
 # -- overlays ------------------------------------------------------------------------------------
@@ -257,15 +264,20 @@ class Heights:
         return max(0, self.pods - self.frame - 2)
 
 
-def allocate(frame: Frame, ctx: ViewContext) -> Heights:
-    """Share the height between the parts: the fixed parts first, then the pods get the rest."""
+def allocate(frame: Frame, ctx: ViewContext, rollout_wanted: int | None = None) -> Heights:
+    """Share the height between the parts: the fixed parts first, then the pods get the rest.
+
+    ``rollout_wanted`` is how many lines the rollout section has (computed when None).
+    """
     assert ctx.height is not None
     height = ctx.height
     chrome = 1 if ctx.compact else 2
     banner_h = 1 if frame.snapshot.down else 0
     free = height - 2 - banner_h  # header and footer
     deployments = min(max(1, len(frame.rollouts)), max(1, height // 6)) + chrome
-    wanted = max(1, len(rollout_lines(frame, ctx.inner(ctx.width))))
+    if rollout_wanted is None:
+        rollout_wanted = len(rollout_lines(frame, ctx.inner(ctx.width)))
+    wanted = max(1, rollout_wanted)
     rollout = min(wanted, 4 if height >= 30 else 3) + chrome
     bottom = max(3 + chrome, min(14, (height - 10) // 3))
     pods = free - deployments - rollout - bottom
@@ -283,48 +295,120 @@ def allocate(frame: Frame, ctx: ViewContext) -> Heights:
     return Heights(banner_h, deployments, rollout, max(chrome + 2, pods), bottom, chrome)
 
 
-def _bottom(frame: Frame, ctx: ViewContext, height: int | None) -> RenderableType:
+def _bottom(frame: Frame, ctx: ViewContext, height: int | None) -> list[Text]:
     left = (ctx.width * 29) // 50 if ctx.width >= 100 else (ctx.width * 11) // 20
     right = ctx.width - left
     rows = None if height is None else height - (1 if ctx.compact else 2)
-    grid = Table.grid(padding=0)
-    grid.add_column(width=left)
-    grid.add_column(width=right)
-    grid.add_row(
-        draw(events_section(frame, ctx, left, rows), frame, ctx, left, height),
-        draw(logs_section(frame, ctx, right, rows), frame, ctx, right, height),
-    )
-    return grid
+    events = draw(events_section(frame, ctx, left, rows), frame, ctx, left, height)
+    logs = draw(logs_section(frame, ctx, right, rows), frame, ctx, right, height)
+    return [a + b for a, b in zip(events, logs, strict=True)]
 
 
-def screen_renderable(frame: Frame, ui: UiState, ctx: ViewContext) -> tuple[RenderableType, Heights]:
-    """The whole screen as one renderable of ``ctx.height`` lines, and how it was shared out."""
-    h = allocate(frame, ctx)
+class RenderCache:
+    """Rendered blocks of the last frames, reused while what they show is the same objects.
+
+    The Deployments block depends on the Deployments and ReplicaSets only, the Events and
+    Logs block on the events, the log tail and the second (ages): while pods churn they
+    are not drawn again. Pure memoisation — the output is what drawing would give.
+    """
+
+    def __init__(self) -> None:
+        self.blocks: dict[str, tuple[tuple[object, ...], list[list[Segment]]]] = {}
+
+    def get(
+        self, name: str, key: tuple[object, ...], make: Callable[[], list[list[Segment]]]
+    ) -> list[list[Segment]]:
+        """The block ``name`` for ``key``: objects compare by identity, plain values by value."""
+        hit = self.blocks.get(name)
+        if hit is not None and len(hit[0]) == len(key) and all(map(_same, hit[0], key)):
+            return hit[1]
+        lines = make()
+        self.blocks[name] = (key, lines)
+        return lines
+
+
+def _same(a: object, b: object) -> bool:
+    return a is b or (isinstance(a, (str, int, float, bool)) and type(a) is type(b) and a == b)
+
+
+def _segments(console: Console, texts: list[Text]) -> list[list[Segment]]:
+    return [list(text.render(console, end="")) for text in texts]
+
+
+def _blocks(
+    frame: Frame, ui: UiState, ctx: ViewContext, console: Console | None, cache: RenderCache | None
+) -> tuple[list[list[Text] | list[list[Segment]]], Heights]:
+    """The screen's blocks, top to bottom: lists of Texts, or of rendered lines when cached."""
+    assert ctx.height is not None
+    ranked = rollout_lines(frame, ctx.inner(ctx.width))
+    h = allocate(frame, ctx, len(ranked))
     rows = (h.deployments - h.frame, h.rollout - h.frame, h.pod_rows)
-    parts: list[RenderableType] = [header(frame, ctx)]
+    width = ctx.width
+    snapshot = frame.snapshot
+    stale = _stale(frame)
+    selected = frame.selected.name if frame.selected is not None else None
+
+    def deployments() -> list[Text]:
+        return draw(deployments_section(frame, ui, ctx, rows[0]), frame, ctx, width, h.deployments)
+
+    def bottom() -> list[Text]:
+        return _bottom(frame, ctx, h.bottom)
+
+    blocks: list[list[Text] | list[list[Segment]]] = [[cell(header(frame, ctx), width)]]
     line = banner(frame, ctx)
     if line is not None:
-        parts.append(line)
-    parts.append(draw(deployments_section(frame, ui, ctx, rows[0]), frame, ctx, ctx.width, h.deployments))
-    parts.append(draw(rollout_section(frame, ctx, rows[1]), frame, ctx, ctx.width, h.rollout))
-    parts.append(draw(pods_section(frame, ui, ctx, rows[2]), frame, ctx, ctx.width, h.pods))
-    parts.append(_bottom(frame, ctx, h.bottom))
-    parts.append(footer(frame, ui, ctx))
-    for part in parts:
-        if isinstance(part, Text):
-            part.no_wrap = True
-            part.overflow = "crop"
-    return Group(*parts), h
+        blocks.append([line])
+    if cache is not None and console is not None:
+        key_d = (snapshot.deployments, snapshot.replicasets, selected, ui.focus, width, h.deployments, stale)
+        blocks.append(cache.get("deployments", key_d, lambda: _segments(console, deployments())))
+    else:
+        blocks.append(deployments())
+    blocks.append(draw(rollout_section(frame, ctx, rows[1], ranked), frame, ctx, width, h.rollout))
+    blocks.append(draw(pods_section(frame, ui, ctx, rows[2]), frame, ctx, width, h.pods))
+    if cache is not None and console is not None:
+        containers = len((frame.pod.pod.get("spec") or {}).get("containers") or ()) if frame.pod else 0
+        key_b = (
+            snapshot.events,
+            snapshot.log,
+            selected,
+            frame.log_pod,
+            containers,
+            width,
+            h.bottom,
+            int(ctx.now),
+        )
+        blocks.append(cache.get("bottom", (*key_b, stale, ctx.compact), lambda: _segments(console, bottom())))
+    else:
+        blocks.append(bottom())
+    blocks.append([footer(frame, ui, ctx)])
+    return blocks, h
+
+
+def screen_text(frame: Frame, ui: UiState, ctx: ViewContext) -> tuple[list[Text], Heights]:
+    """The whole screen as ``ctx.height`` lines of ``ctx.width`` cells, and how it was shared out."""
+    assert ctx.height is not None
+    blocks, h = _blocks(frame, ui, ctx, None, None)
+    lines = [text for block in blocks for text in block if isinstance(text, Text)]
+    lines = lines[: ctx.height]
+    lines.extend(Text(" " * ctx.width) for _ in range(ctx.height - len(lines)))
+    return lines, h
 
 
 def screen_lines(
-    console: Console, frame: Frame, ui: UiState, ctx: ViewContext
+    console: Console, frame: Frame, ui: UiState, ctx: ViewContext, cache: RenderCache | None = None
 ) -> tuple[list[list[Segment]], Heights]:
-    """Render the screen to exactly ``ctx.height`` lines of ``ctx.width`` cells, overlays included."""
+    """Render the screen to exactly ``ctx.height`` lines of ``ctx.width`` cells, overlays included.
+
+    ``cache`` (one per dashboard) skips drawing the blocks whose data did not change.
+    """
     assert ctx.height is not None
-    renderable, heights = screen_renderable(frame, ui, ctx)
-    options = console.options.update(width=ctx.width, height=ctx.height)
-    lines = console.render_lines(renderable, options, pad=True)
+    blocks, heights = _blocks(frame, ui, ctx, console, cache)
+    lines: list[list[Segment]] = []
+    for block in blocks:
+        for item in block:
+            lines.append(list(item.render(console, end="")) if isinstance(item, Text) else item)
+    lines = lines[: ctx.height]
+    lines.extend([Segment(" " * ctx.width)] for _ in range(ctx.height - len(lines)))
     dialog: Panel | None = None
     width = min(ctx.width - 4, 84)
     if ui.confirm is not None:
@@ -341,19 +425,19 @@ def screen_lines(
 
 def once_renderable(frame: Frame, ui: UiState, ctx: ViewContext) -> RenderableType:
     """One frame at its natural height (``--once``): every pod, the recent events, the log tail."""
-    parts: list[RenderableType] = [header(frame, ctx)]
+    width = ctx.width
+    lines = [cell(header(frame, ctx), width)]
     line = banner(frame, ctx)
     if line is not None:
-        parts.append(line)
-    parts.append(draw(deployments_section(frame, ui, ctx, None), frame, ctx, ctx.width, None))
+        lines.append(line)
+    lines += draw(deployments_section(frame, ui, ctx, None), frame, ctx, width, None)
     if frame.selected is not None:
-        parts.append(draw(rollout_section(frame, ctx, None), frame, ctx, ctx.width, None))
-        parts.append(draw(pods_section(frame, ui, ctx, None), frame, ctx, ctx.width, None))
-        parts.append(draw(events_section(frame, ctx, ctx.width, None), frame, ctx, ctx.width, None))
+        lines += draw(rollout_section(frame, ctx, None), frame, ctx, width, None)
+        lines += draw(pods_section(frame, ui, ctx, None), frame, ctx, width, None)
+        lines += draw(events_section(frame, ctx, width, None), frame, ctx, width, None)
         if frame.log_pod is not None:
-            parts.append(draw(logs_section(frame, ctx, ctx.width, None), frame, ctx, ctx.width, None))
-    for part in parts:
-        if isinstance(part, Text):
-            part.no_wrap = True
-            part.overflow = "crop"
-    return Group(*parts)
+            lines += draw(logs_section(frame, ctx, width, None), frame, ctx, width, None)
+    for text in lines:
+        text.no_wrap = True
+        text.overflow = "crop"
+    return Group(*lines)

@@ -12,11 +12,23 @@ from dataclasses import dataclass
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
+from rich.text import Span, Text
 
-__all__ = ["Column", "bar", "cell", "fit_columns", "join_cells", "lines_text", "overlay", "shorten_left"]
+__all__ = [
+    "Cell",
+    "Column",
+    "bar",
+    "cell",
+    "fit_columns",
+    "fit_plain",
+    "join_cells",
+    "lines_text",
+    "overlay",
+    "shorten_left",
+]
 
 ELLIPSIS = "…"
+Cell = str | Text | tuple[str, str]  # a plain string, a Text, or (string, style): the cheapest
 
 
 def shorten_left(text: str, width: int) -> str:
@@ -37,8 +49,14 @@ def cell(
     """``value`` padded or truncated (with an ellipsis) to exactly ``width`` cells."""
     if width <= 0:
         return Text("")
-    text = value.copy() if isinstance(value, Text) else Text(value, style=style)
-    length = text.cell_len
+    if isinstance(value, Text):
+        length = value.cell_len
+        if length == width:
+            return value  # already fits: no copy (callers build fresh lines per frame)
+        text = value.copy()
+    else:
+        text = Text(value, style=style)
+        length = text.cell_len
     if length > width:
         if left:
             plain = shorten_left(text.plain, width)
@@ -87,7 +105,7 @@ class Column:
 
 
 def fit_columns(
-    columns: Sequence[Column], rows: Sequence[Sequence[str | Text]], width: int, gap: int = 1
+    columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width: int, gap: int = 1
 ) -> list[int]:
     """Widths for ``columns`` within ``width`` cells (0 for a dropped column).
 
@@ -145,24 +163,63 @@ def fit_columns(
     return [w if a else 0 for w, a in zip(widths, active, strict=True)]
 
 
-def _len(value: str | Text) -> int:
-    return value.cell_len if isinstance(value, Text) else cell_len(value)
+def _len(value: Cell) -> int:
+    if isinstance(value, Text):
+        return value.cell_len
+    return cell_len(value[0] if isinstance(value, tuple) else value)
+
+
+def fit_plain(plain: str, width: int, *, justify: str = "left", left: bool = False) -> str:
+    """A plain string padded or truncated (with an ellipsis) to exactly ``width`` cells."""
+    length = cell_len(plain)
+    if length > width:
+        if left:
+            plain = shorten_left(plain, width)
+        else:
+            plain = set_cell_size(plain, max(0, width - 1)) + ELLIPSIS if width > 0 else ""
+        length = cell_len(plain)
+    if length < width:
+        pad = " " * (width - length)
+        plain = pad + plain if justify == "right" else plain + pad
+    return plain
 
 
 def join_cells(
-    columns: Sequence[Column], widths: Sequence[int], values: Sequence[str | Text], gap: int = 1
+    columns: Sequence[Column], widths: Sequence[int], values: Sequence[Cell], gap: int = 1
 ) -> Text:
-    """One row: each value fitted to its column's width, dropped columns left out."""
-    out = Text()
-    first = True
+    """One row: each value fitted to its column's width, dropped columns left out.
+
+    Built as one string with style spans (a frame draws dozens of rows, ten times a second).
+    """
+    pieces: list[str] = []
+    spans: list[Span] = []
+    pos = 0
+    space = " " * gap
     for col, w, value in zip(columns, widths, values, strict=True):
         if w <= 0:
             continue
-        if not first:
-            out.append(" " * gap)
-        out.append_text(cell(value, w, justify=col.justify, left=col.left_trim))
-        first = False
-    return out
+        if pieces:
+            pieces.append(space)
+            pos += gap
+        if isinstance(value, Text) and value.spans:
+            fitted = cell(value, w, justify=col.justify, left=col.left_trim)
+            plain = fitted.plain
+            if fitted.style:
+                spans.append(Span(pos, pos + len(plain), fitted.style))
+            spans.extend(span.move(pos) for span in fitted.spans)
+        else:
+            if isinstance(value, Text):
+                text, style = value.plain, value.style
+            elif isinstance(value, tuple):
+                text, style = value
+            else:
+                text, style = value, ""
+            plain = fit_plain(text, w, justify=col.justify, left=col.left_trim)
+            if style:
+                spans.append(Span(pos, pos + len(plain), style))
+        pieces.append(plain)
+        pos += len(plain)
+    return Text("".join(pieces), spans=spans)
 
 
 def overlay(lines: list[list[Segment]], box: list[list[Segment]], top: int, left: int) -> list[list[Segment]]:

@@ -197,3 +197,33 @@ def test_help_closes_on_any_key():
     assert not ui.help and action is None
     ui, action = press(replace(ui, help=False), "q")
     assert action == Action("quit")
+
+
+def test_incremental_pod_rows_follow_changes_adds_and_deletes():
+    cache = FrameCache()
+    s = snapshot()
+    first = derive(s, UiState(), NOW, cache)
+    target = "trace-api-web-5c6b1d9f7-k3j9d"
+    flipped = copy.deepcopy(s.pods[target])
+    for condition in flipped["status"]["conditions"]:
+        if condition["type"] == "Ready":
+            condition["status"] = "False"
+    s = reduce(s, WatchInput("pods", "MODIFIED", NOW, object=flipped))
+    second = derive(s, UiState(), NOW, cache)
+    assert [r.name for r in second.pods] == [r.name for r in first.pods]
+    assert next(r for r in second.pods if r.name == target).ready is False
+    assert second.pods_ready == first.pods_ready - 1
+    added = copy.deepcopy(flipped)
+    added["metadata"]["name"] = "trace-api-web-5c6b1d9f7-aaaaa"
+    s = reduce_all(
+        s,
+        [
+            WatchInput("pods", "ADDED", NOW, object=added),
+            WatchInput("pods", "DELETED", NOW, object=s.pods["trace-api-web-5c6b1d9f7-zz8qx"]),
+        ],
+    )
+    third = derive(s, UiState(), NOW, cache)
+    assert [r.name[-5:] for r in third.pods] == ["p9w2m", "aa1bc", "aaaaa", "k3j9d"]
+    assert [r.name for r in third.pods] == [
+        r.name for r in derive(s, UiState(), NOW).pods
+    ]  # same as uncached

@@ -1,0 +1,128 @@
+"""``rollout --once`` and ``rollout --until-complete`` against the sandbox (no terminal)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+IMAGE = "registry.sandbox.local/trace/trace-api"
+
+
+def test_once_prints_one_frame_for_a_pipe(sandbox, invoke):
+    result = invoke(
+        "rollout", "trace-api-web", "-n", "production", "--once", kubeconfig=sandbox.kubeconfig, width=100
+    )
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.rstrip("\n").split("\n")
+    assert lines[0].startswith(" nodeapp rollout · context nodeapp-sandbox · namespace production")
+    assert all(len(line) <= 100 for line in lines)
+    assert "\x1b[" not in result.stdout  # no colour into a pipe
+    assert "─ Deployments · 4 " in result.stdout
+    assert "▶ trace-api-web " in result.stdout
+    for name in ("trace-api-clock", "trace-api-worker", "trace-ui"):
+        assert f"  {name} " in result.stdout
+    assert "─ Pods · 3 (" in result.stdout and "READINESS" in result.stdout and "LIVENESS" in result.stdout
+    assert "─ Events " in result.stdout and "─ Logs · trace-api-web-" in result.stdout
+
+
+def test_once_with_colour_when_asked(sandbox, invoke):
+    result = invoke(
+        "rollout",
+        "-n",
+        "staging",
+        "--once",
+        "--color",
+        "always",
+        "--log-lines",
+        "0",
+        kubeconfig=sandbox.kubeconfig,
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "\x1b[" in result.stdout and "namespace staging" in result.stdout
+    assert "─ Logs" not in result.stdout
+
+
+def test_errors_are_one_line(sandbox, invoke):
+    result = invoke("rollout", "nope", "-n", "production", "--once", kubeconfig=sandbox.kubeconfig)
+    assert result.exit_code == 1 and result.stderr.startswith("error: ") and "nope" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = invoke("rollout", "-n", "no-such-namespace", "--once", kubeconfig=sandbox.kubeconfig)
+    assert result.exit_code == 1 and 'namespace "no-such-namespace" not found' in result.stderr
+    result = invoke("rollout", "-n", "production", kubeconfig=sandbox.kubeconfig)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: the dashboard needs a terminal\n"
+        "hint: use --once to print one frame, or --until-complete DEPLOYMENT to follow a rollout\n"
+    )
+    result = invoke("rollout", "--until-complete", kubeconfig=sandbox.kubeconfig)
+    assert result.exit_code == 2 and "needs a DEPLOYMENT" in result.stderr
+
+
+def test_until_complete_exits_0_on_success_and_1_on_a_stall(private_sandbox, kubectl_for, invoke):
+    kubectl = kubectl_for(private_sandbox)
+    kc = private_sandbox.kubeconfig
+    kubectl(
+        "set", "image", "deploy/trace-api-worker", f"worker={IMAGE}:a41c9e7", "-n", "production", check=True
+    )
+    result = invoke(
+        "rollout", "deploy/trace-api-worker", "-n", "production", "--until-complete", kubeconfig=kc
+    )
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "✓ deployment trace-api-worker successfully rolled out a41c9e7 (revision " in result.stdout
+    assert "trace-api-worker: " in result.stdout  # progress lines on the way
+
+    kubectl("set", "image", "deploy/trace-api-web", f"web={IMAGE}:badc0de", "-n", "production", check=True)
+    started = time.monotonic()
+    result = invoke("rollout", "trace-api-web", "-n", "production", "--until-complete", kubeconfig=kc)
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert result.stderr.startswith("✗ deployment trace-api-web stalled rolling out badc0de: ")
+    assert "has timed out progressing" in result.stderr
+    assert "readiness probe failing ×" in result.stderr and "statuscode: 503" in result.stderr
+    assert "Warning Unhealthy pod/trace-api-web-" in result.stderr
+    assert "rolling out 3f9c2a1 → badc0de" in result.stdout
+    assert time.monotonic() - started < 120
+
+
+def test_until_complete_timeout(private_sandbox, kubectl_for, invoke):
+    kubectl = kubectl_for(private_sandbox)
+    kubectl("set", "image", "deploy/trace-api-web", f"web={IMAGE}:0000000", "-n", "production", check=True)
+    result = invoke(
+        "rollout",
+        "trace-api-web",
+        "-n",
+        "production",
+        "--until-complete",
+        "--timeout",
+        "2s",
+        kubeconfig=private_sandbox.kubeconfig,
+    )
+    assert result.exit_code == 1
+    assert "did not finish rolling out 0000000 in time" in result.stderr
+    assert "ImagePullBackOff" in result.stderr or "ErrImagePull" in result.stderr
+
+
+def test_until_complete_rides_out_dropped_streams(private_sandbox, kubectl_for, invoke):
+    kubectl = kubectl_for(private_sandbox)
+    kubectl("set", "image", "deploy/trace-api-web", f"web={IMAGE}:a41c9e7", "-n", "production", check=True)
+    stop = threading.Event()
+
+    def cut() -> None:
+        while not stop.wait(0.3):
+            private_sandbox.admin("POST", "faults/drop-streams")
+
+    cutter = threading.Thread(target=cut, daemon=True)
+    cutter.start()
+    try:
+        result = invoke(
+            "rollout",
+            "trace-api-web",
+            "-n",
+            "production",
+            "--until-complete",
+            kubeconfig=private_sandbox.kubeconfig,
+        )
+    finally:
+        stop.set()
+        cutter.join(5)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "successfully rolled out a41c9e7" in result.stdout
