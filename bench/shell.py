@@ -34,6 +34,18 @@ KUBECTL = str(ROOT / ".venv" / "bin" / "kubectl")
 NS = "production"
 
 
+NOTES = [
+    "Where the difference comes from: `kubectl exec` is a Go binary that starts in ~10 ms; the",
+    "plugin is a Python process whose interpreter start-up and imports (ssl, yaml, http.client,",
+    "argparse, the CLI) take most of its time to first output, although the shell path never",
+    "imports the `kubernetes` package (the lean client `kube/lite.py`; with the official",
+    "client's import the first output took ~0.75 s, about 8× kubectl). On the wire it makes",
+    "as many requests as kubectl (GET pod, exec). For throughput, every stdin byte must be",
+    "XOR-masked by the client (RFC 6455); in pure Python that costs ~3 ms/MB of CPU, which",
+    "kubectl does in vectorised Go, and on 2 shared cores that CPU competes with the sandbox.",
+]
+
+
 def first_output(argv: list[str]) -> float:
     """Seconds from spawn to the first byte on stdout (the process is then waited for)."""
     start = time.perf_counter()
@@ -201,6 +213,8 @@ def main() -> None:
             "| measure | kubectl nodeapp shell | kubectl exec | ratio |",
             "|---|---|---|---|",
             *rows,
+            "",
+            *NOTES,
         ]
     )
     print(markdown)
