@@ -42,7 +42,7 @@ NOTES = [
     "client's import the first output took ~0.75 s, about 8× kubectl). For a pod name it makes",
     "the same two requests as kubectl (GET pod, exec). For throughput, every stdin byte must be",
     "XOR-masked by the client (RFC 6455); in pure Python that costs ~3 ms/MB of CPU, which",
-    "kubectl does in vectorised Go, and on 2 shared cores that CPU competes with the sandbox.",
+    "kubectl does in compiled Go, and on 2 shared cores that CPU competes with the sandbox.",
 ]
 
 
