@@ -119,6 +119,7 @@ class WatchFeed:
                         retry_in=event.retry_in,
                     )
                 )
+                del event  # a RESET holds the whole list: do not keep it alive until the next event
         except KubeError as exc:
             if not watch.stopped:
                 put(WatchInput(kind, "FAILED", clock(), error=exc.message))

@@ -100,7 +100,10 @@ class ResilientWatch:
                         disconnected = False
                         yield WatchEvent("RECONNECTED")
                     failures = 0
-                    yield WatchEvent("RESET", items=tuple(listed.items))
+                    items = tuple(listed.items)
+                    del listed  # the generator would otherwise hold the whole list until the next relist
+                    yield WatchEvent("RESET", items=items)
+                    del items
                     if self.stopped:
                         break
                 self.requests += 1
