@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 
 from kubectl_trace.errors import UsageError
 
@@ -52,6 +51,8 @@ def parse_rfc3339(text: str) -> float:
 
     Raises ValueError when ``text`` is not one.
     """
+    from datetime import datetime, timedelta, timezone
+
     match = _RFC3339.fullmatch(text.strip())
     if not match:
         raise ValueError(f"not an RFC 3339 timestamp: {text!r}")
@@ -61,8 +62,6 @@ def parse_rfc3339(text: str) -> float:
     else:
         sign = 1 if zone[0] == "+" else -1
         hours, minutes = int(zone[1:3]), int(zone[4:6])
-        from datetime import timedelta
-
         tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
     base = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=tz)
     fraction = int(frac.ljust(9, "0")) / 1e9 if frac else 0.0
@@ -86,6 +85,8 @@ def parse_since(text: str, *, now: float) -> float:
 
 def format_rfc3339_nano(ts: float) -> str:
     """Epoch seconds as kubelet prints them: ``2026-01-02T15:04:05.123456789Z``."""
+    from datetime import datetime, timezone
+
     whole = int(ts // 1)
     nanos = round((ts - whole) * 1e9)
     if nanos >= 1_000_000_000:

@@ -7,7 +7,6 @@ As in kubectl, global flags go before or after the subcommand:
 from __future__ import annotations
 
 import argparse
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -47,6 +46,8 @@ def split_command(argv: Sequence[str]) -> Split:
 
 def unknown_command(name: str) -> UsageError:
     """The error for a subcommand that does not exist, with a suggestion."""
+    import difflib
+
     close = difflib.get_close_matches(name, list(COMMANDS), n=1)
     hint = f"did you mean '{close[0]}'? " if close else ""
     return UsageError(

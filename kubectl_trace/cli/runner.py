@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 
 from kubectl_trace import __version__
@@ -32,7 +31,7 @@ def run(argv: Sequence[str], env: Environment | None = None) -> int:
     except NodeappError as exc:
         _report(stderr, exc.message, exc.hint)
         if debug:
-            traceback.print_exc(file=stderr)
+            _print_traceback(stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         _safe_write(stderr, "\n")
@@ -50,7 +49,7 @@ def run(argv: Sequence[str], env: Environment | None = None) -> int:
         return code if isinstance(code, int) else (0 if code is None else ExitStatus.USAGE)
     except Exception as exc:  # the last line of defence: never a bare traceback
         if debug:
-            traceback.print_exc(file=stderr)
+            _print_traceback(stderr)
         _report(
             stderr,
             f"unexpected {type(exc).__name__}: {exc}",
@@ -88,6 +87,12 @@ def _dispatch(argv: list[str], env: Environment | None) -> int:
     except (BrokenPipeError, ValueError):
         raise
     return int(status)
+
+
+def _print_traceback(stream: object) -> None:
+    import traceback  # only on --debug: it costs ~15 ms of start-up
+
+    traceback.print_exc(file=stream)  # type: ignore[arg-type]
 
 
 def _report(stream: object, message: str, hint: str | None) -> None:
