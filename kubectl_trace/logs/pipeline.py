@@ -226,11 +226,19 @@ class Pipeline:
             self.merger.flush_all()
         self.out.flush()
 
-    def run_loop(self, *, idle: float = 1.0) -> None:
-        """Consume the queue until an ``end`` item (without -f) or an interrupt."""
-        get = self.queue.get
-        get_nowait = self.queue.get_nowait
+    def run_loop(self, *, idle: float = 1.0, batch: float = 0.01) -> None:
+        """Consume the queue until an ``end`` item (without -f) or an interrupt.
+
+        While following, after each wake-up the loop pauses ``batch`` seconds so that lines
+        of many streams are handled (and written) together: one wake-up per batch instead
+        of one per line.
+        """
+        q = self.queue
+        get = q.get
+        get_nowait = q.get_nowait
+        empty = q.empty
         clock = self.clock
+        pause = batch if self.options.follow else 0.0
         due: float | None = None
         while not self.ended:
             timeout = idle if due is None else max(0.0, min(idle, due - clock()))
@@ -240,16 +248,11 @@ class Pipeline:
                 item = None
             if item is not None:
                 self.handle(item)
-                # Drain what is queued before timed work (batches many streams per flush).
-                for _ in range(256):
-                    try:
-                        item = get_nowait()
-                    except queue.Empty:
-                        break
-                    self.handle(item)
-                    if self.ended:
-                        break
+                while not self.ended and not empty():
+                    self.handle(get_nowait())
             due = self.tick(clock())
+            if pause and item is not None:
+                time.sleep(pause)
         self.finish()
 
 

@@ -54,15 +54,18 @@ class LiteStream:
         return dict(self._response.getheaders())
 
     def chunks(self, size: int = 65536) -> Iterator[bytes]:
-        """Bytes as they arrive (at most ``size`` at a time)."""
-        read1 = self._response.read1
+        """Bytes as they arrive (at most about ``size`` at a time)."""
         try:
-            while True:
-                data = read1(size)
-                if not data:
-                    return
-                yield data
-        except Exception as exc:  # IncompleteRead (a dropped chunked body), socket and TLS errors
+            if self._response.chunked:
+                yield from _dechunk(self._response.fp, min(size, 16384))
+            else:
+                read1 = self._response.read1
+                while True:
+                    data = read1(size)
+                    if not data:
+                        return
+                    yield data
+        except Exception as exc:  # IncompleteRead (a dropped body), socket and TLS errors
             if self.closed:
                 return
             raise self._client.transport_error(exc) from None
@@ -94,6 +97,54 @@ class LiteStream:
                 sock.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(Exception):
             self._conn.close()
+
+
+def _dechunk(fp: Any, size: int) -> Iterator[bytes]:
+    """Decode a chunked body read from ``fp`` (the response's buffered socket file).
+
+    ``http.client`` makes several Python calls per chunk; a follower gets one chunk per
+    line or two, so this loop takes the chunk framing apart itself, many chunks per read.
+    Raises ``IncompleteRead`` when the connection ends before the last chunk.
+    """
+    read1 = fp.read1
+    buf = b""
+    remaining = 0  # bytes of the current chunk's data still to come
+    trailer = False  # the CRLF after a chunk's data is still to come
+    while True:
+        data = read1(size)
+        if not data:
+            raise http.client.IncompleteRead(buf)
+        buf = buf + data if buf else data
+        out: list[bytes] = []
+        pos = 0
+        end = len(buf)
+        while pos < end:
+            if remaining:
+                take = min(remaining, end - pos)
+                out.append(buf[pos : pos + take])
+                pos += take
+                remaining -= take
+                if remaining:
+                    break
+                trailer = True
+            if trailer:
+                if end - pos < 2:
+                    break
+                pos += 2
+                trailer = False
+            nl = buf.find(b"\r\n", pos)
+            if nl < 0:
+                break
+            length = int(buf[pos:nl].split(b";", 1)[0], 16)
+            pos = nl + 2
+            if length == 0:  # the last chunk (trailers, if any, are not read)
+                if out:
+                    yield b"".join(out)
+                return
+            remaining = length
+        buf = buf[pos:]
+        if out:
+            yield out[0] if len(out) == 1 else b"".join(out)
 
 
 class LogsClient:
