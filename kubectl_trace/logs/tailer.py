@@ -127,6 +127,7 @@ class Tailer:
         follow = request.follow
         previous = request.previous
         failures = 0
+        empty = 0  # streams in a row that delivered nothing: resume more slowly
         while not self.stopped:
             cutter = LineCutter(self.point)
             try:
@@ -156,11 +157,13 @@ class Tailer:
             ended_cleanly = self._pump(stream, cutter)
             if self.stopped:
                 return
+            empty = empty + 1 if cutter.delivered == 0 else 0
             if not follow:
                 if ended_cleanly:
                     self._deliver(cutter.finish())
                     return
                 self.resumes += 1
+                self._pause(empty)
                 continue
             # A followed stream ended: dropped, or the instance stopped?
             check = self._check()
@@ -168,8 +171,7 @@ class Tailer:
                 return
             if check.verdict == "running":
                 self.resumes += 1
-                if cutter.delivered == 0 and not ended_cleanly:
-                    self._stop.wait(0.05)
+                self._pause(empty)
                 continue
             if check.verdict == "gone":
                 return
@@ -178,6 +180,11 @@ class Tailer:
             follow = False
             previous = previous or check.previous
             self.resumes += 1
+
+    def _pause(self, empty: int) -> None:
+        """A stream that ends again and again with nothing in it must not become a busy loop."""
+        if empty:
+            self._stop.wait(min(2.0, 0.05 * 2 ** (empty - 1)))
 
     def _open(self, *, follow: bool, previous: bool) -> Any:
         request = self.request
