@@ -116,7 +116,13 @@ def set_up(kube: Any, pods: int) -> dict[str, Any]:
 
     wait(quarter, 600, "a quarter of the pods to be updated")
     kube.patch("deployments", "big", {"spec": {"paused": True}}, NS)
-    time.sleep(3)  # let the controllers settle
+
+    def settled() -> bool:  # every pod there is ready: no more start-up events
+        status = kube.get("deployments", "big", NS).get("status") or {}
+        return status.get("readyReplicas", 0) == status.get("replicas", -1)
+
+    wait(settled, 600, "the paused rollout's pods to be ready")
+    time.sleep(5)  # the last events land
     status = kube.get("deployments", "big", NS).get("status") or {}
     return {"setup_s": time.monotonic() - started, "status": status, "pods": len(kube.list("pods", NS).items)}
 

@@ -29,7 +29,7 @@ DESCRIPTION = (
 EXAMPLES = """\
   kubectl nodeapp rollout -n production
   kubectl nodeapp rollout trace-api-web -n production --once | less -R
-  kubectl set image deploy/trace-api-web web=registry.sandbox.local/trace/trace-api:a41c9e7 -n production
+  kubectl nodeapp rollout -n staging --once --color always --width 100
   kubectl nodeapp rollout trace-api-web -n production --until-complete --timeout 10m"""
 
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from prompt_toolkit.application import Application, run_in_terminal
@@ -33,7 +34,7 @@ from prompt_toolkit.output import ColorDepth
 from rich.console import Console
 
 from kubectl_trace.dashboard import actions
-from kubectl_trace.dashboard.derive import Frame, FrameCache, PodRow, derive
+from kubectl_trace.dashboard.derive import Frame, FrameCache, default_container, derive
 from kubectl_trace.dashboard.feed import Inbox, LogFollower, WatchFeed
 from kubectl_trace.dashboard.keys import handle_key
 from kubectl_trace.dashboard.ptk import fragments
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
 
     from kubectl_trace.kube.client import Kube
 
-__all__ = ["Dashboard", "DashboardHandle", "DashboardSettings", "default_container"]
+__all__ = ["Dashboard", "DashboardHandle", "DashboardSettings", "default_container", "own_command"]
 
 _KEY_NAMES = {
     Keys.Enter: "enter",
@@ -69,6 +70,19 @@ _KEY_NAMES = {
 }
 
 
+def own_command() -> tuple[str, ...]:
+    """Our own program as an argument list: this interpreter, with these sources first.
+
+    (Not ``python -m kubectl_trace`` alone: a wrapper that put its own sources on
+    ``sys.path`` would run another copy, or none.)
+    """
+    import kubectl_trace
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(kubectl_trace.__file__)))
+    code = "import sys; sys.path.insert(0, sys.argv.pop(1)); from kubectl_trace.cli.main import main; main()"
+    return (sys.executable, "-c", code, root)
+
+
 @dataclass(frozen=True)
 class DashboardSettings:
     """What the dashboard shows and how it runs commands.
@@ -81,22 +95,10 @@ class DashboardSettings:
     context: str = ""
     deployment: str | None = None
     color: bool = True
-    command: tuple[str, ...] = (sys.executable, "-m", "kubectl_trace")
+    command: tuple[str, ...] = field(default_factory=lambda: own_command())
     global_args: tuple[str, ...] = ()
     user: str = ""
     log_tail_lines: int = 100
-
-
-def default_container(row: PodRow | None) -> str | None:
-    """The container ``kubectl logs`` would pick: the default-container annotation, else the first."""
-    if row is None:
-        return None
-    meta = row.pod.get("metadata") or {}
-    chosen = (meta.get("annotations") or {}).get("kubectl.kubernetes.io/default-container")
-    containers = [str(c.get("name")) for c in (row.pod.get("spec") or {}).get("containers") or ()]
-    if chosen in containers:
-        return str(chosen)
-    return containers[0] if containers else None
 
 
 class Dashboard:

@@ -13,6 +13,7 @@ after a change elsewhere costs a dictionary lookup.
 from __future__ import annotations
 
 import heapq
+import itertools
 import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,9 +32,10 @@ from kubectl_trace.health import (
     pod_health,
 )
 
-__all__ = ["Frame", "FrameCache", "PodRow", "derive", "scope_events"]
+__all__ = ["Frame", "FrameCache", "PodRow", "default_container", "derive", "scope_events"]
 
 _ORDER = operator.attrgetter("order")
+_AT = operator.attrgetter("at")
 # How many of the newest events of a Deployment's scope are grouped for the Events panel.
 _RECENT_EVENTS = 300
 
@@ -91,6 +93,18 @@ class Frame:
         return self.cache.health(row.pod, events, self.now)
 
 
+def default_container(row: PodRow | None) -> str | None:
+    """The container ``kubectl logs`` would pick: the default-container annotation, else the first."""
+    if row is None:
+        return None
+    meta = row.pod.get("metadata") or {}
+    chosen = (meta.get("annotations") or {}).get("kubectl.kubernetes.io/default-container")
+    containers = [str(c.get("name")) for c in (row.pod.get("spec") or {}).get("containers") or ()]
+    if chosen in containers:
+        return str(chosen)
+    return containers[0] if containers else None
+
+
 def _is_ready(pod: Mapping[str, Any]) -> bool:
     for condition in (pod.get("status") or {}).get("conditions") or ():
         if condition.get("type") == "Ready":
@@ -134,6 +148,7 @@ class FrameCache:
         self.rs: tuple[Any, dict[str, list[dict[str, Any]]]] | None = None
         self.pods: dict[str, tuple[Any, frozenset[str], list[Mapping[str, Any]]]] = {}
         self.events: dict[str, tuple[Any, list[EventRecord]]] = {}
+        self.event_shards: dict[str, dict[int, tuple[Any, list[EventRecord]]]] = {}
         self.shard_pods: dict[str, dict[int, tuple[Any, frozenset[str], list[Mapping[str, Any]]]]] = {}
         self.healths: dict[str, tuple[Any, Any, int, PodHealth]] = {}
         self.shard_key: Any = None
@@ -232,14 +247,32 @@ class FrameCache:
         return health
 
     def scope_events(self, snapshot: Snapshot, deployment: str | None) -> list[EventRecord]:
-        """``scope_events``, memoised on the snapshot's event map."""
+        """``scope_events``, memoised on the snapshot's event map and, per shard, on its shards.
+
+        While events keep arriving (a rollout, a crash loop) only the shards they landed in
+        are matched against the scope again.
+        """
         key = deployment or ""
         memo = self.events.get(key)
         if memo is not None and memo[0] is snapshot.events:
             return memo[1]
-        grouped = scope_events(snapshot, deployment)
+        scope = _scope(deployment)
+        shard_memo = self.event_shards.setdefault(key, {})
+        lists: list[list[EventRecord]] = []
+        for index, shard in enumerate(snapshot.events.shards()):
+            hit = shard_memo.get(index)
+            if hit is None or hit[0] is not shard:
+                newest = sorted((r for r in shard.values() if scope.matches(r)), key=_AT, reverse=True)
+                hit = (shard, newest[:_RECENT_EVENTS])
+                shard_memo[index] = hit
+            if hit[1]:
+                lists.append(hit[1])
+        recent = list(itertools.islice(heapq.merge(*lists, key=_AT, reverse=True), _RECENT_EVENTS))
+        grouped = group_events(recent)
+        grouped.reverse()
         if len(self.events) > 16:
             self.events.clear()
+            self.event_shards = {key: shard_memo}
         self.events[key] = (snapshot.events, grouped)
         return grouped
 
@@ -249,9 +282,16 @@ def scope_events(snapshot: Snapshot, deployment: str | None) -> list[EventRecord
 
     ``None`` means every event of the namespace. Only the newest few hundred are grouped.
     """
-    scope = EventScope.of(everything=True) if deployment is None else EventScope.of(deployments=[deployment])
-    matched = [r for r in snapshot.events.values() if scope.matches(r)]
-    recent = heapq.nlargest(_RECENT_EVENTS, matched, key=lambda r: r.at)
+    scope = _scope(deployment)
+    return _group_recent([r for r in snapshot.events.values() if scope.matches(r)])
+
+
+def _scope(deployment: str | None) -> EventScope:
+    return EventScope.of(everything=True) if deployment is None else EventScope.of(deployments=[deployment])
+
+
+def _group_recent(matched: list[EventRecord]) -> list[EventRecord]:
+    recent = heapq.nlargest(_RECENT_EVENTS, matched, key=_AT)
     grouped = group_events(recent)
     grouped.reverse()
     return grouped

@@ -50,7 +50,7 @@ def once(
     log_lines: int = 10,
 ) -> Frame:
     """Print one frame at its natural height; returns the frame printed."""
-    from kubectl_trace.dashboard.app import default_container
+    from kubectl_trace.dashboard.derive import default_container
     from kubectl_trace.dashboard.views import ViewContext, once_renderable
     from kubectl_trace.kube.errors import KubeError
 

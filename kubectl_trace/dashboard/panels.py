@@ -349,7 +349,7 @@ _POD_COLUMNS = (
     Column("READY", 5, 5, priority=2),
     Column("READINESS", 8, 30, squeeze=1),
     Column("LIVENESS", 8, 30, priority=1, squeeze=1),
-    Column("RESTARTS", 8, 24, priority=1, squeeze=1),
+    Column("RESTARTS", 8, 24, priority=1, squeeze=2),
     Column("AGE", 3, 5, priority=2, justify="right"),
 )
 

@@ -142,3 +142,36 @@ def test_filter_help_and_restart_confirmation():
 def test_ctrl_c_quits(key):
     code, _ = run([key], Recorder())
     assert code == 0
+
+
+def test_run_dashboard_handle_narrates_selects_and_exits():
+    """What ``kubectl nodeapp demo`` uses: on_ready gets a handle that drives the open dashboard."""
+    seen: dict[str, object] = {}
+
+    def on_ready(handle) -> None:
+        handle.select("trace-ui")
+        handle.narrate("a bad release: readiness fails, the rollout stalls")
+        deadline = threading.Event()
+        for _ in range(200):  # until a frame with the narration was drawn
+            if dashboard.frames >= 2 and dashboard.narration:
+                break
+            deadline.wait(0.02)
+        seen["synced"] = handle.snapshot.synced
+        handle.exit()
+
+    with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+        dashboard = Dashboard(
+            None,
+            DashboardSettings(namespace=NS, color=False),
+            clock=lambda: NOW,
+            input=pipe,
+            output=DummyOutput(),
+            on_ready=on_ready,
+        )
+        for kind, items in stalled_story().items():
+            dashboard.inbox.put(WatchInput(kind, "RESET", NOW, items=tuple(items)))
+        code = dashboard.run()
+        text = "".join(fragment[1] for fragment in dashboard._fragments())
+    assert code == 0 and seen["synced"] is True
+    assert dashboard.ui.deployment == "trace-ui"
+    assert text.rstrip().endswith("▸ a bad release: readiness fails, the rollout stalls")

@@ -227,3 +227,36 @@ def test_incremental_pod_rows_follow_changes_adds_and_deletes():
     assert [r.name for r in third.pods] == [
         r.name for r in derive(s, UiState(), NOW).pods
     ]  # same as uncached
+
+
+def test_cached_scope_events_equal_the_uncached_ones_as_events_arrive():
+    from kubectl_trace.dashboard.derive import scope_events
+
+    from .objects import event
+
+    cache = FrameCache()
+    s = snapshot()
+    assert cache.scope_events(s, "trace-api-web") == scope_events(s, "trace-api-web")
+    for i in range(12):
+        fresh = event(
+            "Unhealthy", f"Readiness probe failed ({i % 3})", name=FAILING, type="Warning", first=-i
+        )
+        other = event(
+            "Started", "Started container worker", name="trace-api-worker-77f5c8d9b-w1x2y", first=-i
+        )
+        s = reduce_all(
+            s,
+            [
+                WatchInput("events", "ADDED", NOW, object=fresh),
+                WatchInput("events", "ADDED", NOW, object=other),
+            ],
+        )
+        assert cache.scope_events(s, "trace-api-web") == scope_events(s, "trace-api-web")
+        assert cache.scope_events(s, None) == scope_events(s, None)
+    grouped = cache.scope_events(s, "trace-api-web")
+    assert [(e.reason, e.count) for e in grouped[:3]] == [
+        ("Unhealthy", 4),
+        ("Unhealthy", 4),
+        ("Unhealthy", 4),
+    ]
+    assert all(not e.object_name.startswith("trace-api-worker") for e in grouped)
