@@ -205,4 +205,25 @@ def test_small_terminal_stays_legible(private_sandbox, tmux, tmp_path):
     tmux.send("?")
     tmux.wait_for("any key closes this help", timeout=30)
     tmux.send("x")
+
+    # l: the screen gives way to `kubectl nodeapp logs POD`; Ctrl-C comes back
+    tmux.send("l")
+    pod = tmux.wait_for("seq=", timeout=60)  # the logs command prints the lines' fields
+    assert "nodeapp rollout ·" not in pod
+    tmux.key("C-c")
+    tmux.wait_for("● live", timeout=30)
+    # s: a shell in the pod; exit comes back
+    tmux.send("s")
+
+    def prompt() -> bool:
+        lines = [line for line in tmux.capture().splitlines() if line.strip()]
+        return bool(lines) and lines[-1].rstrip().endswith(("$", "#"))
+
+    deadline = time.monotonic() + 60
+    while not prompt() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    tmux.send("echo answer=$((6*7))", enter=True)
+    tmux.wait_for("answer=42", timeout=30)
+    tmux.send("exit", enter=True)
+    tmux.wait_for("● live", timeout=30)
     quit_and_check(tmux, tmp_path)
