@@ -70,6 +70,7 @@ class Supervisor:
         self._stopped = threading.Event()
         self._timers: list[threading.Timer] = []
         self._no_previous = 0
+        self._gate = threading.BoundedSemaphore(16)  # streams being opened at once
         self.started = 0
         self.launched = 0
         self.finished_listing = False
@@ -228,6 +229,7 @@ class Supervisor:
             marker=marker,
             clock=self.clock,
             on_done=self._done,
+            gate=self._gate,
         )
         self._all.append(tailer)
         self.launched += 1

@@ -11,6 +11,7 @@ a pod that is gone ends the tailer. Everything it produces goes to ``sink`` as t
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -54,6 +55,7 @@ class Tailer:
         policy: RetryPolicy | None = None,
         clock: Callable[[], float] = time.time,
         on_done: Callable[[Tailer], None] | None = None,
+        gate: Any = None,
     ) -> None:
         self.kube = kube
         self.source = source
@@ -64,6 +66,9 @@ class Tailer:
         self.policy: RetryPolicy = policy or Backoff(max_attempts=None, cap=2.0)
         self.clock = clock
         self.on_done = on_done
+        # Opening many streams at once (TLS handshakes) costs memory and CPU in a burst;
+        # a shared semaphore lets a few open at a time.
+        self.gate = gate if gate is not None else contextlib.nullcontext()
         self.point: ResumePoint | None = None
         self.delivered = 0
         self.skipped = 0
@@ -187,6 +192,10 @@ class Tailer:
             self._stop.wait(min(2.0, 0.05 * 2 ** (empty - 1)))
 
     def _open(self, *, follow: bool, previous: bool) -> Any:
+        with self.gate:
+            return self._open_now(follow=follow, previous=previous)
+
+    def _open_now(self, *, follow: bool, previous: bool) -> Any:
         request = self.request
         self.requests += 1
         if self.point is not None:

@@ -106,14 +106,19 @@ def _dechunk(fp: Any, size: int) -> Iterator[bytes]:
     line or two, so this loop takes the chunk framing apart itself, many chunks per read.
     Raises ``IncompleteRead`` when the connection ends before the last chunk.
     """
-    read1 = fp.read1
+    # Read into one buffer of our own: ``read1(size)`` would allocate ``size`` bytes per
+    # read and shrink them, and across hundreds of threads that churn fragments the heap.
+    scratch = bytearray(size)
+    view = memoryview(scratch)
+    readinto1 = fp.readinto1
     buf = b""
     remaining = 0  # bytes of the current chunk's data still to come
     trailer = False  # the CRLF after a chunk's data is still to come
     while True:
-        data = read1(size)
-        if not data:
+        count = readinto1(view)
+        if not count:
             raise http.client.IncompleteRead(buf)
+        data = view[:count].tobytes()
         buf = buf + data if buf else data
         out: list[bytes] = []
         pos = 0

@@ -131,7 +131,7 @@ def test_tail_gives_the_last_n_lines_of_each_container(demo, kube, invoke):
     assert counts == {pod: 4 for pod in pods_of(kube, "app=trace-api")}
 
 
-def test_since_and_timestamps(demo, invoke):
+def test_since_and_timestamps(demo, invoke, eventually):
     since = time.time() - 3
     result = invoke(
         "logs", "deploy/trace-api-web", "-n", NS, "--no-follow", "--since", format_rfc3339_nano(since),
@@ -144,13 +144,14 @@ def test_since_and_timestamps(demo, invoke):
         ts, _, _ = line.partition(" ")
         assert TS.match(ts), line
         assert parse_rfc3339(ts) >= since - 1e-6
-    short = invoke(
-        "logs", "deploy/trace-api-web", "-n", NS, "--no-follow", "--since", "2s", kubeconfig=demo.kubeconfig
-    )
-    long = invoke(
-        "logs", "deploy/trace-api-web", "-n", NS, "--no-follow", "--since", "1h", kubeconfig=demo.kubeconfig
-    )
-    assert 0 < len(short.stdout.splitlines()) < len(long.stdout.splitlines())
+    base = ["logs", "deploy/trace-api-web", "-n", NS, "--no-follow"]
+
+    def longer_since_shows_more():  # a young sandbox has only seconds of history
+        short = invoke(*base, "--since", "2s", kubeconfig=demo.kubeconfig).stdout.splitlines()
+        long = invoke(*base, "--since", "1h", kubeconfig=demo.kubeconfig).stdout.splitlines()
+        return 0 < len(short) < len(long)
+
+    eventually(longer_since_shows_more, timeout=30, interval=0.5, message="--since 2s shows less than 1h")
     pretty = invoke(
         "logs",
         "deploy/trace-api-web",
@@ -168,10 +169,16 @@ def test_since_and_timestamps(demo, invoke):
     )
 
 
-def test_include_exclude_and_highlight(demo, invoke):
+def test_include_exclude_and_highlight(demo, invoke, eventually):
     base = ["logs", "deploy/trace-api-web", "-n", NS, "--no-follow", "--tail", "200", "-o", "raw"]
-    inc = invoke(*base, "-i", "healthz", kubeconfig=demo.kubeconfig).stdout.splitlines()
-    assert inc and all("healthz" in line for line in inc)
+    # a young sandbox may not have logged a probe request yet
+    inc = eventually(
+        lambda: invoke(*base, "-i", "healthz", kubeconfig=demo.kubeconfig).stdout.splitlines(),
+        timeout=30,
+        interval=0.5,
+        message="a /healthz line",
+    )
+    assert all("healthz" in line for line in inc)
     exc = invoke(*base, "-e", "healthz", kubeconfig=demo.kubeconfig).stdout.splitlines()
     assert exc and not any("healthz" in line for line in exc)
     both = invoke(*base, "-i", "GET", "-e", "healthz", kubeconfig=demo.kubeconfig).stdout.splitlines()

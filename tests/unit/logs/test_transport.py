@@ -8,18 +8,19 @@ from kubectl_trace.logs.transport import _dechunk
 
 
 class Trickle:
-    """A file whose read1 returns the body in the given piece sizes."""
+    """A file whose readinto1 returns the body in the given piece sizes."""
 
     def __init__(self, data: bytes, sizes):
         self.data = data
         self.sizes = list(sizes)
 
-    def read1(self, n):
+    def readinto1(self, view):
         if not self.data:
-            return b""
-        k = min(n, self.sizes.pop(0) if self.sizes else len(self.data))
+            return 0
+        k = min(len(view), len(self.data), self.sizes.pop(0) if self.sizes else len(self.data))
         piece, self.data = self.data[:k], self.data[k:]
-        return piece
+        view[:k] = piece
+        return k
 
 
 def encode(pieces, extension=b""):
