@@ -41,4 +41,4 @@ class LogsOptions:
     # --order time waits for a silent stream, how often output is flushed at the latest.
     group_hold: float = 0.05
     order_delay: float = 0.3
-    flush_interval: float = 0.05
+    flush_interval: float = 0.02
