@@ -336,3 +336,30 @@ def test_more_containers_than_max_streams_warns_and_follows_the_rest_later(demo,
     )
     assert result.exit_code == 0 and result.stderr == ""
     assert prefixes(result.stdout) == set(pods_of(kube, "app=trace-api"))
+
+
+def test_order_time_while_following_merges_pods_by_timestamp(demo, eventually):
+    f = follower(
+        "trace-api", "-n", NS, "--order", "time", "-o", "json", "--tail", "0", kubeconfig=demo.kubeconfig
+    )
+    try:
+        eventually(lambda: len(f.text()) > 40, timeout=30, message="lines of several pods")
+    finally:
+        code = f.interrupt()
+    assert code == 130
+    objects = json_objects(f.text())
+    assert len({o["pod"] for o in objects}) == 6
+    stamps = [o["timestamp"] for o in objects]
+    assert stamps == sorted(stamps)  # nine-digit RFC 3339 in UTC: text order is time order
+
+
+def test_all_namespaces_and_follow_errors(demo, invoke):
+    both = invoke("logs", "trace-api", "-A", "--no-follow", "--tail", "1", kubeconfig=demo.kubeconfig)
+    assert both.exit_code == 0, both.stderr
+    namespaces = {line.split("/", 1)[0] for line in both.stdout.splitlines()}
+    assert namespaces == {"production", "staging"}
+    missing = invoke(
+        "logs", "-n", "no-such-namespace", kubeconfig=demo.kubeconfig
+    )  # following: fails at once
+    assert missing.exit_code == 1
+    assert missing.stderr.startswith('error: namespace "no-such-namespace" not found')
