@@ -24,7 +24,6 @@ class BufferedOutput:
         self._bytes_mode = False
         self.size = 0
         self.since: float | None = None  # when the oldest unwritten part was added
-        self.lines_written = 0
 
     @property
     def pending(self) -> bool:
