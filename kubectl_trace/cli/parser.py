@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
-from typing import NoReturn
+from typing import IO, Any, NoReturn
 
 from kubectl_trace.cli.options import GLOBAL_VALUE_FLAGS, add_common_arguments
 from kubectl_trace.cli.registry import COMMANDS, GROUPS
@@ -62,14 +62,19 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse whose errors are one line (``error: …`` + a hint), like every other error."""
+    """argparse with one-line errors (``error: …`` + a hint) and help on the invocation's stdout."""
+
+    out: IO[str] | None = None
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(message, hint=f"see '{self.prog} --help'")
 
+    def print_help(self, file: Any = None) -> None:
+        super().print_help(file or self.out)
 
-def build_parser(name: str, module: ModuleType) -> argparse.ArgumentParser:
-    """The parser of one subcommand: its own flags plus the global ones."""
+
+def build_parser(name: str, module: ModuleType, out: IO[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of one subcommand: its own flags plus the global ones (help to ``out``)."""
     info = COMMANDS[name]
     examples = getattr(module, "EXAMPLES", "").strip("\n")
     parser = _Parser(
@@ -79,6 +84,7 @@ def build_parser(name: str, module: ModuleType) -> argparse.ArgumentParser:
         formatter_class=_Formatter,
         allow_abbrev=False,
     )
+    parser.out = out
     module.add_arguments(parser)
     add_common_arguments(parser)
     return parser

@@ -73,7 +73,7 @@ def _dispatch(argv: list[str], env: Environment | None) -> int:
     if info is None:
         raise unknown_command(split.command)
     module = importlib.import_module(info.module)
-    parser = build_parser(info.name, module)
+    parser = build_parser(info.name, module, env.stdout if env is not None else None)
     if getattr(module, "INTERMIXED_ARGS", False):  # positionals split by flags: env APP -n NS set K=V
         args = parser.parse_intermixed_args(split.rest)
     else:

@@ -230,3 +230,20 @@ def test_install_sh_rejects_old_python(tmp_path):
     )
     assert out.returncode == 1
     assert "older than 3.10" in out.stderr
+
+
+@pytest.mark.parametrize(
+    "name", sorted(__import__("kubectl_trace.cli.registry", fromlist=["COMMANDS"]).COMMANDS)
+)
+def test_every_command_help_ends_with_real_examples(name):
+    """Help that teaches: --help ends with three or four examples of the command itself."""
+    out, err, code = invoke(name, "--help")
+    assert code == 0, err
+    tail = out.rsplit("examples:\n", 1)
+    assert len(tail) == 2, f"{name} --help has no examples section"
+    examples = [line for line in tail[1].splitlines() if line.strip()]
+    assert 3 <= len(examples) <= 5, examples
+    assert all(
+        f"kubectl nodeapp {name}" in line or "kubectl-nodeapp" in line or "kubectl " in line
+        for line in examples
+    )
