@@ -1,17 +1,19 @@
 """The full-screen prompt_toolkit application: feed → reducer → views → screen, keys → actions.
 
-One control fills the screen; on each redraw it drains the inbox (everything the watch and
-log threads delivered since the last frame), folds it into the snapshot, derives the frame
-and renders it with rich straight into prompt_toolkit fragments. The feed's wake-ups go
-through ``Application.invalidate`` with ``min_redraw_interval`` 0.1 s, so a burst of
-events costs at most ten frames a second; a one-second refresh keeps ages and the clock
-moving. Keys go to the pure ``keys.handle_key``; the actions it returns run here: API
+One control fills the screen. Ten times a second at most, a pump in the event loop drains
+the inbox (everything the watch and log threads delivered since), folds it into the
+snapshot, derives the frame and renders it with rich straight into prompt_toolkit
+fragments — and asks prompt_toolkit to redraw only when those differ from what is on
+screen: a burst of events costs one frame, and changes to pods out of view (or to fields
+not shown) cost no redraw at all. The pump also runs when the second changes (ages, the
+clock). Keys go to the pure ``keys.handle_key``; the actions it returns run here: API
 calls in a worker thread (their outcome comes back through the inbox as a notice),
 ``logs`` and ``shell`` as a subprocess of our own executable with the screen suspended.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import os
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from prompt_toolkit.application import Application, run_in_terminal
+from prompt_toolkit.data_structures import Size
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.keys import Keys
@@ -51,6 +54,9 @@ if TYPE_CHECKING:
     from kubectl_trace.kube.client import Kube
 
 __all__ = ["Dashboard", "DashboardHandle", "DashboardSettings", "default_container", "own_command"]
+
+# The pump's period: at most ten frames a second, however many events arrive.
+FRAME_INTERVAL = 0.1
 
 _KEY_NAMES = {
     Keys.Enter: "enter",
@@ -138,6 +144,8 @@ class Dashboard:
         self.narration = ""
         self.frames = 0
         self.keys = 0
+        self._pending: tuple[Size, UiState, str, StyleAndTextTuples] | None = None
+        self._shown: StyleAndTextTuples = []
         if feed is None and kube is not None:
             feed = WatchFeed(kube, settings.namespace, self.inbox, clock=clock)
         self.feed = feed
@@ -157,8 +165,7 @@ class Dashboard:
             layout=Layout(Window(FormattedTextControl(self._fragments, show_cursor=False), wrap_lines=False)),
             key_bindings=self._bindings(),
             full_screen=True,
-            min_redraw_interval=0.1,
-            refresh_interval=1.0,
+            min_redraw_interval=FRAME_INTERVAL,
             input=input,
             output=output,
             color_depth=None if settings.color else ColorDepth.DEPTH_1_BIT,
@@ -186,8 +193,41 @@ class Dashboard:
         return frame
 
     def _fragments(self) -> StyleAndTextTuples:
-        frame = self.refresh()
+        """What prompt_toolkit draws: the pump's latest frame when it still holds, else a fresh one."""
+        pending, self._pending = self._pending, None
         size = self.app.output.get_size()
+        if (
+            pending is not None
+            and pending[0] == size
+            and pending[1] is self.ui
+            and pending[2] == self.narration
+        ):
+            shown = pending[3]
+        else:
+            shown = self._render(size)
+        self._shown = shown
+        return shown
+
+    async def _pump(self) -> None:
+        """Fold what arrived and redraw only when the screen would change (≤ 10 times a second)."""
+        last_second = -1
+        while True:
+            await asyncio.sleep(FRAME_INTERVAL)
+            second = int(self.clock())
+            if not self.inbox.pending and second == last_second:
+                continue
+            if getattr(self.app, "_running_in_terminal", False):  # logs/shell own the terminal
+                continue
+            last_second = second
+            size = self.app.output.get_size()
+            narration = self.narration
+            frame = self._render(size)  # may settle the UI state (auto-selected pod): keep the result's
+            if frame != self._shown:
+                self._pending = (size, self.ui, narration, frame)
+                self.app.invalidate()
+
+    def _render(self, size: Size) -> StyleAndTextTuples:
+        frame = self.refresh()
         ctx = ViewContext(
             frame.now,
             max(20, size.columns),
@@ -267,11 +307,11 @@ class Dashboard:
 
     def run(self) -> int:
         """Show the dashboard until ``q``; the terminal is restored on the way out."""
-        self.inbox.on_put = self.app.invalidate
         if self.feed is not None and not self.feed.started:
             self.feed.start()
 
         def ready() -> None:
+            self.app.create_background_task(self._pump())
             if self._on_ready is not None:
                 handle = DashboardHandle(self)
                 threading.Thread(
@@ -286,7 +326,6 @@ class Dashboard:
 
     def close(self) -> None:
         """Stop the feed and the log tail; let an action already asked for finish."""
-        self.inbox.on_put = None
         if self.feed is not None:
             self.feed.stop()
         if self.logs is not None:

@@ -41,6 +41,11 @@ class Inbox:
         if callback is not None:
             callback()
 
+    @property
+    def pending(self) -> bool:
+        """Whether something arrived since the last ``drain``."""
+        return bool(self._items)
+
     def drain(self) -> list[Input]:
         """Take every input that arrived so far, in order."""
         self._ready.clear()
