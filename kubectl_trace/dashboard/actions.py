@@ -48,10 +48,13 @@ def undo(kube: Kube, namespace: str, name: str, revision: int) -> str:
     from kubectl_trace.kube.selectors import format_label_selector
     from kubectl_trace.release.history import undo_plan
 
+    target = [revision]
+
     def build(current: Mapping[str, Any]) -> Any:
         selector = format_label_selector((current.get("spec") or {}).get("selector") or {})
         replicasets = kube.list("replicasets", namespace, label_selector=selector or None).items
         plan = undo_plan(current, replicasets, revision)
+        target[0] = plan.to_revision
         if plan.patch is None:
             raise _Nothing(plan.skipped)
         return plan.patch
@@ -61,7 +64,7 @@ def undo(kube: Kube, namespace: str, name: str, revision: int) -> str:
     except _Nothing as nothing:
         return f"{name}: {nothing}"
     after = getattr(applied, "after", None) or {}
-    return f"rolled back {name} to revision {revision} ({_tags(after)})" if after else f"rolled back {name}"
+    return f"rolled back {name} to revision {target[0]} ({_tags(after)})" if after else f"rolled back {name}"
 
 
 def set_paused(kube: Kube, namespace: str, name: str, paused: bool) -> str:

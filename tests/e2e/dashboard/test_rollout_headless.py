@@ -126,3 +126,51 @@ def test_until_complete_rides_out_dropped_streams(private_sandbox, kubectl_for, 
         cutter.join(5)
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "successfully rolled out a41c9e7" in result.stdout
+
+
+def test_actions_pause_resume_restart_and_undo_through_the_api(private_sandbox, kube_for, kubectl_for):
+    """What p, r and u do (the keys themselves are tested with pipe input), against the sandbox."""
+    from kubectl_trace.dashboard.actions import perform
+    from kubectl_trace.dashboard.ui import Action
+
+    kube = kube_for(private_sandbox)
+
+    def web() -> dict:
+        return kube.get("deployments", "trace-api-web", "production")
+
+    assert (
+        perform(kube, Action("pause", "production", "trace-api-web")) == "paused the rollout of trace-api-web"
+    )
+    assert web()["spec"].get("paused") is True
+    assert perform(kube, Action("pause", "production", "trace-api-web")) == "trace-api-web: already paused"
+    assert (
+        perform(kube, Action("resume", "production", "trace-api-web"))
+        == "resumed the rollout of trace-api-web"
+    )
+    assert not web()["spec"].get("paused")
+
+    before = web()["metadata"]["generation"]
+    text = perform(kube, Action("restart", "production", "trace-api-web"), user="ana", now=1_772_366_400.0)
+    assert text == "restarting every pod of trace-api-web"
+    after = web()
+    assert (
+        after["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"]
+        == "2026-03-01T12:00:00Z"
+    )
+    assert after["metadata"]["generation"] > before
+    assert "restart by ana" in after["metadata"]["annotations"]["kubernetes.io/change-cause"]
+
+    kubectl_for(private_sandbox)(
+        "set", "image", "deploy/trace-api-worker", f"worker={IMAGE}:a41c9e7", "-n", "production", check=True
+    )
+    history = {
+        int(rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"]): rs
+        for rs in kube.list("replicasets", "production", label_selector="app=trace-api,process=worker").items
+    }
+    previous = sorted(history)[-2]
+    text = perform(kube, Action("undo", "production", "trace-api-worker", revision=0))
+    assert text == f"rolled back trace-api-worker to revision {previous} (3f9c2a1)"
+    image = kube.get("deployments", "trace-api-worker", "production")["spec"]["template"]["spec"][
+        "containers"
+    ][0]["image"]
+    assert image.endswith(":3f9c2a1")
