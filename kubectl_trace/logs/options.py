@@ -39,6 +39,6 @@ class LogsOptions:
     debug: bool = False
     # While following: how long a plain line waits for its continuation lines, how long
     # --order time waits for a silent stream, how often output is flushed at the latest.
-    group_hold: float = 0.05
+    group_hold: float = 0.02
     order_delay: float = 0.3
     flush_interval: float = 0.02
