@@ -233,13 +233,10 @@ class PrettyRenderer(Renderer):
                 lines.append(f"{lead}{self._hl(more_text) if hl else more_text}\n")
             return "".join(lines)
         message = self._hl(parsed.message) if hl else parsed.message
-        fields = parsed.fields
-        if fields:
-            shown = " ".join(_top_pairs(fields, self._key_prefix, self._key_sep))
-            line = f"{head}{self._levels[parsed.level]}{message} {shown}\n" if shown else None
+        shown = " ".join(_top_pairs(parsed.fields, self._key_prefix, self._key_sep)) if parsed.fields else ""
+        if shown:
+            line = f"{head}{self._levels[parsed.level]}{message} {shown}\n"
         else:
-            line = None
-        if line is None:
             line = f"{head}{self._levels[parsed.level]}{message}\n"
         if parsed.stack is None and more is None:
             return line
