@@ -7,8 +7,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from kubectl_trace.cli.cmd_demo import deployment_state
-
 
 def test_demo_narrates_the_story_and_exits_0_within_60s(invoke: Callable[..., Any]) -> None:
     before = set(os.listdir("/tmp"))
@@ -20,10 +18,16 @@ def test_demo_narrates_the_story_and_exits_0_within_60s(invoke: Callable[..., An
     out = result.stdout
     steps = [line for line in out.splitlines() if line[:4] in ("1/3 ", "2/3 ", "3/3 ")]
     assert [s[:3] for s in steps] == ["1/3", "2/3", "3/3"]
-    assert "deploy trace-api d4e5f6a" in steps[0] and "badc0de" in steps[1] and "roll back" in steps[2]
+    assert (
+        "deploy trace-api d4e5f6a" in steps[0] and "badc0de" in steps[1] and "roll trace-api back" in steps[2]
+    )
+    # the story is told by the product's own commands: deploy, its failure explanation, rollback
+    assert "$ kubectl nodeapp deploy trace-api --tag badc0de --yes -n production" in out
     assert "Readiness probe failed: HTTP probe failed with statuscode: 503" in out
-    assert "STALLED (ProgressDeadlineExceeded)" in out
-    assert "trace-api-web                      rolled out: 3/3 ready, 3 updated on d4e5f6a" in out
+    assert "progress deadline (120s) exceeded" in out
+    assert "hint: roll back with: kubectl nodeapp rollback trace-api -n production" in out
+    assert "✓ rollback: every rollout complete" in out
+    assert "production runs trace-api d4e5f6a again" in out
     assert out.rstrip().endswith("stopping the sandbox")
     leftovers = [n for n in set(os.listdir("/tmp")) - before if n.startswith("nodeapp-demo-")]
     assert not leftovers
@@ -36,15 +40,21 @@ def test_demo_rejects_bad_flags(invoke: Callable[..., Any]) -> None:
     assert result.exit_code == 2 and "--good-tag" in result.stderr
 
 
-def test_deployment_state_follows_rollout_status_rules() -> None:
-    base = {
-        "metadata": {"generation": 2},
-        "spec": {"replicas": 3},
-        "status": {"observedGeneration": 2, "updatedReplicas": 3, "replicas": 3, "availableReplicas": 3},
-    }
-    assert deployment_state(base) == "Complete"
-    assert deployment_state({**base, "status": {**base["status"], "replicas": 4}}) == "Progressing"
-    assert deployment_state({**base, "status": {**base["status"], "observedGeneration": 1}}) == "Progressing"
-    stalled = {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}
-    assert deployment_state({**base, "status": {**base["status"], "conditions": [stalled]}}) == "Stalled"
-    assert deployment_state({**base, "spec": {"replicas": 3, "paused": True}}) == "Paused"
+def test_demo_on_a_terminal_plays_in_the_dashboard(tmux: Any, tmp_path: Any) -> None:
+    """On a terminal the story runs in the rollout dashboard; q quits, the sandbox is stopped."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    marker = tmp_path / "exit"
+    tmux.start(f"{root / 'bin' / 'kubectl-nodeapp'} demo; echo $? > {marker}", width=130, height=45)
+    tmux.wait_for("nodeapp rollout · context nodeapp-sandbox · namespace production", timeout=60)
+    screen = tmux.wait_for("1/3  deploy trace-api d4e5f6a", timeout=60)
+    assert "trace-api-web" in screen
+    tmux.wait_for("2/3  deploy trace-api badc0de", timeout=60)
+    tmux.wait_for("Stalled", timeout=90)
+    tmux.wait_for("the story is over", timeout=90)
+    tmux.send("q")
+    deadline = time.monotonic() + 30
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert marker.read_text().strip() == "0"
