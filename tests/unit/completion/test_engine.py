@@ -82,7 +82,12 @@ def test_targets_when_a_command_takes_one(monkeypatch):
     monkeypatch.setattr(info, "add_arguments", add_arguments)
     names = Names()
     result = complete(None, ["info", "-n", "production", "trace"], {}, names)
-    assert values(result) == ["trace-api", "trace-ui", "trace-api-web-7d9f8-x2k4q", "trace-ui-web-5c6b1-aa1bc"]
+    assert values(result) == [
+        "trace-api",
+        "trace-ui",
+        "trace-api-web-7d9f8-x2k4q",
+        "trace-ui-web-5c6b1-aa1bc",
+    ]
     assert "deploy/trace-api-web" in values(complete(None, ["info", ""], {}, names))
     assert names.asked[0] == "production"
     assert values(complete("info", ["deploy/trace-api-w"], {}, names)) == [
