@@ -50,12 +50,12 @@ IMAGE = "registry.sandbox.local/trace/trace-api:3f9c2a1"
 # the sandbox does not have to format a timestamp per line. The output is not usable.
 NO_TIMESTAMPS = (
     "import sys\n"
-    "from kubectl_trace.logs import transport\n"
-    "original = transport.LogsClient.pod_log\n"
+    "from kubectl_trace.kube.calls import ResourceCalls\n"
+    "original = ResourceCalls.pod_log\n"
     "def pod_log(self, *args, **kwargs):\n"
     "    kwargs['timestamps'] = False\n"
     "    return original(self, *args, **kwargs)\n"
-    "transport.LogsClient.pod_log = pod_log\n"
+    "ResourceCalls.pod_log = pod_log\n"
     "from kubectl_trace.cli.main import main\n"
     "main(sys.argv[1:])\n"
 )

@@ -251,20 +251,12 @@ def _collect(kube: Any, namespace: str, selectors: Sequence[str | None]) -> list
 def run(options: EventsOptions, env: Environment) -> int:
     """List (and with -w, follow) the events of the TARGET."""
     from kubectl_trace.health.events import event_record, timeline
+    from kubectl_trace.kube.client import connect_best
     from kubectl_trace.kube.targets import resolve
     from kubectl_trace.timeparse import parse_since
 
-    # Listing needs only GETs: the lean client starts ~0.5 s sooner. A watch needs the full one.
-    kube: Any = None
-    if not options.watch:
-        from kubectl_trace.kube.lite import connect_lite
-
-        kube = connect_lite(options.common.kube, env.environ)
-    if kube is None:
-        from kubectl_trace.kube.client import Kube
-        from kubectl_trace.kube.config import load_connection
-
-        kube = Kube(load_connection(options.common.kube, env.environ))
+    # The lean client when the kubeconfig allows it: ~0.5 s sooner than the official one.
+    kube: Any = connect_best(options.common.kube, env.environ)
     try:
         namespace = kube.namespace
         kube.require_namespace(namespace)

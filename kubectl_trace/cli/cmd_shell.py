@@ -158,15 +158,9 @@ def run(options: ShellOptions, env: Environment) -> int:
 
 def _connect(options: ShellOptions, env: Environment) -> Any:
     """The lean client for plain kubeconfigs (a shell should start fast), else ``Kube``."""
-    from kubectl_trace.kube.lite import connect_lite
+    from kubectl_trace.kube.client import connect_best
 
-    lite = connect_lite(options.common.kube, env.environ)
-    if lite is not None:
-        return lite
-    from kubectl_trace.kube.client import Kube
-    from kubectl_trace.kube.config import load_connection
-
-    return Kube(load_connection(options.common.kube, env.environ))
+    return connect_best(options.common.kube, env.environ)
 
 
 class _RememberPods:

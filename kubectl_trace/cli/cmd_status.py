@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from kubectl_trace.health import Finding, PodHealth, Problem, RolloutState, Termination
-    from kubectl_trace.kube.client import Kube
     from kubectl_trace.kube.targets import Target
 
 DESCRIPTION = (
@@ -528,7 +527,7 @@ def probe_now(
 ) -> tuple[tuple[ProbeCheck, ...], tuple[NodeVersion, ...]]:
     """Run every HTTP probe and ``node --version`` of the report's running pods, in parallel.
 
-    ``client()`` gives the calling thread its client (a ``LiteKube`` holds one connection).
+    ``client()`` gives the client to use (both clients are thread-safe).
     """
     specs = {str(p["metadata"]["name"]): p for p in pods}
     jobs = _probe_targets(report, specs)
@@ -929,68 +928,14 @@ def _print(console: Console, out: IO[str], renderables: Iterable[RenderableType]
     out.write(_TRAILING.sub(r"\1", capture.get()))
 
 
-class Clients:
-    """The API clients of one run: a lean reader, and the full client only when needed.
-
-    The lists go through ``LiteKube`` (no import of the official client: ~0.5 s sooner);
-    streams (previous logs, the pod proxy, exec) through ``Kube``, created on first use.
-    Contexts the lean client cannot serve (auth plugins, proxies) use ``Kube`` throughout.
-    """
-
-    def __init__(self, settings: Any, environ: Mapping[str, str]) -> None:
-        import threading
-
-        from kubectl_trace.kube.lite import connect_lite
-
-        self.settings = settings
-        self.environ = environ
-        self._full: Kube | None = None
-        self.reader: Any = connect_lite(settings, environ) or self.full()
-        self._local = threading.local()
-        self._made: list[Any] = []
-        self._lock = threading.Lock()
-
-    def for_thread(self) -> Any:
-        """A client for the calling thread.
-
-        Its own ``LiteKube`` (one connection each), or the shared ``Kube`` (a thread-safe
-        pool) when the lean one cannot serve this context.
-        """
-        if self.reader is self._full:
-            return self.reader
-        mine = getattr(self._local, "client", None)
-        if mine is None:
-            from kubectl_trace.kube.lite import connect_lite
-
-            mine = connect_lite(self.settings, self.environ) or self.full()
-            self._local.client = mine
-            with self._lock:
-                self._made.append(mine)
-        return mine
-
-    def full(self) -> Kube:
-        """The official-client ``Kube`` (created on first use)."""
-        if self._full is None:
-            from kubectl_trace.kube.client import Kube
-            from kubectl_trace.kube.config import load_connection
-
-            self._full = Kube(load_connection(self.settings, self.environ))
-        return self._full
-
-    def close(self) -> None:
-        """Close every client made."""
-        for client in {id(c): c for c in [self.reader, *self._made, self._full] if c is not None}.values():
-            client.close()
-
-
 def run(options: StatusOptions, env: Environment) -> int:
     """Gather, explain, and exit 1 when anything is unhealthy."""
     from dataclasses import replace
 
+    from kubectl_trace.kube.client import connect_best
     from kubectl_trace.kube.targets import resolve
 
-    clients = Clients(options.common.kube, env.environ)
-    kube = clients.reader
+    kube = connect_best(options.common.kube, env.environ)
     try:
         namespace = kube.namespace
         kube.require_namespace(namespace)
@@ -1011,10 +956,10 @@ def run(options: StatusOptions, env: Environment) -> int:
         if _crash_candidates(report):
             report = replace(report, previous_logs=fetch_previous_logs(kube, report))
         if options.probe:
-            probes, versions = probe_now(clients.for_thread, report, pods)
+            probes, versions = probe_now(lambda: kube, report, pods)
             report = replace(report, probes=probes, node_versions=versions)
     finally:
-        clients.close()
+        kube.close()
     if options.output == "json":
         env.stdout.write(json.dumps(report_json(report), indent=2) + "\n")
     else:

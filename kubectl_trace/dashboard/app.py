@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from prompt_toolkit.input import Input
     from prompt_toolkit.output import Output
 
-    from kubectl_trace.kube.client import Kube
+    from kubectl_trace.kube.calls import ResourceCalls
 
 __all__ = ["Dashboard", "DashboardHandle", "DashboardSettings", "default_container", "own_command"]
 
@@ -118,7 +118,7 @@ class Dashboard:
 
     def __init__(
         self,
-        kube: Kube | None,
+        kube: ResourceCalls | None,
         settings: DashboardSettings,
         *,
         clock: Callable[[], float] = time.time,

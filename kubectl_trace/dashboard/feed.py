@@ -18,7 +18,8 @@ from kubectl_trace.dashboard.state import KINDS, Input, LogInput, LogLine, Watch
 from kubectl_trace.kube.errors import ApiError, KubeError
 
 if TYPE_CHECKING:
-    from kubectl_trace.kube.client import Kube, RawStream
+    from kubectl_trace.kube.calls import ResourceCalls
+    from kubectl_trace.kube.client import RawStream
     from kubectl_trace.kube.retry import RetryPolicy
     from kubectl_trace.kube.watch import ResilientWatch
 
@@ -72,7 +73,7 @@ class WatchFeed:
 
     def __init__(
         self,
-        kube: Kube,
+        kube: ResourceCalls,
         namespace: str,
         inbox: Inbox,
         *,
@@ -180,7 +181,7 @@ class LogFollower:
 
     def __init__(
         self,
-        kube: Kube,
+        kube: ResourceCalls,
         namespace: str,
         inbox: Inbox,
         *,

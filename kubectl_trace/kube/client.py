@@ -10,34 +10,18 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
 from typing import Any
 
+from kubectl_trace.kube.calls import ObjectList, Query, ResourceCalls, query_pairs, write_policy
 from kubectl_trace.kube.config import Connection
 from kubectl_trace.kube.errors import ApiError, KubeError, TransportError, api_error, transport_error
-from kubectl_trace.kube.resources import Resource, lookup
 from kubectl_trace.kube.retry import Backoff, RetryPolicy, call_with_retry
 
-__all__ = ["Kube", "ObjectList", "RawStream", "connect"]
+__all__ = ["Kube", "ObjectList", "RawStream", "connect", "connect_best"]
 
-_PATCH_TYPES = {
-    "strategic": "application/strategic-merge-patch+json",
-    "merge": "application/merge-patch+json",
-    "json": "application/json-patch+json",
-}
 _UNSET: Any = object()
-
-Query = Mapping[str, Any] | Sequence[tuple[str, Any]]
-
-
-@dataclass(frozen=True)
-class ObjectList:
-    """The items of a list request and the list's resourceVersion (to watch from)."""
-
-    items: list[dict[str, Any]]
-    resource_version: str
 
 
 class RawStream:
@@ -105,7 +89,7 @@ class RawStream:
             pass
 
 
-class Kube:
+class Kube(ResourceCalls):
     """A connection to one cluster, as one user, with one default namespace."""
 
     def __init__(
@@ -118,11 +102,6 @@ class Kube:
         self.conn = conn
         self.retry: RetryPolicy = retry if retry is not None else Backoff(max_attempts=4, retry_refused=False)
         self._sleep = sleep
-
-    @property
-    def namespace(self) -> str:
-        """The namespace commands use unless told otherwise."""
-        return self.conn.namespace
 
     @cached_property
     def api_client(self) -> Any:
@@ -182,11 +161,7 @@ class Kube:
         headers = {"Accept": accept}
         if body is not None:
             headers["Content-Type"] = content_type or "application/json"
-        params = [
-            (k, _query_value(v))
-            for k, v in (query.items() if isinstance(query, Mapping) else query or ())
-            if v is not None
-        ]
+        params = query_pairs(query)
         if timeout is _UNSET:
             timeout = self.conn.request_timeout
         api = self.api_client
@@ -288,222 +263,27 @@ class Kube:
 
         policy = retry or self.retry
         if method != "GET":
-            base = policy
-
-            def policy(error: BaseException, attempt: int) -> Any:
-                safe = (isinstance(error, ApiError) and error.status in (429, 503)) or (
-                    isinstance(error, TransportError) and error.kind == "refused"
-                )
-                return base(error, attempt) if safe else base(ValueError(), attempt)
-
+            policy = write_policy(policy)
         return call_with_retry(once, policy, sleep=self._sleep)
-
-    # -- objects --------------------------------------------------------------------------
-
-    def _ns(self, resource: Resource, namespace: str | None) -> str | None:
-        if not resource.namespaced:
-            return None
-        return namespace or self.namespace
-
-    def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
-        """GET one object."""
-        r = lookup(kind)
-        ns = self._ns(r, namespace)
-        return self.request("GET", r.path(ns, name), namespace=ns)
-
-    def list(
-        self,
-        kind: str,
-        namespace: str | None = None,
-        *,
-        all_namespaces: bool = False,
-        label_selector: str | None = None,
-        field_selector: str | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> ObjectList:
-        """LIST a collection (one namespace, or all)."""
-        r = lookup(kind)
-        ns = None if all_namespaces else self._ns(r, namespace)
-        data = self.request(
-            "GET",
-            r.path(ns),
-            query={"labelSelector": label_selector, "fieldSelector": field_selector},
-            namespace=ns,
-            retry=retry,
-        )
-        items = data.get("items") or []
-        for item in items:  # lists omit kind/apiVersion on items; put them back
-            item.setdefault("kind", r.kind)
-            item.setdefault("apiVersion", r.api_version)
-        return ObjectList(items, str((data.get("metadata") or {}).get("resourceVersion", "")))
-
-    def create(self, kind: str, obj: Mapping[str, Any], namespace: str | None = None) -> dict[str, Any]:
-        """POST a new object."""
-        r = lookup(kind)
-        ns = self._ns(r, namespace or (obj.get("metadata") or {}).get("namespace"))
-        return self.request("POST", r.path(ns), body=dict(obj), namespace=ns)
-
-    def replace(self, kind: str, obj: Mapping[str, Any], namespace: str | None = None) -> dict[str, Any]:
-        """PUT an object (its metadata.resourceVersion guards against lost updates)."""
-        r = lookup(kind)
-        meta = obj.get("metadata") or {}
-        ns = self._ns(r, namespace or meta.get("namespace"))
-        return self.request("PUT", r.path(ns, meta["name"]), body=dict(obj), namespace=ns)
-
-    def patch(
-        self,
-        kind: str,
-        name: str,
-        patch: Any,
-        namespace: str | None = None,
-        *,
-        patch_type: str = "strategic",
-        subresource: str | None = None,
-        field_manager: str = "kubectl-nodeapp",
-    ) -> dict[str, Any]:
-        """PATCH an object: ``strategic``, ``merge`` or ``json`` (a list of operations)."""
-        r = lookup(kind)
-        ns = self._ns(r, namespace)
-        return self.request(
-            "PATCH",
-            r.path(ns, name, subresource),
-            query={"fieldManager": field_manager},
-            body=patch,
-            content_type=_PATCH_TYPES[patch_type],
-            namespace=ns,
-        )
-
-    def delete(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
-        """DELETE an object."""
-        r = lookup(kind)
-        ns = self._ns(r, namespace)
-        return self.request("DELETE", r.path(ns, name), namespace=ns)
-
-    def namespace_exists(self, namespace: str) -> bool | None:
-        """True/False, or None when we may not look (403)."""
-        try:
-            self.get("namespaces", namespace)
-        except ApiError as exc:
-            if exc.status == 404:
-                return False
-            if exc.status == 403:
-                return None
-            raise
-        return True
-
-    def require_namespace(self, namespace: str | None = None) -> None:
-        """Raise a clear error when the namespace does not exist (lists in it return nothing)."""
-        ns = namespace or self.namespace
-        if self.namespace_exists(ns) is False:
-            from kubectl_trace.kube.errors import ApiError as _ApiError
-
-            raise _ApiError(
-                f'namespace "{ns}" not found',
-                "list them with: kubectl get namespaces",
-                status=404,
-                reason="NotFound",
-            )
-
-    def server_version(self) -> dict[str, Any]:
-        """``/version``."""
-        return self.request("GET", "/version")
-
-    # -- streams --------------------------------------------------------------------------
-
-    def watch_stream(
-        self,
-        kind: str,
-        namespace: str | None = None,
-        *,
-        resource_version: str | None = None,
-        label_selector: str | None = None,
-        field_selector: str | None = None,
-        timeout_seconds: int | None = None,
-        all_namespaces: bool = False,
-    ) -> tuple[RawStream, Iterator[dict[str, Any]]]:
-        """Open one watch request; return the stream (to close) and its decoded events.
-
-        An ``ERROR`` event is raised as ApiError (410 Expired included). The iterator ends
-        when the server ends the stream.
-        """
-        r = lookup(kind)
-        ns = None if all_namespaces else self._ns(r, namespace)
-        read_timeout = (timeout_seconds or 300) + 30
-        stream = self.open(
-            "GET",
-            r.path(ns),
-            query={
-                "watch": "true",
-                "allowWatchBookmarks": "true",
-                "resourceVersion": resource_version or None,
-                "labelSelector": label_selector,
-                "fieldSelector": field_selector,
-                "timeoutSeconds": timeout_seconds,
-            },
-            timeout=(10, read_timeout),
-            namespace=ns,
-        )
-
-        def events() -> Iterator[dict[str, Any]]:
-            for line in stream.lines():
-                if not line.strip():
-                    continue
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    raise TransportError(
-                        "the API server sent a malformed watch event", kind="protocol"
-                    ) from None
-                if event.get("type") == "ERROR":
-                    status = event.get("object") or {}
-                    raise api_error(int(status.get("code") or 500), status, server=self.conn.server)
-                yield event
-
-        return stream, events()
-
-    def pod_log(
-        self,
-        namespace: str,
-        pod: str,
-        *,
-        container: str | None = None,
-        follow: bool = False,
-        previous: bool = False,
-        timestamps: bool = False,
-        since_seconds: int | None = None,
-        since_time: str | None = None,
-        tail_lines: int | None = None,
-        limit_bytes: int | None = None,
-    ) -> RawStream:
-        """Open a pod's log (``/log``); read it with ``chunks()`` or ``lines()``."""
-        r = lookup("pods")
-        return self.open(
-            "GET",
-            r.path(namespace, pod, "log"),
-            query={
-                "container": container,
-                "follow": "true" if follow else None,
-                "previous": "true" if previous else None,
-                "timestamps": "true" if timestamps else None,
-                "sinceSeconds": since_seconds,
-                "sinceTime": since_time,
-                "tailLines": tail_lines,
-                "limitBytes": limit_bytes,
-            },
-            accept="*/*",
-            timeout=(10, None) if follow else self.conn.request_timeout,
-            namespace=namespace,
-        )
-
-
-def _query_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def connect(settings: Any, *, retry: RetryPolicy | None = None) -> Kube:
-    """Load the kubeconfig for ``settings`` (a KubeSettings) and return a client."""
+    """Load the kubeconfig for ``settings`` (a KubeSettings) and return the official client."""
     from kubectl_trace.kube.config import load_connection
 
     return Kube(load_connection(settings), retry=retry)
+
+
+def connect_best(
+    settings: Any, environ: Mapping[str, str] | None = None, *, retry: RetryPolicy | None = None
+) -> ResourceCalls:
+    """The lean client when the context allows it (no ``kubernetes`` import), else the official one.
+
+    Both answer the same calls (``kube.calls``).
+    """
+    from kubectl_trace.kube.lite import connect_lite
+
+    lite = connect_lite(settings, environ, retry=retry)
+    if lite is not None:
+        return lite
+    return connect(settings, retry=retry)

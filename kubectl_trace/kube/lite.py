@@ -1,35 +1,40 @@
-"""A lean client for plain kubeconfigs, for commands that must start fast (``shell``).
+"""The lean client: the official client's calls without importing ``kubernetes``.
 
-Importing the official ``kubernetes`` package costs about half a second; a shell that
-starts in a pod should not wait for it. ``connect_lite(settings, environ)`` returns a
-``LiteKube`` when the selected context needs only a bearer token (or token file) and/or
-a client certificate, and a CA (or ``insecure-skip-tls-verify``); for anything else
-(exec or auth-provider plugins, ``proxy-url``, ``tls-server-name``, basic auth, in-cluster
-config) it returns None and the caller uses ``Kube``.
+Importing the official ``kubernetes`` package costs about half a second; small commands
+(``shell``, ``logs``, ``status``, ``events``, completion) should not wait for it.
+``connect_lite(settings, environ)`` returns a ``LiteKube`` when the selected context needs
+only a bearer token (or token file) and/or a client certificate, and a CA (or
+``insecure-skip-tls-verify``); for anything else (exec or auth-provider plugins,
+``proxy-url``, ``tls-server-name``, basic auth, in-cluster config) it returns None and the
+caller uses ``Kube`` (``kube.client.connect_best`` decides for you).
 
-``LiteKube`` answers the calls TARGET resolution and ``shell`` make — ``get``, ``list``,
-``namespace_exists``, ``require_namespace`` — with the same JSON dicts and the same
-``KubeError``s as ``Kube`` (same message builders, same retry policy), over one kept-alive
-HTTPS connection (``http.client``, TLS verification on), and exposes what an exec
-WebSocket needs (``open_upgrade``).
+``LiteKube`` answers every call of ``kube.calls.ResourceCalls`` — reads, writes, watches,
+logs — with the same JSON dicts and the same ``KubeError``s as ``Kube`` (same message
+builders, same retry policy), over ``http.client`` with TLS verification on. It is
+thread-safe: each thread keeps its own kept-alive connection for one-shot requests, and
+each stream (watch, log) gets a connection of its own. ``open_upgrade`` gives an exec
+WebSocket its socket.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import os
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+from kubectl_trace.kube.calls import Query, ResourceCalls, query_pairs, write_policy
 from kubectl_trace.kube.config import Connection, SelectedContext, select_context
 from kubectl_trace.kube.errors import ApiError, KubeConfigError, KubeError, api_error, transport_error
-from kubectl_trace.kube.resources import lookup
+from kubectl_trace.kube.http1 import Http1Stream, read_body, read_head
 from kubectl_trace.kube.retry import Backoff, RetryPolicy, call_with_retry
 from kubectl_trace.kube.settings import KubeSettings
 
@@ -56,6 +61,8 @@ _SIMPLE_CLUSTER_KEYS = frozenset(
         "extensions",
     }
 )
+_UNSET: Any = object()
+_RECONNECT = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 
 
 def _data_or_file(entry: Mapping[str, Any], key: str) -> bytes | None:
@@ -140,67 +147,17 @@ def connect_lite(
     return LiteKube(conn, context, headers, retry=retry)
 
 
-_MAX_HEAD = 64 * 1024
-_MAX_ERROR_BODY = 1024 * 1024
+def _timeouts(timeout: Any, default_read: float | None) -> tuple[float, float | None]:
+    """(connect, read) seconds from a number, a pair, or nothing."""
+    if timeout is _UNSET or timeout is None:
+        return 10.0, default_read
+    if isinstance(timeout, tuple):
+        return float(timeout[0] or 10.0), timeout[1]
+    return float(timeout), float(timeout)
 
 
-def _read_head(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
-    """Read an HTTP/1.1 response head: ``(status, headers (lower-case names), bytes after)``."""
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        if len(buf) > _MAX_HEAD:
-            raise ValueError("the server sent an oversized HTTP response head")
-        chunk = sock.recv(16384)
-        if not chunk:
-            raise ConnectionResetError("the server closed the connection before answering")
-        buf += chunk
-    head, rest = buf.split(b"\r\n\r\n", 1)
-    status_line, *header_lines = head.decode("latin-1").split("\r\n")
-    parts = status_line.split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
-        raise ValueError(f"not an HTTP response: {status_line[:80]!r}")
-    headers: dict[str, str] = {}
-    for line in header_lines:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return int(parts[1]), headers, rest
-
-
-def _read_body(sock: socket.socket, headers: Mapping[str, str], rest: bytes) -> bytes:
-    """The body of a (small, error) response: by Content-Length, chunks, or until closed."""
-    length = headers.get("content-length", "")
-    chunked = headers.get("transfer-encoding", "").lower() == "chunked"
-    body = rest
-    while len(body) < _MAX_ERROR_BODY:
-        if length.isdigit() and len(body) >= int(length):
-            break
-        if chunked and (body.startswith(b"0\r\n") or b"\r\n0\r\n" in body) and body.endswith(b"\r\n\r\n"):
-            break
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        body += chunk
-    if chunked:
-        return _dechunk(body)
-    return body[: int(length)] if length.isdigit() else body
-
-
-def _dechunk(data: bytes) -> bytes:
-    out, pos = [], 0
-    while True:
-        end = data.find(b"\r\n", pos)
-        if end < 0:
-            break
-        size = int(data[pos:end].split(b";")[0] or b"0", 16)
-        if size == 0:
-            break
-        out.append(data[end + 2 : end + 2 + size])
-        pos = end + 2 + size + 2
-    return b"".join(out)
-
-
-class LiteKube:
-    """The few read calls of ``Kube``, without the official client (see the module doc)."""
+class LiteKube(ResourceCalls):
+    """Every call of ``Kube`` without the official client (see the module doc)."""
 
     def __init__(
         self,
@@ -221,12 +178,9 @@ class LiteKube:
         self._host = url.hostname or ""
         self._port = url.port or (443 if url.scheme == "https" else 80)
         self._prefix = url.path.rstrip("/")
-        self._http: http.client.HTTPConnection | None = None
-
-    @property
-    def namespace(self) -> str:
-        """The namespace commands use unless told otherwise."""
-        return self.conn.namespace
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._kept: list[http.client.HTTPConnection] = []
 
     def transport_error(self, exc: BaseException) -> KubeError:
         """Classify a transport exception for this connection (as ``Kube`` does)."""
@@ -236,63 +190,173 @@ class LiteKube:
             exc, server=self.conn.server, context=self.conn.context, cluster=self.conn.cluster
         )
 
-    # -- HTTP ----------------------------------------------------------------------------
+    # -- connections ------------------------------------------------------------------
 
-    def _connection(self) -> http.client.HTTPConnection:
-        if self._http is None:
-            timeout = self.conn.request_timeout or 30.0
-            if self._scheme == "https":
-                self._http = http.client.HTTPSConnection(
-                    self._host, self._port, timeout=timeout, context=self.ssl_context
-                )
-            else:
-                self._http = http.client.HTTPConnection(self._host, self._port, timeout=timeout)
-        return self._http
-
-    def _once(self, path: str, namespace: str | None) -> Any:
-        for attempt in (1, 2):  # a kept-alive connection the server closed meanwhile: reconnect once
-            conn = self._connection()
-            try:
-                conn.request("GET", self._prefix + path, headers=self.headers)
-                response = conn.getresponse()
-                data = response.read()
-                break
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
-                self.close()
-                if attempt == 2:
-                    raise self.transport_error(exc) from None
-            except (OSError, http.client.HTTPException) as exc:
-                self.close()
-                raise self.transport_error(exc) from None
-        if not 200 <= response.status <= 299:
-            raise api_error(
-                response.status,
-                data,
-                dict(response.getheaders()),
-                server=self.conn.server,
-                context=self.conn.context,
-                namespace=namespace,
+    def _new_connection(self, timeout: float | None) -> http.client.HTTPConnection:
+        if self._scheme == "https":
+            return http.client.HTTPSConnection(
+                self._host, self._port, timeout=timeout, context=self.ssl_context
             )
-        if not data:
-            return {}
-        try:
-            return json.loads(data)
-        except ValueError:
-            raise ApiError(f"the API server sent invalid JSON for GET {path}", status=0) from None
+        return http.client.HTTPConnection(self._host, self._port, timeout=timeout)
+
+    def _kept_alive(self) -> tuple[http.client.HTTPConnection, bool]:
+        """The kept-alive connection of the calling thread, and whether it is new."""
+        conn = getattr(self._local, "http", None)
+        if conn is not None:
+            return conn, False
+        conn = self._local.http = self._new_connection(self.conn.request_timeout or 30.0)
+        with self._lock:
+            self._kept.append(conn)
+        return conn, True
+
+    def _drop_kept(self) -> None:
+        conn = getattr(self._local, "http", None)
+        self._local.http = None
+        if conn is not None:
+            conn.close()
+
+    def _url(self, path: str, query: Query | None) -> str:
+        params = query_pairs(query)
+        return self._prefix + path + ("?" + urlencode(params, quote_via=quote) if params else "")
+
+    def _error(self, status: int, data: bytes, headers: Mapping[str, str], namespace: str | None) -> ApiError:
+        return api_error(
+            status, data, headers, server=self.conn.server, context=self.conn.context, namespace=namespace
+        )
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        payload: bytes | None,
+        *,
+        timeout: float | None,
+        limit: int | None = None,
+    ) -> tuple[http.client.HTTPResponse, bytes]:
+        """One request on this thread's kept-alive connection.
+
+        A kept-alive connection the server closed meanwhile is replaced once: always for a
+        GET, for a write only when sending failed (the server cannot have seen it).
+        """
+        for _attempt in (1, 2):
+            conn, fresh = self._kept_alive()
+            if conn.sock is not None:
+                conn.sock.settimeout(timeout)
+            conn.timeout = timeout
+            try:
+                conn.request(method, url, body=payload, headers=dict(headers))
+            except _RECONNECT as exc:
+                self._drop_kept()
+                if fresh:
+                    raise self.transport_error(exc) from None
+                continue
+            except (OSError, http.client.HTTPException) as exc:
+                self._drop_kept()
+                raise self.transport_error(exc) from None
+            try:
+                response = conn.getresponse()
+                data = response.read(limit) if limit is not None else response.read()
+            except _RECONNECT as exc:
+                self._drop_kept()
+                if fresh or method != "GET":
+                    raise self.transport_error(exc) from None
+                continue
+            except (OSError, http.client.HTTPException) as exc:
+                self._drop_kept()
+                raise self.transport_error(exc) from None
+            if limit is not None and not response.isclosed():
+                self._drop_kept()  # an unread rest: do not reuse the connection
+            return response, data
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- the two primitives of ResourceCalls ------------------------------------------
 
     def request(
-        self, path: str, *, query: Mapping[str, Any] | None = None, namespace: str | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query | None = None,
+        body: Any = None,
+        content_type: str | None = None,
+        timeout: Any = _UNSET,
+        namespace: str | None = None,
+        retry: RetryPolicy | None = None,
     ) -> Any:
-        """GET ``path`` (with ``query``) and return its JSON, retrying what the policy allows."""
-        params = {k: str(v) for k, v in (query or {}).items() if v is not None}
-        full = path + ("?" + urlencode(params, quote_via=quote) if params else "")
-        return call_with_retry(lambda: self._once(full, namespace), self.retry, sleep=self._sleep)
+        """Send a request and return its JSON answer, retrying what the policy allows.
+
+        GETs retry every retriable failure; writes retry only when the request surely did
+        not take effect (connection refused, 429, 503).
+        """
+        url = self._url(path, query)
+        headers = dict(self.headers)
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode("utf-8")
+            headers["Content-Type"] = content_type or "application/json"
+        read = _timeouts(timeout, self.conn.request_timeout or 30.0)[1]
+
+        def once() -> Any:
+            response, data = self._exchange(method, url, headers, payload, timeout=read)
+            if not 200 <= response.status <= 299:
+                raise self._error(response.status, data, dict(response.getheaders()), namespace)
+            if not data:
+                return {}
+            try:
+                return json.loads(data)
+            except ValueError:
+                raise ApiError(f"the API server sent invalid JSON for {method} {path}", status=0) from None
+
+        policy = retry or self.retry
+        if method != "GET":
+            policy = write_policy(policy)
+        return call_with_retry(once, policy, sleep=self._sleep)
+
+    def open(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query | None = None,
+        body: Any = None,
+        content_type: str | None = None,
+        accept: str = "application/json",
+        timeout: Any = _UNSET,
+        namespace: str | None = None,
+    ) -> Http1Stream:
+        """Send one request on a connection of its own and return the open answer."""
+        connect, read = _timeouts(timeout, self.conn.request_timeout)
+        conn = self._new_connection(connect)
+        headers = {**self.headers, "Accept": accept}
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode("utf-8")
+            headers["Content-Type"] = content_type or "application/json"
+        try:
+            conn.request(method, self._url(path, query), body=payload, headers=headers)
+            response = conn.getresponse()
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            raise self.transport_error(exc) from None
+        if not 200 <= response.status <= 299:
+            try:
+                data = response.read()
+            except (OSError, http.client.HTTPException):
+                data = b""
+            conn.close()
+            raise self._error(response.status, data, dict(response.getheaders()), namespace)
+        if conn.sock is not None:
+            conn.sock.settimeout(read)
+        return Http1Stream(conn, response, self.transport_error)
+
+    # -- more ---------------------------------------------------------------------------
 
     def get_raw(
         self,
         path: str,
         *,
-        query: Mapping[str, Any] | None = None,
+        query: Query | None = None,
         namespace: str | None = None,
         accept: str = "*/*",
         limit: int | None = None,
@@ -301,47 +365,15 @@ class LiteKube:
         """GET ``path`` once (no retry) and return ``(status, body)`` for a 2xx answer.
 
         For non-JSON answers (pod logs, the pod proxy). ``limit`` stops reading after that
-        many bytes; ``timeout`` (seconds) applies to this request only. Errors raise
-        ``ApiError``/``TransportError`` as ``get`` does. Like every call here, not for use
-        from several threads at once (one connection).
+        many bytes; ``timeout`` (seconds) applies to this request only.
         """
-        params = {k: str(v) for k, v in (query or {}).items() if v is not None}
-        full = self._prefix + path + ("?" + urlencode(params, quote_via=quote) if params else "")
         headers = {**self.headers, "Accept": accept}
-        for attempt in (1, 2):  # a kept-alive connection the server closed meanwhile: reconnect once
-            conn = self._connection()
-            saved = conn.timeout
-            try:
-                if timeout is not None:
-                    conn.timeout = timeout
-                    if conn.sock is not None:
-                        conn.sock.settimeout(timeout)
-                conn.request("GET", full, headers=headers)
-                response = conn.getresponse()
-                data = response.read(limit) if limit is not None else response.read()
-                if timeout is not None:
-                    conn.timeout = saved
-                    if conn.sock is not None:
-                        conn.sock.settimeout(saved)
-                break
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
-                self.close()
-                if attempt == 2:
-                    raise self.transport_error(exc) from None
-            except (OSError, http.client.HTTPException) as exc:
-                self.close()
-                raise self.transport_error(exc) from None
-        if limit is not None and not response.isclosed():
-            self.close()  # an unread rest: do not reuse the connection
+        read = timeout if timeout is not None else (self.conn.request_timeout or 30.0)
+        response, data = self._exchange(
+            "GET", self._url(path, query), headers, None, timeout=read, limit=limit
+        )
         if not 200 <= response.status <= 299:
-            raise api_error(
-                response.status,
-                data,
-                dict(response.getheaders()),
-                server=self.conn.server,
-                context=self.conn.context,
-                namespace=namespace,
-            )
+            raise self._error(response.status, data, dict(response.getheaders()), namespace)
         return response.status, data
 
     def open_upgrade(
@@ -350,12 +382,12 @@ class LiteKube:
         """Send ``GET target`` asking to switch protocols (a WebSocket upgrade) on a new socket.
 
         ``target`` is the path and query (the server's path prefix is added). The TLS session
-        of the kept-alive connection is resumed when there is one (no second full handshake).
-        Returns ``(socket, status, response headers with lower-case names, rest)``: after a
-        101 the socket speaks the new protocol and ``rest`` holds the bytes that came after
-        the head; otherwise ``rest`` is the body and the socket is closed.
+        of this thread's kept-alive connection is resumed when there is one (no second full
+        handshake). Returns ``(socket, status, response headers with lower-case names, rest)``:
+        after a 101 the socket speaks the new protocol and ``rest`` holds the bytes that came
+        after the head; otherwise ``rest`` is the body and the socket is closed.
         """
-        previous = getattr(self._http, "sock", None) if self._http is not None else None
+        previous = getattr(getattr(self._local, "http", None), "sock", None)
         session = getattr(previous, "session", None)
         try:
             raw = socket.create_connection((self._host, self._port), timeout=timeout)
@@ -370,9 +402,9 @@ class LiteKube:
         lines += [f"{k}: {v}" for k, v in {**self.headers, **headers}.items() if k.lower() != "accept"]
         try:
             sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
-            status, answer, rest = _read_head(sock)
+            status, answer, rest = read_head(sock)
             if status != 101:
-                rest = _read_body(sock, answer, rest)
+                rest = read_body(sock, answer, rest)
                 sock.close()
         except (OSError, ValueError) as exc:
             sock.close()
@@ -380,61 +412,10 @@ class LiteKube:
         return sock, status, answer, rest
 
     def close(self) -> None:
-        """Close the kept-alive connection."""
-        if self._http is not None:
-            self._http.close()
-            self._http = None
-
-    # -- the calls of Kube that shell needs -------------------------------------------------
-
-    def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
-        """GET one object."""
-        r = lookup(kind)
-        ns = (namespace or self.namespace) if r.namespaced else None
-        return self.request(r.path(ns, name), namespace=ns)
-
-    def list(
-        self,
-        kind: str,
-        namespace: str | None = None,
-        *,
-        all_namespaces: bool = False,
-        label_selector: str | None = None,
-        field_selector: str | None = None,
-    ) -> Any:
-        """LIST a collection (one namespace, or all): an ``ObjectList``."""
-        from kubectl_trace.kube.client import ObjectList
-
-        r = lookup(kind)
-        ns = None if all_namespaces or not r.namespaced else (namespace or self.namespace)
-        data = self.request(
-            r.path(ns), query={"labelSelector": label_selector, "fieldSelector": field_selector}, namespace=ns
-        )
-        items = data.get("items") or []
-        for item in items:
-            item.setdefault("kind", r.kind)
-            item.setdefault("apiVersion", r.api_version)
-        return ObjectList(items, str((data.get("metadata") or {}).get("resourceVersion", "")))
-
-    def namespace_exists(self, namespace: str) -> bool | None:
-        """True/False, or None when we may not look (403)."""
-        try:
-            self.get("namespaces", namespace)
-        except ApiError as exc:
-            if exc.status == 404:
-                return False
-            if exc.status == 403:
-                return None
-            raise
-        return True
-
-    def require_namespace(self, namespace: str | None = None) -> None:
-        """Raise a clear error when the namespace does not exist."""
-        ns = namespace or self.namespace
-        if self.namespace_exists(ns) is False:
-            raise ApiError(
-                f'namespace "{ns}" not found',
-                "list them with: kubectl get namespaces",
-                status=404,
-                reason="NotFound",
-            )
+        """Close every kept-alive connection (streams are closed by their owners)."""
+        with self._lock:
+            kept, self._kept = self._kept, []
+        for conn in kept:
+            with contextlib.suppress(Exception):
+                conn.close()
+        self._local = threading.local()

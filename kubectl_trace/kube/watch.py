@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubectl_trace.kube.client import Kube, RawStream
+from kubectl_trace.kube.calls import ResourceCalls
 from kubectl_trace.kube.errors import ApiError, KubeError
 from kubectl_trace.kube.retry import NO_RETRY, Backoff, RetryPolicy
 
@@ -39,7 +39,7 @@ class ResilientWatch:
 
     def __init__(
         self,
-        kube: Kube,
+        kube: ResourceCalls,
         kind: str,
         namespace: str | None = None,
         *,
@@ -63,7 +63,7 @@ class ResilientWatch:
         self.requests = 0
         self._clock = clock
         self._stopped = threading.Event()
-        self._stream: RawStream | None = None
+        self._stream: Any = None
 
     def stop(self) -> None:
         """End the iteration (closes the open stream so a blocked read returns)."""

@@ -304,12 +304,12 @@ def _list_pods(kube: Any, options: LogsOptions, namespace: str) -> list[dict[str
 
 def run_logs(options: LogsOptions, env: Any, *, kube: Any = None) -> int:
     """Run ``kubectl nodeapp logs`` with ``env``'s streams; return the exit status."""
+    from kubectl_trace.kube.client import connect_best
     from kubectl_trace.logs.follow import Supervisor
-    from kubectl_trace.logs.transport import connect_logs
 
     own_kube = kube is None
     if kube is None:
-        kube = connect_logs(options.kube)
+        kube = connect_best(options.kube)
     configuration = getattr(getattr(kube, "conn", None), "configuration", None)
     if configuration is not None and "api_client" not in kube.__dict__:
         # One pooled connection per stream, or urllib3 discards (and warns about) the extras.

@@ -23,7 +23,7 @@ from kubectl_trace.release.settings import ChangeSettings
 if TYPE_CHECKING:
     from kubectl_trace.cli.environment import Environment
     from kubectl_trace.cli.options import CommonOptions
-    from kubectl_trace.kube.client import Kube
+    from kubectl_trace.kube.calls import ResourceCalls
     from kubectl_trace.release.follow import Snapshot
     from kubectl_trace.userconfig import UserConfig
 
@@ -41,7 +41,7 @@ __all__ = [
 class Context:
     """What a release command runs with: the client, the I/O context, the user config."""
 
-    kube: Kube
+    kube: ResourceCalls
     env: Environment
     config: UserConfig
 
@@ -67,12 +67,10 @@ class Context:
 
 def connect(common: CommonOptions, env: Environment) -> Context:
     """Load the kubeconfig and the user config."""
-    from kubectl_trace.kube.client import Kube
-    from kubectl_trace.kube.config import load_connection
+    from kubectl_trace.kube.client import connect_best
     from kubectl_trace.userconfig import load_user_config
 
-    conn = load_connection(common.kube, env.environ)
-    return Context(Kube(conn), env, load_user_config(env.environ))
+    return Context(connect_best(common.kube, env.environ), env, load_user_config(env.environ))
 
 
 def user_name(environ: Mapping[str, str]) -> str:

@@ -5,7 +5,9 @@ import threading
 
 import pytest
 
-from kubectl_trace.kube.lite import _dechunk, _read_body, _read_head
+from kubectl_trace.kube.http1 import dechunk_bytes as _dechunk
+from kubectl_trace.kube.http1 import read_body as _read_body
+from kubectl_trace.kube.http1 import read_head as _read_head
 
 
 def feed(*chunks: bytes, close: bool = True):

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kubectl_trace.logs.transport import _dechunk
+from kubectl_trace.kube.http1 import dechunk as _dechunk
 
 
 class Trickle:

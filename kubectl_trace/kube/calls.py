@@ -1,0 +1,305 @@
+"""The resource calls every client answers, written once on top of two primitives.
+
+``Kube`` (the official client's transport) and ``LiteKube`` (``http.client``, no
+``kubernetes`` import) both provide ``request(method, path, …) -> JSON`` and
+``open(method, path, …) -> stream``; this mixin builds ``get``, ``list``, ``create``,
+``replace``, ``patch``, ``delete``, ``watch_stream``, ``pod_log`` and friends from them, so
+the two clients cannot drift apart in paths, parameters or error handling.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kubectl_trace.kube.errors import ApiError, TransportError, api_error
+from kubectl_trace.kube.resources import Resource, lookup
+from kubectl_trace.kube.retry import RetryDecision, RetryPolicy
+
+__all__ = ["PATCH_TYPES", "ObjectList", "Query", "ResourceCalls", "query_value", "write_policy"]
+
+PATCH_TYPES = {
+    "strategic": "application/strategic-merge-patch+json",
+    "merge": "application/merge-patch+json",
+    "json": "application/json-patch+json",
+}
+
+Query = Mapping[str, Any] | Sequence[tuple[str, Any]]
+
+
+@dataclass(frozen=True)
+class ObjectList:
+    """The items of a list request and the list's resourceVersion (to watch from)."""
+
+    items: list[dict[str, Any]]
+    resource_version: str
+
+
+def query_value(value: Any) -> str:
+    """A query parameter as the API server reads it (booleans lower-case)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def query_pairs(query: Query | None) -> list[tuple[str, str]]:
+    """``query`` without the None values, as (name, value) strings."""
+    items = query.items() if isinstance(query, Mapping) else query or ()
+    return [(k, query_value(v)) for k, v in items if v is not None]
+
+
+def write_policy(policy: RetryPolicy) -> RetryPolicy:
+    """``policy``, limited to failures after which a write surely did not take effect.
+
+    Connection refused, 429 and 503 answer before anything changed; anything else (a
+    timeout, a dropped connection) might have applied the write, so it is not repeated.
+    """
+
+    def decide(error: BaseException, attempt: int) -> RetryDecision:
+        safe = (isinstance(error, ApiError) and error.status in (429, 503)) or (
+            isinstance(error, TransportError) and error.kind == "refused"
+        )
+        return policy(error, attempt) if safe else RetryDecision(False)
+
+    return decide
+
+
+class ResourceCalls:
+    """Object and stream calls over ``self.request`` and ``self.open`` (see the module doc)."""
+
+    conn: Any
+
+    def request(  # pragma: no cover - each client sends its own way
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query | None = None,
+        body: Any = None,
+        content_type: str | None = None,
+        timeout: Any = None,
+        namespace: str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Any:
+        """Send a request and return its JSON answer (KubeError on failure)."""
+        raise NotImplementedError
+
+    def open(  # pragma: no cover - each client sends its own way
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query | None = None,
+        body: Any = None,
+        content_type: str | None = None,
+        accept: str = "application/json",
+        timeout: Any = None,
+        namespace: str | None = None,
+    ) -> Any:
+        """Send a request and return the open streaming answer (``chunks``, ``lines``, ``close``)."""
+        raise NotImplementedError
+
+    def close(self) -> None:  # pragma: no cover - each client owns its connections
+        """Release the client's connections."""
+        raise NotImplementedError
+
+    @property
+    def namespace(self) -> str:
+        """The namespace commands use unless told otherwise."""
+        return str(self.conn.namespace)
+
+    def _ns(self, resource: Resource, namespace: str | None) -> str | None:
+        if not resource.namespaced:
+            return None
+        return namespace or self.namespace
+
+    # -- objects --------------------------------------------------------------------------
+
+    def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
+        """GET one object."""
+        r = lookup(kind)
+        ns = self._ns(r, namespace)
+        return self.request("GET", r.path(ns, name), namespace=ns)
+
+    def list(
+        self,
+        kind: str,
+        namespace: str | None = None,
+        *,
+        all_namespaces: bool = False,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> ObjectList:
+        """LIST a collection (one namespace, or all)."""
+        r = lookup(kind)
+        ns = None if all_namespaces else self._ns(r, namespace)
+        data = self.request(
+            "GET",
+            r.path(ns),
+            query={"labelSelector": label_selector, "fieldSelector": field_selector},
+            namespace=ns,
+            retry=retry,
+        )
+        items = data.get("items") or []
+        for item in items:  # lists omit kind/apiVersion on items; put them back
+            item.setdefault("kind", r.kind)
+            item.setdefault("apiVersion", r.api_version)
+        return ObjectList(items, str((data.get("metadata") or {}).get("resourceVersion", "")))
+
+    def create(self, kind: str, obj: Mapping[str, Any], namespace: str | None = None) -> dict[str, Any]:
+        """POST a new object."""
+        r = lookup(kind)
+        ns = self._ns(r, namespace or (obj.get("metadata") or {}).get("namespace"))
+        return self.request("POST", r.path(ns), body=dict(obj), namespace=ns)
+
+    def replace(self, kind: str, obj: Mapping[str, Any], namespace: str | None = None) -> dict[str, Any]:
+        """PUT an object (its metadata.resourceVersion guards against lost updates)."""
+        r = lookup(kind)
+        meta = obj.get("metadata") or {}
+        ns = self._ns(r, namespace or meta.get("namespace"))
+        return self.request("PUT", r.path(ns, meta["name"]), body=dict(obj), namespace=ns)
+
+    def patch(
+        self,
+        kind: str,
+        name: str,
+        patch: Any,
+        namespace: str | None = None,
+        *,
+        patch_type: str = "strategic",
+        subresource: str | None = None,
+        field_manager: str = "kubectl-nodeapp",
+    ) -> dict[str, Any]:
+        """PATCH an object: ``strategic``, ``merge`` or ``json`` (a list of operations)."""
+        r = lookup(kind)
+        ns = self._ns(r, namespace)
+        return self.request(
+            "PATCH",
+            r.path(ns, name, subresource),
+            query={"fieldManager": field_manager},
+            body=patch,
+            content_type=PATCH_TYPES[patch_type],
+            namespace=ns,
+        )
+
+    def delete(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
+        """DELETE an object."""
+        r = lookup(kind)
+        ns = self._ns(r, namespace)
+        return self.request("DELETE", r.path(ns, name), namespace=ns)
+
+    def namespace_exists(self, namespace: str) -> bool | None:
+        """True/False, or None when we may not look (403)."""
+        try:
+            self.get("namespaces", namespace)
+        except ApiError as exc:
+            if exc.status == 404:
+                return False
+            if exc.status == 403:
+                return None
+            raise
+        return True
+
+    def require_namespace(self, namespace: str | None = None) -> None:
+        """Raise a clear error when the namespace does not exist (lists in it return nothing)."""
+        ns = namespace or self.namespace
+        if self.namespace_exists(ns) is False:
+            raise ApiError(
+                f'namespace "{ns}" not found',
+                "list them with: kubectl get namespaces",
+                status=404,
+                reason="NotFound",
+            )
+
+    def server_version(self) -> dict[str, Any]:
+        """``/version``."""
+        return self.request("GET", "/version")
+
+    # -- streams --------------------------------------------------------------------------
+
+    def watch_stream(
+        self,
+        kind: str,
+        namespace: str | None = None,
+        *,
+        resource_version: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        timeout_seconds: int | None = None,
+        all_namespaces: bool = False,
+    ) -> tuple[Any, Iterator[dict[str, Any]]]:
+        """Open one watch request; return the stream (to close) and its decoded events.
+
+        An ``ERROR`` event is raised as ApiError (410 Expired included). The iterator ends
+        when the server ends the stream.
+        """
+        r = lookup(kind)
+        ns = None if all_namespaces else self._ns(r, namespace)
+        stream = self.open(
+            "GET",
+            r.path(ns),
+            query={
+                "watch": "true",
+                "allowWatchBookmarks": "true",
+                "resourceVersion": resource_version or None,
+                "labelSelector": label_selector,
+                "fieldSelector": field_selector,
+                "timeoutSeconds": timeout_seconds,
+            },
+            timeout=(10, (timeout_seconds or 300) + 30),
+            namespace=ns,
+        )
+        server = self.conn.server
+
+        def events() -> Iterator[dict[str, Any]]:
+            for line in stream.lines():
+                if not line.strip():
+                    continue
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    raise TransportError(
+                        "the API server sent a malformed watch event", kind="protocol"
+                    ) from None
+                if event.get("type") == "ERROR":
+                    status = event.get("object") or {}
+                    raise api_error(int(status.get("code") or 500), status, server=server)
+                yield event
+
+        return stream, events()
+
+    def pod_log(
+        self,
+        namespace: str,
+        pod: str,
+        *,
+        container: str | None = None,
+        follow: bool = False,
+        previous: bool = False,
+        timestamps: bool = False,
+        since_seconds: int | None = None,
+        since_time: str | None = None,
+        tail_lines: int | None = None,
+        limit_bytes: int | None = None,
+    ) -> Any:
+        """Open a pod's log (``/log``); read it with ``chunks()`` or ``lines()``."""
+        return self.open(
+            "GET",
+            lookup("pods").path(namespace, pod, "log"),
+            query={
+                "container": container,
+                "follow": "true" if follow else None,
+                "previous": "true" if previous else None,
+                "timestamps": "true" if timestamps else None,
+                "sinceSeconds": since_seconds,
+                "sinceTime": since_time,
+                "tailLines": tail_lines,
+                "limitBytes": limit_bytes,
+            },
+            accept="*/*",
+            timeout=(10, None) if follow else (10, self.conn.request_timeout or 60.0),
+            namespace=namespace,
+        )

@@ -1,0 +1,202 @@
+"""HTTP/1.1 pieces of the lean client: a streaming answer, chunked decoding, raw heads.
+
+``http.client`` makes several Python calls per chunk; a log follower gets a chunk per
+line or two, so ``dechunk`` takes the chunk framing apart itself, many chunks per read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import socket
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from kubectl_trace.kube.errors import KubeError
+
+__all__ = ["Http1Stream", "dechunk", "dechunk_bytes", "read_body", "read_head"]
+
+
+class Http1Stream:
+    """An open streaming answer: ``chunks()`` / ``lines()`` as they arrive; ``close()`` to stop.
+
+    The same face as ``kube.client.RawStream`` (the official client's).
+    """
+
+    def __init__(
+        self,
+        conn: http.client.HTTPConnection,
+        response: http.client.HTTPResponse,
+        on_error: Callable[[BaseException], KubeError],
+    ) -> None:
+        self._conn = conn
+        self._response = response
+        self._on_error = on_error
+        self.closed = False
+
+    @property
+    def status(self) -> int:
+        """The HTTP status code."""
+        return self._response.status
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Response headers."""
+        return dict(self._response.getheaders())
+
+    def chunks(self, size: int = 65536) -> Iterator[bytes]:
+        """Bytes as they arrive (at most about ``size`` at a time)."""
+        try:
+            if self._response.chunked:
+                yield from dechunk(self._response.fp, min(size, 16384))
+            else:
+                read1 = self._response.read1
+                while True:
+                    data = read1(size)
+                    if not data:
+                        return
+                    yield data
+        except Exception as exc:  # IncompleteRead (a dropped body), socket and TLS errors
+            if self.closed:
+                return
+            raise self._on_error(exc) from None
+
+    def lines(self) -> Iterator[bytes]:
+        """Complete lines (without the newline); a final unterminated line too."""
+        pending = b""
+        for chunk in self.chunks():
+            data = pending + chunk if pending else chunk
+            start = 0
+            while True:
+                nl = data.find(b"\n", start)
+                if nl < 0:
+                    break
+                yield data[start:nl]
+                start = nl + 1
+            pending = data[start:]
+        if pending:
+            yield pending
+
+    def close(self) -> None:
+        """Stop reading: shut the socket down so that a blocked read in another thread returns."""
+        if self.closed:
+            return
+        self.closed = True
+        sock = self._conn.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(Exception):
+            self._conn.close()
+
+
+def dechunk(fp: Any, size: int) -> Iterator[bytes]:
+    """Decode a chunked body read from ``fp`` (the response's buffered socket file).
+
+    Yields the data of as many chunks as one read brought. Raises ``IncompleteRead`` when
+    the connection ends before the last chunk.
+    """
+    # Read into one buffer of our own: ``read1(size)`` would allocate ``size`` bytes per
+    # read and shrink them, and across hundreds of threads that churn fragments the heap.
+    scratch = bytearray(size)
+    view = memoryview(scratch)
+    readinto1 = fp.readinto1
+    buf = b""
+    remaining = 0  # bytes of the current chunk's data still to come
+    trailer = False  # the CRLF after a chunk's data is still to come
+    while True:
+        count = readinto1(view)
+        if not count:
+            raise http.client.IncompleteRead(buf)
+        data = view[:count].tobytes()
+        buf = buf + data if buf else data
+        out: list[bytes] = []
+        pos = 0
+        end = len(buf)
+        while pos < end:
+            if remaining:
+                take = min(remaining, end - pos)
+                out.append(buf[pos : pos + take])
+                pos += take
+                remaining -= take
+                if remaining:
+                    break
+                trailer = True
+            if trailer:
+                if end - pos < 2:
+                    break
+                pos += 2
+                trailer = False
+            nl = buf.find(b"\r\n", pos)
+            if nl < 0:
+                break
+            length = int(buf[pos:nl].split(b";", 1)[0], 16)
+            pos = nl + 2
+            if length == 0:  # the last chunk (trailers, if any, are not read)
+                if out:
+                    yield b"".join(out)
+                return
+            remaining = length
+        buf = buf[pos:]
+        if out:
+            yield out[0] if len(out) == 1 else b"".join(out)
+
+
+_MAX_HEAD = 64 * 1024
+_MAX_ERROR_BODY = 1024 * 1024
+
+
+def read_head(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """Read an HTTP/1.1 response head: ``(status, headers (lower-case names), bytes after)``."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        if len(buf) > _MAX_HEAD:
+            raise ValueError("the server sent an oversized HTTP response head")
+        chunk = sock.recv(16384)
+        if not chunk:
+            raise ConnectionResetError("the server closed the connection before answering")
+        buf += chunk
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    parts = status_line.split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
+        raise ValueError(f"not an HTTP response: {status_line[:80]!r}")
+    headers: dict[str, str] = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(parts[1]), headers, rest
+
+
+def read_body(sock: socket.socket, headers: Mapping[str, str], rest: bytes) -> bytes:
+    """The body of a (small, error) response: by Content-Length, chunks, or until closed."""
+    length = headers.get("content-length", "")
+    chunked = headers.get("transfer-encoding", "").lower() == "chunked"
+    body = rest
+    while len(body) < _MAX_ERROR_BODY:
+        if length.isdigit() and len(body) >= int(length):
+            break
+        if chunked and (body.startswith(b"0\r\n") or b"\r\n0\r\n" in body) and body.endswith(b"\r\n\r\n"):
+            break
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    if chunked:
+        return dechunk_bytes(body)
+    return body[: int(length)] if length.isdigit() else body
+
+
+def dechunk_bytes(data: bytes) -> bytes:
+    """A whole chunked body, already read, decoded."""
+    out, pos = [], 0
+    while True:
+        end = data.find(b"\r\n", pos)
+        if end < 0:
+            break
+        size = int(data[pos:end].split(b";")[0] or b"0", 16)
+        if size == 0:
+            break
+        out.append(data[end + 2 : end + 2 + size])
+        pos = end + 2 + size + 2
+    return b"".join(out)
