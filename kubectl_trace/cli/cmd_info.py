@@ -42,12 +42,11 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> InfoOption
 
 def run(options: InfoOptions, env: Environment) -> int:
     """Resolve the connection and probe it."""
-    from kubectl_trace.kube.client import Kube
-    from kubectl_trace.kube.config import load_connection
+    from kubectl_trace.kube.client import connect_best
     from kubectl_trace.kube.errors import ApiError
 
-    conn = load_connection(options.common.kube, env.environ)
-    kube = Kube(conn)
+    kube = connect_best(options.common.kube, env.environ)
+    conn = kube.conn
     started = time.monotonic()
     version = kube.server_version()
     latency_ms = (time.monotonic() - started) * 1000

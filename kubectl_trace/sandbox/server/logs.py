@@ -131,6 +131,9 @@ def _first_index(log: ContainerLog, options: LogRequest, now: float) -> int:
 
 
 def _render(log: ContainerLog, start: int, end: int, timestamps: bool) -> bytes:
+    chunk = getattr(log, "chunk", None)  # the optional fast path (pre-rendered backlog)
+    if chunk is not None:
+        return bytes(chunk(start, end, timestamps=timestamps))
     parts: list[str] = []
     for index in range(start, end):
         ts, text = log.line(index)
