@@ -15,6 +15,7 @@ from kubectl_trace.health._common import ago, as_int, child, children, span_text
 from kubectl_trace.health.events import EventRecord, EventSource, events_for
 from kubectl_trace.health.images import image_tag
 from kubectl_trace.health.probes import ProbeSpec, parse_probe_message, probe_spec, short_failure
+from kubectl_trace.kube.podstatus import pod_status_column
 
 __all__ = [
     "ERROR_WAITING_REASONS",
@@ -411,55 +412,6 @@ def _container_health(
     )
 
 
-def _display_status(pod: Mapping[str, Any], phase: str, ready: bool) -> str:
-    """The STATUS column of kubectl (``printPod`` in kubectl's printers), in short."""
-    status = child(pod, "status")
-    reason = str(status.get("reason") or phase or "Unknown")
-    init_statuses = children(status, "initContainerStatuses")
-    initializing = False
-    for i, ics in enumerate(init_statuses):
-        state = child(ics, "state")
-        terminated = child(state, "terminated")
-        waiting = child(state, "waiting")
-        if terminated and as_int(terminated.get("exitCode")) == 0:
-            continue
-        initializing = True
-        if terminated:
-            if terminated.get("reason"):
-                reason = f"Init:{terminated['reason']}"
-            elif terminated.get("signal"):
-                reason = f"Init:Signal:{terminated['signal']}"
-            else:
-                reason = f"Init:ExitCode:{terminated.get('exitCode')}"
-        elif waiting and waiting.get("reason") and waiting.get("reason") != "PodInitializing":
-            reason = f"Init:{waiting['reason']}"
-        else:
-            reason = f"Init:{i}/{len(init_statuses)}"
-        break
-    if not initializing:
-        has_running = False
-        for cs in reversed(children(status, "containerStatuses")):
-            state = child(cs, "state")
-            waiting = child(state, "waiting")
-            terminated = child(state, "terminated")
-            if waiting.get("reason"):
-                reason = str(waiting["reason"])
-            elif terminated:
-                if terminated.get("reason"):
-                    reason = str(terminated["reason"])
-                elif terminated.get("signal"):
-                    reason = f"Signal:{terminated['signal']}"
-                else:
-                    reason = f"ExitCode:{terminated.get('exitCode')}"
-            elif cs.get("ready") and child(state, "running"):
-                has_running = True
-        if reason == "Completed" and has_running:
-            reason = "Running" if ready else "NotReady"
-    if child(pod, "metadata").get("deletionTimestamp"):
-        reason = "Unknown" if status.get("reason") == "NodeLost" else "Terminating"
-    return reason
-
-
 def _condition(status: Mapping[str, Any], kind: str) -> Mapping[str, Any]:
     for condition in children(status, "conditions"):
         if condition.get("type") == kind:
@@ -640,7 +592,7 @@ def pod_health(pod: Mapping[str, Any], events: EventSource = None, now: float = 
         verdict = "healthy"
     else:
         verdict = "starting"
-    display = _display_status(pod, phase, ready)
+    display = pod_status_column(pod, phase, ready)
     labels = child(meta, "labels")
     return PodHealth(
         namespace=namespace,

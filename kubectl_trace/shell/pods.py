@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubectl_trace.errors import NodeappError
+from kubectl_trace.kube.podstatus import pod_status_column
 from kubectl_trace.kube.targets import PROCESS_ENV, PROCESS_LABEL, pod_process
 from kubectl_trace.timeparse import format_age, parse_rfc3339
 
@@ -115,23 +116,7 @@ def owner_deployment(pod: Mapping[str, Any]) -> str | None:
 
 def status_reason(pod: Mapping[str, Any]) -> str:
     """A one-word status, as kubectl's STATUS column shows it."""
-    status = _status(pod)
-    reason = str(status.get("reason") or status.get("phase") or "Unknown")
-    for cs in status.get("containerStatuses") or []:
-        state = cs.get("state") or {}
-        waiting, terminated = state.get("waiting"), state.get("terminated")
-        if waiting and waiting.get("reason"):
-            reason = str(waiting["reason"])
-        elif terminated:
-            if terminated.get("reason"):
-                reason = str(terminated["reason"])
-            elif terminated.get("signal"):
-                reason = f"Signal:{terminated['signal']}"
-            else:
-                reason = f"ExitCode:{terminated.get('exitCode', '?')}"
-    if is_terminating(pod):
-        reason = "Terminating"
-    return reason
+    return pod_status_column(pod)
 
 
 @dataclass(frozen=True)

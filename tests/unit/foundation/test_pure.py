@@ -270,3 +270,36 @@ def test_call_with_retry_honours_policy():
     assert sleeps == [1.0, 1.0]
     with pytest.raises(ApiError):
         call_with_retry(lambda: (_ for _ in ()).throw(api_error(403, {})), Backoff(), sleep=sleeps.append)
+
+
+def test_pod_status_column_like_kubectl():
+    from kubectl_trace.kube.podstatus import pod_status_column
+
+    def pod(**status):
+        return {"metadata": {"name": "p"}, "status": status}
+
+    running = {"state": {"running": {}}, "ready": True}
+    assert pod_status_column(pod(phase="Running", containerStatuses=[running])) == "Running"
+    crash = {"state": {"waiting": {"reason": "CrashLoopBackOff"}}}
+    assert pod_status_column(pod(phase="Running", containerStatuses=[running, crash])) == "CrashLoopBackOff"
+    assert (
+        pod_status_column(
+            pod(phase="Failed", containerStatuses=[{"state": {"terminated": {"exitCode": 137, "signal": 9}}}])
+        )
+        == "Signal:9"
+    )
+    assert (
+        pod_status_column(pod(phase="Failed", containerStatuses=[{"state": {"terminated": {"exitCode": 3}}}]))
+        == "ExitCode:3"
+    )
+    init = [{"state": {"terminated": {"exitCode": 0}}}, {"state": {"waiting": {"reason": "PodInitializing"}}}]
+    assert pod_status_column(pod(phase="Pending", initContainerStatuses=init)) == "Init:1/2"
+    done = {"state": {"terminated": {"reason": "Completed", "exitCode": 0}}}
+    assert (
+        pod_status_column(pod(phase="Running", containerStatuses=[done, running]), ready=False) == "NotReady"
+    )
+    gone = {
+        "metadata": {"name": "p", "deletionTimestamp": "2026-01-01T00:00:00Z"},
+        "status": {"phase": "Running"},
+    }
+    assert pod_status_column(gone) == "Terminating"
