@@ -67,7 +67,7 @@ def pod_status_column(pod: Mapping[str, Any], phase: str | None = None, ready: b
                 reason = str(waiting["reason"])
             elif terminated:
                 reason = _terminated_text(terminated)
-            elif cs.get("ready") and _map(state, "running"):
+            elif cs.get("ready") and "running" in state:
                 has_running = True
         if reason == "Completed" and has_running:
             reason = "Running" if ready else "NotReady"
