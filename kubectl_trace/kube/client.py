@@ -55,19 +55,9 @@ class RawStream:
 
     def lines(self) -> Iterator[bytes]:
         """Complete lines (without the newline); a final unterminated line too."""
-        pending = b""
-        for chunk in self.chunks():
-            data = pending + chunk if pending else chunk
-            start = 0
-            while True:
-                nl = data.find(b"\n", start)
-                if nl < 0:
-                    break
-                yield data[start:nl]
-                start = nl + 1
-            pending = data[start:]
-        if pending:
-            yield pending
+        from kubectl_trace.kube.http1 import split_lines
+
+        return split_lines(self.chunks())
 
     def close(self) -> None:
         """Stop reading: shut the socket down so a blocked read in another thread returns."""

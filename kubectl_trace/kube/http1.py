@@ -9,12 +9,12 @@ from __future__ import annotations
 import contextlib
 import http.client
 import socket
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from kubectl_trace.kube.errors import KubeError
 
-__all__ = ["Http1Stream", "dechunk", "dechunk_bytes", "read_body", "read_head"]
+__all__ = ["Http1Stream", "dechunk", "dechunk_bytes", "read_body", "read_head", "split_lines"]
 
 
 class Http1Stream:
@@ -63,19 +63,7 @@ class Http1Stream:
 
     def lines(self) -> Iterator[bytes]:
         """Complete lines (without the newline); a final unterminated line too."""
-        pending = b""
-        for chunk in self.chunks():
-            data = pending + chunk if pending else chunk
-            start = 0
-            while True:
-                nl = data.find(b"\n", start)
-                if nl < 0:
-                    break
-                yield data[start:nl]
-                start = nl + 1
-            pending = data[start:]
-        if pending:
-            yield pending
+        return split_lines(self.chunks())
 
     def close(self) -> None:
         """Stop reading: shut the socket down so that a blocked read in another thread returns."""
@@ -88,6 +76,23 @@ class Http1Stream:
                 sock.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(Exception):
             self._conn.close()
+
+
+def split_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Lines (without the newline) out of chunks cut anywhere; a final unterminated line too."""
+    pending = b""
+    for chunk in chunks:
+        data = pending + chunk if pending else chunk
+        start = 0
+        while True:
+            nl = data.find(b"\n", start)
+            if nl < 0:
+                break
+            yield data[start:nl]
+            start = nl + 1
+        pending = data[start:]
+    if pending:
+        yield pending
 
 
 def dechunk(fp: Any, size: int) -> Iterator[bytes]:
