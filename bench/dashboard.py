@@ -143,13 +143,19 @@ class Screen:
         pid_file = os.path.join(self.work, f"{name}.pid")
         argv = [str(ROOT / "bin" / "kubectl-nodeapp"), "rollout", "big", "-n", NS, "--kubeconfig", kubeconfig]
         script = f"echo $$ > {pid_file}; exec {shlex.join(argv)}"
-        started = time.perf_counter()
-        self.tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "40", "bash", "--norc", "-c", script)
-        deadline = time.monotonic() + 30
-        while not os.path.exists(pid_file) and time.monotonic() < deadline:
-            time.sleep(0.005)
-        time.sleep(0.05)
-        return started, int(Path(pid_file).read_text())
+        for _attempt in range(3):  # a tmux server still shutting down can refuse a new session
+            started = time.perf_counter()
+            self.tmux(
+                "new-session", "-d", "-s", name, "-x", "120", "-y", "40", "bash", "--norc", "-c", script
+            )
+            deadline = time.monotonic() + 10
+            while not os.path.exists(pid_file) and time.monotonic() < deadline:
+                time.sleep(0.005)
+            if os.path.exists(pid_file):
+                time.sleep(0.05)
+                return started, int(Path(pid_file).read_text())
+            self.tmux("kill-session", "-t", name)
+        raise RuntimeError(f"tmux did not start the dashboard ({name})")
 
     def capture(self, name: str) -> str:
         return self.tmux("capture-pane", "-p", "-t", name)
@@ -172,14 +178,14 @@ def first_frame(screen: Screen, kubeconfig: str, pods: int, run: int) -> tuple[f
 
 
 def import_cost(runs: int) -> tuple[float, float]:
-    """Wall time of a bare interpreter, and of one importing kubernetes, prompt_toolkit and rich."""
+    """Wall time of a bare interpreter, and of one importing the UI libraries (prompt_toolkit, rich)."""
     bare, heavy = [], []
     for _ in range(runs):
         started = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], check=True)
         bare.append(time.perf_counter() - started)
         started = time.perf_counter()
-        code = "import kubernetes.client, prompt_toolkit.application, rich.console"
+        code = "import prompt_toolkit.application, rich.console"
         subprocess.run([sys.executable, "-c", code], check=True)
         heavy.append(time.perf_counter() - started)
     return median(bare), median(heavy)
@@ -408,8 +414,7 @@ def main() -> None:
         "## Rollout dashboard (`bench/dashboard.py`)",
         "",
         stamp(),
-        f"Load average {load_before[0]:.1f} before, {load_after[0]:.1f} after (a shared 2-core machine:"
-        " other engineers' test runs were going on).",
+        f"Load average {load_before[0]:.1f} before, {load_after[0]:.1f} after.",
         f"Set-up: a sandbox (time scale 0.2) with Deployment `big` of {args.pods} replicas rolled to a new"
         f" image and paused a quarter of the way: {pods_now} pods in the namespace"
         f" ({setup['status'].get('updatedReplicas')} updated), set up in {setup['setup_s']:.0f} s."
@@ -431,9 +436,10 @@ def main() -> None:
         f" {polled['cpu'] / args.steady_seconds * 100:.0f} % CPU for the poller alone) | — |",
         "",
         f"The first frame lists and folds all {pods_now} pods and {events_listed} events of the namespace;"
-        f" a bare `python` starts in {bare_s:.2f} s and one that only imports kubernetes, prompt_toolkit"
-        f" and rich in {imports_s:.2f} s on the same machine (most of the gap to kubectl: the official"
-        " client's import alone is several tenths of a second).",
+        f" a bare `python` starts in {bare_s:.2f} s and one that only imports prompt_toolkit and rich in"
+        f" {imports_s:.2f} s on the same machine. The dashboard talks to the API through the lean client"
+        " (no import of the official `kubernetes` package), and its watches start listing before the UI"
+        " libraries are imported.",
         "",
         "Targets (issue 8): first frame ≤ 1 s, one frame ≤ 50 ms, CPU ≤ 25 % at 50 changes/s,"
         " memory ≤ 200 MB, only open watches in steady state.",
