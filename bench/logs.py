@@ -401,9 +401,8 @@ def report(results: dict, args: argparse.Namespace, load_before: tuple, load_aft
         "## logs: `kubectl nodeapp logs` vs `kubectl logs`",
         "",
         stamp(),
-        f"Load average (1 min) before/after: {load_before[0]:.2f} / {load_after[0]:.2f}; the machine is "
-        "shared with other engineers' test runs, so single figures wobble — alternating runs and medians "
-        "soften that.",
+        f"Load average (1 min) before/after: {load_before[0]:.2f} / {load_after[0]:.2f}; single figures "
+        "wobble on a 2-core machine — alternating runs and medians soften that.",
         "",
         f"Same sandbox, same run, tools alternating; medians of {args.runs} runs; client process only "
         "(CPU = user + system, peak RSS = `ru_maxrss`, both from `wait4` of the child). "

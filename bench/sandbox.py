@@ -302,8 +302,8 @@ def main() -> None:
     lines = [
         "## Sandbox capacity",
         "",
-        f"{stamp()} Load average {load:.1f} at start, {load_end:.1f} at the end (a shared machine:",
-        f"other engineers' tests ran meanwhile). `bench/sandbox.py --pods {args.pods} --runs {args.runs}"
+        f"{stamp()} Load average {load:.1f} at start, {load_end:.1f} at the end.",
+        f"`bench/sandbox.py --pods {args.pods} --runs {args.runs}"
         f" --backlog {args.backlog}`; medians of the runs.",
         "",
         f"**{pods['pods']} pods in one Deployment** "

@@ -259,8 +259,7 @@ def main() -> int:
             "### Sandbox API server: log followers and watchers",
             "",
             stamp(),
-            f"Load average before/after: {load_before} / {load()} (a shared 2-core machine: other engineers'",
-            "tests ran at the same time). Script: `bench/sandbox_api.py` "
+            f"Load average before/after: {load_before} / {load()}. Script: `bench/sandbox_api.py` "
             f"(--pods {args.pods} --seconds {args.seconds:g} --rate {args.rate:g}).",
             "",
             f"Server CPU while {args.pods} pods each log {args.rate:g} lines/s, over {args.seconds:g} s; "
