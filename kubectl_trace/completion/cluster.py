@@ -35,7 +35,7 @@ class ClusterNames:
             self._selected = select_context(self.settings, self.environ)
             from kubectl_trace.kube.lite import connect_lite
 
-            self._client = connect_lite(self.settings, self.environ, retry=NO_RETRY)
+            self._client = connect_lite(self.settings, self.environ, retry=NO_RETRY, selected=self._selected)
         except Exception:
             self._client = None
 

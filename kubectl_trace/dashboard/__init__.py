@@ -54,25 +54,41 @@ def run_dashboard(
     ``handle.select(name)`` selects a Deployment, ``handle.exit()`` closes the dashboard,
     ``handle.snapshot`` is the latest state. The terminal is restored on return.
     """
+    import gc
+
     from kubectl_trace.dashboard.feed import Inbox, WatchFeed
 
-    # The watches start listing before prompt_toolkit and rich are even imported: the
-    # first frame then has the whole namespace to show.
-    inbox = Inbox()
-    feed = WatchFeed(kube, namespace, inbox, clock=env.clock)
-    feed.start()
+    # The first lists of a big namespace decode into a million objects; the cyclic
+    # collector would scan them all several times while they arrive (~150 ms at 1,250 pods
+    # and 10,000 events). It is off until the first whole frame, which then freezes what
+    # was loaded (see ``Dashboard._settle_memory``); objects are still freed by refcount.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        from kubectl_trace.dashboard.app import Dashboard, DashboardSettings
-    except BaseException:
-        feed.stop()
-        raise
+        # The watches start listing before prompt_toolkit and rich are even imported: the
+        # first frame then has the whole namespace to show.
+        inbox = Inbox()
+        feed = WatchFeed(kube, namespace, inbox, clock=env.clock)
+        feed.start()
+        try:
+            from kubectl_trace.dashboard.app import Dashboard, DashboardSettings
+        except BaseException:
+            feed.stop()
+            raise
 
-    settings = DashboardSettings(
-        namespace=namespace,
-        context=kube.conn.context,
-        deployment=deployment,
-        color=env.color,
-        global_args=tuple(global_args or ()),
-        user=env.environ.get("USER", "") or env.environ.get("LOGNAME", ""),
-    )
-    return Dashboard(kube, settings, clock=env.clock, on_ready=on_ready, inbox=inbox, feed=feed).run()
+        settings = DashboardSettings(
+            namespace=namespace,
+            context=kube.conn.context,
+            deployment=deployment,
+            color=env.color,
+            global_args=tuple(global_args or ()),
+            user=env.environ.get("USER", "") or env.environ.get("LOGNAME", ""),
+        )
+        dashboard = Dashboard(
+            kube, settings, clock=env.clock, on_ready=on_ready, inbox=inbox, feed=feed, manage_gc=collecting
+        )
+        return dashboard.run()
+    finally:
+        gc.unfreeze()
+        if collecting:
+            gc.enable()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import io
 import os
 import subprocess
@@ -42,7 +43,7 @@ from kubectl_trace.dashboard.feed import Inbox, LogFollower, WatchFeed
 from kubectl_trace.dashboard.keys import handle_key
 from kubectl_trace.dashboard.ptk import fragments
 from kubectl_trace.dashboard.reducer import reduce_all
-from kubectl_trace.dashboard.state import NoticeInput, Snapshot, empty_snapshot
+from kubectl_trace.dashboard.state import KINDS, NoticeInput, Snapshot, empty_snapshot
 from kubectl_trace.dashboard.ui import Action, UiNotice, UiState
 from kubectl_trace.dashboard.views import Heights, RenderCache, ViewContext, screen_lines
 from kubectl_trace.errors import NodeappError
@@ -55,8 +56,12 @@ if TYPE_CHECKING:
 
 __all__ = ["Dashboard", "DashboardHandle", "DashboardSettings", "default_container", "own_command"]
 
-# The pump's period: at most ten frames a second, however many events arrive.
+# The shortest time between two frames: at most ten a second, however many events arrive.
 FRAME_INTERVAL = 0.1
+# How often the pump looks for news (cheap: a flag and the clock).
+PUMP_POLL = 0.02
+# At start, how long the pump waits for every kind's first list before drawing what it has.
+SYNC_GRACE = 1.0
 
 _KEY_NAMES = {
     Keys.Enter: "enter",
@@ -113,7 +118,9 @@ class Dashboard:
     ``kube`` None runs without a feed (tests put inputs in ``inbox`` themselves); a
     ``feed`` (and its ``inbox``) may be started by the caller before the app is built;
     ``perform`` carries out deployment actions and ``run_command`` runs ``logs``/``shell``
-    (both injectable for key-binding tests).
+    (both injectable for key-binding tests). ``manage_gc``: the caller turned the cyclic
+    garbage collector off for the first lists; the first whole frame freezes what was
+    loaded and turns it back on.
     """
 
     def __init__(
@@ -129,8 +136,10 @@ class Dashboard:
         on_ready: Callable[[DashboardHandle], None] | None = None,
         inbox: Inbox | None = None,
         feed: WatchFeed | None = None,
+        manage_gc: bool = False,
     ) -> None:
         self.kube = kube
+        self._manage_gc = manage_gc
         self.settings = settings
         self.clock = clock
         self.inbox = inbox if inbox is not None else Inbox()
@@ -209,22 +218,49 @@ class Dashboard:
         return shown
 
     async def _pump(self) -> None:
-        """Fold what arrived and redraw only when the screen would change (≤ 10 times a second)."""
+        """Fold what arrived and redraw only when the screen would change (≤ 10 times a second).
+
+        It looks every ``PUMP_POLL`` so that news after a quiet spell (the first lists, a
+        watch event) reach the screen at once, but draws at most every ``FRAME_INTERVAL``.
+        """
         last_second = -1
+        last_draw = 0.0
+        started = time.monotonic()
         while True:
-            await asyncio.sleep(FRAME_INTERVAL)
+            await asyncio.sleep(PUMP_POLL)
             second = int(self.clock())
             if not self.inbox.pending and second == last_second:
                 continue
+            now = time.monotonic()
+            if now - last_draw < FRAME_INTERVAL:
+                continue
+            if now - started < SYNC_GRACE and not self.inbox.heard.issuperset(self._kinds):
+                continue  # the first lists are still arriving: one whole frame beats three partial ones
             if getattr(self.app, "_running_in_terminal", False):  # logs/shell own the terminal
                 continue
             last_second = second
+            last_draw = time.monotonic()
             size = self.app.output.get_size()
             narration = self.narration
             frame = self._render(size)  # may settle the UI state (auto-selected pod): keep the result's
             if frame != self._shown:
                 self._pending = (size, self.ui, narration, frame)
                 self.app.invalidate()
+            if self._manage_gc:
+                self._settle_memory()
+
+    def _settle_memory(self) -> None:
+        """Freeze the objects loaded so far and turn the cyclic collector back on.
+
+        Called after the first whole frame; frozen objects are not scanned again.
+        """
+        self._manage_gc = False
+        gc.freeze()
+        gc.enable()
+
+    @property
+    def _kinds(self) -> tuple[str, ...]:
+        return self.feed.kinds if self.feed is not None else KINDS
 
     def _render(self, size: Size) -> StyleAndTextTuples:
         frame = self.refresh()

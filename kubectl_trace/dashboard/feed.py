@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 __all__ = ["Inbox", "LogFollower", "WatchFeed", "parse_log_line"]
 
 
+# What a watch says first: its list, or why it has none.
+_FIRST_NEWS = frozenset({"RESET", "DISCONNECTED", "FAILED"})
+
+
 class Inbox:
     """A thread-safe queue of inputs with a wake-up callback."""
 
@@ -33,9 +37,14 @@ class Inbox:
         self._items: deque[Input] = deque()
         self._ready = threading.Event()
         self.on_put: Callable[[], None] | None = None
+        # the kinds whose watch has listed, or failed, at least once (the pump draws the
+        # first frame when every kind is here)
+        self.heard: set[str] = set()
 
     def put(self, item: Input) -> None:
         """Add an input (any thread) and wake the consumer."""
+        if isinstance(item, WatchInput) and item.type in _FIRST_NEWS:
+            self.heard.add(item.kind)
         self._items.append(item)
         self._ready.set()
         callback = self.on_put

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.dashboard.pmap import PMap
-from kubectl_trace.health.events import EventRecord
+
+if TYPE_CHECKING:  # the feed imports this module before its watches start: keep it light
+    from kubectl_trace.health.events import EventRecord
 
 __all__ = [
     "KINDS",

@@ -101,7 +101,7 @@ def event_record(event: Mapping[str, Any]) -> EventRecord:
     if first is not None and last is not None and last < first:
         first = last
     count = max(1, as_int(event.get("count"), 0), as_int(series.get("count"), 0))
-    return EventRecord(
+    return _record(
         uid=str(meta.get("uid") or meta.get("name") or ""),
         name=str(meta.get("name") or ""),
         namespace=str(meta.get("namespace") or involved.get("namespace") or ""),
@@ -124,6 +124,18 @@ def event_record(event: Mapping[str, Any]) -> EventRecord:
         ),
         resource_version=str(meta.get("resourceVersion") or ""),
     )
+
+
+def _record(**fields: Any) -> EventRecord:
+    """``EventRecord(**fields)``, every field given, built without ``__init__``.
+
+    The frozen dataclass's ``__init__`` calls ``object.__setattr__`` once per field: 5 µs
+    instead of 0.6 µs, and a namespace's event list holds thousands (the dashboard's first
+    frame normalises them all).
+    """
+    record: EventRecord = object.__new__(EventRecord)
+    record.__dict__.update(fields)
+    return record
 
 
 def _records(events: Iterable[Mapping[str, Any] | EventRecord]) -> list[EventRecord]:

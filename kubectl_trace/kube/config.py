@@ -61,24 +61,36 @@ def _files(settings: KubeSettings, environ: Mapping[str, str]) -> list[str]:
 
 
 def _read(path: str) -> dict[str, Any]:
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 4x faster
     try:
         with open(path, encoding="utf-8") as handle:
-            data = yaml.load(handle, Loader=loader)  # a safe loader (C or Python)
+            text = handle.read()
     except OSError as exc:
         raise KubeConfigError(f'cannot read kubeconfig "{path}": {exc.strerror}') from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise KubeConfigError(f'kubeconfig "{path}" is not valid YAML{where}: {problem}') from None
+    except UnicodeDecodeError as exc:
+        raise KubeConfigError(f'kubeconfig "{path}" is not UTF-8 text: {exc.reason}') from None
+    from kubectl_trace.kube.simple_yaml import parse
+
+    data = parse(text)  # the plain YAML kubeconfigs are made of, without importing PyYAML
+    if data is None and text.strip():
+        data = _read_yaml(path, text)
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise KubeConfigError(f'kubeconfig "{path}" is not a kubeconfig (expected a mapping)')
     return data
+
+
+def _read_yaml(path: str, text: str) -> Any:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 4x faster
+    try:
+        return yaml.load(text, Loader=loader)  # a safe loader (C or Python)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise KubeConfigError(f'kubeconfig "{path}" is not valid YAML{where}: {problem}') from None
 
 
 def _absolutize(entry: dict[str, Any], section: str, base: str) -> dict[str, Any]:

@@ -104,15 +104,21 @@ def _ssl_context(selected: SelectedContext) -> ssl.SSLContext:
 
 
 def connect_lite(
-    settings: KubeSettings, environ: Mapping[str, str] | None = None, *, retry: RetryPolicy | None = None
+    settings: KubeSettings,
+    environ: Mapping[str, str] | None = None,
+    *,
+    retry: RetryPolicy | None = None,
+    selected: SelectedContext | None = None,
 ) -> LiteKube | None:
     """A ``LiteKube`` for the selected context, or None when it needs the full client.
 
-    Raises ``KubeConfigError`` for a kubeconfig that is broken in a way the full client
-    would report too (unknown context, missing files).
+    ``selected`` is the context already chosen by the caller (saves reading the kubeconfig
+    again). Raises ``KubeConfigError`` for a kubeconfig that is broken in a way the full
+    client would report too (unknown context, missing files).
     """
     environ = os.environ if environ is None else environ
-    selected = select_context(settings, environ)
+    if selected is None:
+        selected = select_context(settings, environ)
     if selected is None:
         return None
     user, cluster = selected.user, selected.cluster

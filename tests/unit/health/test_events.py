@@ -22,6 +22,24 @@ def test_classic_event_record():
     assert r.source == "kubelet"
 
 
+def test_event_record_is_a_whole_frozen_record():
+    # event_record builds its records without the dataclass __init__ (speed): they must
+    # still be complete, equal to one built normally, hashable and frozen.
+    import dataclasses
+
+    import pytest
+
+    from kubectl_trace.health.events import EventRecord
+
+    r = event_record(event("Unhealthy", "Liveness probe failed", type="Warning"))
+    built = EventRecord(**{f.name: getattr(r, f.name) for f in dataclasses.fields(EventRecord)})
+    assert r == built and hash(r) == hash(built)
+    assert set(vars(r)) == {f.name for f in dataclasses.fields(EventRecord)}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.count = 2  # type: ignore[misc]
+    assert dataclasses.replace(r, count=5).count == 5
+
+
 def test_series_event_record():
     # An events.k8s.io recorder seen through core/v1: eventTime + series, no timestamps/count.
     e = {
