@@ -58,8 +58,6 @@ __all__ = ["Dashboard", "DashboardHandle", "DashboardSettings", "default_contain
 
 # The shortest time between two frames: at most ten a second, however many events arrive.
 FRAME_INTERVAL = 0.1
-# How often the pump looks for news (cheap: a flag and the clock).
-PUMP_POLL = 0.02
 # At start, how long the pump waits for every kind's first list before drawing what it has.
 SYNC_GRACE = 1.0
 
@@ -220,34 +218,48 @@ class Dashboard:
     async def _pump(self) -> None:
         """Fold what arrived and redraw only when the screen would change (≤ 10 times a second).
 
-        It looks every ``PUMP_POLL`` so that news after a quiet spell (the first lists, a
-        watch event) reach the screen at once, but draws at most every ``FRAME_INTERVAL``.
+        It sleeps until a feed thread puts news in the inbox or the clock on screen turns
+        to the next second, then draws — at once after a quiet spell, otherwise no sooner
+        than ``FRAME_INTERVAL`` after the last frame.
         """
+        loop = asyncio.get_running_loop()
+        news = asyncio.Event()
+
+        def poke() -> None:  # any thread; the item is in the inbox already
+            if not news.is_set():
+                loop.call_soon_threadsafe(news.set)
+
+        self.inbox.on_put = poke
         last_second = -1
         last_draw = 0.0
         started = time.monotonic()
-        while True:
-            await asyncio.sleep(PUMP_POLL)
-            second = int(self.clock())
-            if not self.inbox.pending and second == last_second:
-                continue
-            now = time.monotonic()
-            if now - last_draw < FRAME_INTERVAL:
-                continue
-            if now - started < SYNC_GRACE and not self.inbox.heard.issuperset(self._kinds):
-                continue  # the first lists are still arriving: one whole frame beats three partial ones
-            if getattr(self.app, "_running_in_terminal", False):  # logs/shell own the terminal
-                continue
-            last_second = second
-            last_draw = time.monotonic()
-            size = self.app.output.get_size()
-            narration = self.narration
-            frame = self._render(size)  # may settle the UI state (auto-selected pod): keep the result's
-            if frame != self._shown:
-                self._pending = (size, self.ui, narration, frame)
-                self.app.invalidate()
-            if self._manage_gc:
-                self._settle_memory()
+        try:
+            while True:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(news.wait(), 1.0 - self.clock() % 1.0 + 0.001)
+                since = time.monotonic() - last_draw
+                if since < FRAME_INTERVAL:
+                    await asyncio.sleep(FRAME_INTERVAL - since)  # what comes meanwhile joins this frame
+                news.clear()  # before draining: a put after this pokes again
+                second = int(self.clock())
+                if not self.inbox.pending and second == last_second:
+                    continue
+                if time.monotonic() - started < SYNC_GRACE and not self.inbox.heard.issuperset(self._kinds):
+                    continue  # the first lists are still arriving: one whole frame beats three partial ones
+                if getattr(self.app, "_running_in_terminal", False):  # logs/shell own the terminal
+                    continue
+                last_second = second
+                last_draw = time.monotonic()
+                size = self.app.output.get_size()
+                narration = self.narration
+                frame = self._render(size)  # may settle the UI state (auto-selected pod): keep the result's
+                if frame != self._shown:
+                    self._pending = (size, self.ui, narration, frame)
+                    self.app.invalidate()
+                if self._manage_gc:
+                    self._settle_memory()
+        finally:
+            self.inbox.on_put = None
 
     def _settle_memory(self) -> None:
         """Freeze the objects loaded so far and turn the cyclic collector back on.
