@@ -37,7 +37,7 @@ EXAMPLES = """\
   kubectl nodeapp events trace-api -n production
   kubectl nodeapp events deploy/trace-api-web --since 10m --types Warning
   kubectl nodeapp events trace-api --process web -w
-  kubectl nodeapp events trace-api-web-7d9f8c6b5-x2k4q -o json"""
+  kubectl nodeapp events -A --types Warning --since 1h"""
 
 _TYPES = ("Normal", "Warning")
 _KINDS = ("Deployment", "ReplicaSet", "Pod")
@@ -55,6 +55,7 @@ class EventsOptions:
     output: str
     process: str | None
     selector: str | None
+    all_namespaces: bool = False
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -70,6 +71,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", choices=("pretty", "json"), default="pretty", help="output format")
     parser.add_argument("--process", metavar="P", help="only this process type (web, worker, clock)")
     parser.add_argument("-l", "--selector", metavar="SELECTOR", help="only pods with these labels")
+    parser.add_argument(
+        "-A", "--all-namespaces", action="store_true", help="the events of every namespace (no TARGET)"
+    )
 
 
 def parse_options(args: argparse.Namespace, common: CommonOptions) -> EventsOptions:
@@ -78,6 +82,11 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> EventsOpti
     from kubectl_trace.timeparse import parse_since
 
     classify(args.target)  # an invalid regex is a usage error now, not after connecting
+    if args.all_namespaces and (args.target or args.process or args.selector):
+        raise UsageError(
+            "-A shows every namespace's events and takes no TARGET, --process or -l",
+            hint="name the namespace instead: -n NAMESPACE",
+        )
     if args.since is not None:
         parse_since(args.since, now=time.time())
     types: tuple[str, ...] | None = None
@@ -100,6 +109,7 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> EventsOpti
         output=args.output,
         process=args.process,
         selector=args.selector,
+        all_namespaces=bool(args.all_namespaces),
     )
 
 
@@ -181,11 +191,15 @@ def event_json(record: EventRecord) -> dict[str, Any]:
 class _Printer:
     """Writes event lines: aligned text with Warnings highlighted, or JSON lines."""
 
-    def __init__(self, env: Environment, output: str, object_width: int = 40) -> None:
+    def __init__(
+        self, env: Environment, output: str, object_width: int = 40, *, namespaces: bool = False
+    ) -> None:
         self.env = env
         self.output = output
         self.object_width = object_width
         self.reason_width = 17
+        # -A: a NAMESPACE column (0 = none)
+        self.namespace_width = 12 if namespaces else 0
         self.console = env.console() if output == "pretty" else None
 
     def fit(self, records: Sequence[EventRecord]) -> None:
@@ -193,6 +207,8 @@ class _Printer:
         if records:
             self.object_width = min(60, max(len(r.object_ref) for r in records))
             self.reason_width = min(28, max(17, *(len(r.reason) for r in records)))
+            if self.namespace_width:
+                self.namespace_width = min(40, max(9, *(len(r.namespace) for r in records)))
 
     def header(self) -> None:
         """The column titles (pretty output only)."""
@@ -200,8 +216,9 @@ class _Printer:
             return
         from rich.text import Text
 
+        namespace = f"{'NAMESPACE':<{self.namespace_width}}  " if self.namespace_width else ""
         head = (
-            f"{'LAST SEEN':<8}  {'TYPE':<10}{'OBJECT':<{self.object_width}}  "
+            f"{'LAST SEEN':<8}  {namespace}{'TYPE':<10}{'OBJECT':<{self.object_width}}  "
             f"{'REASON':<{self.reason_width}}  MESSAGE"
         )
         self.console.print(Text(head, style="bold"), soft_wrap=True)
@@ -212,6 +229,8 @@ class _Printer:
 
         text = Text()
         text.append(f"{_clock_text(record.at, now):<8}  ", style="dim")
+        if self.namespace_width:
+            text.append(f"{record.namespace:<{self.namespace_width}}  ", style="blue")
         if record.warning:
             text.append(f"{'⚠ Warning':<10}", style="bold yellow")
         else:
@@ -239,18 +258,20 @@ class _Printer:
 # -- running ---------------------------------------------------------------------------------
 
 
-def _collect(kube: Any, namespace: str, selectors: Sequence[str | None]) -> list[dict[str, Any]]:
+def _collect(kube: Any, namespace: str | None, selectors: Sequence[str | None]) -> list[dict[str, Any]]:
+    """The events the selectors match, once each (``namespace`` None: every namespace)."""
     items: dict[str, dict[str, Any]] = {}
     for selector in selectors:
-        for event in kube.list("events", namespace, field_selector=selector).items:
+        listed = kube.list("events", namespace, all_namespaces=namespace is None, field_selector=selector)
+        for event in listed.items:
             meta = event.get("metadata") or {}
-            items[str(meta.get("uid") or meta.get("name"))] = event
+            items[str(meta.get("uid") or f"{meta.get('namespace')}/{meta.get('name')}")] = event
     return list(items.values())
 
 
 def run(options: EventsOptions, env: Environment) -> int:
     """List (and with -w, follow) the events of the TARGET."""
-    from kubectl_trace.health.events import event_record, timeline
+    from kubectl_trace.health.events import EventScope, event_record, timeline
     from kubectl_trace.kube.client import connect_best
     from kubectl_trace.kube.targets import resolve
     from kubectl_trace.timeparse import parse_since
@@ -258,18 +279,23 @@ def run(options: EventsOptions, env: Environment) -> int:
     # The lean client when the kubeconfig allows it: ~0.5 s sooner than the official one.
     kube: Any = connect_best(options.common.kube, env.environ)
     try:
-        namespace = kube.namespace
-        kube.require_namespace(namespace)
-        target = resolve(
-            kube,
-            options.target,
-            namespace=namespace,
-            process=options.process,
-            label_selector=options.selector,
-        )
-        plan = plan_for(kube, target)
+        namespace: str | None
+        if options.all_namespaces:
+            namespace = None
+            plan = _Plan(EventScope.of(everything=True), (None,), "any object")
+        else:
+            namespace = kube.namespace
+            kube.require_namespace(namespace)
+            target = resolve(
+                kube,
+                options.target,
+                namespace=namespace,
+                process=options.process,
+                label_selector=options.selector,
+            )
+            plan = plan_for(kube, target)
         since_at = parse_since(options.since, now=env.clock()) if options.since else None
-        printer = _Printer(env, options.output)
+        printer = _Printer(env, options.output, namespaces=options.all_namespaces)
 
         def select(records: Iterable[EventRecord], since: float | None) -> list[EventRecord]:
             return timeline(
@@ -279,7 +305,8 @@ def run(options: EventsOptions, env: Environment) -> int:
         if not options.watch:
             records = select((event_record(e) for e in _collect(kube, namespace, plan.selectors)), since_at)
             if not records:
-                env.stderr.write(f"No events for {plan.description} in namespace {namespace}.\n")
+                where = "any namespace" if namespace is None else f"namespace {namespace}"
+                env.stderr.write(f"No events for {plan.description} in {where}.\n")
                 return 0
             printer.fit(records)
             printer.header()
@@ -292,7 +319,7 @@ def run(options: EventsOptions, env: Environment) -> int:
 
 def _follow(
     kube: Kube,
-    namespace: str,
+    namespace: str | None,
     plan: _Plan,
     printer: _Printer,
     select: Any,
@@ -305,7 +332,14 @@ def _follow(
 
     inbox: queue.Queue[tuple[int, Any]] = queue.Queue()
     watches = [
-        ResilientWatch(kube, "events", namespace, field_selector=selector, timeout_seconds=290)
+        ResilientWatch(
+            kube,
+            "events",
+            namespace,
+            all_namespaces=namespace is None,
+            field_selector=selector,
+            timeout_seconds=290,
+        )
         for selector in plan.selectors
     ]
 

@@ -177,6 +177,60 @@ def test_watch_prints_a_new_event_within_a_second(sandbox, kube):
         kube.delete("namespaces", namespace)
 
 
+def test_all_namespaces(sandbox, kube, invoke):
+    first, second = own_namespace(kube, "events-a"), own_namespace(kube, "events-b")
+    bin_dir = Path(sys.executable).parent
+    proc = None
+    try:
+        kube.create("events", _event(first, "web-1", "Started", "Started container web"), first)
+        kube.create(
+            "events", _event(second, "web-2", "Unhealthy", "Readiness probe failed", type_="Warning"), second
+        )
+        result = invoke("events", "-A", "-o", "json", kubeconfig=sandbox.kubeconfig)
+        assert result.exit_code == 0, result.stderr
+        seen = {(e["namespace"], e["object_name"]) for e in map(json.loads, result.stdout.splitlines())}
+        assert {(first, "web-1"), (second, "web-2")} <= seen
+
+        warnings = invoke("events", "-A", "--types", "Warning", kubeconfig=sandbox.kubeconfig)
+        lines = warnings.stdout.splitlines()
+        assert lines[0].split()[:4] == ["LAST", "SEEN", "NAMESPACE", "TYPE"]
+        assert any(line.split()[1] == second and "pod/web-2" in line for line in lines[1:]), lines
+        assert not any(first in line for line in lines)
+
+        refused = invoke("events", "-A", "trace-api", kubeconfig=sandbox.kubeconfig)
+        assert refused.exit_code == 2 and refused.stdout == ""
+        assert refused.stderr.startswith("error: -A shows every namespace's events and takes no TARGET")
+
+        # -w across namespaces: an event created in either namespace shows up
+        proc = subprocess.Popen(
+            [
+                str(bin_dir / "kubectl-nodeapp"),
+                "events",
+                "-A",
+                "-w",
+                "-o",
+                "json",
+                "--kubeconfig",
+                sandbox.kubeconfig,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={k: v for k, v in os.environ.items() if k != "KUBECONFIG"},
+        )
+        reader = _LineReader(proc.stdout)
+        assert reader.until(lambda e: e["object_name"] == "web-1", timeout=30) is not None
+        kube.create("events", _event(first, "web-3", "Killing", "Stopping container web"), first)
+        assert reader.until(lambda e: e["object_name"] == "web-3", timeout=10) is not None
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=10)
+            proc.stdout.close()
+            proc.stderr.close()
+        kube.delete("namespaces", first)
+        kube.delete("namespaces", second)
+
+
 class _LineReader:
     """Read JSON lines from a pipe with a deadline (no fixed sleeps)."""
 
