@@ -22,7 +22,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import CommonOptions
-from kubectl_trace.errors import NodeappError
+from kubectl_trace.errors import NodeappError, UsageError
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -43,7 +43,7 @@ DESCRIPTION = (
 EXAMPLES = """\
   kubectl nodeapp status trace-api -n production
   kubectl nodeapp status deploy/trace-api-web --probe
-  kubectl nodeapp status trace-api --process worker -o json
+  kubectl nodeapp status -A
   kubectl nodeapp status -n staging && kubectl nodeapp promote trace-api --from staging --to production"""
 
 PREVIOUS_LINES = 12  # log lines shown of a crash-looping container's previous instance
@@ -64,6 +64,7 @@ class StatusOptions:
     output: str
     process: str | None
     selector: str | None
+    all_namespaces: bool = False
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,6 +78,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", choices=("pretty", "json"), default="pretty", help="output format")
     parser.add_argument("--process", metavar="P", help="only this process type (web, worker, clock)")
     parser.add_argument("-l", "--selector", metavar="SELECTOR", help="only pods with these labels")
+    parser.add_argument(
+        "-A",
+        "--all-namespaces",
+        action="store_true",
+        help="one row per Deployment of every namespace (no TARGET); exit 1 when any is unhealthy",
+    )
 
 
 def parse_options(args: argparse.Namespace, common: CommonOptions) -> StatusOptions:
@@ -84,6 +91,11 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> StatusOpti
     from kubectl_trace.kube.targets import classify
 
     classify(args.target)
+    if args.all_namespaces and (args.target or args.process or args.selector or args.probe):
+        raise UsageError(
+            "-A sums up every namespace and takes no TARGET, --process, -l or --probe",
+            hint="for one namespace in full: kubectl nodeapp status -n NAMESPACE",
+        )
     return StatusOptions(
         common=common,
         target=args.target,
@@ -91,6 +103,7 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> StatusOpti
         output=args.output,
         process=args.process,
         selector=args.selector,
+        all_namespaces=bool(args.all_namespaces),
     )
 
 
@@ -936,6 +949,8 @@ def run(options: StatusOptions, env: Environment) -> int:
     from kubectl_trace.kube.targets import resolve
 
     kube = connect_best(options.common.kube, env.environ)
+    if options.all_namespaces:
+        return _run_all(kube, options, env)
     try:
         namespace = kube.namespace
         kube.require_namespace(namespace)
@@ -967,3 +982,20 @@ def run(options: StatusOptions, env: Environment) -> int:
         console = env.console(width=width)
         _print(console, env.stdout, render_report(report, console.width))
     return 0 if report.healthy else 1
+
+
+def _run_all(kube: Any, options: StatusOptions, env: Environment) -> int:
+    """``status -A``: the summary of every namespace."""
+    from kubectl_trace.cli.status_all import all_json, gather_all, render_all
+
+    try:
+        reports = gather_all(kube, env.clock())
+        context = kube.conn.context
+    finally:
+        kube.close()
+    if options.output == "json":
+        env.stdout.write(json.dumps(all_json(reports, context), indent=2) + "\n")
+    else:
+        width = env.width or (None if env.stdout_isatty else 160)
+        _print(env.console(width=width), env.stdout, render_all(reports, context))
+    return 0 if all(r.healthy for r in reports) else 1

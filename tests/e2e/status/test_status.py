@@ -216,3 +216,67 @@ def test_unschedulable_pod_is_explained(sandbox, kube, invoke, eventually):
         assert "cannot be scheduled" in screen.stdout and screen.exit_code == 1
     finally:
         kube.delete("namespaces", namespace)
+
+
+def test_all_namespaces_summary(sandbox, kube, invoke, eventually):
+    good, bad = own_namespace(kube, "status-all-ok"), own_namespace(kube, "status-all-bad")
+    labels = {"app": "tiny", "process": "web"}
+    try:
+        kube.create(
+            "deployments",
+            {
+                "metadata": {"name": "tiny-web", "namespace": good, "labels": labels},
+                "spec": {
+                    "replicas": 1,
+                    "selector": {"matchLabels": labels},
+                    "template": {
+                        "metadata": {"labels": labels},
+                        "spec": {"containers": [{"name": "web", "image": f"{REPO}:3f9c2a1"}]},
+                    },
+                },
+            },
+            good,
+        )
+        kube.create(
+            "pods",
+            {
+                "metadata": {"name": "needs-nvme", "namespace": bad},
+                "spec": {
+                    "nodeSelector": {"disk": "nvme"},
+                    "containers": [{"name": "job", "image": f"{REPO}:3f9c2a1"}],
+                },
+            },
+            bad,
+        )
+
+        def settled():
+            result = invoke("status", "-A", "-o", "json", kubeconfig=sandbox.kubeconfig)
+            doc = json.loads(result.stdout)
+            by_ns = {r["namespace"]: r for r in doc["namespaces"]}
+            ours = by_ns.get(good), by_ns.get(bad)
+            if None in ours or not ours[0]["healthy"] or ours[1]["healthy"]:
+                return None
+            if not _complete(ours[0]):
+                return None
+            return doc, result.exit_code, by_ns
+
+        doc, code, by_ns = eventually(settled, timeout=60, message="one healthy and one broken namespace")
+        assert code == 1 and doc["healthy"] is False
+        assert [p["code"] for p in by_ns[bad]["problems"]] == ["Unschedulable"]
+        assert "production" in by_ns  # the demo's namespaces are there too
+
+        screen = invoke("status", "-A", kubeconfig=sandbox.kubeconfig)
+        assert screen.exit_code == 1
+        lines = screen.stdout.splitlines()
+        assert "every namespace" in lines[0] and "✗ unhealthy" in lines[0]
+        assert lines[2].split() == ["NAMESPACE", "DEPLOYMENT", "STATE", "READY", "RESTARTS", "PROBLEM"]
+        row = next(line.split() for line in lines if line.split()[:2] == [good, "tiny-web"])
+        assert row[2:5] == ["✓", "complete", "1/1"]
+        bad_row = next(line for line in lines if line.split()[:2] == [bad, "pod/needs-nvme"])
+        assert "Pending" in bad_row and "cannot be scheduled" in bad_row
+
+        refused = invoke("status", "-A", "trace-api", kubeconfig=sandbox.kubeconfig)
+        assert refused.exit_code == 2 and refused.stderr.startswith("error: -A sums up every namespace")
+    finally:
+        kube.delete("namespaces", good)
+        kube.delete("namespaces", bad)

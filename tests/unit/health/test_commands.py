@@ -324,3 +324,55 @@ def test_crash_excerpt_starts_at_the_error_and_folds_frames():
     plain = ["starting", "listening on 3000", "bye"]
     assert crash_excerpt(plain, limit=2) == ["listening on 3000", "bye"]
     assert crash_excerpt(["TypeError [ERR_INVALID_ARG_TYPE]: bad", "    at x"])[0].startswith("TypeError")
+
+
+def test_status_all_groups_by_namespace_and_sums_up():
+    from kubectl_trace.cli.status_all import all_json, render_all, reports_by_namespace
+
+    message = 'ReplicaSet "trace-api-web-6b7f4d9c8" has timed out progressing.'  # production stalls
+    healthy = deployment(namespace="staging", uid="staging-web")
+    listed = {
+        "deployments": [
+            deployment(
+                tag="badc0de",
+                revision=5,
+                progressing=("False", "ProgressDeadlineExceeded", message),
+                status={"replicas": 4, "updatedReplicas": 1, "readyReplicas": 3, "availableReplicas": 3},
+            ),
+            healthy,
+        ],
+        "replicasets": [replicaset(healthy, "7d9f8c6b5", revision=4, tag="3f9c2a1", replicas=3)],
+        "pods": [
+            pod(f"trace-api-web-7d9f8c6b5-{s}", namespace="staging", uid=f"s-{s}") for s in ("a1", "b2", "c3")
+        ],
+        "events": [],
+    }
+    reports = reports_by_namespace(listed, context="ctx", now=NOW)
+    assert [r.namespace for r in reports] == ["production", "staging"]
+    assert [r.healthy for r in reports] == [False, True]
+    doc = all_json(reports, "ctx")
+    json.dumps(doc)
+    assert doc["healthy"] is False and [n["namespace"] for n in doc["namespaces"]] == [
+        "production",
+        "staging",
+    ]
+
+    env = make_env(160)
+    from kubectl_trace.cli.cmd_status import _print
+
+    _print(env.console(width=160), env.stdout, render_all(reports, "ctx"))
+    lines = env.stdout.getvalue().splitlines()
+    assert lines[0] == "every namespace · context ctx  ✗ unhealthy: 1 of 2 in 1 namespace"
+    rows = {tuple(line.split()[:2]): line for line in lines[3:] if line.strip()}
+    assert (
+        "✗ stalled" in rows[("production", "trace-api-web")]
+        and message in rows[("production", "trace-api-web")]
+    )
+    assert rows[("staging", "trace-api-web")].split()[2:6] == ["✓", "complete", "3/3", "0"]
+    assert lines[-1] == "why: kubectl nodeapp status deploy/trace-api-web -n production"
+
+
+def test_status_all_refuses_a_target():
+    out, err, code = invoke("status", "-A", "trace-api")
+    assert code == 2 and out == ""
+    assert err.startswith("error: -A sums up every namespace and takes no TARGET")
