@@ -445,6 +445,10 @@ class ExecSession:
         # TLS may hold decrypted bytes that poll() cannot see (the handshake was read byte
         # by byte, so frames sent right after it can sit there): read before waiting.
         maybe_buffered = True
+        # A send that fails (the server closed after the command exited, while stdin was
+        # still flowing) ends sending, not the session: the exit status may be in the
+        # receive buffer already, so reading goes on until the stream ends.
+        send_failure = ""
         try:
             closed_early = False
             for opcode, payload in pending:
@@ -456,7 +460,7 @@ class ExecSession:
                         os.read(self._wake_r, 4096)
                     if on_wake is not None:
                         on_wake()
-                if not out:
+                if not out and not send_failure:
                     out, feed_pos = self._next_outbound(feed, feed_pos)
                     if feed is not None and feed_pos >= len(feed):
                         feed = None
@@ -473,7 +477,8 @@ class ExecSession:
                     except (ssl.SSLWantWriteError, ssl.SSLWantReadError, BlockingIOError):
                         pass
                     except OSError as exc:
-                        raise self._lost(f"the connection failed: {exc}") from None
+                        send_failure = f"the connection failed: {exc}"
+                        out, feed = memoryview(b""), None
                 # 2. read what is there, a bounded burst (so that writing is not starved)
                 maybe_buffered = False
                 remote_closed = False
@@ -528,7 +533,7 @@ class ExecSession:
             self._finish()
         status = self.status
         if status is None:
-            raise self._lost("the stream ended without an exit status")
+            raise self._lost(send_failure or "the stream ended without an exit status")
         if status.exit_code is None:
             raise ExecError(f"cannot run the command in {self.description}: {status.message}")
         return status.exit_code
