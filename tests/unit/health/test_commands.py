@@ -5,15 +5,10 @@ import json
 import re
 
 from kubectl_trace.cli.cmd_events import _Printer, event_json
-from kubectl_trace.cli.cmd_status import (
-    PreviousLog,
-    ProbeCheck,
-    build_report,
-    render_report,
-    report_json,
-)
 from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.runner import run
+from kubectl_trace.cli.status_render import render_report
+from kubectl_trace.cli.status_report import PreviousLog, ProbeCheck, build_report, report_json
 from kubectl_trace.health import event_record
 from kubectl_trace.kube.targets import Target
 
@@ -94,9 +89,9 @@ def stalled_world():
 
 def render(report, width=140):
     env = make_env(width)
-    from kubectl_trace.cli.cmd_status import _print
+    from kubectl_trace.cli.status_render import print_renderables
 
-    _print(env.console(width=width), env.stdout, render_report(report))
+    print_renderables(env.console(width=width), env.stdout, render_report(report))
     return env.stdout.getvalue()
 
 
@@ -272,7 +267,7 @@ def test_bad_flags_are_usage_errors():
 
 
 def test_compact_log_lines():
-    from kubectl_trace.cli.cmd_status import compact_log_line
+    from kubectl_trace.cli.status_render import compact_log_line
 
     line = json.dumps(
         {
@@ -309,7 +304,7 @@ Node.js v20.12.2""".splitlines()
 
 
 def test_crash_excerpt_starts_at_the_error_and_folds_frames():
-    from kubectl_trace.cli.cmd_status import crash_excerpt
+    from kubectl_trace.cli.status_checks import crash_excerpt
 
     out = crash_excerpt(NODE_CRASH, limit=20)
     assert out[0] == "Error: Cannot find module 'pg-native'"
@@ -358,9 +353,9 @@ def test_status_all_groups_by_namespace_and_sums_up():
     ]
 
     env = make_env(160)
-    from kubectl_trace.cli.cmd_status import _print
+    from kubectl_trace.cli.status_render import print_renderables
 
-    _print(env.console(width=160), env.stdout, render_all(reports, "ctx"))
+    print_renderables(env.console(width=160), env.stdout, render_all(reports, "ctx"))
     lines = env.stdout.getvalue().splitlines()
     assert lines[0] == "every namespace · context ctx  ✗ unhealthy: 1 of 2 in 1 namespace"
     rows = {tuple(line.split()[:2]): line for line in lines[3:] if line.strip()}
