@@ -227,7 +227,8 @@ class Dashboard:
 
         def poke() -> None:  # any thread; the item is in the inbox already
             if not news.is_set():
-                loop.call_soon_threadsafe(news.set)
+                with contextlib.suppress(RuntimeError):  # the loop closed: the dashboard is gone
+                    loop.call_soon_threadsafe(news.set)
 
         self.inbox.on_put = poke
         last_second = -1
@@ -235,8 +236,13 @@ class Dashboard:
         started = time.monotonic()
         try:
             while True:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(news.wait(), 1.0 - self.clock() % 1.0 + 0.001)
+                # the next second turning counts as news (the clock on screen); no wait_for:
+                # on Python 3.11 it can swallow the cancellation that ends the app
+                tick = loop.call_later(1.0 - self.clock() % 1.0 + 0.001, news.set)
+                try:
+                    await news.wait()
+                finally:
+                    tick.cancel()
                 since = time.monotonic() - last_draw
                 if since < FRAME_INTERVAL:
                     await asyncio.sleep(FRAME_INTERVAL - since)  # what comes meanwhile joins this frame

@@ -54,7 +54,8 @@ def test_demo_on_a_terminal_plays_in_the_dashboard(tmux: Any, tmp_path: Any) -> 
     tmux.wait_for("Stalled", timeout=90)
     tmux.wait_for("the story is over", timeout=90)
     tmux.send("q")
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 45
     while not marker.exists() and time.monotonic() < deadline:
         time.sleep(0.2)
+    assert marker.exists(), f"the demo did not exit after q; the screen:\n{tmux.capture()}"
     assert marker.read_text().strip() == "0"

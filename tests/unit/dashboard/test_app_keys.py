@@ -175,3 +175,45 @@ def test_run_dashboard_handle_narrates_selects_and_exits():
     assert code == 0 and seen["synced"] is True
     assert dashboard.ui.deployment == "trace-ui"
     assert text.rstrip().endswith("▸ a bad release: readiness fails, the rollout stalls")
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("attempt", range(5))
+def test_exit_while_news_keeps_arriving(attempt):
+    """The pump is cancelled when the app ends, even while feed threads keep waking it.
+
+    (``asyncio.wait_for`` on Python 3.11 can swallow that cancellation when the awaited
+    event is set at the same moment — cpython#86296 — and the dashboard then never exits.)
+    """
+    import time
+
+    stop = threading.Event()
+
+    def on_ready(handle) -> None:
+        time.sleep(0.3)  # a few frames with news arriving all the time
+        handle.exit()
+
+    with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+        dashboard = Dashboard(
+            None,
+            DashboardSettings(namespace=NS, color=False),
+            clock=time.time,
+            input=pipe,
+            output=DummyOutput(),
+            on_ready=on_ready,
+        )
+        for kind, items in stalled_story().items():
+            dashboard.inbox.put(WatchInput(kind, "RESET", NOW, items=tuple(items)))
+
+        def chatter() -> None:  # a busy watch: puts as fast as it can
+            while not stop.is_set():
+                dashboard.inbox.put(WatchInput("events", "BOOKMARK", NOW))
+                time.sleep(0.0005)
+
+        noise = threading.Thread(target=chatter, daemon=True)
+        noise.start()
+        try:
+            assert dashboard.run() == 0  # a swallowed cancellation hangs here (the timeout fails it)
+        finally:
+            stop.set()
+            noise.join(timeout=2)
