@@ -273,7 +273,7 @@ def run(options: EventsOptions, env: Environment) -> int:
     """List (and with -w, follow) the events of the TARGET."""
     from kubectl_trace.health.events import EventScope, event_record, timeline
     from kubectl_trace.kube.client import connect_best
-    from kubectl_trace.kube.targets import resolve
+    from kubectl_trace.kube.targets import resolve_in_namespace
     from kubectl_trace.timeparse import parse_since
 
     # The lean client when the kubeconfig allows it: ~0.5 s sooner than the official one.
@@ -284,14 +284,8 @@ def run(options: EventsOptions, env: Environment) -> int:
             namespace = None
             plan = _Plan(EventScope.of(everything=True), (None,), "any object")
         else:
-            namespace = kube.namespace
-            kube.require_namespace(namespace)
-            target = resolve(
-                kube,
-                options.target,
-                namespace=namespace,
-                process=options.process,
-                label_selector=options.selector,
+            namespace, target = resolve_in_namespace(
+                kube, options.target, process=options.process, label_selector=options.selector
             )
             plan = plan_for(kube, target)
         since_at = parse_since(options.since, now=env.clock()) if options.since else None

@@ -165,20 +165,14 @@ def run(options: StatusOptions, env: Environment) -> int:
     from kubectl_trace.cli.status_checks import crash_candidates, fetch_previous_logs, probe_now
     from kubectl_trace.cli.status_render import print_renderables, render_report
     from kubectl_trace.kube.client import connect_best
-    from kubectl_trace.kube.targets import resolve
+    from kubectl_trace.kube.targets import resolve_in_namespace
 
     kube = connect_best(options.common.kube, env.environ)
     if options.all_namespaces:
         return _run_all(kube, options, env)
     try:
-        namespace = kube.namespace
-        kube.require_namespace(namespace)
-        target = resolve(
-            kube,
-            options.target,
-            namespace=namespace,
-            process=options.process,
-            label_selector=options.selector,
+        namespace, target = resolve_in_namespace(
+            kube, options.target, process=options.process, label_selector=options.selector
         )
         now = env.clock()
         report, pods = gather(kube, target, namespace, now)

@@ -37,6 +37,7 @@ __all__ = [
     "deployment_process",
     "pod_process",
     "resolve",
+    "resolve_in_namespace",
 ]
 
 PROCESS_LABEL = "process"
@@ -197,6 +198,16 @@ def _narrow(
     if process is None:
         return tuple(deployments)
     return tuple(d for d in deployments if deployment_process(d, label=label, env=env) == process)
+
+
+def resolve_in_namespace(
+    kube: Any, target: str | None, *, process: str | None = None, label_selector: str | None = None
+) -> tuple[str, Target]:
+    """The connection's namespace (a clear error when it does not exist) and TARGET resolved in it."""
+    namespace = str(kube.namespace)
+    kube.require_namespace(namespace)
+    resolved = resolve(kube, target, namespace=namespace, process=process, label_selector=label_selector)
+    return namespace, resolved
 
 
 def resolve(

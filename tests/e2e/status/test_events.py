@@ -127,25 +127,10 @@ def test_timeline_of_an_app_validates_as_json(sandbox, kube, invoke, eventually)
 
 def test_watch_prints_a_new_event_within_a_second(sandbox, kube):
     namespace = own_namespace(kube, "events-watch")
-    bin_dir = Path(sys.executable).parent
     proc = None
     try:
         kube.create("events", _event(namespace, "web-1", "Started", "Started container web"), namespace)
-        proc = subprocess.Popen(
-            [
-                str(bin_dir / "kubectl-nodeapp-events"),
-                "-n",
-                namespace,
-                "-w",
-                "-o",
-                "json",
-                "--kubeconfig",
-                sandbox.kubeconfig,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env={k: v for k, v in os.environ.items() if k != "KUBECONFIG"},
-        )
+        proc = _follow_json(sandbox, "kubectl-nodeapp-events", "-n", namespace)
         reader = _LineReader(proc.stdout)
         first = reader.until(lambda e: e["reason"] == "Started", timeout=30)
         assert first is not None, "the initial timeline never arrived"
@@ -169,17 +154,12 @@ def test_watch_prints_a_new_event_within_a_second(sandbox, kube):
         assert again is not None
         assert proc.poll() is None  # still following
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=10)
-            proc.stdout.close()
-            proc.stderr.close()
+        _stop(proc)
         kube.delete("namespaces", namespace)
 
 
 def test_all_namespaces(sandbox, kube, invoke):
     first, second = own_namespace(kube, "events-a"), own_namespace(kube, "events-b")
-    bin_dir = Path(sys.executable).parent
     proc = None
     try:
         kube.create("events", _event(first, "web-1", "Started", "Started container web"), first)
@@ -202,33 +182,41 @@ def test_all_namespaces(sandbox, kube, invoke):
         assert refused.stderr.startswith("error: -A shows every namespace's events and takes no TARGET")
 
         # -w across namespaces: an event created in either namespace shows up
-        proc = subprocess.Popen(
-            [
-                str(bin_dir / "kubectl-nodeapp"),
-                "events",
-                "-A",
-                "-w",
-                "-o",
-                "json",
-                "--kubeconfig",
-                sandbox.kubeconfig,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env={k: v for k, v in os.environ.items() if k != "KUBECONFIG"},
-        )
+        proc = _follow_json(sandbox, "kubectl-nodeapp", "events", "-A")
         reader = _LineReader(proc.stdout)
         assert reader.until(lambda e: e["object_name"] == "web-1", timeout=30) is not None
         kube.create("events", _event(first, "web-3", "Killing", "Stopping container web"), first)
         assert reader.until(lambda e: e["object_name"] == "web-3", timeout=10) is not None
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=10)
-            proc.stdout.close()
-            proc.stderr.close()
+        _stop(proc)
         kube.delete("namespaces", first)
         kube.delete("namespaces", second)
+
+
+def _follow_json(sandbox, executable, *args):
+    """``EXECUTABLE ARGS… -w -o json`` against the sandbox, its stdout a pipe."""
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / executable),
+            *args,
+            "-w",
+            "-o",
+            "json",
+            "--kubeconfig",
+            sandbox.kubeconfig,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={k: v for k, v in os.environ.items() if k != "KUBECONFIG"},
+    )
+
+
+def _stop(proc):
+    if proc is not None:
+        proc.terminate()
+        proc.wait(timeout=10)
+        proc.stdout.close()
+        proc.stderr.close()
 
 
 class _LineReader:
