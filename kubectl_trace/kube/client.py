@@ -18,19 +18,19 @@ from kubectl_trace.kube.calls import ObjectList, Query, ResourceCalls, query_pai
 from kubectl_trace.kube.config import Connection
 from kubectl_trace.kube.errors import ApiError, KubeError, TransportError, api_error, transport_error
 from kubectl_trace.kube.retry import Backoff, RetryPolicy, call_with_retry
+from kubectl_trace.kube.stream import StreamBase
 
 __all__ = ["Kube", "ObjectList", "RawStream", "connect", "connect_best"]
 
 _UNSET: Any = object()
 
 
-class RawStream:
-    """A streaming HTTP answer (logs, watches): iterate chunks or lines; ``close()`` to stop."""
+class RawStream(StreamBase):
+    """A streaming HTTP answer over the official client's urllib3 (logs, watches)."""
 
     def __init__(self, response: Any, on_error: Callable[[BaseException], KubeError]) -> None:
+        super().__init__(on_error)
         self._response = response
-        self._on_error = on_error
-        self.closed = False
 
     @property
     def headers(self) -> Mapping[str, str]:
@@ -42,41 +42,17 @@ class RawStream:
         """The HTTP status code (2xx: errors are raised before a stream exists)."""
         return int(getattr(self._response, "status", 200) or 200)
 
-    def chunks(self, size: int = 65536) -> Iterator[bytes]:
-        """Bytes as they arrive (each HTTP chunk as soon as it is read)."""
-        try:
-            for chunk in self._response.stream(size, decode_content=False):
-                if chunk:
-                    yield chunk
-        except Exception as exc:  # urllib3 ProtocolError, socket errors, SSL errors
-            if self.closed:
-                return
-            raise self._on_error(exc) from None
+    def _read_chunks(self, size: int) -> Iterator[bytes]:
+        for chunk in self._response.stream(size, decode_content=False):  # each chunk as it is read
+            if chunk:
+                yield chunk
 
-    def lines(self) -> Iterator[bytes]:
-        """Complete lines (without the newline); a final unterminated line too."""
-        from kubectl_trace.kube.http1 import split_lines
+    def _socket(self) -> Any:
+        return getattr(getattr(self._response, "connection", None), "sock", None)
 
-        return split_lines(self.chunks())
-
-    def close(self) -> None:
-        """Stop reading: shut the socket down so a blocked read in another thread returns."""
-        if self.closed:
-            return
-        self.closed = True
-        import socket
-
-        try:
-            sock = getattr(getattr(self._response, "connection", None), "sock", None)
-            if sock is not None:
-                sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        try:
-            self._response.release_conn()
-            self._response.close()
-        except Exception:
-            pass
+    def _release(self) -> None:
+        self._response.release_conn()
+        self._response.close()
 
 
 class Kube(ResourceCalls):

@@ -6,22 +6,19 @@ line or two, so ``dechunk`` takes the chunk framing apart itself, many chunks pe
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import socket
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from kubectl_trace.kube.errors import KubeError
+from kubectl_trace.kube.stream import StreamBase, split_lines
 
 __all__ = ["Http1Stream", "dechunk", "dechunk_bytes", "read_body", "read_head", "split_lines"]
 
 
-class Http1Stream:
-    """An open streaming answer: ``chunks()`` / ``lines()`` as they arrive; ``close()`` to stop.
-
-    The same face as ``kube.client.RawStream`` (the official client's).
-    """
+class Http1Stream(StreamBase):
+    """An open streaming answer over ``http.client`` (the lean client's)."""
 
     def __init__(
         self,
@@ -29,10 +26,9 @@ class Http1Stream:
         response: http.client.HTTPResponse,
         on_error: Callable[[BaseException], KubeError],
     ) -> None:
+        super().__init__(on_error)
         self._conn = conn
         self._response = response
-        self._on_error = on_error
-        self.closed = False
 
     @property
     def status(self) -> int:
@@ -44,55 +40,22 @@ class Http1Stream:
         """Response headers."""
         return dict(self._response.getheaders())
 
-    def chunks(self, size: int = 65536) -> Iterator[bytes]:
-        """Bytes as they arrive (at most about ``size`` at a time)."""
-        try:
-            if self._response.chunked:
-                yield from dechunk(self._response.fp, min(size, 16384))
-            else:
-                read1 = self._response.read1
-                while True:
-                    data = read1(size)
-                    if not data:
-                        return
-                    yield data
-        except Exception as exc:  # IncompleteRead (a dropped body), socket and TLS errors
-            if self.closed:
-                return
-            raise self._on_error(exc) from None
-
-    def lines(self) -> Iterator[bytes]:
-        """Complete lines (without the newline); a final unterminated line too."""
-        return split_lines(self.chunks())
-
-    def close(self) -> None:
-        """Stop reading: shut the socket down so that a blocked read in another thread returns."""
-        if self.closed:
+    def _read_chunks(self, size: int) -> Iterator[bytes]:
+        if self._response.chunked:
+            yield from dechunk(self._response.fp, min(size, 16384))
             return
-        self.closed = True
-        sock = self._conn.sock
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        with contextlib.suppress(Exception):
-            self._conn.close()
-
-
-def split_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """Lines (without the newline) out of chunks cut anywhere; a final unterminated line too."""
-    pending = b""
-    for chunk in chunks:
-        data = pending + chunk if pending else chunk
-        start = 0
+        read1 = self._response.read1
         while True:
-            nl = data.find(b"\n", start)
-            if nl < 0:
-                break
-            yield data[start:nl]
-            start = nl + 1
-        pending = data[start:]
-    if pending:
-        yield pending
+            data = read1(size)
+            if not data:
+                return
+            yield data
+
+    def _socket(self) -> socket.socket | None:
+        return self._conn.sock
+
+    def _release(self) -> None:
+        self._conn.close()
 
 
 def dechunk(fp: Any, size: int) -> Iterator[bytes]:
