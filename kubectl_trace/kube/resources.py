@@ -105,6 +105,8 @@ RESOURCES: dict[str, Resource] = {
             ("all",),
             ("status", "scale"),
         ),
+        Resource("jobs", "job", "Job", "batch", "v1", True, (), ("all",), ("status",)),
+        Resource("cronjobs", "cronjob", "CronJob", "batch", "v1", True, ("cj",), ("all",), ("status",)),
     )
 }
 

@@ -17,11 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from kubectl_trace.sandbox.controllers import Context
+from kubectl_trace.sandbox.controllers.cronjob import CronJobController, owning_cronjob
 from kubectl_trace.sandbox.controllers.deployment import DeploymentController, deployment_complete
 from kubectl_trace.sandbox.controllers.gc import GarbageCollector
+from kubectl_trace.sandbox.controllers.job import JobController, owning_job, prepare_job
 from kubectl_trace.sandbox.controllers.queue import OwnerIndex, Reconciler
 from kubectl_trace.sandbox.controllers.replicaset import ReplicaSetController, owning_replicaset
 from kubectl_trace.sandbox.controllers.scheduler import PodScheduler
+from kubectl_trace.sandbox.controllers.ttl import TTLController
 from kubectl_trace.sandbox.controllers.util import controller_of
 from kubectl_trace.sandbox.execenv import ExecEnvironments
 from kubectl_trace.sandbox.fixture import create_fixture, create_namespaces, fixture_images
@@ -162,12 +165,20 @@ class SandboxCluster:
         self.replicasets = ReplicaSetController(self.ctx)
         self.deployments = DeploymentController(self.ctx)
         self.gc = GarbageCollector(self.ctx)
-        # priority order: deletions, binding, kubelet status, ReplicaSets, Deployments
+        self.jobs = JobController(self.ctx)
+        self.cronjobs = CronJobController(self.ctx)
+        self.ttl = TTLController(self.ctx)
+        self.store.create_hooks["jobs"] = prepare_job
+        # priority order: deletions, binding, kubelet status, ReplicaSets, Deployments, Jobs,
+        # CronJobs, finished-Job TTLs
         self.queue.add_queue(GarbageCollector.QUEUE, self.gc.sync)
         self.queue.add_queue(PodScheduler.QUEUE, self.scheduler.sync)
         self.queue.add_queue(Kubelet.QUEUE, self.kubelet.sync)
         self.queue.add_queue(ReplicaSetController.QUEUE, self.replicasets.sync)
         self.queue.add_queue(DeploymentController.QUEUE, self.deployments.sync)
+        self.queue.add_queue(JobController.QUEUE, self.jobs.sync)
+        self.queue.add_queue(CronJobController.QUEUE, self.cronjobs.sync)
+        self.queue.add_queue(TTLController.QUEUE, self.ttl.sync)
         self._unsubscribe = self.store.subscribe(self._on_change)
         self._housekeeping: asyncio.Task[None] | None = None
         self._started = False
@@ -204,6 +215,9 @@ class SandboxCluster:
             owner = owning_replicaset(obj)
             if owner is not None and self._pod_matters_to_rs(change):
                 queue.enqueue(ReplicaSetController.QUEUE, owner)
+            job = owning_job(obj)
+            if job is not None and self._pod_matters_to_rs(change):
+                queue.enqueue(JobController.QUEUE, job)
         elif resource == "replicasets":
             queue.enqueue(ReplicaSetController.QUEUE, (ns, name))
             ref = controller_of(obj)
@@ -211,6 +225,26 @@ class SandboxCluster:
                 queue.enqueue(DeploymentController.QUEUE, (ns, ref.get("name", "")))
         elif resource == "deployments" and change.type != "DELETED":
             queue.enqueue(DeploymentController.QUEUE, (ns, name))
+        elif resource in ("jobs", "cronjobs"):
+            self._on_batch_change(change, (ns, name))
+
+    def _on_batch_change(self, change: Change, key: tuple[str, str]) -> None:
+        queue = self.queue
+        if change.resource == "cronjobs":
+            if change.type == "DELETED":
+                self.cronjobs.forget(key)
+            else:
+                queue.enqueue(CronJobController.QUEUE, key)
+            return
+        if change.type == "DELETED":
+            self.jobs.forget(change.object)
+            self.ttl.forget(key)
+        else:
+            queue.enqueue(JobController.QUEUE, key)
+            queue.enqueue(TTLController.QUEUE, key)
+        cronjob = owning_cronjob(change.object)
+        if cronjob is not None:
+            queue.enqueue(CronJobController.QUEUE, cronjob)
 
     @staticmethod
     def _pod_needs_kubelet(change: Change) -> bool:

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["apply_defaults", "default_deployment", "default_pod", "default_pod_spec", "qos_class"]
+__all__ = [
+    "apply_defaults",
+    "default_cronjob",
+    "default_deployment",
+    "default_job_spec",
+    "default_pod",
+    "default_pod_spec",
+    "qos_class",
+]
 
 Obj = dict[str, Any]
 
@@ -121,6 +129,36 @@ def default_replicaset(rs: Obj) -> Obj:
     return rs
 
 
+def default_job_spec(spec: Obj) -> Obj:
+    """``SetDefaults_Job`` on a JobSpec (completions/parallelism 1, backoffLimit 6 …), in place."""
+    if spec.get("completions") is None and spec.get("parallelism") is None:
+        spec["completions"] = 1
+        spec["parallelism"] = 1
+    spec.setdefault("parallelism", 1)
+    if spec.get("backoffLimit") is None:
+        spec["backoffLimit"] = 6
+    spec.setdefault("completionMode", "NonIndexed")
+    spec.setdefault("suspend", False)
+    spec.setdefault("podReplacementPolicy", "TerminatingOrFailed")
+    template = spec.setdefault("template", {})
+    template.setdefault("metadata", {})
+    default_pod_spec(template.setdefault("spec", {}))
+    return spec
+
+
+def default_cronjob(cronjob: Obj) -> Obj:
+    """``SetDefaults_CronJob``: Allow, not suspended, history limits 3 and 1, in place."""
+    spec = cronjob.setdefault("spec", {})
+    spec.setdefault("concurrencyPolicy", "Allow")
+    spec.setdefault("suspend", False)
+    spec.setdefault("successfulJobsHistoryLimit", 3)
+    spec.setdefault("failedJobsHistoryLimit", 1)
+    job_template = spec.setdefault("jobTemplate", {})
+    template = job_template.setdefault("spec", {}).setdefault("template", {})
+    default_pod_spec(template.setdefault("spec", {}))
+    return cronjob
+
+
 def qos_class(spec: Obj) -> str:
     """The pod's QoS class from its containers' requests and limits."""
     containers = [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]
@@ -151,6 +189,10 @@ def apply_defaults(resource: str, obj: Obj) -> Obj:
         default_deployment(obj)
     elif resource == "replicasets":
         default_replicaset(obj)
+    elif resource == "jobs":
+        default_job_spec(obj.setdefault("spec", {}))
+    elif resource == "cronjobs":
+        default_cronjob(obj)
     elif resource == "secrets":
         obj.setdefault("type", "Opaque")
     elif resource == "services":

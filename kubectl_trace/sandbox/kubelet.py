@@ -21,12 +21,20 @@ import contextlib
 import json
 import re
 import secrets
+import signal
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubectl_trace.sandbox.command import (
+    CommandProcess,
+    container_argv,
+    not_found_message,
+    resolve_program,
+    runs_for_real,
+)
 from kubectl_trace.sandbox.controllers import Context
 from kubectl_trace.sandbox.execenv import EnvError, ExecEnvironments, exec_environment, resolve_env
 from kubectl_trace.sandbox.images import ImageProfile, Images, parse_image
@@ -109,6 +117,8 @@ class _Run:
     exit_code: int | None = None
     reason: str | None = None
     closed: bool = False  # the server stopped accepting (SIGTERM)
+    process: CommandProcess | None = None  # a command that runs for real (command.py)
+    message: str | None = None  # the terminated state's message
 
     @property
     def finished(self) -> bool:
@@ -423,6 +433,9 @@ class _PodWorker:
             self.event("Warning", "Failed", f"Error: {err}", slot)
             self.after(10.0, lambda: self._ensure_image(slot), slot)
             return
+        if runs_for_real(pod.get("spec") or {}, slot.spec):
+            self._start_command(slot, profile, container_env)
+            return
         kubelet = self.kubelet
         process = "init" if slot.is_init else process_kind(profile.app, container_env, slot.name)
         style = LogStyle(profile.app, process, profile.fault)
@@ -488,6 +501,53 @@ class _PodWorker:
             else:
                 self._start_probe(slot, run, "readiness")
                 self._start_probe(slot, run, "liveness")
+        self.touch()
+
+    def _start_command(self, slot: _Slot, profile: ImageProfile, container_env: dict[str, str]) -> None:
+        """Run the container's command as a local process (``command.py``)."""
+        kubelet = self.kubelet
+        argv = container_argv(slot.spec)
+        if self.workdir is None:
+            self.workdir = kubelet.envs.pod_dir(self.ns, self.name, self.uid, profile.app, "run")
+        env = exec_environment(kubelet.envs, profile, self.name, self.workdir, container_env)
+        now_wall = self.ctx.clock()
+        now_mono = time.monotonic()
+        run = _Run(
+            instance=slot.restart_count,
+            container_id=secrets.token_hex(32),
+            profile=profile,
+            style=LogStyle(profile.app, "run", profile.fault),
+            log=InstanceLog(now_wall),
+            started_wall=now_wall,
+            started_mono=now_mono,
+            listen_mono=float("inf"),
+            healthy_mono=None,
+            listen_port=None,
+            env=container_env,
+        )
+        slot.runs.append(run)
+        slot.state = "running"
+        slot.reason = ""
+        slot.message = None
+        slot.stopping = False
+        slot.timers = [t for t in slot.timers if not t.cancelled]
+        program = resolve_program(argv[0], env["PATH"])
+        if program is None:
+            run.message = not_found_message(argv[0])
+            self.event("Normal", "Created", f"Created container: {slot.name}", slot)
+            self.event("Warning", "Failed", f"Error: {run.message}", slot)
+            self._exited(slot, run, 128, "StartError")
+            return
+        self.event("Normal", "Created", f"Created container: {slot.name}", slot)
+        self.event("Normal", "Started", f"Started container {slot.name}", slot)
+        slot.started = True
+        slot.ready = not slot.is_init and not slot.spec.get("readinessProbe")
+
+        def exited(code: int) -> None:
+            self._exited(slot, run, code, "Completed" if code == 0 else "Error")
+
+        run.process = CommandProcess(run.log, exited)
+        run.process.start(argv, program, self.workdir, env)
         self.touch()
 
     def _exited(self, slot: _Slot, run: _Run, code: int, reason: str) -> None:
@@ -692,6 +752,9 @@ class _PodWorker:
         if slot.ready:
             slot.ready = False
             self.touch()
+        if run.process is not None:  # a real process ends when it ends (or at SIGKILL)
+            run.process.signal(signal.SIGTERM)
+            return
         renders, duration = shutdown_plan(run.style, self.name)
         now_wall = self.ctx.clock()
         run.log.cut(now_wall)
@@ -708,6 +771,8 @@ class _PodWorker:
     def _sigkill(self, slot: _Slot, run: _Run) -> None:
         if run.finished:
             return
+        if run.process is not None:
+            run.process.signal(signal.SIGKILL)
         run.log.cut(self.ctx.clock())
         self._exited(slot, run, 137, "Error")
 
@@ -716,6 +781,8 @@ class _PodWorker:
         run = slot.running
         if run is None:
             return
+        if run.process is not None:
+            run.process.signal(signal.SIGKILL)
         run.log.cut(self.ctx.clock())
         self._exited(slot, run, 137, "OOMKilled")
 
@@ -787,6 +854,8 @@ class _PodWorker:
         for slot in self.all_slots():
             slot.cancel_timers()
             for run in slot.runs:
+                if run.process is not None:
+                    run.process.signal(signal.SIGKILL)
                 if not run.finished:
                     run.finished_wall = self.ctx.clock()
                     run.finished_mono = time.monotonic()
@@ -934,13 +1003,16 @@ class _PodWorker:
 
 
 def _terminated(run: _Run) -> Obj:
-    return {
+    state: Obj = {
         "exitCode": int(run.exit_code if run.exit_code is not None else 0),
         "reason": run.reason or "Completed",
         "startedAt": rfc3339(run.started_wall),
         "finishedAt": rfc3339(run.finished_wall or run.started_wall),
         "containerID": f"containerd://{run.container_id}",
     }
+    if run.message:
+        state["message"] = run.message
+    return state
 
 
 def _listen_port(spec: Obj, env: dict[str, str]) -> int:

@@ -147,6 +147,9 @@ class Store:
         self._listeners: list[Callable[[Change], None]] = []
         self._rv = 0
         self.clock = clock
+        # resource → what the API server's create strategy does to a new object once it has
+        # its uid (Jobs: generated selector and labels); may raise StoreError
+        self.create_hooks: dict[str, Callable[[Obj], None]] = {}
 
     # -- reading --------------------------------------------------------------------------
 
@@ -254,6 +257,9 @@ class Store:
         new["apiVersion"] = info.api_version
         meta["uid"] = str(uuid.uuid4())
         meta.setdefault("creationTimestamp", rfc3339(self.clock()))
+        prepare = self.create_hooks.get(resource)
+        if prepare is not None:  # the API server's create strategy (may raise StoreError)
+            prepare(new)
         if "spec" in new or resource in ("deployments", "replicasets", "pods"):
             meta["generation"] = 1
         meta.pop("deletionTimestamp", None)

@@ -69,7 +69,7 @@ def test_unsupported_protobuf_is_refused_clearly() -> None:
     with pytest.raises(UnsupportedProtobuf):
         decode_object(b"not protobuf")
     # an Unknown envelope naming a kind the sandbox does not decode
-    type_meta = b"\x0a\x08batch/v1" + b"\x12\x03Job"
+    type_meta = b"\x0a\x07apps/v1" + b"\x12\x09DaemonSet"
     envelope = b"\x0a" + bytes([len(type_meta)]) + type_meta + b"\x12\x00"
-    with pytest.raises(UnsupportedProtobuf, match="Job"):
+    with pytest.raises(UnsupportedProtobuf, match="DaemonSet"):
         decode_object(b"k8s\x00" + envelope)

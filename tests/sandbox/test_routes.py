@@ -89,7 +89,7 @@ def test_openapi_v3_lists_patch_with_field_validation() -> None:
     from kubectl_trace.sandbox.server.openapi import openapi_document
 
     root = openapi_document("/openapi/v3")
-    assert root is not None and set(root["paths"]) == {"api/v1", "apis/apps/v1"}
+    assert root is not None and set(root["paths"]) == {"api/v1", "apis/apps/v1", "apis/batch/v1"}
     url = root["paths"]["apis/apps/v1"]["serverRelativeURL"]
     assert url.startswith("/openapi/v3/apis/apps/v1?hash=")
     doc = openapi_document("/openapi/v3/apis/apps/v1")
@@ -103,7 +103,7 @@ def test_openapi_v3_lists_patch_with_field_validation() -> None:
     assert {"name": "fieldValidation", "in": "query"}.items() <= next(
         p for p in patch["parameters"] if p["name"] == "fieldValidation"
     ).items()
-    assert openapi_document("/openapi/v3/apis/batch/v1") is None
+    assert openapi_document("/openapi/v3/apis/policy/v1") is None
 
 
 @pytest.mark.parametrize(

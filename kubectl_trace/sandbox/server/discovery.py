@@ -1,4 +1,4 @@
-"""Legacy discovery documents: ``/version``, ``/api``, ``/api/v1``, ``/apis``, ``/apis/apps/v1``.
+"""Legacy discovery documents: ``/version``, ``/api``, ``/api/v1``, ``/apis``, ``/apis/*/v1``.
 
 Plain ``application/json`` answers, which kubectl accepts for every command here (it asks
 for aggregated discovery first and falls back on the Content-Type).
@@ -97,13 +97,19 @@ def discovery_document(path: str, server_address: str) -> dict[str, Any] | None:
         }
     if path == "/apis":
         apps = {"groupVersion": "apps/v1", "version": "v1"}
+        batch = {"groupVersion": "batch/v1", "version": "v1"}
         return {
             "kind": "APIGroupList",
             "apiVersion": "v1",
-            "groups": [{"name": "apps", "versions": [apps], "preferredVersion": apps}],
+            "groups": [
+                {"name": "apps", "versions": [apps], "preferredVersion": apps},
+                {"name": "batch", "versions": [batch], "preferredVersion": batch},
+            ],
         }
     if path == "/api/v1":
         return _resource_list("v1", "")
     if path == "/apis/apps/v1":
         return _resource_list("apps/v1", "apps")
+    if path == "/apis/batch/v1":
+        return _resource_list("batch/v1", "batch")
     return None

@@ -19,7 +19,7 @@ from kubectl_trace.sandbox.server.discovery import KUBERNETES_VERSION
 
 __all__ = ["openapi_document"]
 
-_GROUP_VERSIONS = {"api/v1": "", "apis/apps/v1": "apps"}
+_GROUP_VERSIONS = {"api/v1": "", "apis/apps/v1": "apps", "apis/batch/v1": "batch"}
 
 
 def _query(name: str) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Decoding the protobuf bodies of kubectl's typed ``create`` commands into JSON objects.
 
 kubectl sends ``Content-Type: application/vnd.kubernetes.protobuf`` for ``create
-namespace|configmap|secret|service|deployment`` (typed clients) and does not retry in JSON
+namespace|configmap|secret|service|deployment|job|cronjob`` (typed
+clients) and does not retry in JSON
 on a 415. The envelope is ``k8s`` + NUL + ``runtime.Unknown{typeMeta, raw}``; ``raw`` is the
 object in the field numbering of ``k8s.io/api/*/generated.proto``. This module knows the
 messages those generators fill (ObjectMeta, Namespace, ConfigMap, Secret, Service,
@@ -185,6 +186,42 @@ _SCHEMA: dict[str, dict[int, Field]] = {
     "EnvVar": {1: ("name", _S, False), 2: ("value", _S, False)},
     "ResourceRequirements": {1: ("limits", "map:Quantity", False), 2: ("requests", "map:Quantity", False)},
     "Quantity": {1: ("string", _S, False)},
+    # batch/v1 (kubectl create job / cronjob)
+    "Job": {
+        1: ("metadata", "ObjectMeta", False),
+        2: ("spec", "JobSpec", False),
+        3: ("status", "JobStatus", False),
+    },
+    "JobSpec": {
+        1: ("parallelism", _I32, False),
+        2: ("completions", _I32, False),
+        3: ("activeDeadlineSeconds", _I64, False),
+        4: ("selector", "LabelSelector", False),
+        5: ("manualSelector", _BOOL, False),
+        6: ("template", "PodTemplateSpec", False),
+        7: ("backoffLimit", _I32, False),
+        8: ("ttlSecondsAfterFinished", _I32, False),
+        9: ("completionMode", _S, False),
+        10: ("suspend", _BOOL, False),
+    },
+    "JobStatus": {},
+    "JobTemplateSpec": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "JobSpec", False)},
+    "CronJob": {
+        1: ("metadata", "ObjectMeta", False),
+        2: ("spec", "CronJobSpec", False),
+        3: ("status", "CronJobStatus", False),
+    },
+    "CronJobSpec": {
+        1: ("schedule", _S, False),
+        2: ("startingDeadlineSeconds", _I64, False),
+        3: ("concurrencyPolicy", _S, False),
+        4: ("suspend", _BOOL, False),
+        5: ("jobTemplate", "JobTemplateSpec", False),
+        6: ("successfulJobsHistoryLimit", _I32, False),
+        7: ("failedJobsHistoryLimit", _I32, False),
+        8: ("timeZone", _S, False),
+    },
+    "CronJobStatus": {},
 }
 
 # Pointer fields: their zero value is meaningful (non-pointer fields are always marshalled,
@@ -200,6 +237,17 @@ _POINTERS = {
     ("ServiceSpec", "ipFamilyPolicy"),
     ("ServiceSpec", "internalTrafficPolicy"),
     ("ObjectMeta", "deletionGracePeriodSeconds"),
+    ("JobSpec", "parallelism"),
+    ("JobSpec", "completions"),
+    ("JobSpec", "activeDeadlineSeconds"),
+    ("JobSpec", "backoffLimit"),
+    ("JobSpec", "ttlSecondsAfterFinished"),
+    ("JobSpec", "manualSelector"),
+    ("JobSpec", "suspend"),
+    ("CronJobSpec", "startingDeadlineSeconds"),
+    ("CronJobSpec", "suspend"),
+    ("CronJobSpec", "successfulJobsHistoryLimit"),
+    ("CronJobSpec", "failedJobsHistoryLimit"),
     ("OwnerReference", "controller"),
     ("OwnerReference", "blockOwnerDeletion"),
 }
@@ -210,6 +258,8 @@ _KINDS = {
     ("v1", "Secret"),
     ("v1", "Service"),
     ("apps/v1", "Deployment"),
+    ("batch/v1", "Job"),
+    ("batch/v1", "CronJob"),
 }
 
 

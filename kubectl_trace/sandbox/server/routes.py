@@ -9,7 +9,7 @@ from kubectl_trace.kube.resources import RESOURCES, Resource
 
 __all__ = ["Route", "parse_path"]
 
-_DISCOVERY = frozenset({"/version", "/api", "/api/v1", "/apis", "/apis/apps/v1"})
+_DISCOVERY = frozenset({"/version", "/api", "/api/v1", "/apis", "/apis/apps/v1", "/apis/batch/v1"})
 # Subresources of namespaces themselves (``/api/v1/namespaces/NAME/status``), not collections.
 _NAMESPACE_SUBRESOURCES = frozenset({"status", "finalize"})
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from kubectl_trace.kube.selectors import format_label_selector
+from kubectl_trace.sandbox.server.batch_tables import CRONJOB_COLUMNS, JOB_COLUMNS, cronjob_cells, job_cells
 from kubectl_trace.timeparse import format_age, parse_rfc3339
 
 __all__ = ["TABLE_RESOURCES", "table", "wants_table"]
@@ -444,6 +445,8 @@ TABLE_RESOURCES: dict[str, Printer] = {
     "secrets": (_SECRET_COLUMNS, _secret_cells),
     "configmaps": (_CONFIGMAP_COLUMNS, _configmap_cells),
     "services": (_SERVICE_COLUMNS, _service_cells),
+    "jobs": (JOB_COLUMNS, job_cells),
+    "cronjobs": (CRONJOB_COLUMNS, cronjob_cells),
 }
 
 

@@ -1,0 +1,125 @@
+"""Containers that run their command for real (Job pods and other run-to-completion pods).
+
+A container of a pod whose ``restartPolicy`` is ``Never`` or ``OnFailure`` and that
+names a ``command`` (or ``args``) runs that command as a local process, the way
+``kubectl exec`` commands run (``server/exec.py``): in the pod's scratch directory, with
+the environment ``execenv.exec_environment`` builds, programs looked up on the image's
+PATH only. Its stdout and stderr become the container log line by line (with the time
+each line arrived) and its exit status the container's terminated state. SIGTERM and
+SIGKILL go to its whole process group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kubectl_trace.sandbox.loggen import InstanceLog
+
+__all__ = ["CommandProcess", "container_argv", "not_found_message", "resolve_program", "runs_for_real"]
+
+Obj = dict[str, Any]
+
+
+def container_argv(spec: Obj) -> list[str]:
+    """What a container runs: ``command`` + ``args`` (the images' entrypoint execs ``args``)."""
+    return [str(part) for part in [*(spec.get("command") or []), *(spec.get("args") or [])]]
+
+
+def runs_for_real(pod_spec: Obj, container: Obj) -> bool:
+    """Whether a container's command runs as a local process (instead of the simulated app)."""
+    return pod_spec.get("restartPolicy", "Always") != "Always" and bool(container_argv(container))
+
+
+def not_found_message(program: str) -> str:
+    """The runtime's message when the program is not in the image."""
+    return (
+        "failed to create containerd task: failed to create shim task: OCI runtime create failed: "
+        "runc create failed: unable to start container process: error during container init: "
+        f'exec: "{program}": executable file not found in $PATH: unknown'
+    )
+
+
+def resolve_program(program: str, path: str) -> str | None:
+    """Where ``program`` is on the image's PATH (a path with ``/`` must exist as such)."""
+    if "/" in program:
+        return program if os.path.isfile(program) and os.access(program, os.X_OK) else None
+    return shutil.which(program, path=path)
+
+
+class CommandProcess:
+    """One container process: started at once, its output appended to ``log``."""
+
+    def __init__(self, log: InstanceLog, on_exit: Callable[[int], None]) -> None:
+        self.log = log
+        self.on_exit = on_exit
+        self.process: asyncio.subprocess.Process | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._killed = False
+
+    def start(self, argv: list[str], program: str, cwd: str, env: dict[str, str]) -> None:
+        """Start the process on the running event loop."""
+        self._task = asyncio.get_running_loop().create_task(self._run(argv, program, cwd, env))
+
+    async def _run(self, argv: list[str], program: str, cwd: str, env: dict[str, str]) -> None:
+        code = 128
+        try:
+            os.makedirs(cwd, exist_ok=True)
+            self.process = await asyncio.create_subprocess_exec(
+                argv[0],
+                *argv[1:],
+                executable=program,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                cwd=cwd,
+                env=env,
+                start_new_session=True,
+            )
+            if self._killed:
+                self.signal(signal.SIGKILL)
+            assert self.process.stdout is not None
+            pending = b""
+            while True:
+                chunk = await self.process.stdout.read(65536)
+                if not chunk:
+                    break
+                pending = self._append(pending + chunk)
+            if pending:
+                self._lines([pending])
+            returncode = await self.process.wait()
+            code = returncode if returncode >= 0 else 128 - returncode
+        except OSError as err:
+            self._lines([str(err).encode()])
+        finally:
+            with contextlib.suppress(Exception):
+                self.on_exit(code)
+
+    def _append(self, data: bytes) -> bytes:
+        *complete, rest = data.split(b"\n")
+        if complete:
+            self._lines(complete)
+        return rest
+
+    def _lines(self, raw: list[bytes]) -> None:
+        if self.log.finished:
+            return
+        texts = [line.rstrip(b"\r").decode("utf-8", "replace") for line in raw]
+        now = time.time()
+        self.log.append_at([now] * len(texts), lambda k, t, seq: texts[k])
+
+    def signal(self, sig: int) -> None:
+        """Send ``sig`` to the process group."""
+        if sig == signal.SIGKILL:
+            self._killed = True
+        process = self.process
+        if process is None or process.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, sig)

@@ -1,0 +1,369 @@
+"""The Job controller (after ``pkg/controller/job/job_controller.go``, Kubernetes 1.37).
+
+Runs ``parallelism`` pods at a time until ``completions`` of them succeeded (NonIndexed
+completion mode). Pods are named ``<job>-xxxxx`` and carry the selector labels the API
+server generated (``batch.kubernetes.io/controller-uid``, ``batch.kubernetes.io/job-name``
+and their legacy twins). A failed pod is replaced after the pod-failure back-off (10 s,
+20 s, 40 s … up to 6 min) until more than ``backoffLimit`` pods failed.
+
+Terminal states go in two steps, as in 1.37: ``SuccessCriteriaMet`` (or ``FailureTarget``)
+first, while remaining pods are being stopped; then ``Complete`` (or ``Failed``) once no
+pod is left running. ``activeDeadlineSeconds`` counts on the simulated clock from
+``status.startTime``. Counting a pod is remembered by uid, so a counted pod that goes away
+(deleted, or garbage-collected) does not change ``succeeded``/``failed``.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from kubectl_trace.sandbox.controllers import Context
+from kubectl_trace.sandbox.controllers.util import (
+    controller_of,
+    graceful_delete,
+    is_pod_ready,
+    owner_reference,
+    random_suffix,
+)
+from kubectl_trace.sandbox.defaults import default_pod, qos_class
+from kubectl_trace.sandbox.store import StoreError, rfc3339
+from kubectl_trace.timeparse import parse_rfc3339
+
+__all__ = [
+    "JOB_LABELS",
+    "JobController",
+    "job_condition",
+    "job_finished",
+    "owning_job",
+    "prepare_job",
+]
+
+Obj = dict[str, Any]
+Key = tuple[str, str]
+
+JOB_LABELS = (
+    "batch.kubernetes.io/controller-uid",
+    "batch.kubernetes.io/job-name",
+    "controller-uid",
+    "job-name",
+)
+_COMPONENT = "job-controller"
+_BACKOFF_BASE = 10.0
+_BACKOFF_MAX = 360.0
+_SUCCESS = ("CompletionsReached", "Reached expected number of succeeded pods")
+_BACKOFF = ("BackoffLimitExceeded", "Job has reached the specified backoff limit")
+_DEADLINE = ("DeadlineExceeded", "Job was active longer than specified deadline")
+
+
+def prepare_job(job: Obj) -> None:
+    """The API server's create strategy for a Job (``generateSelector``), given its uid.
+
+    Without ``manualSelector`` the selector is ``batch.kubernetes.io/controller-uid`` and
+    the template gets the four job labels; a Job without labels takes the template's.
+    Raises ``StoreError`` 422 for a template whose ``restartPolicy`` is not Never/OnFailure.
+    """
+    from kubectl_trace.kube.resources import RESOURCES
+
+    meta = job["metadata"]
+    spec = job.setdefault("spec", {})
+    template = spec.setdefault("template", {})
+    pod_spec = template.setdefault("spec", {})
+    if pod_spec.get("restartPolicy") not in ("Never", "OnFailure"):
+        raise StoreError.invalid(
+            RESOURCES["jobs"],
+            meta.get("name", ""),
+            [
+                {
+                    "reason": "FieldValueNotSupported",
+                    "message": 'Required value: valid values: "OnFailure", "Never"',
+                    "field": "spec.template.spec.restartPolicy",
+                }
+            ],
+        )
+    if not spec.get("manualSelector"):
+        uid, name = meta["uid"], meta["name"]
+        labels = (template.setdefault("metadata", {}).get("labels")) or {}
+        labels.update(
+            {
+                "batch.kubernetes.io/controller-uid": uid,
+                "batch.kubernetes.io/job-name": name,
+                "controller-uid": uid,
+                "job-name": name,
+            }
+        )
+        template["metadata"]["labels"] = labels
+        spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+    if not meta.get("labels"):
+        meta["labels"] = dict((template.get("metadata") or {}).get("labels") or {})
+    job.setdefault("status", {})
+
+
+def job_condition(job: Obj, type_: str) -> Obj | None:
+    """The Job's condition of ``type_`` when its status is True."""
+    for cond in (job.get("status") or {}).get("conditions") or []:
+        if cond.get("type") == type_ and cond.get("status") == "True":
+            return cond
+    return None
+
+
+def job_finished(job: Obj) -> str | None:
+    """``Complete`` or ``Failed`` when the Job has finished, else None."""
+    for type_ in ("Complete", "Failed"):
+        if job_condition(job, type_) is not None:
+            return type_
+    return None
+
+
+def owning_job(pod: Obj) -> Key | None:
+    """The (namespace, name) of the Job controlling a pod."""
+    ref = controller_of(pod)
+    if ref and ref.get("kind") == "Job":
+        return pod["metadata"].get("namespace", ""), ref.get("name", "")
+    return None
+
+
+def _condition(type_: str, reason: str, message: str, now: float) -> Obj:
+    stamp = rfc3339(now)
+    return {
+        "type": type_,
+        "status": "True",
+        "lastProbeTime": stamp,
+        "lastTransitionTime": stamp,
+        "reason": reason,
+        "message": message,
+    }
+
+
+def _finished_at(pod: Obj) -> float | None:
+    latest: float | None = None
+    for status in (pod.get("status") or {}).get("containerStatuses") or []:
+        stamp = ((status.get("state") or {}).get("terminated") or {}).get("finishedAt")
+        if stamp:
+            try:
+                when = parse_rfc3339(stamp)
+            except ValueError:
+                continue
+            latest = when if latest is None else max(latest, when)
+    return latest
+
+
+class JobController:
+    """Reconciles Jobs; queue ``jobs`` with keys ``(namespace, name)``."""
+
+    QUEUE = "jobs"
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._counted: dict[str, dict[str, str]] = {}  # job uid → pod uid → Succeeded/Failed
+        self._last_failure: dict[str, float] = {}  # job uid → wall time the last pod failed
+        self._timers: dict[Key, Any] = {}
+
+    def forget(self, job: Obj) -> None:
+        """A Job is gone: drop what was remembered about it."""
+        uid = job["metadata"].get("uid", "")
+        self._counted.pop(uid, None)
+        self._last_failure.pop(uid, None)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def pods_of(self, job: Obj) -> list[Obj]:
+        """Pods this Job controls."""
+        store = self.ctx.store
+        pods = []
+        for _, ns, name in self.ctx.index.dependents(job["metadata"]["uid"], "pods", controlled=True):
+            pod = store.try_get("pods", ns, name)
+            if pod is not None:
+                pods.append(pod)
+        return pods
+
+    # -- syncing --------------------------------------------------------------------------
+
+    def sync(self, key: Key) -> None:
+        """Reconcile one Job."""
+        ns, name = key
+        job = self.ctx.store.try_get("jobs", ns, name)
+        if job is None:
+            return
+        meta, spec = job["metadata"], job.get("spec") or {}
+        uid = meta["uid"]
+        now = self.ctx.clock()
+        pods = self.pods_of(job)
+        counted = self._counted.setdefault(uid, {})
+        for pod in pods:
+            phase = (pod.get("status") or {}).get("phase")
+            pod_uid = pod["metadata"]["uid"]
+            if phase in ("Succeeded", "Failed") and pod_uid not in counted:
+                counted[pod_uid] = phase
+                if phase == "Failed":
+                    self._last_failure[uid] = max(self._last_failure.get(uid, 0.0), _finished_at(pod) or now)
+        status: Obj = copy.deepcopy(job.get("status") or {})
+        old_succeeded = int(status.get("succeeded") or 0)
+        old_failed = int(status.get("failed") or 0)
+        succeeded = max(old_succeeded, sum(1 for p in counted.values() if p == "Succeeded"))
+        failed = max(old_failed, sum(1 for p in counted.values() if p == "Failed"))
+        running = [
+            p
+            for p in pods
+            if (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+            and p["metadata"]["uid"] not in counted
+        ]
+        active = [p for p in running if not p["metadata"].get("deletionTimestamp")]
+        terminating = [p for p in running if p["metadata"].get("deletionTimestamp")]
+        conditions: list[Obj] = list(status.get("conditions") or [])
+        types = {c.get("type") for c in conditions if c.get("status") == "True"}
+        finished = bool(types & {"Complete", "Failed"})
+        suspended = bool(spec.get("suspend"))
+        if not finished and not suspended and not status.get("startTime"):
+            status["startTime"] = rfc3339(now)
+        if not finished and not types & {"SuccessCriteriaMet", "FailureTarget"}:
+            target = self._target(job, status, succeeded, failed, active, now)
+            if target is not None:
+                conditions.append(_condition(target[0], target[1], target[2], now))
+                types.add(target[0])
+                if target[0] == "FailureTarget":
+                    self.ctx.recorder.record(job, "Warning", target[1], target[2], component=_COMPONENT)
+                for pod in active:
+                    self._delete_pod(job, pod)
+                terminating += active
+                active = []
+            elif not suspended:
+                active += self._manage(job, spec, succeeded, failed, active, now)
+        elif not finished:
+            for pod in active:  # pods still running after the target: stop them
+                self._delete_pod(job, pod)
+            terminating += active
+            active = []
+        if not finished and not terminating and not active:
+            if "SuccessCriteriaMet" in types:
+                reason, message = next(
+                    (c.get("reason", ""), c.get("message", ""))
+                    for c in conditions
+                    if c.get("type") == "SuccessCriteriaMet"
+                )
+                conditions.append(_condition("Complete", reason, message, now))
+                status["completionTime"] = rfc3339(now)
+                self.ctx.recorder.record(job, "Normal", "Completed", "Job completed", component=_COMPONENT)
+            elif "FailureTarget" in types:
+                reason, message = next(
+                    (c.get("reason", ""), c.get("message", ""))
+                    for c in conditions
+                    if c.get("type") == "FailureTarget"
+                )
+                conditions.append(_condition("Failed", reason, message, now))
+        if conditions:
+            status["conditions"] = conditions
+        status["active"] = len(active)
+        status["ready"] = sum(1 for p in active if is_pod_ready(p))
+        status["terminating"] = len(terminating)
+        status["uncountedTerminatedPods"] = {}
+        status["succeeded"] = succeeded
+        status["failed"] = failed
+        for field in ("active", "succeeded", "failed"):  # omitempty in batch/v1
+            if not status[field]:
+                del status[field]
+        if status != (job.get("status") or {}):
+            self.ctx.store.set_status("jobs", ns, name, status)
+
+    def _target(
+        self, job: Obj, status: Obj, succeeded: int, failed: int, active: list[Obj], now: float
+    ) -> tuple[str, str, str] | None:
+        spec = job.get("spec") or {}
+        completions = spec.get("completions")
+        if completions is not None and succeeded >= int(completions):
+            return ("SuccessCriteriaMet", *_SUCCESS)
+        if completions is None and succeeded > 0 and not active:
+            return ("SuccessCriteriaMet", *_SUCCESS)
+        limit = spec.get("backoffLimit")
+        backoff_limit = 6 if limit is None else int(limit)
+        if failed > backoff_limit:
+            return ("FailureTarget", *_BACKOFF)
+        deadline = spec.get("activeDeadlineSeconds")
+        if deadline is not None and status.get("startTime") and not spec.get("suspend"):
+            started = parse_rfc3339(status["startTime"])
+            due = started + self.ctx.scale.real(float(deadline))
+            if now >= due:
+                return ("FailureTarget", *_DEADLINE)
+            self._wake_at(job, due)
+        return None
+
+    def _manage(
+        self, job: Obj, spec: Obj, succeeded: int, failed: int, active: list[Obj], now: float
+    ) -> list[Obj]:
+        given = spec.get("parallelism")
+        parallelism = 1 if given is None else int(given)
+        completions = spec.get("completions")
+        want = parallelism
+        if completions is not None:
+            want = min(parallelism, int(completions) - succeeded)
+        elif succeeded > 0:
+            want = 0  # a work queue: once one pod succeeded, no new ones
+        missing = want - len(active)
+        if missing <= 0:
+            return []
+        if failed:
+            delay = min(_BACKOFF_BASE * 2 ** (failed - 1), _BACKOFF_MAX)
+            due = self._last_failure.get(job["metadata"]["uid"], now) + self.ctx.scale.real(delay)
+            if now < due:
+                self._wake_at(job, due)
+                return []
+        created = []
+        for _ in range(missing):
+            pod = self._create_pod(job)
+            if pod is not None:
+                created.append(pod)
+        return created
+
+    def _wake_at(self, job: Obj, when: float) -> None:
+        key = (job["metadata"]["namespace"], job["metadata"]["name"])
+        old = self._timers.pop(key, None)
+        if old is not None:
+            old.cancel()
+        delay = max(0.0, when - self.ctx.clock()) + 0.001
+        self._timers[key] = self.ctx.timers.after_real(delay, lambda: self.ctx.queue.enqueue(self.QUEUE, key))
+
+    def _create_pod(self, job: Obj) -> Obj | None:
+        template = copy.deepcopy((job.get("spec") or {}).get("template") or {})
+        tmeta = template.get("metadata") or {}
+        name = job["metadata"]["name"]
+        meta: Obj = {
+            "generateName": name + "-",
+            "namespace": job["metadata"]["namespace"],
+            "labels": dict(tmeta.get("labels") or {}),
+            "ownerReferences": [owner_reference(job)],
+        }
+        if tmeta.get("annotations"):
+            meta["annotations"] = dict(tmeta["annotations"])
+        pod: Obj = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": template.get("spec") or {}}
+        default_pod(pod)
+        pod["status"] = {"phase": "Pending", "qosClass": qos_class(pod["spec"])}
+        for _ in range(10):
+            meta["name"] = f"{name}-{random_suffix()}"
+            try:
+                created = self.ctx.store.create("pods", pod)
+            except StoreError as err:
+                if err.code == 409:
+                    continue
+                self.ctx.recorder.record(
+                    job, "Warning", "FailedCreate", f"Error creating: {err.message}", component=_COMPONENT
+                )
+                return None
+            self.ctx.recorder.record(
+                job,
+                "Normal",
+                "SuccessfulCreate",
+                f"Created pod: {created['metadata']['name']}",
+                component=_COMPONENT,
+            )
+            return created
+        return None
+
+    def _delete_pod(self, job: Obj, pod: Obj) -> None:
+        graceful_delete(self.ctx.store, pod, now=self.ctx.clock())
+        self.ctx.recorder.record(
+            job,
+            "Normal",
+            "SuccessfulDelete",
+            f"Deleted pod: {pod['metadata']['name']}",
+            component=_COMPONENT,
+        )
