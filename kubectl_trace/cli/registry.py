@@ -29,6 +29,7 @@ _TABLE = (
     # name, module, summary, group — in the order a user needs them
     ("logs", "logs", "merged, coloured logs of every pod of an app; follows rollouts", "Debug an app"),
     ("shell", "shell", "an interactive shell (or a command) in a pod of the app", "Debug an app"),
+    ("run", "run", "a one-off process (migration, console, script) of the app as a Job", "Debug an app"),
     (
         "events",
         "events",

@@ -1,0 +1,131 @@
+"""``kubectl nodeapp run APP [--process P] [--tag TAG] [--keep] [--timeout D] -- CMD …``."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kubectl_trace.cli.environment import Environment
+from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.errors import UsageError
+
+DESCRIPTION = (
+    "Run a one-off process of an app — a migration, a console, a script — as a Kubernetes Job\n"
+    "built from the app's current release: the image and tag of process P (default web) and the\n"
+    "same env, envFrom, volumes, service account and resources, without probes, ports or\n"
+    "sidecars, never restarted (restartPolicy Never, backoffLimit 0). Its pods are labelled\n"
+    "process=run (no Service sends them traffic) and PROCESS_TYPE is run unless you set it.\n"
+    "The output is streamed as it comes and the command's exit status becomes this command's.\n"
+    "The Job is deleted afterwards unless --keep (ttlSecondsAfterFinished removes it anyway an\n"
+    "hour later). Ctrl-C asks whether to stop the Job. A pod that cannot start (image pull,\n"
+    "config error, unschedulable) is explained and the command exits 1."
+)
+EXAMPLES = """\
+  kubectl nodeapp run trace-api -n staging -- npm run migrate
+  kubectl nodeapp run trace-api -n staging --keep -- sh -c 'echo migrated; exit 3'
+  kubectl nodeapp run trace-api --process worker --tag d4e5f6a -- node scripts/backfill.js
+  kubectl nodeapp run trace-api -e DEBUG=1 --timeout 10m -- printenv PROCESS_TYPE NODE_ENV"""
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Options of ``run``."""
+
+    common: CommonOptions
+    app: str
+    process: str
+    tag: str | None
+    keep: bool
+    timeout_seconds: int | None
+    env: tuple[tuple[str, str], ...]
+    command: tuple[str, ...]
+
+
+def _split_command(argv: Sequence[str]) -> tuple[list[str], list[str] | None]:
+    argv = list(argv)
+    if "--" in argv:
+        at = argv.index("--")
+        return argv[:at], argv[at + 1 :]
+    return argv, None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of ``run``."""
+    parser.add_argument("app", metavar="APP", help="the app: its Deployments are APP-* or labelled app=APP")
+    parser.add_argument("--process", default="web", metavar="P", help="whose release and config to use (web)")
+    parser.add_argument("--tag", help="another tag of the app's image (default: the one process P runs)")
+    keep = parser.add_mutually_exclusive_group()
+    keep.add_argument("--keep", action="store_true", help="keep the Job afterwards (kubectl logs job/…)")
+    keep.add_argument("--rm", dest="keep", action="store_false", help="delete the Job afterwards (default)")
+    parser.add_argument(
+        "--timeout", metavar="D", help="stop the Job after this long (5m, 1h): activeDeadlineSeconds"
+    )
+    parser.add_argument(
+        "-e", "--env", action="append", default=[], metavar="NAME=VALUE", help="set a variable (repeatable)"
+    )
+    parser.usage = "kubectl nodeapp run APP [flags] -- COMMAND [ARGS…]"
+    parse_known = parser.parse_known_args
+
+    def parse_known_args(args: Sequence[str] | None = None, namespace: Any = None) -> Any:
+        before, command = _split_command(sys.argv[1:] if args is None else args)
+        parsed, extra = parse_known(before, namespace)
+        parsed.command = command
+        return parsed, extra
+
+    parser.parse_known_args = parse_known_args  # type: ignore[method-assign,assignment]
+
+
+def parse_options(args: argparse.Namespace, common: CommonOptions) -> RunOptions:
+    """Validate the flags."""
+    from kubectl_trace.release.tags import validate_tag
+    from kubectl_trace.timeparse import parse_duration
+
+    command = getattr(args, "command", None)
+    if not command:
+        raise UsageError("no command to run", hint="give it after --, e.g. -- npm run migrate")
+    timeout = None
+    if args.timeout is not None:
+        timeout = max(1, round(parse_duration(args.timeout, flag="--timeout")))
+    env: list[tuple[str, str]] = []
+    for item in args.env:
+        name, sep, value = item.partition("=")
+        if not sep or not _ENV_NAME.fullmatch(name):
+            raise UsageError(f"invalid --env {item!r}: expected NAME=VALUE")
+        env.append((name, value))
+    return RunOptions(
+        common=common,
+        app=args.app,
+        process=args.process,
+        tag=validate_tag(args.tag) if args.tag is not None else None,
+        keep=bool(args.keep),
+        timeout_seconds=timeout,
+        env=tuple(env),
+        command=tuple(command),
+    )
+
+
+def run(options: RunOptions, env: Environment) -> int:
+    """Build the Job, run it, pass its exit status through."""
+    from kubectl_trace.release.flow import connect, user_name
+    from kubectl_trace.run.oneoff import OneOff, run_oneoff
+
+    ctx = connect(options.common, env)
+    try:
+        request = OneOff(
+            app=options.app,
+            command=options.command,
+            process=options.process,
+            tag=options.tag,
+            keep=options.keep,
+            timeout_seconds=options.timeout_seconds,
+            env=options.env,
+        )
+        return run_oneoff(ctx.kube, ctx.config, env, request, user=user_name(env.environ))
+    finally:
+        ctx.kube.close()
