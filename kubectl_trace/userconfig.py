@@ -10,6 +10,9 @@ unset), or the file named by ``KUBECTL_NODEAPP_CONFIG``. Parsed with the standar
     app_label = "app"
     color = "auto"                                             # auto | always | never
     image_repository = "registry.example.com/team/trace-api"   # what `deploy` sets tags on
+
+    [apps.trace-api]                                           # per app
+    release_command = "npm run migrate"                        # deploy runs it first, as a Job
 """
 
 from __future__ import annotations
@@ -34,7 +37,12 @@ class UserConfig:
     app_label: str = "app"
     color: str = "auto"
     image_repository: str | None = None
+    release_commands: tuple[tuple[str, str], ...] = ()  # (app, command) from [apps.APP]
     path: str | None = None
+
+    def release_command(self, app: str) -> str | None:
+        """The release command of ``app`` (``[apps.APP] release_command``), if any."""
+        return dict(self.release_commands).get(app)
 
     def is_production(self, namespace: str | None) -> bool:
         """Whether mutating commands must confirm in ``namespace``."""
@@ -51,11 +59,15 @@ def config_path(environ: Mapping[str, str]) -> str:
 
 
 def _check(path: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    known = {f.name: f for f in fields(UserConfig) if f.name != "path"}
+    known = {f.name: f for f in fields(UserConfig) if f.name not in ("path", "release_commands")}
+    known_keys = [*known, "apps"]
     out: dict[str, Any] = {}
     for key, value in data.items():
+        if key == "apps":
+            out["release_commands"] = _apps(path, value)
+            continue
         if key not in known:
-            raise UsageError(f'{path}: unknown setting "{key}" (known: {", ".join(sorted(known))})')
+            raise UsageError(f'{path}: unknown setting "{key}" (known: {", ".join(sorted(known_keys))})')
         if key == "production_namespaces":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise UsageError(f"{path}: production_namespaces must be a list of strings")
@@ -69,6 +81,23 @@ def _check(path: str, data: Mapping[str, Any]) -> dict[str, Any]:
                 raise UsageError(f"{path}: {key} must be a non-empty string")
             out[key] = value
     return out
+
+
+def _apps(path: str, value: Any) -> tuple[tuple[str, str], ...]:
+    """``[apps.APP]`` tables: only ``release_command`` (a non-empty string) so far."""
+    if not isinstance(value, dict):
+        raise UsageError(f"{path}: apps must be a table of [apps.APP] tables")
+    out = []
+    for app, settings in value.items():
+        if not isinstance(settings, dict):
+            raise UsageError(f"{path}: apps.{app} must be a table")
+        for key, item in settings.items():
+            if key != "release_command":
+                raise UsageError(f'{path}: unknown setting "apps.{app}.{key}" (known: release_command)')
+            if not isinstance(item, str) or not item.strip():
+                raise UsageError(f"{path}: apps.{app}.release_command must be a non-empty string")
+            out.append((str(app), item))
+    return tuple(out)
 
 
 _CACHE: dict[str, UserConfig] = {}

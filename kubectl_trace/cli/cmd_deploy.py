@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from typing import Any
 
 from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import CommonOptions
@@ -16,13 +17,17 @@ DESCRIPTION = (
     "directory. On a failure (progress deadline, crash loop, image pull error, --timeout) it shows\n"
     "why — probe failures, Warning events, the last log lines of a failing pod — and exits 1;\n"
     "--auto-rollback then puts every Deployment back on what it ran before.\n"
-    "In a production namespace it asks for confirmation on a terminal, and needs --yes otherwise."
+    "In a production namespace it asks for confirmation on a terminal, and needs --yes otherwise.\n"
+    "With --release-command (or release_command under [apps.APP] in the config file) that command\n"
+    "first runs once as a Job with the new tag (the release phase: migrations); if it fails,\n"
+    "nothing is deployed, its last log lines are shown and deploy exits 1."
 )
 EXAMPLES = """\
   kubectl nodeapp deploy trace-api -n staging
   kubectl nodeapp deploy trace-api -n production --tag a41c9e7 --yes
   kubectl nodeapp deploy trace-api -n production --auto-rollback --timeout 5m
-  kubectl nodeapp deploy trace-api -n staging --dry-run"""
+  kubectl nodeapp deploy trace-api -n staging --dry-run
+  kubectl nodeapp deploy trace-api -n staging --tag d4e5f6a --release-command 'npm run migrate'"""
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,7 @@ class DeployOptions:
     app: str
     tag: str | None
     change: ChangeSettings
+    release_command: str | None = None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,6 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("app", metavar="APP", help="the app: its Deployments are APP-* or labelled app=APP")
     parser.add_argument("--tag", help="the image tag to deploy (default: git rev-parse --short HEAD)")
     add_change_arguments(parser, auto_rollback=True)
+    parser.add_argument(
+        "--release-command",
+        metavar="CMD",
+        help='run CMD as a Job with the new tag before deploying ("npm run migrate"); failure: no deploy',
+    )
 
 
 def parse_options(args: argparse.Namespace, common: CommonOptions) -> DeployOptions:
@@ -47,7 +58,14 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> DeployOpti
     from kubectl_trace.release.tags import validate_tag
 
     tag = validate_tag(args.tag) if args.tag is not None else None
-    return DeployOptions(common=common, app=args.app, tag=tag, change=change_settings(args))
+    release = args.release_command
+    if release is not None:
+        from kubectl_trace.run.release import parse_release_command
+
+        parse_release_command(release)  # bad quoting is a usage error before anything happens
+    return DeployOptions(
+        common=common, app=args.app, tag=tag, change=change_settings(args), release_command=release
+    )
 
 
 def run(options: DeployOptions, env: Environment) -> int:
@@ -70,12 +88,52 @@ def run(options: DeployOptions, env: Environment) -> int:
     repository = infer_repository(app.name, app.deployments, ctx.config.image_repository)
     cause = change_cause(f"deploy {tag}", user_name(env.environ), rfc3339_seconds(ctx.now()))
     plan = plan_deploy(app.deployments, repository, tag, cause)
+    settings = _release_phase(ctx, options, app, repository, tag, bool(plan.planned))
     return execute(
         ctx,
         heading=f"deploy {tag} ({repository}) to app {app.name} in namespace {ctx.namespace}:",
         verb=f"deploy {tag}",
         plan=plan,
-        settings=options.change,
+        settings=settings,
         question=f"Deploy {tag} to {len(plan.planned)} Deployment(s) of {app.name} in {ctx.namespace}?",
         rollback_hint=f"roll back with: kubectl nodeapp rollback {app.name} -n {ctx.namespace}",
     )
+
+
+def _release_phase(
+    ctx: Any, options: DeployOptions, app: Any, repository: str, tag: str, changes: bool
+) -> ChangeSettings:
+    """The release phase hook: confirm first (it changes things), run the release command.
+
+    Returns the settings for the rest of the flow (already confirmed when it ran).
+    """
+    import dataclasses
+
+    from kubectl_trace.release.confirm import confirm, decide
+    from kubectl_trace.release.flow import user_name
+    from kubectl_trace.run.release import run_release_phase
+
+    command = options.release_command or ctx.config.release_command(app.name)
+    settings = options.change
+    if not command or not changes:
+        return settings
+    if settings.dry_run:
+        ctx.note(f"dry run: the release command `{command}` would run first, as a Job with {tag}")
+        return settings
+    decision = decide(
+        ctx.namespace, yes=settings.yes, dry_run=False, interactive=ctx.env.interactive, config=ctx.config
+    )
+    question = f"Run `{command}` with {tag}, then deploy {tag} to {app.name} in {ctx.namespace}?"
+    confirm(decision, ctx.env, question)
+    run_release_phase(
+        ctx.kube,
+        ctx.config,
+        ctx.env,
+        app=app.name,
+        deployments=app.deployments,
+        repository=repository,
+        tag=tag,
+        command=command,
+        user=user_name(ctx.env.environ),
+    )
+    return dataclasses.replace(settings, yes=True)

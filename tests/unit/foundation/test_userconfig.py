@@ -45,6 +45,9 @@ def test_file_is_read(tmp_path):
         ('colour = "never"', 'unknown setting "colour"'),
         ('color = "blue"', "color must be auto, always or never"),
         ("production_namespaces = 'prod'", "must be a list of strings"),
+        ("apps = 1", "apps must be a table"),
+        ("[apps.web]\nrelease = 'x'", 'unknown setting "apps.web.release"'),
+        ("[apps.web]\nrelease_command = ''", "release_command must be a non-empty string"),
     ],
 )
 def test_bad_file_is_one_clear_error(tmp_path, text, message):
@@ -52,3 +55,11 @@ def test_bad_file_is_one_clear_error(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(UsageError, match=message):
         load_user_config({"KUBECTL_NODEAPP_CONFIG": str(path)})
+
+
+def test_release_command_per_app(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[apps.trace-api]\nrelease_command = "npm run migrate"\n')
+    config = load_user_config({"KUBECTL_NODEAPP_CONFIG": str(path)})
+    assert config.release_command("trace-api") == "npm run migrate"
+    assert config.release_command("trace-ui") is None
