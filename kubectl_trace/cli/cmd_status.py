@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.cli.environment import Environment
@@ -152,7 +152,25 @@ def gather(
         process_label=config.process_label,
         process_env=config.process_env,
     )
-    return report, pods
+    jobs, cronjobs = _batch(kube, target, namespace)
+    return replace(report, jobs=jobs, cronjobs=cronjobs), pods
+
+
+def _batch(kube: Any, target: Target, namespace: str) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The target's recent Jobs and its CronJobs (none where batch/v1 cannot be read)."""
+    from kubectl_trace.kube.errors import ApiError
+    from kubectl_trace.run.summary import cronjob_summaries, job_summaries, template_pod
+
+    try:
+        jobs = kube.list("jobs", namespace).items
+        cronjobs = kube.list("cronjobs", namespace).items
+    except ApiError as exc:
+        if exc.status in (403, 404):
+            return (), ()
+        raise
+    mine = [j for j in jobs if target.matches(template_pod(j))]
+    crons = [c for c in cronjobs if target.matches(template_pod(c))]
+    return tuple(job_summaries(mine)), tuple(cronjob_summaries(crons))
 
 
 # -- the command ------------------------------------------------------------------------------

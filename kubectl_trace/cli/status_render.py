@@ -233,6 +233,43 @@ def render_findings(findings: Sequence[Finding]) -> list[RenderableType]:
     return out
 
 
+_JOB_MARK = {"succeeded": ("✓", "green"), "failed": ("✗", "bold red"), "running": ("●", "yellow")}
+
+
+def render_jobs(report: StatusReport) -> list[RenderableType]:
+    """Recent Jobs (state, when, who ran what) and CronJobs (schedule, last schedule)."""
+    from rich.text import Text
+
+    now = report.now
+    out: list[RenderableType] = []
+    if report.jobs:
+        out.append(Text("recent jobs", style="bold"))
+        width = max(len(j.name) for j in report.jobs)
+        for job in report.jobs:
+            mark, style = _JOB_MARK.get(job.state, ("?", "dim"))
+            line = Text(f"  {mark} ", style=style)
+            line.append(job.name.ljust(width) + "  ")
+            state = job.state + (f" ({job.reason})" if job.reason else "")
+            line.append(state.ljust(12), style=style)
+            when = job.finished_at if job.finished_at is not None else job.started_at
+            line.append(f"  {_age(when, now)} ago", style="dim")
+            if job.what:
+                line.append(f"  {_crop(job.what, 100)}", style="dim")
+            out.append(line)
+    if report.cronjobs:
+        out.append(Text("cron jobs", style="bold"))
+        for cron in report.cronjobs:
+            line = Text(f"  ⏲ {cron.name}  ")
+            line.append(f'"{cron.schedule}"', style="bold")
+            if cron.suspended:
+                line.append("  suspended", style="yellow")
+            last = f"{_age(cron.last_schedule, now)} ago" if cron.last_schedule is not None else "never"
+            line.append(f"  last schedule {last}", style="dim")
+            line.append(f"  {cron.active} active", style="dim")
+            out.append(line)
+    return out
+
+
 def render_report(report: StatusReport, width: int | None = None) -> list[RenderableType]:
     """The whole screen (``width``: the console's, to cut long lines instead of wrapping them)."""
     from rich.text import Text
@@ -290,6 +327,9 @@ def render_report(report: StatusReport, width: int | None = None) -> list[Render
             out.append(Text(f"  Node.js: {', '.join(found) if found else 'not found'}", style="bold"))
         for v in missing[:5]:
             out.append(Text(f"  node --version in {v.pod}/{v.container}: {v.error}", style="dim"))
+        out.append(Text(""))
+    if report.jobs or report.cronjobs:
+        out.extend(render_jobs(report))
         out.append(Text(""))
     findings = [f for d in report.deployments for f in d.findings] + list(report.other_findings)
     if findings:

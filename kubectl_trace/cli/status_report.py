@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from kubectl_trace.health import Finding, PodHealth, Problem, RolloutState, Termination
     from kubectl_trace.kube.targets import Target
+    from kubectl_trace.run.summary import CronJobSummary, JobSummary
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,8 @@ class StatusReport:
     previous_logs: tuple[PreviousLog, ...] = ()
     probes: tuple[ProbeCheck, ...] | None = None  # None: --probe not asked
     node_versions: tuple[NodeVersion, ...] = ()
+    jobs: tuple[JobSummary, ...] = ()  # the app's recent Jobs (one-off runs, release phases, cron)
+    cronjobs: tuple[CronJobSummary, ...] = ()
 
     @property
     def pods(self) -> tuple[PodHealth, ...]:
@@ -162,7 +165,12 @@ def build_report(
                 ),
             )
         )
-    others = [p for p in selected if str(p["metadata"]["name"]) not in claimed]
+    others = [  # Job pods are history, listed with their Jobs (status_render)
+        p
+        for p in selected
+        if str(p["metadata"]["name"]) not in claimed
+        and not any(r.get("kind") == "Job" for r in p["metadata"].get("ownerReferences") or [])
+    ]
     owned = {
         str(p["metadata"]["name"])
         for p in others
@@ -249,4 +257,6 @@ def report_json(report: StatusReport) -> dict[str, Any]:
         "previous_logs": to_json(report.previous_logs),
         "probes": None if report.probes is None else [{**to_json(p), "ok": p.ok} for p in report.probes],
         "node_versions": to_json(report.node_versions),
+        "jobs": to_json(report.jobs),
+        "cronjobs": to_json(report.cronjobs),
     }

@@ -42,6 +42,7 @@ __all__ = [
 
 PROCESS_LABEL = "process"
 PROCESS_ENV = "PROCESS_TYPE"
+RUN_PROCESS = "run"  # the process type of one-off Job pods (kubectl_trace.run)
 _DNS_NAME = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
 _POD_PREFIXES = ("pod/", "pods/", "po/")
 _DEPLOY_PREFIXES = ("deploy/", "deployment/", "deployments/", "deployment.apps/", "deployments.apps/")
@@ -282,6 +283,9 @@ def resolve(
     matched = _app_deployments(query.text, deployments, config.app_label)
     if matched:
         narrowed = _narrow(matched, process, plabel, penv)
+        if process == RUN_PROCESS and not narrowed:
+            # one-off processes (``run``, release phases): Job pods labelled app=APP, process=run
+            return Target(description=f"app {query.text}{suffix}", kind="app", app=query.text, **common)
         if process is not None and not narrowed:
             have = sorted({p for p in (deployment_process(d, label=plabel, env=penv) for d in matched) if p})
             raise UsageError(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubectl_trace.health.images import image_ref
+from kubectl_trace.kube.targets import RUN_PROCESS as TARGET_RUN_PROCESS
 
 __all__ = [
     "RUN_ANNOTATION",
@@ -31,7 +32,7 @@ __all__ = [
 Obj = Mapping[str, Any]
 
 RUN_ANNOTATION = "nodeapp.kubectl-trace.io/run"
-RUN_PROCESS = "run"
+RUN_PROCESS = TARGET_RUN_PROCESS
 _SUFFIX = "bcdfghjklmnpqrstvwxz2456789"
 _DROPPED = ("livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "ports")
 _POD_DROPPED = ("hostname", "subdomain", "nodeName", "readinessGates")
