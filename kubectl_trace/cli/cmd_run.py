@@ -19,7 +19,9 @@ DESCRIPTION = (
     "same env, envFrom, volumes, service account and resources, without probes, ports or\n"
     "sidecars, never restarted (restartPolicy Never, backoffLimit 0). Its pods are labelled\n"
     "process=run (no Service sends them traffic) and PROCESS_TYPE is run unless you set it.\n"
-    "The output is streamed as it comes and the command's exit status becomes this command's.\n"
+    "On a terminal the Job's container gets a TTY and you are attached to it (run APP -- sh, a\n"
+    "console); otherwise its output is streamed from the log. The command's exit status becomes\n"
+    "this command's.\n"
     "The Job is deleted afterwards unless --keep (ttlSecondsAfterFinished removes it anyway an\n"
     "hour later). Ctrl-C asks whether to stop the Job. A pod that cannot start (image pull,\n"
     "config error, unschedulable) is explained and the command exits 1."
@@ -45,6 +47,7 @@ class RunOptions:
     timeout_seconds: int | None
     env: tuple[tuple[str, str], ...]
     command: tuple[str, ...]
+    no_tty: bool = False
 
 
 def _split_command(argv: Sequence[str]) -> tuple[list[str], list[str] | None]:
@@ -68,6 +71,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "-e", "--env", action="append", default=[], metavar="NAME=VALUE", help="set a variable (repeatable)"
+    )
+    parser.add_argument(
+        "--no-tty", action="store_true", help="no TTY even on a terminal (output streamed from the log)"
     )
     parser.usage = "kubectl nodeapp run APP [flags] -- COMMAND [ARGS…]"
     parse_known = parser.parse_known_args
@@ -107,6 +113,7 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> RunOptions
         timeout_seconds=timeout,
         env=tuple(env),
         command=tuple(command),
+        no_tty=bool(args.no_tty),
     )
 
 
@@ -125,6 +132,7 @@ def run(options: RunOptions, env: Environment) -> int:
             keep=options.keep,
             timeout_seconds=options.timeout_seconds,
             env=options.env,
+            tty=env.interactive and not options.no_tty,
         )
         return run_oneoff(ctx.kube, ctx.config, env, request, user=user_name(env.environ))
     finally:

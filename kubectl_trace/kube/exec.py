@@ -58,6 +58,7 @@ __all__ = [
     "encode_stdin",
     "exec_path",
     "mask_payload",
+    "open_attach",
     "open_exec",
     "parse_status",
     "run_command",
@@ -841,9 +842,68 @@ def open_exec(
     if not command:
         raise ValueError("exec needs a command")
     query = _query(command, container, stdin=stdin, stdout=stdout, stderr=stderr, tty=tty)
-    path = exec_path(namespace, pod)
-    timeout = connect_timeout if connect_timeout is not None else (kube.conn.request_timeout or 30.0)
     description = f"pod {namespace}/{pod}" + (f" container {container}" if container else "")
+    return _open_session(
+        kube,
+        exec_path(namespace, pod),
+        query,
+        namespace,
+        description,
+        connect_timeout=connect_timeout,
+        protocols=protocols,
+        ping_interval=ping_interval,
+        read_deadline=read_deadline,
+    )
+
+
+def open_attach(
+    kube: Any,
+    namespace: str,
+    pod: str,
+    *,
+    container: str | None = None,
+    stdin: bool = True,
+    stdout: bool = True,
+    stderr: bool = False,
+    tty: bool = True,
+    connect_timeout: float | None = None,
+    protocols: Sequence[str] = PROTOCOLS,
+    ping_interval: float = 5.0,
+    read_deadline: float = 61.0,
+) -> ExecSession:
+    """Open ``pods/attach`` to a running container's process (``kubectl attach``).
+
+    The same channels and session as ``open_exec`` (``attach_tty`` / ``attach_pipes`` drive
+    it); the server sends the process's exit status on channel 3 when it ends.
+    """
+    query = _query((), container, stdin=stdin, stdout=stdout, stderr=stderr, tty=tty)
+    description = f"pod {namespace}/{pod}" + (f" container {container}" if container else "")
+    return _open_session(
+        kube,
+        f"/api/v1/namespaces/{namespace}/pods/{pod}/attach",
+        query,
+        namespace,
+        description,
+        connect_timeout=connect_timeout,
+        protocols=protocols,
+        ping_interval=ping_interval,
+        read_deadline=read_deadline,
+    )
+
+
+def _open_session(
+    kube: Any,
+    path: str,
+    query: list[tuple[str, str]],
+    namespace: str,
+    description: str,
+    *,
+    connect_timeout: float | None,
+    protocols: Sequence[str],
+    ping_interval: float,
+    read_deadline: float,
+) -> ExecSession:
+    timeout = connect_timeout if connect_timeout is not None else (kube.conn.request_timeout or 30.0)
     if hasattr(kube, "open_upgrade"):
         sock, protocol, rest = _open_with_lite(kube, path, query, protocols, timeout, namespace)
         sock.settimeout(None)

@@ -77,7 +77,7 @@ RESOURCES: dict[str, Resource] = {
             True,
             ("po",),
             ("all",),
-            ("status", "log", "exec", "proxy"),
+            ("status", "log", "exec", "attach", "proxy"),
         ),
         Resource("services", "service", "Service", "", "v1", True, ("svc",), ("all",), ("status", "proxy")),
         Resource("configmaps", "configmap", "ConfigMap", "", "v1", True, ("cm",)),

@@ -66,7 +66,7 @@ def run_oneoff(kube: Any, config: UserConfig, env: Environment, request: OneOff,
     """Run the one-off process; its exit status."""
     from kubectl_trace.release.flow import rfc3339_seconds
     from kubectl_trace.run.job import RunSpec, build_run_job, run_job_name
-    from kubectl_trace.run.session import JobRun, delete_job, run_job, write_line
+    from kubectl_trace.run.session import JobRun, delete_job, run_job, run_job_attached, write_line
 
     namespace = kube.namespace
     deployment, repository = _deployment(kube, request, namespace, config)
@@ -78,7 +78,7 @@ def run_oneoff(kube: Any, config: UserConfig, env: Environment, request: OneOff,
         at=rfc3339_seconds(env.clock()),
         tag=request.tag,
         repository=repository,
-        tty=False,
+        tty=request.tty,
         env=request.env,
         timeout_seconds=request.timeout_seconds,
         process_label=config.process_label,
@@ -97,7 +97,10 @@ def run_oneoff(kube: Any, config: UserConfig, env: Environment, request: OneOff,
 
     try:
         try:
-            result = run_job(run, on_started=started)
+            if request.tty:
+                result = run_job_attached(run, env, on_started=started)
+            else:
+                result = run_job(run, on_started=started)
         except KeyboardInterrupt:
             if run.created is None:
                 raise

@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from kubectl_trace.errors import NodeappError
 
-__all__ = ["CannotStart", "JobRun", "RunResult", "delete_job", "explain_pod", "run_job"]
+__all__ = ["CannotStart", "JobRun", "RunResult", "delete_job", "explain_pod", "run_job", "run_job_attached"]
 
 Obj = Mapping[str, Any]
 
@@ -234,6 +234,45 @@ def run_job(
         target = _condition(job, "FailureTarget") or _condition(job, "Failed")
         if target is not None and target.get("reason") == "DeadlineExceeded":
             result.reason = "DeadlineExceeded"
+    return result
+
+
+def run_job_attached(
+    run: JobRun,
+    env: Any,
+    *,
+    on_started: Callable[[Obj], None] | None = None,
+) -> RunResult:
+    """As ``run_job``, attached to the pod's terminal (a TTY Job on an interactive terminal).
+
+    What the process printed before the attach is not replayed (as with ``kubectl run
+    -it``); a process that ended before the attach has its log shown instead.
+    """
+    from kubectl_trace.kube.errors import ApiError
+    from kubectl_trace.kube.exec import open_attach
+    from kubectl_trace.shell.attach import attach_tty
+
+    run.create()
+    pod = run.wait_for_pod()
+    if on_started is not None:
+        on_started(pod)
+    name = str(pod["metadata"]["name"])
+    result = RunResult(exit_code=1, job=run.name, pod=name)
+    if "running" in _main_state(pod):
+        env.stderr.write("If you don't see a command prompt, try pressing enter.\n")
+        env.stderr.flush()
+        try:
+            session = open_attach(run.kube, run.namespace, name, container=_main_container_name(pod))
+        except ApiError as exc:
+            if exc.status != 400:  # 400: it ended meanwhile; show its log below
+                raise
+        else:
+            with session:
+                attach_tty(session, env)
+            result.exit_code, result.reason = run.wait_for_exit(name)
+            return result
+    run.stream(pod, result)
+    result.exit_code, result.reason = run.wait_for_exit(name)
     return result
 
 

@@ -7,15 +7,23 @@ the environment ``execenv.exec_environment`` builds, programs looked up on the i
 PATH only. Its stdout and stderr become the container log line by line (with the time
 each line arrived) and its exit status the container's terminated state. SIGTERM and
 SIGKILL go to its whole process group.
+
+A container with ``tty: true`` gets a pty as its controlling terminal (stdin, stdout and
+stderr), which ``pods/attach`` sessions share (``server/attach.py``): they receive what it
+prints from the moment they attach and type into it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
+import pty
 import shutil
 import signal
+import struct
+import termios
 import time
 from collections.abc import Callable
 from typing import Any
@@ -56,10 +64,14 @@ def resolve_program(program: str, path: str) -> str | None:
 class CommandProcess:
     """One container process: started at once, its output appended to ``log``."""
 
-    def __init__(self, log: InstanceLog, on_exit: Callable[[int], None]) -> None:
+    def __init__(self, log: InstanceLog, on_exit: Callable[[int], None], *, tty: bool = False) -> None:
         self.log = log
         self.on_exit = on_exit
+        self.tty = tty
         self.process: asyncio.subprocess.Process | None = None
+        self.master: int | None = None  # the pty (tty containers)
+        self.exit_code: int | None = None
+        self.listeners: set[Callable[[bytes | None], None]] = set()  # attached: output, None at exit
         self._task: asyncio.Task[None] | None = None
         self._killed = False
 
@@ -67,10 +79,90 @@ class CommandProcess:
         """Start the process on the running event loop."""
         self._task = asyncio.get_running_loop().create_task(self._run(argv, program, cwd, env))
 
+    # -- the terminal (tty containers) ------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        """What an attached client typed."""
+        if self.master is None or not data:
+            return
+        with contextlib.suppress(OSError):
+            os.write(self.master, data)
+
+    def resize(self, width: int, height: int) -> None:
+        """The attached client's window size."""
+        if self.master is not None and width > 0 and height > 0:
+            with contextlib.suppress(OSError):
+                fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
+
+    def _emit(self, data: bytes | None) -> None:
+        for listener in list(self.listeners):
+            with contextlib.suppress(Exception):
+                listener(data)
+
+    async def _run_tty(self, argv: list[str], program: str, cwd: str, env: dict[str, str]) -> int:
+        master, slave = pty.openpty()
+        try:
+            self.process = await asyncio.create_subprocess_exec(
+                argv[0],
+                *argv[1:],
+                executable=program,
+                stdin=slave,
+                stdout=slave,
+                stderr=slave,
+                cwd=cwd,
+                env={**env, "TERM": env.get("TERM", "xterm")},
+                start_new_session=True,
+                preexec_fn=_controlling_tty,
+            )
+        except BaseException:
+            os.close(master)
+            raise
+        finally:
+            os.close(slave)
+        self.master = master
+        os.set_blocking(master, False)
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        pending = [b""]
+
+        def readable() -> None:
+            try:
+                data = os.read(master, 65536)
+            except BlockingIOError:
+                return
+            except OSError:  # EIO: the process and its children closed the terminal
+                data = b""
+            if data:
+                self._emit(data)
+                pending[0] = self._append(pending[0] + data)
+                return
+            loop.remove_reader(master)
+            if not done.done():
+                done.set_result(None)
+
+        loop.add_reader(master, readable)
+        try:
+            if self._killed:
+                self.signal(signal.SIGKILL)
+            returncode = await self.process.wait()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(done), 2.0)  # what it printed last
+        finally:
+            with contextlib.suppress(Exception):
+                loop.remove_reader(master)
+            os.close(master)
+            self.master = None
+        if pending[0]:
+            self._lines([pending[0]])
+        return returncode if returncode >= 0 else 128 - returncode
+
     async def _run(self, argv: list[str], program: str, cwd: str, env: dict[str, str]) -> None:
         code = 128
         try:
             os.makedirs(cwd, exist_ok=True)
+            if self.tty:
+                code = await self._run_tty(argv, program, cwd, env)
+                return
             self.process = await asyncio.create_subprocess_exec(
                 argv[0],
                 *argv[1:],
@@ -98,6 +190,8 @@ class CommandProcess:
         except OSError as err:
             self._lines([str(err).encode()])
         finally:
+            self.exit_code = code
+            self._emit(None)
             with contextlib.suppress(Exception):
                 self.on_exit(code)
 
@@ -111,6 +205,8 @@ class CommandProcess:
         if self.log.finished:
             return
         texts = [line.rstrip(b"\r").decode("utf-8", "replace") for line in raw]
+        if not texts:
+            return
         now = time.time()
         self.log.append_at([now] * len(texts), lambda k, t, seq: texts[k])
 
@@ -123,3 +219,7 @@ class CommandProcess:
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, sig)
+
+
+def _controlling_tty() -> None:  # runs in the child between fork and exec
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)

@@ -546,7 +546,7 @@ class _PodWorker:
         def exited(code: int) -> None:
             self._exited(slot, run, code, "Completed" if code == 0 else "Error")
 
-        run.process = CommandProcess(run.log, exited)
+        run.process = CommandProcess(run.log, exited, tty=bool(slot.spec.get("tty")))
         run.process.start(argv, program, self.workdir, env)
         self.touch()
 
@@ -1221,6 +1221,17 @@ class Kubelet:
             worker.workdir = self.envs.pod_dir(namespace, pod, worker.uid, run.profile.app, run.style.process)
         env = exec_environment(self.envs, run.profile, pod, worker.workdir, run.env)
         return ExecTarget(cwd=worker.workdir, env=env)
+
+    def attach_target(self, namespace: str, pod: str, container: str) -> CommandProcess:
+        """The running process to attach to (containers that run their command for real)."""
+        worker = self._worker(namespace, pod)
+        if worker is None:
+            raise StoreError.bad_request(f"pod {pod} does not have a host assigned")
+        slot = self._slot(worker, pod, container)
+        run = slot.running
+        if run is None or run.process is None:
+            raise StoreError.bad_request(f"container {container} not found in pod {pod}")
+        return run.process
 
     def proxy(self, namespace: str, pod: str, port: str, path: str, method: str) -> ProxyAnswer:
         """A request to the pod on ``port`` (a number or a port name)."""

@@ -207,3 +207,16 @@ def test_cron_schedules() -> None:
     for bad in ("* * * *", "61 * * * *", "@every 5m", "TZ=UTC * * * * *"):
         with pytest.raises(CronError):
             parse_schedule(bad)
+
+
+def test_attach_to_a_completed_pod_is_refused(kube: Any, kubectl: Any, ns: str) -> None:
+    from kubectl_trace.kube.errors import ApiError
+    from kubectl_trace.kube.exec import open_attach
+
+    kubectl("create", "job", "done", f"--image={IMAGE}", "-n", ns, "--", "true", check=True)
+    kubectl("wait", "--for=condition=complete", "job/done", "-n", ns, "--timeout=60s", check=True)
+    pod = _get(kubectl, ns, "pods", "-l", "job-name=done")["items"][0]["metadata"]["name"]
+    with pytest.raises(ApiError) as caught:
+        open_attach(kube, ns, pod)
+    assert caught.value.status == 400
+    assert "cannot attach to a container in a completed pod; current phase is Succeeded" in str(caught.value)

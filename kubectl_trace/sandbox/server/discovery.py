@@ -19,6 +19,7 @@ _SUBRESOURCE_SHAPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "status": ("", ("get", "patch", "update")),
     "log": ("Pod", ("get",)),
     "exec": ("PodExecOptions", ("create", "get")),
+    "attach": ("PodAttachOptions", ("create", "get")),
     "proxy": ("", ("create", "delete", "get", "patch", "update")),
     "scale": ("Scale", ("get", "patch", "update")),
 }

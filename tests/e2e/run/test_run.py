@@ -140,7 +140,7 @@ def test_ctrl_c_without_a_terminal_stops_the_job(
 @pytest.mark.tmux
 def test_ctrl_c_on_a_terminal_asks(sandbox: Any, kube: Any, app_ns: str, tmux: Any, eventually: Any) -> None:
     script = (
-        f"{shlex.quote(sys.executable)} -m kubectl_trace run trace-api -n {app_ns} "
+        f"{shlex.quote(sys.executable)} -m kubectl_trace run trace-api -n {app_ns} --no-tty "
         "-- sh -c 'echo started; sleep 300'; echo EXIT=$?; exec sleep 600"
     )
     tmux.start(f"bash --norc --noprofile -c {shlex.quote(script)}", env={"KUBECONFIG": sandbox.kubeconfig})
@@ -162,3 +162,25 @@ def test_ctrl_c_on_a_terminal_asks(sandbox: Any, kube: Any, app_ns: str, tmux: A
         namespace=app_ns,
     )
     eventually(lambda: not leftovers(kube, app_ns), timeout=30, message="cleaned up")
+
+
+@pytest.mark.tmux
+def test_a_tty_session_on_a_terminal(
+    sandbox: Any, kube: Any, app_ns: str, tmux: Any, eventually: Any
+) -> None:
+    script = (
+        f"{shlex.quote(sys.executable)} -m kubectl_trace run trace-api -n {app_ns} -- sh; "
+        "echo EXIT=$?; exec sleep 600"
+    )
+    tmux.start(
+        f"bash --norc --noprofile -c {shlex.quote(script)}",
+        width=100,
+        height=30,
+        env={"KUBECONFIG": sandbox.kubeconfig},
+    )
+    tmux.wait_for("If you don't see a command prompt", timeout=60)
+    tmux.send("echo pt=$PROCESS_TYPE-$((6*7)) cols=$(tput cols)", enter=True)
+    tmux.wait_for("pt=run-42 cols=100", timeout=15)  # a real terminal, with the window's size
+    tmux.send("exit 3", enter=True)
+    tmux.wait_for("EXIT=3", timeout=30)
+    eventually(lambda: not leftovers(kube, app_ns), timeout=30, message="the TTY run is cleaned up")
