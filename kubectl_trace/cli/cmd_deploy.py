@@ -86,7 +86,9 @@ def run(options: DeployOptions, env: Environment) -> int:
             ctx.note(f"warning: the working tree has uncommitted changes; they are not part of {tag}")
     app = load_app(ctx.kube, options.app, namespace=ctx.namespace, config=ctx.config)
     repository = infer_repository(app.name, app.deployments, ctx.config.image_repository)
-    cause = change_cause(f"deploy {tag}", user_name(env.environ), rfc3339_seconds(ctx.now()))
+    release_command = options.release_command or ctx.config.release_command(app.name)
+    action = f"deploy {tag}" + (f" after release phase `{release_command}`" if release_command else "")
+    cause = change_cause(action, user_name(env.environ), rfc3339_seconds(ctx.now()))
     plan = plan_deploy(app.deployments, repository, tag, cause)
     settings = _release_phase(ctx, options, app, repository, tag, bool(plan.planned))
     return execute(

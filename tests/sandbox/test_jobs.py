@@ -220,3 +220,30 @@ def test_attach_to_a_completed_pod_is_refused(kube: Any, kubectl: Any, ns: str) 
         open_attach(kube, ns, pod)
     assert caught.value.status == 400
     assert "cannot attach to a container in a completed pod; current phase is Succeeded" in str(caught.value)
+
+
+def test_suspend_and_resume(kubectl: Any, ns: str, eventually: Any) -> None:
+    manifest = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "later", "namespace": ns},
+        "spec": {
+            "suspend": True,
+            "template": {
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [{"name": "c", "image": IMAGE, "args": ["true"]}],
+                }
+            },
+        },
+    }
+    kubectl("apply", "-f", "-", input=json.dumps(manifest), check=True)
+    kubectl("wait", "--for=condition=suspended", "job/later", "-n", ns, "--timeout=30s", check=True)
+    assert "Suspended" in kubectl("get", "job", "later", "-n", ns, check=True).stdout
+    assert not _get(kubectl, ns, "pods", "-l", "job-name=later")["items"]
+    kubectl("patch", "job", "later", "-n", ns, "--type=merge", "-p", '{"spec":{"suspend":false}}', check=True)
+    kubectl("wait", "--for=condition=complete", "job/later", "-n", ns, "--timeout=60s", check=True)
+    suspended = next(
+        c for c in _get(kubectl, ns, "job", "later")["status"]["conditions"] if c["type"] == "Suspended"
+    )
+    assert (suspended["status"], suspended["reason"]) == ("False", "JobResumed")

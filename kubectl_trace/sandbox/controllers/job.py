@@ -214,6 +214,8 @@ class JobController:
         types = {c.get("type") for c in conditions if c.get("status") == "True"}
         finished = bool(types & {"Complete", "Failed"})
         suspended = bool(spec.get("suspend"))
+        if not finished:
+            conditions = self._suspension(job, conditions, suspended, status, now)
         if not finished and not suspended and not status.get("startTime"):
             status["startTime"] = rfc3339(now)
         if not finished and not types & {"SuccessCriteriaMet", "FailureTarget"}:
@@ -229,6 +231,11 @@ class JobController:
                 active = []
             elif not suspended:
                 active += self._manage(job, spec, succeeded, failed, active, now)
+            else:  # suspended: its pods go
+                for pod in active:
+                    self._delete_pod(job, pod)
+                terminating += active
+                active = []
         elif not finished:
             for pod in active:  # pods still running after the target: stop them
                 self._delete_pod(job, pod)
@@ -264,6 +271,23 @@ class JobController:
                 del status[field]
         if status != (job.get("status") or {}):
             self.ctx.store.set_status("jobs", ns, name, status)
+
+    def _suspension(
+        self, job: Obj, conditions: list[Obj], suspended: bool, status: Obj, now: float
+    ) -> list[Obj]:
+        """The ``Suspended`` condition: True while suspended; False (JobResumed) once resumed."""
+        current = next((c for c in conditions if c.get("type") == "Suspended"), None)
+        if suspended and (current is None or current.get("status") != "True"):
+            cond = _condition("Suspended", "JobSuspended", "Job suspended", now)
+            self.ctx.recorder.record(job, "Normal", "Suspended", "Job suspended", component=_COMPONENT)
+            status.pop("startTime", None)
+        elif not suspended and current is not None and current.get("status") == "True":
+            cond = {**_condition("Suspended", "JobResumed", "Job resumed", now), "status": "False"}
+            self.ctx.recorder.record(job, "Normal", "Resumed", "Job resumed", component=_COMPONENT)
+            status.pop("startTime", None)
+        else:
+            return conditions
+        return [c for c in conditions if c.get("type") != "Suspended"] + [cond]
 
     def _target(
         self, job: Obj, status: Obj, succeeded: int, failed: int, active: list[Obj], now: float

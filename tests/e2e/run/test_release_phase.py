@@ -65,6 +65,11 @@ def test_the_config_files_release_command_runs_before_the_deploy(
     assert {image for image, _ in _images(kube, app_ns).values()} == {
         "registry.sandbox.local/trace/trace-api:d4e5f6a"
     }
+    causes = {
+        d["metadata"]["annotations"]["kubernetes.io/change-cause"]
+        for d in kube.list("deployments", app_ns).items
+    }
+    assert all(c.startswith("deploy d4e5f6a after release phase `sh -c") for c in causes), causes
     eventually(lambda: not leftovers(kube, app_ns), timeout=30, message="the release Job is deleted")
 
 
