@@ -247,3 +247,16 @@ def test_suspend_and_resume(kubectl: Any, ns: str, eventually: Any) -> None:
         c for c in _get(kubectl, ns, "job", "later")["status"]["conditions"] if c["type"] == "Suspended"
     )
     assert (suspended["status"], suspended["reason"]) == ("False", "JobResumed")
+
+
+def test_create_job_from_a_cronjob(kubectl: Any, ns: str) -> None:
+    kubectl(
+        "create", "cronjob", "yearly", f"--image={IMAGE}", "--schedule=@yearly", "-n", ns,
+        "--", "sh", "-c", "echo by hand", check=True,
+    )  # fmt: skip
+    kubectl("create", "job", "now", "--from=cronjob/yearly", "-n", ns, check=True)
+    kubectl("wait", "--for=condition=complete", "job/now", "-n", ns, "--timeout=60s", check=True)
+    assert kubectl("logs", "job/now", "-n", ns, check=True).stdout == "by hand\n"
+    job = _get(kubectl, ns, "job", "now")
+    assert job["metadata"]["ownerReferences"][0]["kind"] == "CronJob"
+    assert job["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"] == "manual"
