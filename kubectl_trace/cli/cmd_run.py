@@ -23,8 +23,9 @@ DESCRIPTION = (
     "console); otherwise its output is streamed from the log. The command's exit status becomes\n"
     "this command's.\n"
     "The Job is deleted afterwards unless --keep (ttlSecondsAfterFinished removes it anyway an\n"
-    "hour later). Ctrl-C asks whether to stop the Job. A pod that cannot start (image pull,\n"
-    "config error, unschedulable) is explained and the command exits 1."
+    "hour later). Ctrl-C asks whether to stop the Job (in a TTY session it goes to the process,\n"
+    "as any key does). A pod that cannot start (image pull, config error, unschedulable) is\n"
+    "explained and the command exits 1."
 )
 EXAMPLES = """\
   kubectl nodeapp run trace-api -n staging -- npm run migrate
