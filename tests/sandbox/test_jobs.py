@@ -260,3 +260,43 @@ def test_create_job_from_a_cronjob(kubectl: Any, ns: str) -> None:
     job = _get(kubectl, ns, "job", "now")
     assert job["metadata"]["ownerReferences"][0]["kind"] == "CronJob"
     assert job["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"] == "manual"
+
+
+def test_completions_parallelism_and_deadline(kubectl: Any, ns: str, eventually: Any) -> None:
+    def job(name: str, command: str, **spec: Any) -> str:
+        return json.dumps(
+            {
+                "apiVersion": "batch/v1",
+                "kind": "Job",
+                "metadata": {"name": name, "namespace": ns},
+                "spec": {
+                    **spec,
+                    "template": {
+                        "spec": {
+                            "restartPolicy": "Never",
+                            "containers": [{"name": "c", "image": IMAGE, "command": ["sh", "-c", command]}],
+                        }
+                    },
+                },
+            }
+        )
+
+    kubectl("apply", "-f", "-", input=job("three", "echo part", completions=3, parallelism=2), check=True)
+    kubectl("apply", "-f", "-", input=job("slow", "sleep 300", activeDeadlineSeconds=20), check=True)
+    kubectl("wait", "--for=condition=complete", "job/three", "-n", ns, "--timeout=60s", check=True)
+    three = _get(kubectl, ns, "job", "three")
+    assert three["status"]["succeeded"] == 3
+    assert len(_get(kubectl, ns, "pods", "-l", "job-name=three")["items"]) == 3
+    assert "3/3" in kubectl("get", "job", "three", "-n", ns, check=True).stdout
+    # 20 simulated seconds (two real ones at --time-scale 0.1); the running pod is stopped first
+    kubectl("wait", "--for=condition=failed", "job/slow", "-n", ns, "--timeout=60s", check=True)
+    conditions = [(c["type"], c["reason"]) for c in _get(kubectl, ns, "job", "slow")["status"]["conditions"]]
+    assert conditions == [("FailureTarget", "DeadlineExceeded"), ("Failed", "DeadlineExceeded")]
+    slow = _get(kubectl, ns, "job", "slow")["status"]
+    assert slow["failed"] == 1 and "active" not in slow and slow["terminating"] == 0
+    running = [
+        p
+        for p in _get(kubectl, ns, "pods", "-l", "job-name=slow")["items"]
+        if p["status"]["phase"] == "Running"
+    ]
+    assert not running
