@@ -19,7 +19,16 @@ from typing import IO, Any
 
 from kubectl_trace.errors import NodeappError
 
-__all__ = ["CannotStart", "JobRun", "RunResult", "delete_job", "explain_pod", "run_job", "run_job_attached"]
+__all__ = [
+    "CannotStart",
+    "JobRun",
+    "RunResult",
+    "delete_job",
+    "explain_pod",
+    "run_job",
+    "run_job_attached",
+    "write_line",
+]
 
 Obj = Mapping[str, Any]
 
