@@ -21,6 +21,7 @@ from kubectl_trace.logs.options import LogsOptions
 from kubectl_trace.logs.output import BufferedOutput
 from kubectl_trace.logs.record import Entry, Marker, Source
 from kubectl_trace.logs.render import make_renderer
+from kubectl_trace.textsafe import visible
 
 __all__ = ["Pipeline", "run_logs", "strip_timestamps"]
 
@@ -44,14 +45,22 @@ class Pipeline:
         stderr: IO[str],
         *,
         color: bool,
+        terminal: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.options = options
         self.stderr = stderr
         self.clock = clock
         self.queue: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        # -o raw is byte-exact into a pipe or a file; on a terminal it is shown safely
+        # (control characters visible) unless --raw-bytes asks for the bytes.
+        safe_raw = terminal and not options.raw_bytes
         self.renderer = make_renderer(
-            options.output, color=color, timestamps=options.timestamps, highlight=options.highlight
+            options.output,
+            color=color,
+            timestamps=options.timestamps,
+            highlight=options.highlight,
+            safe_raw=safe_raw,
         )
         self.filter = EntryFilter(
             level=options.level,
@@ -67,7 +76,7 @@ class Pipeline:
         )
         self.grouper = Grouper(self._grouped, hold=options.group_hold)
         direct = not self.filter.active and self.merger is None
-        self.fast_raw = direct and options.output == "raw"
+        self.fast_raw = direct and options.output == "raw" and not safe_raw
         self.direct = direct
         self.lines_in = 0
         self.entries_out = 0
@@ -187,7 +196,7 @@ class Pipeline:
     def notice(self, text: str) -> None:
         """A line for stderr (warnings, waiting notes), after what stdout already has."""
         self.out.flush()
-        self._stderr(text + "\n")
+        self._stderr(visible(text) + "\n")
 
     def _stderr(self, text: str) -> None:
         try:
@@ -316,7 +325,7 @@ def run_logs(options: LogsOptions, env: Any, *, kube: Any = None) -> int:
         configuration.connection_pool_maxsize = max(
             getattr(configuration, "connection_pool_maxsize", 0) or 0, options.max_streams + 8
         )
-    pipeline = Pipeline(options, env.stdout, env.stderr, color=env.color)
+    pipeline = Pipeline(options, env.stdout, env.stderr, color=env.color, terminal=env.stdout_isatty)
     supervisor: Supervisor | None = None
     try:
         namespace = options.kube.namespace or kube.namespace
