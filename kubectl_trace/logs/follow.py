@@ -281,7 +281,8 @@ class Supervisor:
     def removed(self, pod: Mapping[str, Any]) -> None:
         """A pod was deleted: its tailers read their streams to the end, then stop.
 
-        At the latest ``grace`` seconds later they are stopped.
+        At the latest ``grace`` seconds later they are stopped (reporting a gap when their
+        log may hold lines they could not read).
         """
         uid = pod_uid(pod)
         with self._lock:
@@ -294,7 +295,7 @@ class Supervisor:
 
             def stop_doomed() -> None:
                 for tailer in doomed:
-                    tailer.stop()
+                    tailer.abandon()
 
             timer = threading.Timer(self.grace, stop_doomed)
             timer.daemon = True

@@ -23,7 +23,13 @@ from kubectl_trace.logs.record import Entry, Marker, Source
 from kubectl_trace.logs.render import make_renderer
 from kubectl_trace.textsafe import visible
 
-__all__ = ["Pipeline", "run_logs", "strip_timestamps"]
+__all__ = ["Pipeline", "run_logs", "short_time", "strip_timestamps"]
+
+
+def short_time(ts: str) -> str:
+    """``2026-01-02T03:09:14.130000000Z`` → ``03:09:14.13`` (the kubelet's time, to 1/100 s)."""
+    _, sep, clock = ts.partition("T")
+    return clock[:11] if sep and len(clock) >= 11 else ts
 
 
 def strip_timestamps(data: bytes) -> bytes:
@@ -80,6 +86,7 @@ class Pipeline:
         self.direct = direct
         self.lines_in = 0
         self.entries_out = 0
+        self.gaps = 0
         self.ended = False
         self.waiting_text = "no running containers match yet"
 
@@ -111,6 +118,8 @@ class Pipeline:
                 self._emit(marker)
         elif kind == "notice":
             self.notice(item[1])
+        elif kind == "gap":
+            self._gap(item[1], item[2])
         elif kind == "listed":
             if item[1] == 0:
                 self.notice(f"{self.waiting_text}; waiting for them (Ctrl-C to stop)")
@@ -168,6 +177,18 @@ class Pipeline:
             grouper.hold_entry(held)
         if parts:
             self.out.write("".join(parts), arrival)
+
+    def _gap(self, source: Source, last_ts: str) -> None:
+        """Lines of a deleted pod that could not be read: one warning, and a record in -o json."""
+        self.grouper.flush_source(source)
+        self.gaps += 1
+        after = f"lines after {short_time(last_ts)}" if last_ts else "its lines"
+        self.notice(
+            f"warning: pod {source.label} was deleted before its log could be resumed; {after} may be missing"
+        )
+        record = self.renderer.gap(source, last_ts)
+        if record:
+            self.out.write(record, self.clock())
 
     # -- stages -----------------------------------------------------------------------
 

@@ -166,6 +166,13 @@ class Renderer:
         """The text of a marker line, and whether it goes to stderr."""
         raise NotImplementedError
 
+    def gap(self, source: Source, last_ts: str) -> str:
+        """A record for stdout saying lines of ``source`` after ``last_ts`` are missing ("": none).
+
+        Human output has none: the warning on stderr says it.
+        """
+        return ""
+
 
 class PrettyRenderer(Renderer):
     """Coloured (or not) human output."""
@@ -367,6 +374,20 @@ class JsonRenderer(Renderer):
             "raw": None,
         }
         return json_escape_controls(json.dumps(obj, ensure_ascii=False, separators=(",", ":"))) + "\n", False
+
+    def gap(self, source: Source, last_ts: str) -> str:
+        """``fields.event`` "gap": the pod was deleted before the rest of its log was read."""
+        obj = {
+            "namespace": source.namespace,
+            "pod": source.pod,
+            "container": source.container,
+            "timestamp": last_ts or None,
+            "level": None,
+            "message": "pod deleted before its log could be resumed: lines after timestamp may be missing",
+            "fields": {"event": "gap", "after": last_ts or None},
+            "raw": None,
+        }
+        return json.dumps(obj, separators=(",", ":")) + "\n"
 
 
 def make_renderer(

@@ -26,6 +26,10 @@ class RecordingTailer:
     def stop(self):
         self.running = False
 
+    def abandon(self):
+        self.abandoned = True
+        self.stop()
+
     def join(self, timeout=None):
         pass
 
@@ -150,6 +154,6 @@ def test_a_deleted_pod_is_forgotten_and_its_tailers_stop_after_the_grace():
     sup.removed(pod("web-a"))
     for timer in sup._timers:
         timer.join(5)
-    assert not tailer.running
+    assert not tailer.running and tailer.abandoned  # abandoned: it reports unread lines
     sup.update(pod("web-a", uid="uid-2"), initial=False)  # same name, new pod: read from the start
     assert RecordingTailer.started[-1].request.tail_lines is None
