@@ -85,8 +85,8 @@ class Tailer:
         self.requests = 0
         self.resumes = 0
         self.gaps = 0
-        # The log may hold lines we have not read: the last stream was cut (or could not be
-        # opened). Cleared when a stream is read to the instance's end.
+        # The log may hold lines we have not read: a stream was opened and has not been read
+        # to its clean end (it was cut). Cleared when a stream ends cleanly.
         self._unread = False
         self._terminating = False  # the pod is being deleted: retry without waiting long
         self._abandoned = False
@@ -180,21 +180,19 @@ class Tailer:
                     previous = previous or check.previous
                     self._stop.wait(0.2)
                     continue
-                self._unread = True
                 failures += 1
                 if not self._backoff(exc, failures):
                     return
                 continue
             except KubeError as exc:
-                self._unread = True
                 failures += 1
                 if not self._backoff(exc, failures):
                     return
                 continue
             failures = 0
+            self._unread = True
             ended_cleanly = self._pump(stream, cutter)
             if self.stopped:
-                self._unread = True
                 return
             empty = empty + 1 if cutter.delivered == 0 else 0
             if not follow:
@@ -202,7 +200,6 @@ class Tailer:
                     self._unread = False
                     self._deliver(cutter.finish())
                     return
-                self._unread = True
                 self.resumes += 1
                 self._pause(empty)
                 continue
@@ -214,7 +211,7 @@ class Tailer:
                 return
             self._terminating = check.terminating
             if check.verdict == "running":
-                self._unread = True
+                self._unread = True  # it was a drop: the instance writes on
                 self.resumes += 1
                 self._pause(empty)
                 continue
