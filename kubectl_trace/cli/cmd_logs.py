@@ -103,12 +103,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _regex(flag: str, text: str | None) -> re.Pattern[str] | None:
+    """The compiled pattern; patterns that could backtrack for ever on a hostile line are refused."""
     if text is None:
         return None
-    try:
-        return re.compile(text)
-    except re.error as exc:
-        raise UsageError(f"invalid {flag} regular expression {text!r}: {exc}") from None
+    from kubectl_trace.kube.names import compile_pattern
+
+    return compile_pattern(text, flag)
 
 
 def _since(text: str | None) -> tuple[int | None, str | None]:
