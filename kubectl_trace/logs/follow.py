@@ -129,6 +129,10 @@ class Supervisor:
         opts = self.options
         with self._lock:
             self._pods[uid] = pod
+            if (pod.get("metadata") or {}).get("deletionTimestamp"):
+                for tailer in self._all:  # its log is served only until the pod is removed
+                    if tailer.uid == uid:
+                        tailer.terminating()
             names, total = container_names(pod, opts.container, opts.exclude_container)
             for name in names:
                 view = container_view(pod, name)

@@ -110,6 +110,10 @@ class Tailer:
         if stream is not None:
             stream.close()
 
+    def terminating(self) -> None:
+        """The pod is being deleted (from any thread): retry reads without long waits."""
+        self._terminating = True
+
     def abandon(self) -> None:
         """Stop because the pod was deleted a while ago: report a gap if lines were unread."""
         self._abandoned = True
@@ -209,7 +213,7 @@ class Tailer:
             check = self._check()
             if check is None or self.stopped:
                 return
-            self._terminating = check.terminating
+            self._terminating = self._terminating or check.terminating
             if check.verdict == "running":
                 self._unread = True  # it was a drop: the instance writes on
                 self.resumes += 1
@@ -364,6 +368,6 @@ class Tailer:
                     return None
                 continue
             check = check_instance(pod, self.uid, source.container, source.instance)
-            self._terminating = check.terminating
+            self._terminating = self._terminating or check.terminating
             return check
         return None

@@ -254,3 +254,20 @@ def test_in_a_real_terminal_nothing_reaches_the_clipboard_or_the_title(sandbox, 
     assert buffers.strip() == "", f"the clipboard was written: {buffers}"
     titles = tmux._tmux("list-panes", "-a", "-F", "#{pane_title}").stdout
     assert "pwned" not in titles, titles
+
+
+def test_rollout_until_complete_shows_a_hostile_image_visibly(sandbox, hostile):
+    run = run_on_tty(
+        "rollout",
+        "--until-complete",
+        f"{APP}-clock",
+        "--timeout",
+        "3s",
+        "-n",
+        hostile,
+        kubeconfig=sandbox.kubeconfig,
+    )
+    assert run.exit_code == 1  # the image cannot be pulled: the rollout does not complete
+    assert_terminal_safe(run.stdout)
+    assert_terminal_safe(run.stderr)
+    assert CLIP_SHOWN in run.stdout + run.stderr
