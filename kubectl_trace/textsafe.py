@@ -93,6 +93,8 @@ def json_escape_controls(encoded: str) -> str:
     JSON escapes only U+0000–U+001F; the others would reach a terminal raw. They can only
     occur inside strings, so escaping them keeps the document valid and its values equal.
     """
-    if not _JSON_RAW.search(encoded):
+    if encoded.isascii():  # the common case: one quick scan (JSON has escaped C0 already)
+        return encoded if "\x7f" not in encoded else _JSON_RAW.sub(_escape, encoded)
+    if encoded.isprintable() or not _JSON_RAW.search(encoded):
         return encoded
     return _JSON_RAW.sub(_escape, encoded)
