@@ -33,11 +33,14 @@ JSON_LINE = json.dumps(
 )
 
 
+LONG_LINE = "long " + "z" * 10_240
+
+
 def _deployment(
     namespace: str, process: str = "web", image: str = f"{REPO}:3f9c2a1", echo: list[str] | None = None
 ) -> dict[str, Any]:
     labels = {"app": APP, "process": process}
-    echoed = "\n".join([*hostile_lines(), JSON_LINE] if echo is None else echo)
+    echoed = "\n".join([*hostile_lines(), JSON_LINE, LONG_LINE] if echo is None else echo)
     return {
         "metadata": {
             "name": f"{APP}-{process}",
@@ -153,6 +156,8 @@ def test_logs_pretty_on_a_terminal_shows_every_hostile_line_visibly(sandbox, hos
     assert_marks_shown(run.stdout)
     assert "\ufffd" in run.stdout  # invalid UTF-8
     assert "json ^[]52;c;" in run.stdout and "k^[ey" in run.stdout  # decoded from JSON, shown
+    assert "…[line cut: 10245 bytes]" in run.stdout  # the 10 KB line, cut for the terminal
+    assert max(len(line) for line in run.stdout.splitlines()) < 4096 + 200
     assert "\x1b[" in run.stdout  # our colours are still there
 
 
@@ -176,6 +181,7 @@ def test_logs_json_escapes_every_control_and_keeps_values_whole(sandbox, hostile
     raws = {r["raw"] for r in records}
     for line in hostile_lines():
         assert line in raws, line
+    assert LONG_LINE in raws  # whole in JSON
     structured = next(r for r in records if r["raw"] == JSON_LINE)
     assert structured["message"] == f"json {CLIP} msg"
     assert structured["fields"]["k\x1bey"] == 1
