@@ -85,7 +85,7 @@ def run(options: HistoryOptions, env: Environment) -> int:
     for i, (d, process, rows) in enumerate(sections):
         if i:
             out.write("\n")
-        out.write(f"{d['metadata']['name']} ({process})\n")
+        out.write(f"{d['metadata']['name']} ({visible(process)})\n")
         if not rows:
             out.write("  no revisions recorded\n")
             continue

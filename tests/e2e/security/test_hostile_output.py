@@ -34,12 +34,14 @@ JSON_LINE = json.dumps(
 
 
 LONG_LINE = "long " + "z" * 10_240
+# a process type that only env PROCESS_TYPE names (no process label): shown by history and scale
+PROCESS_TYPES = {"extra": f"extra{CORPUS['osc0-title']}"}
 
 
 def _deployment(
     namespace: str, process: str = "web", image: str = f"{REPO}:3f9c2a1", echo: list[str] | None = None
 ) -> dict[str, Any]:
-    labels = {"app": APP, "process": process}
+    labels = {"app": APP, "process": process} if process in ("web", "worker", "clock") else {"app": APP}
     echoed = "\n".join([*hostile_lines(), JSON_LINE, LONG_LINE] if echo is None else echo)
     return {
         "metadata": {
@@ -59,7 +61,7 @@ def _deployment(
                             "name": process,
                             "image": image,
                             "env": [
-                                {"name": "PROCESS_TYPE", "value": process},
+                                {"name": "PROCESS_TYPE", "value": PROCESS_TYPES.get(process, process)},
                                 {"name": "GREETING", "value": f"hi {CLIP} {CORPUS['c1-csi']}"},
                                 {"name": "SANDBOX_LOG_ECHO", "value": echoed},
                                 {
@@ -105,6 +107,7 @@ def hostile_ns(sandbox: Any) -> Any:
     last_words = [f"Error: {CLIP}", CORPUS["csi-clear"], CORPUS["c1-csi"], "    at main (/app/x.js:1:1)"]
     kube.create("deployments", _deployment(namespace, "worker", f"{REPO}:c0ffee1", last_words), namespace)
     kube.create("deployments", _deployment(namespace, "clock", f"{REPO}:{CLIP}"), namespace)
+    kube.create("deployments", _deployment(namespace, "extra"), namespace)
     message = "\n".join(hostile_lines()) + "\nlong " + "y" * 10_240
     kube.create("events", _event(namespace, message), namespace)
     yield namespace
@@ -220,11 +223,15 @@ def test_history_env_and_rollout_once_show_hostile_text_visibly(sandbox, hostile
         ("history", APP, "-n", hostile),
         ("env", APP, "-n", hostile),
         ("rollout", DEPLOYMENT, "-n", hostile, "--once"),
+        ("scale", APP, "-n", hostile),
     ):
         run = run_on_tty(*argv, kubeconfig=sandbox.kubeconfig)
         assert_terminal_safe(run.stdout, colors=True)
         assert_terminal_safe(run.stderr, colors=True)
-        assert CLIP_SHOWN in run.stdout + run.stderr, (argv, run.stdout, run.stderr)
+        shown = run.stdout + run.stderr
+        assert CLIP_SHOWN in shown or "extra^[]0;pwned-title^G" in shown, (argv, run.stdout, run.stderr)
+        if argv[0] in ("history", "scale"):
+            assert "extra^[]0;pwned-title^G" in shown, shown
 
 
 def test_in_a_real_terminal_nothing_reaches_the_clipboard_or_the_title(sandbox, hostile, tmux, tmp_path):
