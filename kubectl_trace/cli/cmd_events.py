@@ -397,7 +397,9 @@ def _follow(
                 initial.setdefault(index, []).append(event_record(item.object))
             elif kind == "DISCONNECTED" and not disconnected:
                 disconnected = True
-                env.stderr.write(f"reconnecting to the API server… ({item.error})\n")
+                from kubectl_trace.textsafe import visible
+
+                env.stderr.write(visible(f"reconnecting to the API server… ({item.error})") + "\n")
                 env.stderr.flush()
             elif kind == "RECONNECTED" and disconnected:
                 disconnected = False
