@@ -694,8 +694,9 @@ def echo_lines(env: dict[str, str]) -> list[str]:
         try:
             raw = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
-            raw = b""
-        lines.extend(raw.decode("utf-8", "surrogateescape").split("\n"))
+            raw = b""  # not base64: nothing to print
+        if raw:
+            lines.extend(raw.decode("utf-8", "surrogateescape").split("\n"))
     return lines
 
 
