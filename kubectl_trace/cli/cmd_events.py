@@ -224,8 +224,10 @@ class _Printer:
         self.console.print(Text(head, style="bold"), soft_wrap=True)
 
     def line(self, record: EventRecord, now: float) -> Text:
-        """One event as a rich Text line."""
+        """One event as a rich Text line (cluster text shown safely: ``textsafe``)."""
         from rich.text import Text
+
+        from kubectl_trace.textsafe import safe_text, visible
 
         text = Text()
         text.append(f"{_clock_text(record.at, now):<8}  ", style="dim")
@@ -235,9 +237,10 @@ class _Printer:
             text.append(f"{'⚠ Warning':<10}", style="bold yellow")
         else:
             text.append(f"{'  ' + (record.type or 'Normal'):<10}", style="dim")
-        text.append(f"{record.object_ref:<{self.object_width}}  ", style="cyan")
-        text.append(f"{record.reason:<{self.reason_width}}  ", style="bold red" if record.warning else "bold")
-        text.append(record.message, style="yellow" if record.warning else "")
+        text.append(f"{visible(record.object_ref):<{self.object_width}}  ", style="cyan")
+        reason = visible(record.reason)
+        text.append(f"{reason:<{self.reason_width}}  ", style="bold red" if record.warning else "bold")
+        text.append(safe_text(record.message), style="yellow" if record.warning else "")
         if record.span:
             text.append(f"  {record.span}", style="magenta")
         return text
@@ -394,7 +397,9 @@ def _follow(
                 initial.setdefault(index, []).append(event_record(item.object))
             elif kind == "DISCONNECTED" and not disconnected:
                 disconnected = True
-                env.stderr.write(f"reconnecting to the API server… ({item.error})\n")
+                from kubectl_trace.textsafe import visible
+
+                env.stderr.write(visible(f"reconnecting to the API server… ({item.error})") + "\n")
                 env.stderr.flush()
             elif kind == "RECONNECTED" and disconnected:
                 disconnected = False

@@ -79,11 +79,13 @@ def run(options: HistoryOptions, env: Environment) -> int:
                 }
                 env.stdout.write(json.dumps(record) + "\n")
         return 0
+    from kubectl_trace.textsafe import safe_text, visible
+
     out = env.stdout
     for i, (d, process, rows) in enumerate(sections):
         if i:
             out.write("\n")
-        out.write(f"{d['metadata']['name']} ({process})\n")
+        out.write(f"{d['metadata']['name']} ({visible(process)})\n")
         if not rows:
             out.write("  no revisions recorded\n")
             continue
@@ -91,7 +93,13 @@ def run(options: HistoryOptions, env: Environment) -> int:
         for r in rows:
             age = format_age(now - r.created_at) if r.created_at is not None else "?"
             table.append(
-                ("*" if r.current else "", str(r.revision), ",".join(r.tags), age, r.change_cause or "<none>")
+                (
+                    "*" if r.current else "",
+                    str(r.revision),
+                    visible(",".join(r.tags)),
+                    age,
+                    safe_text(r.change_cause or "<none>"),
+                )
             )
         widths = [max(len(row[c]) for row in table) for c in range(4)]
         for row in table:

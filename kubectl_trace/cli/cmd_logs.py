@@ -87,6 +87,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="pretty",
         help="pretty (default), raw (the original lines), json (one object per line)",
     )
+    out.add_argument(
+        "--raw-bytes",
+        action="store_true",
+        help="with -o raw on a terminal: write the bytes as they are, control characters included "
+        "(by default they are shown as ^[ and <9b> there; into a pipe or file raw is always byte-exact)",
+    )
     out.add_argument("--timestamps", action="store_true", help="show the kubelet's timestamp of each line")
     out.add_argument(
         "--order",
@@ -97,12 +103,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _regex(flag: str, text: str | None) -> re.Pattern[str] | None:
+    """The compiled pattern; patterns that could backtrack for ever on a hostile line are refused."""
     if text is None:
         return None
-    try:
-        return re.compile(text)
-    except re.error as exc:
-        raise UsageError(f"invalid {flag} regular expression {text!r}: {exc}") from None
+    from kubectl_trace.kube.names import compile_pattern
+
+    return compile_pattern(text, flag)
 
 
 def _since(text: str | None) -> tuple[int | None, str | None]:
@@ -145,6 +151,8 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> LogsOption
     classify(args.target)  # an invalid TARGET regex is a usage error before any request
     follow = bool(args.follow) and not args.previous
     since_seconds, since_time = _since(args.since)
+    if args.raw_bytes and args.output != "raw":
+        raise UsageError("--raw-bytes applies only to -o raw")
     if args.max_streams < 1:
         raise UsageError(f"invalid --max-streams {args.max_streams}: must be at least 1")
     highlight = None
@@ -179,6 +187,7 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> LogsOption
         exclude=tuple(p for p in (_regex("--exclude", t) for t in args.exclude) if p is not None),
         highlight=highlight,
         output=args.output,
+        raw_bytes=bool(args.raw_bytes),
         max_streams=args.max_streams,
         order=args.order,
         color=common.color,

@@ -184,11 +184,13 @@ def _until_complete(kube: ResourceCalls, namespace: str, options: RolloutOptions
         timeout=options.timeout,
         clock=env.clock,
     )
+    from kubectl_trace.textsafe import safe_text  # details quote pod messages and image names
+
     stream = env.stdout if outcome.status == 0 else env.stderr
     mark = "✓" if outcome.status == 0 else "✗"
-    stream.write(f"{mark} {outcome.message}\n")
+    stream.write(f"{mark} {safe_text(outcome.message)}\n")
     for line in outcome.details:
-        stream.write(f"  {line}\n")
+        stream.write(f"  {safe_text(line)}\n")
     stream.flush()
     return outcome.status
 

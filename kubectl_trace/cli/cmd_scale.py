@@ -108,13 +108,18 @@ def _list(env: Environment, app: str, namespace: str, by_process: dict[str, Any]
         for r in rows:
             env.stdout.write(json.dumps({"namespace": namespace, **r}) + "\n")
         return 0
+    from kubectl_trace.textsafe import visible  # a process name may come from env PROCESS_TYPE
+
     table = [("PROCESS", "DEPLOYMENT", "DESIRED", "READY", "AVAILABLE")]
     table += [
-        (r["process"], r["deployment"], str(r["desired"]), str(r["ready"]), str(r["available"])) for r in rows
+        (visible(r["process"]), r["deployment"], str(r["desired"]), str(r["ready"]), str(r["available"]))
+        for r in rows
     ]
     widths = [max(len(row[c]) for row in table) for c in range(5)]
     env.stdout.write(
-        f"=== {app} in {namespace}: " + " ".join(f"{r['process']}={r['desired']}" for r in rows) + "\n"
+        f"=== {app} in {namespace}: "
+        + " ".join(f"{visible(r['process'])}={r['desired']}" for r in rows)
+        + "\n"
     )
     for row in table:
         env.stdout.write("  ".join(cell.ljust(widths[c]) for c, cell in enumerate(row)).rstrip() + "\n")

@@ -228,8 +228,9 @@ def _choose(kube: Any, options: ShellOptions, env: Environment) -> dict[str, Any
 
 def _say_chosen(env: Environment, pod: Any, target: Any) -> None:
     from kubectl_trace.shell.pods import pod_row
+    from kubectl_trace.textsafe import visible
 
     row = pod_row(pod, env.clock(), process_label=target.process_label, process_env=target.process_env)
     facts = ", ".join(x for x in (row.process if row.process != "-" else "", row.tag) if x and x != "-")
-    env.stderr.write(f"→ {row.name}" + (f" ({facts})" if facts else "") + "\n")
+    env.stderr.write(visible(f"→ {row.name}" + (f" ({facts})" if facts else "")) + "\n")
     env.stderr.flush()

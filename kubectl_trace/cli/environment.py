@@ -85,10 +85,14 @@ class Environment:
         return self.stdin_isatty and self.stdout_isatty
 
     def console(self, *, stderr: bool = False, width: int | None = None) -> Console:
-        """A rich Console writing to this environment's stdout (or stderr)."""
-        from rich.console import Console
+        """A rich Console writing to this environment's stdout (or stderr).
 
-        return Console(
+        Its text is made visible (:mod:`kubectl_trace.textsafe`): no control character
+        from the cluster reaches the terminal, whatever a renderer forgot.
+        """
+        from kubectl_trace.safe_console import SafeConsole
+
+        return SafeConsole(
             file=self.stderr if stderr else self.stdout,
             force_terminal=self.color,
             no_color=not self.color,

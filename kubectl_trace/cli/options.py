@@ -67,6 +67,10 @@ def common_options(args: argparse.Namespace) -> CommonOptions:
     """Turn the parsed global flags into CommonOptions (UsageError on bad values)."""
     from kubectl_trace.userconfig import load_user_config
 
+    if args.namespace:  # checked before any request: a name that cannot exist is a usage error
+        from kubectl_trace.kube.names import validate_namespace
+
+        validate_namespace(args.namespace)
     timeout: float | None = None
     if args.request_timeout not in (None, ""):
         timeout = parse_duration(args.request_timeout, flag="--request-timeout") or None

@@ -96,9 +96,11 @@ def _print_traceback(stream: object) -> None:
 
 
 def _report(stream: object, message: str, hint: str | None) -> None:
-    text = f"error: {message}\n"
+    from kubectl_trace.textsafe import safe_text  # messages quote the server and the user's input
+
+    text = f"error: {safe_text(message)}\n"
     if hint:
-        text += f"hint: {hint}\n"
+        text += f"hint: {safe_text(hint)}\n"
     _safe_write(stream, text)
 
 

@@ -193,5 +193,7 @@ def until_complete(
 
 
 def _write(out: IO[str], line: str) -> None:
-    out.write(time.strftime("%H:%M:%S ") + line + "\n")
+    from kubectl_trace.textsafe import safe_text  # lines quote pod messages and image names
+
+    out.write(time.strftime("%H:%M:%S ") + safe_text(line) + "\n")
     out.flush()

@@ -2,7 +2,8 @@
 
 ``fragments(lines)`` turns ``list[list[Segment]]`` into ``[(style, text), …]`` with one
 newline between lines; rich ``Style`` objects become prompt_toolkit style strings once
-and are cached.
+and are cached. Cluster text is made visible on the way (``textsafe``: the same ``^[`` and
+``<9b>`` prompt_toolkit would show, and bidi controls too).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from prompt_toolkit.formatted_text import StyleAndTextTuples
 from rich.color import Color, ColorType
 from rich.segment import Segment
 from rich.style import Style
+
+from kubectl_trace.textsafe import visible
 
 __all__ = ["fragments", "pt_style"]
 
@@ -75,7 +78,7 @@ def fragments(lines: list[list[Segment]]) -> StyleAndTextTuples:
         for segment in line:
             if segment.control:
                 continue
-            append((pt_style(segment.style), segment.text))
+            append((pt_style(segment.style), visible(segment.text)))
         if i != last:
             append(("", "\n"))
     return out

@@ -60,24 +60,25 @@ def classify(target: str | None) -> TargetQuery:
     """Classify the TARGET text (no I/O). Raises UsageError for an invalid regex."""
     if target is None or target == "":
         return TargetQuery("all")
+    from kubectl_trace.kube.names import compile_pattern, validate_name
+
     lower = target.lower()
     for prefix in _POD_PREFIXES:
         if lower.startswith(prefix):
-            return TargetQuery("pod", target[len(prefix) :])
+            return TargetQuery("pod", validate_name("pod", target[len(prefix) :]))
     for prefix in _DEPLOY_PREFIXES:
         if lower.startswith(prefix):
-            return TargetQuery("deployment", target[len(prefix) :])
+            return TargetQuery("deployment", validate_name("deployment", target[len(prefix) :]))
     if _DNS_NAME.fullmatch(target):
-        return TargetQuery("name", target)
-    _compile(target)
+        return TargetQuery("name", validate_name("pod or app", target))
+    compile_pattern(target, "TARGET")  # refused when it could backtrack for ever on a pod name
     return TargetQuery("regex", target)
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise UsageError(f"invalid TARGET regular expression {pattern!r}: {exc}") from None
+    from kubectl_trace.kube.names import compile_pattern
+
+    return compile_pattern(pattern, "TARGET")
 
 
 def _env_value(container: Mapping[str, Any], name: str) -> str | None:

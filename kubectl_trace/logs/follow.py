@@ -129,6 +129,10 @@ class Supervisor:
         opts = self.options
         with self._lock:
             self._pods[uid] = pod
+            if (pod.get("metadata") or {}).get("deletionTimestamp"):
+                for tailer in self._all:  # its log is served only until the pod is removed
+                    if tailer.uid == uid:
+                        tailer.terminating()
             names, total = container_names(pod, opts.container, opts.exclude_container)
             for name in names:
                 view = container_view(pod, name)
@@ -281,7 +285,8 @@ class Supervisor:
     def removed(self, pod: Mapping[str, Any]) -> None:
         """A pod was deleted: its tailers read their streams to the end, then stop.
 
-        At the latest ``grace`` seconds later they are stopped.
+        At the latest ``grace`` seconds later they are stopped (reporting a gap when their
+        log may hold lines they could not read).
         """
         uid = pod_uid(pod)
         with self._lock:
@@ -294,7 +299,7 @@ class Supervisor:
 
             def stop_doomed() -> None:
                 for tailer in doomed:
-                    tailer.stop()
+                    tailer.abandon()
 
             timer = threading.Timer(self.grace, stop_doomed)
             timer.daemon = True

@@ -143,17 +143,19 @@ class InstanceCheck:
 
     verdict: str
     previous: bool = False
+    terminating: bool = False  # the pod is being deleted: its log is served only a little longer
 
 
 def check_instance(pod: Mapping[str, Any] | None, uid: str, name: str, instance: str) -> InstanceCheck:
     """Decide, from a fresh GET of the pod (None: 404), what became of ``instance``."""
     if pod is None or pod_uid(pod) != uid:
         return InstanceCheck("gone")
+    terminating = bool((pod.get("metadata") or {}).get("deletionTimestamp"))
     view = container_view(pod, name)
     if view.running and view.instance == instance:
-        return InstanceCheck("running")
+        return InstanceCheck("running", terminating=terminating)
     if view.previous == instance:
-        return InstanceCheck("ended", previous=True)
+        return InstanceCheck("ended", previous=True, terminating=terminating)
     if view.instance == instance:
-        return InstanceCheck("ended")
+        return InstanceCheck("ended", terminating=terminating)
     return InstanceCheck("gone")

@@ -33,6 +33,7 @@ class LogsOptions:
     exclude: tuple[re.Pattern[str], ...] = ()
     highlight: re.Pattern[str] | None = None
     output: str = "pretty"
+    raw_bytes: bool = False  # -o raw byte-exact even on a terminal
     max_streams: int = 100
     order: str = "arrival"
     color: str = "auto"

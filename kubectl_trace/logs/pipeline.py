@@ -21,8 +21,15 @@ from kubectl_trace.logs.options import LogsOptions
 from kubectl_trace.logs.output import BufferedOutput
 from kubectl_trace.logs.record import Entry, Marker, Source
 from kubectl_trace.logs.render import make_renderer
+from kubectl_trace.textsafe import visible
 
-__all__ = ["Pipeline", "run_logs", "strip_timestamps"]
+__all__ = ["Pipeline", "run_logs", "short_time", "strip_timestamps"]
+
+
+def short_time(ts: str) -> str:
+    """``2026-01-02T03:09:14.130000000Z`` → ``03:09:14.13`` (the kubelet's time, to 1/100 s)."""
+    _, sep, clock = ts.partition("T")
+    return clock[:11] if sep and len(clock) >= 11 else ts
 
 
 def strip_timestamps(data: bytes) -> bytes:
@@ -44,14 +51,22 @@ class Pipeline:
         stderr: IO[str],
         *,
         color: bool,
+        terminal: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.options = options
         self.stderr = stderr
         self.clock = clock
         self.queue: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        # -o raw is byte-exact into a pipe or a file; on a terminal it is shown safely
+        # (control characters visible) unless --raw-bytes asks for the bytes.
+        safe_raw = terminal and not options.raw_bytes
         self.renderer = make_renderer(
-            options.output, color=color, timestamps=options.timestamps, highlight=options.highlight
+            options.output,
+            color=color,
+            timestamps=options.timestamps,
+            highlight=options.highlight,
+            safe_raw=safe_raw,
         )
         self.filter = EntryFilter(
             level=options.level,
@@ -67,10 +82,11 @@ class Pipeline:
         )
         self.grouper = Grouper(self._grouped, hold=options.group_hold)
         direct = not self.filter.active and self.merger is None
-        self.fast_raw = direct and options.output == "raw"
+        self.fast_raw = direct and options.output == "raw" and not safe_raw
         self.direct = direct
         self.lines_in = 0
         self.entries_out = 0
+        self.gaps = 0
         self.ended = False
         self.waiting_text = "no running containers match yet"
 
@@ -102,6 +118,8 @@ class Pipeline:
                 self._emit(marker)
         elif kind == "notice":
             self.notice(item[1])
+        elif kind == "gap":
+            self._gap(item[1], item[2])
         elif kind == "listed":
             if item[1] == 0:
                 self.notice(f"{self.waiting_text}; waiting for them (Ctrl-C to stop)")
@@ -160,6 +178,18 @@ class Pipeline:
         if parts:
             self.out.write("".join(parts), arrival)
 
+    def _gap(self, source: Source, last_ts: str) -> None:
+        """Lines of a deleted pod that could not be read: one warning, and a record in -o json."""
+        self.grouper.flush_source(source)
+        self.gaps += 1
+        after = f"lines after {short_time(last_ts)}" if last_ts else "its lines"
+        self.notice(
+            f"warning: pod {source.label} was deleted before its log could be resumed; {after} may be missing"
+        )
+        record = self.renderer.gap(source, last_ts)
+        if record:
+            self.out.write(record, self.clock())
+
     # -- stages -----------------------------------------------------------------------
 
     def _grouped(self, entry: Entry) -> None:
@@ -187,7 +217,7 @@ class Pipeline:
     def notice(self, text: str) -> None:
         """A line for stderr (warnings, waiting notes), after what stdout already has."""
         self.out.flush()
-        self._stderr(text + "\n")
+        self._stderr(visible(text) + "\n")
 
     def _stderr(self, text: str) -> None:
         try:
@@ -316,7 +346,7 @@ def run_logs(options: LogsOptions, env: Any, *, kube: Any = None) -> int:
         configuration.connection_pool_maxsize = max(
             getattr(configuration, "connection_pool_maxsize", 0) or 0, options.max_streams + 8
         )
-    pipeline = Pipeline(options, env.stdout, env.stderr, color=env.color)
+    pipeline = Pipeline(options, env.stdout, env.stderr, color=env.color, terminal=env.stdout_isatty)
     supervisor: Supervisor | None = None
     try:
         namespace = options.kube.namespace or kube.namespace

@@ -10,6 +10,10 @@ Pretty layout::
 
 ``POD`` is the pod name (``pod/container`` for pods with several containers), coloured
 by a stable hash of the pod name. Plain lines are printed as they are after the prefix.
+
+Log text is the app's (and so possibly an attacker's): pretty output, and raw output on
+a terminal, show control characters visibly and cut very long lines
+(:mod:`kubectl_trace.textsafe`) before our colours are added; JSON output escapes them.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 
 from kubectl_trace.logs.parse import HIDDEN_FIELDS, Parsed, parse_text, parse_text_keep_stack
 from kubectl_trace.logs.record import Entry, Marker, Source
+from kubectl_trace.textsafe import LINE_LIMIT, json_escape_controls, safe_text, visible
 
 __all__ = ["JsonRenderer", "PrettyRenderer", "RawRenderer", "Renderer", "format_fields", "make_renderer"]
 
@@ -52,7 +57,7 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _json_value(value: Any) -> str:
-    return _dumps(value)
+    return json_escape_controls(_dumps(value))
 
 
 _STR_CACHE: dict[str, str] = {}
@@ -67,6 +72,8 @@ def _format_str(value: str) -> str:
             found = value
         else:
             found = _json_value(value)
+            if len(found) > LINE_LIMIT:
+                found = safe_text(found)
         if len(_STR_CACHE) >= _STR_CACHE_MAX:
             _STR_CACHE.clear()
         _STR_CACHE[value] = found
@@ -97,6 +104,8 @@ def _pairs_into(
     for key, value in fields.items():
         if key in hidden:
             continue
+        if not key.isprintable():
+            key = visible(key)
         kind = type(value)
         if kind is str:
             text = cached(value)
@@ -156,6 +165,13 @@ class Renderer:
     def marker(self, marker: Marker) -> tuple[str, bool]:
         """The text of a marker line, and whether it goes to stderr."""
         raise NotImplementedError
+
+    def gap(self, source: Source, last_ts: str) -> str:
+        """A record for stdout saying lines of ``source`` after ``last_ts`` are missing ("": none).
+
+        Human output has none: the warning on stderr says it.
+        """
+        return ""
 
 
 class PrettyRenderer(Renderer):
@@ -225,14 +241,18 @@ class PrettyRenderer(Renderer):
         head = self._ts(ts) + cont if self.timestamps else cont
         hl = self._highlighting
         if not parsed.structured:
+            text = safe_text(text)
             if more is None:
                 return f"{head}{self._hl(text) if hl else text}\n"
             lines = [f"{head}{self._hl(text) if hl else text}\n"]
             for more_ts, more_text in more:
                 lead = self._ts(more_ts) + cont if self.timestamps else cont
+                more_text = safe_text(more_text)
                 lines.append(f"{lead}{self._hl(more_text) if hl else more_text}\n")
             return "".join(lines)
-        message = self._hl(parsed.message) if hl else parsed.message
+        message = safe_text(parsed.message)
+        if hl:
+            message = self._hl(message)
         shown = " ".join(_top_pairs(parsed.fields, self._key_prefix, self._key_sep)) if parsed.fields else ""
         if shown:
             line = f"{head}{self._levels[parsed.level]}{message} {shown}\n"
@@ -246,31 +266,41 @@ class PrettyRenderer(Renderer):
         lead = (" " * 25 if self.timestamps else "") + cont + STACK_INDENT
         out = []
         if parsed.stack is not None:
-            for text in parsed.stack.splitlines():
+            for text in safe_text(parsed.stack).splitlines():
                 if self.color:
                     out.append(f"{lead}{DIM}{self._hl(text, DIM)}{RESET}\n")
                 else:
                     out.append(f"{lead}{text}\n")
         for _, text in more or ():
-            out.append(f"{lead}{self._hl(text)}\n")
+            out.append(f"{lead}{self._hl(safe_text(text))}\n")
         return "".join(out)
 
     def marker(self, marker: Marker) -> tuple[str, bool]:
         """``── POD container restarted (exit 137, OOMKilled) ──``, on stdout."""
-        text = f"── {marker.text} ──"
+        text = f"── {visible(marker.text)} ──"
         if self.color:
             return f"{MARKER_STYLE}{text}{RESET}\n", False
         return f"{text}\n", False
 
 
 class RawRenderer(Renderer):
-    """The original lines, nothing added (``--timestamps`` puts the kubelet's back)."""
+    """The original lines, nothing added (``--timestamps`` puts the kubelet's back).
 
-    def __init__(self, *, timestamps: bool = False) -> None:
+    With ``safe`` (a terminal without ``--raw-bytes``) control characters are shown and
+    long lines cut, as in pretty output; without, the lines are as the app wrote them.
+    """
+
+    def __init__(self, *, timestamps: bool = False, safe: bool = False) -> None:
         self.timestamps = timestamps
+        self.safe = safe
 
     def entry(self, entry: Entry) -> str:
         """The original line(s)."""
+        if self.safe:
+            return safe_text(self._entry(entry)[:-1]) + "\n"
+        return self._entry(entry)
+
+    def _entry(self, entry: Entry) -> str:
         if self.timestamps:
             if entry.more is None:
                 return f"{entry.ts} {entry.text}\n"
@@ -283,7 +313,7 @@ class RawRenderer(Renderer):
 
     def marker(self, marker: Marker) -> tuple[str, bool]:
         """Restart markers go to stderr: stdout holds only original lines."""
-        return f"── {marker.text} ──\n", True
+        return f"── {visible(marker.text)} ──\n", True
 
 
 class JsonRenderer(Renderer):
@@ -295,7 +325,7 @@ class JsonRenderer(Renderer):
         """One single line as one object."""
         parsed = parse_text_keep_stack(text)
         structured = parsed.structured
-        return (
+        return json_escape_controls(
             _dumps(
                 {
                     "namespace": source.namespace,
@@ -328,7 +358,7 @@ class JsonRenderer(Renderer):
             "fields": parsed.fields if parsed.structured else {},
             "raw": raw,
         }
-        return json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n"
+        return json_escape_controls(json.dumps(obj, ensure_ascii=False, separators=(",", ":"))) + "\n"
 
     def marker(self, marker: Marker) -> tuple[str, bool]:
         """A restart as an object with ``fields.event``."""
@@ -343,15 +373,34 @@ class JsonRenderer(Renderer):
             "fields": {"event": marker.event, "exitCode": marker.exit_code, "reason": marker.reason},
             "raw": None,
         }
-        return json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n", False
+        return json_escape_controls(json.dumps(obj, ensure_ascii=False, separators=(",", ":"))) + "\n", False
+
+    def gap(self, source: Source, last_ts: str) -> str:
+        """``fields.event`` "gap": the pod was deleted before the rest of its log was read."""
+        obj = {
+            "namespace": source.namespace,
+            "pod": source.pod,
+            "container": source.container,
+            "timestamp": last_ts or None,
+            "level": None,
+            "message": "pod deleted before its log could be resumed: lines after timestamp may be missing",
+            "fields": {"event": "gap", "after": last_ts or None},
+            "raw": None,
+        }
+        return json.dumps(obj, separators=(",", ":")) + "\n"
 
 
 def make_renderer(
-    output: str, *, color: bool, timestamps: bool = False, highlight: re.Pattern[str] | None = None
+    output: str,
+    *,
+    color: bool,
+    timestamps: bool = False,
+    highlight: re.Pattern[str] | None = None,
+    safe_raw: bool = False,
 ) -> Renderer:
-    """The renderer for ``-o OUTPUT``."""
+    """The renderer for ``-o OUTPUT`` (``safe_raw``: raw output shows control characters)."""
     if output == "raw":
-        return RawRenderer(timestamps=timestamps)
+        return RawRenderer(timestamps=timestamps, safe=safe_raw)
     if output == "json":
         return JsonRenderer()
     return PrettyRenderer(color=color, timestamps=timestamps, highlight=highlight)

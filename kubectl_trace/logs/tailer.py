@@ -4,9 +4,18 @@ The tailer always asks for ``timestamps=true``. When the stream ends it GETs the
 learn why: the same instance still running means the stream was dropped (resume with
 ``sinceTime``, the ``LineCutter`` drops what was already delivered); an instance that
 ended is read to its end once more (the current log, or the previous one after a restart);
-a pod that is gone ends the tailer. Everything it produces goes to ``sink`` as tuples:
-``("open", source)``, ``("data", source, bytes, arrival)``, ``("marker", marker)``,
-``("notice", text)``, ``("close", source)``.
+a pod that is gone ends the tailer.
+
+A terminating pod's log is served until the pod object is removed (then the API server
+answers 404, as a real one does): while the pod is being deleted, reads are retried
+quickly (not waiting out ``Retry-After``), so its last lines (the shutdown) arrive. When
+they could not be read before the pod went away — the stream had been cut, and every try
+since failed — the tailer says so with a ``gap`` item: never silence.
+
+Everything it produces goes to ``sink`` as tuples: ``("open", source)``,
+``("data", source, bytes, arrival)``, ``("marker", marker)``, ``("notice", text)``,
+``("gap", source, last_ts)`` (``last_ts``: the kubelet timestamp of the last line read, or
+``""``), ``("close", source)``.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from kubectl_trace.logs.resume import LineCutter, ResumePoint
 __all__ = ["TailRequest", "Tailer"]
 
 Sink = Callable[[tuple[Any, ...]], None]
+_TERMINATING_RETRY = 0.1  # seconds between tries to read a terminating pod's log
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,12 @@ class Tailer:
         self.skipped = 0
         self.requests = 0
         self.resumes = 0
+        self.gaps = 0
+        # The log may hold lines we have not read: a stream was opened and has not been read
+        # to its clean end (it was cut). Cleared when a stream ends cleanly.
+        self._unread = False
+        self._terminating = False  # the pod is being deleted: retry without waiting long
+        self._abandoned = False
         self._stop = threading.Event()
         self._stream: Any = None
         self._thread: threading.Thread | None = None
@@ -89,6 +105,18 @@ class Tailer:
 
     def stop(self) -> None:
         """Stop now (from any thread): the open stream is closed so a blocked read returns."""
+        self._stop.set()
+        stream = self._stream
+        if stream is not None:
+            stream.close()
+
+    def terminating(self) -> None:
+        """The pod is being deleted (from any thread): retry reads without long waits."""
+        self._terminating = True
+
+    def abandon(self) -> None:
+        """Stop because the pod was deleted a while ago: report a gap if lines were unread."""
+        self._abandoned = True
         self._stop.set()
         stream = self._stream
         if stream is not None:
@@ -119,6 +147,8 @@ class Tailer:
             if self.marker is not None:
                 self.sink(("marker", self.marker))
             self._loop()
+            if self._abandoned and self._unread:
+                self._gap()
         except Exception as exc:  # never let a thread die silently
             if not self.stopped:
                 self.sink(("notice", f"warning: stopped reading {source.pod}/{source.container}: {exc}"))
@@ -140,10 +170,15 @@ class Tailer:
             except ApiError as exc:
                 outcome = self._on_open_error(exc)
                 if outcome == "done":
+                    if exc.status == 404:
+                        self._gone()
                     return
                 if outcome == "recheck":
                     check = self._check()
-                    if check is None or check.verdict == "gone":
+                    if check is None:
+                        return
+                    if check.verdict == "gone":
+                        self._gone()
                         return
                     follow = follow and check.verdict == "running"
                     previous = previous or check.previous
@@ -159,32 +194,50 @@ class Tailer:
                     return
                 continue
             failures = 0
+            self._unread = True
             ended_cleanly = self._pump(stream, cutter)
             if self.stopped:
                 return
             empty = empty + 1 if cutter.delivered == 0 else 0
             if not follow:
                 if ended_cleanly:
+                    self._unread = False
                     self._deliver(cutter.finish())
                     return
                 self.resumes += 1
                 self._pause(empty)
                 continue
-            # A followed stream ended: dropped, or the instance stopped?
+            # A followed stream ended: dropped, or the instance stopped? (A follow ends
+            # cleanly when the instance has exited and every line was sent.)
+            self._unread = not ended_cleanly
             check = self._check()
             if check is None or self.stopped:
                 return
+            self._terminating = self._terminating or check.terminating
             if check.verdict == "running":
+                self._unread = True  # it was a drop: the instance writes on
                 self.resumes += 1
                 self._pause(empty)
                 continue
             if check.verdict == "gone":
+                self._gone()
                 return
             # Ended: read to the end once more without following (nothing is lost between
             # the last line we saw and the instance's end); then done.
             follow = False
             previous = previous or check.previous
             self.resumes += 1
+
+    def _gone(self) -> None:
+        """The pod (or this instance's log) is gone: a gap when lines may be unread."""
+        if self._unread and not self.stopped:
+            self._gap()
+
+    def _gap(self) -> None:
+        self._unread = False
+        self.gaps += 1
+        ts = self.point.since_time if self.point is not None else ""
+        self.sink(("gap", self.source, ts))
 
     def _pause(self, empty: int) -> None:
         """A stream that ends again and again with nothing in it must not become a busy loop."""
@@ -278,8 +331,15 @@ class Tailer:
             if not self.stopped:
                 src = self.source
                 self.sink(("notice", f"warning: giving up on {src.pod}/{src.container}: {exc.message}"))
+                if self._unread:
+                    self._gap()
             return False
-        self._stop.wait(decision.delay)
+        delay = decision.delay
+        if self._terminating:
+            # The log is served only until the pod object is removed: no time to wait out a
+            # Retry-After (the failed requests are cheap; the lost lines are not).
+            delay = min(delay, _TERMINATING_RETRY)
+        self._stop.wait(delay)
         return not self.stopped
 
     def _check(self) -> InstanceCheck | None:
@@ -307,5 +367,7 @@ class Tailer:
                 if not self._backoff(exc, failures):
                     return None
                 continue
-            return check_instance(pod, self.uid, source.container, source.instance)
+            check = check_instance(pod, self.uid, source.container, source.instance)
+            self._terminating = self._terminating or check.terminating
+            return check
         return None

@@ -51,13 +51,17 @@ class Context:
         return self.kube.namespace
 
     def out(self, text: str = "") -> None:
-        """A line on stdout."""
-        self.env.stdout.write(text + "\n")
+        """A line on stdout (cluster text in it shown safely: ``textsafe``)."""
+        from kubectl_trace.textsafe import safe_text
+
+        self.env.stdout.write(safe_text(text) + "\n")
         self.env.stdout.flush()
 
     def note(self, text: str) -> None:
-        """A note on stderr."""
-        self.env.stderr.write(text + "\n")
+        """A note on stderr (shown safely too)."""
+        from kubectl_trace.textsafe import safe_text
+
+        self.env.stderr.write(safe_text(text) + "\n")
         self.env.stderr.flush()
 
     def now(self) -> float:

@@ -44,6 +44,7 @@ from kubectl_trace.sandbox.loggen import (
     InstanceLog,
     LogStyle,
     append_shutdown,
+    echo_lines,
     plan_instance,
     process_kind,
     shutdown_plan,
@@ -453,6 +454,7 @@ class _PodWorker:
             scale=self.ctx.scale.factor,
             node_version=profile.node_version,
             backlog_until=kubelet.started_at,
+            echo=echo_lines(container_env),
         )
         port = (
             _listen_port(slot.spec, container_env)

@@ -7,7 +7,8 @@ fixed timestamp and text, computed on demand, so thousands of idle containers co
 nothing and any reader (since, tail, follow, previous) sees exactly the same lines.
 
 Every line carries the instance's sequence number (1, 2, 3 …): ``"seq":N`` as the last
-key of a JSON line, `` seq=N`` at the end of a plain line.
+key of a JSON line, `` seq=N`` at the end of a plain line — except the lines a container
+is told to print with ``SANDBOX_LOG_ECHO`` (:func:`echo_lines`), which come out verbatim.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = [
     "InstanceLog",
     "LogPlan",
     "LogStyle",
+    "echo_lines",
     "plan_instance",
     "process_kind",
     "shutdown_plan",
@@ -308,7 +310,8 @@ class InstanceLog:
             else:
                 for t, text in self.lines(index, end):
                     prefix = stamp(t) + " " if timestamps else ""
-                    parts.append(f"{prefix}{text}\n".encode())
+                    # surrogateescape: an echoed line may carry bytes that are not UTF-8
+                    parts.append(f"{prefix}{text}\n".encode("utf-8", "surrogateescape"))
             index = end
         return b"".join(parts)
 
@@ -663,6 +666,40 @@ def _plain(text: str) -> Render:
     return lambda k, t, seq: f"{text} seq={seq}"
 
 
+def _verbatim(text: str) -> Render:
+    return lambda k, t, seq: text
+
+
+ECHO_ENV = "SANDBOX_LOG_ECHO"
+ECHO_B64_ENV = "SANDBOX_LOG_ECHO_B64"
+
+
+def echo_lines(env: dict[str, str]) -> list[str]:
+    """The lines a container is told to print verbatim once it has started.
+
+    ``SANDBOX_LOG_ECHO``: the lines as text (newline-separated); ``SANDBOX_LOG_ECHO_B64``:
+    base64 of raw bytes (newline-separated), for bytes that are not UTF-8 — they are kept
+    as surrogate escapes and written back as the same bytes. Tests use them to push given
+    content (terminal escapes, invalid UTF-8) through the real log path.
+    """
+    import base64
+    import binascii
+
+    lines: list[str] = []
+    text = env.get(ECHO_ENV)
+    if text:
+        lines.extend(text.split("\n"))
+    encoded = env.get(ECHO_B64_ENV)
+    if encoded:
+        try:
+            raw = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raw = b""  # not base64: nothing to print
+        if raw:
+            lines.extend(raw.decode("utf-8", "surrogateescape").split("\n"))
+    return lines
+
+
 def _gke_line(severity: str, message: str, **fields: Any) -> Render:
     head, tail = _gke(severity, message, **fields)
     iso = _Iso()
@@ -785,9 +822,12 @@ def plan_instance(
     scale: float,
     node_version: str,
     backlog_until: float | None = None,
+    echo: Sequence[str] = (),
 ) -> tuple[InstanceLog, LogPlan]:
     """Plan the log of a container instance that starts at ``started_at`` (epoch seconds).
 
+    ``echo``: lines printed verbatim after the start-up lines, or just before a crash
+    (:func:`echo_lines`).
     Returns the log and the process's timing (listen, crash) in simulated seconds.
     """
     seed = instance_seed(namespace, pod, container, instance)
@@ -818,7 +858,10 @@ def plan_instance(
         texts = shared.texts
         log.append(t0, dt, backlog, lambda k, t, seq: texts[k])
         log._segments[-1].shared = shared
+    echoed = [_verbatim(text) for text in echo]
     startup = _startup_lines(style, namespace, pod, node_version)
+    if style.fault != "crash":
+        startup += echoed
     listen_after = {"web": 1.5, "worker": 1.2, "clock": 0.4, "init": 0.4}[style.process]
     if style.app == "trace-ui":
         listen_after = 1.8
@@ -832,8 +875,8 @@ def plan_instance(
         script = {"web": "server", "worker": "worker", "clock": "clock", "init": "migrate"}[style.process]
         crash = [line.replace("{script}", script).replace("{node}", node_version) for line in _CRASH]
         offsets = [0.02 + 0.03 * i for i in range(len(startup))]
-        startup = startup + [_plain(text) for text in crash]
-        offsets += [0.35 + 0.001 * i for i in range(len(crash))]
+        startup = startup + [_plain(text) for text in crash] + echoed  # the last words before exit
+        offsets += [0.35 + 0.001 * i for i in range(len(crash) + len(echoed))]
         times = [started_at + scale * o for o in offsets]
         log.append_at(times, _one(startup))
         return log, LogPlan(listen_after=math.inf, exits_after=0.4)

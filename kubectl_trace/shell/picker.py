@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.shell.fuzzy import Match, fuzzy_filter
 from kubectl_trace.shell.pods import PodRow
+from kubectl_trace.textsafe import visible
 
 if TYPE_CHECKING:
     from prompt_toolkit.formatted_text import StyleAndTextTuples
@@ -52,7 +53,8 @@ class PickerState:
 
 
 def _cells(row: PodRow) -> tuple[str, ...]:
-    return (row.name, row.process, row.ready, str(row.restarts), row.age, row.tag)
+    # process (PROCESS_TYPE) and tag come from the pod spec: shown safely, widths measured on that
+    return (row.name, visible(row.process), row.ready, str(row.restarts), row.age, visible(row.tag))
 
 
 def render_rows(state: PickerState, height: int) -> StyleAndTextTuples:

@@ -262,3 +262,35 @@ def test_backlog_is_shared_pre_rendered_and_chunks_match_lines() -> None:
     plain = first.chunk(2990, count, timestamps=False).decode().splitlines()
     assert plain == [first.line(i)[1] for i in range(2990, count)]
     assert [seq_of(x) for x in plain] == list(range(2991, count + 1))
+
+
+def test_a_container_told_to_echo_prints_the_lines_verbatim_and_the_bytes_exactly() -> None:
+    import base64
+
+    from kubectl_trace.sandbox.loggen import echo_lines
+
+    raw = b"bad \xff\xfe end\n\x1b]0;t\x07"
+    env = {"SANDBOX_LOG_ECHO": "one\x1b[2J\ntwo", "SANDBOX_LOG_ECHO_B64": base64.b64encode(raw).decode()}
+    echo = echo_lines(env)
+    assert echo[:2] == ["one\x1b[2J", "two"] and len(echo) == 4
+    assert echo_lines({"SANDBOX_LOG_ECHO_B64": "not base64!"}) == []
+    t0 = 1_700_000_000.0
+    for fault in (None, "crash"):
+        log, _ = plan_instance(
+            LogStyle("trace-api", "web", fault),
+            namespace="production",
+            pod="p",
+            container="web",
+            instance=0,
+            started_at=t0,
+            rate=0.0,
+            backlog=0,
+            scale=0.1,
+            node_version="20.11.1",
+            echo=echo,
+        )
+        count = log.line_count(t0 + 100)
+        data = log.chunk(0, count, timestamps=False)
+        assert b"one\x1b[2J\ntwo\n" + raw + b"\n" in data  # no seq suffix, the bytes as given
+        if fault == "crash":  # the last words before the exit: after the stack
+            assert data.endswith(raw + b"\n")

@@ -133,3 +133,13 @@ def test_follow_ends_when_the_instance_finishes(
     finally:
         proc.kill()
         proc.wait(10)
+
+
+def test_a_deleted_pods_log_is_not_served(server: InProcessServer, pod: ScriptedLog, skubectl: Any) -> None:
+    """As a real API server: it finds the node through the pod object, so once that is gone
+    the log is NotFound (the kubelet may keep the files; the API does not reach them)."""
+    assert skubectl("logs", "web-1", "-c", "app", "--tail", "1").returncode == 0
+    server.call(lambda: server.store.remove("pods", "default", "web-1"))
+    gone = skubectl("logs", "web-1", "-c", "app", "--tail", "1")
+    assert gone.returncode != 0
+    assert 'pods "web-1" not found' in gone.stderr

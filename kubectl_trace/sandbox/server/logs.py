@@ -5,6 +5,11 @@ every line that exists in one chunk; writes to one follower are at least
 ``ApiServer.log_flush_interval`` apart (0.2 s: each write is a TLS record and a system
 call, the dominant cost), so many followers at tens of lines per second cost little. The
 body ends cleanly when the container instance finishes (restart, deletion).
+
+A terminating pod's log is served as long as the pod object exists; once it is removed the
+answer is 404, as from a real API server (it reaches the kubelet through the pod object:
+``kubectl logs`` of a deleted pod says "pods … not found", kubernetes/kubectl#1622), so
+the sandbox keeps no deleted pod's log readable either.
 """
 
 from __future__ import annotations

@@ -123,7 +123,8 @@ def sequences(objects: Iterable[dict[str, object]]) -> dict[tuple[str, str, int]
         key = (str(obj["pod"]), str(obj["container"]))
         raw = obj.get("raw")
         if not isinstance(raw, str):
-            runs[key] += 1  # a restart marker: a new instance numbers from 1 again
+            if (obj.get("fields") or {}).get("event") != "gap":  # type: ignore[union-attr]
+                runs[key] += 1  # a restart marker: a new instance numbers from 1 again
             continue
         for text in raw.split("\n"):
             n = seq_of(text)

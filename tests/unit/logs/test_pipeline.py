@@ -121,3 +121,51 @@ def test_notices_go_to_stderr_after_pending_output():
     assert err.getvalue() == "warning: something\n"
     p.handle(("listed", 0))
     assert "waiting for them" in err.getvalue()
+
+
+def test_a_gap_is_one_warning_on_stderr_and_a_record_in_json():
+    import json
+
+    last = "2026-01-02T03:09:14.130000000Z"
+    p, out, err = make(follow=True)
+    p.handle(("data", A, data((1, "x")), 0.0))
+    p.handle(("gap", A, last))
+    p.finish()
+    assert out.getvalue() == "pod-a x\n"
+    assert err.getvalue() == (
+        "warning: pod pod-a was deleted before its log could be resumed; lines after 03:09:14.13 may be missing\n"
+    )
+    p, out, err = make(follow=True, output="json")
+    p.handle(("gap", B, ""))
+    p.finish()
+    record = json.loads(out.getvalue())
+    assert record["pod"] == "pod-b" and record["fields"] == {"event": "gap", "after": None}
+    assert "its lines may be missing" in err.getvalue()
+    assert p.gaps == 1
+
+
+def test_raw_on_a_terminal_is_shown_safely_and_raw_bytes_opts_out():
+    line = data((1, "\x1b]52;c;ZQ==\x07 \x9b2J"))
+    p, out, _ = make(output="raw", follow=False)
+    p2 = Pipeline(
+        LogsOptions(kube=KubeSettings(), output="raw", follow=False),
+        out,
+        io.StringIO(),
+        color=False,
+        terminal=True,
+    )
+    p2.handle(("data", A, line, 0.0))
+    p2.finish()
+    assert out.getvalue() == "^[]52;c;ZQ==^G <9b>2J\n"
+    exact = io.StringIO()
+    p3 = Pipeline(
+        LogsOptions(kube=KubeSettings(), output="raw", follow=False, raw_bytes=True),
+        exact,
+        io.StringIO(),
+        color=False,
+        terminal=True,
+    )
+    p3.handle(("data", A, line, 0.0))
+    p3.finish()
+    assert exact.getvalue() == "\x1b]52;c;ZQ==\x07 \x9b2J\n"
+    assert p.fast_raw and p3.fast_raw and not p2.fast_raw

@@ -26,6 +26,13 @@ class RecordingTailer:
     def stop(self):
         self.running = False
 
+    def terminating(self):
+        self.pod_terminating = True
+
+    def abandon(self):
+        self.abandoned = True
+        self.stop()
+
     def join(self, timeout=None):
         pass
 
@@ -150,6 +157,16 @@ def test_a_deleted_pod_is_forgotten_and_its_tailers_stop_after_the_grace():
     sup.removed(pod("web-a"))
     for timer in sup._timers:
         timer.join(5)
-    assert not tailer.running
+    assert not tailer.running and tailer.abandoned  # abandoned: it reports unread lines
     sup.update(pod("web-a", uid="uid-2"), initial=False)  # same name, new pod: read from the start
     assert RecordingTailer.started[-1].request.tail_lines is None
+
+
+def test_a_terminating_pod_tells_its_tailers_to_retry_without_long_waits():
+    sup, _ = supervisor()
+    sup.reset((pod("web-a"), pod("web-b", uid="uid-b")), initial=True)
+    a, b = RecordingTailer.started[-2:]
+    doomed = pod("web-a")
+    doomed["metadata"]["deletionTimestamp"] = "2026-01-02T15:04:09Z"
+    sup.update(doomed, initial=False)
+    assert getattr(a, "pod_terminating", False) and not getattr(b, "pod_terminating", False)
