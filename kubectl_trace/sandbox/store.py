@@ -58,10 +58,10 @@ class StoreError(Exception):
             "status": "Failure",
             "message": self.message,
             "reason": self.reason,
-            "code": self.code,
         }
         if self.details is not None:
             body["details"] = self.details
+        body["code"] = self.code  # after details, in the order the API server writes them
         return body
 
     @classmethod
@@ -103,11 +103,14 @@ class StoreError(Exception):
     def invalid(cls, resource: Resource, name: str, causes: list[dict[str, str]]) -> StoreError:
         """422 Invalid with field causes."""
         text = ", ".join(f"{c.get('field')}: {c.get('message')}" for c in causes)
+        if len(causes) > 1:
+            text = f"[{text}]"
+        kind = f"{resource.kind}.{resource.group}" if resource.group else resource.kind
         return cls(
             422,
             "Invalid",
-            f'{resource.kind} "{name}" is invalid: {text}',
-            details={**_details(resource, name), "causes": causes},
+            f'{kind} "{name}" is invalid: {text}',
+            details={**_details(resource, name), "kind": resource.kind, "causes": causes},
         )
 
     @classmethod
@@ -216,11 +219,12 @@ class Store:
 
     # -- writing --------------------------------------------------------------------------
 
-    def create(self, resource: str, obj: Obj, namespace: str | None = None) -> Obj:
+    def create(self, resource: str, obj: Obj, namespace: str | None = None, *, dry_run: bool = False) -> Obj:
         """Store a new object: fills uid, resourceVersion, creationTimestamp, generation.
 
         Honours ``metadata.generateName``; 404 when the namespace does not exist; 409 when
-        the name is taken.
+        the name is taken. ``dry_run``: every check and field as for a real create (no
+        resourceVersion), nothing stored.
         """
         info = RESOURCES[resource]
         new = copy.deepcopy(obj)
@@ -257,6 +261,9 @@ class Store:
         if "spec" in new or resource in ("deployments", "replicasets", "pods"):
             meta["generation"] = 1
         meta.pop("deletionTimestamp", None)
+        if dry_run:
+            meta.pop("resourceVersion", None)
+            return new
         rv = self._next_rv()
         meta["resourceVersion"] = str(rv)
         self._objects[resource][key] = new
@@ -270,13 +277,15 @@ class Store:
         *,
         subresource: str | None = None,
         check_rv: bool = True,
+        dry_run: bool = False,
     ) -> Obj:
         """Replace an object (PUT semantics).
 
         A ``metadata.resourceVersion`` that is not the stored one → 409 Conflict. The main
         resource keeps the stored status and bumps ``generation`` when the spec changes;
         the ``status`` subresource replaces only the status. A write that changes nothing
-        keeps the resourceVersion and emits nothing, as the API server does.
+        keeps the resourceVersion and emits nothing, as the API server does. ``dry_run``:
+        the answer of the write, nothing stored.
         """
         info = RESOURCES[resource]
         meta_in = obj.get("metadata") or {}
@@ -317,6 +326,9 @@ class Store:
                 new.pop("status", None)
             if new.get("spec") != current.get("spec") and "generation" in meta:
                 meta["generation"] = int(meta["generation"]) + 1
+        if dry_run:
+            new["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+            return new
         return self._replace(resource, current, new)
 
     def mutate(
