@@ -273,6 +273,8 @@ class SandboxCluster:
             # a cluster one connects to already runs its apps: return once they are up
             # (a few simulated seconds: sandbox, start-up, first readiness probe)
             await self.settled(timeout=max(5.0, 30 * self.scale.factor))
+        # the cluster's past is compacted: a watch or continue token from before now gets 410
+        self.store.compact()
 
     async def stop(self) -> None:
         """Stop every timer and task; end every container; remove scratch files."""

@@ -1,7 +1,11 @@
 """In-memory object store with Kubernetes resourceVersion semantics.
 
 One global, monotonically increasing resourceVersion; every write gets the next one and
-is appended to a bounded history that watches replay (older versions → 410 Expired).
+is appended to a bounded history that watches replay. The history is a window like the
+API server's watch cache over a compacted etcd: at most ``history_limit`` changes and none
+older than ``window_seconds``; ``compact()`` drops it all (the sandbox does so once its
+fixture is loaded: a cluster one connects to has a past no watch can replay). A watch or a
+continue token from before the window gets 410 Expired.
 Objects are plain JSON dicts owned by the store: callers treat what ``get``/``list``
 return as read-only and write through ``create``/``update``/``mutate``/``remove``.
 Everything runs on the sandbox's one event loop thread; listeners are called
@@ -144,12 +148,24 @@ Key = tuple[str, str, str]  # (resource, namespace or "", name)
 class Store:
     """Objects by (resource, namespace, name), with resourceVersions and a change history."""
 
-    def __init__(self, *, history_limit: int = 50_000, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        history_limit: int = 50_000,
+        window_seconds: float = 300.0,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._objects: dict[str, dict[Key, Obj]] = {r: {} for r in RESOURCES}
-        self._history: deque[Change] = deque(maxlen=history_limit)
+        self._history: deque[Change] = deque()
+        self._times: deque[float] = deque()
+        self._history_limit = history_limit
+        self.window_seconds = window_seconds
         self._listeners: list[Callable[[Change], None]] = []
         self._rv = 0
+        self._compacted = 0  # changes up to this resourceVersion can no longer be replayed
         self.clock = clock
+        self._monotonic = monotonic
 
     # -- reading --------------------------------------------------------------------------
 
@@ -187,14 +203,34 @@ class Store:
         """How many objects of a resource exist."""
         return len(self._objects[resource])
 
+    @property
+    def compacted_version(self) -> int:
+        """The newest resourceVersion whose change is no longer in the history."""
+        self._trim()
+        return self._compacted
+
     def changes_since(self, rv: int) -> builtins.list[Change]:
         """Changes after ``rv``; StoreError 410 when they are no longer all in the history."""
         if rv >= self._rv:
             return []
-        oldest = self._history[0].rv if self._history else self._rv + 1
-        if rv < oldest - 1:
+        self._trim()
+        if rv < self._compacted:
             raise StoreError.expired(rv, self._rv)
         return [c for c in self._history if c.rv > rv]
+
+    def compact(self) -> int:
+        """Forget the whole history (as etcd compaction does); returns the compacted version."""
+        self._history.clear()
+        self._times.clear()
+        self._compacted = self._rv
+        return self._compacted
+
+    def _trim(self) -> None:
+        limit = self._monotonic() - self.window_seconds
+        history, times = self._history, self._times
+        while history and (len(history) > self._history_limit or times[0] < limit):
+            self._compacted = history.popleft().rv
+            times.popleft()
 
     # -- listening ------------------------------------------------------------------------
 
@@ -210,6 +246,9 @@ class Store:
 
     def _emit(self, change: Change) -> None:
         self._history.append(change)
+        self._times.append(self._monotonic())
+        if len(self._history) > self._history_limit:
+            self._trim()
         for listener in list(self._listeners):
             listener(change)
 

@@ -143,20 +143,23 @@ def _table_or_json(
 
 
 def list_objects(api: ApiServer, request: web.Request, route: Route) -> web.Response:
-    """LIST a collection (one namespace or all), honouring selectors."""
+    """LIST a collection (one namespace or all), honouring selectors, ``limit`` and ``continue``."""
+    from kubectl_trace.sandbox.server.paging import page
+
     resource = route.resource
     assert resource is not None
     predicate = compile_selectors(resource, request.query)
     items = api.store.list(resource.plural, route.namespace, predicate)
-    rv = str(api.store.resource_version)
+    chunk = page(api.store, items, request.query, selected=predicate is not None)
     if wants_table(request.headers.get("Accept")):
-        return _table_or_json(api, request, resource, items, resource_version=rv)
-    head = dumps(
-        {"kind": resource.list_kind, "apiVersion": resource.api_version, "metadata": {"resourceVersion": rv}}
-    )
+        include = request.query.get("includeObject", "Metadata")
+        body = table(resource.plural, chunk.items, now=api.store.clock(), include_object=include)
+        body["metadata"] = chunk.metadata
+        return json_response(body)
+    head = dumps({"kind": resource.list_kind, "apiVersion": resource.api_version, "metadata": chunk.metadata})
     encode = api.hub.encode
-    body = head[:-1] + b',"items":[' + b",".join(encode(item) for item in items) + b"]}"
-    return web.Response(body=body, content_type="application/json")
+    body_bytes = head[:-1] + b',"items":[' + b",".join(encode(item) for item in chunk.items) + b"]}"
+    return web.Response(body=body_bytes, content_type="application/json")
 
 
 def get_object(api: ApiServer, request: web.Request, route: Route) -> web.Response:
