@@ -22,6 +22,7 @@ from kubectl_trace.sandbox.controllers.gc import GarbageCollector
 from kubectl_trace.sandbox.controllers.queue import OwnerIndex, Reconciler
 from kubectl_trace.sandbox.controllers.replicaset import ReplicaSetController, owning_replicaset
 from kubectl_trace.sandbox.controllers.scheduler import PodScheduler
+from kubectl_trace.sandbox.controllers.serviceaccounts import ServiceAccountsController
 from kubectl_trace.sandbox.controllers.util import controller_of
 from kubectl_trace.sandbox.execenv import ExecEnvironments
 from kubectl_trace.sandbox.fixture import create_fixture, create_namespaces, fixture_images
@@ -164,6 +165,8 @@ class SandboxCluster:
         self.gc = GarbageCollector(self.ctx)
         # priority order: deletions, binding, kubelet status, ReplicaSets, Deployments
         self.queue.add_queue(GarbageCollector.QUEUE, self.gc.sync)
+        self.serviceaccounts = ServiceAccountsController(self.ctx)
+        self.queue.add_queue(ServiceAccountsController.QUEUE, self.serviceaccounts.sync)
         self.queue.add_queue(PodScheduler.QUEUE, self.scheduler.sync)
         self.queue.add_queue(Kubelet.QUEUE, self.kubelet.sync)
         self.queue.add_queue(ReplicaSetController.QUEUE, self.replicasets.sync)
@@ -186,6 +189,7 @@ class SandboxCluster:
     def _on_change(self, change: Change) -> None:
         self.index.update(change)
         self.gc.observe(change)
+        self.serviceaccounts.observe(change)
         obj = change.object
         meta = obj.get("metadata", {})
         ns = meta.get("namespace", "")

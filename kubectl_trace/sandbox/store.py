@@ -124,9 +124,11 @@ class StoreError(Exception):
 
 
 def _details(resource: Resource, name: str) -> dict[str, Any]:
-    details: dict[str, Any] = {"name": name, "kind": resource.plural}
+    """``details`` of a Status about one object, keys in the API server's order."""
+    details: dict[str, Any] = {"name": name}
     if resource.group:
         details["group"] = resource.group
+    details["kind"] = resource.plural
     return details
 
 

@@ -19,8 +19,8 @@ from typing import Any
 
 from aiohttp import web
 
-from kubectl_trace.kube.resources import RESOURCES, Resource
-from kubectl_trace.sandbox.server.discovery import KUBERNETES_VERSION
+from kubectl_trace.kube.resources import Resource
+from kubectl_trace.sandbox.server.discovery import KUBERNETES_VERSION, served
 
 __all__ = ["group_versions", "openapi_bytes", "openapi_document", "serve_openapi"]
 
@@ -30,7 +30,7 @@ Obj = dict[str, Any]
 def group_versions() -> dict[str, tuple[str, str]]:
     """``api/v1`` → ("", "v1"), ``apis/apps/v1`` → ("apps", "v1") for every resource served."""
     out: dict[str, tuple[str, str]] = {}
-    for resource in RESOURCES.values():
+    for resource in served():
         prefix = resource.base_path().lstrip("/")
         out.setdefault(prefix, (resource.group, resource.version))
     return dict(sorted(out.items()))
@@ -41,9 +41,7 @@ def _query(name: str) -> Obj:
 
 
 def _resources(group: str, version: str) -> list[Resource]:
-    return sorted(
-        (r for r in RESOURCES.values() if r.group == group and r.version == version), key=lambda r: r.plural
-    )
+    return sorted((r for r in served() if r.group == group and r.version == version), key=lambda r: r.plural)
 
 
 @functools.cache

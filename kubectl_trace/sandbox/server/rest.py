@@ -18,6 +18,7 @@ from kubectl_trace.kube.selectors import (
     parse_label_selector,
 )
 from kubectl_trace.sandbox.defaults import apply_defaults as _cluster_defaults
+from kubectl_trace.sandbox.server.eventsv1 import from_events_v1, is_view, view_of
 from kubectl_trace.sandbox.server.fields import compile_field_selector
 from kubectl_trace.sandbox.server.patch import (
     PatchError,
@@ -157,7 +158,7 @@ def list_objects(api: ApiServer, request: web.Request, route: Route) -> web.Resp
         body["metadata"] = chunk.metadata
         return json_response(body)
     head = dumps({"kind": resource.list_kind, "apiVersion": resource.api_version, "metadata": chunk.metadata})
-    encode = api.hub.encode
+    encode = api.hub.encode if not is_view(resource) else (lambda obj: dumps(view_of(resource, obj)))
     body_bytes = head[:-1] + b',"items":[' + b",".join(encode(item) for item in chunk.items) + b"]}"
     return web.Response(body=body_bytes, content_type="application/json")
 
@@ -171,7 +172,7 @@ def get_object(api: ApiServer, request: web.Request, route: Route) -> web.Respon
         return _table_or_json(
             api, request, resource, [obj], resource_version=obj["metadata"]["resourceVersion"]
         )
-    return json_response(obj)
+    return json_response(view_of(resource, obj))
 
 
 # -- writing ------------------------------------------------------------------------------
@@ -273,8 +274,10 @@ async def create_object(api: ApiServer, request: web.Request, route: Route) -> w
         body["metadata"].pop(key, None)
     warnings: list[str] = []
     body = _admit(resource, request, copy.deepcopy(body), warnings)
+    if is_view(resource):
+        body = from_events_v1(body)
     created = api.store.create(resource.plural, body, route.namespace, dry_run=_dry_run(request))
-    return _answer(created, warnings, status=201)
+    return _answer(view_of(resource, created), warnings, status=201)
 
 
 def _write(
@@ -282,7 +285,11 @@ def _write(
 ) -> Obj:
     resource = route.resource
     assert resource is not None
-    admitted = _admit(resource, request, new, warnings, old=current, subresource=route.subresource)
+    admitted = _admit(
+        resource, request, new, warnings, old=view_of(resource, current), subresource=route.subresource
+    )
+    if is_view(resource):
+        admitted = from_events_v1(admitted)
     for key in ("name", "namespace"):
         if key in current["metadata"]:
             admitted["metadata"][key] = current["metadata"][key]
@@ -293,7 +300,7 @@ def _write(
     if last_finalizer_gone and resource.plural != "pods" and not dry_run:
         # the last finalizer went: the object goes too (the answer is its final state)
         api.store.remove(resource.plural, meta.get("namespace"), meta["name"])
-    return updated
+    return view_of(resource, updated)
 
 
 async def update_object(api: ApiServer, request: web.Request, route: Route) -> web.Response:
@@ -331,7 +338,7 @@ async def patch_object(api: ApiServer, request: web.Request, route: Route) -> we
     assert resource is not None and route.name is not None
     patch = await read_json_body(request)
     current = api.store.get(resource.plural, route.namespace, route.name)
-    patched = apply_patch(request.headers.get("Content-Type", ""), current, patch)
+    patched = apply_patch(request.headers.get("Content-Type", ""), view_of(resource, current), patch)
     if not isinstance(patched, dict):
         raise StoreError.bad_request("the patched object must be a JSON object")
     meta = patched.setdefault("metadata", {})
@@ -558,7 +565,7 @@ async def delete_collection(api: ApiServer, request: web.Request, route: Route) 
     for obj in api.store.list(resource.plural, route.namespace, predicate):
         meta = obj["metadata"]
         result = delete_one(api, resource, meta.get("namespace"), meta["name"], options)
-        items.append(result if result.get("kind") == resource.kind else obj)
+        items.append(view_of(resource, result if result.get("kind") == resource.kind else obj))
     return json_response(
         {
             "kind": resource.list_kind,

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from kubectl_trace.kube.resources import RESOURCES, Resource
+from kubectl_trace.sandbox.server.eventsv1 import EVENTS_V1
 
 __all__ = ["Route", "parse_path"]
 
-_DISCOVERY = frozenset({"/version", "/api", "/api/v1", "/apis", "/apis/apps/v1"})
+_DISCOVERY = frozenset({"/version", "/api", "/api/v1", "/apis", "/apis/apps/v1", "/apis/events.k8s.io/v1"})
 # Subresources of namespaces themselves (``/api/v1/namespaces/NAME/status``), not collections.
 _NAMESPACE_SUBRESOURCES = frozenset({"status", "finalize"})
 
@@ -74,6 +75,8 @@ def parse_path(raw_path: str) -> Route:
     if not rest or rest[0] == "":
         return Route("unknown", path=path)
     resource = RESOURCES.get(rest[0])
+    if group == EVENTS_V1.group and rest[0] == EVENTS_V1.plural:
+        resource = EVENTS_V1  # core Events served through events.k8s.io/v1
     if resource is None or resource.group != group:
         return Route("unknown", path=path)
     if namespace is not None and not resource.namespaced:
