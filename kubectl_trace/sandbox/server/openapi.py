@@ -1,4 +1,4 @@
-"""OpenAPI v3 (``/openapi/v3``) with the real schemas of every kind served.
+"""OpenAPI v3 (``/openapi/v3``) with the real schemas of every kind served (and v2, see openapi_v2).
 
 ``/openapi/v3`` lists one document per group-version, each with a content hash in its
 URL (kubectl caches by it). A group-version document holds, per resource, the PATCH
@@ -116,13 +116,20 @@ def openapi_bytes(path: str) -> bytes | None:
 
 
 def serve_openapi(request: web.Request, path: str) -> web.Response:
-    """Answer ``GET /openapi/v3[/GROUP-VERSION]`` (404 for anything else)."""
+    """Answer ``GET /openapi/v2`` and ``/openapi/v3[/GROUP-VERSION]`` (404 for anything else)."""
     from kubectl_trace.sandbox.store import StoreError
 
     if request.method != "GET":
         raise StoreError(
             405, "MethodNotAllowed", "the server does not allow this method on the requested resource"
         )
+    if path == "/openapi/v2":
+        from kubectl_trace.sandbox.server.openapi_v2 import protobuf_content_type, v2_json, v2_protobuf
+
+        content_type = protobuf_content_type(request.headers.get("Accept", ""))
+        if content_type is not None:
+            return web.Response(body=v2_protobuf(), headers={"Content-Type": content_type})
+        return web.Response(body=v2_json(), content_type="application/json")
     data = openapi_bytes(path)
     if data is None:
         raise StoreError(404, "NotFound", "the server could not find the requested resource", details={})

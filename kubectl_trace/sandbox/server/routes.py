@@ -41,7 +41,7 @@ def parse_path(raw_path: str) -> Route:
     path = raw_path.rstrip("/") or "/"
     if path in _DISCOVERY:
         return Route("discovery", path=path)
-    if path == "/openapi/v3" or path.startswith("/openapi/v3/"):
+    if path in ("/openapi/v2", "/openapi/v3") or path.startswith("/openapi/v3/"):
         return Route("openapi", path=path)
     if path in ("/healthz", "/livez", "/readyz"):
         return Route("healthz", path=path)

@@ -76,3 +76,17 @@ def test_group_version_documents_carry_schemas_for_every_kind(kubectl: Callable[
         "type": "integer",
         "format": "int32",
     }
+
+
+def test_openapi_v2_protobuf_for_kubectl_and_json_for_others(kubectl: Callable[..., Any]) -> None:
+    v2 = kubectl("explain", "deployment.spec.replicas", "--output=plaintext-openapiv2", check=True).stdout
+    assert "VERSION:  apps/v1" in v2 and "FIELD:    replicas <integer>" in v2
+    events = kubectl(
+        "explain", "events.note", "--api-version=events.k8s.io/v1", "--output=plaintext-openapiv2", check=True
+    ).stdout
+    assert "VERSION:  events.k8s.io/v1" in events and "FIELD:    note <string>" in events
+    doc = json.loads(kubectl("get", "--raw", "/openapi/v2", check=True).stdout)
+    assert doc["swagger"] == "2.0"
+    pod = doc["definitions"]["io.k8s.api.core.v1.Pod"]
+    assert pod["x-kubernetes-group-version-kind"] == [{"group": "", "kind": "Pod", "version": "v1"}]
+    assert pod["properties"]["spec"]["$ref"] == "#/definitions/io.k8s.api.core.v1.PodSpec"
