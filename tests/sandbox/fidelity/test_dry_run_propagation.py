@@ -101,21 +101,48 @@ def test_cascade_orphan_leaves_the_replicaset_and_its_pods(
 
 
 def test_cascade_foreground_keeps_the_owner_until_its_dependents_are_gone(
-    kubectl: Callable[..., Any], namespace: str, eventually: Callable[..., Any]
+    official: Any, kubectl: Callable[..., Any], namespace: str, eventually: Callable[..., Any]
 ) -> None:
+    from kubernetes import client
+
     _create(kubectl, namespace, deployment("fg", replicas=2))
     eventually(lambda: len(_ready_pods(kubectl, namespace, "app=fg")) == 2)
-    kubectl("delete", "deploy", "fg", "-n", namespace, "--cascade=foreground", "--wait=false", check=True)
-    marked = kubectl("get", "deploy", "fg", "-n", namespace, "-o", "json")
-    if marked.returncode == 0:  # still there while its pods terminate (graceful, scaled time)
-        meta = json.loads(marked.stdout)["metadata"]
-        assert "foregroundDeletion" in meta["finalizers"] and meta["deletionTimestamp"]
+    rs = json.loads(kubectl("get", "rs", "-n", namespace, "-l", "app=fg", "-o", "json", check=True).stdout)
+    rs_name = rs["items"][0]["metadata"]["name"]
+    # a finalizer of someone else's holds the ReplicaSet, and so its owner, until it is removed
+    hold = json.dumps({"metadata": {"finalizers": ["example.com/hold"]}})
+    kubectl("patch", "rs", rs_name, "-n", namespace, "--type=merge", "-p", hold, check=True)
+    answer = client.AppsV1Api(official).delete_namespaced_deployment(
+        "fg", namespace, propagation_policy="Foreground", _preload_content=False
+    )
+    owner = json.loads(answer.data)
+    assert owner["kind"] == "Deployment" and owner["metadata"]["deletionTimestamp"]
+    assert owner["metadata"]["finalizers"] == ["foregroundDeletion"]
+
+    def held() -> Any:
+        out = kubectl("get", "rs", rs_name, "-n", namespace, "-o", "json", check=True).stdout
+        meta = json.loads(out)["metadata"]
+        pods = kubectl("get", "pods", "-n", namespace, "-l", "app=fg", "-o", "name").stdout.strip()
+        return meta if meta.get("deletionTimestamp") and not pods else None
+
+    meta = eventually(held, message="the ReplicaSet was not deleted in the foreground")
+    assert meta["finalizers"] == ["example.com/hold"]  # foregroundDeletion done: its pods are gone
+    waiting = json.loads(kubectl("get", "deploy", "fg", "-n", namespace, "-o", "json", check=True).stdout)
+    assert waiting["metadata"]["finalizers"] == ["foregroundDeletion"]
+    kubectl(
+        "patch",
+        "rs",
+        rs_name,
+        "-n",
+        namespace,
+        "--type=merge",
+        "-p",
+        '{"metadata":{"finalizers":null}}',
+        check=True,
+    )
     eventually(
-        lambda: (
-            kubectl("get", "deploy,rs,pods", "-n", namespace, "-l", "app=fg", "-o", "name").stdout.strip()
-            == ""
-        ),
-        message="foreground deletion left something behind",
+        lambda: kubectl("get", "deploy,rs", "-n", namespace, "-o", "name").stdout.strip() == "",
+        message="the owner did not go after its last dependent",
     )
 
 
