@@ -15,7 +15,7 @@ from typing import Any
 
 from kubectl_trace.kube.resources import Resource
 
-__all__ = ["EVENTS_V1", "from_events_v1", "is_view", "to_events_v1", "view_of"]
+__all__ = ["EVENTS_V1", "core_field_selector", "from_events_v1", "is_view", "to_events_v1", "view_of"]
 
 Obj = dict[str, Any]
 
@@ -58,6 +58,19 @@ def from_events_v1(event: Obj) -> Obj:
             continue
         out[_BACK.get(key, key)] = value
     return out
+
+
+def core_field_selector(selector: str | None) -> str | None:
+    """An events.k8s.io field selector in the core names (``regarding.name`` → ``involvedObject.name``)."""
+    if not selector:
+        return selector
+    terms = []
+    for term in selector.split(","):
+        for field, core in (("regarding.", "involvedObject."), ("reportingController", "reportingComponent")):
+            if term.startswith(field):
+                term = core + term[len(field) :]
+        terms.append(term)
+    return ",".join(terms)
 
 
 def view_of(resource: Resource | None, obj: Obj) -> Obj:

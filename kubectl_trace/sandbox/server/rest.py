@@ -121,7 +121,12 @@ def compile_selectors(resource: Resource, query: Any) -> Predicate | None:
         labels = parse_label_selector(query.get("labelSelector"))
     except SelectorError as exc:
         raise StoreError.bad_request(f"unable to parse requirement: {exc}") from None
-    fields = compile_field_selector(resource.plural, query.get("fieldSelector"))
+    field_selector = query.get("fieldSelector")
+    if is_view(resource):
+        from kubectl_trace.sandbox.server.eventsv1 import core_field_selector
+
+        field_selector = core_field_selector(field_selector)
+    fields = compile_field_selector(resource.plural, field_selector)
     if not labels and fields is None:
         return None
 

@@ -66,6 +66,8 @@ def test_events_k8s_io_serves_the_same_events(
     assert json.loads(raw.stdout)["eventTime"] is None
     listed = kubectl("get", "events.v1.events.k8s.io", "-n", namespace, "-o", "json", check=True).stdout
     assert {i["apiVersion"] for i in json.loads(listed)["items"]} == {"events.k8s.io/v1"}
+    by_regarding = events.list_namespaced_event(namespace, field_selector="regarding.name=web-2")
+    assert [e.metadata.name for e in by_regarding.items] == ["new-style"]
     versions = kubectl("api-versions", check=True).stdout.split()
     assert "events.k8s.io/v1" in versions
     watched = kubectl(
