@@ -316,6 +316,10 @@ def validate_update(resource: str, new: Obj, old: Obj) -> list[Cause]:
     elif resource == "pods" and _pod_spec_mutable_view(new_spec, old_spec) != old_spec:
         changed = sorted(k for k in set(new_spec) | set(old_spec) if new_spec.get(k) != old_spec.get(k))
         causes.append(forbidden("spec", f"{POD_UPDATE_MSG} (changed: {', '.join(changed)})"))
+    elif resource in ("configmaps", "secrets") and old.get("immutable") is True:
+        for key in ("data", "binaryData", "stringData", "immutable"):
+            if new.get(key) != old.get(key) and not (key == "stringData" and not new.get(key)):
+                causes.append(forbidden(key, "field is immutable when `immutable` is set"))
     elif resource == "services":
         old_ip, new_ip = old_spec.get("clusterIP"), new_spec.get("clusterIP")
         if old_ip and new_ip and new_ip != old_ip:

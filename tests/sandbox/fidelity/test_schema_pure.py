@@ -64,3 +64,22 @@ def test_validation_messages() -> None:
     assert validate_update("pods", ok, old) == []
     removed = {"spec": {"containers": [{"name": "a", "image": "1"}]}}
     assert validate_update("pods", removed, old)[0]["reason"] == "FieldValueForbidden"
+
+
+def test_immutable_config_maps_and_secrets() -> None:
+    old = {"data": {"a": "1"}, "immutable": True}
+    assert (
+        validate_update(
+            "configmaps", {"data": {"a": "1"}, "immutable": True, "metadata": {"labels": {"x": "y"}}}, old
+        )
+        == []
+    )
+    changed = validate_update("secrets", {"data": {"a": "2"}, "immutable": True}, old)
+    assert changed == [
+        {
+            "reason": "FieldValueForbidden",
+            "message": "Forbidden: field is immutable when `immutable` is set",
+            "field": "data",
+        }
+    ]
+    assert validate_update("configmaps", {"data": {"a": "2"}}, {"data": {"a": "1"}}) == []
