@@ -225,7 +225,11 @@ def _workload(resource: str, obj: Obj, causes: list[Cause]) -> None:
     _non_negative(spec.get("minReadySeconds"), "spec.minReadySeconds", causes)
     _non_negative(spec.get("revisionHistoryLimit"), "spec.revisionHistoryLimit", causes)
     if resource == "jobs":
-        return  # a Job's selector is generated; its own validation is the batch controller's business
+        # a Job's selector is generated; its pods must not restart in place
+        pod_spec = (spec.get("template") or {}).get("spec") or {}
+        _containers(pod_spec, "spec.template.spec", causes)
+        _restart_policy(pod_spec.get("restartPolicy"), ("OnFailure", "Never"), causes)
+        return
     selector = spec.get("selector")
     if selector is None:
         causes.append(required("spec.selector"))
@@ -245,12 +249,17 @@ def _workload(resource: str, obj: Obj, causes: list[Cause]) -> None:
         )
     pod_spec = template.get("spec") or {}
     _containers(pod_spec, "spec.template.spec", causes)
-    policy = pod_spec.get("restartPolicy")
-    if resource in ("deployments", "replicasets") and policy not in (None, "Always"):
+    if resource in ("deployments", "replicasets"):
+        _restart_policy(pod_spec.get("restartPolicy"), ("Always",), causes)
+
+
+def _restart_policy(policy: Any, allowed: tuple[str, ...], causes: list[Cause]) -> None:
+    if policy is not None and policy not in allowed:
+        supported = ", ".join(f'"{p}"' for p in allowed)
         causes.append(
             {
                 "reason": "FieldValueNotSupported",
-                "message": f'Unsupported value: {go_value(policy)}: supported values: "Always"',
+                "message": f"Unsupported value: {go_value(policy)}: supported values: {supported}",
                 "field": "spec.template.spec.restartPolicy",
             }
         )

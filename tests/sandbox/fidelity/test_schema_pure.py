@@ -83,3 +83,17 @@ def test_immutable_config_maps_and_secrets() -> None:
         }
     ]
     assert validate_update("configmaps", {"data": {"a": "2"}}, {"data": {"a": "1"}}) == []
+
+
+def test_jobs_validate_generically_from_their_model() -> None:
+    job = {
+        "metadata": {"name": "once"},
+        "spec": {
+            "template": {"spec": {"containers": [{"name": "c", "image": "i"}], "restartPolicy": "Never"}}
+        },
+    }
+    model = schema_for("batch/v1", "Job")
+    assert decode(job, model).unknown == [] and validate_object("jobs", job, model) == []
+    job["spec"]["template"]["spec"]["restartPolicy"] = "Always"
+    causes = validate_object("jobs", job, model)
+    assert causes[0]["message"] == 'Unsupported value: "Always": supported values: "OnFailure", "Never"'
