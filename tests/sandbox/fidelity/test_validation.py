@@ -171,3 +171,29 @@ def test_everything_the_demo_stores_decodes_strictly(kubectl: Callable[..., Any]
             decoded = decode(item, model)
             assert decoded.unknown == [], (resource.plural, item["metadata"]["name"])
             assert validate_object(resource.plural, decoded.object, model) == [], item["metadata"]["name"]
+
+
+def test_kubectl_edit_with_an_invalid_value_is_refused(
+    kubectl: Callable[..., Any], namespace: str, tmp_path: Any
+) -> None:
+    import sys
+
+    _apply(kubectl, namespace, deployment("edited"))
+    editor = tmp_path / "editor.py"
+    editor.write_text(
+        "import re, sys\n"
+        "path = sys.argv[1]\n"
+        "text = open(path).read()\n"
+        "open(path, 'w').write(re.sub(r'(?m)^  replicas: 1$', '  replicas: notanumber', text, count=1))\n"
+    )
+    edited = kubectl(
+        "edit", "deploy", "edited", "-n", namespace, env={"KUBE_EDITOR": f"{sys.executable} {editor}"}
+    )
+    assert edited.returncode == 1
+    assert (
+        "cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32"
+        in edited.stderr
+    )
+    kubectl("get", "deploy", "-n", namespace, check=True)
+    stored = json.loads(kubectl("get", "deploy", "edited", "-n", namespace, "-o", "json", check=True).stdout)
+    assert stored["spec"]["replicas"] == 1
