@@ -83,6 +83,7 @@ RESOURCES: dict[str, Resource] = {
         Resource("configmaps", "configmap", "ConfigMap", "", "v1", True, ("cm",)),
         Resource("secrets", "secret", "Secret", "", "v1", True),
         Resource("events", "event", "Event", "", "v1", True, ("ev",)),
+        Resource("serviceaccounts", "serviceaccount", "ServiceAccount", "", "v1", True, ("sa",)),
         Resource(
             "deployments",
             "deployment",

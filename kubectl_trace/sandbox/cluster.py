@@ -24,6 +24,7 @@ from kubectl_trace.sandbox.controllers.job import JobController, owning_job, pre
 from kubectl_trace.sandbox.controllers.queue import OwnerIndex, Reconciler
 from kubectl_trace.sandbox.controllers.replicaset import ReplicaSetController, owning_replicaset
 from kubectl_trace.sandbox.controllers.scheduler import PodScheduler
+from kubectl_trace.sandbox.controllers.serviceaccounts import ServiceAccountsController
 from kubectl_trace.sandbox.controllers.ttl import TTLController
 from kubectl_trace.sandbox.controllers.util import controller_of
 from kubectl_trace.sandbox.execenv import ExecEnvironments
@@ -172,6 +173,8 @@ class SandboxCluster:
         # priority order: deletions, binding, kubelet status, ReplicaSets, Deployments, Jobs,
         # CronJobs, finished-Job TTLs
         self.queue.add_queue(GarbageCollector.QUEUE, self.gc.sync)
+        self.serviceaccounts = ServiceAccountsController(self.ctx)
+        self.queue.add_queue(ServiceAccountsController.QUEUE, self.serviceaccounts.sync)
         self.queue.add_queue(PodScheduler.QUEUE, self.scheduler.sync)
         self.queue.add_queue(Kubelet.QUEUE, self.kubelet.sync)
         self.queue.add_queue(ReplicaSetController.QUEUE, self.replicasets.sync)
@@ -197,6 +200,7 @@ class SandboxCluster:
     def _on_change(self, change: Change) -> None:
         self.index.update(change)
         self.gc.observe(change)
+        self.serviceaccounts.observe(change)
         obj = change.object
         meta = obj.get("metadata", {})
         ns = meta.get("namespace", "")
@@ -307,6 +311,8 @@ class SandboxCluster:
             # a cluster one connects to already runs its apps: return once they are up
             # (a few simulated seconds: sandbox, start-up, first readiness probe)
             await self.settled(timeout=max(5.0, 30 * self.scale.factor))
+        # the cluster's past is compacted: a watch or continue token from before now gets 410
+        self.store.compact()
 
     async def stop(self) -> None:
         """Stop every timer and task; end every container; remove scratch files."""

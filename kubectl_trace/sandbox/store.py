@@ -1,7 +1,11 @@
 """In-memory object store with Kubernetes resourceVersion semantics.
 
 One global, monotonically increasing resourceVersion; every write gets the next one and
-is appended to a bounded history that watches replay (older versions → 410 Expired).
+is appended to a bounded history that watches replay. The history is a window like the
+API server's watch cache over a compacted etcd: at most ``history_limit`` changes and none
+older than ``window_seconds``; ``compact()`` drops it all (the sandbox does so once its
+fixture is loaded: a cluster one connects to has a past no watch can replay). A watch or a
+continue token from before the window gets 410 Expired.
 Objects are plain JSON dicts owned by the store: callers treat what ``get``/``list``
 return as read-only and write through ``create``/``update``/``mutate``/``remove``.
 Everything runs on the sandbox's one event loop thread; listeners are called
@@ -58,10 +62,10 @@ class StoreError(Exception):
             "status": "Failure",
             "message": self.message,
             "reason": self.reason,
-            "code": self.code,
         }
         if self.details is not None:
             body["details"] = self.details
+        body["code"] = self.code  # after details, in the order the API server writes them
         return body
 
     @classmethod
@@ -103,11 +107,14 @@ class StoreError(Exception):
     def invalid(cls, resource: Resource, name: str, causes: list[dict[str, str]]) -> StoreError:
         """422 Invalid with field causes."""
         text = ", ".join(f"{c.get('field')}: {c.get('message')}" for c in causes)
+        if len(causes) > 1:
+            text = f"[{text}]"
+        kind = f"{resource.kind}.{resource.group}" if resource.group else resource.kind
         return cls(
             422,
             "Invalid",
-            f'{resource.kind} "{name}" is invalid: {text}',
-            details={**_details(resource, name), "causes": causes},
+            f'{kind} "{name}" is invalid: {text}',
+            details={**_details(resource, name), "kind": resource.kind, "causes": causes},
         )
 
     @classmethod
@@ -117,9 +124,11 @@ class StoreError(Exception):
 
 
 def _details(resource: Resource, name: str) -> dict[str, Any]:
-    details: dict[str, Any] = {"name": name, "kind": resource.plural}
+    """``details`` of a Status about one object, keys in the API server's order."""
+    details: dict[str, Any] = {"name": name}
     if resource.group:
         details["group"] = resource.group
+    details["kind"] = resource.plural
     return details
 
 
@@ -141,15 +150,27 @@ Key = tuple[str, str, str]  # (resource, namespace or "", name)
 class Store:
     """Objects by (resource, namespace, name), with resourceVersions and a change history."""
 
-    def __init__(self, *, history_limit: int = 50_000, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        history_limit: int = 50_000,
+        window_seconds: float = 300.0,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._objects: dict[str, dict[Key, Obj]] = {r: {} for r in RESOURCES}
-        self._history: deque[Change] = deque(maxlen=history_limit)
+        self._history: deque[Change] = deque()
+        self._times: deque[float] = deque()
+        self._history_limit = history_limit
+        self.window_seconds = window_seconds
         self._listeners: list[Callable[[Change], None]] = []
         self._rv = 0
+        self._compacted = 0  # changes up to this resourceVersion can no longer be replayed
         self.clock = clock
         # resource → what the API server's create strategy does to a new object once it has
         # its uid (Jobs: generated selector and labels); may raise StoreError
         self.create_hooks: dict[str, Callable[[Obj], None]] = {}
+        self._monotonic = monotonic
 
     # -- reading --------------------------------------------------------------------------
 
@@ -187,14 +208,34 @@ class Store:
         """How many objects of a resource exist."""
         return len(self._objects[resource])
 
+    @property
+    def compacted_version(self) -> int:
+        """The newest resourceVersion whose change is no longer in the history."""
+        self._trim()
+        return self._compacted
+
     def changes_since(self, rv: int) -> builtins.list[Change]:
         """Changes after ``rv``; StoreError 410 when they are no longer all in the history."""
         if rv >= self._rv:
             return []
-        oldest = self._history[0].rv if self._history else self._rv + 1
-        if rv < oldest - 1:
+        self._trim()
+        if rv < self._compacted:
             raise StoreError.expired(rv, self._rv)
         return [c for c in self._history if c.rv > rv]
+
+    def compact(self) -> int:
+        """Forget the whole history (as etcd compaction does); returns the compacted version."""
+        self._history.clear()
+        self._times.clear()
+        self._compacted = self._rv
+        return self._compacted
+
+    def _trim(self) -> None:
+        limit = self._monotonic() - self.window_seconds
+        history, times = self._history, self._times
+        while history and (len(history) > self._history_limit or times[0] < limit):
+            self._compacted = history.popleft().rv
+            times.popleft()
 
     # -- listening ------------------------------------------------------------------------
 
@@ -210,6 +251,9 @@ class Store:
 
     def _emit(self, change: Change) -> None:
         self._history.append(change)
+        self._times.append(self._monotonic())
+        if len(self._history) > self._history_limit:
+            self._trim()
         for listener in list(self._listeners):
             listener(change)
 
@@ -219,11 +263,12 @@ class Store:
 
     # -- writing --------------------------------------------------------------------------
 
-    def create(self, resource: str, obj: Obj, namespace: str | None = None) -> Obj:
+    def create(self, resource: str, obj: Obj, namespace: str | None = None, *, dry_run: bool = False) -> Obj:
         """Store a new object: fills uid, resourceVersion, creationTimestamp, generation.
 
         Honours ``metadata.generateName``; 404 when the namespace does not exist; 409 when
-        the name is taken.
+        the name is taken. ``dry_run``: every check and field as for a real create (no
+        resourceVersion), nothing stored.
         """
         info = RESOURCES[resource]
         new = copy.deepcopy(obj)
@@ -263,6 +308,9 @@ class Store:
         if "spec" in new or resource in ("deployments", "replicasets", "pods"):
             meta["generation"] = 1
         meta.pop("deletionTimestamp", None)
+        if dry_run:
+            meta.pop("resourceVersion", None)
+            return new
         rv = self._next_rv()
         meta["resourceVersion"] = str(rv)
         self._objects[resource][key] = new
@@ -276,13 +324,15 @@ class Store:
         *,
         subresource: str | None = None,
         check_rv: bool = True,
+        dry_run: bool = False,
     ) -> Obj:
         """Replace an object (PUT semantics).
 
         A ``metadata.resourceVersion`` that is not the stored one → 409 Conflict. The main
         resource keeps the stored status and bumps ``generation`` when the spec changes;
         the ``status`` subresource replaces only the status. A write that changes nothing
-        keeps the resourceVersion and emits nothing, as the API server does.
+        keeps the resourceVersion and emits nothing, as the API server does. ``dry_run``:
+        the answer of the write, nothing stored.
         """
         info = RESOURCES[resource]
         meta_in = obj.get("metadata") or {}
@@ -323,6 +373,9 @@ class Store:
                 new.pop("status", None)
             if new.get("spec") != current.get("spec") and "generation" in meta:
                 meta["generation"] = int(meta["generation"]) + 1
+        if dry_run:
+            new["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+            return new
         return self._replace(resource, current, new)
 
     def mutate(

@@ -43,7 +43,12 @@ def model_name(obj: dict[str, Any]) -> str:
         return MODELS[key]
     if obj.get("kind") == "APIVersions":
         return "V1APIVersions"
-    raise KeyError(f"no model for {key}")
+    from kubectl_trace.sandbox.schema.models import schema_for
+
+    found = schema_for(str(obj.get("apiVersion") or ""), str(obj.get("kind") or ""))
+    if found is None:
+        raise KeyError(f"no model for {key}")
+    return found
 
 
 def validate(obj: dict[str, Any], model: str | None = None) -> Any:

@@ -18,12 +18,22 @@ from typing import Any
 from kubectl_trace.kube.resources import RESOURCES
 from kubectl_trace.sandbox.controllers import Context
 from kubectl_trace.sandbox.controllers.util import graceful_delete
-from kubectl_trace.sandbox.store import Change, StoreError
+from kubectl_trace.sandbox.store import Change, StoreError, rfc3339
 
 __all__ = ["GarbageCollector"]
 
 Obj = dict[str, Any]
 _BY_KIND = {r.kind: r.plural for r in RESOURCES.values()}
+
+
+def _drop_owner(draft: Obj, uid: str) -> None:
+    """Remove the owner ``uid`` from ``draft``'s ownerReferences (the field goes when empty)."""
+    meta = draft["metadata"]
+    refs = [r for r in meta.get("ownerReferences") or [] if r.get("uid") != uid]
+    if refs:
+        meta["ownerReferences"] = refs
+    else:
+        meta.pop("ownerReferences", None)
 
 
 class GarbageCollector:
@@ -91,13 +101,27 @@ class GarbageCollector:
         elif key[0] == "namespace":
             self._namespace(key[1])
 
-    def _delete(self, resource: str, ns: str, name: str) -> None:
+    def _delete(self, resource: str, ns: str, name: str, *, foreground: bool = False) -> None:
         store = self.ctx.store
         obj = store.try_get(resource, ns or None, name)
         if obj is None:
             return
         if resource == "pods":
             graceful_delete(store, obj, now=self.ctx.clock())
+            return
+        if foreground and self.ctx.index.dependents(obj["metadata"]["uid"]):
+            # a dependent of a foreground deletion goes in the foreground too: it waits for its own
+            if obj["metadata"].get("deletionTimestamp"):
+                return
+
+            def mark(draft: Obj) -> None:
+                meta = draft["metadata"]
+                meta["deletionTimestamp"] = rfc3339(self.ctx.clock())
+                meta["deletionGracePeriodSeconds"] = 0
+                meta["finalizers"] = [*(meta.get("finalizers") or []), "foregroundDeletion"]
+
+            with contextlib.suppress(StoreError):
+                store.mutate(resource, ns or None, name, mark)
             return
         with contextlib.suppress(StoreError):
             store.remove(resource, ns or None, name)
@@ -111,13 +135,7 @@ class GarbageCollector:
             refs = obj["metadata"].get("ownerReferences") or []
             alive = [r for r in refs if r.get("uid") != uid and self._find_owner(r, ns or None) is not None]
             if alive:
-
-                def drop(draft: Obj) -> None:
-                    draft["metadata"]["ownerReferences"] = [
-                        r for r in draft["metadata"].get("ownerReferences") or [] if r.get("uid") != uid
-                    ]
-
-                store.mutate(resource, ns or None, name, drop)
+                store.mutate(resource, ns or None, name, lambda draft: _drop_owner(draft, uid))
             else:
                 self._delete(resource, ns, name)
 
@@ -133,19 +151,15 @@ class GarbageCollector:
         deps = self.ctx.index.dependents(uid)
         if "orphan" in finalizers:
             for dep_resource, dep_ns, dep_name in deps:
-
-                def release(draft: Obj) -> None:
-                    draft["metadata"]["ownerReferences"] = [
-                        r for r in draft["metadata"].get("ownerReferences") or [] if r.get("uid") != uid
-                    ]
-
                 with contextlib.suppress(StoreError):
-                    store.mutate(dep_resource, dep_ns or None, dep_name, release)
+                    store.mutate(
+                        dep_resource, dep_ns or None, dep_name, lambda draft: _drop_owner(draft, uid)
+                    )
             finalizers.remove("orphan")
         elif "foregroundDeletion" in finalizers:
             if deps:
                 for dep in deps:
-                    self._delete(*dep)
+                    self._delete(*dep, foreground=True)
                 return
             finalizers.remove("foregroundDeletion")
         else:

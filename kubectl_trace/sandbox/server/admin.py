@@ -1,6 +1,7 @@
 """Sandbox-only endpoints under ``/sandbox/v1/`` (token-protected like the API).
 
-``GET status``; ``POST faults/drop-streams``, ``faults/api-errors`` ``{rate, seconds}``,
+``GET status``; ``POST compact`` (forget the change history: older watches and continue
+tokens get 410 Expired); ``POST faults/drop-streams``, ``faults/api-errors`` ``{rate, seconds}``,
 ``faults/latency`` ``{ms, seconds}``, ``faults/kill`` ``{namespace, pod, container}``;
 ``GET images``; ``POST images/mark`` ``{tag, fault}``, ``images/unmark`` ``{tag}``.
 """
@@ -71,6 +72,8 @@ async def handle_admin(api: ApiServer, request: web.Request) -> web.StreamRespon
     if method != "POST":
         raise StoreError(404, "NotFound", f"no sandbox endpoint {method} {request.path}", details={})
     body = await _body(request)
+    if path == "compact":
+        return json_response({"compactedResourceVersion": str(api.store.compact())})
     if path == "faults/drop-streams":
         return json_response({"dropped": api.streams.drop_all()})
     if path == "faults/api-errors":

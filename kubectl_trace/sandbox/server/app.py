@@ -193,12 +193,9 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
             raise StoreError(404, "NotFound", "the server could not find the requested resource", details={})
         return json_response(document)
     if route.kind == "openapi":
-        from kubectl_trace.sandbox.server.openapi import openapi_document
+        from kubectl_trace.sandbox.server.openapi import serve_openapi
 
-        spec = openapi_document(route.path)
-        if spec is None:
-            raise StoreError(404, "NotFound", "the server could not find the requested resource", details={})
-        return json_response(spec)
+        return serve_openapi(request, route.path)
     if route.kind == "healthz":
         return web.Response(text="ok", content_type="text/plain")
     if route.kind == "admin":

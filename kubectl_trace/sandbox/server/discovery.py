@@ -1,4 +1,4 @@
-"""Legacy discovery documents: ``/version``, ``/api``, ``/api/v1``, ``/apis``, ``/apis/*/v1``.
+"""Legacy discovery documents: ``/version``, ``/api``, ``/api/v1``, ``/apis``, ``/apis/GROUP/v1``.
 
 Plain ``application/json`` answers, which kubectl accepts for every command here (it asks
 for aggregated discovery first and falls back on the Content-Type).
@@ -65,9 +65,16 @@ def _resource_entries(resource: Resource) -> list[dict[str, Any]]:
     return entries
 
 
+def served() -> list[Resource]:
+    """Every resource served: the resource table plus the events.k8s.io view of Events."""
+    from kubectl_trace.sandbox.server.eventsv1 import EVENTS_V1
+
+    return [*RESOURCES.values(), EVENTS_V1]
+
+
 def _resource_list(group_version: str, group: str) -> dict[str, Any]:
     resources: list[dict[str, Any]] = []
-    for resource in sorted(RESOURCES.values(), key=lambda r: r.plural):
+    for resource in sorted(served(), key=lambda r: r.plural):
         if resource.group == group:
             resources.extend(_resource_entries(resource))
     return {
@@ -96,21 +103,16 @@ def discovery_document(path: str, server_address: str) -> dict[str, Any] | None:
             "versions": ["v1"],
             "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}],
         }
+    groups = sorted({(r.group, r.version) for r in served() if r.group})
     if path == "/apis":
-        apps = {"groupVersion": "apps/v1", "version": "v1"}
-        batch = {"groupVersion": "batch/v1", "version": "v1"}
-        return {
-            "kind": "APIGroupList",
-            "apiVersion": "v1",
-            "groups": [
-                {"name": "apps", "versions": [apps], "preferredVersion": apps},
-                {"name": "batch", "versions": [batch], "preferredVersion": batch},
-            ],
-        }
+        entries = []
+        for group, version in groups:
+            gv = {"groupVersion": f"{group}/{version}", "version": version}
+            entries.append({"name": group, "versions": [gv], "preferredVersion": gv})
+        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": entries}
     if path == "/api/v1":
         return _resource_list("v1", "")
-    if path == "/apis/apps/v1":
-        return _resource_list("apps/v1", "apps")
-    if path == "/apis/batch/v1":
-        return _resource_list("batch/v1", "batch")
+    for group, version in groups:
+        if path == f"/apis/{group}/{version}":
+            return _resource_list(f"{group}/{version}", group)
     return None

@@ -18,6 +18,7 @@ from kubectl_trace.kube.selectors import (
     parse_label_selector,
 )
 from kubectl_trace.sandbox.defaults import apply_defaults as _cluster_defaults
+from kubectl_trace.sandbox.server.eventsv1 import from_events_v1, is_view, view_of
 from kubectl_trace.sandbox.server.fields import compile_field_selector
 from kubectl_trace.sandbox.server.patch import (
     PatchError,
@@ -120,7 +121,12 @@ def compile_selectors(resource: Resource, query: Any) -> Predicate | None:
         labels = parse_label_selector(query.get("labelSelector"))
     except SelectorError as exc:
         raise StoreError.bad_request(f"unable to parse requirement: {exc}") from None
-    fields = compile_field_selector(resource.plural, query.get("fieldSelector"))
+    field_selector = query.get("fieldSelector")
+    if is_view(resource):
+        from kubectl_trace.sandbox.server.eventsv1 import core_field_selector
+
+        field_selector = core_field_selector(field_selector)
+    fields = compile_field_selector(resource.plural, field_selector)
     if not labels and fields is None:
         return None
 
@@ -143,20 +149,23 @@ def _table_or_json(
 
 
 def list_objects(api: ApiServer, request: web.Request, route: Route) -> web.Response:
-    """LIST a collection (one namespace or all), honouring selectors."""
+    """LIST a collection (one namespace or all), honouring selectors, ``limit`` and ``continue``."""
+    from kubectl_trace.sandbox.server.paging import page
+
     resource = route.resource
     assert resource is not None
     predicate = compile_selectors(resource, request.query)
     items = api.store.list(resource.plural, route.namespace, predicate)
-    rv = str(api.store.resource_version)
+    chunk = page(api.store, items, request.query, selected=predicate is not None)
     if wants_table(request.headers.get("Accept")):
-        return _table_or_json(api, request, resource, items, resource_version=rv)
-    head = dumps(
-        {"kind": resource.list_kind, "apiVersion": resource.api_version, "metadata": {"resourceVersion": rv}}
-    )
-    encode = api.hub.encode
-    body = head[:-1] + b',"items":[' + b",".join(encode(item) for item in items) + b"]}"
-    return web.Response(body=body, content_type="application/json")
+        include = request.query.get("includeObject", "Metadata")
+        body = table(resource.plural, chunk.items, now=api.store.clock(), include_object=include)
+        body["metadata"] = chunk.metadata
+        return json_response(body)
+    head = dumps({"kind": resource.list_kind, "apiVersion": resource.api_version, "metadata": chunk.metadata})
+    encode = api.hub.encode if not is_view(resource) else (lambda obj: dumps(view_of(resource, obj)))
+    body_bytes = head[:-1] + b',"items":[' + b",".join(encode(item) for item in chunk.items) + b"]}"
+    return web.Response(body=body_bytes, content_type="application/json")
 
 
 def get_object(api: ApiServer, request: web.Request, route: Route) -> web.Response:
@@ -168,7 +177,7 @@ def get_object(api: ApiServer, request: web.Request, route: Route) -> web.Respon
         return _table_or_json(
             api, request, resource, [obj], resource_version=obj["metadata"]["resourceVersion"]
         )
-    return json_response(obj)
+    return json_response(view_of(resource, obj))
 
 
 # -- writing ------------------------------------------------------------------------------
@@ -211,8 +220,45 @@ def _check_identity(resource: Resource, route: Route, body: Any, *, name_require
     return body
 
 
-def _dry_run(request: web.Request) -> bool:
-    return bool(request.query.getall("dryRun", []))
+def _dry_run(request: web.Request, options: Obj | None = None) -> bool:
+    """Whether the request is a dry run (``dryRun=All`` in the query or the DeleteOptions body)."""
+    values = list(request.query.getall("dryRun", []))
+    if options is not None:
+        given = options.get("dryRun") or []
+        values.extend(given if isinstance(given, list) else [given])
+    for value in values:
+        if value != "All":
+            raise StoreError.bad_request(f'Invalid dry run value: "{value}". Valid values are "All"')
+    return bool(values)
+
+
+def _admit(
+    resource: Resource,
+    request: web.Request,
+    obj: Any,
+    warnings: list[str],
+    *,
+    old: Obj | None = None,
+    subresource: str | None = None,
+) -> Obj:
+    """Decode strictly, apply defaults (main resource), validate: what would be stored."""
+    from kubectl_trace.sandbox.schema.admit import check_write, decode_write, field_validation
+
+    decoded = decode_write(resource, obj, field_validation(request.query), warnings)
+    if subresource is None:
+        apply_defaults(resource.plural, decoded)
+    check_write(resource, decoded, old=old, subresource=subresource)
+    return decoded
+
+
+def _answer(obj: Obj, warnings: list[str], status: int = 200) -> web.Response:
+    if not warnings:
+        return json_response(obj, status=status)
+    from multidict import CIMultiDict
+
+    from kubectl_trace.sandbox.schema.admit import warning_headers
+
+    return json_response(obj, status=status, headers=CIMultiDict(warning_headers(warnings)))
 
 
 async def create_object(api: ApiServer, request: web.Request, route: Route) -> web.Response:
@@ -222,35 +268,44 @@ async def create_object(api: ApiServer, request: web.Request, route: Route) -> w
     if resource.namespaced and route.namespace is None:
         raise method_not_allowed()
     body = _check_identity(resource, route, await read_json_body(request), name_required=False)
-    body = apply_defaults(resource.plural, copy.deepcopy(body))
     for key in (
         "uid",
         "resourceVersion",
         "creationTimestamp",
         "deletionTimestamp",
         "deletionGracePeriodSeconds",
+        "generation",
     ):
         body["metadata"].pop(key, None)
-    if _dry_run(request):
-        body["kind"], body["apiVersion"] = resource.kind, resource.api_version
-        body["metadata"].setdefault("creationTimestamp", rfc3339(api.store.clock()))
-        return json_response(body, status=201)
-    created = api.store.create(resource.plural, body, route.namespace)
-    return json_response(created, status=201)
+    warnings: list[str] = []
+    body = _admit(resource, request, copy.deepcopy(body), warnings)
+    if is_view(resource):
+        body = from_events_v1(body)
+    created = api.store.create(resource.plural, body, route.namespace, dry_run=_dry_run(request))
+    return _answer(view_of(resource, created), warnings, status=201)
 
 
-def _write(api: ApiServer, resource: Resource, new: Obj, subresource: str | None, dry_run: bool) -> Obj:
-    if dry_run:
-        current = api.store.get(resource.plural, new["metadata"].get("namespace"), new["metadata"]["name"])
-        given = new["metadata"].get("resourceVersion")
-        if given and str(given) != current["metadata"]["resourceVersion"]:
-            raise StoreError.conflict(
-                resource,
-                current["metadata"]["name"],
-                "the object has been modified; please apply your changes to the latest version and try again",
-            )
-        return new
-    return api.store.update(resource.plural, new, subresource=subresource)
+def _write(
+    api: ApiServer, request: web.Request, route: Route, new: Any, current: Obj, warnings: list[str]
+) -> Obj:
+    resource = route.resource
+    assert resource is not None
+    admitted = _admit(
+        resource, request, new, warnings, old=view_of(resource, current), subresource=route.subresource
+    )
+    if is_view(resource):
+        admitted = from_events_v1(admitted)
+    for key in ("name", "namespace"):
+        if key in current["metadata"]:
+            admitted["metadata"][key] = current["metadata"][key]
+    dry_run = _dry_run(request)
+    updated = api.store.update(resource.plural, admitted, subresource=route.subresource, dry_run=dry_run)
+    meta = updated["metadata"]
+    last_finalizer_gone = meta.get("deletionTimestamp") and not meta.get("finalizers")
+    if last_finalizer_gone and resource.plural != "pods" and not dry_run:
+        # the last finalizer went: the object goes too (the answer is its final state)
+        api.store.remove(resource.plural, meta.get("namespace"), meta["name"])
+    return view_of(resource, updated)
 
 
 async def update_object(api: ApiServer, request: web.Request, route: Route) -> web.Response:
@@ -258,12 +313,10 @@ async def update_object(api: ApiServer, request: web.Request, route: Route) -> w
     resource = route.resource
     assert resource is not None
     body = _check_identity(resource, route, await read_json_body(request), name_required=True)
-    body = copy.deepcopy(body)
-    if route.subresource is None:
-        apply_defaults(resource.plural, body)
-    api.store.get(resource.plural, route.namespace, route.name or "")  # 404 first
-    updated = _write(api, resource, body, route.subresource, _dry_run(request))
-    return json_response(updated)
+    current = api.store.get(resource.plural, route.namespace, route.name or "")  # 404 first
+    warnings: list[str] = []
+    updated = _write(api, request, route, copy.deepcopy(body), current, warnings)
+    return _answer(updated, warnings)
 
 
 def apply_patch(content_type: str, original: Obj, patch: Any) -> Obj:
@@ -290,23 +343,29 @@ async def patch_object(api: ApiServer, request: web.Request, route: Route) -> we
     assert resource is not None and route.name is not None
     patch = await read_json_body(request)
     current = api.store.get(resource.plural, route.namespace, route.name)
-    patched = apply_patch(request.headers.get("Content-Type", ""), current, patch)
+    patched = apply_patch(request.headers.get("Content-Type", ""), view_of(resource, current), patch)
+    if not isinstance(patched, dict):
+        raise StoreError.bad_request("the patched object must be a JSON object")
     meta = patched.setdefault("metadata", {})
-    if meta.get("name") != route.name:
+    if not isinstance(meta, dict) or meta.get("name") != route.name:
         raise StoreError.bad_request("metadata.name cannot be changed by a patch")
-    if route.subresource is None:
-        apply_defaults(resource.plural, patched)
-    given = meta.get("resourceVersion")
-    if not given:
+    if not meta.get("resourceVersion"):
         meta["resourceVersion"] = current["metadata"]["resourceVersion"]
-    updated = _write(api, resource, patched, route.subresource, _dry_run(request))
-    return json_response(updated)
+    warnings: list[str] = []
+    updated = _write(api, request, route, patched, current, warnings)
+    return _answer(updated, warnings)
 
 
 # -- deleting -----------------------------------------------------------------------------
 
 
+_POLICIES = ("Foreground", "Background", "Orphan")
+_FINALIZER = {"Orphan": "orphan", "Foreground": "foregroundDeletion"}
+
+
 def _delete_options(request: web.Request, body: Any) -> Obj:
+    if body is not None and not isinstance(body, dict):
+        raise StoreError.bad_request("the body of a delete must be a DeleteOptions object")
     options: Obj = dict(body) if isinstance(body, dict) else {}
     grace = query_int(request.query, "gracePeriodSeconds")
     if grace is not None and "gracePeriodSeconds" not in options:
@@ -314,13 +373,36 @@ def _delete_options(request: web.Request, body: Any) -> Obj:
     policy = request.query.get("propagationPolicy")
     if policy and "propagationPolicy" not in options:
         options["propagationPolicy"] = policy
+    if "orphanDependents" not in options and "orphanDependents" in request.query:
+        options["orphanDependents"] = query_bool(request.query, "orphanDependents")
+    policy = options.get("propagationPolicy")
+    if policy is not None and policy not in _POLICIES:
+        raise StoreError(
+            422,
+            "Invalid",
+            f'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "{policy}": '
+            'supported values: "Foreground", "Background", "Orphan", "nil"',
+            details={
+                "kind": "DeleteOptions",
+                "group": "meta.k8s.io",
+                "causes": [
+                    {
+                        "reason": "FieldValueNotSupported",
+                        "message": f'Unsupported value: "{policy}": supported values: '
+                        '"Foreground", "Background", "Orphan", "nil"',
+                        "field": "propagationPolicy",
+                    }
+                ],
+            },
+        )
+    if policy is None and options.get("orphanDependents") is True:
+        options["propagationPolicy"] = "Orphan"
+    options["dryRun"] = _dry_run(request, options)
     return options
 
 
-def delete_one(api: ApiServer, resource: Resource, namespace: str | None, name: str, options: Obj) -> Obj:
-    """Delete one object per DeleteOptions; returns what the API server answers."""
-    store = api.store
-    current = store.get(resource.plural, namespace, name)
+def _check_preconditions(resource: Resource, current: Obj, options: Obj) -> None:
+    name = current["metadata"]["name"]
     preconditions = options.get("preconditions") or {}
     uid = preconditions.get("uid")
     if uid and uid != current["metadata"].get("uid"):
@@ -338,28 +420,99 @@ def delete_one(api: ApiServer, resource: Resource, namespace: str | None, name: 
             f"Precondition failed: ResourceVersion in precondition: {rv}, "
             f"ResourceVersion in object meta: {current['metadata']['resourceVersion']}",
         )
-    if resource.plural == "pods":
-        return _delete_pod(api, current, options)
+
+
+def delete_one(api: ApiServer, resource: Resource, namespace: str | None, name: str, options: Obj) -> Obj:
+    """Delete one object per DeleteOptions; returns what the API server answers.
+
+    ``propagationPolicy`` Orphan / Foreground mark the object (``deletionTimestamp`` and the
+    ``orphan`` / ``foregroundDeletion`` finalizer) for the garbage collector, which releases
+    or deletes the dependents and then the object; Background (the default) deletes it now
+    and the collector deletes the dependents after. ``dryRun``: the same answer, nothing
+    changed.
+    """
+    store = api.store
+    current = store.get(resource.plural, namespace, name)
+    _check_preconditions(resource, current, options)
+    dry_run = bool(options.get("dryRun"))
     if resource.plural == "namespaces":
-        for other in RESOURCES.values():
-            if other.namespaced:
-                for obj in store.list(other.plural, name):
-                    store.remove(other.plural, name, obj["metadata"]["name"])
-        gone = store.remove(resource.plural, None, name)
-        gone = copy.deepcopy(gone)
-        gone["metadata"]["deletionTimestamp"] = rfc3339(store.clock())
-        gone.setdefault("status", {})["phase"] = "Terminating"
-        return gone
+        return _delete_namespace(api, current, dry_run)
+    policy = options.get("propagationPolicy")
+    finalizer = _FINALIZER.get(policy or "")
+    meta = current["metadata"]
+    if finalizer is not None or meta.get("finalizers"):
+        return _mark_deleted(api, resource, current, finalizer, dry_run, options)
+    if resource.plural == "pods":
+        return _delete_pod(api, current, options, dry_run)
+    if dry_run:
+        return current if resource.plural == "services" else _deleted_status(resource, current)
     gone = store.remove(resource.plural, namespace, name)
     if resource.plural == "services":
         return gone
-    details: Obj = {"name": name, "kind": resource.plural, "uid": gone["metadata"].get("uid")}
+    return _deleted_status(resource, gone)
+
+
+def _deleted_status(resource: Resource, gone: Obj) -> Obj:
+    details: Obj = {
+        "name": gone["metadata"]["name"],
+        "kind": resource.plural,
+        "uid": gone["metadata"].get("uid"),
+    }
     if resource.group:
         details["group"] = resource.group
     return success_status(details)
 
 
-def _delete_pod(api: ApiServer, pod: Obj, options: Obj) -> Obj:
+def _mark_deleted(
+    api: ApiServer, resource: Resource, current: Obj, finalizer: str | None, dry_run: bool, options: Obj
+) -> Obj:
+    """Set deletionTimestamp (and the policy's finalizer); the finalizers' owners finish the job."""
+    store = api.store
+    grace = 0
+    if resource.plural == "pods":
+        given = options.get("gracePeriodSeconds")
+        if given is None:
+            given = (current.get("spec") or {}).get("terminationGracePeriodSeconds", 30)
+        grace = max(0, int(given))
+
+    def mark(draft: Obj) -> None:
+        meta = draft["metadata"]
+        if not meta.get("deletionTimestamp"):
+            meta["deletionTimestamp"] = rfc3339(store.clock() + grace)
+            meta["deletionGracePeriodSeconds"] = grace
+        finalizers = [f for f in meta.get("finalizers") or [] if f not in _FINALIZER.values()]
+        if finalizer is not None:
+            finalizers.append(finalizer)
+        if finalizers:
+            meta["finalizers"] = finalizers
+        else:
+            meta.pop("finalizers", None)
+
+    if dry_run:
+        draft = copy.deepcopy(current)
+        mark(draft)
+        return draft
+    meta = current["metadata"]
+    return store.mutate(resource.plural, meta.get("namespace"), meta["name"], mark)
+
+
+def _delete_namespace(api: ApiServer, namespace: Obj, dry_run: bool) -> Obj:
+    store = api.store
+    name = namespace["metadata"]["name"]
+    if dry_run:
+        gone = copy.deepcopy(namespace)
+    else:
+        for other in RESOURCES.values():
+            if other.namespaced:
+                for obj in store.list(other.plural, name):
+                    store.remove(other.plural, name, obj["metadata"]["name"])
+        gone = copy.deepcopy(store.remove("namespaces", None, name))
+    gone["metadata"]["deletionTimestamp"] = rfc3339(store.clock())
+    gone.setdefault("status", {})["phase"] = "Terminating"
+    return gone
+
+
+def _delete_pod(api: ApiServer, pod: Obj, options: Obj, dry_run: bool) -> Obj:
     store = api.store
     meta = pod["metadata"]
     ns, name = meta.get("namespace"), meta["name"]
@@ -370,7 +523,7 @@ def _delete_pod(api: ApiServer, pod: Obj, options: Obj) -> Obj:
     grace = max(0, int(grace))
     terminal = status.get("phase") in ("Succeeded", "Failed")
     if grace == 0 or not spec.get("nodeName") or terminal:
-        return store.remove("pods", ns, name)
+        return pod if dry_run else store.remove("pods", ns, name)
     existing = meta.get("deletionGracePeriodSeconds")
     if meta.get("deletionTimestamp") and existing is not None and int(existing) <= grace:
         return pod
@@ -380,18 +533,28 @@ def _delete_pod(api: ApiServer, pod: Obj, options: Obj) -> Obj:
         draft["metadata"]["deletionTimestamp"] = rfc3339(deadline)
         draft["metadata"]["deletionGracePeriodSeconds"] = grace
 
+    if dry_run:
+        draft = copy.deepcopy(pod)
+        mark(draft)
+        return draft
     return store.mutate("pods", ns, name, mark)
 
 
+async def _delete_body(request: web.Request) -> Any:
+    raw = await request.read()
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise StoreError.bad_request(f"the body of a delete is not JSON: {exc}") from None
+
+
 async def delete_object(api: ApiServer, request: web.Request, route: Route) -> web.Response:
-    """DELETE one object."""
+    """DELETE one object (dry-run from the query or the DeleteOptions body)."""
     resource = route.resource
     assert resource is not None and route.name is not None
-    raw = await request.read()
-    body = json.loads(raw) if raw.strip() else None
-    options = _delete_options(request, body)
-    if _dry_run(request):
-        return json_response(api.store.get(resource.plural, route.namespace, route.name))
+    options = _delete_options(request, await _delete_body(request))
     return json_response(delete_one(api, resource, route.namespace, route.name, options))
 
 
@@ -401,14 +564,13 @@ async def delete_collection(api: ApiServer, request: web.Request, route: Route) 
     assert resource is not None
     if resource.plural == "namespaces":
         raise method_not_allowed()
-    raw = await request.read()
-    options = _delete_options(request, json.loads(raw) if raw.strip() else None)
+    options = _delete_options(request, await _delete_body(request))
     predicate = compile_selectors(resource, request.query)
     items = []
     for obj in api.store.list(resource.plural, route.namespace, predicate):
         meta = obj["metadata"]
         result = delete_one(api, resource, meta.get("namespace"), meta["name"], options)
-        items.append(result if result.get("kind") == resource.kind else obj)
+        items.append(view_of(resource, result if result.get("kind") == resource.kind else obj))
     return json_response(
         {
             "kind": resource.list_kind,

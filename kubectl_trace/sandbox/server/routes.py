@@ -6,10 +6,13 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from kubectl_trace.kube.resources import RESOURCES, Resource
+from kubectl_trace.sandbox.server.eventsv1 import EVENTS_V1
 
 __all__ = ["Route", "parse_path"]
 
-_DISCOVERY = frozenset({"/version", "/api", "/api/v1", "/apis", "/apis/apps/v1", "/apis/batch/v1"})
+_DISCOVERY = frozenset(
+    {"/version", "/api", "/api/v1", "/apis", "/apis/apps/v1", "/apis/batch/v1", "/apis/events.k8s.io/v1"}
+)
 # Subresources of namespaces themselves (``/api/v1/namespaces/NAME/status``), not collections.
 _NAMESPACE_SUBRESOURCES = frozenset({"status", "finalize"})
 
@@ -40,7 +43,7 @@ def parse_path(raw_path: str) -> Route:
     path = raw_path.rstrip("/") or "/"
     if path in _DISCOVERY:
         return Route("discovery", path=path)
-    if path == "/openapi/v3" or path.startswith("/openapi/v3/"):
+    if path in ("/openapi/v2", "/openapi/v3") or path.startswith("/openapi/v3/"):
         return Route("openapi", path=path)
     if path in ("/healthz", "/livez", "/readyz"):
         return Route("healthz", path=path)
@@ -74,6 +77,8 @@ def parse_path(raw_path: str) -> Route:
     if not rest or rest[0] == "":
         return Route("unknown", path=path)
     resource = RESOURCES.get(rest[0])
+    if group == EVENTS_V1.group and rest[0] == EVENTS_V1.plural:
+        resource = EVENTS_V1  # core Events served through events.k8s.io/v1
     if resource is None or resource.group != group:
         return Route("unknown", path=path)
     if namespace is not None and not resource.namespaced:

@@ -384,6 +384,13 @@ def _secret_cells(obj: Obj, now: float) -> list[Any]:
     return [_meta(obj).get("name", ""), obj.get("type", ""), len(obj.get("data") or {}), _created(obj, now)]
 
 
+_SERVICEACCOUNT_COLUMNS: list[Column] = [_NAME, ("Secrets", "string", 0), _AGE]
+
+
+def _serviceaccount_cells(obj: Obj, now: float) -> list[Any]:
+    return [_meta(obj).get("name", ""), len(obj.get("secrets") or []), _created(obj, now)]
+
+
 _CONFIGMAP_COLUMNS: list[Column] = [_NAME, ("Data", "string", 0), _AGE]
 
 
@@ -444,6 +451,7 @@ TABLE_RESOURCES: dict[str, Printer] = {
     "events": (_EVENT_COLUMNS, _event_cells),
     "secrets": (_SECRET_COLUMNS, _secret_cells),
     "configmaps": (_CONFIGMAP_COLUMNS, _configmap_cells),
+    "serviceaccounts": (_SERVICEACCOUNT_COLUMNS, _serviceaccount_cells),
     "services": (_SERVICE_COLUMNS, _service_cells),
     "jobs": (JOB_COLUMNS, job_cells),
     "cronjobs": (CRONJOB_COLUMNS, cronjob_cells),

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from kubectl_trace.sandbox.server.eventsv1 import is_view, view_of
 from kubectl_trace.sandbox.server.responses import EncodeCache, dumps, query_bool, query_int
 from kubectl_trace.sandbox.server.routes import Route
 from kubectl_trace.sandbox.server.tables import table, wants_table
@@ -200,6 +201,7 @@ async def serve_watch(
 
     store = api.store
     hub = api.hub
+    encode = hub.encode if not is_view(resource) else (lambda obj: dumps(view_of(resource, obj)))
     watcher = Watcher(resource.plural, route.namespace, predicate, single)
     expired: StoreError | None = None
     # -- synchronous: register and compute the initial events with no await in between --
@@ -252,7 +254,11 @@ async def serve_watch(
                         chunks.append(b'{"type":"' + kind.encode() + b'","object":' + dumps(body) + b"}\n")
                     else:
                         chunks.append(
-                            b'{"type":"' + kind.encode() + b'","object":' + hub.encode(obj) + b"}\n"
+                            b'{"type":"'
+                            + kind.encode()
+                            + b'","object":'
+                            + (encode(obj) if kind != "BOOKMARK" else dumps(obj))
+                            + b"}\n"
                         )
                 await response.write(b"".join(chunks))
             if watcher.dropped:
