@@ -18,7 +18,6 @@ WebSocket its socket.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import http.client
 import json
@@ -28,9 +27,10 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
+from kubectl_trace.kube.auth import Auth, Credentials, data_or_file, ssl_context
 from kubectl_trace.kube.calls import Query, ResourceCalls, query_pairs, write_policy
 from kubectl_trace.kube.config import Connection, SelectedContext, select_context
 from kubectl_trace.kube.errors import ApiError, KubeConfigError, KubeError, api_error, transport_error
@@ -48,6 +48,7 @@ _SIMPLE_USER_KEYS = frozenset(
         "client-certificate-data",
         "client-key",
         "client-key-data",
+        "exec",
         "extensions",
     }
 )
@@ -62,45 +63,32 @@ _SIMPLE_CLUSTER_KEYS = frozenset(
     }
 )
 _UNSET: Any = object()
+T = TypeVar("T")
 _RECONNECT = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 
 
-def _data_or_file(entry: Mapping[str, Any], key: str) -> bytes | None:
-    data = entry.get(f"{key}-data")
-    if data:
-        return base64.b64decode(data)
-    path = entry.get(key)
-    if path:
-        with open(path, "rb") as handle:
-            return handle.read()
-    return None
+def _auth(selected: SelectedContext, environ: Mapping[str, str], https: bool) -> Auth:
+    """The credentials of the selected user (an exec plugin runs only when first needed)."""
+    user, cluster = selected.user, selected.cluster
+    plugin = None
+    if user.get("exec"):
+        from kubectl_trace.kube.execauth import ExecAuthenticator, parse_exec_config
 
+        config = parse_exec_config(selected.user_name, user["exec"])
+        plugin = ExecAuthenticator(config, cluster=cluster, environ=environ)
+    token = user.get("token")
+    if not token and user.get("tokenFile"):
+        with open(user["tokenFile"], encoding="utf-8") as handle:
+            token = handle.read().strip()
+    cert = data_or_file(user, "client-certificate")
+    key = data_or_file(user, "client-key")
+    context = ssl_context(cluster, cert, key) if https else None
+    fixed = Credentials(f"Bearer {token}" if token else None, context)
 
-def _ssl_context(selected: SelectedContext) -> ssl.SSLContext:
-    cluster, user = selected.cluster, selected.user
-    ca = _data_or_file(cluster, "certificate-authority")
-    if cluster.get("insecure-skip-tls-verify"):
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    elif ca:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verification and hostname check on
-        context.load_verify_locations(cadata=ca.decode("ascii"))
-    else:
-        context = ssl.create_default_context()
-    cert = _data_or_file(user, "client-certificate")
-    key = _data_or_file(user, "client-key")
-    if cert and key:
-        import tempfile
+    def with_cert(cert_pem: bytes | None, key_pem: bytes | None) -> ssl.SSLContext | None:
+        return ssl_context(cluster, cert_pem, key_pem) if https else None
 
-        with tempfile.TemporaryDirectory() as tmp:  # ssl loads certificates from files only
-            cert_path, key_path = os.path.join(tmp, "cert"), os.path.join(tmp, "key")
-            for path, data in ((cert_path, cert), (key_path, key)):
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-            context.load_cert_chain(cert_path, key_path)
-    return context
+    return Auth(fixed, plugin, with_cert)
 
 
 def connect_lite(
@@ -114,7 +102,7 @@ def connect_lite(
 
     ``selected`` is the context already chosen by the caller (saves reading the kubeconfig
     again). Raises ``KubeConfigError`` for a kubeconfig that is broken in a way the full
-    client would report too (unknown context, missing files).
+    client would report too (unknown context, missing files, an invalid ``exec`` entry).
     """
     environ = os.environ if environ is None else environ
     if selected is None:
@@ -123,24 +111,17 @@ def connect_lite(
         return None
     user, cluster = selected.user, selected.cluster
     if set(user) - _SIMPLE_USER_KEYS or set(cluster) - _SIMPLE_CLUSTER_KEYS:
-        return None  # plugins, proxies, basic auth…: the official client knows them
+        return None  # auth-provider, proxies, basic auth…: the official client knows them
     url = urlsplit(str(cluster["server"]))
     if url.scheme not in ("https", "http") or not url.hostname:
         return None
-    headers = {"Accept": "application/json"}
-    token = user.get("token")
     try:
-        if not token and user.get("tokenFile"):
-            with open(user["tokenFile"], encoding="utf-8") as handle:
-                token = handle.read().strip()
-        context = _ssl_context(selected) if url.scheme == "https" else None
+        auth = _auth(selected, environ, url.scheme == "https")
     except (OSError, ValueError, ssl.SSLError) as exc:
         raise KubeConfigError(f"cannot load credentials of context {selected.name!r}: {exc}") from None
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
     from kubectl_trace import __version__
 
-    headers["User-Agent"] = f"kubectl-nodeapp/{__version__}"
+    headers = {"Accept": "application/json", "User-Agent": f"kubectl-nodeapp/{__version__}"}
     conn = Connection(
         context=selected.name,
         cluster=selected.cluster_name,
@@ -150,7 +131,7 @@ def connect_lite(
         source=os.pathsep.join(selected.paths),
         request_timeout=settings.request_timeout,
     )
-    return LiteKube(conn, context, headers, retry=retry)
+    return LiteKube(conn, auth, headers, retry=retry)
 
 
 def _timeouts(timeout: Any, default_read: float | None) -> tuple[float, float | None]:
@@ -168,14 +149,14 @@ class LiteKube(ResourceCalls):
     def __init__(
         self,
         conn: Connection,
-        ssl_context: ssl.SSLContext | None,
+        auth: Auth,
         headers: Mapping[str, str],
         *,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.conn = conn
-        self.ssl_context = ssl_context
+        self.auth = auth
         self.headers = dict(headers)
         self.retry: RetryPolicy = retry if retry is not None else Backoff(max_attempts=4)
         self._sleep = sleep
@@ -198,22 +179,47 @@ class LiteKube(ResourceCalls):
 
     # -- connections ------------------------------------------------------------------
 
-    def _new_connection(self, timeout: float | None) -> http.client.HTTPConnection:
+    def _new_connection(self, timeout: float | None, creds: Credentials) -> http.client.HTTPConnection:
         if self._scheme == "https":
             return http.client.HTTPSConnection(
-                self._host, self._port, timeout=timeout, context=self.ssl_context
+                self._host, self._port, timeout=timeout, context=creds.ssl_context
             )
         return http.client.HTTPConnection(self._host, self._port, timeout=timeout)
 
-    def _kept_alive(self) -> tuple[http.client.HTTPConnection, bool]:
-        """The kept-alive connection of the calling thread, and whether it is new."""
+    def _kept_alive(self, creds: Credentials) -> tuple[http.client.HTTPConnection, bool]:
+        """The kept-alive connection of the calling thread, and whether it is new.
+
+        A connection made with another TLS context (a rotated client certificate) is replaced.
+        """
         conn = getattr(self._local, "http", None)
-        if conn is not None:
+        if conn is not None and getattr(self._local, "tls", None) is creds.ssl_context:
             return conn, False
-        conn = self._local.http = self._new_connection(self.conn.request_timeout or 30.0)
+        if conn is not None:
+            self._drop_kept()
+        conn = self._local.http = self._new_connection(self.conn.request_timeout or 30.0, creds)
+        self._local.tls = creds.ssl_context
         with self._lock:
             self._kept.append(conn)
         return conn, True
+
+    def _headers(self, creds: Credentials, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        headers = {**self.headers, **(extra or {})}
+        if creds.authorization:
+            headers["Authorization"] = creds.authorization
+        return headers
+
+    def _with_credentials(self, send: Callable[[Credentials], T]) -> T:
+        """``send(credentials)``; after a 401, once more with the plugin's fresh credentials."""
+        creds = self.auth.current()
+        try:
+            return send(creds)
+        except ApiError as exc:
+            if exc.status != 401:
+                raise
+            fresh = self.auth.rejected(creds)
+            if fresh is None:
+                raise
+        return send(fresh)
 
     def _drop_kept(self) -> None:
         conn = getattr(self._local, "http", None)
@@ -232,6 +238,7 @@ class LiteKube(ResourceCalls):
 
     def _exchange(
         self,
+        creds: Credentials,
         method: str,
         url: str,
         headers: Mapping[str, str],
@@ -246,7 +253,7 @@ class LiteKube(ResourceCalls):
         GET, for a write only when sending failed (the server cannot have seen it).
         """
         for _attempt in (1, 2):
-            conn, fresh = self._kept_alive()
+            conn, fresh = self._kept_alive(creds)
             if conn.sock is not None:
                 conn.sock.settimeout(timeout)
             conn.timeout = timeout
@@ -296,17 +303,22 @@ class LiteKube(ResourceCalls):
         not take effect (connection refused, 429, 503).
         """
         url = self._url(path, query)
-        headers = dict(self.headers)
+        extra = {}
         payload = None
         if body is not None:
             payload = json.dumps(body).encode("utf-8")
-            headers["Content-Type"] = content_type or "application/json"
+            extra["Content-Type"] = content_type or "application/json"
         read = _timeouts(timeout, self.conn.request_timeout or 30.0)[1]
 
-        def once() -> Any:
-            response, data = self._exchange(method, url, headers, payload, timeout=read)
+        def send(creds: Credentials) -> tuple[http.client.HTTPResponse, bytes]:
+            headers = self._headers(creds, extra)
+            response, data = self._exchange(creds, method, url, headers, payload, timeout=read)
             if not 200 <= response.status <= 299:
                 raise self._error(response.status, data, dict(response.getheaders()), namespace)
+            return response, data
+
+        def once() -> Any:
+            _response, data = self._with_credentials(send)
             if not data:
                 return {}
             try:
@@ -333,28 +345,33 @@ class LiteKube(ResourceCalls):
     ) -> Http1Stream:
         """Send one request on a connection of its own and return the open answer."""
         connect, read = _timeouts(timeout, self.conn.request_timeout)
-        conn = self._new_connection(connect)
-        headers = {**self.headers, "Accept": accept}
+        extra = {"Accept": accept}
         payload = None
         if body is not None:
             payload = json.dumps(body).encode("utf-8")
-            headers["Content-Type"] = content_type or "application/json"
-        try:
-            conn.request(method, self._url(path, query), body=payload, headers=headers)
-            response = conn.getresponse()
-        except (OSError, http.client.HTTPException) as exc:
-            conn.close()
-            raise self.transport_error(exc) from None
-        if not 200 <= response.status <= 299:
+            extra["Content-Type"] = content_type or "application/json"
+        url = self._url(path, query)
+
+        def send(creds: Credentials) -> Http1Stream:
+            conn = self._new_connection(connect, creds)
             try:
-                data = response.read()
-            except (OSError, http.client.HTTPException):
-                data = b""
-            conn.close()
-            raise self._error(response.status, data, dict(response.getheaders()), namespace)
-        if conn.sock is not None:
-            conn.sock.settimeout(read)
-        return Http1Stream(conn, response, self.transport_error)
+                conn.request(method, url, body=payload, headers=self._headers(creds, extra))
+                response = conn.getresponse()
+            except (OSError, http.client.HTTPException) as exc:
+                conn.close()
+                raise self.transport_error(exc) from None
+            if not 200 <= response.status <= 299:
+                try:
+                    data = response.read()
+                except (OSError, http.client.HTTPException):
+                    data = b""
+                conn.close()
+                raise self._error(response.status, data, dict(response.getheaders()), namespace)
+            if conn.sock is not None:
+                conn.sock.settimeout(read)
+            return Http1Stream(conn, response, self.transport_error)
+
+        return self._with_credentials(send)
 
     # -- more ---------------------------------------------------------------------------
 
@@ -373,14 +390,17 @@ class LiteKube(ResourceCalls):
         For non-JSON answers (pod logs, the pod proxy). ``limit`` stops reading after that
         many bytes; ``timeout`` (seconds) applies to this request only.
         """
-        headers = {**self.headers, "Accept": accept}
         read = timeout if timeout is not None else (self.conn.request_timeout or 30.0)
-        response, data = self._exchange(
-            "GET", self._url(path, query), headers, None, timeout=read, limit=limit
-        )
-        if not 200 <= response.status <= 299:
-            raise self._error(response.status, data, dict(response.getheaders()), namespace)
-        return response.status, data
+        url = self._url(path, query)
+
+        def send(creds: Credentials) -> tuple[int, bytes]:
+            headers = self._headers(creds, {"Accept": accept})
+            response, data = self._exchange(creds, "GET", url, headers, None, timeout=read, limit=limit)
+            if not 200 <= response.status <= 299:
+                raise self._error(response.status, data, dict(response.getheaders()), namespace)
+            return response.status, data
+
+        return self._with_credentials(send)
 
     def open_upgrade(
         self, target: str, headers: Mapping[str, str], *, timeout: float
@@ -393,19 +413,32 @@ class LiteKube(ResourceCalls):
         after a 101 the socket speaks the new protocol and ``rest`` holds the bytes that came
         after the head; otherwise ``rest`` is the body and the socket is closed.
         """
-        previous = getattr(getattr(self._local, "http", None), "sock", None)
-        session = getattr(previous, "session", None)
+        creds = self.auth.current()
+        answer = self._upgrade_once(creds, target, headers, timeout)
+        if answer[1] == 401:
+            fresh = self.auth.rejected(creds)
+            if fresh is not None:
+                answer = self._upgrade_once(fresh, target, headers, timeout)
+        return answer
+
+    def _upgrade_once(
+        self, creds: Credentials, target: str, headers: Mapping[str, str], timeout: float
+    ) -> tuple[socket.socket, int, dict[str, str], bytes]:
+        session = None
+        if getattr(self._local, "tls", None) is creds.ssl_context:
+            session = getattr(getattr(getattr(self._local, "http", None), "sock", None), "session", None)
         try:
             raw = socket.create_connection((self._host, self._port), timeout=timeout)
             raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock: socket.socket = raw
             if self._scheme == "https":
-                assert self.ssl_context is not None
-                sock = self.ssl_context.wrap_socket(raw, server_hostname=self._host, session=session)
+                assert creds.ssl_context is not None
+                sock = creds.ssl_context.wrap_socket(raw, server_hostname=self._host, session=session)
         except (OSError, ValueError) as exc:
             raise self.transport_error(exc) from None
         lines = [f"GET {self._prefix}{target} HTTP/1.1", f"Host: {urlsplit(self.conn.server).netloc}"]
-        lines += [f"{k}: {v}" for k, v in {**self.headers, **headers}.items() if k.lower() != "accept"]
+        sent = self._headers(creds, headers)
+        lines += [f"{k}: {v}" for k, v in sent.items() if k.lower() != "accept"]
         try:
             sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
             status, answer, rest = read_head(sock)
