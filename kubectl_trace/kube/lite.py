@@ -1,19 +1,30 @@
-"""The lean client: the official client's calls without importing ``kubernetes``.
+"""The lean client: every kubeconfig our users have, without importing ``kubernetes``.
 
 Importing the official ``kubernetes`` package costs about half a second; small commands
 (``shell``, ``logs``, ``status``, ``events``, completion) should not wait for it.
-``connect_lite(settings, environ)`` returns a ``LiteKube`` when the selected context needs
-only a bearer token (or token file) and/or a client certificate, and a CA (or
-``insecure-skip-tls-verify``); for anything else (exec or auth-provider plugins,
-``proxy-url``, ``tls-server-name``, basic auth, in-cluster config) it returns None and the
-caller uses ``Kube`` (``kube.client.connect_best`` decides for you).
+``connect_lite(settings, environ)`` returns a ``LiteKube`` for a context whose user has a
+bearer token (or token file), a client certificate, or an exec credential plugin
+(``kube.execauth``), and whose cluster has a CA (or ``insecure-skip-tls-verify``),
+``tls-server-name``, ``proxy-url`` or proxy variables (``kube.dial``: HTTP CONNECT and
+SOCKS5), ``disable-compression`` (we never ask for compressed answers anyway). For what
+only the official client does (legacy ``auth-provider`` entries such as ``oidc``, basic
+auth, an ``https://`` proxy, in-cluster config) it returns None and ``kube.client.connect_best``
+falls back to ``Kube``.
+
+Why ``http.client`` and not urllib3 (which the official client uses): importing urllib3
+costs a command about as much again as ``http.client`` and ``ssl`` together, measured by
+``bench/transport.py`` (BENCHMARKS.md, "Transport"), while one-shot requests and streaming
+throughput are no better; what urllib3 would add here is pooling across threads (each of
+our threads keeps one connection), HTTPS proxies (left to the fallback) and its retries
+(we have our own policy). What is hand-written on top of ``http.client`` is small: the
+proxy handshakes (``kube.dial``), a chunk decoder for fast log streams and the WebSocket
+upgrade head (``kube.http1``).
 
 ``LiteKube`` answers every call of ``kube.calls.ResourceCalls`` — reads, writes, watches,
 logs — with the same JSON dicts and the same ``KubeError``s as ``Kube`` (same message
-builders, same retry policy), over ``http.client`` with TLS verification on. It is
-thread-safe: each thread keeps its own kept-alive connection for one-shot requests, and
-each stream (watch, log) gets a connection of its own. ``open_upgrade`` gives an exec
-WebSocket its socket.
+builders, same retry policy), with TLS verification on. It is thread-safe: each thread
+keeps its own kept-alive connection for one-shot requests, and each stream (watch, log)
+gets a connection of its own. ``open_upgrade`` gives an exec WebSocket its socket.
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from kubectl_trace.kube.auth import Auth, Credentials, data_or_file, ssl_context
 from kubectl_trace.kube.calls import Query, ResourceCalls, query_pairs, write_policy
 from kubectl_trace.kube.config import Connection, SelectedContext, select_context
+from kubectl_trace.kube.dial import Http1Connection, Proxy, connect_socket
 from kubectl_trace.kube.errors import ApiError, KubeConfigError, KubeError, api_error, transport_error
 from kubectl_trace.kube.http1 import Http1Stream, read_body, read_head
 from kubectl_trace.kube.retry import Backoff, RetryPolicy, call_with_retry
@@ -59,6 +71,8 @@ _SIMPLE_CLUSTER_KEYS = frozenset(
         "certificate-authority-data",
         "insecure-skip-tls-verify",
         "disable-compression",
+        "tls-server-name",
+        "proxy-url",
         "extensions",
     }
 )
@@ -115,6 +129,11 @@ def connect_lite(
     url = urlsplit(str(cluster["server"]))
     if url.scheme not in ("https", "http") or not url.hostname:
         return None
+    from kubectl_trace.kube.dial import proxy_for
+
+    proxy = proxy_for(str(cluster["server"]), cluster, environ)
+    if proxy is not None and proxy.needs_full_client:
+        return None  # TLS inside TLS: the official client's urllib3 does it
     try:
         auth = _auth(selected, environ, url.scheme == "https")
     except (OSError, ValueError, ssl.SSLError) as exc:
@@ -131,7 +150,8 @@ def connect_lite(
         source=os.pathsep.join(selected.paths),
         request_timeout=settings.request_timeout,
     )
-    return LiteKube(conn, auth, headers, retry=retry)
+    server_name = str(cluster.get("tls-server-name") or "") or None
+    return LiteKube(conn, auth, headers, retry=retry, proxy=proxy, tls_server_name=server_name)
 
 
 def _timeouts(timeout: Any, default_read: float | None) -> tuple[float, float | None]:
@@ -154,9 +174,12 @@ class LiteKube(ResourceCalls):
         *,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        proxy: Proxy | None = None,
+        tls_server_name: str | None = None,
     ) -> None:
         self.conn = conn
         self.auth = auth
+        self.proxy = proxy
         self.headers = dict(headers)
         self.retry: RetryPolicy = retry if retry is not None else Backoff(max_attempts=4)
         self._sleep = sleep
@@ -164,6 +187,7 @@ class LiteKube(ResourceCalls):
         self._scheme = url.scheme
         self._host = url.hostname or ""
         self._port = url.port or (443 if url.scheme == "https" else 80)
+        self._server_hostname = tls_server_name or self._host
         self._prefix = url.path.rstrip("/")
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -179,12 +203,18 @@ class LiteKube(ResourceCalls):
 
     # -- connections ------------------------------------------------------------------
 
+    def _dial(self, timeout: float | None) -> socket.socket:
+        return connect_socket(self._host, self._port, timeout, self.proxy)
+
     def _new_connection(self, timeout: float | None, creds: Credentials) -> http.client.HTTPConnection:
-        if self._scheme == "https":
-            return http.client.HTTPSConnection(
-                self._host, self._port, timeout=timeout, context=creds.ssl_context
-            )
-        return http.client.HTTPConnection(self._host, self._port, timeout=timeout)
+        return Http1Connection(
+            self._host,
+            self._port,
+            timeout=timeout,
+            tls=creds.ssl_context if self._scheme == "https" else None,
+            server_hostname=self._server_hostname,
+            dial=self._dial,
+        )
 
     def _kept_alive(self, creds: Credentials) -> tuple[http.client.HTTPConnection, bool]:
         """The kept-alive connection of the calling thread, and whether it is new.
@@ -428,12 +458,16 @@ class LiteKube(ResourceCalls):
         if getattr(self._local, "tls", None) is creds.ssl_context:
             session = getattr(getattr(getattr(self._local, "http", None), "sock", None), "session", None)
         try:
-            raw = socket.create_connection((self._host, self._port), timeout=timeout)
-            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock: socket.socket = raw
+            sock = self._dial(timeout)
             if self._scheme == "https":
                 assert creds.ssl_context is not None
-                sock = creds.ssl_context.wrap_socket(raw, server_hostname=self._host, session=session)
+                try:
+                    sock = creds.ssl_context.wrap_socket(
+                        sock, server_hostname=self._server_hostname, session=session
+                    )
+                except BaseException:
+                    sock.close()
+                    raise
         except (OSError, ValueError) as exc:
             raise self.transport_error(exc) from None
         lines = [f"GET {self._prefix}{target} HTTP/1.1", f"Host: {urlsplit(self.conn.server).netloc}"]
