@@ -38,6 +38,7 @@ class Connection:
     source: str
     request_timeout: float | None = None
     configuration: Any = field(default=None, repr=False)
+    insecure: bool = False  # insecure-skip-tls-verify
 
 
 def _files(settings: KubeSettings, environ: Mapping[str, str]) -> list[str]:
@@ -270,4 +271,5 @@ def load_connection(settings: KubeSettings, environ: Mapping[str, str] | None = 
         source=os.pathsep.join(selected.paths),
         request_timeout=settings.request_timeout,
         configuration=configuration,
+        insecure=bool(selected.cluster.get("insecure-skip-tls-verify")),
     )

@@ -15,6 +15,7 @@ from kubectl_trace.errors import NodeappError
 
 __all__ = [
     "ApiError",
+    "InsecureConnectionWarning",
     "KubeConfigError",
     "KubeError",
     "ProxyError",
@@ -83,6 +84,13 @@ class TransportError(KubeError):
         # A certificate problem, an unknown host or a proxy that will not carry us will not
         # fix itself; everything else may.
         self.retriable = kind not in ("tls", "dns", "proxy")
+
+
+class InsecureConnectionWarning(UserWarning):
+    """TLS verification is off for the cluster (``insecure-skip-tls-verify``).
+
+    The client layer never prints: it warns, and the CLI runner shows it once, in one line.
+    """
 
 
 class ProxyError(OSError):

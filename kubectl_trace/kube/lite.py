@@ -42,12 +42,20 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 from kubectl_trace.kube.auth import Auth, Credentials, data_or_file, ssl_context
-from kubectl_trace.kube.calls import Query, ResourceCalls, query_pairs, write_policy
+from kubectl_trace.kube.calls import (
+    CONNECT_TIMEOUT,
+    UNSET,
+    Query,
+    ResourceCalls,
+    default_retry,
+    query_pairs,
+    timeouts,
+)
 from kubectl_trace.kube.config import Connection, SelectedContext, select_context
 from kubectl_trace.kube.dial import Http1Connection, Proxy, connect_socket
 from kubectl_trace.kube.errors import ApiError, KubeConfigError, KubeError, api_error, transport_error
 from kubectl_trace.kube.http1 import Http1Stream, read_body, read_head
-from kubectl_trace.kube.retry import Backoff, RetryPolicy, call_with_retry
+from kubectl_trace.kube.retry import RetryPolicy
 from kubectl_trace.kube.settings import KubeSettings
 
 __all__ = ["LiteKube", "connect_lite"]
@@ -76,7 +84,6 @@ _SIMPLE_CLUSTER_KEYS = frozenset(
         "extensions",
     }
 )
-_UNSET: Any = object()
 T = TypeVar("T")
 _RECONNECT = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 
@@ -149,18 +156,10 @@ def connect_lite(
         server=str(cluster["server"]),
         source=os.pathsep.join(selected.paths),
         request_timeout=settings.request_timeout,
+        insecure=bool(cluster.get("insecure-skip-tls-verify")),
     )
     server_name = str(cluster.get("tls-server-name") or "") or None
     return LiteKube(conn, auth, headers, retry=retry, proxy=proxy, tls_server_name=server_name)
-
-
-def _timeouts(timeout: Any, default_read: float | None) -> tuple[float, float | None]:
-    """(connect, read) seconds from a number, a pair, or nothing."""
-    if timeout is _UNSET or timeout is None:
-        return 10.0, default_read
-    if isinstance(timeout, tuple):
-        return float(timeout[0] or 10.0), timeout[1]
-    return float(timeout), float(timeout)
 
 
 class LiteKube(ResourceCalls):
@@ -181,7 +180,7 @@ class LiteKube(ResourceCalls):
         self.auth = auth
         self.proxy = proxy
         self.headers = dict(headers)
-        self.retry: RetryPolicy = retry if retry is not None else Backoff(max_attempts=4)
+        self.retry: RetryPolicy = retry if retry is not None else default_retry()
         self._sleep = sleep
         url = urlsplit(conn.server)
         self._scheme = url.scheme
@@ -226,7 +225,7 @@ class LiteKube(ResourceCalls):
             return conn, False
         if conn is not None:
             self._drop_kept()
-        conn = self._local.http = self._new_connection(self.conn.request_timeout or 30.0, creds)
+        conn = self._local.http = self._new_connection(CONNECT_TIMEOUT, creds)
         self._local.tls = creds.ssl_context
         with self._lock:
             self._kept.append(conn)
@@ -274,7 +273,7 @@ class LiteKube(ResourceCalls):
         headers: Mapping[str, str],
         payload: bytes | None,
         *,
-        timeout: float | None,
+        timeout: tuple[float, float | None],
         limit: int | None = None,
     ) -> tuple[http.client.HTTPResponse, bytes]:
         """One request on this thread's kept-alive connection.
@@ -284,11 +283,12 @@ class LiteKube(ResourceCalls):
         """
         for _attempt in (1, 2):
             conn, fresh = self._kept_alive(creds)
-            if conn.sock is not None:
-                conn.sock.settimeout(timeout)
-            conn.timeout = timeout
+            connect, read = timeout
+            conn.timeout = connect  # for opening the connection, if it is not open yet
             try:
                 conn.request(method, url, body=payload, headers=dict(headers))
+                if conn.sock is not None:
+                    conn.sock.settimeout(read)
             except _RECONNECT as exc:
                 self._drop_kept()
                 if fresh:
@@ -315,51 +315,33 @@ class LiteKube(ResourceCalls):
 
     # -- the two primitives of ResourceCalls ------------------------------------------
 
-    def request(
+    def _send_once(
         self,
         method: str,
         path: str,
         *,
-        query: Query | None = None,
-        body: Any = None,
-        content_type: str | None = None,
-        timeout: Any = _UNSET,
-        namespace: str | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> Any:
-        """Send a request and return its JSON answer, retrying what the policy allows.
-
-        GETs retry every retriable failure; writes retry only when the request surely did
-        not take effect (connection refused, 429, 503).
-        """
+        query: Query | None,
+        body: Any,
+        content_type: str | None,
+        timeout: tuple[float, float | None],
+        namespace: str | None,
+    ) -> bytes:
+        """One attempt (``ResourceCalls.request`` retries and decodes); a 401 re-runs the plugin."""
         url = self._url(path, query)
         extra = {}
         payload = None
         if body is not None:
             payload = json.dumps(body).encode("utf-8")
             extra["Content-Type"] = content_type or "application/json"
-        read = _timeouts(timeout, self.conn.request_timeout or 30.0)[1]
 
-        def send(creds: Credentials) -> tuple[http.client.HTTPResponse, bytes]:
+        def send(creds: Credentials) -> bytes:
             headers = self._headers(creds, extra)
-            response, data = self._exchange(creds, method, url, headers, payload, timeout=read)
+            response, data = self._exchange(creds, method, url, headers, payload, timeout=timeout)
             if not 200 <= response.status <= 299:
                 raise self._error(response.status, data, dict(response.getheaders()), namespace)
-            return response, data
+            return data
 
-        def once() -> Any:
-            _response, data = self._with_credentials(send)
-            if not data:
-                return {}
-            try:
-                return json.loads(data)
-            except ValueError:
-                raise ApiError(f"the API server sent invalid JSON for {method} {path}", status=0) from None
-
-        policy = retry or self.retry
-        if method != "GET":
-            policy = write_policy(policy)
-        return call_with_retry(once, policy, sleep=self._sleep)
+        return self._with_credentials(send)
 
     def open(
         self,
@@ -370,11 +352,11 @@ class LiteKube(ResourceCalls):
         body: Any = None,
         content_type: str | None = None,
         accept: str = "application/json",
-        timeout: Any = _UNSET,
+        timeout: Any = UNSET,
         namespace: str | None = None,
     ) -> Http1Stream:
         """Send one request on a connection of its own and return the open answer."""
-        connect, read = _timeouts(timeout, self.conn.request_timeout)
+        connect, read = timeouts(timeout, self.conn.request_timeout, stream=True)
         extra = {"Accept": accept}
         payload = None
         if body is not None:
@@ -420,12 +402,12 @@ class LiteKube(ResourceCalls):
         For non-JSON answers (pod logs, the pod proxy). ``limit`` stops reading after that
         many bytes; ``timeout`` (seconds) applies to this request only.
         """
-        read = timeout if timeout is not None else (self.conn.request_timeout or 30.0)
+        limits = timeouts(timeout, self.conn.request_timeout)
         url = self._url(path, query)
 
         def send(creds: Credentials) -> tuple[int, bytes]:
             headers = self._headers(creds, {"Accept": accept})
-            response, data = self._exchange(creds, "GET", url, headers, None, timeout=read, limit=limit)
+            response, data = self._exchange(creds, "GET", url, headers, None, timeout=limits, limit=limit)
             if not 200 <= response.status <= 299:
                 raise self._error(response.status, data, dict(response.getheaders()), namespace)
             return response.status, data
