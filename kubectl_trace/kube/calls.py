@@ -17,9 +17,9 @@ import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from kubectl_trace.kube.errors import ApiError, TransportError, api_error
+from kubectl_trace.kube.errors import ApiError, KubeError, TransportError, api_error
 from kubectl_trace.kube.resources import Resource, lookup
 from kubectl_trace.kube.retry import Backoff, RetryDecision, RetryPolicy, call_with_retry
 
@@ -28,9 +28,11 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "PATCH_TYPES",
     "UNSET",
+    "KubeClient",
     "ObjectList",
     "Query",
     "ResourceCalls",
+    "Stream",
     "default_retry",
     "query_value",
     "timeouts",
@@ -392,3 +394,180 @@ class ResourceCalls:
             timeout=(CONNECT_TIMEOUT, None) if follow else timeouts(UNSET, self.conn.request_timeout),
             namespace=namespace,
         )
+
+
+class Stream(Protocol):
+    """An open streaming answer (``kube.stream.StreamBase``)."""
+
+    closed: bool
+
+    @property
+    def status(self) -> int:
+        """The HTTP status code."""
+        ...
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Response headers."""
+        ...
+
+    def chunks(self, size: int = 65536) -> Iterator[bytes]:
+        """Bytes as they arrive."""
+        ...
+
+    def lines(self) -> Iterator[bytes]:
+        """Complete lines."""
+        ...
+
+    def close(self) -> None:
+        """Stop reading."""
+        ...
+
+
+class KubeClient(Protocol):
+    """What commands may ask of a client: the calls above, typed (``LiteKube`` and ``Kube``)."""
+
+    conn: Any
+    retry: RetryPolicy
+
+    @property
+    def namespace(self) -> str:
+        """The namespace commands use unless told otherwise."""
+        ...
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query | None = None,
+        body: Any = None,
+        content_type: str | None = None,
+        timeout: Any = UNSET,
+        namespace: str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Any:
+        """Send a request and return its JSON answer."""
+        ...
+
+    def open(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query | None = None,
+        body: Any = None,
+        content_type: str | None = None,
+        accept: str = "application/json",
+        timeout: Any = UNSET,
+        namespace: str | None = None,
+    ) -> Stream:
+        """Send a request and return the open answer."""
+        ...
+
+    def get_raw(
+        self,
+        path: str,
+        *,
+        query: Query | None = None,
+        namespace: str | None = None,
+        accept: str = "*/*",
+        limit: int | None = None,
+        timeout: Any = UNSET,
+    ) -> tuple[int, bytes]:
+        """GET a non-JSON answer once."""
+        ...
+
+    def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
+        """GET one object."""
+        ...
+
+    def list(
+        self,
+        kind: str,
+        namespace: str | None = None,
+        *,
+        all_namespaces: bool = False,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> ObjectList:
+        """LIST a collection."""
+        ...
+
+    def create(self, kind: str, obj: Mapping[str, Any], namespace: str | None = None) -> dict[str, Any]:
+        """POST a new object."""
+        ...
+
+    def replace(self, kind: str, obj: Mapping[str, Any], namespace: str | None = None) -> dict[str, Any]:
+        """PUT an object."""
+        ...
+
+    def patch(
+        self,
+        kind: str,
+        name: str,
+        patch: Any,
+        namespace: str | None = None,
+        *,
+        patch_type: str = "strategic",
+        subresource: str | None = None,
+        field_manager: str = "kubectl-nodeapp",
+    ) -> dict[str, Any]:
+        """PATCH an object."""
+        ...
+
+    def delete(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
+        """DELETE an object."""
+        ...
+
+    def namespace_exists(self, namespace: str) -> bool | None:
+        """True/False, or None when we may not look."""
+        ...
+
+    def require_namespace(self, namespace: str | None = None) -> None:
+        """Raise a clear error when the namespace does not exist."""
+        ...
+
+    def server_version(self) -> dict[str, Any]:
+        """``/version``."""
+        ...
+
+    def watch_stream(
+        self,
+        kind: str,
+        namespace: str | None = None,
+        *,
+        resource_version: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        timeout_seconds: int | None = None,
+        all_namespaces: bool = False,
+    ) -> tuple[Any, Iterator[dict[str, Any]]]:
+        """Open one watch request."""
+        ...
+
+    def pod_log(
+        self,
+        namespace: str,
+        pod: str,
+        *,
+        container: str | None = None,
+        follow: bool = False,
+        previous: bool = False,
+        timestamps: bool = False,
+        since_seconds: int | None = None,
+        since_time: str | None = None,
+        tail_lines: int | None = None,
+        limit_bytes: int | None = None,
+    ) -> Any:
+        """Open a pod's log."""
+        ...
+
+    def transport_error(self, exc: BaseException) -> KubeError:
+        """Classify a transport exception for this connection."""
+        ...
+
+    def close(self) -> None:
+        """Release the client's connections."""
+        ...

@@ -16,10 +16,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.kube.calls import (
     UNSET,
+    KubeClient,
     ObjectList,
     Query,
     ResourceCalls,
@@ -31,6 +32,9 @@ from kubectl_trace.kube.config import Connection
 from kubectl_trace.kube.errors import KubeError, TransportError, api_error, transport_error
 from kubectl_trace.kube.retry import RetryPolicy
 from kubectl_trace.kube.stream import StreamBase
+
+if TYPE_CHECKING:
+    from kubectl_trace.kube.lite import LiteKube
 
 __all__ = ["Kube", "ObjectList", "RawStream", "connect", "connect_best"]
 
@@ -238,7 +242,7 @@ def connect(settings: Any, *, retry: RetryPolicy | None = None) -> Kube:
 
 def connect_best(
     settings: Any, environ: Mapping[str, str] | None = None, *, retry: RetryPolicy | None = None
-) -> ResourceCalls:
+) -> KubeClient:
     """The lean client when the context allows it (no ``kubernetes`` import), else the official one.
 
     Both answer the same calls (``kube.calls``). Warns (``InsecureConnectionWarning``) when
@@ -246,7 +250,7 @@ def connect_best(
     """
     from kubectl_trace.kube.lite import connect_lite
 
-    client: ResourceCalls | None = connect_lite(settings, environ, retry=retry)
+    client: KubeClient | None = connect_lite(settings, environ, retry=retry)
     if client is None:
         client = connect(settings, retry=retry)
     if client.conn.insecure:
@@ -262,3 +266,9 @@ def connect_best(
             stacklevel=2,
         )
     return client
+
+
+if TYPE_CHECKING:  # both clients answer the typed contract commands use
+
+    def _both_are_clients(kube: Kube, lite: LiteKube) -> tuple[KubeClient, KubeClient]:
+        return kube, lite

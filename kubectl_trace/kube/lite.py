@@ -395,7 +395,7 @@ class LiteKube(ResourceCalls):
         namespace: str | None = None,
         accept: str = "*/*",
         limit: int | None = None,
-        timeout: float | None = None,
+        timeout: Any = UNSET,
     ) -> tuple[int, bytes]:
         """GET ``path`` once (no retry) and return ``(status, body)`` for a 2xx answer.
 
