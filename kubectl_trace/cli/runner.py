@@ -18,7 +18,7 @@ from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import common_options
 from kubectl_trace.cli.parser import build_parser, overview, split_command, unknown_command
 from kubectl_trace.cli.registry import COMMANDS
-from kubectl_trace.errors import ExitStatus, NodeappError, UsageError
+from kubectl_trace.errors import ExitStatus, InsecureConnectionWarning, NodeappError, UsageError
 
 __all__ = ["run"]
 
@@ -34,8 +34,6 @@ def run(argv: Sequence[str], env: Environment | None = None) -> int:
 
 def _one_line_warnings(stderr: object) -> None:
     """Our warnings as ``warning: …`` lines, once each; urllib3's about insecure requests never."""
-    from kubectl_trace.kube.errors import InsecureConnectionWarning
-
     warnings.filterwarnings("ignore", message="Unverified HTTPS request")  # urllib3 (we said it)
     warnings.simplefilter("once", InsecureConnectionWarning)
     shown = warnings.showwarning

@@ -14,9 +14,10 @@ import ssl
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.kube.execauth import ExecAuthenticator, ExecCredential
+if TYPE_CHECKING:
+    from kubectl_trace.kube.execauth import ExecAuthenticator, ExecCredential
 
 __all__ = ["Auth", "Credentials", "data_or_file", "ssl_context"]
 

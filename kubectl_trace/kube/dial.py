@@ -21,14 +21,17 @@ from __future__ import annotations
 
 import base64
 import http.client
-import ipaddress
 import socket
 import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from kubectl_trace.kube.errors import KubeConfigError, ProxyError
+
+if TYPE_CHECKING:
+    import ipaddress
 
 __all__ = [
     "Http1Connection",
@@ -100,6 +103,8 @@ def _env(environ: Mapping[str, str], *names: str) -> str:
 
 
 def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    import ipaddress  # only when a proxy is in play
+
     try:
         return ipaddress.ip_address(host.strip("[]"))
     except ValueError:
@@ -122,6 +127,8 @@ def no_proxy_matches(host: str, port: int, no_proxy: str) -> bool:
         if entry == "*":
             return True
         if "/" in entry:
+            import ipaddress
+
             try:
                 network = ipaddress.ip_network(entry, strict=False)
             except ValueError:

@@ -11,7 +11,7 @@ import ssl
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kubectl_trace.errors import NodeappError
+from kubectl_trace.errors import InsecureConnectionWarning, NodeappError
 
 __all__ = [
     "ApiError",
@@ -84,13 +84,6 @@ class TransportError(KubeError):
         # A certificate problem, an unknown host or a proxy that will not carry us will not
         # fix itself; everything else may.
         self.retriable = kind not in ("tls", "dns", "proxy")
-
-
-class InsecureConnectionWarning(UserWarning):
-    """TLS verification is off for the cluster (``insecure-skip-tls-verify``).
-
-    The client layer never prints: it warns, and the CLI runner shows it once, in one line.
-    """
 
 
 class ProxyError(OSError):
