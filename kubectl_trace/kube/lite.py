@@ -12,13 +12,13 @@ auth, an ``https://`` proxy, in-cluster config) it returns None and ``kube.clien
 falls back to ``Kube``.
 
 Why ``http.client`` and not urllib3 (which the official client uses): importing urllib3
-costs a command about as much again as ``http.client`` and ``ssl`` together, measured by
-``bench/transport.py`` (BENCHMARKS.md, "Transport"), while one-shot requests and streaming
-throughput are no better; what urllib3 would add here is pooling across threads (each of
-our threads keeps one connection), HTTPS proxies (left to the fallback) and its retries
-(we have our own policy). What is hand-written on top of ``http.client`` is small: the
-proxy handshakes (``kube.dial``), a chunk decoder for fast log streams and the WebSocket
-upgrade head (``kube.http1``).
+(which brings ``http.client`` and ``ssl`` with it) costs a command more than twice what
+those two cost alone, while sequential requests are no faster — measured side by side by
+``bench/transport.py`` (BENCHMARKS.md, "Transport"). What urllib3 would add here is
+pooling across threads (each of our threads keeps one connection), HTTPS proxies (left to
+the fallback) and its retries (we have our own policy). What is hand-written on top of
+``http.client`` is small: the proxy handshakes (``kube.dial``), a chunk decoder for fast
+log streams and the WebSocket upgrade head (``kube.http1``).
 
 ``LiteKube`` answers every call of ``kube.calls.ResourceCalls`` — reads, writes, watches,
 logs — with the same JSON dicts and the same ``KubeError``s as ``Kube`` (same message
