@@ -115,7 +115,7 @@ def main() -> None:
         f"| {median(rates['urllib3 PoolManager']):.0f} |",
         "",
         "urllib3 brings http.client and ssl with it, so its import cost is added to every command's",
-        "start-up; per request the two are within the noise of a Python API server on shared cores.",
+        "start-up; per request urllib3 is no faster (the second column, same server, same run).",
         "What urllib3 would add here (pools shared across threads, HTTPS proxies, its retries) we",
         "either do not need (one kept-alive connection per thread, our own retry policy) or leave",
         "to the fallback (an https:// proxy). Hence http.client (see kube/lite.py's docstring).",
