@@ -1,7 +1,9 @@
 """The client layer against a tiny loopback HTTP server that answers what each test scripts.
 
 The sandbox has no RBAC, so 403 (and malformed answers) are produced here; everything else
-is also covered against the sandbox by the command tests.
+is also covered against the sandbox by the command tests. Every test runs with both clients
+(the lean one commands use, and the official-client fallback): one request path, one
+retry policy, one error vocabulary.
 """
 
 import io
@@ -17,6 +19,7 @@ from kubectl_trace.cli.runner import run
 from kubectl_trace.kube.client import Kube
 from kubectl_trace.kube.config import load_connection
 from kubectl_trace.kube.errors import ApiError
+from kubectl_trace.kube.lite import connect_lite
 from kubectl_trace.kube.retry import Backoff
 from kubectl_trace.kube.settings import KubeSettings
 from kubectl_trace.kube.watch import ResilientWatch
@@ -94,12 +97,25 @@ def kubeconfig(server, tmp_path):
     return str(path)
 
 
+CLIENT = {"kind": "lean"}
+
+
+@pytest.fixture(autouse=True, params=["lean", "official"])
+def client_kind(request, monkeypatch):
+    monkeypatch.setitem(CLIENT, "kind", request.param)
+    return request.param
+
+
 def kube(kubeconfig, **kw):
-    return Kube(
-        load_connection(KubeSettings(kubeconfig=kubeconfig)),
-        retry=Backoff(initial=0.01, jitter=0, max_attempts=3),
-        **kw,
-    )
+    retry = Backoff(initial=0.01, jitter=0, max_attempts=3)
+    settings = KubeSettings(kubeconfig=kubeconfig)
+    if CLIENT["kind"] == "official":
+        return Kube(load_connection(settings), retry=retry, **kw)
+    client = connect_lite(settings, {}, retry=retry)
+    assert client is not None
+    if "sleep" in kw:
+        client._sleep = kw["sleep"]
+    return client
 
 
 def status(code, reason, message):
