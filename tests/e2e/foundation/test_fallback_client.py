@@ -67,3 +67,32 @@ def test_insecure_skip_tls_verify_is_said_once_in_one_line(sandbox, tmp_path, in
         "the server's identity is not checked\n"
     )
     assert "Warning" not in capfd.readouterr().err  # nothing from urllib3 on the process's stderr
+
+
+def test_in_cluster_config_uses_the_official_client(sandbox, tmp_path, monkeypatch):
+    """No kubeconfig, a service account mounted: the fallback reads it (as client-go would)."""
+    import base64
+
+    import kubectl_trace.kube.config as config_module
+
+    config = yaml.safe_load(Path(sandbox.kubeconfig).read_text())
+    account = tmp_path / "serviceaccount"
+    account.mkdir()
+    (account / "token").write_text(config["users"][0]["user"]["token"])
+    (account / "ca.crt").write_bytes(
+        base64.b64decode(config["clusters"][0]["cluster"]["certificate-authority-data"])
+    )
+    (account / "namespace").write_text("production\n")
+    monkeypatch.setattr(config_module, "_SA_DIR", str(account))
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.kube/config
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", str(sandbox.port))
+    client = connect_best(KubeSettings(), None)
+    try:
+        assert isinstance(client, Kube)
+        assert client.conn.context == "in-cluster"
+        assert client.namespace == "production"
+        assert client.get("deployments", "trace-api-web")["metadata"]["namespace"] == "production"
+    finally:
+        client.close()
