@@ -1,6 +1,7 @@
 """Every command family, end to end, with every kind of kubeconfig our users have.
 
-One representative command per family (status, logs, shell, history, events, env) runs
+One representative command per family (status, logs, shell, history, events, env, a
+dry-run scale, one dashboard frame, info) runs
 against the session sandbox with: a token, a client certificate, exec plugins (v1 and
 v1beta1) giving a token, an exec plugin giving a client certificate, a CONNECT proxy from
 ``proxy-url``, ``HTTPS_PROXY`` with a name only the proxy knows (and ``tls-server-name``),
@@ -130,6 +131,9 @@ COMMANDS = {
     "history": (("history", "trace-api", "-n", NS, "--process", "web"), "REVISION"),
     "events": (("events", "trace-api", "-n", NS), "SuccessfulCreate"),
     "env": (("env", "trace-api", "list", "-n", NS), "PROCESS_TYPE"),
+    "scale --dry-run": (("scale", "trace-api", "worker=1", "-n", NS, "--dry-run"), "worker"),
+    "rollout --once": (("rollout", "--once", "-n", NS), "trace-api-web"),
+    "info": (("info", "-n", NS), "production"),
 }
 
 
