@@ -141,3 +141,51 @@ def _status_with(sandbox, authorization: str | None) -> int:
         return conn.getresponse().status
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("operation", ["stream", "raw", "upgrade"])
+def test_streams_raw_gets_and_upgrades_re_run_the_plugin_after_a_401(
+    sandbox, tmp_path, eventually, kube, operation
+):
+    token_file = tmp_path / "token"
+    token_file.write_text(sandbox.admin("POST", "credentials/token", {"seconds": 1})["token"])
+    log = tmp_path / "runs"
+    plugin = write_plugin(tmp_path, token_file=str(token_file), log=log)
+    lite = connect_lite(KubeSettings(kubeconfig=with_user(sandbox, tmp_path, exec_user(plugin))), {})
+    assert lite is not None
+    pod = next(
+        p["metadata"]["name"]
+        for p in kube.list("pods", "production", label_selector="app=trace-api,process=web").items
+        if p["status"].get("phase") == "Running"
+    )
+    try:
+        lite.get("namespaces", "production")
+        short = lite.auth.current()
+        eventually(lambda: _status_with(sandbox, short.authorization) == 401, timeout=10)
+        token_file.write_text(sandbox.admin("POST", "credentials/token", {"seconds": 600})["token"])
+        if operation == "stream":
+            stream = lite.pod_log("production", pod, tail_lines=1)
+            try:
+                assert next(stream.lines())
+            finally:
+                stream.close()
+        elif operation == "raw":
+            status, _body = lite.get_raw(
+                f"/api/v1/namespaces/production/pods/{pod}/log", query={"tailLines": 1}
+            )
+            assert status == 200
+        else:
+            headers = {
+                "Upgrade": "websocket",
+                "Connection": "Upgrade",
+                "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+                "Sec-WebSocket-Version": "13",
+                "Sec-WebSocket-Protocol": "v5.channel.k8s.io",
+            }
+            target = f"/api/v1/namespaces/production/pods/{pod}/exec?command=true&stdout=true"
+            sock, status, _answer, _rest = lite.open_upgrade(target, headers, timeout=10)
+            sock.close()
+            assert status == 101
+        assert len(runs(log)) == 2
+    finally:
+        lite.close()
