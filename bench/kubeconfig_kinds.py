@@ -43,18 +43,19 @@ NS = "production"
 
 NOTES = [
     "What the profile says. The exec-plugin kubeconfig no longer costs an import of the official",
-    "`kubernetes` package: the lean client runs the plugin itself (a few ms) and the two columns are",
-    "within the noise of each other. The remaining gap to kubectl is the price of a Python process: a",
-    "Go binary starts in a few ms with everything linked in, while we pay the interpreter's start-up",
-    "and then the imports (ssl, http.client with its email parser, json, dataclasses/typing/enum, our",
-    "CLI, options and client) before the first request leaves; on these 2 shared, loaded cores that",
-    "is most of the `imports` column, and it grows with load faster than kubectl's figures do. The",
-    "rest (kubeconfig, TLS handshakes, the requests, the first output) is of kubectl's order for logs",
-    "(target and pod list are asked for in parallel) and shell; status asks more than kubectl's two",
-    "`get`s (a namespace check, a second deployment list), one after another. Not done here (for",
-    "an issue of its own): asking status's questions in parallel, cutting the import graph of the",
-    "logs and status paths (option dataclasses built at import, the CLI registry), and kubeconfigs",
-    "`simple_yaml` cannot read (a token it cannot parse makes the loader import PyYAML).",
+    "`kubernetes` package: the lean client runs the plugin itself (a few ms), and the ratios to",
+    "kubectl are about the same with either kubeconfig. The remaining gap is the price of a Python",
+    "process: a Go binary starts in a few ms with everything linked in, while we pay the",
+    "interpreter's start-up and then the imports (ssl, http.client with its email parser, json,",
+    "dataclasses/typing/enum, our CLI, options and client) before the first request leaves; on",
+    "these 2 shared, loaded cores that is most of the `imports` column, and it grows with load",
+    "faster than kubectl's figures do. The rest (kubeconfig, TLS handshakes, the requests, the",
+    "first output) is of kubectl's order for logs (target and pod list are asked for in parallel)",
+    "and shell; status asks more than kubectl's two `get`s (a namespace check, a second deployment",
+    "list), one after another. Not done here (for an issue of its own): asking status's questions",
+    "in parallel, cutting the import graph of the logs and status paths (option dataclasses built",
+    "at import, the CLI registry), and kubeconfigs `simple_yaml` cannot read (a token it cannot",
+    "parse makes the loader import PyYAML).",
 ]
 
 
