@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ExitStatus", "NodeappError", "UsageError"]
+__all__ = ["ExitStatus", "InsecureConnectionWarning", "NodeappError", "UsageError"]
 
 
 class ExitStatus:
@@ -26,6 +26,13 @@ class NodeappError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class InsecureConnectionWarning(UserWarning):
+    """TLS verification is off for the cluster (``insecure-skip-tls-verify``).
+
+    The client layer never prints: it warns, and the CLI runner shows it once, in one line.
+    """
 
 
 class UsageError(NodeappError):

@@ -14,7 +14,7 @@ from kubectl_trace.cli.options import CommonOptions
 from kubectl_trace.errors import NodeappError, UsageError
 
 if TYPE_CHECKING:
-    from kubectl_trace.kube.calls import ResourceCalls
+    from kubectl_trace.kube.calls import KubeClient
 
 DESCRIPTION = (
     "A full-screen dashboard of the namespace's rollouts, fed by watches (no polling): each\n"
@@ -153,7 +153,7 @@ def run(options: RolloutOptions, env: Environment) -> int:
         kube.close()
 
 
-def _once(kube: ResourceCalls, namespace: str, options: RolloutOptions, env: Environment) -> int:
+def _once(kube: KubeClient, namespace: str, options: RolloutOptions, env: Environment) -> int:
     from kubectl_trace.dashboard.headless import once
 
     width = options.width or env.width
@@ -172,7 +172,7 @@ def _once(kube: ResourceCalls, namespace: str, options: RolloutOptions, env: Env
     return 0
 
 
-def _until_complete(kube: ResourceCalls, namespace: str, options: RolloutOptions, env: Environment) -> int:
+def _until_complete(kube: KubeClient, namespace: str, options: RolloutOptions, env: Environment) -> int:
     from kubectl_trace.dashboard.headless import until_complete
 
     assert options.deployment is not None
@@ -196,7 +196,7 @@ def _until_complete(kube: ResourceCalls, namespace: str, options: RolloutOptions
 
 
 def run_dashboard(
-    kube: ResourceCalls,
+    kube: KubeClient,
     namespace: str,
     *,
     deployment: str | None = None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 from kubectl_trace import __version__
@@ -17,7 +18,7 @@ from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import common_options
 from kubectl_trace.cli.parser import build_parser, overview, split_command, unknown_command
 from kubectl_trace.cli.registry import COMMANDS
-from kubectl_trace.errors import ExitStatus, NodeappError, UsageError
+from kubectl_trace.errors import ExitStatus, InsecureConnectionWarning, NodeappError, UsageError
 
 __all__ = ["run"]
 
@@ -26,6 +27,27 @@ def run(argv: Sequence[str], env: Environment | None = None) -> int:
     """Run ``kubectl nodeapp ARGV…`` and return its exit status."""
     debug = "--debug" in argv
     stderr = env.stderr if env is not None else sys.stderr
+    with warnings.catch_warnings():
+        _one_line_warnings(stderr)
+        return _run(argv, env, stderr, debug)
+
+
+def _one_line_warnings(stderr: object) -> None:
+    """Our warnings as ``warning: …`` lines, once each; urllib3's about insecure requests never."""
+    warnings.filterwarnings("ignore", message="Unverified HTTPS request")  # urllib3 (we said it)
+    warnings.simplefilter("once", InsecureConnectionWarning)
+    shown = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
+        if issubclass(category, InsecureConnectionWarning):
+            _safe_write(stderr, f"warning: {message}\n")
+        else:
+            shown(message, category, *args, **kwargs)  # type: ignore[arg-type]
+
+    warnings.showwarning = show
+
+
+def _run(argv: Sequence[str], env: Environment | None, stderr: object, debug: bool) -> int:
     try:
         return _dispatch(list(argv), env)
     except NodeappError as exc:

@@ -31,13 +31,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from kubectl_trace.cli.environment import Environment
     from kubectl_trace.dashboard.app import DashboardHandle
-    from kubectl_trace.kube.calls import ResourceCalls
+    from kubectl_trace.kube.calls import KubeClient
 
 __all__ = ["run_dashboard"]
 
 
 def run_dashboard(
-    kube: ResourceCalls,
+    kube: KubeClient,
     namespace: str,
     *,
     deployment: str | None = None,

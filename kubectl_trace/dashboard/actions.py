@@ -17,7 +17,7 @@ from kubectl_trace.dashboard.ui import Action
 from kubectl_trace.errors import NodeappError
 
 if TYPE_CHECKING:
-    from kubectl_trace.kube.calls import ResourceCalls
+    from kubectl_trace.kube.calls import KubeClient
 
 __all__ = ["perform", "pod_command"]
 
@@ -37,13 +37,13 @@ def _tags(obj: Mapping[str, Any]) -> str:
     return ",".join(dict.fromkeys(image_tag(str(c.get("image") or "")) or "(no tag)" for c in containers))
 
 
-def _apply(kube: ResourceCalls, namespace: str, name: str, build: Any) -> Any:
+def _apply(kube: KubeClient, namespace: str, name: str, build: Any) -> Any:
     from kubectl_trace.release.apply import apply_guarded
 
     return apply_guarded(kube, namespace, name, build)
 
 
-def undo(kube: ResourceCalls, namespace: str, name: str, revision: int) -> str:
+def undo(kube: KubeClient, namespace: str, name: str, revision: int) -> str:
     """Roll ``name`` back to ``revision`` (0: the previous one), as ``kubectl rollout undo`` does."""
     from kubectl_trace.kube.selectors import format_label_selector
     from kubectl_trace.release.history import undo_plan
@@ -67,7 +67,7 @@ def undo(kube: ResourceCalls, namespace: str, name: str, revision: int) -> str:
     return f"rolled back {name} to revision {target[0]} ({_tags(after)})" if after else f"rolled back {name}"
 
 
-def set_paused(kube: ResourceCalls, namespace: str, name: str, paused: bool) -> str:
+def set_paused(kube: KubeClient, namespace: str, name: str, paused: bool) -> str:
     """Pause or resume the rollout of ``name`` (a patch guarded by the resourceVersion)."""
     from kubectl_trace.release.patches import Patch
 
@@ -85,7 +85,7 @@ def set_paused(kube: ResourceCalls, namespace: str, name: str, paused: bool) -> 
     return f"paused the rollout of {name}" if paused else f"resumed the rollout of {name}"
 
 
-def restart(kube: ResourceCalls, namespace: str, name: str, user: str, now: float) -> str:
+def restart(kube: KubeClient, namespace: str, name: str, user: str, now: float) -> str:
     """A rolling restart (``kubectl.kubernetes.io/restartedAt``), recorded as the change cause."""
     from kubectl_trace.release.patches import change_cause, restart_patch
 
@@ -100,7 +100,7 @@ def restart(kube: ResourceCalls, namespace: str, name: str, user: str, now: floa
     return f"restarting every pod of {name}"
 
 
-def perform(kube: ResourceCalls, action: Action, *, user: str = "", now: float | None = None) -> str:
+def perform(kube: KubeClient, action: Action, *, user: str = "", now: float | None = None) -> str:
     """Carry out a deployment action; returns what happened (raises KubeError/NodeappError)."""
     name = action.deployment or ""
     namespace = action.namespace

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from prompt_toolkit.input import Input
     from prompt_toolkit.output import Output
 
-    from kubectl_trace.kube.calls import ResourceCalls
+    from kubectl_trace.kube.calls import KubeClient
 
 __all__ = ["Dashboard", "DashboardHandle", "DashboardSettings", "default_container", "own_command"]
 
@@ -123,7 +123,7 @@ class Dashboard:
 
     def __init__(
         self,
-        kube: ResourceCalls | None,
+        kube: KubeClient | None,
         settings: DashboardSettings,
         *,
         clock: Callable[[], float] = time.time,

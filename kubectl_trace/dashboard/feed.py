@@ -18,7 +18,7 @@ from kubectl_trace.dashboard.state import KINDS, Input, LogInput, LogLine, Watch
 from kubectl_trace.kube.errors import ApiError, KubeError
 
 if TYPE_CHECKING:
-    from kubectl_trace.kube.calls import ResourceCalls
+    from kubectl_trace.kube.calls import KubeClient
     from kubectl_trace.kube.client import RawStream
     from kubectl_trace.kube.retry import RetryPolicy
     from kubectl_trace.kube.watch import ResilientWatch
@@ -82,7 +82,7 @@ class WatchFeed:
 
     def __init__(
         self,
-        kube: ResourceCalls,
+        kube: KubeClient,
         namespace: str,
         inbox: Inbox,
         *,
@@ -190,7 +190,7 @@ class LogFollower:
 
     def __init__(
         self,
-        kube: ResourceCalls,
+        kube: KubeClient,
         namespace: str,
         inbox: Inbox,
         *,

@@ -25,12 +25,12 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from kubectl_trace.health import RolloutState
-    from kubectl_trace.kube.calls import ResourceCalls
+    from kubectl_trace.kube.calls import KubeClient
 
 __all__ = ["Outcome", "judge", "once", "progress_line", "until_complete"]
 
 
-def listed_snapshot(kube: ResourceCalls, namespace: str, now: float) -> Snapshot:
+def listed_snapshot(kube: KubeClient, namespace: str, now: float) -> Snapshot:
     """One list of each kind, folded into a snapshot."""
     inputs = []
     for kind in KINDS:
@@ -40,7 +40,7 @@ def listed_snapshot(kube: ResourceCalls, namespace: str, now: float) -> Snapshot
 
 
 def once(
-    kube: ResourceCalls,
+    kube: KubeClient,
     namespace: str,
     console: Console,
     *,
@@ -134,7 +134,7 @@ def judge(frame: Frame, name: str, *, deadline_at: float | None = None) -> Outco
 
 
 def until_complete(
-    kube: ResourceCalls,
+    kube: KubeClient,
     namespace: str,
     name: str,
     out: IO[str],

@@ -1,24 +1,78 @@
 """The resource calls every client answers, written once on top of two primitives.
 
-``Kube`` (the official client's transport) and ``LiteKube`` (``http.client``, no
-``kubernetes`` import) both provide ``request(method, path, …) -> JSON`` and
-``open(method, path, …) -> stream``; this mixin builds ``get``, ``list``, ``create``,
-``replace``, ``patch``, ``delete``, ``watch_stream``, ``pod_log`` and friends from them, so
-the two clients cannot drift apart in paths, parameters or error handling.
+``LiteKube`` (``http.client``, no ``kubernetes`` import: every kubeconfig our users have)
+and ``Kube`` (the official client's transport: the fallback for legacy ``auth-provider``
+entries and in-cluster config) both provide ``_send_once(…) -> body bytes`` (one attempt,
+``KubeError`` for anything but a 2xx answer) and ``open(method, path, …) -> stream``. This
+mixin builds the retrying, decoding ``request`` on the first — one retry policy
+(``default_retry``), one timeout rule (``timeouts``: ``--request-timeout``, else 30 s) — and
+``get``, ``list``, ``create``, ``replace``, ``patch``, ``delete``, ``watch_stream``,
+``pod_log`` and friends on both, so the two clients cannot drift apart in paths,
+parameters, retries or error handling. ``KubeClient`` is the typed face commands use.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from kubectl_trace.kube.errors import ApiError, TransportError, api_error
+from kubectl_trace.kube.errors import ApiError, KubeError, TransportError, api_error
 from kubectl_trace.kube.resources import Resource, lookup
-from kubectl_trace.kube.retry import RetryDecision, RetryPolicy
+from kubectl_trace.kube.retry import Backoff, RetryDecision, RetryPolicy, call_with_retry
 
-__all__ = ["PATCH_TYPES", "ObjectList", "Query", "ResourceCalls", "query_value", "write_policy"]
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "DEFAULT_TIMEOUT",
+    "PATCH_TYPES",
+    "UNSET",
+    "KubeClient",
+    "ObjectList",
+    "Query",
+    "ResourceCalls",
+    "Stream",
+    "default_retry",
+    "query_value",
+    "timeouts",
+    "write_policy",
+]
+
+DEFAULT_TIMEOUT = 30.0  # seconds for a one-shot request without --request-timeout
+CONNECT_TIMEOUT = 10.0  # seconds to open a connection (at most --request-timeout)
+UNSET: Any = object()  # "no timeout given": the rule of ``timeouts`` applies
+
+
+def default_retry() -> RetryPolicy:
+    """The one policy for one-shot requests, whichever client sends them.
+
+    Up to 4 attempts with back-off for what can heal (429, 5xx, dropped connections,
+    timeouts); a refused connection fails at once: the cluster is down or the address is
+    wrong, and a command should say so now (long-running follows pass their own policy).
+    """
+    return Backoff(max_attempts=4, retry_refused=False)
+
+
+def timeouts(
+    timeout: Any, request_timeout: float | None, *, stream: bool = False
+) -> tuple[float, float | None]:
+    """``(connect, read)`` seconds for a request.
+
+    ``timeout`` is a number (both), a ``(connect, read)`` pair, or ``UNSET``/None: then
+    ``--request-timeout`` (``request_timeout``) when given, else ``DEFAULT_TIMEOUT`` for a
+    one-shot request and no read limit for a stream (a follow may be quiet for long).
+    """
+    if isinstance(timeout, tuple):
+        connect, read = timeout
+        return float(connect or CONNECT_TIMEOUT), (float(read) if read is not None else None)
+    if timeout is not UNSET and timeout is not None:
+        return float(timeout), float(timeout)
+    connect = min(CONNECT_TIMEOUT, request_timeout) if request_timeout else CONNECT_TIMEOUT
+    if request_timeout:
+        return connect, float(request_timeout)
+    return connect, (None if stream else DEFAULT_TIMEOUT)
+
 
 PATCH_TYPES = {
     "strategic": "application/strategic-merge-patch+json",
@@ -67,11 +121,27 @@ def write_policy(policy: RetryPolicy) -> RetryPolicy:
 
 
 class ResourceCalls:
-    """Object and stream calls over ``self.request`` and ``self.open`` (see the module doc)."""
+    """Object and stream calls over ``self._send_once`` and ``self.open`` (see the module doc)."""
 
     conn: Any
+    retry: RetryPolicy
+    _sleep: Callable[[float], None] = staticmethod(time.sleep)
 
-    def request(  # pragma: no cover - each client sends its own way
+    def _send_once(  # pragma: no cover - each client sends its own way
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query | None,
+        body: Any,
+        content_type: str | None,
+        timeout: tuple[float, float | None],
+        namespace: str | None,
+    ) -> bytes:
+        """One attempt: the body of a 2xx answer; ``KubeError`` for anything else."""
+        raise NotImplementedError
+
+    def request(
         self,
         method: str,
         path: str,
@@ -79,12 +149,33 @@ class ResourceCalls:
         query: Query | None = None,
         body: Any = None,
         content_type: str | None = None,
-        timeout: Any = None,
+        timeout: Any = UNSET,
         namespace: str | None = None,
         retry: RetryPolicy | None = None,
     ) -> Any:
-        """Send a request and return its JSON answer (KubeError on failure)."""
-        raise NotImplementedError
+        """Send a request and return its JSON answer, retrying what the policy allows.
+
+        GETs retry every retriable failure; writes retry only when the request surely did
+        not take effect (connection refused, 429, 503). ``timeout``: see ``timeouts``.
+        """
+        limits = timeouts(timeout, self.conn.request_timeout)
+        ctype = (content_type or "application/json") if body is not None else None
+
+        def once() -> Any:
+            data = self._send_once(
+                method, path, query=query, body=body, content_type=ctype, timeout=limits, namespace=namespace
+            )
+            if not data:
+                return {}
+            try:
+                return json.loads(data)
+            except ValueError:
+                raise ApiError(f"the API server sent invalid JSON for {method} {path}", status=0) from None
+
+        policy = retry or self.retry
+        if method != "GET":
+            policy = write_policy(policy)
+        return call_with_retry(once, policy, sleep=self._sleep)
 
     def open(  # pragma: no cover - each client sends its own way
         self,
@@ -249,7 +340,7 @@ class ResourceCalls:
                 "fieldSelector": field_selector,
                 "timeoutSeconds": timeout_seconds,
             },
-            timeout=(10, (timeout_seconds or 300) + 30),
+            timeout=(CONNECT_TIMEOUT, (timeout_seconds or 300) + 30),
             namespace=ns,
         )
         server = self.conn.server
@@ -300,6 +391,183 @@ class ResourceCalls:
                 "limitBytes": limit_bytes,
             },
             accept="*/*",
-            timeout=(10, None) if follow else (10, self.conn.request_timeout or 60.0),
+            timeout=(CONNECT_TIMEOUT, None) if follow else timeouts(UNSET, self.conn.request_timeout),
             namespace=namespace,
         )
+
+
+class Stream(Protocol):
+    """An open streaming answer (``kube.stream.StreamBase``)."""
+
+    closed: bool
+
+    @property
+    def status(self) -> int:
+        """The HTTP status code."""
+        ...
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Response headers."""
+        ...
+
+    def chunks(self, size: int = 65536) -> Iterator[bytes]:
+        """Bytes as they arrive."""
+        ...
+
+    def lines(self) -> Iterator[bytes]:
+        """Complete lines."""
+        ...
+
+    def close(self) -> None:
+        """Stop reading."""
+        ...
+
+
+class KubeClient(Protocol):
+    """What commands may ask of a client: the calls above, typed (``LiteKube`` and ``Kube``)."""
+
+    conn: Any
+    retry: RetryPolicy
+
+    @property
+    def namespace(self) -> str:
+        """The namespace commands use unless told otherwise."""
+        ...
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query | None = None,
+        body: Any = None,
+        content_type: str | None = None,
+        timeout: Any = UNSET,
+        namespace: str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Any:
+        """Send a request and return its JSON answer."""
+        ...
+
+    def open(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query | None = None,
+        body: Any = None,
+        content_type: str | None = None,
+        accept: str = "application/json",
+        timeout: Any = UNSET,
+        namespace: str | None = None,
+    ) -> Stream:
+        """Send a request and return the open answer."""
+        ...
+
+    def get_raw(
+        self,
+        path: str,
+        *,
+        query: Query | None = None,
+        namespace: str | None = None,
+        accept: str = "*/*",
+        limit: int | None = None,
+        timeout: Any = UNSET,
+    ) -> tuple[int, bytes]:
+        """GET a non-JSON answer once."""
+        ...
+
+    def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
+        """GET one object."""
+        ...
+
+    def list(
+        self,
+        kind: str,
+        namespace: str | None = None,
+        *,
+        all_namespaces: bool = False,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> ObjectList:
+        """LIST a collection."""
+        ...
+
+    def create(self, kind: str, obj: Mapping[str, Any], namespace: str | None = None) -> dict[str, Any]:
+        """POST a new object."""
+        ...
+
+    def replace(self, kind: str, obj: Mapping[str, Any], namespace: str | None = None) -> dict[str, Any]:
+        """PUT an object."""
+        ...
+
+    def patch(
+        self,
+        kind: str,
+        name: str,
+        patch: Any,
+        namespace: str | None = None,
+        *,
+        patch_type: str = "strategic",
+        subresource: str | None = None,
+        field_manager: str = "kubectl-nodeapp",
+    ) -> dict[str, Any]:
+        """PATCH an object."""
+        ...
+
+    def delete(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
+        """DELETE an object."""
+        ...
+
+    def namespace_exists(self, namespace: str) -> bool | None:
+        """True/False, or None when we may not look."""
+        ...
+
+    def require_namespace(self, namespace: str | None = None) -> None:
+        """Raise a clear error when the namespace does not exist."""
+        ...
+
+    def server_version(self) -> dict[str, Any]:
+        """``/version``."""
+        ...
+
+    def watch_stream(
+        self,
+        kind: str,
+        namespace: str | None = None,
+        *,
+        resource_version: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        timeout_seconds: int | None = None,
+        all_namespaces: bool = False,
+    ) -> tuple[Any, Iterator[dict[str, Any]]]:
+        """Open one watch request."""
+        ...
+
+    def pod_log(
+        self,
+        namespace: str,
+        pod: str,
+        *,
+        container: str | None = None,
+        follow: bool = False,
+        previous: bool = False,
+        timestamps: bool = False,
+        since_seconds: int | None = None,
+        since_time: str | None = None,
+        tail_lines: int | None = None,
+        limit_bytes: int | None = None,
+    ) -> Any:
+        """Open a pod's log."""
+        ...
+
+    def transport_error(self, exc: BaseException) -> KubeError:
+        """Classify a transport exception for this connection."""
+        ...
+
+    def close(self) -> None:
+        """Release the client's connections."""
+        ...

@@ -1,28 +1,42 @@
-"""The one place that builds API clients and sends requests.
+"""The one place that builds API clients: ``connect_best`` picks the lean client or the fallback.
 
-``Kube`` wraps the official client's ``ApiClient`` (configuration, auth, TLS, urllib3
-pool) and speaks plain JSON dicts: objects stay as the wire has them (camelCase), which
-is what the renderers and reducers read and costs no model validation on hot paths.
-Every failure comes out as a ``KubeError`` with a one-line message.
+``kube.lite.LiteKube`` serves every kubeconfig our users have (tokens, client certificates,
+exec credential plugins, proxies). ``Kube``, the fallback, wraps the official client's
+``ApiClient`` (configuration, auth, TLS, urllib3 pool) for what only it does: legacy
+``auth-provider`` entries (``oidc``, ``gcp``, ``azure``), basic auth, an ``https://`` proxy,
+in-cluster config. Both speak plain JSON dicts (objects as the wire has them, camelCase)
+through the calls of ``kube.calls`` — one request path, one retry policy, one timeout rule
+— and every failure comes out as a ``KubeError`` with a one-line message. urllib3's own
+warnings never reach the user; an insecure connection is reported once by the CLI runner
+(``InsecureConnectionWarning``).
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.kube.calls import ObjectList, Query, ResourceCalls, query_pairs, write_policy
+from kubectl_trace.kube.calls import (
+    UNSET,
+    KubeClient,
+    ObjectList,
+    Query,
+    ResourceCalls,
+    default_retry,
+    query_pairs,
+    timeouts,
+)
 from kubectl_trace.kube.config import Connection
-from kubectl_trace.kube.errors import ApiError, KubeError, TransportError, api_error, transport_error
-from kubectl_trace.kube.retry import Backoff, RetryPolicy, call_with_retry
+from kubectl_trace.kube.errors import KubeError, TransportError, api_error, transport_error
+from kubectl_trace.kube.retry import RetryPolicy
 from kubectl_trace.kube.stream import StreamBase
 
-__all__ = ["Kube", "ObjectList", "RawStream", "connect", "connect_best"]
+if TYPE_CHECKING:
+    from kubectl_trace.kube.lite import LiteKube
 
-_UNSET: Any = object()
+__all__ = ["Kube", "ObjectList", "RawStream", "connect", "connect_best"]
 
 
 class RawStream(StreamBase):
@@ -66,7 +80,7 @@ class Kube(ResourceCalls):
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.conn = conn
-        self.retry: RetryPolicy = retry if retry is not None else Backoff(max_attempts=4, retry_refused=False)
+        self.retry: RetryPolicy = retry if retry is not None else default_retry()
         self._sleep = sleep
 
     @cached_property
@@ -76,6 +90,10 @@ class Kube(ResourceCalls):
 
         configuration = self.conn.configuration
         configuration.retries = 0  # our own policy decides (urllib3 would retry silently)
+        if not configuration.verify_ssl:  # we say it once, in one line (connect_best)
+            import urllib3
+
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         api = client.ApiClient(configuration)
         from kubectl_trace import __version__
 
@@ -120,7 +138,7 @@ class Kube(ResourceCalls):
         body: Any = None,
         content_type: str | None = None,
         accept: str = "application/json",
-        timeout: Any = _UNSET,
+        timeout: Any = UNSET,
         namespace: str | None = None,
     ) -> RawStream:
         """Send one request and return the open answer; raise KubeError on failure."""
@@ -128,8 +146,7 @@ class Kube(ResourceCalls):
         if body is not None:
             headers["Content-Type"] = content_type or "application/json"
         params = query_pairs(query)
-        if timeout is _UNSET:
-            timeout = self.conn.request_timeout
+        limits = timeouts(timeout, self.conn.request_timeout, stream=True)
         api = self.api_client
         try:
             m, url, hdrs, payload, _ = api.param_serialize(
@@ -140,7 +157,7 @@ class Kube(ResourceCalls):
                 body=body,
                 auth_settings=["BearerToken"],
             )
-            response = api.call_api(m, url, header_params=hdrs, body=payload, _request_timeout=timeout)
+            response = api.call_api(m, url, header_params=hdrs, body=payload, _request_timeout=limits)
         except Exception as exc:
             raise self._as_kube_error(exc) from None
         raw = response.response
@@ -167,14 +184,15 @@ class Kube(ResourceCalls):
         namespace: str | None = None,
         accept: str = "*/*",
         limit: int | None = None,
-        timeout: Any = _UNSET,
+        timeout: Any = UNSET,
     ) -> tuple[int, bytes]:
         """GET ``path`` once (no retry) and return ``(status, body)`` for a 2xx answer.
 
         For non-JSON answers (pod logs, the pod proxy); the same call exists on ``LiteKube``.
         ``limit`` stops reading after that many bytes.
         """
-        stream = self.open("GET", path, query=query, accept=accept, timeout=timeout, namespace=namespace)
+        limits = timeouts(timeout, self.conn.request_timeout)
+        stream = self.open("GET", path, query=query, accept=accept, timeout=limits, namespace=namespace)
         body = b""
         try:
             for chunk in stream.chunks():
@@ -186,51 +204,33 @@ class Kube(ResourceCalls):
             stream.close()
         return stream.status, body
 
-    def request(
+    def _send_once(
         self,
         method: str,
         path: str,
         *,
-        query: Query | None = None,
-        body: Any = None,
-        content_type: str | None = None,
-        timeout: Any = _UNSET,
-        namespace: str | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> Any:
-        """Send a request and return its JSON answer, retrying what the policy allows.
-
-        GETs retry every retriable failure; writes retry only when the request surely did
-        not take effect (connection refused, 429, 503).
-        """
-
-        def once() -> Any:
-            stream = self.open(
-                method,
-                path,
-                query=query,
-                body=body,
-                content_type=content_type,
-                timeout=timeout,
-                namespace=namespace,
-            )
-            try:
-                data = stream._response.data
-            except Exception as exc:
-                raise self._as_kube_error(exc) from None
-            finally:
-                stream._response.release_conn()
-            if not data:
-                return {}
-            try:
-                return json.loads(data)
-            except ValueError:
-                raise ApiError(f"the API server sent invalid JSON for {method} {path}", status=0) from None
-
-        policy = retry or self.retry
-        if method != "GET":
-            policy = write_policy(policy)
-        return call_with_retry(once, policy, sleep=self._sleep)
+        query: Query | None,
+        body: Any,
+        content_type: str | None,
+        timeout: tuple[float, float | None],
+        namespace: str | None,
+    ) -> bytes:
+        """One attempt (``ResourceCalls.request`` retries and decodes)."""
+        stream = self.open(
+            method,
+            path,
+            query=query,
+            body=body,
+            content_type=content_type,
+            timeout=timeout,
+            namespace=namespace,
+        )
+        try:
+            return bytes(stream._response.data or b"")
+        except Exception as exc:
+            raise self._as_kube_error(exc) from None
+        finally:
+            stream._response.release_conn()
 
 
 def connect(settings: Any, *, retry: RetryPolicy | None = None) -> Kube:
@@ -242,14 +242,33 @@ def connect(settings: Any, *, retry: RetryPolicy | None = None) -> Kube:
 
 def connect_best(
     settings: Any, environ: Mapping[str, str] | None = None, *, retry: RetryPolicy | None = None
-) -> ResourceCalls:
+) -> KubeClient:
     """The lean client when the context allows it (no ``kubernetes`` import), else the official one.
 
-    Both answer the same calls (``kube.calls``).
+    Both answer the same calls (``kube.calls``). Warns (``InsecureConnectionWarning``) when
+    TLS verification is off.
     """
     from kubectl_trace.kube.lite import connect_lite
 
-    lite = connect_lite(settings, environ, retry=retry)
-    if lite is not None:
-        return lite
-    return connect(settings, retry=retry)
+    client: KubeClient | None = connect_lite(settings, environ, retry=retry)
+    if client is None:
+        client = connect(settings, retry=retry)
+    if client.conn.insecure:
+        import warnings
+
+        from kubectl_trace.kube.errors import InsecureConnectionWarning
+
+        warnings.warn(
+            InsecureConnectionWarning(
+                f'TLS verification is off for cluster "{client.conn.cluster}" '
+                "(insecure-skip-tls-verify): the server's identity is not checked"
+            ),
+            stacklevel=2,
+        )
+    return client
+
+
+if TYPE_CHECKING:  # both clients answer the typed contract commands use
+
+    def _both_are_clients(kube: Kube, lite: LiteKube) -> tuple[KubeClient, KubeClient]:
+        return kube, lite

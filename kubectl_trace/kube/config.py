@@ -38,6 +38,7 @@ class Connection:
     source: str
     request_timeout: float | None = None
     configuration: Any = field(default=None, repr=False)
+    insecure: bool = False  # insecure-skip-tls-verify
 
 
 def _files(settings: KubeSettings, environ: Mapping[str, str]) -> list[str]:
@@ -103,6 +104,12 @@ def _absolutize(entry: dict[str, Any], section: str, base: str) -> dict[str, Any
         value = inner.get(name)
         if isinstance(value, str) and value and not os.path.isabs(value):
             inner[name] = os.path.join(base, os.path.expanduser(value))
+    plugin = inner.get("exec") if section == "users" else None
+    if isinstance(plugin, dict):
+        command = plugin.get("command")
+        # As client-go: a command with a path separator is relative to the kubeconfig's directory.
+        if isinstance(command, str) and os.sep in command and not os.path.isabs(command):
+            inner["exec"] = {**plugin, "command": os.path.join(base, command)}
     return {**entry, key: inner}
 
 
@@ -264,4 +271,5 @@ def load_connection(settings: KubeSettings, environ: Mapping[str, str] | None = 
         source=os.pathsep.join(selected.paths),
         request_timeout=settings.request_timeout,
         configuration=configuration,
+        insecure=bool(selected.cluster.get("insecure-skip-tls-verify")),
     )

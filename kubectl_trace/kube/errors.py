@@ -11,12 +11,14 @@ import ssl
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kubectl_trace.errors import NodeappError
+from kubectl_trace.errors import InsecureConnectionWarning, NodeappError
 
 __all__ = [
     "ApiError",
+    "InsecureConnectionWarning",
     "KubeConfigError",
     "KubeError",
+    "ProxyError",
     "TransportError",
     "api_error",
     "parse_retry_after",
@@ -79,8 +81,13 @@ class TransportError(KubeError):
     def __init__(self, message: str, hint: str | None = None, *, kind: str) -> None:
         super().__init__(message, hint)
         self.kind = kind
-        # A certificate problem will not fix itself; everything else may.
-        self.retriable = kind not in ("tls", "dns")
+        # A certificate problem, an unknown host or a proxy that will not carry us will not
+        # fix itself; everything else may.
+        self.retriable = kind not in ("tls", "dns", "proxy")
+
+
+class ProxyError(OSError):
+    """The proxy could not be reached or would not carry us (a transport failure)."""
 
 
 def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
@@ -201,6 +208,13 @@ def transport_error(
     text = " ".join(str(e) for e in _chain(exc))
     at = f" at {server}" if server else ""
     ctx = f' (context "{context}")' if context else ""
+    for e in _chain(exc):
+        if isinstance(e, ProxyError):
+            return TransportError(
+                str(e),
+                "check proxy-url in the kubeconfig, or HTTPS_PROXY / NO_PROXY" + ctx,
+                kind="proxy",
+            )
     for e in _chain(exc):
         if isinstance(e, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(e):
             detail = getattr(e, "verify_message", None) or "certificate verify failed"

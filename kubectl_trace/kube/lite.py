@@ -1,24 +1,34 @@
-"""The lean client: the official client's calls without importing ``kubernetes``.
+"""The lean client: every kubeconfig our users have, without importing ``kubernetes``.
 
 Importing the official ``kubernetes`` package costs about half a second; small commands
 (``shell``, ``logs``, ``status``, ``events``, completion) should not wait for it.
-``connect_lite(settings, environ)`` returns a ``LiteKube`` when the selected context needs
-only a bearer token (or token file) and/or a client certificate, and a CA (or
-``insecure-skip-tls-verify``); for anything else (exec or auth-provider plugins,
-``proxy-url``, ``tls-server-name``, basic auth, in-cluster config) it returns None and the
-caller uses ``Kube`` (``kube.client.connect_best`` decides for you).
+``connect_lite(settings, environ)`` returns a ``LiteKube`` for a context whose user has a
+bearer token (or token file), a client certificate, or an exec credential plugin
+(``kube.execauth``), and whose cluster has a CA (or ``insecure-skip-tls-verify``),
+``tls-server-name``, ``proxy-url`` or proxy variables (``kube.dial``: HTTP CONNECT and
+SOCKS5), ``disable-compression`` (we never ask for compressed answers anyway). For what
+only the official client does (legacy ``auth-provider`` entries such as ``oidc``, basic
+auth, an ``https://`` proxy, in-cluster config) it returns None and ``kube.client.connect_best``
+falls back to ``Kube``.
+
+Why ``http.client`` and not urllib3 (which the official client uses): importing urllib3
+(which brings ``http.client`` and ``ssl`` with it) costs a command more than twice what
+those two cost alone, while sequential requests are no faster — measured side by side by
+``bench/transport.py`` (BENCHMARKS.md, "Transport"). What urllib3 would add here is
+pooling across threads (each of our threads keeps one connection), HTTPS proxies (left to
+the fallback) and its retries (we have our own policy). What is hand-written on top of
+``http.client`` is small: the proxy handshakes (``kube.dial``), a chunk decoder for fast
+log streams and the WebSocket upgrade head (``kube.http1``).
 
 ``LiteKube`` answers every call of ``kube.calls.ResourceCalls`` — reads, writes, watches,
 logs — with the same JSON dicts and the same ``KubeError``s as ``Kube`` (same message
-builders, same retry policy), over ``http.client`` with TLS verification on. It is
-thread-safe: each thread keeps its own kept-alive connection for one-shot requests, and
-each stream (watch, log) gets a connection of its own. ``open_upgrade`` gives an exec
-WebSocket its socket.
+builders, same retry policy), with TLS verification on. It is thread-safe: each thread
+keeps its own kept-alive connection for one-shot requests, and each stream (watch, log)
+gets a connection of its own. ``open_upgrade`` gives an exec WebSocket its socket.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import http.client
 import json
@@ -28,14 +38,24 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
-from kubectl_trace.kube.calls import Query, ResourceCalls, query_pairs, write_policy
+from kubectl_trace.kube.auth import Auth, Credentials, data_or_file, ssl_context
+from kubectl_trace.kube.calls import (
+    CONNECT_TIMEOUT,
+    UNSET,
+    Query,
+    ResourceCalls,
+    default_retry,
+    query_pairs,
+    timeouts,
+)
 from kubectl_trace.kube.config import Connection, SelectedContext, select_context
+from kubectl_trace.kube.dial import Http1Connection, Proxy, connect_socket
 from kubectl_trace.kube.errors import ApiError, KubeConfigError, KubeError, api_error, transport_error
 from kubectl_trace.kube.http1 import Http1Stream, read_body, read_head
-from kubectl_trace.kube.retry import Backoff, RetryPolicy, call_with_retry
+from kubectl_trace.kube.retry import RetryPolicy
 from kubectl_trace.kube.settings import KubeSettings
 
 __all__ = ["LiteKube", "connect_lite"]
@@ -48,6 +68,7 @@ _SIMPLE_USER_KEYS = frozenset(
         "client-certificate-data",
         "client-key",
         "client-key-data",
+        "exec",
         "extensions",
     }
 )
@@ -58,49 +79,37 @@ _SIMPLE_CLUSTER_KEYS = frozenset(
         "certificate-authority-data",
         "insecure-skip-tls-verify",
         "disable-compression",
+        "tls-server-name",
+        "proxy-url",
         "extensions",
     }
 )
-_UNSET: Any = object()
+T = TypeVar("T")
 _RECONNECT = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 
 
-def _data_or_file(entry: Mapping[str, Any], key: str) -> bytes | None:
-    data = entry.get(f"{key}-data")
-    if data:
-        return base64.b64decode(data)
-    path = entry.get(key)
-    if path:
-        with open(path, "rb") as handle:
-            return handle.read()
-    return None
+def _auth(selected: SelectedContext, environ: Mapping[str, str], https: bool) -> Auth:
+    """The credentials of the selected user (an exec plugin runs only when first needed)."""
+    user, cluster = selected.user, selected.cluster
+    plugin = None
+    if user.get("exec"):
+        from kubectl_trace.kube.execauth import ExecAuthenticator, parse_exec_config
 
+        config = parse_exec_config(selected.user_name, user["exec"])
+        plugin = ExecAuthenticator(config, cluster=cluster, environ=environ)
+    token = user.get("token")
+    if not token and user.get("tokenFile"):
+        with open(user["tokenFile"], encoding="utf-8") as handle:
+            token = handle.read().strip()
+    cert = data_or_file(user, "client-certificate")
+    key = data_or_file(user, "client-key")
+    context = ssl_context(cluster, cert, key) if https else None
+    fixed = Credentials(f"Bearer {token}" if token else None, context)
 
-def _ssl_context(selected: SelectedContext) -> ssl.SSLContext:
-    cluster, user = selected.cluster, selected.user
-    ca = _data_or_file(cluster, "certificate-authority")
-    if cluster.get("insecure-skip-tls-verify"):
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    elif ca:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verification and hostname check on
-        context.load_verify_locations(cadata=ca.decode("ascii"))
-    else:
-        context = ssl.create_default_context()
-    cert = _data_or_file(user, "client-certificate")
-    key = _data_or_file(user, "client-key")
-    if cert and key:
-        import tempfile
+    def with_cert(cert_pem: bytes | None, key_pem: bytes | None) -> ssl.SSLContext | None:
+        return ssl_context(cluster, cert_pem, key_pem) if https else None
 
-        with tempfile.TemporaryDirectory() as tmp:  # ssl loads certificates from files only
-            cert_path, key_path = os.path.join(tmp, "cert"), os.path.join(tmp, "key")
-            for path, data in ((cert_path, cert), (key_path, key)):
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-            context.load_cert_chain(cert_path, key_path)
-    return context
+    return Auth(fixed, plugin, with_cert)
 
 
 def connect_lite(
@@ -114,7 +123,7 @@ def connect_lite(
 
     ``selected`` is the context already chosen by the caller (saves reading the kubeconfig
     again). Raises ``KubeConfigError`` for a kubeconfig that is broken in a way the full
-    client would report too (unknown context, missing files).
+    client would report too (unknown context, missing files, an invalid ``exec`` entry).
     """
     environ = os.environ if environ is None else environ
     if selected is None:
@@ -123,24 +132,22 @@ def connect_lite(
         return None
     user, cluster = selected.user, selected.cluster
     if set(user) - _SIMPLE_USER_KEYS or set(cluster) - _SIMPLE_CLUSTER_KEYS:
-        return None  # plugins, proxies, basic auth…: the official client knows them
+        return None  # auth-provider, proxies, basic auth…: the official client knows them
     url = urlsplit(str(cluster["server"]))
     if url.scheme not in ("https", "http") or not url.hostname:
         return None
-    headers = {"Accept": "application/json"}
-    token = user.get("token")
+    from kubectl_trace.kube.dial import proxy_for
+
+    proxy = proxy_for(str(cluster["server"]), cluster, environ)
+    if proxy is not None and proxy.needs_full_client:
+        return None  # TLS inside TLS: the official client's urllib3 does it
     try:
-        if not token and user.get("tokenFile"):
-            with open(user["tokenFile"], encoding="utf-8") as handle:
-                token = handle.read().strip()
-        context = _ssl_context(selected) if url.scheme == "https" else None
+        auth = _auth(selected, environ, url.scheme == "https")
     except (OSError, ValueError, ssl.SSLError) as exc:
         raise KubeConfigError(f"cannot load credentials of context {selected.name!r}: {exc}") from None
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
     from kubectl_trace import __version__
 
-    headers["User-Agent"] = f"kubectl-nodeapp/{__version__}"
+    headers = {"Accept": "application/json", "User-Agent": f"kubectl-nodeapp/{__version__}"}
     conn = Connection(
         context=selected.name,
         cluster=selected.cluster_name,
@@ -149,17 +156,10 @@ def connect_lite(
         server=str(cluster["server"]),
         source=os.pathsep.join(selected.paths),
         request_timeout=settings.request_timeout,
+        insecure=bool(cluster.get("insecure-skip-tls-verify")),
     )
-    return LiteKube(conn, context, headers, retry=retry)
-
-
-def _timeouts(timeout: Any, default_read: float | None) -> tuple[float, float | None]:
-    """(connect, read) seconds from a number, a pair, or nothing."""
-    if timeout is _UNSET or timeout is None:
-        return 10.0, default_read
-    if isinstance(timeout, tuple):
-        return float(timeout[0] or 10.0), timeout[1]
-    return float(timeout), float(timeout)
+    server_name = str(cluster.get("tls-server-name") or "") or None
+    return LiteKube(conn, auth, headers, retry=retry, proxy=proxy, tls_server_name=server_name)
 
 
 class LiteKube(ResourceCalls):
@@ -168,21 +168,25 @@ class LiteKube(ResourceCalls):
     def __init__(
         self,
         conn: Connection,
-        ssl_context: ssl.SSLContext | None,
+        auth: Auth,
         headers: Mapping[str, str],
         *,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        proxy: Proxy | None = None,
+        tls_server_name: str | None = None,
     ) -> None:
         self.conn = conn
-        self.ssl_context = ssl_context
+        self.auth = auth
+        self.proxy = proxy
         self.headers = dict(headers)
-        self.retry: RetryPolicy = retry if retry is not None else Backoff(max_attempts=4)
+        self.retry: RetryPolicy = retry if retry is not None else default_retry()
         self._sleep = sleep
         url = urlsplit(conn.server)
         self._scheme = url.scheme
         self._host = url.hostname or ""
         self._port = url.port or (443 if url.scheme == "https" else 80)
+        self._server_hostname = tls_server_name or self._host
         self._prefix = url.path.rstrip("/")
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -198,22 +202,53 @@ class LiteKube(ResourceCalls):
 
     # -- connections ------------------------------------------------------------------
 
-    def _new_connection(self, timeout: float | None) -> http.client.HTTPConnection:
-        if self._scheme == "https":
-            return http.client.HTTPSConnection(
-                self._host, self._port, timeout=timeout, context=self.ssl_context
-            )
-        return http.client.HTTPConnection(self._host, self._port, timeout=timeout)
+    def _dial(self, timeout: float | None) -> socket.socket:
+        return connect_socket(self._host, self._port, timeout, self.proxy)
 
-    def _kept_alive(self) -> tuple[http.client.HTTPConnection, bool]:
-        """The kept-alive connection of the calling thread, and whether it is new."""
+    def _new_connection(self, timeout: float | None, creds: Credentials) -> http.client.HTTPConnection:
+        return Http1Connection(
+            self._host,
+            self._port,
+            timeout=timeout,
+            tls=creds.ssl_context if self._scheme == "https" else None,
+            server_hostname=self._server_hostname,
+            dial=self._dial,
+        )
+
+    def _kept_alive(self, creds: Credentials) -> tuple[http.client.HTTPConnection, bool]:
+        """The kept-alive connection of the calling thread, and whether it is new.
+
+        A connection made with another TLS context (a rotated client certificate) is replaced.
+        """
         conn = getattr(self._local, "http", None)
-        if conn is not None:
+        if conn is not None and getattr(self._local, "tls", None) is creds.ssl_context:
             return conn, False
-        conn = self._local.http = self._new_connection(self.conn.request_timeout or 30.0)
+        if conn is not None:
+            self._drop_kept()
+        conn = self._local.http = self._new_connection(CONNECT_TIMEOUT, creds)
+        self._local.tls = creds.ssl_context
         with self._lock:
             self._kept.append(conn)
         return conn, True
+
+    def _headers(self, creds: Credentials, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        headers = {**self.headers, **(extra or {})}
+        if creds.authorization:
+            headers["Authorization"] = creds.authorization
+        return headers
+
+    def _with_credentials(self, send: Callable[[Credentials], T]) -> T:
+        """``send(credentials)``; after a 401, once more with the plugin's fresh credentials."""
+        creds = self.auth.current()
+        try:
+            return send(creds)
+        except ApiError as exc:
+            if exc.status != 401:
+                raise
+            fresh = self.auth.rejected(creds)
+            if fresh is None:
+                raise
+        return send(fresh)
 
     def _drop_kept(self) -> None:
         conn = getattr(self._local, "http", None)
@@ -232,12 +267,13 @@ class LiteKube(ResourceCalls):
 
     def _exchange(
         self,
+        creds: Credentials,
         method: str,
         url: str,
         headers: Mapping[str, str],
         payload: bytes | None,
         *,
-        timeout: float | None,
+        timeout: tuple[float, float | None],
         limit: int | None = None,
     ) -> tuple[http.client.HTTPResponse, bytes]:
         """One request on this thread's kept-alive connection.
@@ -246,12 +282,13 @@ class LiteKube(ResourceCalls):
         GET, for a write only when sending failed (the server cannot have seen it).
         """
         for _attempt in (1, 2):
-            conn, fresh = self._kept_alive()
-            if conn.sock is not None:
-                conn.sock.settimeout(timeout)
-            conn.timeout = timeout
+            conn, fresh = self._kept_alive(creds)
+            connect, read = timeout
+            conn.timeout = connect  # for opening the connection, if it is not open yet
             try:
                 conn.request(method, url, body=payload, headers=dict(headers))
+                if conn.sock is not None:
+                    conn.sock.settimeout(read)
             except _RECONNECT as exc:
                 self._drop_kept()
                 if fresh:
@@ -278,46 +315,33 @@ class LiteKube(ResourceCalls):
 
     # -- the two primitives of ResourceCalls ------------------------------------------
 
-    def request(
+    def _send_once(
         self,
         method: str,
         path: str,
         *,
-        query: Query | None = None,
-        body: Any = None,
-        content_type: str | None = None,
-        timeout: Any = _UNSET,
-        namespace: str | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> Any:
-        """Send a request and return its JSON answer, retrying what the policy allows.
-
-        GETs retry every retriable failure; writes retry only when the request surely did
-        not take effect (connection refused, 429, 503).
-        """
+        query: Query | None,
+        body: Any,
+        content_type: str | None,
+        timeout: tuple[float, float | None],
+        namespace: str | None,
+    ) -> bytes:
+        """One attempt (``ResourceCalls.request`` retries and decodes); a 401 re-runs the plugin."""
         url = self._url(path, query)
-        headers = dict(self.headers)
+        extra = {}
         payload = None
         if body is not None:
             payload = json.dumps(body).encode("utf-8")
-            headers["Content-Type"] = content_type or "application/json"
-        read = _timeouts(timeout, self.conn.request_timeout or 30.0)[1]
+            extra["Content-Type"] = content_type or "application/json"
 
-        def once() -> Any:
-            response, data = self._exchange(method, url, headers, payload, timeout=read)
+        def send(creds: Credentials) -> bytes:
+            headers = self._headers(creds, extra)
+            response, data = self._exchange(creds, method, url, headers, payload, timeout=timeout)
             if not 200 <= response.status <= 299:
                 raise self._error(response.status, data, dict(response.getheaders()), namespace)
-            if not data:
-                return {}
-            try:
-                return json.loads(data)
-            except ValueError:
-                raise ApiError(f"the API server sent invalid JSON for {method} {path}", status=0) from None
+            return data
 
-        policy = retry or self.retry
-        if method != "GET":
-            policy = write_policy(policy)
-        return call_with_retry(once, policy, sleep=self._sleep)
+        return self._with_credentials(send)
 
     def open(
         self,
@@ -328,33 +352,38 @@ class LiteKube(ResourceCalls):
         body: Any = None,
         content_type: str | None = None,
         accept: str = "application/json",
-        timeout: Any = _UNSET,
+        timeout: Any = UNSET,
         namespace: str | None = None,
     ) -> Http1Stream:
         """Send one request on a connection of its own and return the open answer."""
-        connect, read = _timeouts(timeout, self.conn.request_timeout)
-        conn = self._new_connection(connect)
-        headers = {**self.headers, "Accept": accept}
+        connect, read = timeouts(timeout, self.conn.request_timeout, stream=True)
+        extra = {"Accept": accept}
         payload = None
         if body is not None:
             payload = json.dumps(body).encode("utf-8")
-            headers["Content-Type"] = content_type or "application/json"
-        try:
-            conn.request(method, self._url(path, query), body=payload, headers=headers)
-            response = conn.getresponse()
-        except (OSError, http.client.HTTPException) as exc:
-            conn.close()
-            raise self.transport_error(exc) from None
-        if not 200 <= response.status <= 299:
+            extra["Content-Type"] = content_type or "application/json"
+        url = self._url(path, query)
+
+        def send(creds: Credentials) -> Http1Stream:
+            conn = self._new_connection(connect, creds)
             try:
-                data = response.read()
-            except (OSError, http.client.HTTPException):
-                data = b""
-            conn.close()
-            raise self._error(response.status, data, dict(response.getheaders()), namespace)
-        if conn.sock is not None:
-            conn.sock.settimeout(read)
-        return Http1Stream(conn, response, self.transport_error)
+                conn.request(method, url, body=payload, headers=self._headers(creds, extra))
+                response = conn.getresponse()
+            except (OSError, http.client.HTTPException) as exc:
+                conn.close()
+                raise self.transport_error(exc) from None
+            if not 200 <= response.status <= 299:
+                try:
+                    data = response.read()
+                except (OSError, http.client.HTTPException):
+                    data = b""
+                conn.close()
+                raise self._error(response.status, data, dict(response.getheaders()), namespace)
+            if conn.sock is not None:
+                conn.sock.settimeout(read)
+            return Http1Stream(conn, response, self.transport_error)
+
+        return self._with_credentials(send)
 
     # -- more ---------------------------------------------------------------------------
 
@@ -366,21 +395,24 @@ class LiteKube(ResourceCalls):
         namespace: str | None = None,
         accept: str = "*/*",
         limit: int | None = None,
-        timeout: float | None = None,
+        timeout: Any = UNSET,
     ) -> tuple[int, bytes]:
         """GET ``path`` once (no retry) and return ``(status, body)`` for a 2xx answer.
 
         For non-JSON answers (pod logs, the pod proxy). ``limit`` stops reading after that
         many bytes; ``timeout`` (seconds) applies to this request only.
         """
-        headers = {**self.headers, "Accept": accept}
-        read = timeout if timeout is not None else (self.conn.request_timeout or 30.0)
-        response, data = self._exchange(
-            "GET", self._url(path, query), headers, None, timeout=read, limit=limit
-        )
-        if not 200 <= response.status <= 299:
-            raise self._error(response.status, data, dict(response.getheaders()), namespace)
-        return response.status, data
+        limits = timeouts(timeout, self.conn.request_timeout)
+        url = self._url(path, query)
+
+        def send(creds: Credentials) -> tuple[int, bytes]:
+            headers = self._headers(creds, {"Accept": accept})
+            response, data = self._exchange(creds, "GET", url, headers, None, timeout=limits, limit=limit)
+            if not 200 <= response.status <= 299:
+                raise self._error(response.status, data, dict(response.getheaders()), namespace)
+            return response.status, data
+
+        return self._with_credentials(send)
 
     def open_upgrade(
         self, target: str, headers: Mapping[str, str], *, timeout: float
@@ -393,19 +425,36 @@ class LiteKube(ResourceCalls):
         after a 101 the socket speaks the new protocol and ``rest`` holds the bytes that came
         after the head; otherwise ``rest`` is the body and the socket is closed.
         """
-        previous = getattr(getattr(self._local, "http", None), "sock", None)
-        session = getattr(previous, "session", None)
+        creds = self.auth.current()
+        answer = self._upgrade_once(creds, target, headers, timeout)
+        if answer[1] == 401:
+            fresh = self.auth.rejected(creds)
+            if fresh is not None:
+                answer = self._upgrade_once(fresh, target, headers, timeout)
+        return answer
+
+    def _upgrade_once(
+        self, creds: Credentials, target: str, headers: Mapping[str, str], timeout: float
+    ) -> tuple[socket.socket, int, dict[str, str], bytes]:
+        session = None
+        if getattr(self._local, "tls", None) is creds.ssl_context:
+            session = getattr(getattr(getattr(self._local, "http", None), "sock", None), "session", None)
         try:
-            raw = socket.create_connection((self._host, self._port), timeout=timeout)
-            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock: socket.socket = raw
+            sock = self._dial(timeout)
             if self._scheme == "https":
-                assert self.ssl_context is not None
-                sock = self.ssl_context.wrap_socket(raw, server_hostname=self._host, session=session)
+                assert creds.ssl_context is not None
+                try:
+                    sock = creds.ssl_context.wrap_socket(
+                        sock, server_hostname=self._server_hostname, session=session
+                    )
+                except BaseException:
+                    sock.close()
+                    raise
         except (OSError, ValueError) as exc:
             raise self.transport_error(exc) from None
         lines = [f"GET {self._prefix}{target} HTTP/1.1", f"Host: {urlsplit(self.conn.server).netloc}"]
-        lines += [f"{k}: {v}" for k, v in {**self.headers, **headers}.items() if k.lower() != "accept"]
+        sent = self._headers(creds, headers)
+        lines += [f"{k}: {v}" for k, v in sent.items() if k.lower() != "accept"]
         try:
             sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
             status, answer, rest = read_head(sock)

@@ -6,7 +6,6 @@ terms, so tests pass a policy with no delay and a fake clock.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +27,12 @@ class RetryDecision:
 
 
 RetryPolicy = Callable[[BaseException, int], RetryDecision]
+
+
+def _random() -> float:
+    import random  # only when a retry happens: it costs a command's start-up otherwise
+
+    return random.random()
 
 
 def NO_RETRY(error: BaseException, attempt: int) -> RetryDecision:
@@ -52,7 +57,7 @@ class Backoff:
     max_attempts: int | None = 5
     max_retry_after: float = 30.0
     retry_refused: bool = True
-    rng: Callable[[], float] = field(default=random.random, compare=False)
+    rng: Callable[[], float] = field(default=_random, compare=False)
 
     def __call__(self, error: BaseException, attempt: int) -> RetryDecision:
         """Decide about ``error``, the ``attempt``-th consecutive failure."""

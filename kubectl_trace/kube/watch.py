@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubectl_trace.kube.calls import ResourceCalls
+from kubectl_trace.kube.calls import KubeClient
 from kubectl_trace.kube.errors import ApiError, KubeError
 from kubectl_trace.kube.retry import NO_RETRY, Backoff, RetryPolicy
 
@@ -39,7 +39,7 @@ class ResilientWatch:
 
     def __init__(
         self,
-        kube: ResourceCalls,
+        kube: KubeClient,
         kind: str,
         namespace: str | None = None,
         *,

@@ -23,7 +23,7 @@ from kubectl_trace.release.settings import ChangeSettings
 if TYPE_CHECKING:
     from kubectl_trace.cli.environment import Environment
     from kubectl_trace.cli.options import CommonOptions
-    from kubectl_trace.kube.calls import ResourceCalls
+    from kubectl_trace.kube.calls import KubeClient
     from kubectl_trace.release.follow import Snapshot
     from kubectl_trace.userconfig import UserConfig
 
@@ -41,7 +41,7 @@ __all__ = [
 class Context:
     """What a release command runs with: the client, the I/O context, the user config."""
 
-    kube: ResourceCalls
+    kube: KubeClient
     env: Environment
     config: UserConfig
 

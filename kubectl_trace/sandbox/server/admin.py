@@ -3,7 +3,9 @@
 ``GET status``; ``POST compact`` (forget the change history: older watches and continue
 tokens get 410 Expired); ``POST faults/drop-streams``, ``faults/api-errors`` ``{rate, seconds}``,
 ``faults/latency`` ``{ms, seconds}``, ``faults/kill`` ``{namespace, pod, container}``;
-``GET images``; ``POST images/mark`` ``{tag, fault}``, ``images/unmark`` ``{tag}``.
+``GET images``; ``POST images/mark`` ``{tag, fault}``, ``images/unmark`` ``{tag}``;
+``POST credentials/token`` ``{seconds}``, ``credentials/client-certificate`` ``{user, groups}``
+(see ``issued``).
 """
 
 from __future__ import annotations
@@ -60,6 +62,19 @@ def _text(body: dict[str, Any], key: str, *, required: bool = True) -> str | Non
     return value
 
 
+def _issue(api: ApiServer, path: str, body: dict[str, Any]) -> web.StreamResponse:
+    assert api.issued is not None
+    if path == "credentials/token":
+        return json_response(api.issued.issue_token(_number(body, "seconds", minimum=0.0, maximum=86400.0)))
+    if path == "credentials/client-certificate":
+        groups = body.get("groups") or []
+        if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+            raise StoreError.bad_request("groups must be a list of strings")
+        user = _text(body, "user", required=False) or "sandbox-cert-user"
+        return json_response(api.issued.issue_client_certificate(user, tuple(groups)))
+    raise StoreError(404, "NotFound", f"no sandbox endpoint POST /sandbox/v1/{path}", details={})
+
+
 async def handle_admin(api: ApiServer, request: web.Request) -> web.StreamResponse:
     """Dispatch ``/sandbox/v1/…``."""
     path = request.path[len(PREFIX) :] if request.path.startswith(PREFIX) else ""
@@ -102,6 +117,8 @@ async def handle_admin(api: ApiServer, request: web.Request) -> web.StreamRespon
             )
         api.runtime.mark_image(tag, fault)
         return json_response({"images": api.runtime.image_faults()})
+    if path.startswith("credentials/") and api.issued is not None:
+        return _issue(api, path, body)
     if path == "images/unmark":
         tag = _text(body, "tag") or ""
         api.runtime.mark_image(tag, None)

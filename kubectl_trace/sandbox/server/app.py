@@ -2,7 +2,8 @@
 
 ``make_app(store, runtime, token=…)`` returns an ``web.Application`` whose ``ApiServer``
 (``app[API]``) holds the store, the runtime, the faults, the counters and the open streams.
-Every request needs ``Authorization: Bearer TOKEN`` (constant-time compare) or gets a 401
+Every request needs ``Authorization: Bearer TOKEN`` (constant-time compare), or a credential
+the sandbox issued (``issued``: a short-lived token, a client certificate), or gets a 401
 Status; API requests are counted by verb and resource, delayed or failed while a fault is
 active, and every ``StoreError`` becomes a ``metav1.Status`` answer.
 """
@@ -21,6 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from kubectl_trace.sandbox.interfaces import PodRuntime, SandboxOptions
+from kubectl_trace.sandbox.server.issued import IssuedCredentials
 from kubectl_trace.sandbox.server.responses import json_response, query_bool, status_response
 from kubectl_trace.sandbox.server.routes import Route, parse_path
 from kubectl_trace.sandbox.server.state import Faults, Metrics, StreamRegistry
@@ -44,8 +46,10 @@ class ApiServer:
         *,
         token: str,
         options: SandboxOptions | None = None,
+        issued: IssuedCredentials | None = None,
     ) -> None:
         self.store = store
+        self.issued = issued  # short-lived tokens and client certificates (admin-issued)
         self.runtime = runtime
         self.token = token
         self.options = options or SandboxOptions()
@@ -122,6 +126,13 @@ def _authorized(request: web.Request, token: str) -> bool:
     return hmac.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8"))
 
 
+def _issued_credential(request: web.Request, issued: IssuedCredentials | None) -> bool:
+    if issued is None:
+        return False
+    peercert = request.transport.get_extra_info("peercert") if request.transport else None
+    return issued.accepts(request.headers.get("Authorization", ""), peercert)
+
+
 _UNAUTHORIZED = StoreError(401, "Unauthorized", "Unauthorized")
 
 
@@ -150,7 +161,7 @@ async def _middleware(request: web.Request, handler: Handler) -> web.StreamRespo
     request[ROUTE] = route
     if route.kind not in ("admin", "healthz"):
         api.metrics.count(request_verb(request.method, route, request.query), route.label)
-    if not _authorized(request, api.token):
+    if not _authorized(request, api.token) and not _issued_credential(request, api.issued):
         api.metrics.count_code(401)
         return status_response(_UNAUTHORIZED)
     if route.kind not in ("admin", "healthz"):
@@ -236,10 +247,11 @@ def make_app(
     *,
     token: str,
     options: SandboxOptions | None = None,
+    issued: IssuedCredentials | None = None,
 ) -> web.Application:
     """The API server application for one cluster."""
     app = web.Application(middlewares=[_middleware], client_max_size=64 * 1024 * 1024)
-    api = ApiServer(store, runtime, token=token, options=options)
+    api = ApiServer(store, runtime, token=token, options=options, issued=issued)
     app[API] = api
     app.router.add_route("*", "/{tail:.*}", _dispatch)
 

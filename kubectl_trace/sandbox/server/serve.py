@@ -137,7 +137,11 @@ async def serve(
     ssl_context = server_ssl_context(creds, os.path.join(state_dir, "tls"))
     cluster = build_cluster(options)
     await cluster.start()
-    app = make_app(cluster.store, cluster.runtime, token=token, options=options)
+    from kubectl_trace.sandbox.server.issued import IssuedCredentials
+
+    app = make_app(
+        cluster.store, cluster.runtime, token=token, options=options, issued=IssuedCredentials(creds)
+    )
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=3.0)
     await runner.setup()
     kubeconfig_sha: str | None = None

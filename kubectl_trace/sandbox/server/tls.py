@@ -11,18 +11,19 @@ import datetime
 import ipaddress
 import os
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-__all__ = ["ServerCredentials", "make_credentials", "server_ssl_context"]
+__all__ = ["ServerCredentials", "issue_client_certificate", "make_credentials", "server_ssl_context"]
 
 
 @dataclass(frozen=True)
 class ServerCredentials:
-    """PEM bytes of the CA certificate, the server certificate and its key."""
+    """PEM bytes of the CA certificate, the server certificate and its key (and the CA's key)."""
 
     ca_pem: bytes
     cert_pem: bytes
     key_pem: bytes
+    ca_key_pem: bytes = field(default=b"", repr=False)  # signs client certificates
 
 
 def make_credentials(*, days: int = 365) -> ServerCredentials:
@@ -107,18 +108,64 @@ def make_credentials(*, days: int = 365) -> ServerCredentials:
     return ServerCredentials(
         ca_pem=ca_cert.public_bytes(serialization.Encoding.PEM),
         cert_pem=cert.public_bytes(serialization.Encoding.PEM),
-        key_pem=key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ),
+        key_pem=_pem_key(key),
+        ca_key_pem=_pem_key(ca_key),
     )
 
 
+def _pem_key(key: object) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return key.private_bytes(  # type: ignore[attr-defined]
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def issue_client_certificate(
+    creds: ServerCredentials, user: str, groups: tuple[str, ...] = (), *, seconds: float = 86400.0
+) -> tuple[bytes, bytes]:
+    """A client certificate for ``user`` (CN) in ``groups`` (O) signed by the CA: (cert, key) PEM."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    if not creds.ca_key_pem:
+        raise ValueError("these credentials cannot sign client certificates")
+    ca_key = serialization.load_pem_private_key(creds.ca_key_pem, password=None)
+    ca_cert = x509.load_pem_x509_certificate(creds.ca_pem)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    key = ec.generate_private_key(ec.SECP256R1())
+    names = [x509.NameAttribute(NameOID.COMMON_NAME, user)]
+    names += [x509.NameAttribute(NameOID.ORGANIZATION_NAME, group) for group in groups]
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name(names))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(seconds=seconds))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), _pem_key(key)
+
+
 def server_ssl_context(creds: ServerCredentials, scratch_dir: str) -> ssl.SSLContext:
-    """A TLS 1.2+ server context holding the certificate (key file written 0600, then removed)."""
+    """A TLS 1.2+ server context holding the certificate (key file written 0600, then removed).
+
+    Clients may present a certificate signed by the CA (client-certificate users); none is
+    required (token users).
+    """
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if creds.ca_key_pem:
+        context.verify_mode = ssl.CERT_OPTIONAL
+        context.load_verify_locations(cadata=creds.ca_pem.decode("ascii"))
     os.makedirs(scratch_dir, mode=0o700, exist_ok=True)
     cert_path = os.path.join(scratch_dir, "server.crt")
     key_path = os.path.join(scratch_dir, "server.key")

@@ -1,12 +1,15 @@
 """The client layer against a tiny loopback HTTP server that answers what each test scripts.
 
 The sandbox has no RBAC, so 403 (and malformed answers) are produced here; everything else
-is also covered against the sandbox by the command tests.
+is also covered against the sandbox by the command tests. Every test runs with both clients
+(the lean one commands use, and the official-client fallback): one request path, one
+retry policy, one error vocabulary.
 """
 
 import io
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -16,7 +19,8 @@ from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.runner import run
 from kubectl_trace.kube.client import Kube
 from kubectl_trace.kube.config import load_connection
-from kubectl_trace.kube.errors import ApiError
+from kubectl_trace.kube.errors import ApiError, TransportError
+from kubectl_trace.kube.lite import connect_lite
 from kubectl_trace.kube.retry import Backoff
 from kubectl_trace.kube.settings import KubeSettings
 from kubectl_trace.kube.watch import ResilientWatch
@@ -94,12 +98,25 @@ def kubeconfig(server, tmp_path):
     return str(path)
 
 
-def kube(kubeconfig, **kw):
-    return Kube(
-        load_connection(KubeSettings(kubeconfig=kubeconfig)),
-        retry=Backoff(initial=0.01, jitter=0, max_attempts=3),
-        **kw,
-    )
+CLIENT = {"kind": "lean"}
+
+
+@pytest.fixture(autouse=True, params=["lean", "official"])
+def client_kind(request, monkeypatch):
+    monkeypatch.setitem(CLIENT, "kind", request.param)
+    return request.param
+
+
+def kube(kubeconfig, request_timeout=None, **kw):
+    retry = Backoff(initial=0.01, jitter=0, max_attempts=3)
+    settings = KubeSettings(kubeconfig=kubeconfig, request_timeout=request_timeout)
+    if CLIENT["kind"] == "official":
+        return Kube(load_connection(settings), retry=retry, **kw)
+    client = connect_lite(settings, {}, retry=retry)
+    assert client is not None
+    if "sleep" in kw:
+        client._sleep = kw["sleep"]
+    return client
 
 
 def status(code, reason, message):
@@ -255,3 +272,25 @@ def test_watch_resumes_from_last_rv_and_relists_on_410(server, kubeconfig):
     assert "resourceVersion=11" in watch_paths[1]  # resumed from the last event seen
     assert "resourceVersion=30" in watch_paths[2]  # after the relist
     assert watch.relists == 1
+
+
+def test_request_timeout_is_honoured_by_both_clients(server, kubeconfig):
+    """--request-timeout bounds each attempt; a timeout is retried by the one policy, then reported."""
+    release = threading.Event()
+
+    def slow(handler):
+        release.wait(5)
+        handler._send(200, {"kind": "Pod", "metadata": {"name": "p"}})
+
+    server.answer("/api/v1/namespaces/production/pods/p", slow)
+    client = kube(kubeconfig, request_timeout=0.3, sleep=lambda s: None)
+    started = time.monotonic()
+    try:
+        with pytest.raises(TransportError) as caught:
+            client.get("pods", "p")
+    finally:
+        release.set()
+    assert caught.value.kind == "timeout"
+    assert "did not answer in time" in caught.value.message
+    assert len(server.requests) == 3  # the policy's three attempts
+    assert time.monotonic() - started < 3

@@ -326,9 +326,7 @@ def test_lite_client_declines_kubeconfigs_it_does_not_cover(tmp_path, sandbox):
     from kubectl_trace.kube.settings import KubeSettings
 
     config = yaml.safe_load(Path(sandbox.kubeconfig).read_text())
-    config["users"][0]["user"] = {
-        "exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": "true"}
-    }
+    config["users"][0]["user"] = {"auth-provider": {"name": "oidc", "config": {"id-token": "x"}}}
     path = tmp_path / "kubeconfig"
     path.write_text(json.dumps(config))
     assert connect_lite(KubeSettings(kubeconfig=str(path)), {}) is None
