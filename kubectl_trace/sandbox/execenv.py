@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from kubectl_trace.sandbox.images import ImageProfile
+from kubectl_trace.sandbox.podbox import PodBox, PodBoxes
 from kubectl_trace.sandbox.store import Store
 
 __all__ = ["EnvError", "ExecEnvironments", "resolve_env", "service_env"]
@@ -83,16 +84,21 @@ echo "$HOSTNAME"
 """
 
 
+def _pod_key(namespace: str, pod: str, uid: str) -> str:
+    return f"{namespace}_{pod}_{uid[:8]}"
+
+
 def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
 
 
 class ExecEnvironments:
-    """Scratch directories and per-image tool directories under one root."""
+    """Per-pod boxes (``podbox``) and per-image tool directories under one root."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, isolation: str | None = None) -> None:
         self.root = Path(root)
         self._bins: dict[str, str] = {}
+        self.boxes = PodBoxes(self.root / "pods", isolation)
 
     def bin_dir(self, profile: ImageProfile) -> str:
         """The image's ``bin`` directory (created on first use)."""
@@ -124,9 +130,9 @@ class ExecEnvironments:
         return str(path)
 
     def pod_dir(self, namespace: str, pod: str, uid: str, app: str, process: str) -> str:
-        """The pod's scratch directory (created with the app's files on first use)."""
-        path = self.root / "pods" / f"{namespace}_{pod}_{uid[:8]}"
-        if path.is_dir():
+        """The pod's working directory, ``/app`` inside (created with the app's files on first use)."""
+        path = self.root / "pods" / _pod_key(namespace, pod, uid) / "app"
+        if (path / "package.json").is_file():
             return str(path)
         (path / "dist").mkdir(parents=True, exist_ok=True)
         (path / "node_modules").mkdir(exist_ok=True)
@@ -147,10 +153,19 @@ class ExecEnvironments:
         (path / "README.md").write_text(f"# {name}\n\nProcess type: {process}\n")
         return str(path)
 
+    def box(self, namespace: str, pod: str, uid: str, profile: ImageProfile) -> PodBox:
+        """The pod's box: where and how its commands run (``PodBox.command``)."""
+        return self.boxes.box(_pod_key(namespace, pod, uid), pod, self.bin_dir(profile))
+
     def remove_pod_dir(self, namespace: str, pod: str, uid: str) -> None:
-        """Forget a pod's scratch directory."""
-        path = self.root / "pods" / f"{namespace}_{pod}_{uid[:8]}"
-        shutil.rmtree(path, ignore_errors=True)
+        """End the pod's sandbox process and remove its directories."""
+        key = _pod_key(namespace, pod, uid)
+        self.boxes.remove(key)
+        shutil.rmtree(self.root / "pods" / key, ignore_errors=True)
+
+    async def aclose(self) -> None:
+        """End every pod's sandbox process (the sandbox is stopping)."""
+        await self.boxes.aclose()
 
     def image_env(self, profile: ImageProfile, home: str) -> dict[str, str]:
         """The image's own ``ENV`` lines."""

@@ -1,0 +1,127 @@
+"""Pod isolation for exec and cp (real kubectl against the session sandbox): a pod is not the host."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubectl_trace.sandbox.podbox import IMAGE_BIN, PodBoxes, isolation_problem
+
+NS = "production"
+PROBLEM = isolation_problem()
+needs_namespaces = pytest.mark.skipif(PROBLEM is not None, reason=f"no pod isolation here: {PROBLEM}")
+
+
+def _running_web_pod(kube: Any, eventually: Any) -> str:
+    def find() -> str | None:
+        for pod in kube.list("pods", NS, label_selector="app=trace-api,process=web").items:
+            if pod["status"].get("phase") == "Running" and not pod["metadata"].get("deletionTimestamp"):
+                return str(pod["metadata"]["name"])
+        return None
+
+    return str(eventually(find, timeout=60, message="a running web pod"))
+
+
+@pytest.fixture
+def web_pod(sandbox: Any, kube: Any, eventually: Any) -> str:
+    return _running_web_pod(kube, eventually)
+
+
+@needs_namespaces
+def test_a_pod_has_its_own_hostname_root_and_processes(kubectl: Any, web_pod: str) -> None:
+    script = "cat /etc/hostname; hostname; pwd; echo $HOME; ls /; ps -e -o pid=,comm="
+    result = kubectl("exec", "-n", NS, web_pod, "--", "sh", "-c", script, check=True)
+    lines = result.stdout.splitlines()
+    assert lines[:4] == [web_pod, web_pod, "/app", "/root"]
+    root = set(lines[4 : lines.index("usr") + 1])
+    assert {"app", "etc", "proc", "root", "tmp", "usr"} <= root
+    assert not root & {"work", "home", "opt", "srv", "mnt"}  # the host's own directories are not there
+    processes = [line.split() for line in lines[lines.index("usr") + 1 :]]
+    assert processes[0][0] == "1"  # a PID namespace of its own
+    assert not any("pytest" in p[1] for p in processes)
+    assert len(processes) < 10
+
+
+@needs_namespaces
+def test_the_host_system_is_read_only(kubectl: Any, web_pod: str) -> None:
+    script = "for f in /usr/x /etc/x /x; do touch $f 2>&1 || true; done; touch /tmp/ok /app/ok ~/ok && echo writable"
+    result = kubectl("exec", "-n", NS, web_pod, "--", "sh", "-c", script, check=True)
+    assert result.stdout.count("Read-only file system") == 3, result.stdout
+    assert result.stdout.rstrip().endswith("writable")
+
+
+@needs_namespaces
+def test_cp_into_a_pod_does_not_touch_the_host(kubectl: Any, web_pod: str, tmp_path: Path) -> None:
+    name = f"isolation-{uuid.uuid4().hex[:8]}.txt"
+    source = tmp_path / name
+    source.write_text("inside the pod\n")
+    kubectl("cp", "-n", NS, str(source), f"{web_pod}:/tmp/{name}", check=True)
+    assert not Path("/tmp", name).exists()
+    assert (
+        kubectl("exec", "-n", NS, web_pod, "--", "cat", f"/tmp/{name}", check=True).stdout
+        == "inside the pod\n"
+    )
+    back = tmp_path / "back.txt"
+    kubectl("cp", "-n", NS, f"{web_pod}:/tmp/{name}", str(back), check=True)
+    assert back.read_text() == "inside the pod\n"
+
+
+@needs_namespaces
+def test_two_pods_do_not_share_tmp(kubectl: Any, kube: Any, web_pod: str) -> None:
+    others = [
+        p["metadata"]["name"]
+        for p in kube.list("pods", NS, label_selector="app=trace-api,process=worker").items
+        if p["status"].get("phase") == "Running"
+    ]
+    if not others:
+        pytest.skip("no running worker pod")
+    marker = f"/tmp/only-{uuid.uuid4().hex[:8]}"
+    kubectl("exec", "-n", NS, web_pod, "--", "touch", marker, check=True)
+    other = kubectl("exec", "-n", NS, others[0], "--", "ls", marker)
+    assert other.returncode != 0 and "No such file" in other.stderr
+
+
+def test_without_namespaces_a_pod_gets_its_own_directories(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    boxes = PodBoxes(tmp_path / "pods", isolation="off")
+    assert "pod isolation unavailable" in capsys.readouterr().err
+    box = boxes.box("ns_web-1_abcdef12", "web-1", str(tmp_path / "bin"))
+    env = {"PATH": "/somewhere/bin", "HOME": box.app, "A": "b"}
+    argv, cwd, out = asyncio.run(box.command(["tar", "xmf", "-", "-C", "/tmp/dir", "/app"], env, "/img/bin"))
+    assert argv == ["tar", "xmf", "-", "-C", f"{box.tmp}/dir", box.app]
+    assert cwd == box.app and out["TMPDIR"] == box.tmp and out["HOME"] == box.home
+    assert out["PATH"] == "/img/bin" and out["A"] == "b"
+    assert all(Path(p).is_dir() for p in (box.app, box.tmp, box.home)) and box.tmp.startswith(str(box.base))
+    boxes.close()
+
+
+@needs_namespaces
+def test_an_isolated_command_is_entered_with_the_pods_paths(tmp_path: Path) -> None:
+    boxes = PodBoxes(tmp_path / "pods")
+    box = boxes.box("ns_web-2_abcdef12", "web-2", str(tmp_path))
+
+    async def run() -> tuple[list[str], dict[str, str], bytes]:
+        argv, cwd, env = await box.command(
+            ["sh", "-c", "hostname; echo $PATH"], {"HOME": box.app}, str(tmp_path)
+        )
+        (tmp_path / "sh").symlink_to("/bin/sh")
+        (tmp_path / "hostname").symlink_to("/bin/hostname")
+        process = await asyncio.create_subprocess_exec(
+            *argv, cwd=cwd, env=env, stdout=asyncio.subprocess.PIPE
+        )
+        try:
+            out, _ = await process.communicate()
+        finally:
+            await boxes.aclose()
+        return argv, env, out
+
+    argv, env, out = asyncio.run(run())
+    assert os.path.basename(argv[0]) == "nsenter"
+    assert env["PATH"] == IMAGE_BIN and env["HOME"] == "/root"
+    assert out.decode() == f"web-2\n{IMAGE_BIN}\n"
