@@ -7,7 +7,8 @@
   ``$(VAR)`` references expanded;
 * ``PATH`` restricted to a per-image ``bin`` directory of links to host tools (``sh``,
   ``ls``, ``cat``, ``ps`` …), ``bash`` only where the image has it, and stand-ins for
-  ``node`` / ``npm`` that answer ``--version`` with the image's versions.
+  ``node`` / ``npm`` that answer ``--version`` with the image's versions, ``hostname``,
+  and ``wget`` (``curl`` on Debian-based images) for the pod's own ports (``tools/httpget.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,8 @@ TOOLS = (
     "expr", "xargs", "which", "tee", "less", "more", "clear", "tput", "reset", "base64", "md5sum",
     "sha256sum", "nproc", "free", "whoami", "seq", "basename", "dirname", "readlink", "stat", "ln",
     "timeout", "nohup", "od", "tty", "vi", "top", "dd", "yes", "tac", "nl", "diff", "gzip", "tar",
+    "uptime", "pgrep", "pkill", "watch", "hexdump", "xxd", "zcat", "gunzip", "printf", "split",
+    "fold", "comm", "join", "paste", "rev", "shuf", "sync", "getconf", "mktemp", "realpath",
 )  # fmt: skip
 _HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _NPM = {"18.19.1": "10.2.4", "18.20.4": "10.7.0", "20.11.1": "10.2.4", "20.12.2": "10.5.0",
@@ -80,8 +84,19 @@ esac
 
 
 _HOSTNAME = """#!/bin/sh
-echo "$HOSTNAME"
+# hostname of the kubectl-nodeapp sandbox: the pod's name (its UTS namespace has it too).
+case "$1" in
+  -i|--ip-address|-I|--all-ip-addresses) echo "${POD_IP:-127.0.1.1}" ;;
+  -s|--short|"") echo "${HOSTNAME%%.*}" ;;
+  *) echo "$HOSTNAME" ;;
+esac
 """
+
+
+def _httpget_script() -> str:
+    """``wget``/``curl`` for the pod's own ports: the shipped script under this Python."""
+    source = (Path(__file__).parent / "tools" / "httpget.py").read_text(encoding="utf-8")
+    return f"#!{os.path.realpath(sys.executable)} -I\n{source}"
 
 
 def _pod_key(namespace: str, pod: str, uid: str) -> str:
@@ -119,7 +134,10 @@ class ExecEnvironments:
             "node": _node_script(profile.node_version),
             "npm": _npm_script(_NPM.get(profile.node_version, "10.5.0")),
             "hostname": _HOSTNAME,
+            "wget": _httpget_script(),
         }
+        if profile.has_bash:  # Debian-based node images carry curl, Alpine-based ones only wget
+            scripts["curl"] = scripts["wget"]
         for name, text in scripts.items():
             file = path / name
             if file.is_symlink():

@@ -121,6 +121,7 @@ class PodBox:
     image_bin: str
     isolated: bool
     pid: int | None = None  # host pid of the pod's PID 1
+    listener: asyncio.AbstractServer | None = None  # the pod's own ports (server.podhttp)
     _process: asyncio.subprocess.Process | None = field(default=None, repr=False)
     _lifeline: int | None = field(default=None, repr=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
@@ -245,6 +246,10 @@ class PodBox:
         if process is not None:
             _kill(process)
             self._process = None
+        if self.listener is not None:
+            with contextlib.suppress(RuntimeError):
+                self.listener.close()
+            self.listener = None
         if self._lifeline is not None:
             with contextlib.suppress(OSError):
                 os.close(self._lifeline)
