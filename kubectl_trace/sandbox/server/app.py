@@ -10,7 +10,6 @@ active, and every ``StoreError`` becomes a ``metav1.Status`` answer.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import sys
 import time
@@ -21,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from kubectl_trace.sandbox.interfaces import PodRuntime, SandboxOptions
+from kubectl_trace.sandbox.server.identity import ADMIN, VIEWER, User, Users
 from kubectl_trace.sandbox.server.responses import json_response, query_bool, status_response
 from kubectl_trace.sandbox.server.routes import Route, parse_path
 from kubectl_trace.sandbox.server.state import Faults, Metrics, StreamRegistry
@@ -44,10 +44,15 @@ class ApiServer:
         *,
         token: str,
         options: SandboxOptions | None = None,
+        viewer_token: str | None = None,
     ) -> None:
         self.store = store
         self.runtime = runtime
         self.token = token
+        self.users = Users()
+        self.users.add(token, ADMIN)
+        if viewer_token:
+            self.users.add(viewer_token, VIEWER)
         self.options = options or SandboxOptions()
         self.faults = Faults()
         self.metrics = Metrics()
@@ -90,6 +95,7 @@ class ApiServer:
 
 API: web.AppKey[ApiServer] = web.AppKey("api", ApiServer)
 ROUTE: web.RequestKey[Route] = web.RequestKey("route", Route)
+USER: web.RequestKey[User] = web.RequestKey("user", User)
 
 
 def request_verb(method: str, route: Route, query: Any) -> str:
@@ -112,14 +118,6 @@ def request_verb(method: str, route: Route, query: Any) -> str:
     if method == "DELETE":
         return "delete" if route.name is not None else "deletecollection"
     return method.lower()
-
-
-def _authorized(request: web.Request, token: str) -> bool:
-    header = request.headers.get("Authorization", "")
-    scheme, _, given = header.partition(" ")
-    if scheme.lower() != "bearer":
-        return False
-    return hmac.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8"))
 
 
 _UNAUTHORIZED = StoreError(401, "Unauthorized", "Unauthorized")
@@ -150,9 +148,19 @@ async def _middleware(request: web.Request, handler: Handler) -> web.StreamRespo
     request[ROUTE] = route
     if route.kind not in ("admin", "healthz"):
         api.metrics.count(request_verb(request.method, route, request.query), route.label)
-    if not _authorized(request, api.token):
+    user = api.users.authenticate(request.headers.get("Authorization", ""))
+    if user is None:
         api.metrics.count_code(401)
         return status_response(_UNAUTHORIZED)
+    request[USER] = user
+    if user.read_only:
+        from kubectl_trace.sandbox.server.identity import check
+
+        try:
+            check(user, request.method, request_verb(request.method, route, request.query), route)
+        except StoreError as exc:
+            api.metrics.count_code(exc.code)
+            return status_response(exc)
     if route.kind not in ("admin", "healthz"):
         now = time.monotonic()
         delay = api.faults.delay(now)
@@ -205,6 +213,11 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
         from kubectl_trace.sandbox.server.admin import handle_admin
 
         return await handle_admin(api, request)
+    if route.kind == "unknown" and request.path.startswith("/apis/auth"):
+        from kubectl_trace.sandbox.server.identity import is_identity_path, serve_identity
+
+        if is_identity_path(request.path):
+            return await serve_identity(request[USER], request)
     if route.kind != "resource" or route.resource is None:
         raise StoreError(404, "NotFound", "the server could not find the requested resource", details={})
     sub = route.subresource
@@ -235,10 +248,11 @@ def make_app(
     *,
     token: str,
     options: SandboxOptions | None = None,
+    viewer_token: str | None = None,
 ) -> web.Application:
-    """The API server application for one cluster."""
+    """The API server application for one cluster (``viewer_token``: the read-only user's)."""
     app = web.Application(middlewares=[_middleware], client_max_size=64 * 1024 * 1024)
-    api = ApiServer(store, runtime, token=token, options=options)
+    api = ApiServer(store, runtime, token=token, options=options, viewer_token=viewer_token)
     app[API] = api
     app.router.add_route("*", "/{tail:.*}", _dispatch)
 

@@ -137,7 +137,8 @@ async def serve(
     ssl_context = server_ssl_context(creds, os.path.join(state_dir, "tls"))
     cluster = build_cluster(options)
     await cluster.start()
-    app = make_app(cluster.store, cluster.runtime, token=token, options=options)
+    viewer_token = secrets.token_urlsafe(32)
+    app = make_app(cluster.store, cluster.runtime, token=token, options=options, viewer_token=viewer_token)
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=3.0)
     await runner.setup()
     kubeconfig_sha: str | None = None
@@ -148,7 +149,7 @@ async def serve(
         port = int(runner.addresses[0][1])
         server = f"https://{host}:{port}" if ":" not in host else f"https://[{host}]:{port}"
         app[API].server_address = f"{host}:{port}"
-        write_kubeconfig(kubeconfig, kubeconfig_dict(server, creds.ca_pem, token))
+        write_kubeconfig(kubeconfig, kubeconfig_dict(server, creds.ca_pem, token, viewer_token=viewer_token))
         kubeconfig_sha = _sha256(kubeconfig)
         state = {
             "pid": os.getpid(),
