@@ -102,7 +102,7 @@ def request_verb(method: str, route: Route, query: Any) -> str:
     """The Kubernetes verb of a request (what the request counters use)."""
     if route.kind in ("discovery", "openapi", "healthz", "admin", "unknown"):
         return "get" if method == "GET" else method.lower()
-    if route.subresource in ("exec", "proxy", "log"):
+    if route.subresource in ("exec", "proxy", "log", "portforward"):
         return "connect" if route.subresource != "log" else "get"
     watch = route.legacy_watch or query_bool(query, "watch")
     if method == "GET":
@@ -229,6 +229,10 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
         from kubectl_trace.sandbox.server.exec import serve_exec
 
         return await serve_exec(api, request, route)
+    if sub == "portforward":
+        from kubectl_trace.sandbox.server.portforward import serve_portforward
+
+        return await serve_portforward(api, request, route)
     if sub == "proxy":
         from kubectl_trace.sandbox.server.proxy import serve_proxy
 
