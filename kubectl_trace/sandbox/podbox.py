@@ -26,8 +26,12 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["IMAGE_BIN", "PodBox", "PodBoxes", "isolation_problem"]
+if TYPE_CHECKING:
+    from kubectl_trace.sandbox.interfaces import ExecTarget
+
+__all__ = ["IMAGE_BIN", "PodBox", "PodBoxes", "isolation_problem", "spawn_in_pod"]
 
 IMAGE_BIN = "/.image/bin"  # where the image's tools are inside an isolated pod
 POD_HOME = "/root"
@@ -307,6 +311,30 @@ class PodBox:
             if path == program:
                 return None
         return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
+
+
+async def spawn_in_pod(target: ExecTarget, argv: list[str], **kwargs: Any) -> asyncio.subprocess.Process:
+    """Start ``argv`` in the pod of ``target`` (``PodRuntime.exec_target``): isolated when it can be.
+
+    What exec, cp and Job pods use: the pod's environment, ``/app`` as the working directory,
+    the pod's own ``/tmp`` and home; ``kwargs`` go to ``asyncio.create_subprocess_exec``
+    (``stdin``, ``stdout``, ``stderr``, ``start_new_session`` …). A program the image lacks
+    raises ``FileNotFoundError``.
+    """
+    env = dict(target.env)
+    host_bin = env.get("PATH", "")
+    box = target.box
+    if box is None:
+        program = shutil.which(argv[0], path=host_bin) if "/" not in argv[0] else argv[0]
+        if program is None:
+            raise FileNotFoundError(argv[0])
+        return await asyncio.create_subprocess_exec(
+            *argv, executable=program, cwd=target.cwd, env=env, **kwargs
+        )
+    if box.host_program(argv[0], host_bin) is None:
+        raise FileNotFoundError(argv[0])
+    command, cwd, env = await box.command(argv, env, host_bin)
+    return await asyncio.create_subprocess_exec(*command, cwd=cwd, env=env, **kwargs)
 
 
 def _kill(process: asyncio.subprocess.Process) -> None:

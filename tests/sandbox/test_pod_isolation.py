@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from kubectl_trace.sandbox.podbox import IMAGE_BIN, PodBoxes, isolation_problem
+from kubectl_trace.sandbox.interfaces import ExecTarget
+from kubectl_trace.sandbox.podbox import IMAGE_BIN, PodBoxes, isolation_problem, spawn_in_pod
 
 NS = "production"
 PROBLEM = isolation_problem()
@@ -125,3 +126,32 @@ def test_an_isolated_command_is_entered_with_the_pods_paths(tmp_path: Path) -> N
     assert os.path.basename(argv[0]) == "nsenter"
     assert env["PATH"] == IMAGE_BIN and env["HOME"] == "/root"
     assert out.decode() == f"web-2\n{IMAGE_BIN}\n"
+
+
+@pytest.mark.parametrize("isolation", ["auto", "off"])
+def test_spawn_in_pod_runs_a_command_as_job_pods_will(tmp_path: Path, isolation: str) -> None:
+    boxes = PodBoxes(tmp_path / "pods", isolation=isolation)
+    image_bin = tmp_path / "bin"
+    image_bin.mkdir()
+    for tool in ("sh", "cat", "echo"):
+        (image_bin / tool).symlink_to(f"/bin/{tool}")
+    box = boxes.box("jobs_job-1-abcde_abcdef12", "job-1-abcde", str(image_bin))
+    target = ExecTarget(cwd=box.app, env={"PATH": str(image_bin), "HOME": box.app, "GREETING": "hi"}, box=box)
+
+    async def run() -> tuple[int, bytes]:
+        try:
+            with pytest.raises(FileNotFoundError):
+                await spawn_in_pod(target, ["bash", "-c", "true"])
+            process = await spawn_in_pod(
+                target,
+                ["sh", "-c", 'cd "${TMPDIR:-/tmp}" && echo "$GREETING" > out && cat out'],
+                stdout=asyncio.subprocess.PIPE,
+            )
+            out, _ = await process.communicate()
+            return process.returncode or 0, out
+        finally:
+            await boxes.aclose()
+
+    code, out = asyncio.run(run())
+    assert (code, out) == (0, b"hi\n")
+    assert (Path(box.tmp) / "out").read_text() == "hi\n"  # the pod's /tmp (or TMPDIR), not the host's
