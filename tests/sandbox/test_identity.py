@@ -126,3 +126,18 @@ def test_the_user_table() -> None:
     )
     assert allowed(VIEWER, "get", "", "pods", "log") and not allowed(VIEWER, "create", "", "pods", "exec")
     assert allowed(ADMIN, "delete", "", "secrets")
+
+
+def test_the_products_commands_as_the_viewer(sandbox: Any, invoke: Any, kube: Any) -> None:
+    before = kube.get("deployments", "trace-api-web", "staging")
+    ran = invoke(
+        "restart", "trace-api", "-n", "staging", "--yes", "--context", "sandbox-readonly", kubeconfig=sandbox.kubeconfig
+    )  # fmt: skip
+    assert ran.exit_code == 1
+    assert 'User "viewer" cannot patch resource "deployments" in API group "apps"' in ran.stderr
+    after = kube.get("deployments", "trace-api-web", "staging")
+    assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+    status = invoke(
+        "status", "trace-api", "-n", "staging", "--context", "sandbox-readonly", kubeconfig=sandbox.kubeconfig
+    )
+    assert status.exit_code in (0, 1) and "forbidden" not in status.stderr.lower(), status.stderr
