@@ -86,7 +86,9 @@ esac
 _HOSTNAME = """#!/bin/sh
 # hostname of the kubectl-nodeapp sandbox: the pod's name (its UTS namespace has it too).
 case "$1" in
-  -i|--ip-address|-I|--all-ip-addresses) echo "${POD_IP:-127.0.1.1}" ;;
+  -i|--ip-address|-I|--all-ip-addresses)
+    ip=$(awk -v h="$HOSTNAME" '$2 == h { print $1; exit }' /etc/hosts 2>/dev/null)
+    echo "${ip:-${POD_IP:-127.0.1.1}}" ;;
   -s|--short|"") echo "${HOSTNAME%%.*}" ;;
   *) echo "$HOSTNAME" ;;
 esac
@@ -171,9 +173,9 @@ class ExecEnvironments:
         (path / "README.md").write_text(f"# {name}\n\nProcess type: {process}\n")
         return str(path)
 
-    def box(self, namespace: str, pod: str, uid: str, profile: ImageProfile) -> PodBox:
-        """The pod's box: where and how its commands run (``PodBox.command``)."""
-        return self.boxes.box(_pod_key(namespace, pod, uid), pod, self.bin_dir(profile))
+    def box(self, namespace: str, pod: str, uid: str, profile: ImageProfile, pod_ip: str = "") -> PodBox:
+        """The pod's box: where and how its commands run (``podbox.spawn_in_pod``)."""
+        return self.boxes.box(_pod_key(namespace, pod, uid), pod, self.bin_dir(profile), pod_ip)
 
     def remove_pod_dir(self, namespace: str, pod: str, uid: str) -> None:
         """End the pod's sandbox process and remove its directories."""

@@ -1148,7 +1148,7 @@ class Kubelet:
         if worker.workdir is None:
             worker.workdir = self.envs.pod_dir(namespace, pod, worker.uid, run.profile.app, run.style.process)
         env = exec_environment(self.envs, run.profile, pod, worker.workdir, run.env)
-        box = self.envs.box(namespace, pod, worker.uid, run.profile)
+        box = self.envs.box(namespace, pod, worker.uid, run.profile, worker.pod_ip)
         return ExecTarget(cwd=worker.workdir, env=env, box=box)
 
     def proxy(self, namespace: str, pod: str, port: str, path: str, method: str) -> ProxyAnswer:

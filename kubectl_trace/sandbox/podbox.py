@@ -124,6 +124,7 @@ class PodBox:
     pod: str
     image_bin: str
     isolated: bool
+    pod_ip: str = ""
     pid: int | None = None  # host pid of the pod's PID 1
     listener: asyncio.AbstractServer | None = None  # the pod's own ports (server.podhttp)
     _process: asyncio.subprocess.Process | None = field(default=None, repr=False)
@@ -158,7 +159,10 @@ class PodBox:
         os.chmod(self.base / "tmp", 0o1777)
         (self.base / "hostname").write_text(self.pod + "\n")
         (self.base / "hosts").write_text(
-            f"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{self.pod}\n"
+            "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n"
+            "::1\tlocalhost ip6-localhost ip6-loopback\n"
+            "fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n"
+            f"{self.pod_ip or '127.0.1.1'}\t{self.pod}\n"
         )
         rootfs = self.base / "rootfs"
         for sub in _ROOT_DIRS:
@@ -367,11 +371,11 @@ class PodBoxes:
         """Whether pods get namespaces of their own."""
         return self.problem is None
 
-    def box(self, key: str, pod: str, image_bin: str) -> PodBox:
+    def box(self, key: str, pod: str, image_bin: str, pod_ip: str = "") -> PodBox:
         """The box of pod ``key`` (created on first use)."""
         found = self._boxes.get(key)
         if found is None:
-            found = PodBox(self.root / key, pod, image_bin, self.isolated)
+            found = PodBox(self.root / key, pod, image_bin, self.isolated, pod_ip)
             found.prepare()
             self._boxes[key] = found
         else:

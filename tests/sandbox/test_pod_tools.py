@@ -80,17 +80,20 @@ def test_hostname_uptime_ps_through_the_official_client(sandbox: Any, web_pod: s
             command=[
                 "sh",
                 "-c",
-                "hostname; uptime; ps -o pid=,args= | head -1; for t in wget ps uptime; do command -v $t; done",
+                "hostname; hostname -i; uptime; ps -o pid=,args= | head -1; "
+                "for t in wget ps uptime; do command -v $t; done; "
+                'wget -qO- "http://$(hostname -i):3000/healthz" | head -c 15',
             ],
             stderr=True,
             stdin=False,
             stdout=True,
             tty=False,
         )
+        pod_ip = client.CoreV1Api(api).read_namespaced_pod(web_pod, NS).status.pod_ip
     finally:
         api.close()
     lines = output.splitlines()
-    assert lines[0] == web_pod
-    assert " up " in lines[1] and "load average" in lines[1]
-    assert lines[2].split()[0] == "1"
-    assert lines[3:] == ["/.image/bin/wget", "/.image/bin/ps", "/.image/bin/uptime"]
+    assert lines[:2] == [web_pod, pod_ip]
+    assert " up " in lines[2] and "load average" in lines[2]
+    assert lines[3].split()[0] == "1"
+    assert lines[4:] == ["/.image/bin/wget", "/.image/bin/ps", "/.image/bin/uptime", '{"status": "ok"']

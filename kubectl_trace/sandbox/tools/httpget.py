@@ -25,6 +25,21 @@ class Failure(Exception):
         self.code = code
 
 
+def _own_names() -> set[str]:
+    """The pod's own name and address (``/etc/hosts`` has the line the kubelet writes)."""
+    name = os.environ.get("HOSTNAME", "")
+    names = {name} if name else set()
+    try:
+        with open("/etc/hosts", encoding="utf-8") as handle:
+            for line in handle:
+                fields = line.split("#", 1)[0].split()
+                if name and name in fields[1:]:
+                    names.add(fields[0])
+    except OSError:
+        pass
+    return names
+
+
 def _socket_name() -> str:
     candidates = ["/run/nodeapp-http"]
     if os.environ.get("TMPDIR"):
@@ -44,7 +59,7 @@ def fetch(url: str, method: str, tool: str, timeout: float) -> tuple[str, int, l
     if parts.scheme != "http":
         raise Failure(f"{tool}: {parts.scheme} is not supported here (only http to the pod's own ports)", 1)
     host = parts.hostname or ""
-    if host not in _LOCAL and host != os.environ.get("HOSTNAME", "\0"):
+    if host not in _LOCAL and host not in _own_names():
         if tool == "wget":
             raise Failure(f"wget: bad address '{host}'", 1)
         raise Failure(f"curl: (6) Could not resolve host: {host}", 6)
