@@ -155,3 +155,20 @@ def test_spawn_in_pod_runs_a_command_as_job_pods_will(tmp_path: Path, isolation:
     code, out = asyncio.run(run())
     assert (code, out) == (0, b"hi\n")
     assert (Path(box.tmp) / "out").read_text() == "hi\n"  # the pod's /tmp (or TMPDIR), not the host's
+
+
+def test_without_namespaces_cp_still_stays_out_of_the_host_tmp(
+    sandbox_factory: Any, kubectl_for: Any, kube_for: Any, eventually: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("NODEAPP_SANDBOX_ISOLATION", "off")
+    handle = sandbox_factory(fixture="demo")
+    assert "NODEAPP_SANDBOX_ISOLATION=off" in (handle.state.get("podIsolationProblem") or "")
+    kubectl = kubectl_for(handle)
+    pod = _running_web_pod(kube_for(handle), eventually)
+    name = f"fallback-{uuid.uuid4().hex[:8]}.txt"
+    (tmp_path / name).write_text("pod data\n")
+    kubectl("cp", "-n", NS, str(tmp_path / name), f"{pod}:/tmp/{name}", check=True)
+    assert not Path("/tmp", name).exists()
+    listed = kubectl("exec", "-n", NS, pod, "--", "sh", "-c", 'ls "$TMPDIR"; pwd; echo "$HOME"', check=True)
+    lines = listed.stdout.splitlines()
+    assert name in lines and lines[-2].startswith(handle.state_dir) and lines[-1].startswith(handle.state_dir)

@@ -105,6 +105,14 @@ def _cleanup(state_dir: str, kubeconfig: str, kubeconfig_sha: str | None) -> Non
                 os.unlink(path)
 
 
+def _isolation_problem(cluster: Any) -> str | None:
+    """Why pods are not isolated (``sandbox.podbox``); None when they are."""
+    envs = getattr(cluster, "envs", None)
+    boxes = getattr(envs, "boxes", None)
+    problem = getattr(boxes, "problem", None)
+    return problem if isinstance(problem, str) else None
+
+
 async def serve(
     options: SandboxOptions,
     kubeconfig: str,
@@ -161,6 +169,7 @@ async def serve(
             "startedAt": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "started": time.time(),
             "options": {k: v for k, v in asdict(options).items() if k != "extra_images"},
+            "podIsolationProblem": _isolation_problem(cluster),
         }
         _write_json(os.path.join(state_dir, STATE_FILE), state)
         if exit_with_parent:
