@@ -37,13 +37,14 @@ IMAGE_BIN = "/.image/bin"  # where the image's tools are inside an isolated pod
 POD_HOME = "/root"
 POD_APP = "/app"
 _UNSHARE = ("--user", "--map-root-user", "--mount", "--uts", "--pid", "--fork", "--propagation", "private")
-_ENTER = ("--user", "--mount", "--uts", "--pid", "--root", "--wd")
+_ENTER = ("--user", "--preserve-credentials", "--mount", "--uts", "--pid", "--root", "--wd")
 _ROOT_DIRS = ("usr", "etc", "dev", "proc", "tmp", "app", "root", "run", ".image/bin")
 
 # Runs as PID 1 of the pod: set the pod's root up, say "ready HOSTPID", then wait on the
 # lifeline (a pipe's read end) while reaping orphans. Arguments: base dir, pod name,
 # image bin dir, lifeline fd, then host directories to show read-only at the same path.
 _SETUP = r"""set -e
+PATH=/usr/sbin:/usr/bin:/sbin:/bin; export PATH
 read -r HOSTPID _ < /proc/self/stat
 B=$1; R=$1/rootfs; POD=$2; BIN=$3; LIFE=$4; shift 4
 hostname "$POD"
