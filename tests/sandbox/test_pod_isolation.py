@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import uuid
 from pathlib import Path
@@ -172,3 +173,65 @@ def test_without_namespaces_cp_still_stays_out_of_the_host_tmp(
     listed = kubectl("exec", "-n", NS, pod, "--", "sh", "-c", 'ls "$TMPDIR"; pwd; echo "$HOME"', check=True)
     lines = listed.stdout.splitlines()
     assert name in lines and lines[-2].startswith(handle.state_dir) and lines[-1].startswith(handle.state_dir)
+
+
+_AS_NOBODY = """
+import asyncio, json, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from kubectl_trace.sandbox.podbox import PodBoxes
+root = Path(sys.argv[2])
+boxes = PodBoxes(root / "pods")
+(root / "bin").mkdir()
+for tool in ("sh", "hostname", "touch"):
+    (root / "bin" / tool).symlink_to("/bin/" + tool)
+box = boxes.box("ns_p_1", "unprivileged-pod", str(root / "bin"))
+async def main():
+    script = "hostname; touch /tmp/a && echo tmp-ok; touch /usr/x 2>&1"
+    argv, cwd, env = await box.command(["sh", "-c", script], {"HOME": box.app}, str(root / "bin"))
+    process = await asyncio.create_subprocess_exec(*argv, cwd=cwd, env=env, stdout=-1, stderr=-2)
+    out, _ = await process.communicate()
+    await boxes.aclose()
+    print(json.dumps({"isolated": box.isolated, "out": out.decode()}))
+asyncio.run(main())
+"""
+
+
+@needs_namespaces
+def test_isolation_works_for_an_unprivileged_user_too() -> None:
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    setpriv = shutil.which("setpriv")
+    python = next((p for p in (sys.executable, "/usr/bin/python3") if _nobody_can_run(p)), None)
+    if os.geteuid() != 0 or setpriv is None or python is None:
+        pytest.skip("needs root, setpriv and a Python the user nobody can run")
+    work = Path(tempfile.mkdtemp(prefix="nodeapp-unprivileged-"))  # pytest's tmp_path is root's alone
+    os.chown(work, 65534, 65534)
+    repo = str(Path(__file__).resolve().parents[2])
+    try:
+        result = subprocess.run(
+            [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", python, "-c", _AS_NOBODY, repo, str(work)],
+            capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"}, check=False,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout.splitlines()[-1])
+    assert answer["isolated"] is True, result.stderr
+    assert answer["out"].splitlines()[:2] == ["unprivileged-pod", "tmp-ok"]
+    assert "Read-only file system" in answer["out"]
+
+
+def _nobody_can_run(path: str) -> bool:
+    import subprocess
+
+    if not os.path.exists(path):
+        return False
+    probe = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", path, "-c", "import asyncio"],
+        capture_output=True, timeout=30, check=False,
+    )  # fmt: skip
+    return probe.returncode == 0
