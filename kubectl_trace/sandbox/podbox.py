@@ -40,9 +40,10 @@ _UNSHARE = ("--user", "--map-root-user", "--mount", "--uts", "--pid", "--fork", 
 _ENTER = ("--user", "--preserve-credentials", "--mount", "--uts", "--pid", "--root", "--wd")
 _ROOT_DIRS = ("usr", "etc", "dev", "proc", "tmp", "app", "root", "run", ".image/bin")
 
-# Runs as PID 1 of the pod: set the pod's root up, say "ready HOSTPID", then wait on the
-# lifeline (a pipe's read end) while reaping orphans. Arguments: base dir, pod name,
-# image bin dir, lifeline fd, then host directories to show read-only at the same path.
+# Runs as PID 1 of the pod: set the pod's root up, say "ready HOSTPID", then become
+# /pause, which waits on the lifeline (a pipe's read end) while reaping orphans.
+# Arguments: base dir, pod name, image bin dir, lifeline fd, then host directories to
+# show read-only at the same path.
 _SETUP = r"""set -e
 PATH=/usr/sbin:/usr/bin:/sbin:/bin; export PATH
 read -r HOSTPID _ < /proc/self/stat
@@ -80,8 +81,13 @@ pivot_root . .
 umount -l .
 cd /app
 echo "ready $HOSTPID"
-exec 1>/dev/null 2>&1
-cat "/proc/self/fd/$LIFE" >/dev/null
+exec /pause "$LIFE" </dev/null >/dev/null 2>&1
+"""
+# PID 1 of every pod once it is set up (what `ps` shows, like a pod's pause container):
+# it waits for the lifeline to close and reaps orphans meanwhile.
+_PAUSE = """#!/bin/sh
+# the pod sandbox of kubectl-nodeapp: ends when the sandbox lets go of the pod
+cat "/proc/self/fd/$1" >/dev/null
 """
 
 
@@ -168,6 +174,10 @@ class PodBox:
         rootfs = self.base / "rootfs"
         for sub in _ROOT_DIRS:
             (rootfs / sub).mkdir(parents=True, exist_ok=True)
+        pause = rootfs / "pause"
+        if not pause.is_file():
+            pause.write_text(_PAUSE)
+            pause.chmod(0o755)
         for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
             host = Path("/") / name
             link = rootfs / name
