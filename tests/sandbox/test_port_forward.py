@@ -10,6 +10,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from kubectl_trace.sandbox.server import spdy
 from tests.sandbox.test_pod_tools import _running
 
 NS = "production"
+SPDY = "SPDY/3.1+portforward.k8s.io"
 
 
 @pytest.fixture
@@ -168,3 +170,37 @@ def test_spdy_frames_and_header_blocks_round_trip() -> None:
         b"",
     )
     assert len(spdy.DICTIONARY) == 1423
+
+
+def test_a_peer_that_breaks_spdy_loses_only_its_session(sandbox: Any, web_pod: str, tmp_path: Any) -> None:
+    import base64
+    import ssl
+
+    import websocket
+    import yaml
+
+    config = yaml.safe_load(Path(sandbox.kubeconfig).read_text(encoding="utf-8"))
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(base64.b64decode(config["clusters"][0]["cluster"]["certificate-authority-data"]))
+    token = config["users"][0]["user"]["token"]
+    url = f"wss://{sandbox.host}:{sandbox.port}/api/v1/namespaces/{NS}/pods/{web_pod}/portforward"
+    ws = websocket.create_connection(
+        url,
+        header=[f"Authorization: Bearer {token}"],
+        subprotocols=[SPDY],
+        sslopt={"cert_reqs": ssl.CERT_REQUIRED, "ca_certs": str(ca)},
+        timeout=20,
+    )
+    try:
+        assert (ws.subprotocol or "").lower() == SPDY.lower()
+        bogus = spdy.control_frame(spdy.SYN_STREAM, 0, b"\x00\x00\x00\x01" + b"\x00" * 6 + b"not zlib at all")
+        ws.send_binary(bogus)
+        with pytest.raises((websocket.WebSocketConnectionClosedException, ConnectionError)):
+            while True:
+                if ws.recv_data()[0] == websocket.ABNF.OPCODE_CLOSE:
+                    raise ConnectionError("closed")
+    finally:
+        ws.close()
+    assert sandbox.status()["streams"].get("portforward", 0) == 0
+    status, _ = sandbox.request("GET", "/healthz")
+    assert status == 200

@@ -393,7 +393,8 @@ async def serve_exec(api: ApiServer, request: web.Request, route: Route) -> web.
         if box is not None:
             from kubectl_trace.sandbox.server.podhttp import start_pod_listener
 
-            await start_pod_listener(api.runtime, route.namespace or "", route.name, box)
+            with contextlib.suppress(OSError):  # without it only wget/curl inside lose their target
+                await start_pod_listener(api.runtime, route.namespace or "", route.name, box)
             command, cwd, env = await box.command(argv, env, env.get("PATH", ""))
             program = command[0] if command[0].startswith("/") else program
         try:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import struct
+import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -257,8 +258,8 @@ async def serve_portforward(api: ApiServer, request: web.Request, route: Route) 
             await session.run()
         else:
             await _serve_v4(api, ws, namespace, route.name, uid, ports)
-    except (ConnectionError, ValueError):
-        pass
+    except (ConnectionError, ValueError, zlib.error, struct.error, IndexError):
+        pass  # a peer that breaks the protocol loses its session, nothing else
     finally:
         if session is not None:
             session.stop()
