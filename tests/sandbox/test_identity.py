@@ -66,6 +66,12 @@ def test_the_viewer_reads_and_gets_real_403s_for_writes(kubectl: Any, kube: Any)
     secrets = kubectl(*RO, "get", "secrets", "-n", "production")
     assert secrets.returncode == 1 and 'cannot list resource "secrets"' in secrets.stderr
     pod = next(p["metadata"]["name"] for p in kube.list("pods", "production").items)
+    assert kubectl(*RO, "logs", "-n", "production", pod, "--tail", "1").returncode == 0  # pods/log: readable
+    admin = kubectl(*RO, "get", "--raw", "/sandbox/status")
+    assert (admin.returncode, admin.stderr) == (
+        1,
+        'Error from server (Forbidden): forbidden: User "viewer" cannot get path "/sandbox/status"\n',
+    )
     execed = kubectl(*RO, "exec", "-n", "production", pod, "--", "true")
     assert execed.returncode == 1 and 'cannot create resource "pods/exec"' in execed.stderr
 
