@@ -24,6 +24,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,7 +69,7 @@ if mount -t devpts -o newinstance,ptmxmode=0666 devpts "$R/dev/pts" 2>/dev/null;
   ln -s pts/ptmx "$R/dev/ptmx"
 fi
 mount -t tmpfs -o size=64m,nosuid,nodev tmpfs "$R/dev/shm"
-mount -t proc -o nosuid,nodev,noexec proc "$R/proc"
+mount -t proc -o nosuid,nodev,noexec proc "$R/proc" 2>/dev/null || mount --rbind /proc "$R/proc"
 mount --bind "$B/app" "$R/app"
 mount --bind "$B/tmp" "$R/tmp"
 mount --bind "$B/home" "$R/root"
@@ -132,6 +133,7 @@ class PodBox:
     image_bin: str
     isolated: bool
     pod_ip: str = ""
+    on_failure: Callable[[str], None] | None = field(default=None, repr=False)  # isolation failed
     pid: int | None = None  # host pid of the pod's PID 1
     listener: asyncio.AbstractServer | None = None  # the pod's own ports (server.podhttp)
     _process: asyncio.subprocess.Process | None = field(default=None, repr=False)
@@ -251,12 +253,9 @@ class PodBox:
             self.pid = None
 
     def _give_up(self, reason: str) -> bool:
-        print(
-            f"sandbox: pod {self.pod}: isolation failed ({reason}); "
-            "its commands run in its own directory on the host",
-            file=sys.stderr,
-        )
         self.isolated = False
+        if self.on_failure is not None:
+            self.on_failure(reason)
         return False
 
     def stop(self) -> asyncio.subprocess.Process | None:
@@ -370,12 +369,22 @@ class PodBoxes:
         else:
             self.problem = isolation_problem()
         if self.problem is not None:
-            print(
-                f"sandbox: pod isolation unavailable: {self.problem}; exec and cp run in "
-                "per-pod directories on the host (HOME, TMPDIR and /tmp, /app arguments point there)",
-                file=sys.stderr,
-            )
+            self._say(self.problem)
         self._boxes: dict[str, PodBox] = {}
+
+    @staticmethod
+    def _say(problem: str) -> None:
+        print(
+            f"sandbox: pod isolation unavailable: {problem}; exec and cp run in per-pod "
+            "directories on the host (HOME, TMPDIR and /tmp, /app arguments point there)",
+            file=sys.stderr,
+        )
+
+    def _failed(self, reason: str) -> None:
+        """A pod's sandbox could not be set up: no pod gets one from now on (said once)."""
+        if self.problem is None:
+            self.problem = f"a pod sandbox could not be set up: {reason}"
+            self._say(self.problem)
 
     @property
     def isolated(self) -> bool:
@@ -386,7 +395,7 @@ class PodBoxes:
         """The box of pod ``key`` (created on first use)."""
         found = self._boxes.get(key)
         if found is None:
-            found = PodBox(self.root / key, pod, image_bin, self.isolated, pod_ip)
+            found = PodBox(self.root / key, pod, image_bin, self.isolated, pod_ip, self._failed)
             found.prepare()
             self._boxes[key] = found
         else:

@@ -235,3 +235,26 @@ def _nobody_can_run(path: str) -> bool:
         capture_output=True, timeout=30, check=False,
     )  # fmt: skip
     return probe.returncode == 0
+
+
+@needs_namespaces
+def test_a_pod_sandbox_that_cannot_be_set_up_falls_back_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    boxes = PodBoxes(tmp_path / "pods")
+    broken = boxes.box("ns_a_1", "a", str(tmp_path / "no-such-image-bin"))  # its bind mount fails
+
+    async def run() -> tuple[list[str], list[str]]:
+        try:
+            first, _, env = await broken.command(["sh", "-c", "true"], {"HOME": broken.app}, "/img/bin")
+            assert env["TMPDIR"] == broken.tmp
+            later = boxes.box("ns_b_1", "b", str(tmp_path))
+            second, _, _ = await later.command(["sh"], {}, "/img/bin")
+            return first, second
+        finally:
+            await boxes.aclose()
+
+    first, second = asyncio.run(run())
+    assert first == ["sh", "-c", "true"] and second == ["sh"]
+    assert not boxes.isolated and "could not be set up" in (boxes.problem or "")
+    assert capsys.readouterr().err.count("pod isolation unavailable") == 1
