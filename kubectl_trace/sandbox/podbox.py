@@ -48,7 +48,8 @@ _ROOT_DIRS = ("usr", "etc", "dev", "proc", "tmp", "app", "root", "run", ".image/
 _SETUP = r"""set -e
 PATH=/usr/sbin:/usr/bin:/sbin:/bin; export PATH
 read -r HOSTPID _ < /proc/self/stat
-B=$1; R=$1/rootfs; POD=$2; BIN=$3; LIFE=$4; shift 4
+exec 3<"/proc/self/fd/$4"
+B=$1; R=$1/rootfs; POD=$2; BIN=$3; shift 4
 hostname "$POD"
 mount --bind "$R" "$R"
 mount -o bind,ro /usr "$R/usr"
@@ -69,7 +70,7 @@ if mount -t devpts -o newinstance,ptmxmode=0666 devpts "$R/dev/pts" 2>/dev/null;
   ln -s pts/ptmx "$R/dev/ptmx"
 fi
 mount -t tmpfs -o size=64m,nosuid,nodev tmpfs "$R/dev/shm"
-mount -t proc -o nosuid,nodev,noexec proc "$R/proc" 2>/dev/null || mount --rbind /proc "$R/proc"
+mount -t proc -o nosuid,nodev,noexec proc "$R/proc" 2>/dev/null || true  # never the host's /proc
 mount --bind "$B/app" "$R/app"
 mount --bind "$B/tmp" "$R/tmp"
 mount --bind "$B/home" "$R/root"
@@ -82,13 +83,13 @@ pivot_root . .
 umount -l .
 cd /app
 echo "ready $HOSTPID"
-exec /pause "$LIFE" </dev/null >/dev/null 2>&1
+exec /pause </dev/null >/dev/null 2>&1
 """
 # PID 1 of every pod once it is set up (what `ps` shows, like a pod's pause container):
 # it waits for the lifeline to close and reaps orphans meanwhile.
 _PAUSE = """#!/bin/sh
 # the pod sandbox of kubectl-nodeapp: ends when the sandbox lets go of the pod
-cat "/proc/self/fd/$1" >/dev/null
+cat <&3 >/dev/null
 """
 
 
