@@ -39,6 +39,16 @@ POD_HOME = "/root"
 POD_APP = "/app"
 _UNSHARE = ("--user", "--map-root-user", "--mount", "--uts", "--pid", "--fork", "--propagation", "private")
 _ENTER = ("--user", "--preserve-credentials", "--mount", "--uts", "--pid", "--root", "--wd")
+# What a pod sees of the host's /etc (read-only): what programs need to run, look users
+# up, resolve names and verify TLS; never shadow files, SSH or TLS private keys.
+_ETC = (
+    "passwd", "group", "nsswitch.conf", "host.conf", "gai.conf", "resolv.conf", "protocols",
+    "services", "networks", "os-release", "debian_version", "alpine-release", "issue",
+    "localtime", "timezone", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives",
+    "ssl/certs", "ssl/openssl.cnf", "ca-certificates", "ca-certificates.conf", "terminfo",
+    "inputrc", "bash.bashrc", "profile", "profile.d", "shells", "environment", "mime.types",
+    "magic", "locale.alias", "vim", "wgetrc",
+)  # fmt: skip
 _ROOT_DIRS = ("usr", "etc", "dev", "proc", "tmp", "app", "root", "run", ".image/bin")
 
 # Runs as PID 1 of the pod: set the pod's root up, say "ready HOSTPID", then become
@@ -53,9 +63,9 @@ B=$1; R=$1/rootfs; POD=$2; BIN=$3; shift 4
 hostname "$POD"
 mount --bind "$R" "$R"
 mount -o bind,ro /usr "$R/usr"
-mount -o bind,ro /etc "$R/etc"
-mount -o bind,ro "$B/hostname" "$R/etc/hostname"
-mount -o bind,ro "$B/hosts" "$R/etc/hosts"
+mount --bind "$B/etc" "$R/etc"
+while IFS= read -r e; do mount -o bind,ro "/etc/$e" "$R/etc/$e"; done < "$B/etc-binds"
+mount -o remount,bind,ro "$R/etc"
 for d in bin sbin lib lib32 lib64 libx32; do
   if [ -d "/$d" ] && [ ! -L "/$d" ]; then mkdir -p "$R/$d"; mount -o bind,ro "/$d" "$R/$d"; fi
 done
@@ -167,13 +177,29 @@ class PodBox:
         for sub in ("app", "tmp", "home", "run"):
             (self.base / sub).mkdir(parents=True, exist_ok=True)
         os.chmod(self.base / "tmp", 0o1777)
-        (self.base / "hostname").write_text(self.pod + "\n")
-        (self.base / "hosts").write_text(
+        etc = self.base / "etc"
+        etc.mkdir(exist_ok=True)
+        (etc / "hostname").write_text(self.pod + "\n")
+        (etc / "hosts").write_text(
             "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n"
             "::1\tlocalhost ip6-localhost ip6-loopback\n"
             "fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n"
             f"{self.pod_ip or '127.0.1.1'}\t{self.pod}\n"
         )
+        binds: list[str] = []
+        for name in _ETC:
+            host, inside = Path("/etc", name), etc / name
+            inside.parent.mkdir(parents=True, exist_ok=True)
+            if host.is_symlink():
+                if not inside.is_symlink():
+                    inside.symlink_to(os.readlink(host))
+            elif host.is_dir():
+                inside.mkdir(exist_ok=True)
+                binds.append(name)
+            elif host.is_file():
+                inside.touch()
+                binds.append(name)
+        (self.base / "etc-binds").write_text("".join(f"{name}\n" for name in binds))
         rootfs = self.base / "rootfs"
         for sub in _ROOT_DIRS:
             (rootfs / sub).mkdir(parents=True, exist_ok=True)

@@ -55,6 +55,8 @@ def test_the_host_system_is_read_only(kubectl: Any, web_pod: str) -> None:
     result = kubectl("exec", "-n", NS, web_pod, "--", "sh", "-c", script, check=True)
     assert result.stdout.count("Read-only file system") == 3, result.stdout
     assert result.stdout.rstrip().endswith("writable")
+    secrets = kubectl("exec", "-n", NS, web_pod, "--", "ls", "/etc/shadow", "/etc/ssh", "/etc/ssl/private")
+    assert secrets.returncode != 0 and secrets.stderr.count("No such file or directory") == 3, secrets.stderr
 
 
 @needs_namespaces
