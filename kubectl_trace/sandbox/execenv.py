@@ -1,6 +1,7 @@
 """What ``kubectl exec`` finds inside a sandbox container.
 
-* a scratch directory per pod (the working directory, with the app's files);
+* a box per pod (``sandbox.podbox``): its own ``/app`` (the working directory, with the
+  app's files), ``/tmp``, home and, where the kernel allows, its own namespaces;
 * the container's environment as a kubelet builds it: the image's ``ENV`` (``PATH``,
   ``NODE_VERSION`` …), service links (``KUBERNETES_SERVICE_HOST`` …), ``envFrom`` and
   ``env`` with ``valueFrom`` resolved from Secrets, ConfigMaps and the pod's fields, and
