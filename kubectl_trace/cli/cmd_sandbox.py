@@ -233,6 +233,12 @@ def _up(cmd: SandboxCommand, env: Environment) -> int:
         f"sandbox running at {handle.server} (pid {handle.pid}); stop it with: "
         f"kubectl nodeapp sandbox down --kubeconfig {kubeconfig}\n"
     )
+    problem = handle.state.get("podIsolationProblem")
+    if problem:
+        env.stderr.write(
+            f"warning: pod isolation unavailable ({problem}): exec and cp run in per-pod "
+            "directories on the host\n"
+        )
     env.stderr.flush()
     env.stdout.write(f"export KUBECONFIG={kubeconfig}\n")
     return 0

@@ -324,6 +324,7 @@ class SandboxCluster:
                 await self._housekeeping
             self._housekeeping = None
         self.kubelet.stop()
+        await self.envs.aclose()
         if self._own_root:
             shutil.rmtree(self._root, ignore_errors=True)
         else:

@@ -1,13 +1,15 @@
 """What ``kubectl exec`` finds inside a sandbox container.
 
-* a scratch directory per pod (the working directory, with the app's files);
+* a box per pod (``sandbox.podbox``): its own ``/app`` (the working directory, with the
+  app's files), ``/tmp``, home and, where the kernel allows, its own namespaces;
 * the container's environment as a kubelet builds it: the image's ``ENV`` (``PATH``,
   ``NODE_VERSION`` …), service links (``KUBERNETES_SERVICE_HOST`` …), ``envFrom`` and
   ``env`` with ``valueFrom`` resolved from Secrets, ConfigMaps and the pod's fields, and
   ``$(VAR)`` references expanded;
 * ``PATH`` restricted to a per-image ``bin`` directory of links to host tools (``sh``,
   ``ls``, ``cat``, ``ps`` …), ``bash`` only where the image has it, and stand-ins for
-  ``node`` / ``npm`` that answer ``--version`` with the image's versions.
+  ``node`` / ``npm`` that answer ``--version`` with the image's versions, ``hostname``,
+  and ``wget`` (``curl`` on Debian-based images) for the pod's own ports (``tools/httpget.py``).
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ import json
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
 from kubectl_trace.sandbox.images import ImageProfile
+from kubectl_trace.sandbox.podbox import PodBox, PodBoxes
 from kubectl_trace.sandbox.store import Store
 
 __all__ = ["EnvError", "ExecEnvironments", "resolve_env", "service_env"]
@@ -35,6 +39,8 @@ TOOLS = (
     "expr", "xargs", "which", "tee", "less", "more", "clear", "tput", "reset", "base64", "md5sum",
     "sha256sum", "nproc", "free", "whoami", "seq", "basename", "dirname", "readlink", "stat", "ln",
     "timeout", "nohup", "od", "tty", "vi", "top", "dd", "yes", "tac", "nl", "diff", "gzip", "tar",
+    "uptime", "pgrep", "pkill", "watch", "hexdump", "xxd", "zcat", "gunzip", "printf", "split",
+    "fold", "comm", "join", "paste", "rev", "shuf", "sync", "getconf", "mktemp", "realpath",
 )  # fmt: skip
 _HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _NPM = {"18.19.1": "10.2.4", "18.20.4": "10.7.0", "20.11.1": "10.2.4", "20.12.2": "10.5.0",
@@ -79,8 +85,25 @@ esac
 
 
 _HOSTNAME = """#!/bin/sh
-echo "$HOSTNAME"
+# hostname of the kubectl-nodeapp sandbox: the pod's name (its UTS namespace has it too).
+case "$1" in
+  -i|--ip-address|-I|--all-ip-addresses)
+    ip=$(awk -v h="$HOSTNAME" '$2 == h { print $1; exit }' /etc/hosts 2>/dev/null)
+    echo "${ip:-${POD_IP:-127.0.1.1}}" ;;
+  -s|--short|"") echo "${HOSTNAME%%.*}" ;;
+  *) echo "$HOSTNAME" ;;
+esac
 """
+
+
+def _httpget_script() -> str:
+    """``wget``/``curl`` for the pod's own ports: the shipped script under this Python."""
+    source = (Path(__file__).parent / "tools" / "httpget.py").read_text(encoding="utf-8")
+    return f"#!{os.path.realpath(sys.executable)} -I\n{source}"
+
+
+def _pod_key(namespace: str, pod: str, uid: str) -> str:
+    return f"{namespace}_{pod}_{uid[:8]}"
 
 
 def _safe(text: str) -> str:
@@ -88,11 +111,12 @@ def _safe(text: str) -> str:
 
 
 class ExecEnvironments:
-    """Scratch directories and per-image tool directories under one root."""
+    """Per-pod boxes (``podbox``) and per-image tool directories under one root."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, isolation: str | None = None) -> None:
         self.root = Path(root)
         self._bins: dict[str, str] = {}
+        self.boxes = PodBoxes(self.root / "pods", isolation)
 
     def bin_dir(self, profile: ImageProfile) -> str:
         """The image's ``bin`` directory (created on first use)."""
@@ -113,7 +137,10 @@ class ExecEnvironments:
             "node": _node_script(profile.node_version),
             "npm": _npm_script(_NPM.get(profile.node_version, "10.5.0")),
             "hostname": _HOSTNAME,
+            "wget": _httpget_script(),
         }
+        if profile.has_bash:  # Debian-based node images carry curl, Alpine-based ones only wget
+            scripts["curl"] = scripts["wget"]
         for name, text in scripts.items():
             file = path / name
             if file.is_symlink():
@@ -124,9 +151,9 @@ class ExecEnvironments:
         return str(path)
 
     def pod_dir(self, namespace: str, pod: str, uid: str, app: str, process: str) -> str:
-        """The pod's scratch directory (created with the app's files on first use)."""
-        path = self.root / "pods" / f"{namespace}_{pod}_{uid[:8]}"
-        if path.is_dir():
+        """The pod's working directory, ``/app`` inside (created with the app's files on first use)."""
+        path = self.root / "pods" / _pod_key(namespace, pod, uid) / "app"
+        if (path / "package.json").is_file():
             return str(path)
         (path / "dist").mkdir(parents=True, exist_ok=True)
         (path / "node_modules").mkdir(exist_ok=True)
@@ -147,10 +174,19 @@ class ExecEnvironments:
         (path / "README.md").write_text(f"# {name}\n\nProcess type: {process}\n")
         return str(path)
 
+    def box(self, namespace: str, pod: str, uid: str, profile: ImageProfile, pod_ip: str = "") -> PodBox:
+        """The pod's box: where and how its commands run (``podbox.spawn_in_pod``)."""
+        return self.boxes.box(_pod_key(namespace, pod, uid), pod, self.bin_dir(profile), pod_ip)
+
     def remove_pod_dir(self, namespace: str, pod: str, uid: str) -> None:
-        """Forget a pod's scratch directory."""
-        path = self.root / "pods" / f"{namespace}_{pod}_{uid[:8]}"
-        shutil.rmtree(path, ignore_errors=True)
+        """End the pod's sandbox process and remove its directories."""
+        key = _pod_key(namespace, pod, uid)
+        self.boxes.remove(key)
+        shutil.rmtree(self.root / "pods" / key, ignore_errors=True)
+
+    async def aclose(self) -> None:
+        """End every pod's sandbox process (the sandbox is stopping)."""
+        await self.boxes.aclose()
 
     def image_env(self, profile: ImageProfile, home: str) -> dict[str, str]:
         """The image's own ``ENV`` lines."""

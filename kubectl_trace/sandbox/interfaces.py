@@ -9,9 +9,12 @@ cluster (controllers, kubelet, images, demo fixture) implements ``Cluster``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from kubectl_trace.sandbox.store import Store
+
+if TYPE_CHECKING:
+    from kubectl_trace.sandbox.podbox import PodBox
 
 __all__ = [
     "Cluster",
@@ -85,6 +88,7 @@ class ExecTarget:
 
     cwd: str
     env: dict[str, str]
+    box: PodBox | None = None  # the pod's isolation (None: run in ``cwd`` on the host)
 
 
 @dataclass(frozen=True)

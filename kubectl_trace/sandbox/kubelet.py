@@ -1222,7 +1222,8 @@ class Kubelet:
         if worker.workdir is None:
             worker.workdir = self.envs.pod_dir(namespace, pod, worker.uid, run.profile.app, run.style.process)
         env = exec_environment(self.envs, run.profile, pod, worker.workdir, run.env)
-        return ExecTarget(cwd=worker.workdir, env=env)
+        box = self.envs.box(namespace, pod, worker.uid, run.profile, worker.pod_ip)
+        return ExecTarget(cwd=worker.workdir, env=env, box=box)
 
     def attach_target(self, namespace: str, pod: str, container: str) -> CommandProcess:
         """The running process to attach to (containers that run their command for real)."""

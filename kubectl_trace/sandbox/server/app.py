@@ -11,7 +11,6 @@ active, and every ``StoreError`` becomes a ``metav1.Status`` answer.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import sys
 import time
@@ -22,6 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from kubectl_trace.sandbox.interfaces import PodRuntime, SandboxOptions
+from kubectl_trace.sandbox.server.identity import ADMIN, VIEWER, User, Users
 from kubectl_trace.sandbox.server.issued import IssuedCredentials
 from kubectl_trace.sandbox.server.responses import json_response, query_bool, status_response
 from kubectl_trace.sandbox.server.routes import Route, parse_path
@@ -47,11 +47,16 @@ class ApiServer:
         token: str,
         options: SandboxOptions | None = None,
         issued: IssuedCredentials | None = None,
+        viewer_token: str | None = None,
     ) -> None:
         self.store = store
         self.issued = issued  # short-lived tokens and client certificates (admin-issued)
         self.runtime = runtime
         self.token = token
+        self.users = Users()
+        self.users.add(token, ADMIN)
+        if viewer_token:
+            self.users.add(viewer_token, VIEWER)
         self.options = options or SandboxOptions()
         self.faults = Faults()
         self.metrics = Metrics()
@@ -94,13 +99,14 @@ class ApiServer:
 
 API: web.AppKey[ApiServer] = web.AppKey("api", ApiServer)
 ROUTE: web.RequestKey[Route] = web.RequestKey("route", Route)
+USER: web.RequestKey[User] = web.RequestKey("user", User)
 
 
 def request_verb(method: str, route: Route, query: Any) -> str:
     """The Kubernetes verb of a request (what the request counters use)."""
     if route.kind in ("discovery", "openapi", "healthz", "admin", "unknown"):
         return "get" if method == "GET" else method.lower()
-    if route.subresource in ("exec", "attach", "proxy", "log"):
+    if route.subresource in ("exec", "attach", "proxy", "log", "portforward"):
         return "connect" if route.subresource != "log" else "get"
     watch = route.legacy_watch or query_bool(query, "watch")
     if method == "GET":
@@ -116,14 +122,6 @@ def request_verb(method: str, route: Route, query: Any) -> str:
     if method == "DELETE":
         return "delete" if route.name is not None else "deletecollection"
     return method.lower()
-
-
-def _authorized(request: web.Request, token: str) -> bool:
-    header = request.headers.get("Authorization", "")
-    scheme, _, given = header.partition(" ")
-    if scheme.lower() != "bearer":
-        return False
-    return hmac.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8"))
 
 
 def _issued_credential(request: web.Request, issued: IssuedCredentials | None) -> bool:
@@ -161,9 +159,21 @@ async def _middleware(request: web.Request, handler: Handler) -> web.StreamRespo
     request[ROUTE] = route
     if route.kind not in ("admin", "healthz"):
         api.metrics.count(request_verb(request.method, route, request.query), route.label)
-    if not _authorized(request, api.token) and not _issued_credential(request, api.issued):
+    user = api.users.authenticate(request.headers.get("Authorization", ""))
+    if user is None and _issued_credential(request, api.issued):
+        user = ADMIN  # a client certificate signed by the sandbox CA, or a short-lived issued token
+    if user is None:
         api.metrics.count_code(401)
         return status_response(_UNAUTHORIZED)
+    request[USER] = user
+    if user.read_only:
+        from kubectl_trace.sandbox.server.identity import check
+
+        try:
+            check(user, request.method, request_verb(request.method, route, request.query), route)
+        except StoreError as exc:
+            api.metrics.count_code(exc.code)
+            return status_response(exc)
     if route.kind not in ("admin", "healthz"):
         now = time.monotonic()
         delay = api.faults.delay(now)
@@ -213,6 +223,11 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
         from kubectl_trace.sandbox.server.admin import handle_admin
 
         return await handle_admin(api, request)
+    if route.kind == "unknown" and request.path.startswith("/apis/auth"):
+        from kubectl_trace.sandbox.server.identity import is_identity_path, serve_identity
+
+        if is_identity_path(request.path):
+            return await serve_identity(request[USER], request)
     if route.kind != "resource" or route.resource is None:
         raise StoreError(404, "NotFound", "the server could not find the requested resource", details={})
     sub = route.subresource
@@ -228,6 +243,10 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
         from kubectl_trace.sandbox.server.attach import serve_attach
 
         return await serve_attach(api, request, route)
+    if sub == "portforward":
+        from kubectl_trace.sandbox.server.portforward import serve_portforward
+
+        return await serve_portforward(api, request, route)
     if sub == "proxy":
         from kubectl_trace.sandbox.server.proxy import serve_proxy
 
@@ -248,10 +267,11 @@ def make_app(
     token: str,
     options: SandboxOptions | None = None,
     issued: IssuedCredentials | None = None,
+    viewer_token: str | None = None,
 ) -> web.Application:
-    """The API server application for one cluster."""
+    """The API server application for one cluster (``viewer_token``: the read-only user's)."""
     app = web.Application(middlewares=[_middleware], client_max_size=64 * 1024 * 1024)
-    api = ApiServer(store, runtime, token=token, options=options, issued=issued)
+    api = ApiServer(store, runtime, token=token, options=options, issued=issued, viewer_token=viewer_token)
     app[API] = api
     app.router.add_route("*", "/{tail:.*}", _dispatch)
 

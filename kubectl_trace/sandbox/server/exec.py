@@ -1,8 +1,10 @@
 """``pods/exec`` over WebSocket (``v5.channel.k8s.io``, ``v4.channel.k8s.io``).
 
-The command runs as a real local process in the pod's scratch directory with the pod's
-environment (``PodRuntime.exec_target``); ``argv[0]`` is looked up on the pod's PATH
-only, so a program the "image" lacks fails as a container runtime reports it. With a TTY
+The command runs as a real local process with the pod's environment
+(``PodRuntime.exec_target``), inside the pod's namespaces when it has a box
+(``sandbox.podbox``: its own hostname, root, ``/tmp``, ``/app``, process list);
+``argv[0]`` is looked up on the pod's PATH only, so a program the "image" lacks fails as
+a container runtime reports it. With a TTY
 the process gets a pty as its controlling terminal and window-size changes. Every
 message is one channel byte plus payload: 0 stdin, 1 stdout, 2 stderr, 3 status,
 4 resize, 255 close (v5). The exit status goes out on channel 3 as a ``metav1.Status``;
@@ -151,15 +153,21 @@ class ExecSession:
         stdin: bool,
         stdout: bool,
         stderr: bool,
+        command: list[str] | None = None,
     ) -> None:
-        """Start the process (with a pty as its controlling terminal when ``tty``)."""
+        """Start the process (with a pty as its controlling terminal when ``tty``).
+
+        ``command`` replaces ``argv`` as what is started (the pod's ``nsenter`` prefix);
+        ``program`` is then its first element's path.
+        """
+        argv = command or self.argv
         os.makedirs(cwd, exist_ok=True)
         if tty:
             master, slave = pty.openpty()
             try:
                 self.process = await asyncio.create_subprocess_exec(
-                    self.argv[0],
-                    *self.argv[1:],
+                    argv[0],
+                    *argv[1:],
                     executable=program,
                     stdin=slave,
                     stdout=slave,
@@ -181,8 +189,8 @@ class ExecSession:
             pipe = asyncio.subprocess.PIPE
             devnull = asyncio.subprocess.DEVNULL
             self.process = await asyncio.create_subprocess_exec(
-                self.argv[0],
-                *self.argv[1:],
+                argv[0],
+                *argv[1:],
                 executable=program,
                 stdin=pipe if stdin else devnull,
                 stdout=pipe if stdout else devnull,
@@ -358,7 +366,11 @@ async def serve_exec(api: ApiServer, request: web.Request, route: Route) -> web.
     if tty:
         env.setdefault("TERM", "xterm")
         want_stderr = False
-    program = _resolve_program(argv[0], env.get("PATH", ""))
+    box = target.box
+    if box is not None:
+        program = box.host_program(argv[0], env.get("PATH", ""))
+    else:
+        program = _resolve_program(argv[0], env.get("PATH", ""))
 
     ws = web.WebSocketResponse(protocols=(protocol,), autoping=True, max_msg_size=16 * 1024 * 1024)
     await ws.prepare(request)
@@ -377,9 +389,24 @@ async def serve_exec(api: ApiServer, request: web.Request, route: Route) -> web.
             await session.send(ERROR, dumps(_not_found_status(argv[0])))
             await ws.close()
             return ws
+        cwd, command = target.cwd, None
+        if box is not None:
+            from kubectl_trace.sandbox.server.podhttp import start_pod_listener
+
+            with contextlib.suppress(OSError):  # without it only wget/curl inside lose their target
+                await start_pod_listener(api.runtime, route.namespace or "", route.name, box)
+            command, cwd, env = await box.command(argv, env, env.get("PATH", ""))
+            program = command[0] if command[0].startswith("/") else program
         try:
             await session.spawn(
-                program, target.cwd, env, tty=tty, stdin=want_stdin, stdout=want_stdout, stderr=want_stderr
+                program,
+                cwd,
+                env,
+                tty=tty,
+                stdin=want_stdin,
+                stdout=want_stdout,
+                stderr=want_stderr,
+                command=command,
             )
         except OSError as exc:
             await session.send(

@@ -1,4 +1,4 @@
-"""The kubeconfig a sandbox writes: context ``nodeapp-sandbox``, its CA and bearer token."""
+"""The kubeconfig a sandbox writes: context ``nodeapp-sandbox`` (CA, bearer token), ``sandbox-readonly``."""
 
 from __future__ import annotations
 
@@ -8,14 +8,18 @@ import os
 import tempfile
 from typing import Any
 
-__all__ = ["CONTEXT", "kubeconfig_dict", "write_kubeconfig"]
+__all__ = ["CONTEXT", "READONLY_CONTEXT", "VIEWER_USER", "kubeconfig_dict", "write_kubeconfig"]
 
 CONTEXT = "nodeapp-sandbox"
+READONLY_CONTEXT = "sandbox-readonly"  # the read-only user's context (server.identity)
+VIEWER_USER = "viewer"
 
 
-def kubeconfig_dict(server: str, ca_pem: bytes, token: str, namespace: str = "default") -> dict[str, Any]:
-    """The kubeconfig contents for one sandbox."""
-    return {
+def kubeconfig_dict(
+    server: str, ca_pem: bytes, token: str, namespace: str = "default", viewer_token: str | None = None
+) -> dict[str, Any]:
+    """The kubeconfig contents for one sandbox (plus context ``sandbox-readonly``, user ``viewer``)."""
+    config: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [
@@ -37,6 +41,15 @@ def kubeconfig_dict(server: str, ca_pem: bytes, token: str, namespace: str = "de
         "current-context": CONTEXT,
         "preferences": {},
     }
+    if viewer_token:
+        config["users"].append({"name": VIEWER_USER, "user": {"token": viewer_token}})
+        config["contexts"].append(
+            {
+                "name": READONLY_CONTEXT,
+                "context": {"cluster": CONTEXT, "user": VIEWER_USER, "namespace": namespace},
+            }
+        )
+    return config
 
 
 def write_kubeconfig(path: str, config: dict[str, Any]) -> None:

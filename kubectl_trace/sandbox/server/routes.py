@@ -15,6 +15,8 @@ _DISCOVERY = frozenset(
 )
 # Subresources of namespaces themselves (``/api/v1/namespaces/NAME/status``), not collections.
 _NAMESPACE_SUBRESOURCES = frozenset({"status", "finalize"})
+# served for pods although the shared resource table (and so discovery) does not list them
+_EXTRA_POD_SUBRESOURCES = frozenset({"portforward"})
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,9 @@ def parse_path(raw_path: str) -> Route:
     subresource = rest[2] if len(rest) >= 3 else None
     tail = ""
     if subresource is not None:
-        if subresource not in resource.subresources:
+        if subresource not in resource.subresources and not (
+            resource.plural == "pods" and subresource in _EXTRA_POD_SUBRESOURCES
+        ):
             return Route("unknown", path=path)
         # the rest of the raw path after .../NAME/SUB, decoded once, keeping its slashes
         raw_segments = raw_path.split("/")[1:]

@@ -105,6 +105,14 @@ def _cleanup(state_dir: str, kubeconfig: str, kubeconfig_sha: str | None) -> Non
                 os.unlink(path)
 
 
+def _isolation_problem(cluster: Any) -> str | None:
+    """Why pods are not isolated (``sandbox.podbox``); None when they are."""
+    envs = getattr(cluster, "envs", None)
+    boxes = getattr(envs, "boxes", None)
+    problem = getattr(boxes, "problem", None)
+    return problem if isinstance(problem, str) else None
+
+
 async def serve(
     options: SandboxOptions,
     kubeconfig: str,
@@ -139,8 +147,14 @@ async def serve(
     await cluster.start()
     from kubectl_trace.sandbox.server.issued import IssuedCredentials
 
+    viewer_token = secrets.token_urlsafe(32)
     app = make_app(
-        cluster.store, cluster.runtime, token=token, options=options, issued=IssuedCredentials(creds)
+        cluster.store,
+        cluster.runtime,
+        token=token,
+        options=options,
+        issued=IssuedCredentials(creds),
+        viewer_token=viewer_token,
     )
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=3.0)
     await runner.setup()
@@ -152,7 +166,7 @@ async def serve(
         port = int(runner.addresses[0][1])
         server = f"https://{host}:{port}" if ":" not in host else f"https://[{host}]:{port}"
         app[API].server_address = f"{host}:{port}"
-        write_kubeconfig(kubeconfig, kubeconfig_dict(server, creds.ca_pem, token))
+        write_kubeconfig(kubeconfig, kubeconfig_dict(server, creds.ca_pem, token, viewer_token=viewer_token))
         kubeconfig_sha = _sha256(kubeconfig)
         state = {
             "pid": os.getpid(),
@@ -164,6 +178,7 @@ async def serve(
             "startedAt": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "started": time.time(),
             "options": {k: v for k, v in asdict(options).items() if k != "extra_images"},
+            "podIsolationProblem": _isolation_problem(cluster),
         }
         _write_json(os.path.join(state_dir, STATE_FILE), state)
         if exit_with_parent:

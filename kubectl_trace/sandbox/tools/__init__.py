@@ -1,0 +1,1 @@
+"""Programs shipped into every sandbox image's ``bin`` (see ``sandbox.execenv``)."""
