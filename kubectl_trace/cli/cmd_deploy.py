@@ -11,11 +11,13 @@ from kubectl_trace.release.settings import ChangeSettings, add_change_arguments,
 
 DESCRIPTION = (
     "Set the image tag of every Deployment of APP that runs the app's image (web, worker, clock…)\n"
-    "in one step, record who deployed what and when in kubernetes.io/change-cause, and follow the\n"
-    "rollouts until they complete. TAG defaults to `git rev-parse --short HEAD` of the current\n"
-    "directory. On a failure (progress deadline, crash loop, image pull error, --timeout) it shows\n"
-    "why — probe failures, Warning events, the last log lines of a failing pod — and exits 1;\n"
-    "--auto-rollback then puts every Deployment back on what it ran before.\n"
+    "in one step as one new release of the app (recorded in the ConfigMap nodeapp-releases-APP:\n"
+    "number, tag of every process, author, time; see `kubectl nodeapp history APP`), and follow\n"
+    "every process's rollout to its end whatever its strategy. TAG defaults to `git rev-parse\n"
+    "--short HEAD` of the current directory. A progress deadline, a crash loop or an image pull\n"
+    "error in any process is a failure: a final line says per process what happened, then why —\n"
+    "probe failures, Warning events, the failing pod's last log lines — and it exits 1 with a\n"
+    "pasteable rollback command; --auto-rollback puts every Deployment back on what it ran before.\n"
     "In a production namespace it asks for confirmation on a terminal, and needs --yes otherwise."
 )
 EXAMPLES = """\
@@ -55,7 +57,7 @@ def run(options: DeployOptions, env: Environment) -> int:
     import os
 
     from kubectl_trace.release.app import infer_repository, load_app
-    from kubectl_trace.release.flow import connect, execute, rfc3339_seconds, user_name
+    from kubectl_trace.release.flow import connect, execute, recorder_for, rfc3339_seconds, user_name
     from kubectl_trace.release.patches import change_cause
     from kubectl_trace.release.plans import plan_deploy
     from kubectl_trace.release.tags import git_has_uncommitted_changes, git_short_head
@@ -77,5 +79,6 @@ def run(options: DeployOptions, env: Environment) -> int:
         plan=plan,
         settings=options.change,
         question=f"Deploy {tag} to {len(plan.planned)} Deployment(s) of {app.name} in {ctx.namespace}?",
-        rollback_hint=f"roll back with: kubectl nodeapp rollback {app.name} -n {ctx.namespace}",
+        rollback_hint=f"roll back with: kubectl nodeapp rollback {app.name} {ctx.flags}",
+        recorder=recorder_for(ctx, app.name, repository, "deploy", tag),
     )
