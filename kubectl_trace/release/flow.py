@@ -9,7 +9,7 @@ Deployment back and follow that) and exit 1.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -263,11 +263,13 @@ def execute(
     rollback_hint: str = "",
     recorder: Recorder | None = None,
     notes: Sequence[str] = (),
+    before_apply: Callable[[], None] | None = None,
 ) -> int:
     """Run the flow for a planned change; returns the exit status (raises on failure).
 
     ``recorder`` (``recording.Recorder``) records the release the change makes; ``notes``
-    are printed under the plan (warnings the user should see before confirming).
+    are printed under the plan (warnings the user should see before confirming);
+    ``before_apply`` runs once confirmed, before the first patch (e.g. writing a Secret).
     """
     planned, unchanged = plan.planned, plan.unchanged
     _print_plan(ctx, heading, planned, unchanged)
@@ -306,6 +308,8 @@ def execute(
             f"note: {name} changed while it was being patched (conflict {count}); read it again and reapplied"
         )
 
+    if before_apply is not None:
+        before_apply()
     if recorder is not None:
         recorder.prepare()
     started = ctx.now()

@@ -31,11 +31,13 @@ __all__ = [
     "ContainersOf",
     "Plan",
     "Planned",
+    "ReleaseTarget",
     "app_tag",
     "plan_deploy",
     "plan_env_set",
     "plan_env_unset",
     "plan_promote",
+    "plan_release",
     "plan_restart",
     "plan_rollback",
     "plan_scale",
@@ -245,4 +247,55 @@ def plan_restart(deployments: Sequence[Obj], at: str, cause: str) -> Plan:
             return restart_patch(cur, at, cause)
 
         steps.append(Planned(d, restart_patch(d, at, cause), build, "rolling restart"))
+    return _collect(steps)
+
+
+@dataclass(frozen=True)
+class ReleaseTarget:
+    """What one process goes to in a release rollback or promote."""
+
+    process: str
+    deployment: Obj  # the live Deployment
+    template: Mapping[str, Any]  # the release's pod template
+    digest: str
+    from_tag: str
+    to_tag: str
+    note: str = ""  # "rebuilt from the recorded template (its ReplicaSet is gone)"
+
+
+def plan_release(targets: Sequence[ReleaseTarget], cause: str) -> Plan:
+    """Every process to its release's pod template; those already on it are left alone.
+
+    A conflict re-reads the Deployment; one whose pod template moved since it was read
+    (someone changed it meanwhile) stops the change (Drift) instead of being overwritten.
+    """
+    from kubectl_trace.release.patches import template_patch
+    from kubectl_trace.release.records import template_digest, template_of
+
+    steps: list[Planned | tuple[str, str]] = []
+    for t in targets:
+        live_digest = template_digest(template_of(t.deployment))
+        if live_digest == t.digest:
+            steps.append((_name(t.deployment), f"already runs this template ({t.to_tag})"))
+            continue
+        summary = f"{t.process} {t.from_tag} → {t.to_tag}" + (f"; {t.note}" if t.note else "")
+
+        def build(
+            cur: Obj, t: ReleaseTarget = t, live_digest: str = live_digest, summary: str = summary
+        ) -> Patch | None:
+            now = template_digest(template_of(cur))
+            if now == t.digest:
+                return None
+            if now != live_digest:
+                raise Drift(f"{_name(cur)} was changed by someone else since it was read")
+            return template_patch(cur, t.template, cause, summary)
+
+        steps.append(
+            Planned(
+                t.deployment,
+                template_patch(t.deployment, t.template, cause, summary),
+                build,
+                f"{t.from_tag} → {t.to_tag}",
+            )
+        )
     return _collect(steps)
