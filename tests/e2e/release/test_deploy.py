@@ -125,7 +125,7 @@ def test_bad_input_is_one_line(cluster, tmp_path):
     bad = nodeapp(handle, "deploy", "trace-api", "-n", "staging", "--tag", "not a tag")
     assert bad.returncode == 2 and bad.stderr.startswith("error: invalid image tag 'not a tag'")
     missing = nodeapp(handle, "deploy", "nope", "-n", "staging", "--tag", "a41c9e7")
-    assert missing.returncode == 1 and 'no Deployments of app "nope" in namespace "staging"' in missing.stderr
+    assert missing.returncode == 1 and "no app 'nope' in staging; apps here: trace-api" in missing.stderr
 
 
 def test_timeout_stops_following_and_rollback_brings_it_back(cluster):
