@@ -100,14 +100,6 @@ def history_document(data: AppReleases) -> dict[str, Any]:
         "recorded": data.recorded,
         "store": f"configmap/{store_name(data.app)}",
         "current": current.number if current is not None else None,
-        "drift": [
-            {
-                "process": d.process,
-                "deployment": d.deployment,
-                "recordedTag": d.recorded_tag,
-                "liveTag": d.live_tag,
-            }
-            for d in data.drift
-        ],
+        "drift": [d.to_json() for d in data.drift],
         "releases": releases,
     }

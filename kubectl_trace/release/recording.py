@@ -182,3 +182,45 @@ class Recorder:
         """Record how the release's rollout ended."""
         if self.release is not None:
             ReleaseStore(self.kube, self.namespace, self.app).set_outcome(self.release.number, outcome)
+
+
+def release_status(kube: Any, app: str, namespace: str, deployments: Sequence[Obj], config: Any) -> Any:
+    """For ``status APP``: ``(json, lines)`` about the current release and drift; None when none is recorded.
+
+    One GET (the release ConfigMap); nothing is reconstructed here.
+    """
+    from kubectl_trace.errors import NodeappError
+    from kubectl_trace.kube.errors import KubeError
+    from kubectl_trace.kube.targets import app_deployments
+    from kubectl_trace.release.app import infer_repository
+
+    mine = app_deployments(app, deployments, config.app_label)
+    if not mine:
+        return None
+    try:
+        ledger = ReleaseStore(kube, namespace, app).load()
+    except (KubeError, NodeappError):
+        return None
+    if ledger is None or ledger.last is None:
+        return None
+    try:
+        repository: str | None = infer_repository(app, mine, config.image_repository)
+    except NodeappError:
+        repository = None
+    live, _ = live_state(_pairs(mine, config), repository)
+    last = ledger.last
+    current = current_release(ledger.releases, live)
+    items = drift(last, live)
+    document = {
+        "last": last.number,
+        "current": current.number if current is not None else None,
+        "drift": [d.to_json() for d in items],
+    }
+    lines = []
+    if current is not None:
+        lines.append(f"release: v{current.number} ({current.description}) by {current.author}")
+    for item in items:
+        lines.append(f"drift: {item.text(last.number)} (changed outside nodeapp, e.g. kubectl)")
+    if items:
+        lines.append(f"  see: kubectl nodeapp history {app} -n {namespace}")
+    return document, lines

@@ -99,6 +99,15 @@ class DriftItem:
     recorded_tag: str | None  # None: the process is not in the release
     live_tag: str | None  # None: the Deployment is gone
 
+    def to_json(self) -> dict[str, Any]:
+        """``{process, deployment, recordedTag, liveTag}``."""
+        return {
+            "process": self.process,
+            "deployment": self.deployment,
+            "recordedTag": self.recorded_tag,
+            "liveTag": self.live_tag,
+        }
+
     def text(self, release: int) -> str:
         """``trace-api-web runs 9e1f00a, not v12's a41c9e7``."""
         if self.live_tag is None:
