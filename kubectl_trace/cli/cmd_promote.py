@@ -175,8 +175,7 @@ def _notes(
         _node_version(ctx, options.source, source), _node_version(ctx, options.target, target)
     )
     if change:
-        notes.append(f"warning: {change}")
-        ctx.note(f"warning: {change}")
+        notes.append(f"warning: {change}: check the app runs on it")
     return notes
 
 

@@ -113,6 +113,33 @@ def read_releases(
     )
 
 
+def _in_flight(before: Sequence[tuple[str, Obj]], last: Release) -> bool:
+    """Whether a Deployment carries a nodeapp change cause newer than the last release.
+
+    nodeapp writes ``kubernetes.io/change-cause`` ("deploy a41c9e7 by ana at 2026-…Z") with each
+    change; ``kubectl set image`` leaves it alone. A cause newer than the last recorded release
+    is a concurrent nodeapp release whose record is on its way, not a change made outside.
+    """
+    import re
+
+    from kubectl_trace.timeparse import parse_rfc3339
+
+    for _, d in before:
+        cause = str(
+            ((d.get("metadata") or {}).get("annotations") or {}).get("kubernetes.io/change-cause") or ""
+        )
+        found = re.search(r" by \S+ at (\S+)$", cause)
+        if not found:
+            continue
+        try:
+            at = parse_rfc3339(found.group(1))
+        except ValueError:
+            continue
+        if at > int(last.time):
+            return True
+    return False
+
+
 @dataclass
 class Recorder:
     """Records the release a change makes (see the module docstring)."""
@@ -161,6 +188,8 @@ class Recorder:
         def outside(ledger: Any) -> Release | None:
             if ledger.last is None or current_release(ledger.releases, before_states) is not None:
                 return None  # nothing recorded yet, or the app ran a recorded release
+            if _in_flight(self._before, ledger.last):
+                return None  # another nodeapp release is being made right now: not an outside change
             ledger.templates.update(before_templates)
             return Release(
                 ledger.next_number,

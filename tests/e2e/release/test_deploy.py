@@ -134,10 +134,14 @@ def test_timeout_stops_following_and_rollback_brings_it_back(cluster):
     assert result.returncode == 1, result.stdout + result.stderr
     assert "not complete after --timeout 2s" in result.stdout
     assert "not rolled out after --timeout 2s" in result.stderr
-    assert "hint: roll back with: kubectl nodeapp rollback trace-api -n staging" in result.stderr
+    assert (
+        "hint: roll back to v2 (the last release not known to have failed (its outcome was not recorded); "
+        "kubectl (deploy trace-api a41c9e7)) with: kubectl nodeapp rollback trace-api -n staging "
+        f"--kubeconfig {handle.kubeconfig} --to v2"
+    ) in result.stderr
     assert set(tags(kube, "staging").values()) == {"badc0de"}  # no --auto-rollback: left as deployed
     back = nodeapp(handle, "rollback", "trace-api", "-n", "staging")
     assert back.returncode == 0, back.stdout + back.stderr
-    assert "(badc0de → a41c9e7)" in back.stdout
+    assert "web badc0de → a41c9e7" in back.stdout and "to v2 (" in back.stdout
     assert set(tags(kube, "staging").values()) == {"a41c9e7"}
     assert settled(kube, "staging")
