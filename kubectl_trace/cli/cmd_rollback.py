@@ -80,42 +80,37 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> RollbackOp
 
 def run(options: RollbackOptions, env: Environment) -> int:
     """Choose the release, plan every process, confirm, apply, record, follow."""
-    from kubectl_trace.errors import NodeappError
-    from kubectl_trace.release.app import infer_repository, load_app
+    from kubectl_trace.release.app_rollback import plan_app_rollback
     from kubectl_trace.release.flow import connect, execute, recorder_for, rfc3339_seconds, user_name
     from kubectl_trace.release.patches import change_cause
-    from kubectl_trace.release.plans import plan_release
-    from kubectl_trace.release.recording import read_releases
-    from kubectl_trace.release.records import default_target, find_target
-    from kubectl_trace.release.restore import release_targets
+    from kubectl_trace.release.records import Release
 
     ctx = connect(options.common, env)
-    app = load_app(ctx.kube, options.app, namespace=ctx.namespace, config=ctx.config)
-    try:
-        repository: str | None = infer_repository(app.name, app.deployments, ctx.config.image_repository)
-    except NodeappError:
-        repository = None
-    data = read_releases(ctx.kube, app.name, ctx.namespace, app.deployments, ctx.config, repository)
-    if options.to is not None or options.to_tag is not None:
-        target = find_target(data.releases, number=options.to, tag=options.to_tag)
-        why = "as asked"
-    else:
-        target, why = default_target(data.releases, data.live)
-    replicasets = ctx.kube.list("replicasets", ctx.namespace).items
-    targets = release_targets(data, target, replicasets, force=options.force)
-    cause = change_cause(f"rollback to v{target.number}", user_name(env.environ), rfc3339_seconds(ctx.now()))
-    plan = plan_release(targets, cause)
-    current = data.current
-    now = f"v{current.number}" if current is not None else "a state no release recorded"
+    at = rfc3339_seconds(ctx.now())
+
+    def cause_for(target: Release) -> str:
+        return change_cause(f"rollback to v{target.number}", user_name(env.environ), at)
+
+    rollback = plan_app_rollback(
+        ctx.kube,
+        options.app,
+        ctx.namespace,
+        ctx.config,
+        cause_for,
+        to=options.to,
+        to_tag=options.to_tag,
+        force=options.force,
+    )
+    target = rollback.target
     return execute(
         ctx,
         heading=(
-            f"roll back app {app.name} in namespace {ctx.namespace} from {now} to v{target.number} "
-            f"({target.description}; {why}):"
+            f"roll back app {rollback.app} in namespace {ctx.namespace} from {rollback.current} to "
+            f"v{target.number} ({target.description}; {rollback.why}):"
         ),
         verb=f"rollback to v{target.number}",
-        plan=plan,
+        plan=rollback.plan,
         settings=options.change,
-        question=f"Roll back {app.name} in {ctx.namespace} to v{target.number}?",
-        recorder=recorder_for(ctx, app.name, repository, "rollback", f"to v{target.number}"),
+        question=f"Roll back {rollback.app} in {ctx.namespace} to v{target.number}?",
+        recorder=recorder_for(ctx, rollback.app, rollback.repository, "rollback", f"to v{target.number}"),
     )

@@ -278,3 +278,27 @@ def test_the_store_gives_unique_numbers_to_concurrent_writers(sandbox, kube, kub
     assert sorted(r.argument for r in ledger.releases) == sorted(
         f"t{i}{j}" for i in range(6) for j in range(3)
     )
+
+
+def test_dashboard_u_rolls_the_whole_app_back_as_a_release(sandbox, kube, kubectl, eventually, author):
+    """What the dashboard's ``u`` does (the key itself is tested in the dashboard's unit tests)."""
+    from kubectl_trace.dashboard.actions import perform
+    from kubectl_trace.dashboard.ui import Action
+
+    ns = copy_app(kube, eventually)
+    run_ok(sandbox, "deploy", "trace-api", "-n", ns, "--tag", "9e1f00a")
+    # a bad release made behind the tool's back on one process only
+    kubectl("set", "image", "deployment/trace-api-worker", f"worker={REPO}:badc0de", "-n", ns, check=True)
+
+    text = perform(kube, Action("app-rollback", ns, "trace-api-worker"), user="ana", now=time.time())
+
+    assert text == (
+        "rolling back app trace-api to v2 (deploy 9e1f00a): clock,web,worker=9e1f00a — release v4"
+    )
+    assert set(tags(kube, ns).values()) == {"9e1f00a"}
+    doc = releases(sandbox, ns)
+    assert [(r["release"], r["action"], r["argument"]) for r in doc["releases"][:2]] == [
+        (4, "rollback", "to v2"),
+        (3, "kubectl", "(changed outside nodeapp)"),  # the worker's badc0de, kept in the history
+    ]
+    assert doc["releases"][0]["author"] == author
