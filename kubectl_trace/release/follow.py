@@ -274,7 +274,7 @@ class Follower:
         clock: Callable[[], float] = time.time,
         interval: float = 0.1,
         idle: float = 0.5,
-        settle: float = 2.0,
+        settle: float = 1.0,
         watch_factory: Callable[..., Any] | None = None,
     ) -> None:
         self.kube = kube
@@ -328,16 +328,20 @@ class Follower:
         return Snapshot(now, now - self.since, items, warnings, connection, timed_out)
 
     def _settled(self, item: DeploymentProgress, now: float) -> DeploymentProgress:
-        """A rollout counts as complete once it has looked complete for ``settle`` seconds.
+        """A rollout counts as complete once its new containers have run for ``settle`` seconds.
 
         New pods without a readiness probe are available as soon as they start: a process that
-        crashes a moment later must fail the rollout, not pass it.
+        crashes a moment later must fail the rollout, not pass it. The wait ends when the
+        youngest new container started ``settle`` (+1) seconds ago (by the cluster's clock), or when
+        the rollout has looked complete for that long (by ours).
         """
         if item.outcome != "complete":
             self._complete_since.pop(item.name, None)
             return item
         since = self._complete_since.setdefault(item.name, now)
-        if now - since >= self.settle:
+        starts = [c.started_at for p in item.pods for c in p.containers if c.started_at is not None]
+        # start times have whole seconds: one more second makes sure the container ran long enough
+        if now - since >= self.settle or (starts and now - max(starts) >= self.settle + 1.0):
             return item
         return replace(item, outcome="running", reason="checking that the new pods stay up")
 
