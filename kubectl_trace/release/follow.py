@@ -328,18 +328,23 @@ class Follower:
         return Snapshot(now, now - self.since, items, warnings, connection, timed_out)
 
     def _settled(self, item: DeploymentProgress, now: float) -> DeploymentProgress:
-        """A rollout counts as complete once its new containers have run for ``settle`` seconds.
+        """A rollout counts as complete once its new unprobed containers have run ``settle`` seconds.
 
         New pods without a readiness probe are available as soon as they start: a process that
-        crashes a moment later must fail the rollout, not pass it. The wait ends when the
+        crashes a moment later must fail the rollout, not pass it (a readiness probe already
+        proved the others are up, and a pod that crashes later is the dashboard's concern, as
+        with ``kubectl rollout status``). The wait ends when the
         youngest new container started ``settle`` (+1) seconds ago (by the cluster's clock), or when
         the rollout has looked complete for that long (by ours).
         """
         if item.outcome != "complete":
             self._complete_since.pop(item.name, None)
             return item
+        unprobed = [c for p in item.pods for c in p.containers if c.readiness.state == "none"]
+        if not unprobed:
+            return item
         since = self._complete_since.setdefault(item.name, now)
-        starts = [c.started_at for p in item.pods for c in p.containers if c.started_at is not None]
+        starts = [c.started_at for c in unprobed if c.started_at is not None]
         # start times have whole seconds: one more second makes sure the container ran long enough
         if now - since >= self.settle or (starts and now - max(starts) >= self.settle + 1.0):
             return item
