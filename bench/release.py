@@ -217,6 +217,14 @@ def main() -> None:
         ],
         "",
         f"Load average at the end: {os.getloadavg()[0]:.1f}.",
+        "",
+        "`history` reads the release ConfigMap (one GET) once releases are recorded, and the",
+        "ReplicaSets (one LIST) before; `kubectl rollout history` ×3 is three processes. `deploy`",
+        "and `env set` do more than the kubectl side: they record the release (read, then a",
+        "resourceVersion-guarded write of the ConfigMap, and its outcome at the end) and keep",
+        "watching the clock process — no readiness probe, so `kubectl rollout status` calls it",
+        "rolled out the moment it starts — until its new container has run 1 s, which is what",
+        "catches a tag that crashes at start (c0ffee1) instead of reporting success.",
     ]
     text = "\n".join(lines)
     print(text)
