@@ -39,7 +39,11 @@ class DeployOptions:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``deploy``."""
-    parser.add_argument("app", metavar="APP", help="the app: its Deployments are APP-* or labelled app=APP")
+    parser.add_argument(
+        "app",
+        metavar="APP",
+        help="the app: the Deployments labelled app=APP (unlabelled APP-<process> only when none is)",
+    )
     parser.add_argument("--tag", help="the image tag to deploy (default: git rev-parse --short HEAD)")
     add_change_arguments(parser, auto_rollback=True)
 

@@ -57,7 +57,11 @@ class EnvOptions:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``env``."""
-    parser.add_argument("app", metavar="APP", help="the app: its Deployments are APP-* or labelled app=APP")
+    parser.add_argument(
+        "app",
+        metavar="APP",
+        help="the app: the Deployments labelled app=APP (unlabelled APP-<process> only when none is)",
+    )
     parser.add_argument(
         "words", nargs="*", metavar="ACTION [ARGS]", help="list (default) | set K=V … | set K | unset K …"
     )

@@ -47,7 +47,11 @@ class PromoteOptions:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``promote``."""
-    parser.add_argument("app", metavar="APP", help="the app: its Deployments are APP-* or labelled app=APP")
+    parser.add_argument(
+        "app",
+        metavar="APP",
+        help="the app: the Deployments labelled app=APP (unlabelled APP-<process> only when none is)",
+    )
     parser.add_argument(
         "--from", dest="source", metavar="NS", required=True, help="the namespace to copy from"
     )

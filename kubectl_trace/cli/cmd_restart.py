@@ -32,7 +32,11 @@ class RestartOptions:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``restart``."""
-    parser.add_argument("app", metavar="APP", help="the app: its Deployments are APP-* or labelled app=APP")
+    parser.add_argument(
+        "app",
+        metavar="APP",
+        help="the app: the Deployments labelled app=APP (unlabelled APP-<process> only when none is)",
+    )
     parser.add_argument("--process", metavar="P", help="only this process type (web, worker, clock)")
     add_change_arguments(parser)
 

@@ -39,7 +39,11 @@ class RollbackOptions:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``rollback``."""
-    parser.add_argument("app", metavar="APP", help="the app: its Deployments labelled app=APP")
+    parser.add_argument(
+        "app",
+        metavar="APP",
+        help="the app: the Deployments labelled app=APP (unlabelled APP-<process> only when none is)",
+    )
     target = parser.add_mutually_exclusive_group()
     target.add_argument(
         "--to", metavar="vN", help="the release to go back to (see: kubectl nodeapp history APP)"

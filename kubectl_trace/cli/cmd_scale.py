@@ -39,7 +39,11 @@ class ScaleOptions:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``scale``."""
-    parser.add_argument("app", metavar="APP", help="the app: its Deployments are APP-* or labelled app=APP")
+    parser.add_argument(
+        "app",
+        metavar="APP",
+        help="the app: the Deployments labelled app=APP (unlabelled APP-<process> only when none is)",
+    )
     parser.add_argument("counts", nargs="*", metavar="PROCESS=N", help="web=3, worker+1, clock-1 …")
     parser.add_argument(
         "-o", "--output", choices=("text", "json"), default="text", help="listing: output format"

@@ -6,6 +6,7 @@ session sandbox (``appcopy``); out-of-band changes are made with the real kubect
 
 from __future__ import annotations
 
+import base64
 import calendar
 import json
 import re
@@ -302,3 +303,81 @@ def test_dashboard_u_rolls_the_whole_app_back_as_a_release(sandbox, kube, kubect
         (3, "kubectl", "(changed outside nodeapp)"),  # the worker's badc0de, kept in the history
     ]
     assert doc["releases"][0]["author"] == author
+
+
+def test_promote_the_current_release_with_config_differences_and_node_change(
+    sandbox, kube, kubectl, eventually, author
+):
+    source, target = copy_app(kube, eventually, "src"), copy_app(kube, eventually, "dst")
+    run_ok(sandbox, "deploy", "trace-api", "-n", source, "--tag", "9e1f00a")  # Node.js 18.20.4
+    run_ok(sandbox, "env", "trace-api", "set", "FEATURE_P=1", "-n", source)
+
+    plan = run_ok(sandbox, "promote", "trace-api", "--from", source, "--to", target, "--dry-run").stdout
+
+    assert f"promote app trace-api: {source} v3 → {target}:" in plan
+    assert "config differences, NOT copied (--with-config copies them):" in plan
+    assert f"clock,web,worker: FEATURE_P '1' in {source}, unset in {target}" in plan
+    assert "warning: Node.js changes v20.12.2 → v18.20.4 (a major version down)" in plan
+
+    done = run_ok(sandbox, "promote", "trace-api", "--from", source, "--to", target, "--yes")
+    assert f"release v2 of trace-api: promote from {source} v3" in done.stdout
+    assert set(tags(kube, target).values()) == {"9e1f00a"}
+    assert all("FEATURE_P" not in env_of(d) for d in deployments(kube, target).values())  # not copied
+
+    # a source on mixed tags is refused, unless forced; --with-config copies the env
+    kubectl("set", "image", "deployment/trace-api-worker", f"worker={REPO}:2d4e6f8", "-n", source, check=True)
+    mixed = nodeapp(sandbox, "promote", "trace-api", "--from", source, "--to", target, "--yes")
+    assert mixed.returncode == 1
+    assert mixed.stderr.startswith(
+        f"error: {source} runs different tags on its processes (clock,web=9e1f00a worker=2d4e6f8)"
+    )
+    assert set(tags(kube, target).values()) == {"9e1f00a"}
+    eventually(lambda: settled(kube, source), timeout=60, message="the worker's new tag rolled out")
+    forced = run_ok(
+        sandbox, "promote", "trace-api", "--from", source, "--to", target, "--yes", "--force", "--with-config"
+    )
+    assert "warning: promoting" in forced.stderr and "mixed tags" in forced.stderr
+    assert tags(kube, target) == {
+        "trace-api-clock": "9e1f00a",
+        "trace-api-web": "9e1f00a",
+        "trace-api-worker": "2d4e6f8",
+    }
+    assert all(env_of(d)["FEATURE_P"]["value"] == "1" for d in deployments(kube, target).values())
+
+
+def test_env_guards_credentials_and_secret_storage(sandbox, kube, eventually, author):
+    ns = copy_app(kube, eventually)
+    key = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
+    literal = run_ok(sandbox, "env", "trace-api", "set", f"STRIPE_SECRET_KEY={key}", "-n", ns)
+    assert (
+        "warning: STRIPE_SECRET_KEY looks like a credential (the value looks like a Stripe secret key)"
+        in literal.stderr
+    )
+    assert (
+        f"kubectl nodeapp env trace-api set --secret STRIPE_SECRET_KEY=… -n {ns} --kubeconfig"
+        in literal.stderr
+    )
+    assert key not in literal.stdout + literal.stderr
+    listed = run_ok(sandbox, "env", "trace-api", "-n", ns).stdout
+    assert key not in listed and re.search(r"^STRIPE_SECRET_KEY\s+\*{8}", listed, re.M)
+    assert "secret and credential-looking values are masked; show them with --reveal" in listed
+    assert key in run_ok(sandbox, "env", "trace-api", "-n", ns, "--reveal").stdout
+
+    stored = run_ok(sandbox, "env", "trace-api", "set", "--secret", "API_TOKEN=tok-123", "-n", ns)
+    assert "stored API_TOKEN in secret trace-api-env" in stored.stdout and "tok-123" not in stored.stdout
+    secret = kube.get("secrets", "trace-api-env", ns)
+    assert base64.b64decode(secret["data"]["API_TOKEN"]).decode() == "tok-123"
+    for d in deployments(kube, ns).values():
+        assert env_of(d)["API_TOKEN"]["valueFrom"] == {
+            "secretKeyRef": {"name": "trace-api-env", "key": "API_TOKEN"}
+        }
+    # a reference never silently becomes a literal
+    refused = nodeapp(sandbox, "env", "trace-api", "set", "API_TOKEN=plain", "-n", ns)
+    assert (
+        refused.returncode == 1
+        and "would replace a reference with a literal value: API_TOKEN (secret trace-api-env:API_TOKEN"
+        in refused.stderr
+    )
+    assert env_of(deployments(kube, ns)["trace-api-web"])["API_TOKEN"].get("valueFrom")
+    history = [(r["action"], r["argument"]) for r in releases(sandbox, ns)["releases"][:2]]
+    assert history == [("env set", "API_TOKEN"), ("env set", "STRIPE_SECRET_KEY")]
