@@ -178,3 +178,26 @@ def test_a_paused_deployment_still_scales_but_does_not_roll_out():
     new_tag = deployment("web", tag="a41c9e7", paused=True, generation=7)
     item = progress_of(Tracked("trace-api-web", 7), new_tag, [rs], [], None, NOW)
     assert item.outcome == "failed" and "paused" in item.reason
+
+
+def test_compact_log_line_keeps_the_error_line_of_the_stack():
+    import json
+
+    line = json.dumps(
+        {
+            "severity": "ERROR",
+            "message": "db query failed",
+            "stack": "Error: connect ECONNREFUSED 10.96.112.7:5432\n"
+            "    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1555:16)\n"
+            "    at Pool.connect (/app/node_modules/pg-pool/index.js:45:11)\n"
+            "    at Db.query (/app/dist/db.js:12:9)",
+        }
+    )
+    out = compact_log_line(line)
+    assert out[0] == "ERROR db query failed"
+    assert out[1].strip() == "Error: connect ECONNREFUSED 10.96.112.7:5432"
+    assert out[2].strip().startswith("at TCPConnectWrap.afterConnect") and len(out) == 4
+    same = json.dumps(
+        {"severity": "ERROR", "message": "Error: boom", "stack": "Error: boom\n    at f (x.js:1:1)"}
+    )
+    assert [s.strip() for s in compact_log_line(same)] == ["ERROR Error: boom", "at f (x.js:1:1)"]
