@@ -201,3 +201,50 @@ def test_compact_log_line_keeps_the_error_line_of_the_stack():
         {"severity": "ERROR", "message": "Error: boom", "stack": "Error: boom\n    at f (x.js:1:1)"}
     )
     assert [s.strip() for s in compact_log_line(same)] == ["ERROR Error: boom", "at f (x.js:1:1)"]
+
+
+def test_a_complete_looking_rollout_with_a_crashed_new_pod_fails():
+    """A pod without a readiness probe is available as it starts; its crash fails the rollout."""
+    d = deployment("clock", tag="c0ffee1", replicas=1, revision=3, generation=5)
+    new = replicaset(d, "c0ffee1", 3, hash_="new111", replicas=1)
+    d["spec"]["strategy"] = {"type": "Recreate"}
+    d["status"] = {
+        "observedGeneration": 5,
+        "replicas": 1,
+        "updatedReplicas": 1,
+        "readyReplicas": 1,
+        "availableReplicas": 1,
+        "conditions": [
+            {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
+            {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable", "message": "done"},
+        ],
+    }
+    healthy = pod(new, "aaaaa")
+    assert progress_of(Tracked("trace-api-clock", 5), d, [new], [healthy], [], NOW).outcome == "complete"
+    restarted = pod(new, "aaaaa", restarts=1, last_exit=1)  # running again after one crash
+    item = progress_of(Tracked("trace-api-clock", 5), d, [new], [restarted], [], NOW)
+    assert item.outcome == "failed" and item.short == "CrashLoopBackOff (exit 1)"
+    assert "container clock exited with code 1" in item.reason
+
+
+def test_the_follower_holds_an_unprobed_rollout_until_its_containers_ran_a_while():
+    from kubectl_trace.health import pod_health
+    from kubectl_trace.release.follow import DeploymentProgress, Follower
+
+    d = deployment("clock", tag="c0ffee1", replicas=1)
+    new = replicaset(d, "c0ffee1", 3, hash_="new111", replicas=1)
+    unprobed = pod(new, "aaaaa")
+    unprobed["spec"]["containers"][0].pop("readinessProbe")
+    item = DeploymentProgress(
+        "trace-api-clock", "", None, (pod_health(unprobed, None, NOW),), 0, "complete", ""
+    )
+    follower = Follower(None, "ns", [], since=NOW, settle=1.0)
+    # started 60 s ago (the pod's startedAt): nothing to wait for
+    assert follower._settled(item, NOW).outcome == "complete"
+    fresh = DeploymentProgress(
+        "trace-api-clock", "", None, (pod_health(unprobed, None, NOW - 59.5),), 0, "complete", ""
+    )
+    follower = Follower(None, "ns", [], since=NOW - 60, settle=1.0)
+    young = follower._settled(fresh, NOW - 59.5)
+    assert young.outcome == "running" and young.reason == "checking that the new pods stay up"
+    assert follower._settled(fresh, NOW - 58.4).outcome == "complete"  # looked complete for 1 s
