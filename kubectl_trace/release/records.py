@@ -247,7 +247,8 @@ def default_target(releases: Sequence[Release], live: Mapping[str, ProcessState]
     """The release ``rollback`` goes to by default, and why that one.
 
     The newest release, other than what runs now, whose rollout completed healthy; without
-    one, the newest not known to have failed (reconstructed releases have no known outcome).
+    one, the newest not known to have failed (reconstructed releases and those made with
+    ``--no-wait`` have no known outcome).
     """
     wanted = {p: s.template for p, s in live.items()}
     ordered = sorted(releases, key=lambda r: r.number, reverse=True)
@@ -256,7 +257,7 @@ def default_target(releases: Sequence[Release], live: Mapping[str, ProcessState]
         if r.outcome == HEALTHY:
             return r, "the last release whose rollout completed healthy"
     for r in others:
-        if r.outcome == UNKNOWN:
+        if r.outcome in (UNKNOWN, PENDING):  # reconstructed, or made with --no-wait
             return r, "the last release not known to have failed (its outcome was not recorded)"
     raise NodeappError(
         "no earlier release to roll back to: every other release failed or is still rolling out",
