@@ -15,7 +15,6 @@ from typing import Any
 from kubectl_trace.errors import NodeappError
 from kubectl_trace.health.images import image_tag
 from kubectl_trace.release.app import app_containers, container_images
-from kubectl_trace.release.history import undo_plan
 from kubectl_trace.release.patches import (
     Drift,
     EnvAssignment,
@@ -39,7 +38,6 @@ __all__ = [
     "plan_promote",
     "plan_release",
     "plan_restart",
-    "plan_rollback",
     "plan_scale",
 ]
 
@@ -143,34 +141,6 @@ def plan_promote(
             continue
         tag = app_tag(src, repository)
         steps.append(_image_step(d, repository, tag, cause_for(tag), f"already runs {tag}"))
-    return _collect(steps)
-
-
-def plan_rollback(
-    deployments: Sequence[Obj], replicasets: Sequence[Obj], to_revision: int, repository: str | None
-) -> Plan:
-    """``rollback``: kubectl's undo for each Deployment (NodeappError before anything changes)."""
-    steps: list[Planned | tuple[str, str]] = []
-    for d in deployments:
-        undo = undo_plan(d, replicasets, to_revision)
-        if undo.patch is None:
-            steps.append((_name(d), undo.skipped))
-            continue
-        template = _template(d)
-        rev = undo.to_revision
-
-        def build(cur: Obj, template: Any = template, rev: int = rev) -> Patch | None:
-            if _template(cur) != template:
-                raise Drift(f"{_name(cur)} was changed by someone else since it was read")
-            return undo_plan(cur, replicasets, rev).patch
-
-        target = next((rs for rs in replicasets if _name(rs) == undo.replicaset), None)
-        tags = ""
-        if repository and target is not None:
-            old, new = _tag_list(_tags(d, repository)), _tag_list(_tags(target, repository))
-            tags = f" ({old} → {new})" if old != new else f" ({new}, other settings)"
-        label = f"rev {undo.from_revision} → {rev}{tags}"
-        steps.append(Planned(d, undo.patch, build, label))
     return _collect(steps)
 
 
