@@ -165,11 +165,15 @@ def _explain(ctx: Context, snap: Snapshot, timeout: float | None) -> list[str]:
     failed = list(snap.failed)
     if not failed and snap.timed_out:
         failed = [i for i in snap.items if i.outcome != "complete"]
+    shown_log = False  # one log tail is enough: the first failed process that has one
     for number, item in enumerate(failed):
         reason = "" if item.outcome == "failed" else timed_out_reason(item, timeout or 0)
-        which = failing_container(item) if number == 0 else None  # one log tail is enough
+        which = failing_container(item) if not shown_log and number < 3 else None
         log = read_log_tail(ctx.kube, ctx.namespace, *which) if which is not None else None
-        lines.extend(explain(item, snap, log, snap.at, reason=reason, brief=number > 0))
+        if log is not None and not log.lines and number + 1 < min(len(failed), 3):
+            log = None  # nothing logged (yet): try the next failed process
+        shown_log = shown_log or log is not None
+        lines.extend(explain(item, snap, log, snap.at, reason=reason, brief=number > 0 and log is None))
     return lines
 
 

@@ -170,7 +170,7 @@ def test_deploy_of_a_crashing_tag_fails_and_names_the_recreate_clock(sandbox, ku
     assert result.stderr.startswith("error: deploy c0ffee1 failed: ")
     assert "trace-api-clock: " in result.stderr.splitlines()[0]
     # the error line itself is in the excerpt, and the hint is a command that works when pasted
-    assert "Error: Cannot find module 'pg-native'" in result.stdout
+    assert "Error: Cannot find module 'pg-native'" in result.stdout, result.stdout
     hint = next(line for line in result.stderr.splitlines() if line.startswith("hint: "))
     assert f"kubectl nodeapp rollback trace-api -n {ns} --kubeconfig {sandbox.kubeconfig} --to v1" in hint
     doc = releases(sandbox, ns)
