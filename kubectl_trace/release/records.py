@@ -281,6 +281,7 @@ def legacy_releases(
 
     changes: list[tuple[float, int, str, Obj]] = []
     for process, d in deployments:
+        mine: list[tuple[int, float, Obj]] = []
         for rs in deployment_replicasets(d, replicasets):
             meta = rs.get("metadata") or {}
             annotations = meta.get("annotations") or {}
@@ -289,7 +290,14 @@ def legacy_releases(
                 created = parse_rfc3339(str(meta.get("creationTimestamp") or ""))
             except (TypeError, ValueError):
                 continue
-            changes.append((created, revision, process, rs))
+            mine.append((revision, created, rs))
+        # A ReplicaSet brought back by an undo keeps its creation time but takes the newest
+        # revision: it went live after the revision before it, whatever its age.
+        latest = float("-inf")
+        for revision, created, rs in sorted(mine, key=lambda m: m[0]):
+            # (its own release: later than the group of the revision before it)
+            latest = created if created >= latest else latest + GROUP_SECONDS + 1
+            changes.append((latest, revision, process, rs))
     changes.sort(key=lambda c: (c[0], c[1]))
     releases: list[Release] = []
     templates: dict[str, dict[str, Any]] = {}

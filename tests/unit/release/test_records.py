@@ -237,3 +237,15 @@ def test_scale_decrement_below_zero_is_a_usage_error():
     with pytest.raises(UsageError, match="worker-5: worker has 1 pod, it cannot lose 5"):
         resolve_scale(requests, {"worker": 1, "web": 2})
     assert resolve_scale(parse_scale(["web-1"]), {"web": 2}) == {"web": 1}
+
+
+def test_legacy_release_of_an_undone_replicaset_comes_last():
+    web = deployment("web", "8b1d0e4")
+    rss = [
+        replicaset(web, "8b1d0e4", 3, hash_="w1", age=86400 * 20),  # created first, brought back by an undo
+        replicaset(web, "3f9c2a1", 2, hash_="w2", age=86400 * 2),
+    ]
+    found, _ = legacy_releases([("web", web)], rss, REPO)
+    assert [tags_summary(r.processes) for r in found] == ["web=3f9c2a1", "web=8b1d0e4"]
+    live, _ = live_state([("web", web)], REPO)
+    assert current_release(found, live) == found[-1]
