@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 
@@ -83,6 +84,14 @@ def test_a_bad_tag_fails_explains_and_rolls_back(cluster, eventually):
     # the change cause of the restored revision is the original one, as kubectl would restore it
     history = kubectl("rollout", "history", "deployment/trace-api-web", "-n", "production", check=True).stdout
     assert history.strip().splitlines()[-1].split(None, 1)[1] == "deploy trace-api 3f9c2a1"
+    # both are releases: the failed deploy, and the automatic rollback after it
+    doc = json.loads(nodeapp(handle, "history", "trace-api", "-n", "production", "-o", "json").stdout)
+    newest = [(r["release"], r["action"], r["argument"], r["outcome"]) for r in doc["releases"][:2]]
+    assert newest == [
+        (4, "rollback", "of v3 (--auto-rollback)", "healthy"),
+        (3, "deploy", "badc0de", "failed"),
+    ]
+    assert doc["current"] == 4 and doc["drift"] == []
 
 
 def test_production_without_yes_and_without_a_terminal_changes_nothing(cluster):
