@@ -12,7 +12,8 @@ from kubectl_trace.release.settings import ChangeSettings, add_change_arguments,
 DESCRIPTION = (
     "Restart every pod of every process Deployment of APP (or the one --process names) the way\n"
     "`kubectl rollout restart` does — a new kubectl.kubernetes.io/restartedAt on the pod\n"
-    "template, so the rolling update keeps the app available — and follow it to completion."
+    "template, so the rolling update keeps the app available — and follow it to completion.\n"
+    "A restart runs the same release again: it makes no new release in `history`."
 )
 EXAMPLES = """\
   kubectl nodeapp restart trace-api -n staging
