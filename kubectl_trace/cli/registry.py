@@ -42,7 +42,7 @@ _TABLE = (
         "Debug an app",
     ),
     ("rollout", "rollout", "live dashboard of rollouts and probe health, rollback at a key", "Debug an app"),
-    ("deploy", "deploy", "deploy the current git commit (image tag = short hash) and follow it", "Release"),
+    ("deploy", "deploy", "the current git commit (tag = short hash) as a new release, followed", "Release"),
     ("history", "history", "the app's releases: number, tag of every process, author, drift", "Release"),
     ("releases", "history", "the same as history", "Release"),
     (
@@ -52,7 +52,7 @@ _TABLE = (
         "Release",
     ),
     ("promote", "promote", "staging's current release becomes a new production release", "Release"),
-    ("env", "env", "list, set and unset config vars of an app (secrets masked)", "Release"),
+    ("env", "env", "config vars of an app: list (secrets masked), set, unset (a release)", "Release"),
     ("scale", "scale", "set the number of pods per process: web=3 worker=2", "Release"),
     ("restart", "restart", "rolling restart of every process of an app", "Release"),
     ("demo", "demo", "a private sandbox cluster playing a release story in the dashboard", "Try it out"),
