@@ -193,7 +193,7 @@ class Story:
                 self.wait_until(done, 60 + 240 * self.options.time_scale, what)
                 time.sleep(3)
             handle.narrate(
-                "the story is over — explore: ↑↓ select, l logs, s shell, u undo, ? help; "
+                "the story is over — explore: ↑↓ select, l logs, s shell, u rollback, ? help; "
                 "q quits and stops the sandbox"
             )
         except Exception as exc:  # shown, not raised: the dashboard thread has no caller

@@ -12,11 +12,13 @@ from kubectl_trace.release.settings import ChangeSettings, add_change_arguments,
 
 DESCRIPTION = (
     "Set the image tag of every Deployment of APP that runs the app's image (web, worker, clock…)\n"
-    "in one step, record who deployed what and when in kubernetes.io/change-cause, and follow the\n"
-    "rollouts until they complete. TAG defaults to `git rev-parse --short HEAD` of the current\n"
-    "directory. On a failure (progress deadline, crash loop, image pull error, --timeout) it shows\n"
-    "why — probe failures, Warning events, the last log lines of a failing pod — and exits 1;\n"
-    "--auto-rollback then puts every Deployment back on what it ran before.\n"
+    "in one step as one new release of the app (recorded in the ConfigMap nodeapp-releases-APP:\n"
+    "number, tag of every process, author, time; see `kubectl nodeapp history APP`), and follow\n"
+    "every process's rollout to its end whatever its strategy. TAG defaults to `git rev-parse\n"
+    "--short HEAD` of the current directory. A progress deadline, a crash loop or an image pull\n"
+    "error in any process is a failure: a final line says per process what happened, then why —\n"
+    "probe failures, Warning events, the failing pod's last log lines — and it exits 1 with a\n"
+    "pasteable rollback command; --auto-rollback puts every Deployment back on what it ran before.\n"
     "In a production namespace it asks for confirmation on a terminal, and needs --yes otherwise.\n"
     "With --release-command (or release_command under [apps.APP] in the config file) that command\n"
     "first runs once as a Job with the new tag (the release phase: migrations); if it fails,\n"
@@ -43,7 +45,11 @@ class DeployOptions:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``deploy``."""
-    parser.add_argument("app", metavar="APP", help="the app: its Deployments are APP-* or labelled app=APP")
+    parser.add_argument(
+        "app",
+        metavar="APP",
+        help="the app: the Deployments labelled app=APP (unlabelled APP-<process> only when none is)",
+    )
     parser.add_argument("--tag", help="the image tag to deploy (default: git rev-parse --short HEAD)")
     add_change_arguments(parser, auto_rollback=True)
     parser.add_argument(
@@ -73,7 +79,7 @@ def run(options: DeployOptions, env: Environment) -> int:
     import os
 
     from kubectl_trace.release.app import infer_repository, load_app
-    from kubectl_trace.release.flow import connect, execute, rfc3339_seconds, user_name
+    from kubectl_trace.release.flow import connect, execute, recorder_for, rfc3339_seconds, user_name
     from kubectl_trace.release.patches import change_cause
     from kubectl_trace.release.plans import plan_deploy
     from kubectl_trace.release.tags import git_has_uncommitted_changes, git_short_head
@@ -98,8 +104,18 @@ def run(options: DeployOptions, env: Environment) -> int:
         plan=plan,
         settings=settings,
         question=f"Deploy {tag} to {len(plan.planned)} Deployment(s) of {app.name} in {ctx.namespace}?",
-        rollback_hint=f"roll back with: kubectl nodeapp rollback {app.name} -n {ctx.namespace}",
+        rollback_hint=f"roll back with: kubectl nodeapp rollback {app.name} {ctx.flags}",
+        recorder=recorder_for(
+            ctx, app.name, repository, "deploy", _release_argument(tag, release_command, plan)
+        ),
     )
+
+
+def _release_argument(tag: str, release_command: str | None, plan: Any) -> str:
+    """What the release record says was deployed: the tag, and the release phase when one ran."""
+    if release_command and plan.planned:
+        return f"{tag} (release phase `{release_command}` ran)"
+    return tag
 
 
 def _release_phase(

@@ -13,15 +13,20 @@ from kubectl_trace.release.settings import ChangeSettings, add_change_arguments,
 
 DESCRIPTION = (
     "Config vars of an app, like `heroku config`. `list` (the default) shows every variable of\n"
-    "the app's containers: literal values as they are, Secret-backed ones masked with their\n"
-    "reference (--reveal reads the Secrets and shows the values). `set` and `unset` patch every\n"
-    "process Deployment (or the one --process names) and follow the rolling restart they cause."
+    "the app's containers: Secret-backed values and literals that look like credentials (names\n"
+    "like *_KEY, *_SECRET, *_TOKEN, *PASSWORD*, or known token shapes) masked — --reveal reads\n"
+    "the Secrets and shows every value. `set` and `unset` patch every process Deployment (or the\n"
+    "one --process names), make a new release of the app (keys recorded, never values) and follow\n"
+    "the rolling restart. `set --secret K=V` stores V in the Secret APP-env (created if needed)\n"
+    "and references it; a credential-looking literal gets a warning saying so. `set` never turns\n"
+    "a Secret or ConfigMap reference into a literal unless --force."
 )
 # Words may come on both sides of flags (env APP -n NS set K=V): the runner parses intermixed.
 INTERMIXED_ARGS = True
 EXAMPLES = """\
   kubectl nodeapp env trace-api -n staging
   kubectl nodeapp env trace-api set LOG_LEVEL=debug FEATURE_X=on -n staging
+  kubectl nodeapp env trace-api set --secret STRIPE_SECRET_KEY=sk_live_… -n production
   kubectl nodeapp env trace-api set DATABASE_URL --from-secret trace-api-db:url -n staging
   kubectl nodeapp env trace-api unset LOG_LEVEL --process worker -n staging"""
 
@@ -46,11 +51,17 @@ class EnvOptions:
     reveal: bool
     output: str
     change: ChangeSettings
+    secret: bool = False
+    force: bool = False
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``env``."""
-    parser.add_argument("app", metavar="APP", help="the app: its Deployments are APP-* or labelled app=APP")
+    parser.add_argument(
+        "app",
+        metavar="APP",
+        help="the app: the Deployments labelled app=APP (unlabelled APP-<process> only when none is)",
+    )
     parser.add_argument(
         "words", nargs="*", metavar="ACTION [ARGS]", help="list (default) | set K=V … | set K | unset K …"
     )
@@ -58,7 +69,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--from-secret", metavar="NAME[:KEY]", help="set K from this Secret key (KEY defaults to K)"
     )
     parser.add_argument("--process", metavar="P", help="only this process type (web, worker, clock)")
-    parser.add_argument("--reveal", action="store_true", help="list: read the Secrets and show their values")
+    parser.add_argument("--reveal", action="store_true", help="list: show every value (reads the Secrets)")
+    parser.add_argument(
+        "--secret", action="store_true", help="set: store the values in the Secret APP-env and reference them"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="set: replace a Secret or ConfigMap reference with a literal"
+    )
     parser.add_argument(
         "-o", "--output", choices=("text", "json"), default="text", help="list: output format"
     )
@@ -87,6 +104,10 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> EnvOptions
         parse_names(words)
     if args.reveal and action != "list":
         raise UsageError("--reveal goes with list")
+    if (args.secret or args.force) and action != "set":
+        raise UsageError(f"{'--secret' if args.secret else '--force'} goes with set")
+    if args.secret and args.from_secret:
+        raise UsageError("--secret stores new values; --from-secret references an existing Secret: pick one")
     return EnvOptions(
         common=common,
         app=args.app,
@@ -97,6 +118,8 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> EnvOptions
         reveal=bool(args.reveal),
         output=args.output,
         change=change_settings(args),
+        secret=bool(args.secret),
+        force=bool(args.force),
     )
 
 
@@ -157,6 +180,8 @@ def _list(ctx: Context, app: App, containers_of: ContainersOf, options: EnvOptio
         for v in variables:
             ctx.env.stdout.write(json.dumps(v.to_json()) + "\n")
         return 0
+    if not options.reveal:
+        variables = [_mask_credential(v) for v in variables]
     rows = group_rows(variables, processes)
     ctx.out(f"=== {app.name} config vars in {ctx.namespace} ({', '.join(processes)})")
     if not rows:
@@ -170,8 +195,18 @@ def _list(ctx: Context, app: App, containers_of: ContainersOf, options: EnvOptio
         tail = "  ".join(x for x in (ref, where) if x)
         ctx.out(f"{r.name.ljust(width)}  {r.shown.ljust(value_width)}  {tail}".rstrip())
     if any(r.masked for r in rows):
-        ctx.out("secret values are masked; show them with --reveal")
+        ctx.out("secret and credential-looking values are masked; show them with --reveal")
     return 0
+
+
+def _mask_credential(v: Any) -> Any:
+    from dataclasses import replace
+
+    from kubectl_trace.release.envvars import MASK, credential_reason
+
+    if v.source == "value" and not v.masked and credential_reason(v.name, v.shown):
+        return replace(v, shown=MASK, masked=True)
+    return v
 
 
 def _check_secret(ctx: Context, secret: str, key: str) -> None:
@@ -210,11 +245,18 @@ def _change(ctx: Context, app: App, containers_of: ContainersOf, options: EnvOpt
     at = rfc3339_seconds(ctx.now())
     user = user_name(ctx.env.environ)
     scope = f" ({options.process})" if options.process else ""
+    notes: list[str] = []
+    before_apply = None
     if options.action == "set":
         assignments = parse_assignments(options.items, options.from_secret)
         for a in assignments:
             if a.secret is not None:
                 _check_secret(ctx, a.secret, a.key or a.name)
+        if options.secret:
+            assignments, before_apply = _into_secret(ctx, app.name, assignments)
+            notes.append(f"  the values go into secret {app.name}-env once confirmed (never shown)")
+        else:
+            _guard_literals(ctx, app, containers_of, assignments, options)
         what = ", ".join(a.describe() for a in assignments)
         cause = change_cause(f"env set {what}", user, at)
         plan = plan_env_set(app.deployments, containers_of, assignments, cause)
@@ -225,6 +267,9 @@ def _change(ctx: Context, app: App, containers_of: ContainersOf, options: EnvOpt
         cause = change_cause(f"env unset {what}", user, at)
         plan = plan_env_unset(app.deployments, containers_of, names, cause)
         heading = f"unset {what} on app {app.name}{scope} in namespace {ctx.namespace}:"
+    from kubectl_trace.release.flow import recorder_for
+
+    keys = ", ".join(a.name for a in assignments) if options.action == "set" else what
     return execute(
         ctx,
         heading=heading,
@@ -233,5 +278,80 @@ def _change(ctx: Context, app: App, containers_of: ContainersOf, options: EnvOpt
         settings=options.change,
         question=f"Change config vars of {len(plan.planned)} Deployment(s) of {app.name} in {ctx.namespace} "
         "(the pods restart)?",
-        rollback_hint=f"undo with: kubectl nodeapp rollback {app.name} -n {ctx.namespace}",
+        rollback_hint=f"undo with: kubectl nodeapp rollback {app.name} {ctx.flags}",
+        recorder=recorder_for(ctx, app.name, _repository(ctx, app), f"env {options.action}", keys),
+        notes=notes,
+        before_apply=before_apply,
     )
+
+
+def _repository(ctx: Context, app: App) -> str | None:
+    from kubectl_trace.errors import NodeappError
+    from kubectl_trace.release.app import infer_repository
+
+    try:
+        return infer_repository(app.name, app.deployments, ctx.config.image_repository)
+    except NodeappError:
+        return None
+
+
+def _guard_literals(
+    ctx: Context, app: App, containers_of: ContainersOf, assignments: list[Any], options: EnvOptions
+) -> None:
+    """Refuse to replace a reference with a literal (unless --force); warn about credentials."""
+    from kubectl_trace.errors import NodeappError
+    from kubectl_trace.release.envvars import credential_reason, replaced_references
+
+    replaced = replaced_references(app.deployments, containers_of, assignments)
+    if replaced and not options.force:
+        raise NodeappError(
+            "env set would replace a reference with a literal value: "
+            + "; ".join(replaced)
+            + "; nothing was changed",
+            hint="change the value where it lives (the Secret or ConfigMap), or add --force to replace "
+            "the reference",
+        )
+    for a in assignments:
+        why = credential_reason(a.name, a.value)
+        if why:
+            ctx.note(
+                f"warning: {a.name} looks like a credential ({why}): as a literal it is readable by anyone "
+                "who can read the Deployment and it shows in kubectl describe. Keep it in a Secret: "
+                f"kubectl nodeapp env {app.name} set --secret {a.name}=… {ctx.flags}"
+            )
+
+
+def _into_secret(ctx: Context, app: str, assignments: list[Any]) -> tuple[list[Any], Any]:
+    """``--secret``: the values go into Secret APP-env (written once confirmed); the env references it."""
+    import base64
+
+    from kubectl_trace.kube.errors import ApiError
+    from kubectl_trace.release.patches import EnvAssignment
+
+    secret = f"{app}-env"
+    refs = [EnvAssignment(a.name, secret=secret, key=a.name) for a in assignments]
+    data = {a.name: base64.b64encode((a.value or "").encode()).decode() for a in assignments}
+
+    def write() -> None:
+        try:
+            ctx.kube.get("secrets", secret, ctx.namespace)
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            body = {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "type": "Opaque",
+                "metadata": {
+                    "name": secret,
+                    "namespace": ctx.namespace,
+                    "labels": {ctx.config.app_label: app, "app.kubernetes.io/managed-by": "kubectl-nodeapp"},
+                },
+                "data": data,
+            }
+            ctx.kube.create("secrets", body, ctx.namespace)
+        else:
+            ctx.kube.patch("secrets", secret, {"data": data}, ctx.namespace, patch_type="merge")
+        ctx.out(f"stored {', '.join(data)} in secret {secret}")
+
+    return refs, write

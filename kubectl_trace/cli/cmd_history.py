@@ -1,4 +1,4 @@
-"""``kubectl nodeapp history APP``: the releases of every process of an app."""
+"""``kubectl nodeapp history APP`` (also ``releases``): the app's releases, or kubectl's revisions."""
 
 from __future__ import annotations
 
@@ -10,15 +10,24 @@ from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import CommonOptions
 
 DESCRIPTION = (
-    "Per process Deployment of APP: each revision with its image tag, change cause (who deployed\n"
-    "what, when) and age, the current one marked. Revisions and change causes are the ones\n"
-    "`kubectl rollout history` shows; roll back to one with `kubectl nodeapp rollback APP\n"
-    "--to-revision N`."
+    "The releases of APP, newest first: one numbered release per deploy, env set/unset,\n"
+    "rollback and promote (restart and scale make none), with what made it, the image tag of\n"
+    "every process, who and when:\n"
+    "  v12  deploy d4e5f6a  web,worker,clock=d4e5f6a  dev@example.com  3m ago  current\n"
+    "The release running now is marked current; a release whose processes run different tags is\n"
+    "flagged, and so is one whose rollout failed. When the live Deployments differ from the newest\n"
+    "release (someone used kubectl), a drift line says how. Releases are stored in the cluster in\n"
+    "the ConfigMap nodeapp-releases-APP of the namespace; releases from before (or made with plain\n"
+    "kubectl) are reconstructed from the ReplicaSets and marked so.\n"
+    "-o json prints one document: {app, namespace, recorded, store, current, drift: [{process,\n"
+    "deployment, recordedTag, liveTag}], releases: [{release, action, argument, description,\n"
+    "processes: {NAME: {deployment, tag, template}}, author, time, outcome, legacy, mixed,\n"
+    "current}]}. --revisions shows each Deployment's revisions as `kubectl rollout history` does."
 )
 EXAMPLES = """\
   kubectl nodeapp history trace-api -n production
-  kubectl nodeapp history trace-api -n production --process web
-  kubectl nodeapp history trace-api -n staging -o json"""
+  kubectl nodeapp releases trace-api -n production -o json
+  kubectl nodeapp history trace-api -n staging --revisions --process web"""
 
 
 @dataclass(frozen=True)
@@ -29,22 +38,84 @@ class HistoryOptions:
     app: str
     process: str | None
     output: str
+    revisions: bool = False
+    limit: int | None = None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``history``."""
-    parser.add_argument("app", metavar="APP", help="the app: its Deployments are APP-* or labelled app=APP")
+    parser.add_argument(
+        "app",
+        metavar="APP",
+        help="the app: the Deployments labelled app=APP (unlabelled APP-<process> only when none is)",
+    )
     parser.add_argument("--process", metavar="P", help="only this process type (web, worker, clock)")
     parser.add_argument("-o", "--output", choices=("text", "json"), default="text", help="output format")
+    parser.add_argument(
+        "--revisions",
+        action="store_true",
+        help="each Deployment's revisions as `kubectl rollout history` shows them, not the app's releases",
+    )
+    parser.add_argument("--limit", metavar="N", help="show the newest N releases only")
 
 
 def parse_options(args: argparse.Namespace, common: CommonOptions) -> HistoryOptions:
     """Validate the flags."""
-    return HistoryOptions(common=common, app=args.app, process=args.process, output=args.output)
+    from kubectl_trace.errors import UsageError
+
+    limit = None
+    if args.limit is not None:
+        if not str(args.limit).isdigit() or int(args.limit) < 1:
+            raise UsageError(f"--limit takes a positive number, not {args.limit!r}")
+        limit = int(args.limit)
+    return HistoryOptions(
+        common=common,
+        app=args.app,
+        process=args.process,
+        output=args.output,
+        revisions=bool(args.revisions),
+        limit=limit,
+    )
 
 
 def run(options: HistoryOptions, env: Environment) -> int:
-    """Read the Deployments and ReplicaSets, print the revisions."""
+    """Print the app's releases (or, with --revisions, each Deployment's revisions)."""
+    if not options.revisions:
+        return _releases(options, env)
+    return _revisions(options, env)
+
+
+def _releases(options: HistoryOptions, env: Environment) -> int:
+    from kubectl_trace.errors import NodeappError
+    from kubectl_trace.release.app import infer_repository, load_app, process_name
+    from kubectl_trace.release.flow import connect
+    from kubectl_trace.release.history_view import history_document, history_lines
+    from kubectl_trace.release.recording import read_releases
+
+    ctx = connect(options.common, env)
+    app = load_app(ctx.kube, options.app, namespace=ctx.namespace, config=ctx.config)
+    try:
+        repository: str | None = infer_repository(app.name, app.deployments, ctx.config.image_repository)
+    except NodeappError:
+        repository = None
+    data = read_releases(ctx.kube, app.name, ctx.namespace, app.deployments, ctx.config, repository)
+    if options.output == "json":
+        env.stdout.write(json.dumps(history_document(data)) + "\n")
+        return 0
+    processes = None
+    if options.process is not None:
+        processes = {p for p, d in data.deployments.items() if process_name(d, ctx.config) == options.process}
+        if not processes:
+            from kubectl_trace.errors import UsageError
+
+            have = ", ".join(sorted(data.deployments))
+            raise UsageError(f'app "{app.name}" has no {options.process} process (it has: {have})')
+    for line in history_lines(data, ctx.now(), limit=options.limit, processes=processes):
+        env.stdout.write(line + "\n")
+    return 0
+
+
+def _revisions(options: HistoryOptions, env: Environment) -> int:
     from kubectl_trace.errors import NodeappError
     from kubectl_trace.health import rfc3339
     from kubectl_trace.release.app import infer_repository, load_app, process_name

@@ -12,7 +12,8 @@ from kubectl_trace.release.settings import ChangeSettings, add_change_arguments,
 DESCRIPTION = (
     "Restart every pod of every process Deployment of APP (or the one --process names) the way\n"
     "`kubectl rollout restart` does — a new kubectl.kubernetes.io/restartedAt on the pod\n"
-    "template, so the rolling update keeps the app available — and follow it to completion."
+    "template, so the rolling update keeps the app available — and follow it to completion.\n"
+    "A restart runs the same release again: it makes no new release in `history`."
 )
 EXAMPLES = """\
   kubectl nodeapp restart trace-api -n staging
@@ -32,7 +33,11 @@ class RestartOptions:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``restart``."""
-    parser.add_argument("app", metavar="APP", help="the app: its Deployments are APP-* or labelled app=APP")
+    parser.add_argument(
+        "app",
+        metavar="APP",
+        help="the app: the Deployments labelled app=APP (unlabelled APP-<process> only when none is)",
+    )
     parser.add_argument("--process", metavar="P", help="only this process type (web, worker, clock)")
     add_change_arguments(parser)
 

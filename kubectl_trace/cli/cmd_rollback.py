@@ -1,4 +1,4 @@
-"""``kubectl nodeapp rollback APP [--to-revision N]``: kubectl's rollout undo for every process, followed."""
+"""``kubectl nodeapp rollback APP [--to vN | --to-tag TAG]``: the whole app back to a release, followed."""
 
 from __future__ import annotations
 
@@ -10,15 +10,18 @@ from kubectl_trace.cli.options import CommonOptions
 from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
 
 DESCRIPTION = (
-    "Roll every process Deployment of APP back to its previous revision (or --to-revision N),\n"
-    "exactly as `kubectl rollout undo` does it — the revision's pod template without its\n"
-    "pod-template-hash label, its change cause restored — then follow the rollouts. Revisions\n"
-    "are the ones `kubectl nodeapp history APP` and `kubectl rollout history` show."
+    "Put every process of APP back on the pod template it ran in an earlier release — never a\n"
+    "mix of tags — and follow the rollouts. The target is --to vN, --to-tag TAG (the newest\n"
+    "release on that tag), or by default the last release whose rollout completed healthy (not\n"
+    "merely the previous number); the plan names it and lists each process `tag → tag`.\n"
+    "A process whose ReplicaSet for that release is gone is rebuilt from the template recorded\n"
+    'with the release. The rollback is itself a new release ("rollback to vN") in\n'
+    "`kubectl nodeapp history APP`."
 )
 EXAMPLES = """\
   kubectl nodeapp rollback trace-api -n production
-  kubectl nodeapp rollback trace-api -n production --to-revision 1 --yes
-  kubectl nodeapp rollback trace-api -n staging --process web
+  kubectl nodeapp rollback trace-api -n production --to v3 --yes
+  kubectl nodeapp rollback trace-api -n staging --to-tag a41c9e7
   kubectl nodeapp rollback trace-api -n production --dry-run"""
 
 
@@ -28,62 +31,90 @@ class RollbackOptions:
 
     common: CommonOptions
     app: str
-    process: str | None
-    to_revision: int
+    to: int | None
+    to_tag: str | None
+    force: bool
     change: ChangeSettings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``rollback``."""
-    parser.add_argument("app", metavar="APP", help="the app: its Deployments are APP-* or labelled app=APP")
     parser.add_argument(
-        "--to-revision",
-        metavar="N",
-        default="0",
-        help="the revision to roll back to (default: the previous one)",
+        "app",
+        metavar="APP",
+        help="the app: the Deployments labelled app=APP (unlabelled APP-<process> only when none is)",
     )
-    parser.add_argument("--process", metavar="P", help="only this process type (web, worker, clock)")
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument(
+        "--to", metavar="vN", help="the release to go back to (see: kubectl nodeapp history APP)"
+    )
+    target.add_argument("--to-tag", metavar="TAG", help="the newest release that ran TAG on every process")
+    parser.add_argument("--to-revision", help=argparse.SUPPRESS)
+    parser.add_argument("--process", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--force", action="store_true", help="restore a release even though its processes ran different tags"
+    )
     add_change_arguments(parser)
 
 
 def parse_options(args: argparse.Namespace, common: CommonOptions) -> RollbackOptions:
     """Validate the flags."""
     from kubectl_trace.errors import UsageError
+    from kubectl_trace.release.records import parse_release_number
+    from kubectl_trace.release.tags import validate_tag
 
-    try:
-        revision = int(args.to_revision)
-    except ValueError:
-        revision = -1
-    if revision < 0:
+    if args.to_revision is not None:
         raise UsageError(
-            f"--to-revision must be a revision number (0 = the previous one), not {args.to_revision!r}"
+            "--to-revision is gone: a rollback returns the whole app to a release; "
+            "use --to vN (the releases: kubectl nodeapp history APP)"
+        )
+    if args.process is not None:
+        raise UsageError(
+            "rollback returns every process to one release (never a mix); --process is not allowed"
         )
     return RollbackOptions(
-        common=common, app=args.app, process=args.process, to_revision=revision, change=change_settings(args)
+        common=common,
+        app=args.app,
+        to=parse_release_number(args.to) if args.to is not None else None,
+        to_tag=validate_tag(args.to_tag, flag="--to-tag") if args.to_tag is not None else None,
+        force=bool(args.force),
+        change=change_settings(args),
     )
 
 
 def run(options: RollbackOptions, env: Environment) -> int:
-    """Plan the undo of each Deployment, confirm, apply, follow."""
-    from kubectl_trace.errors import NodeappError
-    from kubectl_trace.release.app import infer_repository, load_app
-    from kubectl_trace.release.flow import connect, execute
-    from kubectl_trace.release.plans import plan_rollback
+    """Choose the release, plan every process, confirm, apply, record, follow."""
+    from kubectl_trace.release.app_rollback import plan_app_rollback
+    from kubectl_trace.release.flow import connect, execute, recorder_for, rfc3339_seconds, user_name
+    from kubectl_trace.release.patches import change_cause
+    from kubectl_trace.release.records import Release
 
     ctx = connect(options.common, env)
-    app = load_app(ctx.kube, options.app, namespace=ctx.namespace, process=options.process, config=ctx.config)
-    try:
-        repository: str | None = infer_repository(app.name, app.deployments, ctx.config.image_repository)
-    except NodeappError:
-        repository = None
-    replicasets = ctx.kube.list("replicasets", ctx.namespace).items
-    plan = plan_rollback(app.deployments, replicasets, options.to_revision, repository)
-    target = f"revision {options.to_revision}" if options.to_revision else "the previous revision"
+    at = rfc3339_seconds(ctx.now())
+
+    def cause_for(target: Release) -> str:
+        return change_cause(f"rollback to v{target.number}", user_name(env.environ), at)
+
+    rollback = plan_app_rollback(
+        ctx.kube,
+        options.app,
+        ctx.namespace,
+        ctx.config,
+        cause_for,
+        to=options.to,
+        to_tag=options.to_tag,
+        force=options.force,
+    )
+    target = rollback.target
     return execute(
         ctx,
-        heading=f"roll back app {app.name} in namespace {ctx.namespace} to {target}:",
-        verb="rollback",
-        plan=plan,
+        heading=(
+            f"roll back app {rollback.app} in namespace {ctx.namespace} from {rollback.current} to "
+            f"v{target.number} ({target.description}; {rollback.why}):"
+        ),
+        verb=f"rollback to v{target.number}",
+        plan=rollback.plan,
         settings=options.change,
-        question=f"Roll back {len(plan.planned)} Deployment(s) of {app.name} in {ctx.namespace}?",
+        question=f"Roll back {rollback.app} in {ctx.namespace} to v{target.number}?",
+        recorder=recorder_for(ctx, rollback.app, rollback.repository, "rollback", f"to v{target.number}"),
     )

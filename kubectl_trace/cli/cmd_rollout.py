@@ -21,8 +21,9 @@ DESCRIPTION = (
     "Deployment's tag, revision and progress; the selected rollout's old and new ReplicaSets\n"
     "against maxSurge/maxUnavailable; every pod's readiness and liveness with the last probe\n"
     "failure, restarts and last exit; recent events (Warnings stand out) and a live log tail.\n"
-    "Keys: arrows/Enter select, l logs, s shell, u undo (asks first), p pause/resume,\n"
-    "r restart, / filter, ? help, q quit. While the API server is unreachable a banner says\n"
+    "Keys: arrows/Enter select, l logs, s shell, u roll the whole app back to its last healthy\n"
+    "release, U undo this Deployment only (both ask first), p pause/resume, r restart,\n"
+    "/ filter, ? help, q quit. While the API server is unreachable a banner says\n"
     "so and the data is marked stale. --once prints one frame; --until-complete follows one\n"
     "Deployment and exits 0 when its rollout completes, 1 when it stalls (for CI)."
 )

@@ -15,7 +15,9 @@ from kubectl_trace.release.settings import ChangeSettings, add_change_arguments,
 DESCRIPTION = (
     "Set the number of pods of the named processes of APP (PROCESS=N, or PROCESS+N / PROCESS-N\n"
     "relative to now) and follow until they are available; the other processes are untouched.\n"
-    "`scale APP` alone lists each process with its desired, ready and available pods."
+    "`scale APP` alone lists each process with its desired, ready and available pods. A count\n"
+    "cannot go below zero (worker-5 with one worker pod is a usage error: say worker=0). Scaling\n"
+    "makes no new release: the same release runs on more or fewer pods."
 )
 # Words may come on both sides of flags (env APP -n NS set K=V): the runner parses intermixed.
 INTERMIXED_ARGS = True
@@ -39,7 +41,11 @@ class ScaleOptions:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``scale``."""
-    parser.add_argument("app", metavar="APP", help="the app: its Deployments are APP-* or labelled app=APP")
+    parser.add_argument(
+        "app",
+        metavar="APP",
+        help="the app: the Deployments labelled app=APP (unlabelled APP-<process> only when none is)",
+    )
     parser.add_argument("counts", nargs="*", metavar="PROCESS=N", help="web=3, worker+1, clock-1 …")
     parser.add_argument(
         "-o", "--output", choices=("text", "json"), default="text", help="listing: output format"

@@ -204,15 +204,31 @@ def run(options: StatusOptions, env: Environment) -> int:
         if options.probe:
             probes, versions = probe_now(lambda: kube, report, pods)
             report = replace(report, probes=probes, node_versions=versions)
+        release = _release(kube, target, namespace)
     finally:
         kube.close()
     if options.output == "json":
-        env.stdout.write(json.dumps(report_json(report), indent=2) + "\n")
+        document = report_json(report)
+        if release is not None:
+            document["release"] = release[0]
+        env.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
         width = env.width or (None if env.stdout_isatty else 160)
         console = env.console(width=width)
         print_renderables(console, env.stdout, render_report(report, console.width))
+        for line in release[1] if release is not None else ():
+            env.stdout.write(line + "\n")
     return 0 if report.healthy else 1
+
+
+def _release(kube: Any, target: Target, namespace: str) -> Any:
+    """The app's current release and drift (``release.recording.release_status``), for an app target."""
+    if target.kind != "app" or not target.app:
+        return None
+    from kubectl_trace.release.recording import release_status
+    from kubectl_trace.userconfig import load_user_config
+
+    return release_status(kube, target.app, namespace, target.deployments, load_user_config())
 
 
 def _run_all(kube: Any, options: StatusOptions, env: Environment) -> int:

@@ -1,4 +1,9 @@
-"""What the mutating keys do to the cluster: undo, pause / resume, restart.
+"""What the mutating keys do to the cluster: app rollback, undo, pause / resume, restart.
+
+``u`` rolls the whole app of the selected Deployment back to its last healthy release
+(``release.app_rollback``, recorded as a new release, exactly what ``nodeapp rollback APP``
+does but without following it: the dashboard shows the rollout); ``U`` is kubectl's undo of
+the selected Deployment alone.
 
 The patches are the release module's (``release.history.undo_plan`` for kubectl's
 client-side undo with ``test`` operations guarding the template and annotations;
@@ -67,6 +72,41 @@ def undo(kube: KubeClient, namespace: str, name: str, revision: int) -> str:
     return f"rolled back {name} to revision {target[0]} ({_tags(after)})" if after else f"rolled back {name}"
 
 
+def app_rollback(kube: KubeClient, namespace: str, name: str, user: str, now: float) -> str:
+    """Roll the app of Deployment ``name`` back to its last healthy release (a new release)."""
+    import os
+
+    from kubectl_trace.release.app_rollback import app_of_deployment, plan_app_rollback
+    from kubectl_trace.release.apply import Step, apply_all
+    from kubectl_trace.release.patches import change_cause
+    from kubectl_trace.release.recording import Recorder, author_of
+    from kubectl_trace.release.records import Release, tags_summary
+    from kubectl_trace.userconfig import load_user_config
+
+    config = load_user_config()
+    app = app_of_deployment(kube.get("deployments", name, namespace), config)
+    at = _rfc3339(now)
+
+    def cause_for(target: Release) -> str:
+        return change_cause(f"rollback to v{target.number}", user, at)
+
+    rollback = plan_app_rollback(kube, app, namespace, config, cause_for)
+    target = rollback.target
+    if not rollback.plan.planned:
+        return f"app {app} already runs v{target.number}"
+    argument = f"to v{target.number}"
+    author = author_of(os.environ)
+    recorder = Recorder(kube, app, namespace, config, rollback.repository, "rollback", argument, author, now)
+    recorder.prepare()
+    steps = [Step(namespace, p.name, p.build, p.deployment) for p in rollback.plan.planned]
+    outcome = apply_all(kube, steps)
+    made = recorder.record({a.name: a.after for a in outcome.applied})
+    return (
+        f"rolling back app {app} to v{target.number} ({target.description}): "
+        f"{tags_summary(target.processes)} — release v{made.number}"
+    )
+
+
 def set_paused(kube: KubeClient, namespace: str, name: str, paused: bool) -> str:
     """Pause or resume the rollout of ``name`` (a patch guarded by the resourceVersion)."""
     from kubectl_trace.release.patches import Patch
@@ -104,6 +144,8 @@ def perform(kube: KubeClient, action: Action, *, user: str = "", now: float | No
     """Carry out a deployment action; returns what happened (raises KubeError/NodeappError)."""
     name = action.deployment or ""
     namespace = action.namespace
+    if action.kind == "app-rollback":
+        return app_rollback(kube, namespace, name, user, time.time() if now is None else now)
     if action.kind == "undo":
         return undo(kube, namespace, name, action.revision or 0)
     if action.kind in ("pause", "resume"):

@@ -331,7 +331,13 @@ class Dashboard:
             else:
                 self._run_command(command)
             return
-        verb = {"undo": "rolling back", "pause": "pausing", "resume": "resuming", "restart": "restarting"}
+        verb = {
+            "app-rollback": "rolling back the app of",
+            "undo": "undoing",
+            "pause": "pausing",
+            "resume": "resuming",
+            "restart": "restarting",
+        }
         self.ui = replace(
             self.ui,
             notice=UiNotice(

@@ -75,11 +75,33 @@ def _confirm_undo(ui: UiState, frame: Frame, now: float) -> UiState:
         ui,
         confirm=Confirm(
             action,
-            f"Roll back {rollout.name}?",
+            f"Undo {rollout.name} only (kubectl rollout undo)?",
             (
                 f"namespace {frame.snapshot.namespace}",
                 f"from revision {rollout.revision} ({current})",
                 f"to revision {revision} ({tags})",
+                "the app's other processes are left as they are",
+            ),
+        ),
+    )
+
+
+def _confirm_app_rollback(ui: UiState, frame: Frame, now: float) -> UiState:
+    rollout = frame.selected
+    if rollout is None:
+        return _notice(ui, "no deployment selected", now)
+    namespace = frame.snapshot.namespace
+    action = Action("app-rollback", namespace, rollout.name)
+    return replace(
+        ui,
+        confirm=Confirm(
+            action,
+            f"Roll back the whole app of {rollout.name}?",
+            (
+                f"namespace {namespace}",
+                "every process back to the app's last release whose rollout completed healthy",
+                "recorded as a new release (kubectl nodeapp history APP shows it)",
+                "U undoes this one Deployment only",
             ),
         ),
     )
@@ -171,6 +193,8 @@ def handle_key(
     if key == "s":
         return _pod_action(ui, frame, "shell", now)
     if key == "u":
+        return _confirm_app_rollback(ui, frame, now), None
+    if key == "U":
         return _confirm_undo(ui, frame, now), None
     if key == "p":
         return _deployment_action(ui, frame, "pause", now)

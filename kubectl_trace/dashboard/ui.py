@@ -15,8 +15,9 @@ __all__ = ["Action", "Confirm", "UiNotice", "UiState"]
 class Action:
     """Something a key asks the app to do.
 
-    ``kind``: ``quit``, ``logs`` and ``shell`` (``pod``), ``undo`` (``deployment``,
-    ``revision`` to roll back to), ``pause``, ``resume``, ``restart`` (``deployment``).
+    ``kind``: ``quit``, ``logs`` and ``shell`` (``pod``), ``app-rollback`` (the app of
+    ``deployment``), ``undo`` (``deployment``, ``revision`` to roll back to), ``pause``,
+    ``resume``, ``restart`` (``deployment``).
     """
 
     kind: str

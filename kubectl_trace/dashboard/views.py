@@ -47,8 +47,8 @@ BORDER = "grey50"
 BORDER_FOCUS = "cyan"
 BORDER_STALE = "red"
 
-KEYS_WIDE = "↑↓ select  ⏎ focus  l logs  s shell  u undo  p pause  r restart  / filter  ? help  q quit"
-KEYS_NARROW = "↑↓ ⏎  l logs  s shell  u undo  p pause  r restart  / filter  ? help  q quit"
+KEYS_WIDE = "↑↓ select  ⏎ focus  l logs  s shell  u rollback  p pause  r restart  / filter  ? help  q quit"
+KEYS_NARROW = "↑↓ ⏎  l logs  s shell  u rollback  p pause  r restart  / filter  ? help  q quit"
 
 HELP = (
     ("↑ ↓  j k", "select a deployment, or a pod when the pods have the focus"),
@@ -56,7 +56,8 @@ HELP = (
     ("PgUp PgDn", "scroll the pods"),
     ("l", "all logs of the selected pod (nodeapp logs); Ctrl-C comes back"),
     ("s", "a shell in the selected pod (nodeapp shell); exit comes back"),
-    ("u", "undo: roll back to the previous revision (asks first)"),
+    ("u", "roll the whole app back to its last healthy release (asks first)"),
+    ("U", "undo this Deployment only, as kubectl rollout undo (asks first)"),
     ("p", "pause or resume the rollout"),
     ("r", "restart every pod of the deployment, one by one"),
     ("/", 'filter the pods by name, phase, waiting reason or "ready"'),

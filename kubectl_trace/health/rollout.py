@@ -381,13 +381,16 @@ def deployment_rollout(
         )
     available_cond = _available_condition(status)
     if available_cond.get("status") == "False" and desired > 0:
-        problems.append(
-            Problem(
-                str(available_cond.get("reason") or "MinimumReplicasUnavailable"),
-                "error",
+        promised = max(0, desired - max_unavailable)
+        if 0 < promised <= desired and available < promised:
+            text = (
                 f"only {available} of {desired} replicas available "
-                f"(fewer than the {max(0, desired - max_unavailable)} the strategy promises)",
+                f"(fewer than the {promised} the strategy promises)"
             )
+        else:  # Recreate (or maxUnavailable 100%) promises none during a rollout
+            text = f"{available} of {desired} replica{'s' if desired != 1 else ''} available"
+        problems.append(
+            Problem(str(available_cond.get("reason") or "MinimumReplicasUnavailable"), "error", text)
         )
     if state == "paused":
         problems.append(Problem("Paused", "warning", "rollout paused: new changes are not rolled out"))

@@ -29,18 +29,24 @@ if TYPE_CHECKING:
     from kubectl_trace.userconfig import UserConfig
 
 __all__ = [
+    "APP_NAME_LABEL",
     "PROCESS_ENV",
     "PROCESS_LABEL",
     "Target",
     "TargetQuery",
+    "app_deployments",
+    "app_names",
+    "app_of",
     "classify",
     "deployment_process",
     "pod_process",
     "resolve",
+    "resolve_app",
     "resolve_in_namespace",
 ]
 
 PROCESS_LABEL = "process"
+APP_NAME_LABEL = "app.kubernetes.io/name"  # the recommended label, always honoured besides the configured key
 PROCESS_ENV = "PROCESS_TYPE"
 RUN_PROCESS = "run"  # the process type of one-off Job pods (kubectl_trace.run)
 _DNS_NAME = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
@@ -192,6 +198,97 @@ def _app_deployments(
         if dname == name or dname.startswith(f"{name}-") or app_label == name:
             out.append(d)
     return out
+
+
+def app_of(deployment: Mapping[str, Any], app_key: str = "app") -> str | None:
+    """The app a Deployment is labelled with (``app_key``, else ``app.kubernetes.io/name``).
+
+    The Deployment's own labels first, then its pod template's; None when it has neither.
+    """
+    meta = deployment.get("metadata") or {}
+    template_labels = (((deployment.get("spec") or {}).get("template") or {}).get("metadata") or {}).get(
+        "labels"
+    ) or {}
+    for labels in (meta.get("labels") or {}, template_labels):
+        for key in (app_key, APP_NAME_LABEL):
+            value = labels.get(key)
+            if value:
+                return str(value)
+    return None
+
+
+def app_deployments(
+    name: str, deployments: Sequence[Mapping[str, Any]], app_key: str = "app"
+) -> list[Mapping[str, Any]]:
+    """The Deployments of app ``name``, strictly (pure).
+
+    Those labelled with the app; only when none is, the unlabelled ones named ``NAME`` or
+    ``NAME-<process>`` (a labelled Deployment of another app never counts by its name).
+    """
+    labelled = [d for d in deployments if app_of(d, app_key) == name]
+    if labelled:
+        return labelled
+    out = []
+    for d in deployments:
+        dname = str((d.get("metadata") or {}).get("name") or "")
+        if app_of(d, app_key) is None and (dname == name or dname.startswith(f"{name}-")):
+            out.append(d)
+    return out
+
+
+def app_names(deployments: Sequence[Mapping[str, Any]], app_key: str = "app") -> list[str]:
+    """Every app of a namespace (pure): the label values, and ``NAME`` of unlabelled ``NAME-<process>``."""
+    names = set()
+    for d in deployments:
+        app = app_of(d, app_key)
+        if app is None:
+            dname = str((d.get("metadata") or {}).get("name") or "")
+            app = dname.rsplit("-", 1)[0] if "-" in dname else dname
+        names.add(app)
+    return sorted(names)
+
+
+def resolve_app(
+    kube: Any,
+    name: str,
+    *,
+    namespace: str,
+    process: str | None = None,
+    config: UserConfig | None = None,
+) -> tuple[Mapping[str, Any], ...]:
+    """The Deployments of exactly one app (what mutating commands act on), one LIST.
+
+    Raises UsageError for a name that is not a plain app name, NodeappError naming the apps of
+    the namespace when ``name`` is none of them (a prefix of other apps included), and
+    UsageError when the app has no ``process``.
+    """
+    from kubectl_trace.errors import NodeappError
+
+    if config is None:
+        from kubectl_trace.userconfig import load_user_config
+
+        config = load_user_config()
+    if not _DNS_NAME.fullmatch(name):
+        raise UsageError(f"{name!r} is not an app name (lower-case letters, digits and '-', like trace-api)")
+    items = kube.list("deployments", namespace).items
+    matched = app_deployments(name, items, config.app_label)
+    if not matched:
+        apps = app_names(items, config.app_label)
+        here = f"apps here: {', '.join(apps)}" if apps else "it has no Deployments"
+        raise NodeappError(
+            f"no app '{name}' in {namespace}; {here}",
+            hint=f"an app is the Deployments labelled {config.app_label}=NAME "
+            f"(or {APP_NAME_LABEL}=NAME); list them with: kubectl get deployments -n {namespace} "
+            f"-L {config.app_label}",
+        )
+    plabel, penv = config.process_label, config.process_env
+    narrowed = _narrow(matched, process, plabel, penv)
+    if process is not None and not narrowed:
+        have = sorted({p for p in (deployment_process(d, label=plabel, env=penv) for d in matched) if p})
+        raise UsageError(
+            f'app "{name}" has no {process} process' + (f" (it has: {', '.join(have)})" if have else "")
+        )
+    return narrowed
 
 
 def _narrow(

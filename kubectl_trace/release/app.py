@@ -1,7 +1,8 @@
 """An app as the release commands see it: its process Deployments and the image they share.
 
-``load_app`` resolves APP through ``kube.targets.resolve`` (Deployments named APP or
-``APP-*``, or labelled ``app=APP``); the rest is pure: which repository is "the app's
+``load_app`` resolves APP strictly through ``kube.targets.resolve_app`` (Deployments
+labelled ``app=APP`` or ``app.kubernetes.io/name=APP``; unlabelled ``APP-<process>`` only
+when none is); the rest is pure: which repository is "the app's
 image" and which containers run it.
 """
 
@@ -116,19 +117,16 @@ def load_app(
     process: str | None = None,
     config: UserConfig | None = None,
 ) -> App:
-    """Resolve APP to its process Deployments (``--process`` narrows them).
+    """Resolve APP to exactly one app's process Deployments (``--process`` narrows them).
 
-    Raises NodeappError when the namespace has no Deployment of the app.
+    Strict (``kube.targets.resolve_app``): Deployments labelled with the app, else unlabelled
+    ``APP-<process>``; a name that is not an app (a prefix of others included) is an error
+    listing the namespace's apps.
     """
-    from kubectl_trace.kube.targets import resolve
+    from kubectl_trace.kube.targets import resolve_app
 
     ns = namespace or kube.namespace
     kube.require_namespace(ns)
-    target = resolve(kube, app, namespace=ns, process=process, config=config)
-    if target.kind not in ("app", "deployment") or not target.deployments:
-        raise NodeappError(
-            f'no Deployments of app "{app}" in namespace "{ns}"',
-            hint=f"list them with: kubectl get deployments -n {ns}",
-        )
-    deployments = sorted(target.deployments, key=lambda d: str(d["metadata"]["name"]))
+    found = resolve_app(kube, app, namespace=ns, process=process, config=config)
+    deployments = sorted(found, key=lambda d: str(d["metadata"]["name"]))
     return App(name=app, namespace=ns, deployments=tuple(deployments))

@@ -215,7 +215,7 @@ def apply_all(
                 raise
             reverted = revert_all(kube, outcome.applied, on_conflict=on_conflict, sleep=sleep)
             message, hint = _partial_message(
-                step.name, KeyboardInterrupt("interrupted"), reverted, steps[index + 1 :]
+                step.name, KeyboardInterrupt("interrupted"), reverted, steps[index + 1 :], step.namespace
             )
             raise ChangeInterrupted(message, hint, reverted) from None
         except (Drift, KubeError, NodeappError) as exc:
@@ -227,7 +227,7 @@ def apply_all(
                 raise
             reverted = revert_all(kube, outcome.applied, on_conflict=on_conflict, sleep=sleep)
             raise ChangeFailed(
-                *_partial_message(step.name, exc, reverted, steps[index + 1 :]), reverted
+                *_partial_message(step.name, exc, reverted, steps[index + 1 :], step.namespace), reverted
             ) from None
         if done is None:
             outcome.unchanged.append(step.name)
@@ -237,7 +237,7 @@ def apply_all(
 
 
 def _partial_message(
-    failed: str, exc: BaseException, reverted: Sequence[Reverted], rest: Sequence[Step]
+    failed: str, exc: BaseException, reverted: Sequence[Reverted], rest: Sequence[Step], namespace: str = ""
 ) -> tuple[str, str | None]:
     back = [r.name for r in reverted if r.ok]
     stuck = [r for r in reverted if not r.ok]
@@ -252,7 +252,8 @@ def _partial_message(
     if rest:
         parts.append(f"not attempted: {', '.join(s.name for s in rest)}")
     hint = (
-        "the Deployments listed as NOT put back run the new change; check them with kubectl nodeapp history"
+        "the Deployments listed as NOT put back run the new change; check them with: kubectl get deployments "
+        f"-n {namespace}"
         if stuck
         else "no Deployment is left changed; fix the cause and run the command again"
     )

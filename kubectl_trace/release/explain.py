@@ -64,6 +64,8 @@ def failing_container(item: DeploymentProgress) -> tuple[str, str, bool] | None:
     if pod is None:
         return None
     for c in pod.containers:
+        if c.state == "terminated":  # the instance that just ended: its own log
+            return pod.name, c.name, False
         if c.crash_looping or (c.restarts > 0 and not c.ready):
             return pod.name, c.name, c.state != "running" or c.restarts > 0
     for c in pod.containers:
@@ -178,7 +180,11 @@ def explain(
 
 
 def compact_log_line(text: str, width: int = 160) -> list[str]:
-    """A log line made short: ``ERROR db not connected`` for JSON lines, plus two stack lines."""
+    """A log line made short: ``ERROR db not connected`` for JSON lines, plus its error line and a frame.
+
+    The stack's first line is the error itself (``Error: connect ECONNREFUSED 10.0.0.7:5432``):
+    it is kept unless the message already says it.
+    """
     from kubectl_trace.logs.parse import parse_text
 
     parsed = parse_text(text)
@@ -187,7 +193,10 @@ def compact_log_line(text: str, width: int = 160) -> list[str]:
     head = f"{(parsed.level or '-').upper():5} {parsed.message}"
     out = [head if len(head) <= width else head[: width - 1] + "…"]
     if parsed.stack:
-        out.extend(f"      {s.strip()}" for s in parsed.stack.splitlines()[1:3])
+        stack = [s.strip() for s in parsed.stack.splitlines() if s.strip()]
+        frames = [s for s in stack if s.startswith("at ")][:2]
+        errors = [s for s in stack if not s.startswith("at ") and s not in parsed.message][:1]
+        out.extend(f"      {s if len(s) <= width else s[: width - 1] + '…'}" for s in errors + frames)
     return out
 
 

@@ -9,7 +9,7 @@ Deployment back and follow that) and exit 1.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -19,12 +19,14 @@ from kubectl_trace.release.apply import Applied, Step, apply_all, revert_all
 from kubectl_trace.release.confirm import Decision, confirm, decide
 from kubectl_trace.release.plans import Plan, Planned
 from kubectl_trace.release.settings import ChangeSettings
+from kubectl_trace.release.store import store_name
 
 if TYPE_CHECKING:
     from kubectl_trace.cli.environment import Environment
     from kubectl_trace.cli.options import CommonOptions
     from kubectl_trace.kube.calls import KubeClient
     from kubectl_trace.release.follow import Snapshot
+    from kubectl_trace.release.recording import Recorder
     from kubectl_trace.userconfig import UserConfig
 
 __all__ = [
@@ -32,6 +34,8 @@ __all__ = [
     "connect",
     "execute",
     "follow",
+    "process_summary",
+    "recorder_for",
     "rfc3339_seconds",
     "user_name",
 ]
@@ -44,11 +48,17 @@ class Context:
     kube: KubeClient
     env: Environment
     config: UserConfig
+    connection_flags: str = ""  # " --context C --kubeconfig F" as given, for pasteable hints
 
     @property
     def namespace(self) -> str:
         """The namespace the command works in."""
         return self.kube.namespace
+
+    @property
+    def flags(self) -> str:
+        """``-n NS`` and the connection flags the user gave: what makes a hint pasteable."""
+        return f"-n {self.namespace}{self.connection_flags}"
 
     def out(self, text: str = "") -> None:
         """A line on stdout (cluster text in it shown safely: ``textsafe``)."""
@@ -71,10 +81,17 @@ class Context:
 
 def connect(common: CommonOptions, env: Environment) -> Context:
     """Load the kubeconfig and the user config."""
+    import shlex
+
     from kubectl_trace.kube.client import connect_best
     from kubectl_trace.userconfig import load_user_config
 
-    return Context(connect_best(common.kube, env.environ), env, load_user_config(env.environ))
+    flags = ""
+    if common.kube.context:
+        flags += f" --context {shlex.quote(common.kube.context)}"
+    if common.kube.kubeconfig:
+        flags += f" --kubeconfig {shlex.quote(str(common.kube.kubeconfig))}"
+    return Context(connect_best(common.kube, env.environ), env, load_user_config(env.environ), flags)
 
 
 def user_name(environ: Mapping[str, str]) -> str:
@@ -126,7 +143,7 @@ def follow(
         view.close()
         ctx.note(
             "stopped following; the change is applied and keeps rolling out in the cluster "
-            f"(watch it with: kubectl nodeapp rollout -n {ctx.namespace})"
+            f"(watch it with: kubectl nodeapp rollout {ctx.flags})"
         )
         raise
     finally:
@@ -152,25 +169,94 @@ def _explain(ctx: Context, snap: Snapshot, timeout: float | None) -> list[str]:
     failed = list(snap.failed)
     if not failed and snap.timed_out:
         failed = [i for i in snap.items if i.outcome != "complete"]
+    shown_log = False  # one log tail is enough: the first failed process that has one
     for number, item in enumerate(failed):
         reason = "" if item.outcome == "failed" else timed_out_reason(item, timeout or 0)
-        which = failing_container(item) if number == 0 else None  # one log tail is enough
+        which = failing_container(item) if not shown_log and number < 3 else None
         log = read_log_tail(ctx.kube, ctx.namespace, *which) if which is not None else None
-        lines.extend(explain(item, snap, log, snap.at, reason=reason, brief=number > 0))
+        if log is not None and not log.lines and number + 1 < min(len(failed), 3):
+            log = None  # nothing logged (yet): try the next failed process
+        shown_log = shown_log or log is not None
+        lines.extend(explain(item, snap, log, snap.at, reason=reason, brief=number > 0 and log is None))
     return lines
 
 
 def _failure_summary(snap: Snapshot, timeout: float | None) -> str:
     failed = snap.failed
     if failed:
-        first = failed[0]
-        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-        reason = first.reason.rstrip(".")
-        if len(reason) > 160:
-            reason = reason[:159] + "…"
-        return f"{first.name}: {reason}{more}"
+        parts = []
+        for item in failed:
+            reason = (item.short or item.reason).rstrip(".")
+            if len(reason) > 120:
+                reason = reason[:119] + "…"
+            parts.append(f"{item.name}: {reason}")
+        return "; ".join(parts)
     pending = [i.name for i in snap.items if i.outcome != "complete"]
     return f"{', '.join(pending)} not rolled out after --timeout {timeout or 0:g}s"
+
+
+def process_summary(snap: Snapshot) -> str:
+    """One line for every followed Deployment.
+
+    ``✓ trace-api-web  ✗ trace-api-clock: CrashLoopBackOff (exit 1)``
+    """
+    parts = []
+    for item in snap.items:
+        if item.outcome == "complete":
+            parts.append(f"✓ {item.name}")
+        elif item.outcome == "failed":
+            parts.append(f"✗ {item.name}: {(item.short or item.reason).rstrip('.')}")
+        else:
+            parts.append(f"… {item.name}: not rolled out yet")
+    return "  ".join(parts)
+
+
+def _record(ctx: Context, recorder: Recorder | None, applied: Sequence[Applied]) -> None:
+    from kubectl_trace.kube.errors import KubeError
+
+    if recorder is None:
+        return
+    try:
+        release = recorder.record({a.name: a.after for a in applied})
+    except (KubeError, NodeappError) as exc:
+        ctx.note(
+            f"warning: the change is applied but its release could not be recorded: {exc}"
+            f" (ConfigMap {store_name(recorder.app)})"
+        )
+        return
+    ctx.out(f"release v{release.number} of {recorder.app}: {release.description}")
+
+
+def _finish(ctx: Context, recorder: Recorder | None, outcome: str) -> None:
+    from kubectl_trace.kube.errors import KubeError
+
+    if recorder is None or recorder.release is None:
+        return
+    try:
+        recorder.finish(outcome)
+    except (KubeError, NodeappError) as exc:
+        ctx.note(f"warning: could not record that release v{recorder.release.number} is {outcome}: {exc}")
+
+
+def _rollback_hint(ctx: Context, recorder: Recorder | None, fallback: str) -> str:
+    """A pasteable rollback command to the release the default rollback would choose."""
+    from kubectl_trace.kube.errors import KubeError
+    from kubectl_trace.release.records import default_target
+    from kubectl_trace.release.store import ReleaseStore
+
+    if recorder is None or recorder.release is None:
+        return fallback
+    try:
+        ledger = ReleaseStore(ctx.kube, ctx.namespace, recorder.app).load()
+        if ledger is None:
+            return fallback
+        target, why = default_target(ledger.releases, dict(recorder.release.processes))
+    except (KubeError, NodeappError):
+        return fallback
+    return (
+        f"roll back to v{target.number} ({why}; {target.description}) with: "
+        f"kubectl nodeapp rollback {recorder.app} {ctx.flags} --to v{target.number}"
+    )
 
 
 def execute(
@@ -183,10 +269,20 @@ def execute(
     question: str,
     always_confirm: bool = False,
     rollback_hint: str = "",
+    recorder: Recorder | None = None,
+    notes: Sequence[str] = (),
+    before_apply: Callable[[], None] | None = None,
 ) -> int:
-    """Run the flow for a planned change; returns the exit status (raises on failure)."""
+    """Run the flow for a planned change; returns the exit status (raises on failure).
+
+    ``recorder`` (``recording.Recorder``) records the release the change makes; ``notes``
+    are printed under the plan (warnings the user should see before confirming);
+    ``before_apply`` runs once confirmed, before the first patch (e.g. writing a Secret).
+    """
     planned, unchanged = plan.planned, plan.unchanged
     _print_plan(ctx, heading, planned, unchanged)
+    for line in notes:
+        ctx.out(line)
     if not planned:
         ctx.out("nothing to change")
         return 0
@@ -196,7 +292,7 @@ def execute(
     if paused:
         raise NodeappError(
             f"deployment {', '.join(paused)} is paused: the change would not roll out; nothing was changed",
-            hint=f"resume it first: kubectl rollout resume deployment/{paused[0]} -n {ctx.namespace}",
+            hint=f"resume it first: kubectl rollout resume deployment/{paused[0]} {ctx.flags}",
         )
     if settings.dry_run:
         ctx.out("")
@@ -220,6 +316,10 @@ def execute(
             f"note: {name} changed while it was being patched (conflict {count}); read it again and reapplied"
         )
 
+    if before_apply is not None:
+        before_apply()
+    if recorder is not None:
+        recorder.prepare()
     started = ctx.now()
     steps = [Step(ctx.namespace, p.name, p.build, p.deployment) for p in planned]
     outcome = apply_all(ctx.kube, steps, on_conflict=conflict)  # ChangeFailed says what was put back
@@ -229,11 +329,11 @@ def execute(
         ctx.out(f"{name}: already as wanted (changed meanwhile by someone else); left alone")
     if not outcome.applied:
         return 0
+    _record(ctx, recorder, outcome.applied)
     labels = {p.name: p.label for p in planned}
     if not settings.wait:
         ctx.out(
-            "not waiting for the rollout (--no-wait); follow it with: "
-            f"kubectl nodeapp rollout -n {ctx.namespace}"
+            f"not waiting for the rollout (--no-wait); follow it with: kubectl nodeapp rollout {ctx.flags}"
         )
         return 0
     snap = follow(
@@ -243,17 +343,20 @@ def execute(
         title=f"{verb} · {ctx.namespace}",
         timeout=settings.timeout,
     )
+    ctx.out(process_summary(snap))
     if snap.complete:
+        _finish(ctx, recorder, "healthy")
         ctx.out(f"✓ {verb}: every rollout complete in {snap.elapsed:.0f}s")
         return 0
+    _finish(ctx, recorder, "failed" if snap.failed else "pending")
     ctx.out("")
     for line in _explain(ctx, snap, settings.timeout):
         ctx.out(line)
     summary = _failure_summary(snap, settings.timeout)
     if settings.auto_rollback:
-        _auto_rollback(ctx, outcome.applied, verb, settings)
+        _auto_rollback(ctx, outcome.applied, verb, settings, recorder)
         raise NodeappError(f"{verb} failed: {summary}; rolled back (--auto-rollback)")
-    raise NodeappError(f"{verb} failed: {summary}", hint=rollback_hint or None)
+    raise NodeappError(f"{verb} failed: {summary}", hint=_rollback_hint(ctx, recorder, rollback_hint) or None)
 
 
 def _changes_template(planned: Planned) -> bool:
@@ -263,7 +366,13 @@ def _changes_template(planned: Planned) -> bool:
     return "template" in (body.get("spec") or {})
 
 
-def _auto_rollback(ctx: Context, applied: Sequence[Applied], verb: str, settings: ChangeSettings) -> None:
+def _auto_rollback(
+    ctx: Context,
+    applied: Sequence[Applied],
+    verb: str,
+    settings: ChangeSettings,
+    recorder: Recorder | None = None,
+) -> None:
     from kubectl_trace.health.images import image_tag
 
     ctx.out("")
@@ -283,20 +392,45 @@ def _auto_rollback(ctx: Context, applied: Sequence[Applied], verb: str, settings
         else:
             ctx.out(f"could NOT roll back {r.name}: {r.detail}")
     stuck = [r for r in results if not r.ok]
+    if back and recorder is not None and recorder.release is not None:
+        failed = recorder.release.number
+        recorder.action, recorder.argument = "rollback", f"of v{failed} (--auto-rollback)"
+        recorder.release = None
+        _record(ctx, recorder, [])
     if back:
         snap = follow(ctx, _tracked(back, labels), since=started, title="rollback", timeout=settings.timeout)
         if snap.complete:
+            _finish(ctx, recorder, "healthy")
             ctx.out("✓ rollback complete")
         else:
+            _finish(ctx, recorder, "failed" if snap.failed else "pending")
             ctx.out(f"rollback not complete: {_failure_summary(snap, settings.timeout)}")
     if stuck:
+        app = f" {recorder.app}" if recorder is not None else ""
         raise NodeappError(
             f"{verb} failed and {len(stuck)} Deployment(s) could not be rolled back: "
             + "; ".join(f"{r.name} ({r.detail})" for r in stuck),
-            hint="check them with: kubectl nodeapp history",
+            hint=f"check them with: kubectl nodeapp history{app} {ctx.flags}",
         )
 
 
 def _containers(deployment: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     spec = ((deployment.get("spec") or {}).get("template") or {}).get("spec") or {}
     return list(spec.get("containers") or [])
+
+
+def recorder_for(ctx: Context, app: str, repository: str | None, action: str, argument: str) -> Recorder:
+    """The recorder of the release a change of ``app`` makes (author: git user.email, else USER@host)."""
+    from kubectl_trace.release.recording import Recorder, author_of
+
+    return Recorder(
+        ctx.kube,
+        app,
+        ctx.namespace,
+        ctx.config,
+        repository,
+        action,
+        argument,
+        author_of(ctx.env.environ),
+        ctx.now(),
+    )

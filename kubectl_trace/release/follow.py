@@ -22,7 +22,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kubectl_trace.health import (
@@ -85,6 +85,7 @@ class DeploymentProgress:
     old_pods: int  # pods of older ReplicaSets still there
     outcome: str  # running, complete, failed
     reason: str
+    short: str = ""  # the failure in a few words, for the final summary ("CrashLoopBackOff (exit 1)")
 
     @property
     def desired(self) -> int:
@@ -115,18 +116,45 @@ class Snapshot:
 
     @property
     def done(self) -> bool:
-        """Nothing more to wait for."""
-        return self.complete or bool(self.failed) or self.timed_out
+        """Nothing more to wait for: every rollout ended (complete or failed), or time is up."""
+        return all(i.outcome in ("complete", "failed") for i in self.items) or self.timed_out
 
 
-def _fatal(pods: Iterable[PodHealth]) -> str:
+def _short(pod: PodHealth, code: str, container: str | None) -> str:
+    """``CrashLoopBackOff (exit 1)``, ``ImagePullBackOff``."""
+    for c in pod.containers + pod.init_containers:
+        if container is not None and c.name != container:
+            continue
+        t = c.termination or c.last_termination
+        if t is not None and t.exit_code:
+            return f"{code} (exit {t.exit_code})"
+    return code
+
+
+def _fatal(pods: Iterable[PodHealth]) -> tuple[str, str]:
+    """The first new pod that failed for good: (reason, short reason), else ("", "").
+
+    A crash-looping container, an image that cannot be pulled, and also a container of a
+    new pod that already exited with an error (it restarted, or ended non-zero): a pod
+    without a readiness probe is "available" the moment it starts, before it crashes.
+    """
     for pod in pods:
         if pod.verdict == "terminating":
             continue
         for problem in pod.problems:
             if problem.severity == "error" and problem.code in FATAL_CODES:
-                return f"pod {pod.name}: {problem.message}"
-    return ""
+                return f"pod {pod.name}: {problem.message}", _short(pod, problem.code, problem.container)
+        for c in pod.containers:
+            t = c.termination if c.state == "terminated" else c.last_termination
+            if t is not None and (t.exit_code or t.signal) and t.reason != "Completed":
+                code = "CrashLoopBackOff" if c.restarts > 0 else "crashed"
+                return (
+                    f"pod {pod.name}: container {c.name} exited with code {t.exit_code}"
+                    + (f" ({t.reason})" if t.reason else "")
+                    + f"; {c.restarts} restart{'s' if c.restarts != 1 else ''}",
+                    _short(pod, code, c.name),
+                )
+    return "", ""
 
 
 def progress_of(
@@ -157,7 +185,7 @@ def progress_of(
     )
     generation = int(((deployment.get("status") or {}).get("observedGeneration")) or 0)
     seen = generation >= tracked.generation and rollout.observed
-    outcome, reason = "running", ""
+    outcome, reason, short = "running", "", ""
     counts_done = rollout.updated >= rollout.desired and rollout.current <= rollout.updated
     counts_done = counts_done and rollout.available >= rollout.updated
     if rollout.state == "paused":
@@ -183,13 +211,17 @@ def progress_of(
         reason = f"progress deadline ({deadline}s) exceeded" + (
             f": {rollout.message}" if rollout.message else ""
         )
-    elif rollout.state == "complete":
-        outcome = "complete"
+        _, pod_short = _fatal(new_pods)
+        short = pod_short or f"progress deadline ({deadline}s) exceeded"
     else:
-        fatal = _fatal(new_pods)
+        fatal, fatal_short = _fatal(new_pods)
         if fatal:
-            outcome, reason = "failed", fatal
-    return DeploymentProgress(tracked.name, tracked.label, rollout, new_pods, old_pods, outcome, reason)
+            outcome, reason, short = "failed", fatal, fatal_short
+        elif rollout.state == "complete":
+            outcome = "complete"
+    return DeploymentProgress(
+        tracked.name, tracked.label, rollout, new_pods, old_pods, outcome, reason, short or reason
+    )
 
 
 def _name(obj: Obj) -> str:
@@ -242,6 +274,7 @@ class Follower:
         clock: Callable[[], float] = time.time,
         interval: float = 0.1,
         idle: float = 0.5,
+        settle: float = 1.0,
         watch_factory: Callable[..., Any] | None = None,
     ) -> None:
         self.kube = kube
@@ -251,6 +284,8 @@ class Follower:
         self.clock = clock
         self.interval = interval
         self.idle = idle
+        self.settle = settle
+        self._complete_since: dict[str, float] = {}
         self._watch_factory = watch_factory
         self._cache = _Cache()
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
@@ -284,11 +319,36 @@ class Follower:
         replicasets = list(objects["replicasets"].values())
         pods = list(objects["pods"].values())
         items = tuple(
-            progress_of(t, objects["deployments"].get(t.name), replicasets, pods, index, now)
+            self._settled(
+                progress_of(t, objects["deployments"].get(t.name), replicasets, pods, index, now), now
+            )
             for t in self.tracked
         )
         warnings = tuple(sorted((r for r in records if r.warning), key=lambda r: r.at))
         return Snapshot(now, now - self.since, items, warnings, connection, timed_out)
+
+    def _settled(self, item: DeploymentProgress, now: float) -> DeploymentProgress:
+        """A rollout counts as complete once its new unprobed containers have run ``settle`` seconds.
+
+        New pods without a readiness probe are available as soon as they start: a process that
+        crashes a moment later must fail the rollout, not pass it (a readiness probe already
+        proved the others are up, and a pod that crashes later is the dashboard's concern, as
+        with ``kubectl rollout status``). The wait ends when the
+        youngest new container started ``settle`` (+1) seconds ago (by the cluster's clock), or when
+        the rollout has looked complete for that long (by ours).
+        """
+        if item.outcome != "complete":
+            self._complete_since.pop(item.name, None)
+            return item
+        unprobed = [c for p in item.pods for c in p.containers if c.readiness.state == "none"]
+        if not unprobed:
+            return item
+        since = self._complete_since.setdefault(item.name, now)
+        starts = [c.started_at for c in unprobed if c.started_at is not None]
+        # start times have whole seconds: one more second makes sure the container ran long enough
+        if now - since >= self.settle or (starts and now - max(starts) >= self.settle + 1.0):
+            return item
+        return replace(item, outcome="running", reason="checking that the new pods stay up")
 
     def run(self, on_update: Callable[[Snapshot], None], *, timeout: float | None = None) -> Snapshot:
         """Watch until every rollout is complete, one fails, or ``timeout`` seconds pass.

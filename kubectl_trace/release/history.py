@@ -160,7 +160,8 @@ def _target(deployment: Obj, owned: list[Obj], to_revision: int) -> Obj:
         raise NodeappError(
             f"unable to find revision {to_revision} in the history of deployment {name}"
             + (f" (it has: {have})" if have else ""),
-            hint=f"see the revisions with: kubectl nodeapp history {name}",
+            hint="see the revisions with: kubectl rollout history "
+            f"deployment/{name} -n {(deployment.get('metadata') or {}).get('namespace')}",
         )
     latest: tuple[int, Obj | None] = (-1, None)
     previous: tuple[int, Obj | None] = (-1, None)

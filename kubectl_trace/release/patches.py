@@ -35,6 +35,7 @@ __all__ = [
     "restart_patch",
     "restore_patch",
     "scale_patch",
+    "template_patch",
 ]
 
 CHANGE_CAUSE = "kubernetes.io/change-cause"
@@ -101,6 +102,28 @@ def _guarded_metadata(deployment: Obj, cause: str | None) -> dict[str, Any]:
 def change_cause(action: str, user: str, at: str) -> str:
     """``kubernetes.io/change-cause``: what changed, who, when (``deploy a41c9e7 by ana at …``)."""
     return f"{action} by {user or 'unknown'} at {at}"
+
+
+# -- a whole pod template (release rollback) ---------------------------------------------
+
+
+def template_patch(deployment: Obj, template: Mapping[str, Any], cause: str, summary: str) -> Patch:
+    """Put a recorded pod template on a Deployment: a JSON patch guarded by its resourceVersion.
+
+    ``test`` on ``/metadata/resourceVersion`` makes a write based on a stale read fail (422),
+    so the caller re-reads and decides again; the change cause is set beside it.
+    """
+    ns, name = _ident(deployment)
+    meta = _meta(deployment)
+    ops: list[dict[str, Any]] = [
+        {"op": "test", "path": "/metadata/resourceVersion", "value": str(meta.get("resourceVersion") or "")},
+        {"op": "replace", "path": "/spec/template", "value": dict(template)},
+    ]
+    if meta.get("annotations"):
+        ops.append({"op": "add", "path": "/metadata/annotations/" + _pointer(CHANGE_CAUSE), "value": cause})
+    else:
+        ops.append({"op": "add", "path": "/metadata/annotations", "value": {CHANGE_CAUSE: cause}})
+    return Patch(ns, name, "json", ops, summary)
 
 
 # -- image ------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from typing import Any
 from kubectl_trace.errors import NodeappError
 from kubectl_trace.health.images import image_tag
 from kubectl_trace.release.app import app_containers, container_images
-from kubectl_trace.release.history import undo_plan
 from kubectl_trace.release.patches import (
     Drift,
     EnvAssignment,
@@ -31,13 +30,14 @@ __all__ = [
     "ContainersOf",
     "Plan",
     "Planned",
+    "ReleaseTarget",
     "app_tag",
     "plan_deploy",
     "plan_env_set",
     "plan_env_unset",
     "plan_promote",
+    "plan_release",
     "plan_restart",
-    "plan_rollback",
     "plan_scale",
 ]
 
@@ -144,34 +144,6 @@ def plan_promote(
     return _collect(steps)
 
 
-def plan_rollback(
-    deployments: Sequence[Obj], replicasets: Sequence[Obj], to_revision: int, repository: str | None
-) -> Plan:
-    """``rollback``: kubectl's undo for each Deployment (NodeappError before anything changes)."""
-    steps: list[Planned | tuple[str, str]] = []
-    for d in deployments:
-        undo = undo_plan(d, replicasets, to_revision)
-        if undo.patch is None:
-            steps.append((_name(d), undo.skipped))
-            continue
-        template = _template(d)
-        rev = undo.to_revision
-
-        def build(cur: Obj, template: Any = template, rev: int = rev) -> Patch | None:
-            if _template(cur) != template:
-                raise Drift(f"{_name(cur)} was changed by someone else since it was read")
-            return undo_plan(cur, replicasets, rev).patch
-
-        target = next((rs for rs in replicasets if _name(rs) == undo.replicaset), None)
-        tags = ""
-        if repository and target is not None:
-            old, new = _tag_list(_tags(d, repository)), _tag_list(_tags(target, repository))
-            tags = f" ({old} → {new})" if old != new else f" ({new}, other settings)"
-        label = f"rev {undo.from_revision} → {rev}{tags}"
-        steps.append(Planned(d, undo.patch, build, label))
-    return _collect(steps)
-
-
 def plan_env_set(
     deployments: Sequence[Obj], containers_of: ContainersOf, assignments: Sequence[EnvAssignment], cause: str
 ) -> Plan:
@@ -245,4 +217,55 @@ def plan_restart(deployments: Sequence[Obj], at: str, cause: str) -> Plan:
             return restart_patch(cur, at, cause)
 
         steps.append(Planned(d, restart_patch(d, at, cause), build, "rolling restart"))
+    return _collect(steps)
+
+
+@dataclass(frozen=True)
+class ReleaseTarget:
+    """What one process goes to in a release rollback or promote."""
+
+    process: str
+    deployment: Obj  # the live Deployment
+    template: Mapping[str, Any]  # the release's pod template
+    digest: str
+    from_tag: str
+    to_tag: str
+    note: str = ""  # "rebuilt from the recorded template (its ReplicaSet is gone)"
+
+
+def plan_release(targets: Sequence[ReleaseTarget], cause: str) -> Plan:
+    """Every process to its release's pod template; those already on it are left alone.
+
+    A conflict re-reads the Deployment; one whose pod template moved since it was read
+    (someone changed it meanwhile) stops the change (Drift) instead of being overwritten.
+    """
+    from kubectl_trace.release.patches import template_patch
+    from kubectl_trace.release.records import template_digest, template_of
+
+    steps: list[Planned | tuple[str, str]] = []
+    for t in targets:
+        live_digest = template_digest(template_of(t.deployment))
+        if live_digest == t.digest:
+            steps.append((_name(t.deployment), f"already runs this template ({t.to_tag})"))
+            continue
+        summary = f"{t.process} {t.from_tag} → {t.to_tag}" + (f"; {t.note}" if t.note else "")
+
+        def build(
+            cur: Obj, t: ReleaseTarget = t, live_digest: str = live_digest, summary: str = summary
+        ) -> Patch | None:
+            now = template_digest(template_of(cur))
+            if now == t.digest:
+                return None
+            if now != live_digest:
+                raise Drift(f"{_name(cur)} was changed by someone else since it was read")
+            return template_patch(cur, t.template, cause, summary)
+
+        steps.append(
+            Planned(
+                t.deployment,
+                template_patch(t.deployment, t.template, cause, summary),
+                build,
+                f"{t.from_tag} → {t.to_tag}",
+            )
+        )
     return _collect(steps)

@@ -63,6 +63,12 @@ def resolve_scale(requests: Sequence[ScaleRequest], current: Mapping[str, int]) 
         raise UsageError(f"no process {', '.join(unknown)} in this app (its processes: {have})")
     out = {}
     for r in requests:
+        if r.op == "-" and r.count > current[r.process]:
+            raise UsageError(
+                f"{r.process}-{r.count}: {r.process} has {current[r.process]} pod"
+                f"{'s' if current[r.process] != 1 else ''}, it cannot lose {r.count} "
+                f"(to stop it say {r.process}=0; a process named {r.process}-{r.count} does not exist)"
+            )
         wanted = r.target(current[r.process])
         if wanted > MAX_REPLICAS:
             raise UsageError(

@@ -25,8 +25,12 @@ def test_demo_narrates_the_story_and_exits_0_within_60s(invoke: Callable[..., An
     assert "$ kubectl nodeapp deploy trace-api --tag badc0de --yes -n production" in out
     assert "Readiness probe failed: HTTP probe failed with statuscode: 503" in out
     assert "progress deadline (120s) exceeded" in out
-    assert "hint: roll back with: kubectl nodeapp rollback trace-api -n production" in out
-    assert "✓ rollback: every rollout complete" in out
+    assert (
+        "hint: roll back to v3 (the last release whose rollout completed healthy; deploy d4e5f6a) "
+        "with: kubectl nodeapp rollback trace-api -n production --kubeconfig "
+    ) in out
+    assert "release v5 of trace-api: rollback to v3" in out
+    assert "✓ rollback to v3: every rollout complete" in out
     assert "production runs trace-api d4e5f6a again" in out
     assert out.rstrip().endswith("stopping the sandbox")
     leftovers = [n for n in set(os.listdir("/tmp")) - before if n.startswith("nodeapp-demo-")]

@@ -129,9 +129,9 @@ def test_rollout_stall_and_undo_on_screen(sandbox_factory, kubectl_for, kube_for
     assert "failing ×" in screen  # the pod's READINESS column
     assert "⚠ Unhealthy" in screen and "Readiness probe failed" in screen  # the Warning events
 
-    # u, then y: rolled back (client-side, as kubectl rollout undo), checked through the API
-    tmux.send("u")
-    screen = tmux.wait_for("Roll back trace-api-web?", timeout=30)
+    # U, then y: this Deployment undone (client-side, as kubectl rollout undo), checked through the API
+    tmux.send("U")
+    screen = tmux.wait_for("Undo trace-api-web only (kubectl rollout undo)?", timeout=30)
     assert "(a41c9e7)" in screen and "(badc0de)" in screen
     tmux.send("y")
     tmux.wait_for("rolled back trace-api-web to revision", timeout=30)
@@ -201,7 +201,7 @@ def test_small_terminal_stays_legible(private_sandbox, tmux, tmp_path):
     assert len(lines) <= 24 and all(len(line) <= 80 for line in lines)
     assert lines[0].startswith(" nodeapp rollout · nodeapp-sandbox · production")
     assert "─ Deployments · 4 " in screen and "─ Pods · " in screen and "─ Events " in screen
-    assert lines[-1].startswith(" ↑↓ ⏎  l logs  s shell  u undo")
+    assert lines[-1].startswith(" ↑↓ ⏎  l logs  s shell  u rollback")
     tmux.send("?")
     tmux.wait_for("any key closes this help", timeout=30)
     tmux.send("x")

@@ -7,7 +7,8 @@ import pytest
 from kubectl_trace.kube.errors import ApiError
 from kubectl_trace.release.apply import ChangeFailed, Step, apply_all, apply_guarded, revert_all
 from kubectl_trace.release.patches import Drift, EnvAssignment, Patch, env_set_patch, image_patch
-from kubectl_trace.release.plans import plan_rollback
+from kubectl_trace.release.plans import ReleaseTarget, plan_release
+from kubectl_trace.release.records import template_digest, template_of
 
 from .helpers import REPO, env_of, settled
 
@@ -56,9 +57,12 @@ def test_a_stale_read_conflicts_and_the_reapplied_patch_keeps_both_changes(clust
 def test_a_json_patch_whose_test_fails_is_rebuilt_from_a_fresh_read(cluster):
     _, kube = cluster
     web = kube.get("deployments", "trace-api-web", "staging")
-    rss = kube.list("replicasets", "staging").items
-    undo = plan_rollback([web], rss, 0, REPO).planned[0]
-    # after our read someone annotates it: the undo's test on the annotations fails (422)
+    rss = kube.list("replicasets", "staging", label_selector="app=trace-api,process=web").items
+    old = next(rs for rs in rss if template_digest(template_of(rs)) != template_digest(template_of(web)))
+    template = template_of(old)
+    target = ReleaseTarget("web", web, template, template_digest(template), "a41c9e7", "3f9c2a1")
+    undo = plan_release([target], "rollback to v1").planned[0]
+    # after our read someone annotates it: the patch's test on the resourceVersion fails (422)
     someone_else(kube, {"metadata": {"annotations": {"team": "payments"}}})
     conflicts = []
     done = apply_guarded(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 
@@ -83,6 +84,14 @@ def test_a_bad_tag_fails_explains_and_rolls_back(cluster, eventually):
     # the change cause of the restored revision is the original one, as kubectl would restore it
     history = kubectl("rollout", "history", "deployment/trace-api-web", "-n", "production", check=True).stdout
     assert history.strip().splitlines()[-1].split(None, 1)[1] == "deploy trace-api 3f9c2a1"
+    # both are releases: the failed deploy, and the automatic rollback after it
+    doc = json.loads(nodeapp(handle, "history", "trace-api", "-n", "production", "-o", "json").stdout)
+    newest = [(r["release"], r["action"], r["argument"], r["outcome"]) for r in doc["releases"][:2]]
+    assert newest == [
+        (4, "rollback", "of v3 (--auto-rollback)", "healthy"),
+        (3, "deploy", "badc0de", "failed"),
+    ]
+    assert doc["current"] == 4 and doc["drift"] == []
 
 
 def test_production_without_yes_and_without_a_terminal_changes_nothing(cluster):
@@ -125,7 +134,7 @@ def test_bad_input_is_one_line(cluster, tmp_path):
     bad = nodeapp(handle, "deploy", "trace-api", "-n", "staging", "--tag", "not a tag")
     assert bad.returncode == 2 and bad.stderr.startswith("error: invalid image tag 'not a tag'")
     missing = nodeapp(handle, "deploy", "nope", "-n", "staging", "--tag", "a41c9e7")
-    assert missing.returncode == 1 and 'no Deployments of app "nope" in namespace "staging"' in missing.stderr
+    assert missing.returncode == 1 and "no app 'nope' in staging; apps here: trace-api" in missing.stderr
 
 
 def test_timeout_stops_following_and_rollback_brings_it_back(cluster):
@@ -134,10 +143,14 @@ def test_timeout_stops_following_and_rollback_brings_it_back(cluster):
     assert result.returncode == 1, result.stdout + result.stderr
     assert "not complete after --timeout 2s" in result.stdout
     assert "not rolled out after --timeout 2s" in result.stderr
-    assert "hint: roll back with: kubectl nodeapp rollback trace-api -n staging" in result.stderr
+    assert (
+        "hint: roll back to v2 (the last release not known to have failed (its outcome was not recorded); "
+        "kubectl (deploy trace-api a41c9e7)) with: kubectl nodeapp rollback trace-api -n staging "
+        f"--kubeconfig {handle.kubeconfig} --to v2"
+    ) in result.stderr
     assert set(tags(kube, "staging").values()) == {"badc0de"}  # no --auto-rollback: left as deployed
     back = nodeapp(handle, "rollback", "trace-api", "-n", "staging")
     assert back.returncode == 0, back.stdout + back.stderr
-    assert "(badc0de → a41c9e7)" in back.stdout
+    assert "web badc0de → a41c9e7" in back.stdout and "to v2 (" in back.stdout
     assert set(tags(kube, "staging").values()) == {"a41c9e7"}
     assert settled(kube, "staging")

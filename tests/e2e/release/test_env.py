@@ -49,7 +49,14 @@ def test_set_rolls_the_pods_and_unset_removes(cluster, kubectl):
         p["metadata"]["uid"] for p in kube.list("pods", "staging", label_selector="app=trace-api").items
     }
 
-    result = nodeapp(handle, "env", "trace-api", "set", "LOG_LEVEL=debug", "-n", "staging")
+    # LOG_LEVEL comes from a ConfigMap: a literal replaces that reference only with --force
+    refused = nodeapp(handle, "env", "trace-api", "set", "LOG_LEVEL=debug", "-n", "staging")
+    assert refused.returncode == 1 and refused.stderr.startswith(
+        "error: env set would replace a reference with a literal value: LOG_LEVEL (configmap "
+        "trace-api-config:LOG_LEVEL in trace-api-clock, trace-api-web, trace-api-worker); nothing was changed"
+    )
+    assert "--force" in refused.stderr
+    result = nodeapp(handle, "env", "trace-api", "set", "LOG_LEVEL=debug", "-n", "staging", "--force")
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "every rollout complete" in result.stdout

@@ -32,7 +32,7 @@ def kubectl_history(kubectl, name, namespace="production"):
 
 
 def our_history(handle, namespace="production"):
-    result = nodeapp(handle, "history", "trace-api", "-n", namespace, "-o", "json")
+    result = nodeapp(handle, "history", "trace-api", "-n", namespace, "--revisions", "-o", "json")
     assert result.returncode == 0, result.stderr
     out: dict[str, dict[int, dict]] = {}
     for line in result.stdout.splitlines():
@@ -52,41 +52,54 @@ def assert_agree(handle, kubectl, namespace="production"):
     return ours
 
 
-def test_history_and_rollback_to_a_revision_agree_with_kubectl(cluster, eventually):
+def test_revisions_agree_with_kubectl_and_a_release_rollback_is_kubectl_visible(cluster, eventually):
     handle, kube, kubectl = cluster
     ours = assert_agree(handle, kubectl)
     assert [r["tags"] for _, r in sorted(ours["trace-api-web"].items())] == [["8b1d0e4"], ["3f9c2a1"]]
-    text = nodeapp(handle, "history", "trace-api", "-n", "production", "--process", "web")
+    text = nodeapp(handle, "history", "trace-api", "-n", "production", "--revisions", "--process", "web")
     assert text.returncode == 0
     assert re.search(r"\*\s+2\s+3f9c2a1\s+\S+\s+deploy trace-api 3f9c2a1", text.stdout), text.stdout
+    # the app's releases, reconstructed from those ReplicaSets
+    releases = nodeapp(handle, "history", "trace-api", "-n", "production")
+    lines = releases.stdout.splitlines()
+    assert lines[0] == "=== trace-api releases in production (none recorded yet)"
+    assert re.match(
+        r"v2\s+kubectl \(deploy trace-api 3f9c2a1\)\s+clock,web,worker=3f9c2a1\s+unknown\s+\S+ ago\s+current",
+        lines[1],
+    )
 
-    result = nodeapp(handle, "rollback", "trace-api", "-n", "production", "--to-revision", "1", "--yes")
+    result = nodeapp(handle, "rollback", "trace-api", "-n", "production", "--to", "v1", "--yes")
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "rev 2 → 1 (3f9c2a1 → 8b1d0e4)" in result.stdout
+    assert re.search(r"trace-api-web\s+web 3f9c2a1 → 8b1d0e4", result.stdout), result.stdout
     assert tags(kube, "production") == dict.fromkeys(APP_DEPLOYMENTS, "8b1d0e4")
     assert settled(kube, "production")
-    # kubectl's numbering: revision 1 became 3; its change cause came back with it
+    # kubectl sees an ordinary rollout: revision 1's ReplicaSet became revision 3
     after = assert_agree(handle, kubectl)
     assert sorted(after["trace-api-web"]) == [2, 3]
-    assert after["trace-api-web"][3]["changeCause"] == "deploy trace-api 8b1d0e4"
+    assert after["trace-api-web"][3]["changeCause"].startswith("rollback to v1 by e2e-tester at ")
     assert after["trace-api-web"][3]["tags"] == ["8b1d0e4"]
 
-    # plain rollback = the previous revision, again as kubectl undo picks it
+    # plain rollback = the last release whose rollout completed healthy, other than what runs
     back = nodeapp(handle, "rollback", "trace-api", "-n", "production", "--yes")
     assert back.returncode == 0, back.stdout + back.stderr
+    assert (
+        "to v2 (kubectl (deploy trace-api 3f9c2a1); the last release not known to have failed" in back.stdout
+    )
     assert tags(kube, "production") == dict.fromkeys(APP_DEPLOYMENTS, "3f9c2a1")
     assert sorted(assert_agree(handle, kubectl)["trace-api-web"]) == [3, 4]
 
 
-def test_rollback_to_a_missing_revision_changes_nothing(cluster):
+def test_rollback_to_a_missing_release_or_with_old_flags_changes_nothing(cluster):
     handle, kube, _ = cluster
     before = {n: d["metadata"]["generation"] for n, d in deployments(kube, "production").items()}
-    result = nodeapp(handle, "rollback", "trace-api", "-n", "production", "--to-revision", "9", "--yes")
+    result = nodeapp(handle, "rollback", "trace-api", "-n", "production", "--to", "v9", "--yes")
     assert result.returncode == 1
-    assert result.stderr.startswith(
-        "error: unable to find revision 9 in the history of deployment trace-api-clock"
-    )
+    assert result.stderr.startswith("error: there is no release v9 (releases: v2, v1)")
+    old = nodeapp(handle, "rollback", "trace-api", "-n", "production", "--to-revision", "1", "--yes")
+    assert old.returncode == 2 and old.stderr.startswith("error: --to-revision is gone: ")
+    mixed = nodeapp(handle, "rollback", "trace-api", "-n", "production", "--process", "web", "--yes")
+    assert mixed.returncode == 2 and "never a mix" in mixed.stderr
     assert {n: d["metadata"]["generation"] for n, d in deployments(kube, "production").items()} == before
 
 

@@ -103,7 +103,7 @@ def test_arrows_enter_and_escape_move_the_selection():
 
 def test_u_then_y_asks_for_the_rollback():
     recorder = Recorder()
-    code, dashboard = run(["u", "y", "q"], recorder)
+    code, dashboard = run(["U", "y", "q"], recorder)
     assert code == 0  # q right after y: the rollback still happens before the dashboard closes
     assert recorder.actions == [Action("undo", NS, "trace-api-web", revision=4)]
     # the outcome comes back as a notice through the inbox, shown in the footer
@@ -113,7 +113,7 @@ def test_u_then_y_asks_for_the_rollback():
 
 def test_u_then_n_does_nothing():
     recorder = Recorder()
-    code, dashboard = run(["u", "n", "q"], recorder)
+    code, dashboard = run(["U", "n", "q"], recorder)
     assert code == 0 and recorder.actions == []
     assert dashboard.ui.notice is not None and dashboard.ui.notice.text == "cancelled"
 

@@ -114,13 +114,14 @@ def test_arrows_move_the_deployment_then_the_pods():
 
 
 def test_undo_asks_then_returns_the_action_with_the_previous_revision():
-    ui, action = press(UiState(), "u")
+    ui, action = press(UiState(), "U")
     assert action is None and ui.confirm is not None
-    assert ui.confirm.title == "Roll back trace-api-web?"
+    assert ui.confirm.title == "Undo trace-api-web only (kubectl rollout undo)?"
     assert ui.confirm.lines == (
         "namespace production",
         "from revision 5 (badc0de)",
         "to revision 4 (3f9c2a1)",
+        "the app's other processes are left as they are",
     )
     no, action = press(ui, "enter")  # the default is no
     assert action is None and no.confirm is None and no.notice is not None and no.notice.text == "cancelled"
@@ -128,6 +129,16 @@ def test_undo_asks_then_returns_the_action_with_the_previous_revision():
     assert ui.confirm is not None and action is None
     ui, action = press(ui, "y")
     assert action == Action("undo", NS, "trace-api-web", revision=4) and ui.confirm is None
+
+
+def test_u_asks_to_roll_back_the_whole_app():
+    ui, action = press(UiState(), "u")
+    assert action is None and ui.confirm is not None
+    assert ui.confirm.title == "Roll back the whole app of trace-api-web?"
+    assert "every process back to the app's last release whose rollout completed healthy" in ui.confirm.lines
+    assert "U undoes this one Deployment only" in ui.confirm.lines
+    ui, action = press(ui, "y")
+    assert action == Action("app-rollback", NS, "trace-api-web") and ui.confirm is None
 
 
 def test_previous_revision_is_the_second_highest():
@@ -138,13 +149,13 @@ def test_previous_revision_is_the_second_highest():
 def test_undo_refused_when_paused_or_without_history():
     story = stalled_story()
     story["deployments"][0] = deployment(tag="badc0de", revision=5, generation=5, paused=True)
-    ui, action = press(UiState(), "u", s=snapshot(story))
+    ui, action = press(UiState(), "U", s=snapshot(story))
     assert action is None and ui.confirm is None
     assert ui.notice is not None and "paused" in ui.notice.text and ui.notice.level == "error"
     lone = deployment("lone", app="lone", revision=1, generation=1)
     rs = replicaset(lone, "1a2b3c4d5", revision=1, tag="3f9c2a1", replicas=3)
     story = {"deployments": [lone], "replicasets": [rs], "pods": [pod(rs, "aaaaa")], "events": []}
-    ui, action = press(UiState(), "u", s=snapshot(story))
+    ui, action = press(UiState(), "U", s=snapshot(story))
     assert action is None and ui.notice is not None and "no previous revision" in ui.notice.text
 
 

@@ -55,7 +55,7 @@ WIDE_120x40 = """\
 │                                                                   ││                                                 │
 │                                                                   ││                                                 │
 └───────────────────────────────────────────────────────────────────┘└─────────────────────────────────────────────────┘
- ↑↓ select  ⏎ focus  l logs  s shell  u undo  p pause  r restart  / filter  ? help  q quit"""
+ ↑↓ select  ⏎ focus  l logs  s shell  u rollback  p pause  r restart  / filter  ? help  q quit"""
 
 NARROW_80x24 = """\
  nodeapp rollout · nodeapp-sandbox · production                 ● live 12:00:00
@@ -81,7 +81,7 @@ new rev 5   badc0de  ░░░░░░░░░░░░░░░░░░░�
 37s   Container image "registry.sandbox.l…  --:--:-- plain line without a tim…
 39s   Successfully assigned production/tr…
 40s   Scaled up replica set trace-api-web…
- ↑↓ ⏎  l logs  s shell  u undo  p pause  r restart  / filter  ? help  q quit"""
+ ↑↓ ⏎  l logs  s shell  u rollback  p pause  r restart  / filter  ? help  q quit"""
 
 STALE_100x30 = """\
  nodeapp rollout · context nodeapp-sandbox · namespace production           ◌ reconnecting 12:00:00
@@ -113,7 +113,7 @@ STALE_100x30 = """\
 │ 39s   Scheduled         Successfully assigned product… ││                                        │
 │ 40s   ScalingReplicaSet Scaled up replica set trace-a… ││                                        │
 └────────────────────────────────────────────────────────┘└────────────────────────────────────────┘
- ↑↓ select  ⏎ focus  l logs  s shell  u undo  p pause  r restart  / filter  ? help  q quit"""
+ ↑↓ select  ⏎ focus  l logs  s shell  u rollback  p pause  r restart  / filter  ? help  q quit"""
 
 CONFIRM_80x24 = """\
  nodeapp rollout · nodeapp-sandbox · production                 ● live 12:00:00
@@ -139,7 +139,7 @@ new rev 5   badc0de  ░░░░░░░░░░░░░░░░░░░�
 37s   Container image "registry.sandbox.l…  --:--:-- plain line without a tim…
 39s   Successfully assigned production/tr…
 40s   Scaled up replica set trace-api-web…
- ↑↓ ⏎  l logs  s shell  u undo  p pause  r restart  / filter  ? help  q quit"""
+ ↑↓ ⏎  l logs  s shell  u rollback  p pause  r restart  / filter  ? help  q quit"""
 
 ONCE_100 = """\
  nodeapp rollout · context nodeapp-sandbox · namespace production                   ● live 12:00:00
@@ -202,7 +202,7 @@ loading…                                    loading…
 
 
 
- ↑↓ ⏎  l logs  s shell  u undo  p pause  r restart  / filter  ? help  q quit"""
+ ↑↓ ⏎  l logs  s shell  u rollback  p pause  r restart  / filter  ? help  q quit"""
 
 
 def confirm_ui() -> UiState:
@@ -250,7 +250,7 @@ def test_help_overlay_lists_every_key():
     text = render_screen(story_snapshot(), UiState(help=True), 100, 30)
     for key in ("j k", "PgUp PgDn", "l ", "s ", "u ", "p ", "r ", "/ ", "q "):
         assert f"║ {key}" in text or key in text
-    assert "undo: roll back to the previous revision (asks first)" in text
+    assert "roll the whole app back to its last healthy release (asks first)" in text
     assert "any key closes this help" in text
 
 

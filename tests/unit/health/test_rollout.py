@@ -144,3 +144,20 @@ def test_json():
     )
     json.dumps(data)
     assert data["state"] == "complete" and data["new"]["created_at"] == "2026-03-01T11:00:00Z"
+
+
+def test_availability_wording_when_the_strategy_promises_none():
+    recreate = deployment(
+        replicas=1,
+        strategy={"type": "Recreate"},
+        available=("False", "MinimumReplicasUnavailable"),
+        status={"replicas": 1, "readyReplicas": 0, "availableReplicas": 0, "unavailableReplicas": 1},
+    )
+    r = deployment_rollout(recreate, [], NOW)
+    assert r.problems[0].message == "0 of 1 replica available"
+    rolling = deployment(
+        available=("False", "MinimumReplicasUnavailable"),
+        status={"readyReplicas": 1, "availableReplicas": 1, "unavailableReplicas": 2},
+    )
+    message = deployment_rollout(rolling, [], NOW).problems[0].message
+    assert message.startswith("only 1 of 3 replicas available (fewer than the ")

@@ -123,7 +123,7 @@ def test_parse_scale():
         ScaleRequest("clock", "-", 2),
     ]
     assert resolve_scale(
-        parse_scale(["web=3", "worker+1", "clock-2"]), {"web": 1, "worker": 2, "clock": 1}
+        parse_scale(["web=3", "worker+1", "clock-2"]), {"web": 1, "worker": 2, "clock": 2}
     ) == {
         "web": 3,
         "worker": 3,

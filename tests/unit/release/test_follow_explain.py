@@ -178,3 +178,73 @@ def test_a_paused_deployment_still_scales_but_does_not_roll_out():
     new_tag = deployment("web", tag="a41c9e7", paused=True, generation=7)
     item = progress_of(Tracked("trace-api-web", 7), new_tag, [rs], [], None, NOW)
     assert item.outcome == "failed" and "paused" in item.reason
+
+
+def test_compact_log_line_keeps_the_error_line_of_the_stack():
+    import json
+
+    line = json.dumps(
+        {
+            "severity": "ERROR",
+            "message": "db query failed",
+            "stack": "Error: connect ECONNREFUSED 10.96.112.7:5432\n"
+            "    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1555:16)\n"
+            "    at Pool.connect (/app/node_modules/pg-pool/index.js:45:11)\n"
+            "    at Db.query (/app/dist/db.js:12:9)",
+        }
+    )
+    out = compact_log_line(line)
+    assert out[0] == "ERROR db query failed"
+    assert out[1].strip() == "Error: connect ECONNREFUSED 10.96.112.7:5432"
+    assert out[2].strip().startswith("at TCPConnectWrap.afterConnect") and len(out) == 4
+    same = json.dumps(
+        {"severity": "ERROR", "message": "Error: boom", "stack": "Error: boom\n    at f (x.js:1:1)"}
+    )
+    assert [s.strip() for s in compact_log_line(same)] == ["ERROR Error: boom", "at f (x.js:1:1)"]
+
+
+def test_a_complete_looking_rollout_with_a_crashed_new_pod_fails():
+    """A pod without a readiness probe is available as it starts; its crash fails the rollout."""
+    d = deployment("clock", tag="c0ffee1", replicas=1, revision=3, generation=5)
+    new = replicaset(d, "c0ffee1", 3, hash_="new111", replicas=1)
+    d["spec"]["strategy"] = {"type": "Recreate"}
+    d["status"] = {
+        "observedGeneration": 5,
+        "replicas": 1,
+        "updatedReplicas": 1,
+        "readyReplicas": 1,
+        "availableReplicas": 1,
+        "conditions": [
+            {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
+            {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable", "message": "done"},
+        ],
+    }
+    healthy = pod(new, "aaaaa")
+    assert progress_of(Tracked("trace-api-clock", 5), d, [new], [healthy], [], NOW).outcome == "complete"
+    restarted = pod(new, "aaaaa", restarts=1, last_exit=1)  # running again after one crash
+    item = progress_of(Tracked("trace-api-clock", 5), d, [new], [restarted], [], NOW)
+    assert item.outcome == "failed" and item.short == "CrashLoopBackOff (exit 1)"
+    assert "container clock exited with code 1" in item.reason
+
+
+def test_the_follower_holds_an_unprobed_rollout_until_its_containers_ran_a_while():
+    from kubectl_trace.health import pod_health
+    from kubectl_trace.release.follow import DeploymentProgress, Follower
+
+    d = deployment("clock", tag="c0ffee1", replicas=1)
+    new = replicaset(d, "c0ffee1", 3, hash_="new111", replicas=1)
+    unprobed = pod(new, "aaaaa")
+    unprobed["spec"]["containers"][0].pop("readinessProbe")
+    item = DeploymentProgress(
+        "trace-api-clock", "", None, (pod_health(unprobed, None, NOW),), 0, "complete", ""
+    )
+    follower = Follower(None, "ns", [], since=NOW, settle=1.0)
+    # started 60 s ago (the pod's startedAt): nothing to wait for
+    assert follower._settled(item, NOW).outcome == "complete"
+    fresh = DeploymentProgress(
+        "trace-api-clock", "", None, (pod_health(unprobed, None, NOW - 59.5),), 0, "complete", ""
+    )
+    follower = Follower(None, "ns", [], since=NOW - 60, settle=1.0)
+    young = follower._settled(fresh, NOW - 59.5)
+    assert young.outcome == "running" and young.reason == "checking that the new pods stay up"
+    assert follower._settled(fresh, NOW - 58.4).outcome == "complete"  # looked complete for 1 s

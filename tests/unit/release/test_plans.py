@@ -3,17 +3,18 @@ import pytest
 from kubectl_trace.errors import NodeappError
 from kubectl_trace.release.patches import Drift, EnvAssignment
 from kubectl_trace.release.plans import (
+    ReleaseTarget,
     app_tag,
     plan_deploy,
     plan_env_set,
     plan_promote,
+    plan_release,
     plan_restart,
-    plan_rollback,
     plan_scale,
 )
 from kubectl_trace.sandbox.server.patch import apply_strategic_merge_patch
 
-from .objects import REPO, deployment, replicaset
+from .objects import REPO, deployment
 
 
 def process(d):
@@ -66,19 +67,28 @@ def test_app_tag_requires_one_tag():
         app_tag(two, REPO)
 
 
-def test_plan_rollback_labels_and_guards():
-    d = deployment("web", revision=2)
-    rss = [
-        replicaset(d, "8b1d0e4", 1, hash_="aaa111"),
-        replicaset(d, "3f9c2a1", 2, hash_="bbb222", replicas=3),
-    ]
-    plan = plan_rollback([d], rss, 0, REPO)
-    assert plan.planned[0].label == "rev 2 → 1 (3f9c2a1 → 8b1d0e4)"
-    assert plan.planned[0].build(deployment("web", revision=2, rv="2000")) is not None
+def test_plan_release_puts_the_recorded_template_back_and_guards_it():
+    from kubectl_trace.release.records import template_digest, template_of
+
+    live = deployment("web", "3f9c2a1", rv="1000")
+    old = deployment("web", "8b1d0e4")
+    template = template_of(old)
+    target = ReleaseTarget("web", live, template, template_digest(template), "3f9c2a1", "8b1d0e4", "")
+    plan = plan_release([target], "rollback to v1 by ana at 2026-03-01T12:00:00Z")
+    [planned] = plan.planned
+    assert planned.label == "3f9c2a1 → 8b1d0e4" and planned.patch.summary == "web 3f9c2a1 → 8b1d0e4"
+    ops = planned.patch.body
+    assert ops[0] == {"op": "test", "path": "/metadata/resourceVersion", "value": "1000"}
+    assert ops[1] == {"op": "replace", "path": "/spec/template", "value": template}
+    assert ops[2]["path"] == "/metadata/annotations/kubernetes.io~1change-cause"
+    # a status update meanwhile: rebuilt on the new resourceVersion
+    assert planned.build(deployment("web", "3f9c2a1", rv="2000")).body[0]["value"] == "2000"
+    # someone else changed the template: stop, do not overwrite
     with pytest.raises(Drift):
-        plan.planned[0].build(deployment("web", tag="5ome0ne", revision=3))
-    skipped = plan_rollback([d], rss, 2, REPO)
-    assert not skipped.planned and "already matches revision 2" in skipped.unchanged[0][1]
+        planned.build(deployment("web", "5ome0ne"))
+    assert planned.build(old) is None  # already there
+    same = plan_release([ReleaseTarget("web", old, template, target.digest, "8b1d0e4", "8b1d0e4")], "c")
+    assert not same.planned and same.unchanged == (("trace-api-web", "already runs this template (8b1d0e4)"),)
 
 
 def test_plan_env_set_reapplies_over_concurrent_changes():
