@@ -177,8 +177,10 @@ def _list(ctx: Context, app: App, containers_of: ContainersOf, options: EnvOptio
         for v in env_vars(d, process, containers[str(d["metadata"]["name"])], secrets, configmaps)
     ]
     if options.output == "json":
+        from kubectl_trace.textsafe import json_escape_controls
+
         for v in variables:
-            ctx.env.stdout.write(json.dumps(v.to_json()) + "\n")
+            ctx.env.stdout.write(json_escape_controls(json.dumps(v.to_json())) + "\n")
         return 0
     if not options.reveal:
         variables = [_mask_credential(v) for v in variables]

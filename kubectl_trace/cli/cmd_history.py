@@ -100,7 +100,9 @@ def _releases(options: HistoryOptions, env: Environment) -> int:
         repository = None
     data = read_releases(ctx.kube, app.name, ctx.namespace, app.deployments, ctx.config, repository)
     if options.output == "json":
-        env.stdout.write(json.dumps(history_document(data)) + "\n")
+        from kubectl_trace.textsafe import json_escape_controls
+
+        env.stdout.write(json_escape_controls(json.dumps(history_document(data))) + "\n")
         return 0
     processes = None
     if options.process is not None:
@@ -110,8 +112,10 @@ def _releases(options: HistoryOptions, env: Environment) -> int:
 
             have = ", ".join(sorted(data.deployments))
             raise UsageError(f'app "{app.name}" has no {options.process} process (it has: {have})')
+    from kubectl_trace.textsafe import safe_text
+
     for line in history_lines(data, ctx.now(), limit=options.limit, processes=processes):
-        env.stdout.write(line + "\n")
+        env.stdout.write(safe_text(line) + "\n")  # change-causes and tags are cluster text
     return 0
 
 
@@ -135,6 +139,8 @@ def _revisions(options: HistoryOptions, env: Environment) -> int:
         (d, process_name(d, ctx.config), history_rows(d, replicasets, repository)) for d in app.deployments
     ]
     if options.output == "json":
+        from kubectl_trace.textsafe import json_escape_controls
+
         for _, process, rows in sections:
             for r in rows:
                 record = {
@@ -148,7 +154,7 @@ def _revisions(options: HistoryOptions, env: Environment) -> int:
                     "createdAt": rfc3339(r.created_at) if r.created_at is not None else None,
                     "current": r.current,
                 }
-                env.stdout.write(json.dumps(record) + "\n")
+                env.stdout.write(json_escape_controls(json.dumps(record)) + "\n")
         return 0
     from kubectl_trace.textsafe import safe_text, visible
 

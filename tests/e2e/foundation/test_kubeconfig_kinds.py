@@ -128,7 +128,7 @@ COMMANDS = {
     "status": (("status", "trace-api", "-n", NS), "trace-api"),
     "logs": (("logs", "deploy/trace-api-web", "-n", NS, "--no-follow", "--tail", "1"), "trace-api-web"),
     "shell": (("shell", "{pod}", "-n", NS, "--", "echo", "hi from the pod"), "hi from the pod"),
-    "history": (("history", "trace-api", "-n", NS, "--process", "web"), "REVISION"),
+    "history": (("history", "trace-api", "-n", NS, "--process", "web"), "releases in production"),
     "events": (("events", "trace-api", "-n", NS), "SuccessfulCreate"),
     "env": (("env", "trace-api", "list", "-n", NS), "PROCESS_TYPE"),
     "scale --dry-run": (("scale", "trace-api", "worker=1", "-n", NS, "--dry-run"), "worker"),
