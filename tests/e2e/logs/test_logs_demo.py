@@ -359,7 +359,8 @@ def test_all_namespaces_and_follow_errors(demo, invoke):
     both = invoke("logs", "trace-api", "-A", "--no-follow", "--tail", "1", kubeconfig=demo.kubeconfig)
     assert both.exit_code == 0, both.stderr
     namespaces = {line.split("/", 1)[0] for line in both.stdout.splitlines()}
-    assert namespaces == {"production", "staging"}
+    # other tests copy trace-api into namespaces of their own on the shared sandbox
+    assert {"production", "staging"} <= namespaces
     missing = invoke(
         "logs", "-n", "no-such-namespace", kubeconfig=demo.kubeconfig
     )  # following: fails at once
