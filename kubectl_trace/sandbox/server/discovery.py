@@ -96,11 +96,13 @@ def discovery_document(path: str, server_address: str) -> dict[str, Any] | None:
             "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}],
         }
     if path == "/apis":
+        from kubectl_trace.sandbox.server.metrics import group_entry
+
         apps = {"groupVersion": "apps/v1", "version": "v1"}
         return {
             "kind": "APIGroupList",
             "apiVersion": "v1",
-            "groups": [{"name": "apps", "versions": [apps], "preferredVersion": apps}],
+            "groups": [{"name": "apps", "versions": [apps], "preferredVersion": apps}, group_entry()],
         }
     if path == "/api/v1":
         return _resource_list("v1", "")
