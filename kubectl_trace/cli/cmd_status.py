@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.cli.environment import Environment
@@ -131,14 +131,23 @@ def _pick_deployments(
 def gather(
     kube: Any, target: Target, namespace: str, now: float
 ) -> tuple[StatusReport, list[dict[str, Any]]]:
-    """List what the report needs and build it; also return the pods listed."""
+    """List what the report needs and build it; also return the pods listed.
+
+    The namespace's PodMetrics are asked for on a thread of their own meanwhile.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kubectl_trace.cli.status_resources import build_facts, start_metrics
     from kubectl_trace.userconfig import load_user_config
 
     config = load_user_config()
-    deployments = kube.list("deployments", namespace).items
-    replicasets = kube.list("replicasets", namespace).items
-    pods = kube.list("pods", namespace, label_selector=target.label_selector).items
-    events = kube.list("events", namespace).items
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="status-metrics") as pool:
+        metrics = start_metrics(pool, kube, namespace, target.label_selector)
+        deployments = kube.list("deployments", namespace).items
+        replicasets = kube.list("replicasets", namespace).items
+        pods = kube.list("pods", namespace, label_selector=target.label_selector).items
+        events = kube.list("events", namespace).items
+        answer = metrics.result()
     report = build_report(
         namespace=namespace,
         context=kube.conn.context,
@@ -152,7 +161,16 @@ def gather(
         process_label=config.process_label,
         process_env=config.process_env,
     )
-    return report, pods
+    selected = target.select(pods)
+    facts = build_facts(
+        selected,
+        events,
+        answer,
+        now,
+        process_label=config.process_label,
+        process_env=config.process_env,
+    )
+    return replace(report, resources=facts), pods
 
 
 # -- the command ------------------------------------------------------------------------------
@@ -160,10 +178,9 @@ def gather(
 
 def run(options: StatusOptions, env: Environment) -> int:
     """Gather, explain, and exit 1 when anything is unhealthy."""
-    from dataclasses import replace
-
     from kubectl_trace.cli.status_checks import crash_candidates, fetch_previous_logs, probe_now
     from kubectl_trace.cli.status_render import print_renderables, render_report
+    from kubectl_trace.cli.status_resources import read_shutdown_logs
     from kubectl_trace.kube.client import connect_best
     from kubectl_trace.kube.targets import resolve_in_namespace
 
@@ -183,6 +200,8 @@ def run(options: StatusOptions, env: Environment) -> int:
             )
         if crash_candidates(report):
             report = replace(report, previous_logs=fetch_previous_logs(kube, report))
+        if report.resources is not None:
+            report = replace(report, resources=read_shutdown_logs(kube, namespace, report.resources))
         if options.probe:
             probes, versions = probe_now(lambda: kube, report, pods)
             report = replace(report, probes=probes, node_versions=versions)

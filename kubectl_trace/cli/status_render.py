@@ -291,6 +291,10 @@ def render_report(report: StatusReport, width: int | None = None) -> list[Render
         for v in missing[:5]:
             out.append(Text(f"  node --version in {v.pod}/{v.container}: {v.error}", style="dim"))
         out.append(Text(""))
+    if report.resources is not None:
+        from kubectl_trace.cli.status_resources import render_facts
+
+        out.extend(render_facts(report.resources))
     findings = [f for d in report.deployments for f in d.findings] + list(report.other_findings)
     if findings:
         out.append(Text("findings (Node.js on Kubernetes practice)", style="bold"))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from kubectl_trace.cli.status_resources import ResourceFacts
     from kubectl_trace.health import Finding, PodHealth, Problem, RolloutState, Termination
     from kubectl_trace.kube.targets import Target
 
@@ -85,6 +86,7 @@ class StatusReport:
     previous_logs: tuple[PreviousLog, ...] = ()
     probes: tuple[ProbeCheck, ...] | None = None  # None: --probe not asked
     node_versions: tuple[NodeVersion, ...] = ()
+    resources: ResourceFacts | None = None  # CPU/memory, OOM advice, shutdowns (status_resources)
 
     @property
     def pods(self) -> tuple[PodHealth, ...]:
@@ -249,4 +251,11 @@ def report_json(report: StatusReport) -> dict[str, Any]:
         "previous_logs": to_json(report.previous_logs),
         "probes": None if report.probes is None else [{**to_json(p), "ok": p.ok} for p in report.probes],
         "node_versions": to_json(report.node_versions),
+        "resources": _resources_json(report),
     }
+
+
+def _resources_json(report: StatusReport) -> dict[str, Any] | None:
+    from kubectl_trace.cli.status_resources import facts_json
+
+    return None if report.resources is None else facts_json(report.resources)
