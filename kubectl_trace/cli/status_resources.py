@@ -133,7 +133,7 @@ def read_shutdown_logs(kube: Any, namespace: str, facts: ResourceFacts) -> Resou
             continue
         budget -= 1
         query: dict[str, Any] = {"container": s.container, "tailLines": SHUTDOWN_TAIL}
-        if s.outcome != "stopping":
+        if s.previous:
             query["previous"] = "true"
         try:
             _, body = kube.get_raw(

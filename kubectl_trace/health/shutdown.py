@@ -1,11 +1,11 @@
 """How the last shutdowns went, from what the cluster recorded (pure).
 
-Facts, not guesses: a container's ``Killing`` event (when the kubelet sent SIGTERM, after
-any preStop hook), the instance's ``terminated`` state (exit code, ``finishedAt``) and the
+Facts, not guesses: a container's ``Killing`` event (when the kubelet began to stop it:
+preStop hook, then SIGTERM), the instance's ``terminated`` state (exit code, ``finishedAt``) and the
 pod's grace period. ``finishedAt`` minus the kill time says how long the shutdown took;
-exit code 137 at the end of the grace period means SIGKILL (``killed after the 30s grace
-period``), 0 a graceful exit, 143 an exit by SIGTERM's default action. A pod still
-terminating says how long it has run since SIGTERM.
+exit code 137 after a kill (not OOMKilled) means SIGKILL when the grace period ran
+out (``killed after the 30s grace period``), 0 a graceful exit, 143 an exit by SIGTERM's
+default action. A pod still terminating says how long it has run since SIGTERM.
 
 The cause is named when the spec or the logs show it: ``npm``/``yarn``/``pnpm`` or
 ``sh -c`` as PID 1 (they do not pass SIGTERM on to node), or no SIGTERM handling seen in the
@@ -34,6 +34,7 @@ __all__ = [
     "with_log_cause",
 ]
 
+SLOW_STOP = 5.0  # seconds after SIGTERM: a Node app that handles it has closed its server by then
 _WRAPPERS = {"npm", "yarn", "pnpm", "npx"}
 _SHELLS = {"sh", "bash", "ash", "dash"}
 _SIGTERM_LOG = re.compile(
@@ -56,6 +57,7 @@ class Shutdown:
     finished_at: float | None
     causes: tuple[str, ...] = ()
     logged_sigterm: bool | None = None  # None: logs not read
+    previous: bool = False  # the instance is the container's previous one (``lastState``)
 
     @property
     def text(self) -> str:
@@ -63,9 +65,7 @@ class Shutdown:
         took = f"{self.seconds:.1f}s" if self.seconds is not None else "?"
         if self.outcome == "graceful":
             return f"graceful in {took}"
-        if self.outcome == "killed":
-            if self.seconds is not None and self.seconds < self.grace - 1:
-                return f"killed (exit 137) {took} after SIGTERM"
+        if self.outcome == "killed":  # the kubelet sends SIGKILL only when the grace period ran out
             return f"killed after the {self.grace}s grace period (exit 137)"
         if self.outcome == "exited-on-sigterm":
             return f"ended by SIGTERM without a handler in {took} (exit 143)"
@@ -79,7 +79,7 @@ class Shutdown:
         return (
             self.outcome == "stopping"
             and self.seconds is not None
-            and self.seconds >= min(10.0, self.grace / 2)
+            and self.seconds >= min(SLOW_STOP, self.grace / 2)
         )
 
 
@@ -194,14 +194,17 @@ def shutdown_facts(
             if deleting and running:
                 killed = _kill_time(mine, timestamp(running.get("startedAt")), None)
                 if killed is not None:
+                    since = max(0.0, now - killed)
                     out.append(
-                        Shutdown(name, container, process, "stopping", max(0.0, now - killed), grace,
-                                 None, killed, None, causes)
-                    )  # fmt: skip
+                        Shutdown(
+                            name, container, process, "stopping", since, grace, None, killed, None, causes
+                        )
+                    )
                 continue
-            terminated = child(child(status, "state"), "terminated") or child(
-                child(status, "lastState"), "terminated"
-            )
+            terminated = child(child(status, "state"), "terminated")
+            previous = not terminated
+            if previous:
+                terminated = child(child(status, "lastState"), "terminated")
             outcome = _outcome(terminated) if terminated else None
             if outcome is None:
                 continue
@@ -214,9 +217,20 @@ def shutdown_facts(
                 continue  # it ended by itself, not stopped by the kubelet
             seconds = max(0.0, finished - killed) if finished is not None else None
             out.append(
-                Shutdown(name, container, process, outcome, seconds, grace, terminated.get("exitCode"),
-                         killed, finished, causes if outcome != "graceful" else ())
-            )  # fmt: skip
+                Shutdown(
+                    name,
+                    container,
+                    process,
+                    outcome,
+                    seconds,
+                    grace,
+                    terminated.get("exitCode"),
+                    killed,
+                    finished,
+                    causes if outcome != "graceful" else (),
+                    previous=previous,
+                )
+            )
     return tuple(out)
 
 
@@ -230,7 +244,7 @@ def summarise_shutdowns(shutdowns: Sequence[Shutdown]) -> list[tuple[str, str, t
         bad = [s for s in group if s.bad]
         shown = bad or group
         latest = max(shown, key=lambda s: s.killed_at or 0.0)
-        counted = f" ({len(shown)} of {len(group)} recorded)" if len(group) > 1 else ""
+        counted = f" ({len(shown)} of {len(group)} shutdowns)" if len(group) > 1 else ""
         causes: list[str] = []
         for s in shown:
             causes.extend(c for c in s.causes if c not in causes)

@@ -127,7 +127,7 @@ def test_graceful_and_killed_shutdowns_from_recorded_facts() -> None:
     assert killed.causes and "npm" in killed.causes[0]
     ((process, line, causes),) = summarise_shutdowns([graceful, killed])
     assert process == "web" and line.startswith(
-        "killed after the 30s grace period (exit 137) (1 of 2 recorded)"
+        "killed after the 30s grace period (exit 137) (1 of 2 shutdowns)"
     )
     assert causes == killed.causes
 
