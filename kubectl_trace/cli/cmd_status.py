@@ -32,8 +32,11 @@ DESCRIPTION = (
     "stalled, paused); per pod readiness and liveness from conditions, container states and\n"
     "Unhealthy events (last failure, how often, since when), restarts with the last exit,\n"
     "image-pull and scheduling problems, the last log lines of a crash-looping container's\n"
-    "previous instance, and findings of Node.js-on-Kubernetes practice. --probe runs each HTTP\n"
-    "probe now through the API server and asks each container for its Node.js version.\n"
+    "previous instance, and findings of Node.js-on-Kubernetes practice; CPU and memory against\n"
+    "requests and limits (metrics.k8s.io), what to change after an OOMKill, and how the last\n"
+    "shutdowns went (graceful, or killed after the grace period, and why). --probe runs each HTTP\n"
+    "probe now through the API server, asks each container for its Node.js version and flags\n"
+    "processes on mixed versions or not logging JSON.\n"
     "Exit status 1 when anything is unhealthy (for CI), 0 otherwise."
 )
 EXAMPLES = """\
@@ -180,7 +183,7 @@ def run(options: StatusOptions, env: Environment) -> int:
     """Gather, explain, and exit 1 when anything is unhealthy."""
     from kubectl_trace.cli.status_checks import crash_candidates, fetch_previous_logs, probe_now
     from kubectl_trace.cli.status_render import print_renderables, render_report
-    from kubectl_trace.cli.status_resources import read_shutdown_logs
+    from kubectl_trace.cli.status_resources import process_flags, read_shutdown_logs
     from kubectl_trace.kube.client import connect_best
     from kubectl_trace.kube.targets import resolve_in_namespace
 
@@ -205,6 +208,9 @@ def run(options: StatusOptions, env: Environment) -> int:
         if options.probe:
             probes, versions = probe_now(lambda: kube, report, pods)
             report = replace(report, probes=probes, node_versions=versions)
+            if report.resources is not None:
+                flags = process_flags(kube, namespace, target.select(pods), versions)
+                report = replace(report, resources=replace(report.resources, flags=flags))
     finally:
         kube.close()
     if options.output == "json":

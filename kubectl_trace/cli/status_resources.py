@@ -29,6 +29,7 @@ __all__ = [
     "build_facts",
     "facts_json",
     "fetch_metrics",
+    "process_flags",
     "read_shutdown_logs",
     "render_facts",
     "start_metrics",
@@ -36,6 +37,8 @@ __all__ = [
 
 METRICS_PATH = "/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods"
 MAX_SHUTDOWN_LOGS = 4
+MAX_LOG_SAMPLES = 8
+LOG_SAMPLE = 20
 SHUTDOWN_TAIL = 40
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -87,6 +90,7 @@ class ResourceFacts:
     metrics_note: str
     oom: tuple[OomAdvice, ...]
     shutdowns: tuple[Shutdown, ...]
+    flags: tuple[str, ...] = ()  # --probe: mixed Node.js versions, plain-text logs
 
 
 def build_facts(
@@ -146,6 +150,51 @@ def read_shutdown_logs(kube: Any, namespace: str, facts: ResourceFacts) -> Resou
     return replace(facts, shutdowns=tuple(out))
 
 
+def process_flags(
+    kube: Any,
+    namespace: str,
+    pods: Sequence[Mapping[str, Any]],
+    node_versions: Sequence[Any],
+    *,
+    process_label: str = "process",
+    process_env: str = "PROCESS_TYPE",
+) -> tuple[str, ...]:
+    """``--probe``: processes whose pods run different Node.js versions or do not log JSON.
+
+    Reads the last ``LOG_SAMPLE`` lines of one running pod per process, a few at a time.
+    """
+    from kubectl_trace.health.processes import log_format_flag, mixed_versions
+    from kubectl_trace.health.resources import pod_process
+    from kubectl_trace.kube.errors import KubeError
+    from kubectl_trace.kube.resources import lookup
+
+    process_of = {str(p["metadata"]["name"]): pod_process(p, process_label, process_env) for p in pods}
+    flags = mixed_versions((v.pod, process_of.get(v.pod, "?"), v.version) for v in node_versions)
+    samples: dict[str, tuple[str, str]] = {}
+    for pod in pods:
+        statuses = (pod.get("status") or {}).get("containerStatuses") or []
+        running = [s for s in statuses if "running" in (s.get("state") or {})]
+        process = process_of[str(pod["metadata"]["name"])]
+        if running and process not in samples and not pod["metadata"].get("deletionTimestamp"):
+            samples[process] = (str(pod["metadata"]["name"]), str(running[0].get("name")))
+
+    def read(process: str, pod: str, container: str) -> str | None:
+        try:
+            _, body = kube.get_raw(
+                lookup("pods").path(namespace, pod, "log"),
+                query={"container": container, "tailLines": LOG_SAMPLE},
+                namespace=namespace,
+            )
+        except KubeError:
+            return None
+        return log_format_flag(process, pod, body.decode("utf-8", "replace").splitlines())
+
+    jobs = sorted(samples.items())[:MAX_LOG_SAMPLES]
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="status-logformat") as pool:
+        found = list(pool.map(lambda job: read(job[0], *job[1]), jobs))
+    return tuple(flags + [f for f in found if f])
+
+
 # -- JSON ---------------------------------------------------------------------------------------
 
 
@@ -159,6 +208,7 @@ def facts_json(facts: ResourceFacts) -> dict[str, Any]:
         "processes": to_json(facts.processes),
         "oom": to_json(facts.oom),
         "shutdowns": [{**to_json(s), "text": s.text, "bad": s.bad} for s in facts.shutdowns],
+        "flags": list(facts.flags),
     }
 
 
@@ -197,6 +247,11 @@ def render_facts(facts: ResourceFacts) -> list[RenderableType]:
                 Text(_clean(usage.memory_text()), style="bold red" if near else ""),
             )
         out.append(table)
+    for flag in facts.flags:
+        line = Text("  ")
+        line.append("⚠ ", style="yellow")
+        line.append(_clean(flag))
+        out.append(line)
     for advice in facts.oom:
         line = Text("  ")
         line.append("OOMKilled ", style="bold red")

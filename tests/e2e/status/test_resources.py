@@ -139,3 +139,10 @@ def test_sigterm_ignoring_image_killed_after_grace_period_and_why(
     finally:
         sandbox.admin("POST", "images/unmark", {"tag": tag})
         kubectl("delete", "pods", "--all", "-n", namespace, "--grace-period=0", "--force", "--wait=false")
+
+
+def test_probe_flags_a_process_whose_logs_are_not_json(sandbox: Any, invoke: Any) -> None:
+    doc, _code = status_json(invoke, sandbox.kubeconfig, "trace-api", "-n", "production", "--probe")
+    flags = doc["resources"]["flags"]
+    assert any(f.startswith("clock: logs are not JSON") for f in flags), flags
+    assert not any(f.startswith(("web:", "worker:")) for f in flags), flags

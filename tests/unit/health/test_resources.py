@@ -150,3 +150,21 @@ def test_terminating_pod_still_running_after_sigterm_and_log_cause() -> None:
     handled = with_log_cause(stopping, ['{"message":"SIGTERM received: closing HTTP server"}'])
     assert handled.logged_sigterm is True and handled.causes == ()
     assert sigterm_seen(['level=info msg="shutting down" signal=terminated'])
+
+
+def test_mixed_node_versions_and_plain_logs() -> None:
+    from kubectl_trace.health.processes import log_format_flag, mixed_versions, plain_log_share
+
+    triples = [("web-a", "web", "v20.11.1"), ("web-b", "web", "v20.11.1"), ("web-c", "web", "v18.19.1")]
+    triples += [("worker-a", "worker", "v20.11.1"), ("clock-a", "clock", "")]
+    assert mixed_versions(triples) == [
+        "web: pods run different Node.js versions: v20.11.1 (2 pods), v18.19.1 (1 pod)"
+    ]
+    json_lines = ['{"severity":"INFO","message":"GET /healthz 200"}'] * 3
+    plain = ["[clock] tick: 2 schedule(s) due seq=1", "[clock] tick: 0 schedule(s) due seq=2"]
+    assert plain_log_share(json_lines) == 0.0 and plain_log_share([]) == 0.0
+    assert plain_log_share(json_lines + plain) == pytest.approx(0.4)
+    assert log_format_flag("web", "web-a", json_lines + plain) is None
+    flag = log_format_flag("clock", "clock-a", plain)
+    assert flag is not None and flag.startswith("clock: logs are not JSON (100% of the last lines in clock-a")
+    assert "[clock] tick" in flag
