@@ -64,3 +64,43 @@ def test_missing_pod_metrics_is_a_not_found_status(kube: Any) -> None:
         assert "not found" in str(exc)
     else:  # pragma: no cover - the assertion below explains
         raise AssertionError("metrics of a missing pod were served")
+
+
+def test_a_leaking_image_grows_towards_its_memory_limit(sandbox: Any, kube: Any, eventually: Any) -> None:
+    import uuid
+
+    namespace = f"leak-{uuid.uuid4().hex[:6]}"
+    tag = uuid.uuid4().hex[:7]
+    kube.create("namespaces", {"metadata": {"name": namespace}})
+    sandbox.admin("POST", "images/mark", {"tag": tag, "fault": "leak"})
+    labels = {"app": "leaky"}
+    spec = {
+        "name": "web",
+        "image": f"registry.sandbox.local/trace/trace-api:{tag}",
+        "resources": {"requests": {"memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+    }
+    deployment = {
+        "metadata": {"name": "leaky"},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": {"containers": [spec]}},
+        },
+    }
+    try:
+        kube.create("deployments", deployment, namespace)
+        path = f"/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods"
+
+        def memory() -> int | None:
+            items = kube.request("GET", path)["items"]
+            return parse_memory(items[0]["containers"][0]["usage"]["memory"]) if items else None
+
+        first = eventually(memory, timeout=30, message="no metrics for the leaking pod")
+        limit = 256 * 2**20
+        grown = eventually(
+            lambda: (m := memory()) is not None and m > 0.6 * limit and m, timeout=40, message="no growth"
+        )
+        assert first < grown <= limit
+    finally:
+        sandbox.admin("POST", "images/unmark", {"tag": tag})
+        kube.delete("namespaces", namespace)
