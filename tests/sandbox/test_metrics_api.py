@@ -104,3 +104,16 @@ def test_a_leaking_image_grows_towards_its_memory_limit(sandbox: Any, kube: Any,
     finally:
         sandbox.admin("POST", "images/unmark", {"tag": tag})
         kube.delete("namespaces", namespace)
+
+
+def test_metrics_paths_route_to_the_metrics_module() -> None:
+    from kubectl_trace.sandbox.server.routes import parse_path
+
+    for path in (
+        "/apis/metrics.k8s.io",
+        "/apis/metrics.k8s.io/v1beta1",
+        "/apis/metrics.k8s.io/v1beta1/nodes/n1",
+    ):
+        assert parse_path(path).kind == "metrics"
+    assert parse_path("/apis/metrics.k8s.io.evil/v1/pods").kind == "unknown"
+    assert parse_path("/apis/apps/v1/deployments").kind == "resource"

@@ -195,8 +195,8 @@ async def serve_metrics(api: ApiServer, request: web.Request, path: str) -> web.
                 )
             pod = api.store.try_get("pods", namespace, parts[1])
             found = pod_metrics(api, pod, now) if pod is not None else None
-            if found is None:
-                raise _not_found("podmetrics", parts[1])
+            if found is None:  # metrics-server names it NAMESPACE/NAME
+                raise _not_found("podmetrics", f"{namespace}/{parts[1]}")
             return json_response(found)
         keep = _selected(request.query)
         items = [
