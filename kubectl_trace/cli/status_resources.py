@@ -215,6 +215,10 @@ def facts_json(facts: ResourceFacts) -> dict[str, Any]:
 # -- rendering ----------------------------------------------------------------------------------
 
 
+def _maybe(value: float | None, fmt: Any) -> str:
+    return "-" if value is None else str(fmt(value))
+
+
 def _clean(text: str) -> str:
     return _CONTROL.sub("?", text)
 
@@ -224,6 +228,7 @@ def render_facts(facts: ResourceFacts) -> list[RenderableType]:
     from rich.table import Table
     from rich.text import Text
 
+    from kubectl_trace.health.quantity import format_cpu, format_memory
     from kubectl_trace.health.shutdown import summarise_shutdowns
 
     out: list[RenderableType] = [Text("resource use (metrics.k8s.io)", style="bold")]
@@ -235,16 +240,24 @@ def render_facts(facts: ResourceFacts) -> list[RenderableType]:
         for group in facts.processes:
             out.append(Text(f"  {_clean(group.line())}"))
         table = Table(box=None, show_edge=False, pad_edge=False, header_style="bold")
-        for column in ("POD", "PROCESS", "CPU", "MEMORY"):
-            table.add_column(column, no_wrap=True)
+        for column in ("POD", "PROCESS", "CPU", "REQUEST", "LIMIT", "MEMORY", "REQUEST", "LIMIT", "OF LIMIT"):
+            table.add_column(
+                column, no_wrap=True, justify="left" if column in ("POD", "PROCESS") else "right"
+            )
         for usage in facts.pods:
             limit = usage.memory_limit
+            share = f"{usage.memory / limit:.0%}" if limit else "-"
             near = limit is not None and usage.memory >= 0.9 * limit
             table.add_row(
                 _clean(usage.pod),
                 _clean(usage.process),
-                _clean(usage.cpu_text()),
-                Text(_clean(usage.memory_text()), style="bold red" if near else ""),
+                format_cpu(usage.cpu_m),
+                _maybe(usage.cpu_request_m, format_cpu),
+                _maybe(usage.cpu_limit_m, format_cpu),
+                format_memory(usage.memory),
+                _maybe(usage.memory_request, format_memory),
+                _maybe(limit, format_memory),
+                Text(share, style="bold red" if near else ""),
             )
         out.append(table)
     for flag in facts.flags:
