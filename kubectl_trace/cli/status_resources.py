@@ -223,11 +223,12 @@ def _clean(text: str) -> str:
     return _CONTROL.sub("?", text)
 
 
-def render_facts(facts: ResourceFacts) -> list[RenderableType]:
+def render_facts(facts: ResourceFacts, now: float | None = None) -> list[RenderableType]:
     """The resource and shutdown section of the screen."""
     from rich.table import Table
     from rich.text import Text
 
+    from kubectl_trace.health._common import ago
     from kubectl_trace.health.quantity import format_cpu, format_memory
     from kubectl_trace.health.shutdown import summarise_shutdowns
 
@@ -267,7 +268,8 @@ def render_facts(facts: ResourceFacts) -> list[RenderableType]:
         out.append(line)
     for advice in facts.oom:
         line = Text("  ")
-        line.append("OOMKilled ", style="bold red")
+        when = f" {ago(advice.finished_at, now)} ago" if now is not None and advice.finished_at else ""
+        line.append(f"OOMKilled{when} ", style="bold red")
         line.append(f"{_clean(advice.pod)}/{_clean(advice.container)}: {_clean(advice.message)}")
         out.append(line)
         out.append(Text(f"    fix: {_clean(advice.fix)}", style="yellow"))
