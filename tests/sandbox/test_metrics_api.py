@@ -117,3 +117,14 @@ def test_metrics_paths_route_to_the_metrics_module() -> None:
         assert parse_path(path).kind == "metrics"
     assert parse_path("/apis/metrics.k8s.io.evil/v1/pods").kind == "unknown"
     assert parse_path("/apis/apps/v1/deployments").kind == "resource"
+
+
+def test_kubectl_get_podmetrics_prints_the_metrics_server_columns(kubectl: Any) -> None:
+    out = kubectl("get", "podmetrics", "-n", "production", check=True).stdout
+    header, *rows = out.strip().splitlines()
+    assert header.split() == ["NAME", "CPU", "MEMORY", "WINDOW"]
+    name, cpu, memory, window = rows[0].split()
+    assert name.startswith("trace-")
+    assert cpu.endswith("n") and memory.endswith("Ki") and window == "15s"
+    nodes = kubectl("get", "nodes.metrics.k8s.io", check=True).stdout
+    assert nodes.split()[:4] == ["NAME", "CPU", "MEMORY", "WINDOW"] and "sandbox-node-1" in nodes

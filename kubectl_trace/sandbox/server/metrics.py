@@ -172,6 +172,56 @@ def _list(kind: str, items: list[Obj]) -> Obj:
     return {"kind": f"{kind}List", "apiVersion": GROUP_VERSION, "metadata": {}, "items": items}
 
 
+def _usage(item: Obj) -> dict[str, str]:
+    if "usage" in item:
+        return dict(item["usage"])
+    from kubectl_trace.health.quantity import parse_cpu, parse_memory
+
+    cpu = sum(parse_cpu(c["usage"]["cpu"]) or 0.0 for c in item.get("containers") or [])
+    memory = sum(parse_memory(c["usage"]["memory"]) or 0 for c in item.get("containers") or [])
+    return {"cpu": _cpu(cpu), "memory": _memory(int(memory))}
+
+
+def metrics_table(items: list[Obj]) -> Obj:
+    """``as=Table`` (``kubectl get podmetrics``): Name, cpu, memory, Window, as metrics-server prints."""
+    columns = [("Name", "name", "Name of the resource"), ("cpu", "quantity", "cpu usage")]
+    columns += [
+        ("memory", "quantity", "memory usage"),
+        ("Window", "duration", "Interval used to calculate usage"),
+    ]
+    rows = []
+    for item in items:
+        usage = _usage(item)
+        partial = {
+            "kind": "PartialObjectMetadata",
+            "apiVersion": "meta.k8s.io/v1",
+            "metadata": item["metadata"],
+        }
+        rows.append(
+            {
+                "cells": [item["metadata"]["name"], usage["cpu"], usage["memory"], item["window"]],
+                "object": partial,
+            }
+        )
+    return {
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": {},
+        "columnDefinitions": [
+            {"name": n, "type": "string", "format": f, "description": d, "priority": 0} for n, f, d in columns
+        ],
+        "rows": rows,
+    }
+
+
+def _answer(request: web.Request, kind: str, items: list[Obj], *, single: bool = False) -> web.Response:
+    from kubectl_trace.sandbox.server.tables import wants_table
+
+    if wants_table(request.headers.get("Accept")):
+        return json_response(metrics_table(items))
+    return json_response(items[0] if single else _list(kind, items))
+
+
 async def serve_metrics(api: ApiServer, request: web.Request, path: str) -> web.StreamResponse:
     """Answer one request under ``/apis/metrics.k8s.io``."""
     if request.method != "GET":
@@ -197,20 +247,20 @@ async def serve_metrics(api: ApiServer, request: web.Request, path: str) -> web.
             found = pod_metrics(api, pod, now) if pod is not None else None
             if found is None:  # metrics-server names it NAMESPACE/NAME
                 raise _not_found("podmetrics", f"{namespace}/{parts[1]}")
-            return json_response(found)
+            return _answer(request, "PodMetrics", [found], single=True)
         keep = _selected(request.query)
         items = [
             m for p in api.store.list("pods", namespace, keep) if (m := pod_metrics(api, p, now)) is not None
         ]
-        return json_response(_list("PodMetrics", items))
+        return _answer(request, "PodMetrics", items)
     if parts and parts[0] == "nodes" and len(parts) <= 2 and namespace is None:
         if len(parts) == 2:
             node = api.store.try_get("nodes", None, parts[1])
             if node is None:
                 raise _not_found("nodemetrics", parts[1])
-            return json_response(node_metrics(api, node, now))
+            return _answer(request, "NodeMetrics", [node_metrics(api, node, now)], single=True)
         keep = _selected(request.query)
-        return json_response(
-            _list("NodeMetrics", [node_metrics(api, n, now) for n in api.store.list("nodes", None, keep)])
+        return _answer(
+            request, "NodeMetrics", [node_metrics(api, n, now) for n in api.store.list("nodes", None, keep)]
         )
     raise StoreError(404, "NotFound", "the server could not find the requested resource", details={})
