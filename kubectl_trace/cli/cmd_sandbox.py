@@ -25,7 +25,7 @@ actions:
   up                       start it in the background; prints `export KUBECONFIG=FILE`
   down                     stop it and remove its state and the kubeconfig it wrote
   status                   uptime, objects, open streams, request counts, active faults
-  image mark TAG --fault F mark an image tag: unready, crash, missing or slow-start
+  image mark TAG --fault F mark an image tag: unready, crash, missing, slow-start, leak, ignore-sigterm
   image unmark TAG         back to a healthy image
   image list               the marked tags
   fault drop-streams       end every open log, watch and exec stream now
@@ -49,7 +49,7 @@ EXAMPLES = """\
 _ACTIONS = ("up", "down", "status", "image", "fault")
 _IMAGE_ACTIONS = ("mark", "unmark", "list")
 _FAULTS = ("drop-streams", "api-errors", "latency", "kill")
-_IMAGE_FAULTS = ("unready", "crash", "missing", "slow-start")
+_IMAGE_FAULTS = ("unready", "crash", "missing", "slow-start", "leak", "ignore-sigterm")
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> SandboxCom
                 raise UsageError(f"sandbox image {sub} needs exactly one TAG")
             target = rest.pop(0)
             if sub == "mark" and not args.fault:
-                raise UsageError("sandbox image mark needs --fault unready|crash|missing|slow-start")
+                raise UsageError("sandbox image mark needs --fault " + "|".join(_IMAGE_FAULTS))
     elif action == "fault":
         if not rest or rest[0] not in _FAULTS:
             raise UsageError(f"sandbox fault needs one of: {', '.join(_FAULTS)}")

@@ -32,8 +32,11 @@ DESCRIPTION = (
     "stalled, paused); per pod readiness and liveness from conditions, container states and\n"
     "Unhealthy events (last failure, how often, since when), restarts with the last exit,\n"
     "image-pull and scheduling problems, the last log lines of a crash-looping container's\n"
-    "previous instance, and findings of Node.js-on-Kubernetes practice. --probe runs each HTTP\n"
-    "probe now through the API server and asks each container for its Node.js version.\n"
+    "previous instance, and findings of Node.js-on-Kubernetes practice; CPU and memory against\n"
+    "requests and limits (metrics.k8s.io), what to change after an OOMKill, and how the last\n"
+    "shutdowns went (graceful, or killed after the grace period, and why). --probe runs each HTTP\n"
+    "probe now through the API server, asks each container for its Node.js version and flags\n"
+    "processes on mixed versions or not logging JSON.\n"
     "Exit status 1 when anything is unhealthy (for CI), 0 otherwise."
 )
 EXAMPLES = """\
@@ -131,14 +134,23 @@ def _pick_deployments(
 def gather(
     kube: Any, target: Target, namespace: str, now: float
 ) -> tuple[StatusReport, list[dict[str, Any]]]:
-    """List what the report needs and build it; also return the pods listed."""
+    """List what the report needs and build it; also return the pods listed.
+
+    The namespace's PodMetrics are asked for on a thread of their own meanwhile.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kubectl_trace.cli.status_resources import build_facts, start_metrics
     from kubectl_trace.userconfig import load_user_config
 
     config = load_user_config()
-    deployments = kube.list("deployments", namespace).items
-    replicasets = kube.list("replicasets", namespace).items
-    pods = kube.list("pods", namespace, label_selector=target.label_selector).items
-    events = kube.list("events", namespace).items
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="status-metrics") as pool:
+        metrics = start_metrics(pool, kube, namespace, target.label_selector)
+        deployments = kube.list("deployments", namespace).items
+        replicasets = kube.list("replicasets", namespace).items
+        pods = kube.list("pods", namespace, label_selector=target.label_selector).items
+        events = kube.list("events", namespace).items
+        answer = metrics.result()
     report = build_report(
         namespace=namespace,
         context=kube.conn.context,
@@ -152,8 +164,17 @@ def gather(
         process_label=config.process_label,
         process_env=config.process_env,
     )
+    selected = target.select(pods)
+    facts = build_facts(
+        selected,
+        events,
+        answer,
+        now,
+        process_label=config.process_label,
+        process_env=config.process_env,
+    )
     jobs, cronjobs = _batch(kube, target, namespace)
-    return replace(report, jobs=jobs, cronjobs=cronjobs), pods
+    return replace(report, jobs=jobs, cronjobs=cronjobs, resources=facts), pods
 
 
 def _batch(kube: Any, target: Target, namespace: str) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
@@ -178,10 +199,9 @@ def _batch(kube: Any, target: Target, namespace: str) -> tuple[tuple[Any, ...], 
 
 def run(options: StatusOptions, env: Environment) -> int:
     """Gather, explain, and exit 1 when anything is unhealthy."""
-    from dataclasses import replace
-
     from kubectl_trace.cli.status_checks import crash_candidates, fetch_previous_logs, probe_now
     from kubectl_trace.cli.status_render import print_renderables, render_report
+    from kubectl_trace.cli.status_resources import process_flags, read_shutdown_logs
     from kubectl_trace.kube.client import connect_best
     from kubectl_trace.kube.targets import resolve_in_namespace
 
@@ -201,9 +221,14 @@ def run(options: StatusOptions, env: Environment) -> int:
             )
         if crash_candidates(report):
             report = replace(report, previous_logs=fetch_previous_logs(kube, report))
+        if report.resources is not None:
+            report = replace(report, resources=read_shutdown_logs(kube, namespace, report.resources))
         if options.probe:
             probes, versions = probe_now(lambda: kube, report, pods)
             report = replace(report, probes=probes, node_versions=versions)
+            if report.resources is not None:
+                flags = process_flags(kube, namespace, target.select(pods), versions)
+                report = replace(report, resources=replace(report.resources, flags=flags))
         release = _release(kube, target, namespace)
     finally:
         kube.close()

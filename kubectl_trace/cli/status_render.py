@@ -331,6 +331,10 @@ def render_report(report: StatusReport, width: int | None = None) -> list[Render
     if report.jobs or report.cronjobs:
         out.extend(render_jobs(report))
         out.append(Text(""))
+    if report.resources is not None:
+        from kubectl_trace.cli.status_resources import render_facts
+
+        out.extend(render_facts(report.resources, now))
     findings = [f for d in report.deployments for f in d.findings] + list(report.other_findings)
     if findings:
         out.append(Text("findings (Node.js on Kubernetes practice)", style="bold"))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from kubectl_trace.cli.status_resources import ResourceFacts
     from kubectl_trace.health import Finding, PodHealth, Problem, RolloutState, Termination
     from kubectl_trace.kube.targets import Target
     from kubectl_trace.run.summary import CronJobSummary, JobSummary
@@ -88,6 +89,7 @@ class StatusReport:
     node_versions: tuple[NodeVersion, ...] = ()
     jobs: tuple[JobSummary, ...] = ()  # the app's recent Jobs (one-off runs, release phases, cron)
     cronjobs: tuple[CronJobSummary, ...] = ()
+    resources: ResourceFacts | None = None  # CPU/memory, OOM advice, shutdowns (status_resources)
 
     @property
     def pods(self) -> tuple[PodHealth, ...]:
@@ -259,4 +261,11 @@ def report_json(report: StatusReport) -> dict[str, Any]:
         "node_versions": to_json(report.node_versions),
         "jobs": to_json(report.jobs),
         "cronjobs": to_json(report.cronjobs),
+        "resources": _resources_json(report),
     }
+
+
+def _resources_json(report: StatusReport) -> dict[str, Any] | None:
+    from kubectl_trace.cli.status_resources import facts_json
+
+    return None if report.resources is None else facts_json(report.resources)

@@ -78,6 +78,14 @@ container, message, why, fix)]``. Codes: ``no-readiness-probe``,
 ``secretKeyRef`` — the value is never part of the finding), ``single-replica-production``
 (namespace ``production``/``prod``; a ``clock`` process is exempt), ``no-resource-requests``.
 
+Resources and shutdowns
+-----------------------
+Imported from their modules (not re-exported): ``quantity`` (CPU/memory quantities),
+``resources`` (``pod_usages``/``process_usages``: PodMetrics against requests and limits),
+``heap`` (``oom_advice``: the memory limit, the V8 heap allowed, what to change),
+``shutdown`` (``shutdown_facts``: graceful or killed after the grace period, and why) and
+``processes`` (mixed Node.js versions, plain-text logs).
+
 Cost
 ----
 ``pod_health`` with an ``EventIndex`` does a few dozen dict lookups and allocates a few

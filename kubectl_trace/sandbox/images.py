@@ -25,7 +25,7 @@ __all__ = [
     "parse_image",
 ]
 
-FAULTS = ("unready", "crash", "missing", "slow-start")
+FAULTS = ("unready", "crash", "missing", "slow-start", "leak", "ignore-sigterm")
 
 DEFAULT_FAULTS: dict[str, str] = {"badc0de": "unready", "c0ffee1": "crash", "0000000": "missing"}
 

@@ -120,7 +120,7 @@ class PodRuntime(Protocol):
         ...
 
     def mark_image(self, tag: str, fault: str | None) -> None:
-        """Fault: images with this tag behave per ``fault`` (unready, crash, missing, slow-start)."""
+        """Fault: images with this tag behave per ``fault`` (one of ``images.FAULTS``)."""
         ...
 
     def image_faults(self) -> dict[str, str]:

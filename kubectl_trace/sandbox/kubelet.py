@@ -748,8 +748,8 @@ class _PodWorker:
         self.at_mono(deadline, lambda: self._sigkill(slot, run), slot)
 
     def _sigterm(self, slot: _Slot, run: _Run, deadline: float) -> None:
-        if run.finished:
-            return
+        if run.finished or run.profile.fault == "ignore-sigterm":
+            return  # ignore-sigterm: no handler in PID 1, it runs on until SIGKILL at the deadline
         run.closed = True
         if slot.ready:
             slot.ready = False

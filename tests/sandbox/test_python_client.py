@@ -57,7 +57,7 @@ def test_typed_list_get_create_patch_delete(server: InProcessServer, api: Any) -
     assert deleted.metadata.deletion_timestamp is not None
     version = client.VersionApi(api).get_code()
     assert version.major == "1" and version.git_version.startswith("v1.")
-    assert {"apps", "batch", "events.k8s.io"} <= {
+    assert {"apps", "batch", "events.k8s.io", "metrics.k8s.io"} <= {
         g.name for g in client.ApisApi(api).get_api_versions().groups
     }
     resources = client.CoreV1Api(api).get_api_resources()

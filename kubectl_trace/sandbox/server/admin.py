@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = ["IMAGE_FAULTS", "handle_admin"]
 
-IMAGE_FAULTS = ("unready", "crash", "missing", "slow-start")
+IMAGE_FAULTS = ("unready", "crash", "missing", "slow-start", "leak", "ignore-sigterm")
 PREFIX = "/sandbox/v1/"
 
 

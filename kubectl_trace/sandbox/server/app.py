@@ -219,6 +219,10 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
         return serve_openapi(request, route.path)
     if route.kind == "healthz":
         return web.Response(text="ok", content_type="text/plain")
+    if route.kind == "metrics":
+        from kubectl_trace.sandbox.server.metrics import serve_metrics
+
+        return await serve_metrics(api, request, route.path)
     if route.kind == "admin":
         from kubectl_trace.sandbox.server.admin import handle_admin
 

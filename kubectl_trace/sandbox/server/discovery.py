@@ -109,6 +109,9 @@ def discovery_document(path: str, server_address: str) -> dict[str, Any] | None:
         for group, version in groups:
             gv = {"groupVersion": f"{group}/{version}", "version": version}
             entries.append({"name": group, "versions": [gv], "preferredVersion": gv})
+        from kubectl_trace.sandbox.server.metrics import group_entry
+
+        entries.append(group_entry())  # metrics.k8s.io: served by its own handler, not the store
         return {"kind": "APIGroupList", "apiVersion": "v1", "groups": entries}
     if path == "/api/v1":
         return _resource_list("v1", "")

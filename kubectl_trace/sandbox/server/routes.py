@@ -51,6 +51,8 @@ def parse_path(raw_path: str) -> Route:
         return Route("healthz", path=path)
     if path.startswith("/sandbox/"):
         return Route("admin", path=path)
+    if path == "/apis/metrics.k8s.io" or path.startswith("/apis/metrics.k8s.io/"):
+        return Route("metrics", path=path)  # served by server.metrics
     segments = [unquote(s) for s in raw_path.split("/")[1:]]
     if segments and segments[-1] == "" and len(segments) > 1:
         # keep a trailing slash only for proxy paths (handled below via raw rest)
