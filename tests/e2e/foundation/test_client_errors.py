@@ -37,6 +37,11 @@ class Scripted(ThreadingHTTPServer):
     def answer(self, path, *responses):
         self.routes[path] = list(responses)
 
+    def handle_error(self, request, client_address):
+        # a client that gives up (the timeout tests) breaks the pipe under the handler:
+        # expected here, and socketserver would print a traceback into the test output
+        self.errors = [*getattr(self, "errors", []), client_address]
+
 
 class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
