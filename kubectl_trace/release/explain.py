@@ -93,19 +93,37 @@ def read_log_tail(kube: Any, namespace: str, pod: str, container: str, previous:
     """Read the end of a container's log (``select_log_lines``); falls back to the current instance."""
     from kubectl_trace.kube.errors import KubeError
 
+    def read(prev: bool) -> tuple[str, ...]:
+        stream = kube.pod_log(namespace, pod, container=container, previous=prev, tail_lines=READ_LINES)
+        try:
+            return tuple(line.decode("utf-8", errors="replace") for line in stream.lines())
+        finally:
+            stream.close()
+
     attempts = [previous, False] if previous else [False]
     error = ""
     for prev in attempts:
         try:
-            stream = kube.pod_log(namespace, pod, container=container, previous=prev, tail_lines=READ_LINES)
-            try:
-                lines = tuple(line.decode("utf-8", errors="replace") for line in stream.lines())
-            finally:
-                stream.close()
-            return LogTail(pod, container, prev, select_log_lines(lines))
+            lines = read(prev)
         except KubeError as exc:
             error = str(exc)
+            continue
+        if not prev and not has_error_block(lines):
+            # The instance seen ending may already have been restarted (the kubelet restarts a
+            # crashed container within moments): its last words are then the previous log.
+            try:
+                before = read(True)
+            except KubeError:
+                before = ()
+            if has_error_block(before):
+                return LogTail(pod, container, True, select_log_lines(before))
+        return LogTail(pod, container, prev, select_log_lines(lines))
     return LogTail(pod, container, previous, (), error)
+
+
+def has_error_block(lines: Sequence[str]) -> bool:
+    """Whether ``lines`` hold the start of a Node.js error block (see ``select_log_lines``)."""
+    return any(_ERROR_START.match(line) for line in lines)
 
 
 def timed_out_reason(item: DeploymentProgress, timeout: float) -> str:

@@ -297,8 +297,13 @@ def execute(
     if settings.dry_run:
         ctx.out("")
         ctx.out(f"dry run: these {len(planned)} patch{'es' if len(planned) != 1 else ''} would be sent:")
-        for p in planned:
-            ctx.out(p.patch.render().rstrip("\n"))
+        rendered = [p.patch.render() for p in planned]
+        for text in rendered:
+            ctx.out(text.rstrip("\n"))
+        if any(text != p.patch.render(reveal=True) for text, p in zip(rendered, planned, strict=True)):
+            from kubectl_trace.release.patches import MASKED
+
+            ctx.out(f"dry run: values that look like credentials are shown as {MASKED}")
         ctx.out("dry run: nothing was changed")
         return 0
     decision: Decision = decide(

@@ -73,10 +73,33 @@ class Patch:
         """The request path."""
         return f"/apis/apps/v1/namespaces/{self.namespace}/deployments/{self.name}"
 
-    def render(self) -> str:
-        """The request as ``--dry-run`` prints it: method, path, Content-Type, then the body."""
-        body = json.dumps(self.body, separators=(",", ":"), ensure_ascii=False)
+    def render(self, *, reveal: bool = False) -> str:
+        """The request as ``--dry-run`` prints it: method, path, Content-Type, then the body.
+
+        Env values that look like credentials are shown as ``<masked>`` unless ``reveal``: a
+        dry run is pasted into tickets and CI logs.
+        """
+        shown = self.body if reveal else _masked(self.body)
+        body = json.dumps(shown, separators=(",", ":"), ensure_ascii=False)
         return f"PATCH {self.path}\nContent-Type: {self.content_type}\n{body}\n"
+
+
+MASKED = "<masked>"
+
+
+def _masked(value: Any) -> Any:
+    """``value`` with every ``{"name": N, "value": V}`` env entry whose V looks like a credential masked."""
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    name, secret = value.get("name"), value.get("value")
+    if isinstance(name, str) and isinstance(secret, str):
+        from kubectl_trace.release.envvars import credential_reason
+
+        if credential_reason(name, secret):
+            return {**value, "value": MASKED}
+    return {k: _masked(v) for k, v in value.items()}
 
 
 def _meta(obj: Obj) -> Mapping[str, Any]:

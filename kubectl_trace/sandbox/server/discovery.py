@@ -85,6 +85,28 @@ def _resource_list(group_version: str, group: str) -> dict[str, Any]:
     }
 
 
+# Groups served by handlers of their own (server.identity), not by the store: create-only reviews.
+_REVIEW_GROUPS: dict[str, list[tuple[str, str]]] = {
+    "authentication.k8s.io": [("selfsubjectreviews", "SelfSubjectReview")],
+    "authorization.k8s.io": [
+        ("selfsubjectaccessreviews", "SelfSubjectAccessReview"),
+        ("selfsubjectrulesreviews", "SelfSubjectRulesReview"),
+    ],
+}
+
+
+def _review_list(group: str) -> dict[str, Any]:
+    return {
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": f"{group}/v1",
+        "resources": [
+            {"name": plural, "singularName": "", "namespaced": False, "kind": kind, "verbs": ["create"]}
+            for plural, kind in _REVIEW_GROUPS[group]
+        ],
+    }
+
+
 def discovery_document(path: str, server_address: str) -> dict[str, Any] | None:
     """The document served at ``path``, or None when there is none."""
     if path == "/version":
@@ -112,9 +134,25 @@ def discovery_document(path: str, server_address: str) -> dict[str, Any] | None:
         from kubectl_trace.sandbox.server.metrics import group_entry
 
         entries.append(group_entry())  # metrics.k8s.io: served by its own handler, not the store
+        for group in _REVIEW_GROUPS:
+            gv = {"groupVersion": f"{group}/v1", "version": "v1"}
+            entries.append({"name": group, "versions": [gv], "preferredVersion": gv})
         return {"kind": "APIGroupList", "apiVersion": "v1", "groups": entries}
     if path == "/api/v1":
-        return _resource_list("v1", "")
+        document = _resource_list("v1", "")
+        document["resources"].append(
+            {
+                "name": "pods/portforward",
+                "singularName": "",
+                "namespaced": True,
+                "kind": "PodPortForwardOptions",
+                "verbs": ["create", "get"],
+            }
+        )
+        return document
+    for group in _REVIEW_GROUPS:
+        if path == f"/apis/{group}/v1":
+            return _review_list(group)
     for group, version in groups:
         if path == f"/apis/{group}/{version}":
             return _resource_list(f"{group}/{version}", group)

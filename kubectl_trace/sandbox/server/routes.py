@@ -11,7 +11,17 @@ from kubectl_trace.sandbox.server.eventsv1 import EVENTS_V1
 __all__ = ["Route", "parse_path"]
 
 _DISCOVERY = frozenset(
-    {"/version", "/api", "/api/v1", "/apis", "/apis/apps/v1", "/apis/batch/v1", "/apis/events.k8s.io/v1"}
+    {
+        "/version",
+        "/api",
+        "/api/v1",
+        "/apis",
+        "/apis/apps/v1",
+        "/apis/batch/v1",
+        "/apis/events.k8s.io/v1",
+        "/apis/authorization.k8s.io/v1",
+        "/apis/authentication.k8s.io/v1",
+    }
 )
 # Subresources of namespaces themselves (``/api/v1/namespaces/NAME/status``), not collections.
 _NAMESPACE_SUBRESOURCES = frozenset({"status", "finalize"})

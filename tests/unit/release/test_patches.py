@@ -164,3 +164,30 @@ def test_restore_removes_a_cause_that_was_not_there():
     after = applied(before, image_patch(before, REPO, "badc0de", "deploy badc0de"))
     restored = apply_json_patch(after, restore_patch(before, after).body)
     assert CHANGE_CAUSE not in restored["metadata"]["annotations"]
+
+
+def test_dry_run_rendering_masks_credential_looking_env_values():
+    from kubectl_trace.release.patches import MASKED, Patch
+
+    body = {
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "web",
+                            "env": [
+                                {"name": "STRIPE_SECRET_KEY", "value": "sk_live_abcdefghijklmnop1234"},
+                                {"name": "LOG_LEVEL", "value": "debug"},
+                            ],
+                        }
+                    ]
+                }
+            }
+        }
+    }
+    patch = Patch("s", "web", "strategic", body, "set STRIPE_SECRET_KEY")
+    shown = patch.render()
+    assert "sk_live_" not in shown and MASKED in shown and '"value":"debug"' in shown
+    assert "sk_live_abcdefghijklmnop1234" in patch.render(reveal=True)
+    assert body["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"].startswith("sk_live_")
