@@ -2,9 +2,10 @@
 
 The app of a Deployment is the value of its pods' ``app`` label (else
 ``app.kubernetes.io/name``); a Job or CronJob belongs to it when its pod template carries
-the same label. Each Job is summarised like ``status`` does (``run.summary``) and tagged
-with its process: ``cron`` when a CronJob started it, else its template's ``process`` label
-(``run`` for one-off processes, ``release`` for a release phase).
+the same label (a Job also when one of the app's CronJobs started it). Each Job is
+summarised like ``status`` does (``run.summary``) and tagged with its process: ``cron``
+when a CronJob started it, else its template's ``process`` label (``run`` for one-off
+processes, ``release`` for a release phase).
 """
 
 from __future__ import annotations
@@ -86,8 +87,16 @@ def batch_rows(
         labels = (template_pod(obj).get("metadata") or {}).get("labels") or {}
         return labels.get(key) == value
 
-    own_jobs = {str((j.get("metadata") or {}).get("name") or ""): j for j in jobs.values() if mine(j)}
+    own_crons = [c for c in cronjobs.values() if mine(c)]
+    cron_names = {str((c.get("metadata") or {}).get("name") or "") for c in own_crons}
+
+    def of_app(job: Obj) -> bool:  # its own labels, or started by one of the app's CronJobs
+        if mine(job):
+            return True
+        refs = (job.get("metadata") or {}).get("ownerReferences") or ()
+        return any(r.get("kind") == "CronJob" and r.get("name") in cron_names for r in refs)
+
+    own_jobs = {str((j.get("metadata") or {}).get("name") or ""): j for j in jobs.values() if of_app(j)}
     summaries = job_summaries(own_jobs.values(), limit=JOB_LIMIT)
     rows = tuple(JobRow(s, _process(own_jobs.get(s.name) or {}, s.owner)) for s in summaries)
-    crons = tuple(cronjob_summaries(c for c in cronjobs.values() if mine(c)))
-    return BatchRows(value, rows, crons)
+    return BatchRows(value, rows, tuple(cronjob_summaries(own_crons)))

@@ -2,12 +2,15 @@
 
 A Job line: its state mark, name, process (``run``, ``release``, ``cron`` …), state
 (``running``, ``succeeded``, ``failed (BackoffLimitExceeded)``), age, how long it ran
-(or has been running) and who ran what (the ``run`` annotation). A CronJob line: its
-schedule, ``suspended``, when it last fired and how many Jobs it runs now. Cluster text
+(or has been running) and who ran what (the ``run`` annotation, less the time the age
+gives). A CronJob line: its schedule, ``suspended``, when it last fired and how many
+Jobs it runs now. Cluster text
 (names, reasons, annotations) is made visible (``textsafe``) before it is drawn.
 """
 
 from __future__ import annotations
+
+import re
 
 from kubectl_trace.dashboard.derive import Frame
 from kubectl_trace.dashboard.panels import Section, ViewContext, title
@@ -15,7 +18,7 @@ from kubectl_trace.dashboard.widgets import Cell, Column, fit_columns, join_cell
 from kubectl_trace.textsafe import visible
 from kubectl_trace.timeparse import format_age
 
-__all__ = ["jobs_section"]
+__all__ = ["jobs_section", "who_what"]
 
 _MARK = {"succeeded": ("✓", "green"), "failed": ("✗", "bold red"), "running": ("●", "yellow")}
 
@@ -28,6 +31,17 @@ _COLUMNS = (
     Column("TOOK", 3, 12, priority=3),
     Column("WHAT", 10, 300, fill=True, squeeze=3, priority=4),
 )
+
+
+# ``run by alice at 2026-03-01T12:00:00Z: npm run migrate`` (run.job): the kind is the
+# PROCESS column and the time the AGE column, so the line says ``alice: npm run migrate``.
+_ANNOTATION = re.compile(r"^\w+ by (?P<who>.+?) at \S+: (?P<what>.*)$", re.DOTALL)
+
+
+def who_what(text: str) -> str:
+    """The ``run`` annotation as ``who: what`` (any other text as it is)."""
+    match = _ANNOTATION.match(text)
+    return f"{match['who']}: {match['what']}" if match else text
 
 
 def _age(seconds: float) -> str:
@@ -56,7 +70,7 @@ def _rows(frame: Frame) -> list[list[Cell]]:
                 (state, style),
                 age,
                 (took, "grey62"),
-                (visible(job.what), "grey62"),
+                (visible(who_what(job.what)), "grey62"),
             ]
         )
     for cron in frame.batch.cronjobs:

@@ -50,7 +50,7 @@ def test_once_lists_the_apps_jobs_and_cronjobs(
     assert len(jobs) == 2, out
     ok = next(line for line in jobs if "succeeded" in line)
     bad = next(line for line in jobs if "failed" in line)
-    assert "✓" in ok and " run " in ok and "took " in ok and "run by " in ok and "echo fine" in ok
+    assert "✓" in ok and " run " in ok and "took " in ok and ": echo fine" in ok and "run by" not in ok
     assert "✗" in bad and "failed (BackoffLimitExceeded)" in bad and "exit 4" in bad
     cron = next(line for line in lines if "⏲" in line)
     assert "trace-api-nightly" in cron and "cron" in cron and "0 3 * * *" in cron and "never ran" in cron

@@ -6,6 +6,7 @@ from typing import Any
 
 from kubectl_trace.dashboard.batch import app_of
 from kubectl_trace.dashboard.derive import FrameCache, derive
+from kubectl_trace.dashboard.jobs_panel import who_what
 from kubectl_trace.dashboard.reducer import reduce, reduce_all
 from kubectl_trace.dashboard.state import WatchInput
 from kubectl_trace.dashboard.ui import UiState
@@ -85,7 +86,13 @@ def cronjob(
 def batch_story() -> dict[str, list[dict[str, Any]]]:
     story = stalled_story()
     story["jobs"] = [
-        job("trace-api-run-x7k2q", state="succeeded", started=-300, took=4, what="alice: npm run migrate"),
+        job(
+            "trace-api-run-x7k2q",
+            state="succeeded",
+            started=-300,
+            took=4,
+            what="run by alice at 2026-03-01T11:55:00Z: npm run migrate",
+        ),
         job("trace-api-run-b2c4d", state="failed", reason="BackoffLimitExceeded", started=-120, took=2),
         job("trace-api-release-q9r8s", process="release", started=-30),
         job(
@@ -96,6 +103,8 @@ def batch_story() -> dict[str, list[dict[str, Any]]]:
             cron="trace-api-nightly",
         ),
         job("trace-ui-run-zzzzz", app="trace-ui", started=-10, what="bob: node repl"),
+        # started by trace-ui's CronJob from a template without the app label: trace-ui's
+        job("trace-ui-cleanup-2902", app="", process="", started=-900, cron="trace-ui-cleanup"),
     ]
     story["cronjobs"] = [cronjob("trace-api-nightly"), cronjob("trace-ui-cleanup", app="trace-ui", last=None)]
     return story
@@ -137,12 +146,15 @@ def test_derive_lists_the_selected_apps_jobs_newest_first_with_their_process():
         ("trace-api-run-x7k2q", "run", "succeeded", ""),
         ("trace-api-nightly-2901", "cron", "succeeded", ""),
     ]
-    assert batch.jobs[2].job.what == "alice: npm run migrate"
+    assert batch.jobs[2].job.what == "run by alice at 2026-03-01T11:55:00Z: npm run migrate"
     assert [c.name for c in batch.cronjobs] == ["trace-api-nightly"]
     # the worker is the same app: same Jobs; trace-ui has its own
     assert derive(s, UiState(deployment="trace-api-worker"), NOW).batch.jobs == batch.jobs
     ui = derive(s, UiState(deployment="trace-ui"), NOW).batch
-    assert [r.job.name for r in ui.jobs] == ["trace-ui-run-zzzzz"]
+    assert [(r.job.name, r.process) for r in ui.jobs] == [
+        ("trace-ui-run-zzzzz", "run"),
+        ("trace-ui-cleanup-2902", "cron"),
+    ]
     assert [c.name for c in ui.cronjobs] == ["trace-ui-cleanup"]
 
 
@@ -184,6 +196,14 @@ def test_once_shows_the_jobs_section():
     # the section comes before the events; no section at all for an app without Jobs
     assert text.index("Jobs ·") < text.index("Events")
     assert "Jobs ·" not in render_once(story_snapshot(), UiState(), 140)
+
+
+def test_the_run_annotation_reads_who_then_what():
+    assert who_what("run by alice at 2026-03-01T12:00:00Z: npm run migrate") == "alice: npm run migrate"
+    assert who_what("release by ci@example.com at 2026-03-01T12:00:00Z: sh -c 'a: b'") == (
+        "ci@example.com: sh -c 'a: b'"
+    )
+    assert who_what("sh -c echo hi") == "sh -c echo hi"
 
 
 def test_cluster_text_in_the_jobs_section_is_made_visible():
