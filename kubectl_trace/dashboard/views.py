@@ -298,6 +298,10 @@ def allocate(frame: Frame, ctx: ViewContext, rollout_wanted: int | None = None) 
             jobs = 1 + chrome if pods - (1 + chrome) >= minimum else 0
         pods -= jobs
     needed = max(minimum, len(frame.pods) + 2 + chrome)
+    if jobs and pods > needed:  # room to spare: more of the Jobs first, up to six lines
+        more = min(pods - needed, min(frame.batch.size, 6) + chrome - jobs)
+        if more > 0:
+            pods, jobs = pods - more, jobs + more
     if pods > needed:  # room to spare: the events and the log get it, up to about half the screen
         give = min(pods - needed, max(0, height // 2 - bottom))
         pods, bottom = pods - give, bottom + give

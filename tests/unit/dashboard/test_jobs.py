@@ -226,6 +226,12 @@ def test_live_screen_gives_the_jobs_a_few_lines_and_keeps_the_pods():
     screen = render_screen(s, UiState(), 120, 40)
     assert "Jobs · trace-api" in screen and "trace-api-release-q9r8s" in screen
     assert len(screen.splitlines()) == 40
+    # a namespace with one pod: the Jobs take the pods' spare lines (every Job line here)
+    story = batch_story()
+    story["pods"] = story["pods"][3:4]
+    small = derive(story_snapshot(story), UiState(), NOW)
+    h = allocate(small, ViewContext(NOW, 120, 40))
+    assert h.jobs == small.batch.size + h.frame
     # without Jobs the layout is what it was
     plain = derive(story_snapshot(), UiState(), NOW)
     assert allocate(plain, ViewContext(NOW, 120, 40)).jobs == 0
