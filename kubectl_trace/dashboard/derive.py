@@ -1,9 +1,10 @@
 """From a snapshot and the UI state to what one frame shows (pure, memoised on identity).
 
 ``derive(snapshot, ui, now)`` computes the rollout state of every Deployment, picks the
-selected one, orders and filters its pods (newest revision first, then by name) and
-chooses the pod whose log is tailed. Per-pod health is *not* derived here: only the
-views derive it, and only for the rows that are visible.
+selected one, orders and filters its pods (newest revision first, then by name),
+chooses the pod whose log is tailed and lists the selected app's Jobs and CronJobs.
+Per-pod health is *not* derived here: only the views derive it, and only for the rows
+that are visible.
 
 Work that depends only on immutable parts of the snapshot (a Deployment's pods, the
 events in a Deployment's scope) is memoised on the identity of those parts, so a frame
@@ -16,9 +17,10 @@ import heapq
 import itertools
 import operator
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from kubectl_trace.dashboard.batch import BatchRows, app_of, batch_rows
 from kubectl_trace.dashboard.pmap import PMap
 from kubectl_trace.dashboard.state import Snapshot
 from kubectl_trace.dashboard.ui import UiState
@@ -67,6 +69,7 @@ class Frame:
     pod_index: int | None  # the selected pod's row
     log_pod: str | None  # whose log the tail shows
     cache: FrameCache | None = None
+    batch: BatchRows = field(default_factory=BatchRows)  # the selected app's recent Jobs and its CronJobs
 
     def events(self) -> list[EventRecord]:
         """The selected Deployment's events (every event when none is selected), newest first."""
@@ -154,6 +157,16 @@ class FrameCache:
         self.shard_key: Any = None
         self.shard_rows: dict[int, tuple[Any, list[PodRow]]] = {}
         self.sorted: tuple[Any, Any, tuple[PodRow, ...]] | None = None
+        self.batch: tuple[Any, Any, tuple[str, str] | None, BatchRows] | None = None
+
+    def batch_rows(self, snapshot: Snapshot, app: tuple[str, str] | None) -> BatchRows:
+        """The app's Jobs and CronJobs, reused while the Job and CronJob maps are the same objects."""
+        hit = self.batch
+        if hit is not None and hit[0] is snapshot.jobs and hit[1] is snapshot.cronjobs and hit[2] == app:
+            return hit[3]
+        rows = batch_rows(snapshot.jobs, snapshot.cronjobs, app) if app is not None else BatchRows()
+        self.batch = (snapshot.jobs, snapshot.cronjobs, app, rows)
+        return rows
 
     def replicasets_by_owner(self, replicasets: PMap[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         """ReplicaSets grouped by the uid of their controlling Deployment."""
@@ -376,4 +389,11 @@ def derive(snapshot: Snapshot, ui: UiState, now: float, cache: FrameCache | None
         pod_index=pod_index,
         log_pod=log_row.name if log_row is not None else None,
         cache=cache,
+        batch=_batch(snapshot, selected, cache),
     )
+
+
+def _batch(snapshot: Snapshot, selected: RolloutState | None, cache: FrameCache) -> BatchRows:
+    if selected is None or (not snapshot.jobs and not snapshot.cronjobs):
+        return BatchRows()
+    return cache.batch_rows(snapshot, app_of(snapshot.deployments.get(selected.name)))

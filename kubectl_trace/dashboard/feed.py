@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from kubectl_trace.dashboard.state import KINDS, Input, LogInput, LogLine, WatchInput
+from kubectl_trace.dashboard.state import BATCH_KINDS, WATCHED, Input, LogInput, LogLine, WatchInput
 from kubectl_trace.kube.errors import ApiError, KubeError
 
 if TYPE_CHECKING:
@@ -76,8 +76,9 @@ class WatchFeed:
     """One ``ResilientWatch`` per kind of one namespace, each in a daemon thread.
 
     Every watch event becomes a ``WatchInput``; a watch that gives up (a non-retriable
-    error such as 403) becomes ``FAILED``. ``requests`` counts the list and watch requests
-    sent so far (for the benchmark).
+    error such as 403) becomes ``FAILED``, except that Jobs and CronJobs the cluster forbids
+    or does not serve (403, 404 on batch/v1) are an empty list: none to show, not an outage.
+    ``requests`` counts the list and watch requests sent so far (for the benchmark).
     """
 
     def __init__(
@@ -86,7 +87,7 @@ class WatchFeed:
         namespace: str,
         inbox: Inbox,
         *,
-        kinds: Iterable[str] = KINDS,
+        kinds: Iterable[str] = WATCHED,
         clock: Callable[[], float] = time.time,
         policy: RetryPolicy | None = None,
         timeout_seconds: int = 290,
@@ -135,6 +136,13 @@ class WatchFeed:
                     )
                 )
                 del event  # a RESET holds the whole list: do not keep it alive until the next event
+        except ApiError as exc:
+            if watch.stopped:
+                return
+            if kind in BATCH_KINDS and exc.status in (403, 404):
+                put(WatchInput(kind, "RESET", clock()))
+            else:
+                put(WatchInput(kind, "FAILED", clock(), error=exc.message))
         except KubeError as exc:
             if not watch.stopped:
                 put(WatchInput(kind, "FAILED", clock(), error=exc.message))

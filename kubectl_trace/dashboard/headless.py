@@ -1,6 +1,6 @@
 """The non-interactive faces of the dashboard: ``--once`` and ``--until-complete``.
 
-``once`` lists the four kinds once, folds the lists into a snapshot with the same reducer
+``once`` lists the six kinds once (in parallel), folds the lists into a snapshot with the same reducer
 the live dashboard uses, reads the selected pod's last log lines and prints one frame.
 ``until_complete`` follows one Deployment through the same watches and reducer, prints a
 line whenever its rollout moves, and returns 0 when it completes, 1 when it stalls,
@@ -17,7 +17,15 @@ from typing import IO, TYPE_CHECKING
 from kubectl_trace.dashboard.derive import Frame, derive
 from kubectl_trace.dashboard.feed import Inbox, WatchFeed, parse_log_line
 from kubectl_trace.dashboard.reducer import reduce_all
-from kubectl_trace.dashboard.state import KINDS, LogInput, Snapshot, WatchInput, empty_snapshot
+from kubectl_trace.dashboard.state import (
+    BATCH_KINDS,
+    KINDS,
+    WATCHED,
+    LogInput,
+    Snapshot,
+    WatchInput,
+    empty_snapshot,
+)
 from kubectl_trace.dashboard.ui import UiState
 from kubectl_trace.errors import ExitStatus, NodeappError
 
@@ -30,12 +38,27 @@ if TYPE_CHECKING:
 __all__ = ["Outcome", "judge", "once", "progress_line", "until_complete"]
 
 
-def listed_snapshot(kube: KubeClient, namespace: str, now: float) -> Snapshot:
-    """One list of each kind, folded into a snapshot."""
-    inputs = []
-    for kind in KINDS:
-        listed = kube.list(kind, namespace)
-        inputs.append(WatchInput(kind, "RESET", now, items=tuple(listed.items)))
+def _listed(kube: KubeClient, kind: str, namespace: str, now: float) -> WatchInput:
+    from kubectl_trace.kube.errors import ApiError
+
+    try:
+        items = tuple(kube.list(kind, namespace).items)
+    except ApiError as exc:
+        if kind in BATCH_KINDS and exc.status in (403, 404):  # no batch/v1 here: no Jobs to show
+            return WatchInput(kind, "RESET", now)
+        raise
+    return WatchInput(kind, "RESET", now, items=items)
+
+
+def listed_snapshot(
+    kube: KubeClient, namespace: str, now: float, kinds: tuple[str, ...] = WATCHED
+) -> Snapshot:
+    """One list of each kind (all at once), folded into a snapshot."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(kinds), thread_name_prefix="list") as pool:
+        futures = [pool.submit(_listed, kube, kind, namespace, now) for kind in kinds]
+        inputs = [future.result() for future in futures]
     return reduce_all(empty_snapshot(namespace), inputs)
 
 
@@ -145,7 +168,7 @@ def until_complete(
 ) -> Outcome:
     """Follow ``name`` until its rollout is over; print a line whenever it moves."""
     inbox = Inbox()
-    feed = WatchFeed(kube, namespace, inbox, clock=clock)
+    feed = WatchFeed(kube, namespace, inbox, kinds=KINDS, clock=clock)
     snapshot = empty_snapshot(namespace)
     ui = UiState(deployment=name)
     started = clock()

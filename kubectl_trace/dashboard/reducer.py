@@ -1,6 +1,6 @@
 """The pure reducer: ``(Snapshot, inputs) → Snapshot``.
 
-Watch events of Deployments, ReplicaSets, pods and events fold into the snapshot's maps;
+Watch events of Deployments, ReplicaSets, pods, Jobs, CronJobs and events fold into the snapshot's maps;
 connection events move each watch's ``Link`` between connecting, live, reconnecting and
 failed; log inputs grow the tail of the selected pod. ``reduce_all`` applies a batch
 copying each touched shard of each map once, which is how the app applies everything
@@ -29,8 +29,15 @@ from kubectl_trace.health.events import EventRecord, event_record
 
 __all__ = ["reduce", "reduce_all"]
 
-_OBJECT_KINDS = ("deployments", "replicasets", "pods")
-_KIND_OF = {"deployments": "Deployment", "replicasets": "ReplicaSet", "pods": "Pod", "events": "Event"}
+_OBJECT_KINDS = ("deployments", "replicasets", "pods", "jobs", "cronjobs")
+_KIND_OF = {
+    "deployments": "Deployment",
+    "replicasets": "ReplicaSet",
+    "pods": "Pod",
+    "events": "Event",
+    "jobs": "Job",
+    "cronjobs": "CronJob",
+}
 
 
 def _belongs(kind: str, obj: dict[str, Any]) -> bool:
@@ -213,6 +220,8 @@ class _Batch:
             deployments=objects.get("deployments", s.deployments),
             replicasets=objects.get("replicasets", s.replicasets),
             pods=objects.get("pods", s.pods),
+            jobs=objects.get("jobs", s.jobs),
+            cronjobs=objects.get("cronjobs", s.cronjobs),
             events=events if events is not None else s.events,
             events_by_object=self.by_object.persistent()
             if self.by_object is not None

@@ -1,7 +1,7 @@
 """The dashboard's state: an immutable snapshot of one namespace, and the inputs that change it.
 
-A ``Snapshot`` holds the namespace's Deployments, ReplicaSets and pods (wire dicts, by
-name), its events (normalised ``EventRecord``s, by uid and by involved object), the state
+A ``Snapshot`` holds the namespace's Deployments, ReplicaSets, pods, Jobs and CronJobs
+(wire dicts, by name), its events (normalised ``EventRecord``s, by uid and by involved object), the state
 of each watch connection, the log tail of the selected pod and the last notice (the
 outcome of an action). Snapshots are never mutated: ``reducer.reduce`` returns a new one
 that shares every untouched object with the old (``PMap``).
@@ -23,8 +23,10 @@ if TYPE_CHECKING:  # the feed imports this module before its watches start: keep
     from kubectl_trace.health.events import EventRecord
 
 __all__ = [
+    "BATCH_KINDS",
     "KINDS",
     "LOG_LINES",
+    "WATCHED",
     "Input",
     "Link",
     "LogInput",
@@ -39,6 +41,10 @@ __all__ = [
 
 # The collections the dashboard watches, one ResilientWatch each.
 KINDS = ("deployments", "replicasets", "pods", "events")
+# batch/v1 collections shown beside them: optional (a cluster that forbids or lacks batch/v1
+# has none), so their links join the snapshot only once their watch says something.
+BATCH_KINDS = ("jobs", "cronjobs")
+WATCHED = KINDS + BATCH_KINDS
 # Lines of the selected pod's log kept for the tail panel.
 LOG_LINES = 200
 
@@ -114,6 +120,8 @@ class Snapshot:
     pods: PMap[str, Obj]
     events: PMap[str, EventRecord]  # by event uid (or name)
     events_by_object: PMap[tuple[str, str], tuple[EventRecord, ...]]  # (kind, name) → records
+    jobs: PMap[str, Obj] = field(default_factory=PMap.empty)
+    cronjobs: PMap[str, Obj] = field(default_factory=PMap.empty)
     links: Mapping[str, Link] = field(default_factory=lambda: {k: Link() for k in KINDS})
     log: LogTail = field(default_factory=LogTail)
     notice: Notice | None = None
@@ -146,7 +154,7 @@ class Snapshot:
         return self.events_by_object.get(("Pod", name), ())
 
     def collection(self, kind: str) -> PMap[str, Obj]:
-        """One of ``deployments``, ``replicasets``, ``pods``."""
+        """One of ``deployments``, ``replicasets``, ``pods``, ``jobs``, ``cronjobs``."""
         collection: PMap[str, Obj] = getattr(self, kind)
         return collection
 

@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kubectl_trace.dashboard.derive import Frame
+from kubectl_trace.dashboard.jobs_panel import jobs_section
 from kubectl_trace.dashboard.panels import (
     Section,
     ViewContext,
@@ -258,6 +259,7 @@ class Heights:
     pods: int
     bottom: int
     frame: int  # lines a section's frame takes: 2 for a box, 1 for a title rule
+    jobs: int = 0  # the Jobs section (only when the app has Jobs or CronJobs)
 
     @property
     def pod_rows(self) -> int:
@@ -289,11 +291,21 @@ def allocate(frame: Frame, ctx: ViewContext, rollout_wanted: int | None = None) 
     if pods < minimum:
         take = min(minimum - pods, rollout - (1 + chrome))
         rollout, pods = rollout - take, pods + take
+    jobs = 0
+    if frame.batch:  # a few lines for the app's Jobs, taken from the pods while they keep a row or two
+        jobs = min(frame.batch.size, 4 if height >= 40 else 2) + chrome
+        if pods - jobs < minimum:
+            jobs = 1 + chrome if pods - (1 + chrome) >= minimum else 0
+        pods -= jobs
     needed = max(minimum, len(frame.pods) + 2 + chrome)
+    if jobs and pods > needed:  # room to spare: more of the Jobs first, up to six lines
+        more = min(pods - needed, min(frame.batch.size, 6) + chrome - jobs)
+        if more > 0:
+            pods, jobs = pods - more, jobs + more
     if pods > needed:  # room to spare: the events and the log get it, up to about half the screen
         give = min(pods - needed, max(0, height // 2 - bottom))
         pods, bottom = pods - give, bottom + give
-    return Heights(banner_h, deployments, rollout, max(chrome + 2, pods), bottom, chrome)
+    return Heights(banner_h, deployments, rollout, max(chrome + 2, pods), bottom, chrome, jobs)
 
 
 def _bottom(frame: Frame, ctx: ViewContext, height: int | None) -> list[Text]:
@@ -366,6 +378,8 @@ def _blocks(
         blocks.append(deployments())
     blocks.append(draw(rollout_section(frame, ctx, rows[1], ranked), frame, ctx, width, h.rollout))
     blocks.append(draw(pods_section(frame, ui, ctx, rows[2]), frame, ctx, width, h.pods))
+    if h.jobs:
+        blocks.append(draw(jobs_section(frame, ctx, width, h.jobs - h.frame), frame, ctx, width, h.jobs))
     if cache is not None and console is not None:
         containers = len((frame.pod.pod.get("spec") or {}).get("containers") or ()) if frame.pod else 0
         key_b = (
@@ -425,7 +439,7 @@ def screen_lines(
 
 
 def once_renderable(frame: Frame, ui: UiState, ctx: ViewContext) -> RenderableType:
-    """One frame at its natural height (``--once``): every pod, the recent events, the log tail."""
+    """One frame at its natural height (``--once``): every pod, the Jobs, the recent events, the log tail."""
     width = ctx.width
     lines = [cell(header(frame, ctx), width)]
     line = banner(frame, ctx)
@@ -435,6 +449,8 @@ def once_renderable(frame: Frame, ui: UiState, ctx: ViewContext) -> RenderableTy
     if frame.selected is not None:
         lines += draw(rollout_section(frame, ctx, None), frame, ctx, width, None)
         lines += draw(pods_section(frame, ui, ctx, None), frame, ctx, width, None)
+        if frame.batch:
+            lines += draw(jobs_section(frame, ctx, width, None), frame, ctx, width, None)
         lines += draw(events_section(frame, ctx, width, None), frame, ctx, width, None)
         if frame.log_pod is not None:
             lines += draw(logs_section(frame, ctx, width, None), frame, ctx, width, None)

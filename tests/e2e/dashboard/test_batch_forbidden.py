@@ -1,0 +1,68 @@
+"""A cluster that forbids (403) or does not serve (404) batch/v1: the dashboard shows no Jobs.
+
+The sandbox serves batch/v1 to every user, so the 403 and 404 come from the scripted
+loopback server of the client-error tests (both clients, the lean and the official one).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from kubectl_trace.dashboard.feed import Inbox, WatchFeed
+from kubectl_trace.dashboard.headless import listed_snapshot
+from kubectl_trace.dashboard.state import WATCHED
+from tests.e2e.foundation.test_client_errors import (  # noqa: F401  (fixtures)
+    client_kind,
+    kube,
+    kubeconfig,
+    server,
+    status,
+)
+
+NS = "production"
+_CORE = {
+    "deployments": "/apis/apps/v1/namespaces/production/deployments",
+    "replicasets": "/apis/apps/v1/namespaces/production/replicasets",
+    "pods": "/api/v1/namespaces/production/pods",
+    "events": "/api/v1/namespaces/production/events",
+}
+
+
+def _script(server: Any) -> None:  # noqa: F811
+    for path in _CORE.values():
+        server.answer(
+            path,
+            (200, {"kind": "List", "apiVersion": "v1", "metadata": {"resourceVersion": "1"}, "items": []}),
+        )
+    forbidden = 'jobs.batch is forbidden: User "dev" cannot list resource "jobs" in API group "batch"'
+    server.answer("/apis/batch/v1/namespaces/production/jobs", (403, status(403, "Forbidden", forbidden)))
+    server.answer(
+        "/apis/batch/v1/namespaces/production/cronjobs",
+        (404, status(404, "NotFound", "the server could not find the requested resource")),
+    )
+    server.answer("/version", (200, {"gitVersion": "v1.37.0"}))
+
+
+def test_once_lists_without_batch(server: Any, kubeconfig: str) -> None:  # noqa: F811
+    _script(server)
+    snapshot = listed_snapshot(kube(kubeconfig), NS, time.time())
+    assert snapshot.synced and snapshot.live
+    assert not snapshot.jobs and not snapshot.cronjobs
+    assert set(snapshot.links) == set(WATCHED)
+
+
+def test_the_watches_of_batch_end_in_an_empty_list_not_an_outage(server: Any, kubeconfig: str) -> None:  # noqa: F811
+    _script(server)
+    inbox = Inbox()
+    feed = WatchFeed(kube(kubeconfig), NS, inbox, kinds=("jobs", "cronjobs"))
+    feed.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not inbox.heard.issuperset({"jobs", "cronjobs"}) and time.monotonic() < deadline:
+            inbox.wait(0.5)
+    finally:
+        feed.stop()
+    items = inbox.drain()
+    assert sorted((i.kind, i.type) for i in items) == [("cronjobs", "RESET"), ("jobs", "RESET")]
+    assert all(not i.items and not i.error for i in items)
