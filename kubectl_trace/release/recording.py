@@ -140,6 +140,17 @@ def _in_flight(before: Sequence[tuple[str, Obj]], last: Release) -> bool:
     return False
 
 
+def _each_process_recorded(states: Mapping[str, ProcessState], releases: Sequence[Release]) -> bool:
+    """Whether every process runs a pod template that some recorded release gave it.
+
+    A release being applied while another person's release reads the app is seen half-done:
+    some processes still on the older release, some already on the newer one. Only a template
+    no release ever had (``kubectl set image``, ``kubectl edit``) is a change made outside.
+    """
+    known = {(p, s.template) for r in releases for p, s in r.processes.items()}
+    return all((p, s.template) in known for p, s in states.items())
+
+
 @dataclass
 class Recorder:
     """Records the release a change makes (see the module docstring)."""
@@ -190,6 +201,8 @@ class Recorder:
                 return None  # nothing recorded yet, or the app ran a recorded release
             if _in_flight(self._before, ledger.last):
                 return None  # another nodeapp release is being made right now: not an outside change
+            if _each_process_recorded(before_states, ledger.releases):
+                return None  # a recorded release seen half-applied (a concurrent nodeapp change)
             ledger.templates.update(before_templates)
             return Release(
                 ledger.next_number,
