@@ -24,6 +24,7 @@ __all__ = [
     "check_pattern",
     "compile_pattern",
     "label_error",
+    "shown_name",
     "subdomain_error",
     "validate_name",
     "validate_namespace",
@@ -35,7 +36,8 @@ MAX_PATTERN = 1000
 """Characters of a user regular expression at most."""
 
 
-def _shown(text: str) -> str:
+def shown_name(text: str) -> str:
+    """A name as an error message quotes it: controls visible, at most 60 characters."""
     from kubectl_trace.textsafe import visible
 
     shown = visible(text)
@@ -67,7 +69,7 @@ def validate_namespace(name: str, flag: str = "--namespace") -> str:
     """``name`` when it can be a namespace; UsageError (one line) otherwise."""
     problem = label_error(name)
     if problem is not None:
-        raise UsageError(f"invalid {flag} {_shown(name)}: a namespace name {problem}")
+        raise UsageError(f"invalid {flag} {shown_name(name)}: a namespace name {problem}")
     return name
 
 
@@ -75,7 +77,7 @@ def validate_name(kind: str, name: str) -> str:
     """``name`` when it can name a ``kind`` (pod, deployment); UsageError otherwise."""
     problem = "must not be empty" if not name else subdomain_error(name)
     if problem is not None:
-        raise UsageError(f"invalid {kind} name {_shown(name)}: it {problem}")
+        raise UsageError(f"invalid {kind} name {shown_name(name)}: it {problem}")
     return name
 
 
@@ -153,7 +155,7 @@ def check_pattern(pattern: str, flag: str) -> None:
         return  # compile() reports it
     if _nested_repeat(_parser, parsed):
         raise UsageError(
-            f"invalid {flag} regular expression {_shown(pattern)}: a repeat inside a repeat "
+            f"invalid {flag} regular expression {shown_name(pattern)}: a repeat inside a repeat "
             "(like (a+)+) can take exponential time on some lines",
             hint="rewrite it without the nested repeat, e.g. (a+)+ → a+",
         )
@@ -165,4 +167,4 @@ def compile_pattern(pattern: str, flag: str) -> re.Pattern[str]:
     try:
         return re.compile(pattern)
     except re.error as exc:
-        raise UsageError(f"invalid {flag} regular expression {_shown(pattern)}: {exc}") from None
+        raise UsageError(f"invalid {flag} regular expression {shown_name(pattern)}: {exc}") from None

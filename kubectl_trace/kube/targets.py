@@ -268,8 +268,12 @@ def resolve_app(
         from kubectl_trace.userconfig import load_user_config
 
         config = load_user_config()
-    if not _DNS_NAME.fullmatch(name):
-        raise UsageError(f"{name!r} is not an app name (lower-case letters, digits and '-', like trace-api)")
+    from kubectl_trace.kube.names import label_error, shown_name
+
+    problem = label_error(name)  # an app name is a label value: at most 63 characters
+    if problem is not None or not _DNS_NAME.fullmatch(name):
+        what = "at most 63 lower-case letters, digits and '-', like trace-api"
+        raise UsageError(f"{shown_name(name)} is not an app name ({what}; it has {len(name)} characters)")
     items = kube.list("deployments", namespace).items
     matched = app_deployments(name, items, config.app_label)
     if not matched:

@@ -67,3 +67,18 @@ def test_the_cli_refuses_before_any_request(invoke) -> None:
     assert evil.stderr.startswith("error: ") and "Traceback" not in evil.stderr
     include = invoke("logs", "web", "-i", r"(\w+\s?)+$", "--kubeconfig", "/nonexistent")
     assert include.exit_code == 2 and "--include" in include.stderr
+
+
+def test_release_commands_refuse_an_app_name_that_cannot_be_a_label_value_before_any_request():
+    from kubectl_trace.errors import UsageError
+    from kubectl_trace.kube.targets import resolve_app
+
+    class NoServer:
+        def list(self, *args, **kwargs):
+            raise AssertionError("no request may be sent for a bad app name")
+
+    for name in ("a" * 100_000, "Trace$x", "trace api"):
+        with pytest.raises(UsageError) as caught:
+            resolve_app(NoServer(), name, namespace="staging", config=None)
+        message = str(caught.value)
+        assert "is not an app name" in message and len(message) < 200
