@@ -1,18 +1,23 @@
-"""Every command family, end to end, with every kind of kubeconfig our users have.
+"""Every command, end to end, with every kind of kubeconfig our users have.
 
-One representative command per family (status, logs, shell, history, events, env, a
-dry-run scale, one dashboard frame, info) runs
-against the session sandbox with: a token, a client certificate, exec plugins (v1 and
+Every command (status, logs, shell with and without stdin, history, events, env list, a
+real ``env set`` and a real ``run`` Job in a copy of the app, the release commands as dry
+runs, one dashboard frame and ``rollout --until-complete`` through the dashboard's watches,
+info) and the completion engine run against the session sandbox with: a token, a client certificate, exec plugins (v1 and
 v1beta1) giving a token, an exec plugin giving a client certificate, a CONNECT proxy from
 ``proxy-url``, ``HTTPS_PROXY`` with a name only the proxy knows (and ``tls-server-name``),
 and ``HTTPS_PROXY`` with ``NO_PROXY`` covering the server. The kubeconfigs are built once
-per module; each command's output is checked for what it must show, and the proxy kinds
-for the tunnels they used (or did not).
+per module, and so is the copy of trace-api the writing commands change (a namespace of
+the module's own). Each command's output is checked for what it must show, and the proxy
+kinds for the tunnels they used (or did not). ``logs -f`` runs as a child process for the
+streaming path, stopped with Ctrl-C after its first lines.
 """
 
 from __future__ import annotations
 
 import base64
+import signal
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +25,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import wait_until
 from tests.credential_plugins import V1, V1BETA1, exec_user, runs, write_plugin
+from tests.e2e.logs._follow import BIN, child_env
+from tests.e2e.release.appcopy import copy_app
 from tests.proxies import TunnelProxy
 
 NS = "production"
@@ -124,34 +132,134 @@ def running_pod(kube, eventually) -> str:
     return pods[0]
 
 
+@pytest.fixture(scope="module")
+def app_copy(sandbox) -> Iterator[str]:
+    """A namespace of this module's own running staging's trace-api, for the writing commands."""
+    from kubectl_trace.kube.client import connect
+    from kubectl_trace.kube.settings import KubeSettings
+
+    kube = connect(KubeSettings(kubeconfig=sandbox.kubeconfig))
+    namespace = copy_app(kube, wait_until, prefix="kinds")
+    try:
+        yield namespace
+    finally:
+        kube.delete("namespaces", namespace)
+        kube.close()
+
+
+@dataclass(frozen=True)
+class Command:
+    """``kubectl nodeapp ARGV`` ({pod}: a running web pod of production; {app}: the copy's
+    namespace; {key}: a config var of this kind's own) and what its stdout must show."""
+
+    argv: tuple[str, ...]
+    expected: str
+    stdin: str = ""
+
+
 COMMANDS = {
-    "status": (("status", "trace-api", "-n", NS), "trace-api"),
-    "logs": (("logs", "deploy/trace-api-web", "-n", NS, "--no-follow", "--tail", "1"), "trace-api-web"),
-    "shell": (("shell", "{pod}", "-n", NS, "--", "echo", "hi from the pod"), "hi from the pod"),
-    "history": (("history", "trace-api", "-n", NS, "--process", "web"), "releases in production"),
-    "events": (("events", "trace-api", "-n", NS), "SuccessfulCreate"),
-    "env": (("env", "trace-api", "list", "-n", NS), "PROCESS_TYPE"),
-    "scale --dry-run": (("scale", "trace-api", "worker=1", "-n", NS, "--dry-run"), "worker"),
-    "rollout --once": (("rollout", "--once", "-n", NS), "trace-api-web"),
-    "info": (("info", "-n", NS), "production"),
+    "status": Command(("status", "trace-api", "-n", NS), "trace-api"),
+    "logs": Command(
+        ("logs", "deploy/trace-api-web", "-n", NS, "--no-follow", "--tail", "1"), "trace-api-web"
+    ),
+    "shell": Command(("shell", "{pod}", "-n", NS, "--", "echo", "hi from the pod"), "hi from the pod"),
+    "shell with stdin": Command(
+        ("shell", "{pod}", "-n", NS, "--", "cat"), "fed through stdin", "fed through stdin\n"
+    ),
+    "history": Command(("history", "trace-api", "-n", NS, "--process", "web"), "releases in production"),
+    "events": Command(("events", "trace-api", "-n", NS), "SuccessfulCreate"),
+    "env list": Command(("env", "trace-api", "list", "-n", NS), "PROCESS_TYPE"),
+    "env set": Command(("env", "trace-api", "set", "{key}=1", "-n", "{app}", "--no-wait", "--yes"), "{key}"),
+    "run": Command(
+        ("run", "trace-api", "-n", "{app}", "--", "sh", "-c", "echo ran with {key}"), "ran with {key}"
+    ),
+    "deploy --dry-run": Command(
+        ("deploy", "trace-api", "-n", NS, "--tag", "b2c3d4e", "--dry-run"), "dry run"
+    ),
+    "restart --dry-run": Command(("restart", "trace-api", "-n", NS, "--dry-run"), "restartedAt"),
+    "promote --dry-run": Command(
+        ("promote", "trace-api", "--from", "staging", "--to", NS, "--dry-run"), "promote app trace-api"
+    ),
+    "rollback --dry-run": Command(
+        ("rollback", "trace-api", "-n", NS, "--dry-run"), "roll back app trace-api"
+    ),
+    "scale --dry-run": Command(("scale", "trace-api", "worker=1", "-n", NS, "--dry-run"), "worker"),
+    "rollout --once": Command(("rollout", "--once", "-n", NS), "trace-api-web"),
+    "rollout --until-complete": Command(
+        ("rollout", "--until-complete", "trace-api-web", "-n", NS, "--timeout", "30s"),
+        "successfully rolled out",
+    ),
+    "info": Command(("info", "-n", NS), "production"),
 }
+
+
+def _tunnels(chosen: Kind) -> int:
+    return len(chosen.proxy.tunnels) if chosen.proxy else 0
+
+
+def _check_route(chosen: Kind, before: int) -> None:
+    """The proxy kinds went through their proxy (or, with NO_PROXY, around it); plugins ran."""
+    if chosen.proxy is not None:
+        used = _tunnels(chosen) - before
+        assert (used > 0) is chosen.tunnels, f"{used} tunnels through the proxy"
+    if chosen.plugin_log is not None:
+        assert len(runs(chosen.plugin_log)) >= 1
 
 
 @pytest.mark.parametrize("command", list(COMMANDS))
 @pytest.mark.parametrize("kind", KINDS)
-def test_command_with_kubeconfig_kind(kinds, kind, command, invoke, running_pod, monkeypatch):
+def test_command_with_kubeconfig_kind(kinds, kind, command, invoke, running_pod, app_copy, monkeypatch):
     chosen = kinds[kind]
     for name, value in chosen.environ.items():
         monkeypatch.setenv(name, value)  # for commands that read the process environment
-    before = len(chosen.proxy.tunnels) if chosen.proxy else 0
-    argv, expected = COMMANDS[command]
-    argv = tuple(a.format(pod=running_pod) for a in argv)
-    result = invoke(*argv, kubeconfig=chosen.kubeconfig, environ=dict(chosen.environ))
+    before = _tunnels(chosen)
+    spec = COMMANDS[command]
+    fill = {"pod": running_pod, "app": app_copy, "key": "KIND_" + kind.upper().replace("-", "_")}
+    argv = tuple(a.format(**fill) for a in spec.argv)
+    result = invoke(*argv, kubeconfig=chosen.kubeconfig, environ=dict(chosen.environ), stdin=spec.stdin)
     assert result.exit_code == 0, result.stderr
-    assert expected in result.stdout
+    assert spec.expected.format(**fill) in result.stdout, result.stdout
     assert "error" not in result.stderr.lower()
-    if chosen.proxy is not None:
-        used = len(chosen.proxy.tunnels) - before
-        assert (used > 0) is chosen.tunnels, f"{used} tunnels through the proxy"
-    if chosen.plugin_log is not None:
-        assert len(runs(chosen.plugin_log)) >= 1
+    _check_route(chosen, before)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_completion_with_kubeconfig_kind(kinds, kind):
+    """The completion engine reads the same kubeconfig (and proxy variables) as the commands."""
+    from kubectl_trace.completion.engine import complete
+
+    chosen = kinds[kind]
+    before = _tunnels(chosen)
+    words = ["--kubeconfig", chosen.kubeconfig, "logs", "-n", NS, "trace"]
+    candidates = [c.split("\t")[0] for c in complete(None, words, dict(chosen.environ)).candidates]
+    assert "trace-api" in candidates, candidates  # the app, from its Deployments
+    assert any(c.startswith("trace-api-web-") for c in candidates), candidates  # and its pods
+    _check_route(chosen, before)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_logs_follow_streams_with_kubeconfig_kind(kinds, kind):
+    """``logs -f`` as a user runs it: lines arrive over the kind's route until Ctrl-C."""
+    chosen = kinds[kind]
+    before = _tunnels(chosen)
+    argv = [str(BIN / "kubectl-nodeapp"), "logs", "deploy/trace-api-web", "-n", NS, "-f", "--tail", "0"]
+    child = subprocess.Popen(
+        [*argv, "--kubeconfig", chosen.kubeconfig],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(**chosen.environ),
+    )
+    try:
+        assert child.stdout is not None
+        first = child.stdout.readline()  # the sandbox's web pods log a line every half second
+        assert "trace-api-web" in first, first
+        child.send_signal(signal.SIGINT)
+        _, stderr = child.communicate(timeout=20)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(10)
+    assert child.returncode in (0, 130), stderr
+    assert "error" not in stderr.lower() and "Traceback" not in stderr, stderr
+    _check_route(chosen, before)
