@@ -1,12 +1,14 @@
 """Every command, end to end, with every kind of kubeconfig our users have.
 
-Every command (status, logs, shell with and without stdin, history, events, env list, a
-real ``env set`` and a real ``run`` Job in a copy of the app, the release commands as dry
-runs, one dashboard frame and ``rollout --until-complete`` through the dashboard's watches,
-info) and the completion engine run against the session sandbox with: a token, a client certificate, exec plugins (v1 and
+Every command (status, logs, shell with and without stdin, history, events, env list; a
+real ``env set``, ``deploy --no-wait`` and ``run`` Job in a copy of the app; restart,
+promote, rollback and scale as dry runs; one dashboard frame and ``rollout
+--until-complete`` through the dashboard's watches; info) and the completion engine run
+against the session sandbox with: a token, a client certificate, exec plugins (v1 and
 v1beta1) giving a token, an exec plugin giving a client certificate, a CONNECT proxy from
-``proxy-url``, ``HTTPS_PROXY`` with a name only the proxy knows (and ``tls-server-name``),
-and ``HTTPS_PROXY`` with ``NO_PROXY`` covering the server. The kubeconfigs are built once
+``proxy-url`` and from ``HTTPS_PROXY`` (both with a server name only the proxy knows, and
+``tls-server-name``, so a request that went around the proxy would fail), and
+``HTTPS_PROXY`` with ``NO_PROXY`` covering the server. The kubeconfigs are built once
 per module, and so is the copy of trace-api the writing commands change (a namespace of
 the module's own). Each command's output is checked for what it must show, and the proxy
 kinds for the tunnels they used (or did not). ``logs -f`` runs as a child process for the
@@ -84,9 +86,10 @@ def kinds(sandbox, tmp_path_factory) -> Iterator[dict[str, Kind]]:
 
     v1, v1_log = plugin("v1", token=token)
     beta, beta_log = plugin("v1beta1", token=token, api_version=V1BETA1)
+    named = f"https://{NAME}:{sandbox.port}"  # only the proxies know it: no request can go around them
     certp, cert_log = plugin("cert", cert=cert["certificate"], key=cert["key"])
     with (
-        TunnelProxy() as via_url,
+        TunnelProxy(hosts={NAME: "127.0.0.1"}) as via_url,
         TunnelProxy(hosts={NAME: "127.0.0.1"}) as via_env,
         TunnelProxy() as bypassed,
     ):
@@ -104,9 +107,13 @@ def kinds(sandbox, tmp_path_factory) -> Iterator[dict[str, Kind]]:
             "exec-v1": Kind(write("exec-v1", exec_user(v1, V1)), plugin_log=v1_log),
             "exec-v1beta1": Kind(write("exec-v1beta1", exec_user(beta, V1BETA1)), plugin_log=beta_log),
             "exec-cert": Kind(write("exec-cert", exec_user(certp, V1)), plugin_log=cert_log),
-            "proxy-url": Kind(write("proxy-url", proxy_url=via_url.url), proxy=via_url, tunnels=True),
+            "proxy-url": Kind(
+                write("proxy-url", proxy_url=via_url.url, server=named, tls_server_name="localhost"),
+                proxy=via_url,
+                tunnels=True,
+            ),
             "https-proxy": Kind(
-                write("https-proxy", server=f"https://{NAME}:{sandbox.port}", tls_server_name="localhost"),
+                write("https-proxy", server=named, tls_server_name="localhost"),
                 environ={"HTTPS_PROXY": via_env.url},
                 proxy=via_env,
                 tunnels=True,
@@ -173,8 +180,8 @@ COMMANDS = {
     "run": Command(
         ("run", "trace-api", "-n", "{app}", "--", "sh", "-c", "echo ran with {key}"), "ran with {key}"
     ),
-    "deploy --dry-run": Command(
-        ("deploy", "trace-api", "-n", NS, "--tag", "b2c3d4e", "--dry-run"), "dry run"
+    "deploy": Command(  # a real release (the first kind to run it patches, the others find it done)
+        ("deploy", "trace-api", "-n", "{app}", "--tag", "b2c3d4e", "--no-wait", "--yes"), "deploy b2c3d4e"
     ),
     "restart --dry-run": Command(("restart", "trace-api", "-n", NS, "--dry-run"), "restartedAt"),
     "promote --dry-run": Command(
