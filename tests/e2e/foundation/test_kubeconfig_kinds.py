@@ -6,9 +6,10 @@ promote, rollback and scale as dry runs; one dashboard frame and ``rollout
 --until-complete`` through the dashboard's watches; info) and the completion engine run
 against the session sandbox with: a token, a client certificate, exec plugins (v1 and
 v1beta1) giving a token, an exec plugin giving a client certificate, a CONNECT proxy from
-``proxy-url`` and from ``HTTPS_PROXY`` (both with a server name only the proxy knows, and
-``tls-server-name``, so a request that went around the proxy would fail), and
-``HTTPS_PROXY`` with ``NO_PROXY`` covering the server. The kubeconfigs are built once
+``proxy-url``, a SOCKS5 one from ``proxy-url`` and a CONNECT proxy from ``HTTPS_PROXY``
+(all three with a server name only the proxy knows, and ``tls-server-name``, so a request
+that went around the proxy would fail), and ``HTTPS_PROXY`` with ``NO_PROXY`` covering
+the server. The kubeconfigs are built once
 per module, and so is the copy of trace-api the writing commands change (a namespace of
 the module's own). Each command's output is checked for what it must show, and the proxy
 kinds for the tunnels they used (or did not). ``logs -f`` runs as a child process for the
@@ -53,6 +54,7 @@ KINDS = [
     "exec-v1beta1",
     "exec-cert",
     "proxy-url",
+    "socks5-proxy-url",
     "https-proxy",
     "no-proxy",
 ]
@@ -90,6 +92,7 @@ def kinds(sandbox, tmp_path_factory) -> Iterator[dict[str, Kind]]:
     certp, cert_log = plugin("cert", cert=cert["certificate"], key=cert["key"])
     with (
         TunnelProxy(hosts={NAME: "127.0.0.1"}) as via_url,
+        TunnelProxy(hosts={NAME: "127.0.0.1"}) as via_socks,
         TunnelProxy(hosts={NAME: "127.0.0.1"}) as via_env,
         TunnelProxy() as bypassed,
     ):
@@ -110,6 +113,11 @@ def kinds(sandbox, tmp_path_factory) -> Iterator[dict[str, Kind]]:
             "proxy-url": Kind(
                 write("proxy-url", proxy_url=via_url.url, server=named, tls_server_name="localhost"),
                 proxy=via_url,
+                tunnels=True,
+            ),
+            "socks5-proxy-url": Kind(
+                write("socks5", proxy_url=via_socks.socks_url, server=named, tls_server_name="localhost"),
+                proxy=via_socks,
                 tunnels=True,
             ),
             "https-proxy": Kind(
