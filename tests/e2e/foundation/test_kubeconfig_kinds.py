@@ -4,7 +4,8 @@ Every command (status, logs, shell with and without stdin, history, events, env 
 real ``env set``, ``deploy --no-wait`` and ``run`` Job in a copy of the app; restart,
 promote, rollback and scale as dry runs; one dashboard frame and ``rollout
 --until-complete`` through the dashboard's watches; info) and the completion engine run
-against the session sandbox with: a token, a client certificate, exec plugins (v1 and
+against the session sandbox with: a token, a token file, no TLS verification
+(``insecure-skip-tls-verify``: our one warning, once), a client certificate, exec plugins (v1 and
 v1beta1) giving a token, an exec plugin giving a client certificate, a CONNECT proxy from
 ``proxy-url``, a SOCKS5 one from ``proxy-url`` and a CONNECT proxy from ``HTTPS_PROXY``
 (all three with a server name only the proxy knows, and ``tls-server-name``, so a request
@@ -45,10 +46,13 @@ class Kind:
     proxy: TunnelProxy | None = None
     tunnels: bool = False  # whether requests must go through the proxy
     plugin_log: Path | None = None
+    warning: str | None = None  # a line stderr must show exactly once per command
 
 
 KINDS = [
     "token",
+    "token-file",
+    "insecure",
     "client-cert",
     "exec-v1",
     "exec-v1beta1",
@@ -71,10 +75,12 @@ def kinds(sandbox, tmp_path_factory) -> Iterator[dict[str, Kind]]:
     cert = sandbox.admin("POST", "credentials/client-certificate", {"user": "kinds"})
     directory = tmp_path_factory.mktemp("kinds")
 
-    def write(name: str, user: dict | None = None, **cluster: object) -> str:
+    def write(name: str, user: dict | None = None, drop: tuple[str, ...] = (), **cluster: object) -> str:
         config = yaml.safe_load(yaml.safe_dump(base))
         if user is not None:
             config["users"][0]["user"] = user
+        for key in drop:
+            config["clusters"][0]["cluster"].pop(key, None)
         config["clusters"][0]["cluster"].update({k.replace("_", "-"): v for k, v in cluster.items()})
         path = directory / f"{name}.kubeconfig"
         path.write_text(yaml.safe_dump(config))
@@ -88,6 +94,8 @@ def kinds(sandbox, tmp_path_factory) -> Iterator[dict[str, Kind]]:
 
     v1, v1_log = plugin("v1", token=token)
     beta, beta_log = plugin("v1beta1", token=token, api_version=V1BETA1)
+    token_file = directory / "token"
+    token_file.write_text(token + "\n")
     named = f"https://{NAME}:{sandbox.port}"  # only the proxies know it: no request can go around them
     certp, cert_log = plugin("cert", cert=cert["certificate"], key=cert["key"])
     with (
@@ -98,6 +106,15 @@ def kinds(sandbox, tmp_path_factory) -> Iterator[dict[str, Kind]]:
     ):
         yield {
             "token": Kind(sandbox.kubeconfig),
+            "token-file": Kind(write("token-file", {"tokenFile": str(token_file)})),
+            "insecure": Kind(
+                write(
+                    "insecure",
+                    drop=("certificate-authority-data", "certificate-authority"),
+                    insecure_skip_tls_verify=True,
+                ),
+                warning="warning: TLS verification is off",
+            ),
             "client-cert": Kind(
                 write(
                     "cert",
@@ -212,6 +229,13 @@ def _tunnels(chosen: Kind) -> int:
     return len(chosen.proxy.tunnels) if chosen.proxy else 0
 
 
+def _check_stderr(chosen: Kind, stderr: str) -> None:
+    """No error, and the kind's own warning (if any) exactly once."""
+    assert "error" not in stderr.lower(), stderr
+    if chosen.warning is not None:
+        assert stderr.count(chosen.warning) == 1, stderr
+
+
 def _check_route(chosen: Kind, before: int) -> None:
     """The proxy kinds went through their proxy (or, with NO_PROXY, around it); plugins ran."""
     if chosen.proxy is not None:
@@ -234,7 +258,7 @@ def test_command_with_kubeconfig_kind(kinds, kind, command, invoke, running_pod,
     result = invoke(*argv, kubeconfig=chosen.kubeconfig, environ=dict(chosen.environ), stdin=spec.stdin)
     assert result.exit_code == 0, result.stderr
     assert spec.expected.format(**fill) in result.stdout, result.stdout
-    assert "error" not in result.stderr.lower()
+    _check_stderr(chosen, result.stderr)
     _check_route(chosen, before)
 
 
@@ -276,5 +300,6 @@ def test_logs_follow_streams_with_kubeconfig_kind(kinds, kind):
             child.kill()
             child.wait(10)
     assert child.returncode in (0, 130), stderr
-    assert "error" not in stderr.lower() and "Traceback" not in stderr, stderr
+    assert "Traceback" not in stderr, stderr
+    _check_stderr(chosen, stderr)
     _check_route(chosen, before)
