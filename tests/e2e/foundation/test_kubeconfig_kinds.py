@@ -5,16 +5,17 @@ real ``env set``, ``deploy --no-wait`` and ``run`` Job in a copy of the app; res
 promote, rollback and scale as dry runs; one dashboard frame and ``rollout
 --until-complete`` through the dashboard's watches; info) and the completion engine run
 against the session sandbox with: a token, a token file, no TLS verification
-(``insecure-skip-tls-verify``: our one warning, once), a client certificate, exec plugins (v1 and
-v1beta1) giving a token, an exec plugin giving a client certificate, a CONNECT proxy from
-``proxy-url``, a SOCKS5 one from ``proxy-url`` and a CONNECT proxy from ``HTTPS_PROXY``
-(all three with a server name only the proxy knows, and ``tls-server-name``, so a request
-that went around the proxy would fail), and ``HTTPS_PROXY`` with ``NO_PROXY`` covering
-the server. The kubeconfigs are built once
-per module, and so is the copy of trace-api the writing commands change (a namespace of
-the module's own). Each command's output is checked for what it must show, and the proxy
-kinds for the tunnels they used (or did not). ``logs -f`` runs as a child process for the
-streaming path, stopped with Ctrl-C after its first lines.
+(``insecure-skip-tls-verify``: our one warning, once), a client certificate, exec plugins
+(v1 and v1beta1) giving a token, an exec plugin giving a client certificate (each plugin
+run exactly once per command), a legacy ``auth-provider`` (a cached gcp token: the
+official client's fallback path), a CONNECT proxy from ``proxy-url``, a SOCKS5 one from
+``proxy-url`` and a CONNECT proxy from ``HTTPS_PROXY`` (all three with a server name only
+the proxy knows, and ``tls-server-name``, so a request that went around the proxy would
+fail), and ``HTTPS_PROXY`` with ``NO_PROXY`` covering the server. The kubeconfigs are
+built once per module, and so is the copy of trace-api the writing commands change (a
+namespace of the module's own). Each command's output is checked for what it must show,
+and the proxy kinds for the tunnels they used (or did not). ``logs -f`` runs as a child
+process for the streaming path, stopped with Ctrl-C after its first lines.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ KINDS = [
     "exec-v1",
     "exec-v1beta1",
     "exec-cert",
+    "auth-provider",
     "proxy-url",
     "socks5-proxy-url",
     "https-proxy",
@@ -127,6 +129,17 @@ def kinds(sandbox, tmp_path_factory) -> Iterator[dict[str, Kind]]:
             "exec-v1": Kind(write("exec-v1", exec_user(v1, V1)), plugin_log=v1_log),
             "exec-v1beta1": Kind(write("exec-v1beta1", exec_user(beta, V1BETA1)), plugin_log=beta_log),
             "exec-cert": Kind(write("exec-cert", exec_user(certp, V1)), plugin_log=cert_log),
+            "auth-provider": Kind(  # legacy: the official client's fallback path
+                write(
+                    "auth-provider",
+                    {
+                        "auth-provider": {
+                            "name": "gcp",
+                            "config": {"access-token": token, "expiry": "2099-01-01T00:00:00Z"},
+                        }
+                    },
+                )
+            ),
             "proxy-url": Kind(
                 write("proxy-url", proxy_url=via_url.url, server=named, tls_server_name="localhost"),
                 proxy=via_url,
