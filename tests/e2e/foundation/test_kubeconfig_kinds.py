@@ -11,7 +11,7 @@ run exactly once per command), a legacy ``auth-provider`` (a cached gcp token: t
 official client's fallback path), a CONNECT proxy from ``proxy-url``, a SOCKS5 one from
 ``proxy-url`` and a CONNECT proxy from ``HTTPS_PROXY`` (all three with a server name only
 the proxy knows, and ``tls-server-name``, so a request that went around the proxy would
-fail), and ``HTTPS_PROXY`` with ``NO_PROXY`` covering the server. The kubeconfigs are
+fail), and ``HTTPS_PROXY`` with ``NO_PROXY`` naming the server. The kubeconfigs are
 built once per module, and so is the copy of trace-api the writing commands change (a
 namespace of the module's own). Each command's output is checked for what it must show,
 and the proxy kinds for the tunnels they used (or did not). ``logs -f`` runs as a child
@@ -21,9 +21,11 @@ process for the streaming path, stopped with Ctrl-C after its first lines.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import signal
+import socket
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +70,28 @@ KINDS = [
 
 def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
+
+
+def _no_proxy_kind(sandbox, write: Callable[..., str], bypassed: TunnelProxy) -> Kind:
+    """``HTTPS_PROXY`` set and ``NO_PROXY`` naming the server.
+
+    An address of 127/8 or ``localhost`` never goes through a proxy whatever ``NO_PROXY``
+    says (Go's rule, ours too), so the server is named by this machine's host name when
+    that resolves to loopback: only a ``NO_PROXY`` entry sends it around the proxy (which
+    refuses the name). Elsewhere the loopback rule alone is what is tested.
+    """
+    host = socket.gethostname().lower()
+    try:
+        direct = ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
+    except (OSError, ValueError):
+        direct = False
+    environ = {"HTTPS_PROXY": bypassed.url, "NO_PROXY": f"10.0.0.0/8,.sandbox.test,{host}"}
+    if not direct:
+        return Kind(sandbox.kubeconfig, environ=environ, proxy=bypassed)
+    server = f"https://{host}:{sandbox.port}"
+    return Kind(
+        write("no-proxy", server=server, tls_server_name="localhost"), environ=environ, proxy=bypassed
+    )
 
 
 @pytest.fixture(scope="module")
@@ -156,11 +180,7 @@ def kinds(sandbox, tmp_path_factory) -> Iterator[dict[str, Kind]]:
                 proxy=via_env,
                 tunnels=True,
             ),
-            "no-proxy": Kind(
-                sandbox.kubeconfig,
-                environ={"HTTPS_PROXY": bypassed.url, "NO_PROXY": "127.0.0.0/8,.sandbox.test"},
-                proxy=bypassed,
-            ),
+            "no-proxy": _no_proxy_kind(sandbox, write, bypassed),
         }
 
 
