@@ -14,17 +14,21 @@ the proxy knows, and ``tls-server-name``, so a request that went around the prox
 fail), and ``HTTPS_PROXY`` with ``NO_PROXY`` naming the server. The kubeconfigs are
 built once per module, and so is the copy of trace-api the writing commands change (a
 namespace of the module's own). Each command's output is checked for what it must show,
-and the proxy kinds for the tunnels they used (or did not). ``logs -f`` runs as a child
-process for the streaming path, stopped with Ctrl-C after its first lines.
+and the proxy kinds for the tunnels they used (or did not). The streaming paths as a user
+meets them: ``logs -f`` as a child process, stopped with Ctrl-C after its first lines, and
+(proxy kinds) the live dashboard in tmux, following new log lines until ``q``.
 """
 
 from __future__ import annotations
 
 import base64
 import ipaddress
+import re
+import shlex
 import signal
 import socket
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -339,3 +343,29 @@ def test_logs_follow_streams_with_kubeconfig_kind(kinds, kind):
     assert "Traceback" not in stderr, stderr
     _check_stderr(chosen, stderr)
     _check_route(chosen, before)
+
+
+def _log_seqs(screen: str) -> list[int]:
+    return [int(n) for n in re.findall(r"seq=(\d+)", screen)]
+
+
+@pytest.mark.parametrize("kind", ["proxy-url", "socks5-proxy-url", "https-proxy"])
+def test_live_dashboard_streams_through_the_proxy(kinds, kind, tmux, tmp_path, eventually):
+    """The full-screen dashboard in a terminal: its watches and its log follower all tunnel
+    (the server's name is known to the proxy alone), and new log lines keep arriving."""
+    chosen = kinds[kind]
+    before = _tunnels(chosen)
+    argv = [sys.executable, "-m", "kubectl_trace", "rollout", "--kubeconfig", chosen.kubeconfig, "-n", NS]
+    script = f"{shlex.join(argv)}; echo $? > {tmp_path}/exit-code"
+    tmux.start(["bash", "--norc", "--noprofile", "-c", script], env={"HOME": str(tmp_path), **chosen.environ})
+    tmux.wait_for("● live", timeout=30)
+    first = max(eventually(lambda: _log_seqs(tmux.capture()), timeout=30, message="log lines on screen"))
+    eventually(
+        lambda: max(_log_seqs(tmux.capture()) or [0]) > first, timeout=30, message="a newer log line followed"
+    )
+    tmux.send("q")
+    code = eventually(
+        lambda: (tmp_path / "exit-code").exists() and (tmp_path / "exit-code").read_text().strip()
+    )
+    assert code == "0", tmux.capture()
+    assert _tunnels(chosen)[0] - before[0] >= 2, "the watches and the log follower each tunnel"
