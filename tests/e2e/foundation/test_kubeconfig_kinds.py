@@ -1,10 +1,10 @@
 """Every command, end to end, with every kind of kubeconfig our users have.
 
 Every command (status, logs, shell with and without stdin, history, events, env list; a
-real ``env set``, ``deploy --no-wait`` and ``run`` Job in a copy of the app; restart,
-promote, rollback and scale as dry runs; one dashboard frame and ``rollout
---until-complete`` through the dashboard's watches; info) and the completion engine run
-against the session sandbox with: a token, a token file, no TLS verification
+real ``env set`` followed to the end, ``deploy --no-wait`` and a ``run`` Job in a copy of
+the app; restart, promote, rollback and scale as dry runs; one dashboard frame and
+``rollout --until-complete`` through the dashboard's watches; info) and the completion
+engine run against the session sandbox with: a token, a token file, no TLS verification
 (``insecure-skip-tls-verify``: our one warning, once), a client certificate, exec plugins
 (v1 and v1beta1) giving a token, an exec plugin giving a client certificate (each plugin
 run exactly once per command), a legacy ``auth-provider`` (a cached gcp token: the
@@ -238,7 +238,9 @@ COMMANDS = {
     "history": Command(("history", "trace-api", "-n", NS, "--process", "web"), "releases in production"),
     "events": Command(("events", "trace-api", "-n", NS), "SuccessfulCreate"),
     "env list": Command(("env", "trace-api", "list", "-n", NS), "PROCESS_TYPE"),
-    "env set": Command(("env", "trace-api", "set", "{key}=1", "-n", "{app}", "--no-wait", "--yes"), "{key}"),
+    "env set": Command(  # followed to the end through the release flow's watches (web alone: quick)
+        ("env", "trace-api", "set", "{key}=1", "--process", "web", "-n", "{app}", "--yes"), "rollout complete"
+    ),
     "run": Command(
         ("run", "trace-api", "-n", "{app}", "--", "sh", "-c", "echo ran with {key}"), "ran with {key}"
     ),
