@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 import re
+import select
 import shlex
 import signal
 import socket
@@ -333,7 +334,9 @@ def test_logs_follow_streams_with_kubeconfig_kind(kinds, kind):
     )
     try:
         assert child.stdout is not None
-        first = child.stdout.readline()  # the sandbox's web pods log a line every half second
+        readable, _, _ = select.select([child.stdout], [], [], 20)
+        assert readable, "no log line within 20 s"  # the sandbox's web pods log every half second
+        first = child.stdout.readline()
         assert "trace-api-web" in first, first
         child.send_signal(signal.SIGINT)
         _, stderr = child.communicate(timeout=20)
