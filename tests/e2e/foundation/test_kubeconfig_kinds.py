@@ -265,7 +265,7 @@ COMMANDS = {
 }
 
 
-def _tunnels(chosen: Kind) -> tuple[int, int]:
+def _counts(chosen: Kind) -> tuple[int, int]:
     """Tunnels through the kind's proxy and runs of its plugin so far."""
     plugin_runs = len(runs(chosen.plugin_log)) if chosen.plugin_log is not None else 0
     return (len(chosen.proxy.tunnels) if chosen.proxy else 0), plugin_runs
@@ -281,7 +281,7 @@ def _check_stderr(chosen: Kind, stderr: str) -> None:
 def _check_route(chosen: Kind, before: tuple[int, int]) -> None:
     """The proxy kinds went through their proxy (or, with NO_PROXY, around it); a credential
     plugin ran once for the command (its answer has no expiry: one run serves every request)."""
-    tunnels, plugin_runs = (now - then for now, then in zip(_tunnels(chosen), before, strict=True))
+    tunnels, plugin_runs = (now - then for now, then in zip(_counts(chosen), before, strict=True))
     if chosen.proxy is not None:
         assert (tunnels > 0) is chosen.tunnels, f"{tunnels} tunnels through the proxy"
     if chosen.plugin_log is not None:
@@ -294,7 +294,7 @@ def test_command_with_kubeconfig_kind(kinds, kind, command, invoke, running_pod,
     chosen = kinds[kind]
     for name, value in chosen.environ.items():
         monkeypatch.setenv(name, value)  # for commands that read the process environment
-    before = _tunnels(chosen)
+    before = _counts(chosen)
     spec = COMMANDS[command]
     fill = {"pod": running_pod, "app": app_copy, "key": "KIND_" + kind.upper().replace("-", "_")}
     argv = tuple(a.format(**fill) for a in spec.argv)
@@ -311,7 +311,7 @@ def test_completion_with_kubeconfig_kind(kinds, kind):
     from kubectl_trace.completion.engine import complete
 
     chosen = kinds[kind]
-    before = _tunnels(chosen)
+    before = _counts(chosen)
     words = ["--kubeconfig", chosen.kubeconfig, "logs", "-n", NS, "trace"]
     candidates = [c.split("\t")[0] for c in complete(None, words, dict(chosen.environ)).candidates]
     assert "trace-api" in candidates, candidates  # the app, from its Deployments
@@ -323,7 +323,7 @@ def test_completion_with_kubeconfig_kind(kinds, kind):
 def test_logs_follow_streams_with_kubeconfig_kind(kinds, kind):
     """``logs -f`` as a user runs it: lines arrive over the kind's route until Ctrl-C."""
     chosen = kinds[kind]
-    before = _tunnels(chosen)
+    before = _counts(chosen)
     argv = [str(BIN / "kubectl-nodeapp"), "logs", "deploy/trace-api-web", "-n", NS, "-f", "--tail", "0"]
     child = subprocess.Popen(
         [*argv, "--kubeconfig", chosen.kubeconfig],
@@ -359,7 +359,7 @@ def test_live_dashboard_streams_through_the_proxy(kinds, kind, tmux, tmp_path, e
     """The full-screen dashboard in a terminal: its watches and its log follower all tunnel
     (the server's name is known to the proxy alone), and new log lines keep arriving."""
     chosen = kinds[kind]
-    before = _tunnels(chosen)
+    before = _counts(chosen)
     argv = [sys.executable, "-m", "kubectl_trace", "rollout", "--kubeconfig", chosen.kubeconfig, "-n", NS]
     script = f"{shlex.join(argv)}; echo $? > {tmp_path}/exit-code"
     tmux.start(["bash", "--norc", "--noprofile", "-c", script], env={"HOME": str(tmp_path), **chosen.environ})
@@ -373,4 +373,4 @@ def test_live_dashboard_streams_through_the_proxy(kinds, kind, tmux, tmp_path, e
         lambda: (tmp_path / "exit-code").exists() and (tmp_path / "exit-code").read_text().strip()
     )
     assert code == "0", tmux.capture()
-    assert _tunnels(chosen)[0] - before[0] >= 2, "the watches and the log follower each tunnel"
+    assert _counts(chosen)[0] - before[0] >= 2, "the watches and the log follower each tunnel"
