@@ -247,24 +247,28 @@ def invoke() -> Callable[..., Invocation]:
     return call
 
 
+def wait_until(
+    check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1, message: str = ""
+) -> Any:
+    """Poll ``check`` until it returns something truthy (returned); fail the test on timeout.
+
+    What the ``eventually`` fixture gives; module-scoped fixtures call it directly.
+    """
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while True:
+        last = check()
+        if last:
+            return last
+        if time.monotonic() >= deadline:
+            pytest.fail(f"timed out after {timeout:g}s waiting: {message or check} (last: {last!r})")
+        time.sleep(interval)
+
+
 @pytest.fixture
 def eventually() -> Callable[..., Any]:
     """Poll a callable until it returns something truthy; fail the test on timeout."""
-
-    def wait(
-        check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1, message: str = ""
-    ) -> Any:
-        deadline = time.monotonic() + timeout
-        last: Any = None
-        while True:
-            last = check()
-            if last:
-                return last
-            if time.monotonic() >= deadline:
-                pytest.fail(f"timed out after {timeout:g}s waiting: {message or check} (last: {last!r})")
-            time.sleep(interval)
-
-    return wait
+    return wait_until
 
 
 # -- tmux -----------------------------------------------------------------------------------

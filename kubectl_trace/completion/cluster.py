@@ -1,7 +1,10 @@
 """Names for completion (namespaces, contexts, deployments, pods), fetched cheaply and quietly.
 
 Uses the lean client (``kube.lite``: no kubernetes import) with a short timeout and no
-retries; any failure gives an empty list, because a completer must never get in the way.
+retries; for what only the official client knows (a legacy ``auth-provider``, in-cluster
+config) the same named fallback as the commands (``kube.client.connect``), so completion
+works wherever the commands do. Any failure gives an empty list, because a completer must
+never get in the way; it never warns either (the commands say what needs saying).
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ class ClusterNames:
             from kubectl_trace.kube.lite import connect_lite
 
             self._client = connect_lite(self.settings, self.environ, retry=NO_RETRY, selected=self._selected)
+            if self._client is None:  # legacy auth-provider, in-cluster: the official client
+                from kubectl_trace.kube.client import connect
+
+                self._client = connect(self.settings, retry=NO_RETRY)
         except Exception:
             self._client = None
 
