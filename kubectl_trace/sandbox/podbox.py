@@ -12,7 +12,8 @@ sandbox stops, and when the sandbox process dies (its lifeline pipe closes).
 
 Without namespaces the sandbox says so once and runs commands on the host in the pod's
 directory with ``HOME`` and ``TMPDIR`` pointing into it; ``/tmp``, ``/app`` and
-``/root`` arguments (what ``kubectl cp`` sends) are rewritten to the pod's directories.
+``/root`` paths in the arguments (what ``kubectl cp`` sends, and the paths in a
+``sh -c`` script of exec or a Job pod) are rewritten to the pod's directories.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -49,6 +51,8 @@ _ETC = (
     "inputrc", "bash.bashrc", "profile", "profile.d", "shells", "environment", "mime.types",
     "magic", "locale.alias", "vim", "wgetrc",
 )  # fmt: skip
+# A pod path inside an argument (the fallback rewrites it into the pod's directories).
+_POD_PATH = re.compile(r"(?<![\w.~/$})-])(/tmp|/app|/root)(?=/|$|[\s'\"`;:|&<>()=,])")
 _ROOT_DIRS = ("usr", "etc", "dev", "proc", "tmp", "app", "root", "run", ".image/bin")
 
 # Runs as PID 1 of the pod: set the pod's root up, say "ready HOSTPID", then become
@@ -332,10 +336,16 @@ class PodBox:
         return [argv[0], *(self._rewrite(a) for a in argv[1:])], self.app, outside
 
     def _rewrite(self, arg: str) -> str:
-        for inside, outside in (("/tmp", self.tmp), (POD_APP, self.app), (POD_HOME, self.home)):
-            if arg == inside or arg.startswith(inside + "/"):
-                return outside + arg[len(inside) :]
-        return arg
+        """``arg`` with the pod's ``/tmp``, ``/app`` and ``/root`` paths pointing into its box.
+
+        Also paths inside an argument (``--out=/tmp/x``, ``sh -c 'echo hi > /tmp/x'``): a
+        path starts after a space, quote, ``=``, ``:``, ``>`` … (never inside another path
+        such as ``/var/tmp``). An argument that already names the box is left alone.
+        """
+        if str(self.base) in arg:
+            return arg
+        places = {"/tmp": self.tmp, POD_APP: self.app, POD_HOME: self.home}
+        return _POD_PATH.sub(lambda match: places[match.group(1)], arg)
 
     def host_program(self, program: str, host_bin: str) -> str | None:
         """Where ``program`` (argv[0]) is on the host, None when the pod has no such program."""
