@@ -8,7 +8,7 @@ the pod's directories where namespaces are unavailable, with the environment
 ``execenv.exec_environment`` builds, programs looked up on the image's PATH only. Its
 stdout and stderr become the container log line by line (with the time each line
 arrived) and its exit status the container's terminated state. SIGTERM and
-SIGKILL go to its whole process group.
+SIGKILL go to its whole process group (and its session inside the pod).
 
 A container with ``tty: true`` gets a pty as its controlling terminal (stdin, stdout and
 stderr), which ``pods/attach`` sessions share (``server/attach.py``): they receive what it
@@ -30,7 +30,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.sandbox.loggen import InstanceLog
-from kubectl_trace.sandbox.podbox import spawn_in_pod
+from kubectl_trace.sandbox.podbox import command_members, spawn_in_pod
 
 if TYPE_CHECKING:
     from kubectl_trace.sandbox.interfaces import ExecTarget
@@ -99,22 +99,17 @@ class CommandProcess:
 
     async def _run_tty(self, target: ExecTarget, argv: list[str]) -> int:
         master, slave = pty.openpty()
+        # the terminal exists from now on: what is typed and the window size while the pod's
+        # box is still starting wait in it for the process
+        self.master = master
         try:
-            self.process = await spawn_in_pod(
-                target,
-                argv,
-                stdin=slave,
-                stdout=slave,
-                stderr=slave,
-                start_new_session=True,
-                preexec_fn=_controlling_tty,
-            )
+            self.process = await spawn_in_pod(target, argv, terminal=slave)
         except BaseException:
+            self.master = None
             os.close(master)
             raise
         finally:
             os.close(slave)
-        self.master = master
         os.set_blocking(master, False)
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
@@ -210,7 +205,6 @@ class CommandProcess:
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, sig)
-
-
-def _controlling_tty() -> None:  # runs in the child between fork and exec
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        for pid in command_members(process.pid):  # inside the pod: a session of its own (tty)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, sig)
