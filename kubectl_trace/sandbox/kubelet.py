@@ -585,6 +585,16 @@ class _PodWorker:
             return
         if self._restartable(code):
             self.after(0.5, lambda: self._restart_or_backoff(slot), slot)
+        elif self.workdir is not None and self._finished():
+            self.kubelet.envs.stop_box(self.ns, self.name, self.uid)  # as a kubelet tears it down
+
+    def _finished(self) -> bool:
+        """Every container has terminated for good (the pod is Succeeded or Failed)."""
+        for slot in self.slots:
+            run = slot.current
+            if slot.state != "terminated" or run is None or self._restartable(run.exit_code or 0):
+                return False
+        return True
 
     def _restartable(self, code: int) -> bool:
         if self.restart_policy == "Always":

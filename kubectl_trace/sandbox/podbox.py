@@ -497,6 +497,12 @@ class PodBoxes:
             found.image_bin = image_bin
         return found
 
+    def stop(self, key: str) -> None:
+        """Stop the pod's sandbox process (every process in the pod ends); keep the box."""
+        box = self._boxes.get(key)
+        if box is not None:
+            box.stop()
+
     def remove(self, key: str) -> None:
         """Stop the pod's sandbox process and forget the box."""
         box = self._boxes.pop(key, None)

@@ -52,8 +52,24 @@ def _finished_pod(kubectl: Any, ns: str, job: str, condition: str) -> dict[str, 
     return dict(pods["items"][0])
 
 
+def _pod_sandbox_processes(ns: str, pod: str) -> list[int]:
+    """Host processes of the pod's sandbox (their command line names the pod's box)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if f"/pods/{ns}_{pod}_".encode() in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
 @needs_namespaces
-def test_a_job_pod_has_its_own_hostname_root_tmp_and_processes(kubectl: Any, ns: str) -> None:
+def test_a_job_pod_has_its_own_hostname_root_tmp_and_processes(
+    kubectl: Any, ns: str, eventually: Any
+) -> None:
     probe = f"jobiso-{uuid.uuid4().hex[:8]}"
     script = (
         f'cat /etc/hostname; hostname; pwd; echo "$HOME"; echo "$GREETING"; touch /tmp/{probe} ~/{probe}; '
@@ -74,6 +90,9 @@ def test_a_job_pod_has_its_own_hostname_root_tmp_and_processes(kubectl: Any, ns:
     assert "ps" in {p[1] for p in processes}
     assert not any("pytest" in p[1] or "python" in p[1] for p in processes)
     assert len(processes) < 10
+    eventually(
+        lambda: not _pod_sandbox_processes(ns, name), timeout=15, message="the finished pod's sandbox ends"
+    )
 
 
 @needs_namespaces
