@@ -277,3 +277,21 @@ def test_a_tty_shell_in_a_pod_keeps_its_exit_status(sandbox: Any, web_pod: str, 
     tmux.send("exit 3", enter=True)
     screen = tmux.wait_for("EXIT=3", timeout=30)
     assert "Cannot set tty process group" not in screen
+
+
+def test_without_namespaces_paths_inside_scripts_point_into_the_pod(tmp_path: Path) -> None:
+    boxes = PodBoxes(tmp_path / "pods", isolation="off")
+    box = boxes.box("jobs_j-1_abcdef12", "j-1", str(tmp_path / "bin"))
+    script = (
+        'echo hi > /tmp/x; cat "/tmp/x" /var/tmp/y ./tmp $HOME/tmp ${HOME}/tmp; cd /app && ls /root /rooted'
+    )
+    argv, _, _ = asyncio.run(box.command(["sh", "-c", script, "--out=/tmp/o"], {}, "/img/bin"))
+    assert argv == [
+        "sh",
+        "-c",
+        f'echo hi > {box.tmp}/x; cat "{box.tmp}/x" /var/tmp/y ./tmp $HOME/tmp ${{HOME}}/tmp; '
+        f"cd {box.app} && ls {box.home} /rooted",
+        f"--out={box.tmp}/o",
+    ]
+    assert asyncio.run(box.command([f"{box.tmp}/tool"], {}, "/img/bin"))[0] == [f"{box.tmp}/tool"]  # as is
+    boxes.close()
