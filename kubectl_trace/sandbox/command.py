@@ -1,12 +1,14 @@
 """Containers that run their command for real (Job pods and other run-to-completion pods).
 
 A container of a pod whose ``restartPolicy`` is ``Never`` or ``OnFailure`` and that
-names a ``command`` (or ``args``) runs that command as a local process, the way
-``kubectl exec`` commands run (``server/exec.py``): in the pod's scratch directory, with
-the environment ``execenv.exec_environment`` builds, programs looked up on the image's
-PATH only. Its stdout and stderr become the container log line by line (with the time
-each line arrived) and its exit status the container's terminated state. SIGTERM and
-SIGKILL go to its whole process group.
+names a ``command`` (or ``args``) runs that command as a local process through the same
+door as ``kubectl exec`` (``podbox.spawn_in_pod``): inside the pod's box (its own
+hostname, ``/tmp``, ``/app``, home and process list; the host system read-only), or in
+the pod's directories where namespaces are unavailable, with the environment
+``execenv.exec_environment`` builds, programs looked up on the image's PATH only. Its
+stdout and stderr become the container log line by line (with the time each line
+arrived) and its exit status the container's terminated state. SIGTERM and
+SIGKILL go to its whole process group (and its session inside the pod).
 
 A container with ``tty: true`` gets a pty as its controlling terminal (stdin, stdout and
 stderr), which ``pods/attach`` sessions share (``server/attach.py``): they receive what it
@@ -20,17 +22,20 @@ import contextlib
 import fcntl
 import os
 import pty
-import shutil
 import signal
 import struct
 import termios
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.sandbox.loggen import InstanceLog
+from kubectl_trace.sandbox.podbox import command_members, spawn_in_pod
 
-__all__ = ["CommandProcess", "container_argv", "not_found_message", "resolve_program", "runs_for_real"]
+if TYPE_CHECKING:
+    from kubectl_trace.sandbox.interfaces import ExecTarget
+
+__all__ = ["CommandProcess", "container_argv", "not_found_message", "runs_for_real"]
 
 Obj = dict[str, Any]
 
@@ -54,13 +59,6 @@ def not_found_message(program: str) -> str:
     )
 
 
-def resolve_program(program: str, path: str) -> str | None:
-    """Where ``program`` is on the image's PATH (a path with ``/`` must exist as such)."""
-    if "/" in program:
-        return program if os.path.isfile(program) and os.access(program, os.X_OK) else None
-    return shutil.which(program, path=path)
-
-
 class CommandProcess:
     """One container process: started at once, its output appended to ``log``."""
 
@@ -75,9 +73,9 @@ class CommandProcess:
         self._task: asyncio.Task[None] | None = None
         self._killed = False
 
-    def start(self, argv: list[str], program: str, cwd: str, env: dict[str, str]) -> None:
-        """Start the process on the running event loop."""
-        self._task = asyncio.get_running_loop().create_task(self._run(argv, program, cwd, env))
+    def start(self, target: ExecTarget, argv: list[str]) -> None:
+        """Start ``argv`` in the pod of ``target`` (``spawn_in_pod``) on the running event loop."""
+        self._task = asyncio.get_running_loop().create_task(self._run(target, argv))
 
     # -- the terminal (tty containers) ------------------------------------------------------
 
@@ -99,27 +97,19 @@ class CommandProcess:
             with contextlib.suppress(Exception):
                 listener(data)
 
-    async def _run_tty(self, argv: list[str], program: str, cwd: str, env: dict[str, str]) -> int:
+    async def _run_tty(self, target: ExecTarget, argv: list[str]) -> int:
         master, slave = pty.openpty()
+        # the terminal exists from now on: what is typed and the window size while the pod's
+        # box is still starting wait in it for the process
+        self.master = master
         try:
-            self.process = await asyncio.create_subprocess_exec(
-                argv[0],
-                *argv[1:],
-                executable=program,
-                stdin=slave,
-                stdout=slave,
-                stderr=slave,
-                cwd=cwd,
-                env={**env, "TERM": env.get("TERM", "xterm")},
-                start_new_session=True,
-                preexec_fn=_controlling_tty,
-            )
+            self.process = await spawn_in_pod(target, argv, terminal=slave)
         except BaseException:
+            self.master = None
             os.close(master)
             raise
         finally:
             os.close(slave)
-        self.master = master
         os.set_blocking(master, False)
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
@@ -156,22 +146,18 @@ class CommandProcess:
             self._lines([pending[0]])
         return returncode if returncode >= 0 else 128 - returncode
 
-    async def _run(self, argv: list[str], program: str, cwd: str, env: dict[str, str]) -> None:
+    async def _run(self, target: ExecTarget, argv: list[str]) -> None:
         code = 128
         try:
-            os.makedirs(cwd, exist_ok=True)
             if self.tty:
-                code = await self._run_tty(argv, program, cwd, env)
+                code = await self._run_tty(target, argv)
                 return
-            self.process = await asyncio.create_subprocess_exec(
-                argv[0],
-                *argv[1:],
-                executable=program,
+            self.process = await spawn_in_pod(
+                target,
+                argv,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
-                cwd=cwd,
-                env=env,
                 start_new_session=True,
             )
             if self._killed:
@@ -219,7 +205,6 @@ class CommandProcess:
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, sig)
-
-
-def _controlling_tty() -> None:  # runs in the child between fork and exec
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        for pid in command_members(process.pid):  # inside the pod: a session of its own (tty)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, sig)

@@ -178,6 +178,10 @@ class ExecEnvironments:
         """The pod's box: where and how its commands run (``podbox.spawn_in_pod``)."""
         return self.boxes.box(_pod_key(namespace, pod, uid), pod, self.bin_dir(profile), pod_ip)
 
+    def stop_box(self, namespace: str, pod: str, uid: str) -> None:
+        """End the pod's sandbox process (a finished pod), keeping its directories."""
+        self.boxes.stop(_pod_key(namespace, pod, uid))
+
     def remove_pod_dir(self, namespace: str, pod: str, uid: str) -> None:
         """End the pod's sandbox process and remove its directories."""
         key = _pod_key(namespace, pod, uid)

@@ -32,7 +32,6 @@ from kubectl_trace.sandbox.command import (
     CommandProcess,
     container_argv,
     not_found_message,
-    resolve_program,
     runs_for_real,
 )
 from kubectl_trace.sandbox.controllers import Context
@@ -507,11 +506,10 @@ class _PodWorker:
 
     def _start_command(self, slot: _Slot, profile: ImageProfile, container_env: dict[str, str]) -> None:
         """Run the container's command as a local process (``command.py``)."""
-        kubelet = self.kubelet
         argv = container_argv(slot.spec)
-        if self.workdir is None:
-            self.workdir = kubelet.envs.pod_dir(self.ns, self.name, self.uid, profile.app, "run")
-        env = exec_environment(kubelet.envs, profile, self.name, self.workdir, container_env)
+        target = self.target(profile, "run", container_env)
+        if slot.spec.get("tty"):
+            target.env.setdefault("TERM", "xterm")
         now_wall = self.ctx.clock()
         now_mono = time.monotonic()
         run = _Run(
@@ -533,8 +531,8 @@ class _PodWorker:
         slot.message = None
         slot.stopping = False
         slot.timers = [t for t in slot.timers if not t.cancelled]
-        program = resolve_program(argv[0], env["PATH"])
-        if program is None:
+        assert target.box is not None
+        if target.box.host_program(argv[0], target.env["PATH"]) is None:
             run.message = not_found_message(argv[0])
             self.event("Normal", "Created", f"Created container: {slot.name}", slot)
             self.event("Warning", "Failed", f"Error: {run.message}", slot)
@@ -549,8 +547,17 @@ class _PodWorker:
             self._exited(slot, run, code, "Completed" if code == 0 else "Error")
 
         run.process = CommandProcess(run.log, exited, tty=bool(slot.spec.get("tty")))
-        run.process.start(argv, program, self.workdir, env)
+        run.process.start(target, argv)
         self.touch()
+
+    def target(self, profile: ImageProfile, process: str, container_env: dict[str, str]) -> ExecTarget:
+        """Where a command runs in this pod (exec, cp and the containers' own commands alike)."""
+        envs = self.kubelet.envs
+        if self.workdir is None:
+            self.workdir = envs.pod_dir(self.ns, self.name, self.uid, profile.app, process)
+        env = exec_environment(envs, profile, self.name, self.workdir, container_env)
+        box = envs.box(self.ns, self.name, self.uid, profile, self.pod_ip)
+        return ExecTarget(cwd=self.workdir, env=env, box=box)
 
     def _exited(self, slot: _Slot, run: _Run, code: int, reason: str) -> None:
         """The process ended (by itself, or killed)."""
@@ -578,6 +585,16 @@ class _PodWorker:
             return
         if self._restartable(code):
             self.after(0.5, lambda: self._restart_or_backoff(slot), slot)
+        elif self.workdir is not None and self._finished():
+            self.kubelet.envs.stop_box(self.ns, self.name, self.uid)  # as a kubelet tears it down
+
+    def _finished(self) -> bool:
+        """Every container has terminated for good (the pod is Succeeded or Failed)."""
+        for slot in self.slots:
+            run = slot.current
+            if slot.state != "terminated" or run is None or self._restartable(run.exit_code or 0):
+                return False
+        return True
 
     def _restartable(self, code: int) -> bool:
         if self.restart_policy == "Always":
@@ -1219,11 +1236,7 @@ class Kubelet:
         run = slot.running
         if run is None:
             raise StoreError.bad_request(f'container not found ("{container}")')
-        if worker.workdir is None:
-            worker.workdir = self.envs.pod_dir(namespace, pod, worker.uid, run.profile.app, run.style.process)
-        env = exec_environment(self.envs, run.profile, pod, worker.workdir, run.env)
-        box = self.envs.box(namespace, pod, worker.uid, run.profile, worker.pod_ip)
-        return ExecTarget(cwd=worker.workdir, env=env, box=box)
+        return worker.target(run.profile, run.style.process, run.env)
 
     def attach_target(self, namespace: str, pod: str, container: str) -> CommandProcess:
         """The running process to attach to (containers that run their command for real)."""

@@ -12,18 +12,22 @@ sandbox stops, and when the sandbox process dies (its lifeline pipe closes).
 
 Without namespaces the sandbox says so once and runs commands on the host in the pod's
 directory with ``HOME`` and ``TMPDIR`` pointing into it; ``/tmp``, ``/app`` and
-``/root`` arguments (what ``kubectl cp`` sends) are rewritten to the pod's directories.
+``/root`` paths in the arguments (what ``kubectl cp`` sends, and the paths in a
+``sh -c`` script of exec or a Job pod) are rewritten to the pod's directories.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
+import termios
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +36,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from kubectl_trace.sandbox.interfaces import ExecTarget
 
-__all__ = ["IMAGE_BIN", "PodBox", "PodBoxes", "isolation_problem", "spawn_in_pod"]
+__all__ = [
+    "IMAGE_BIN",
+    "PodBox",
+    "PodBoxes",
+    "command_members",
+    "isolation_problem",
+    "spawn_in_pod",
+    "terminal_setup",
+]
 
 IMAGE_BIN = "/.image/bin"  # where the image's tools are inside an isolated pod
 POD_HOME = "/root"
@@ -49,6 +61,8 @@ _ETC = (
     "inputrc", "bash.bashrc", "profile", "profile.d", "shells", "environment", "mime.types",
     "magic", "locale.alias", "vim", "wgetrc",
 )  # fmt: skip
+# A pod path inside an argument (the fallback rewrites it into the pod's directories).
+_POD_PATH = re.compile(r"(?<![\w.~/$})-])(/tmp|/app|/root)(?=/|$|[\s'\"`;:|&<>()=,])")
 _ROOT_DIRS = ("usr", "etc", "dev", "proc", "tmp", "app", "root", "run", ".image/bin")
 
 # Runs as PID 1 of the pod: set the pod's root up, say "ready HOSTPID", then become
@@ -111,7 +125,7 @@ def isolation_problem() -> str | None:
     """Why pods cannot be isolated here (None when they can)."""
     if not sys.platform.startswith("linux"):
         return "pod isolation needs Linux namespaces"
-    for tool in ("unshare", "nsenter", "mount", "pivot_root", "umount"):
+    for tool in ("unshare", "nsenter", "setsid", "mount", "pivot_root", "umount"):
         if _tool(tool) is None:
             return f"{tool} (util-linux) is not installed"
     unshare = _tool("unshare")
@@ -307,22 +321,26 @@ class PodBox:
         return process
 
     async def command(
-        self, argv: list[str], env: dict[str, str], host_bin: str
+        self, argv: list[str], env: dict[str, str], host_bin: str, *, tty: bool = False
     ) -> tuple[list[str], str, dict[str, str]]:
         """(argv to start, host working directory, environment) for ``argv`` in this pod.
 
         ``env`` is the container's environment in host terms (``PATH`` = the image's tool
-        directory ``host_bin``, ``HOME`` = the pod's working directory by default).
+        directory ``host_bin``, ``HOME`` = the pod's working directory by default). With
+        ``tty`` the command opens a session of its own inside the pod with its terminal
+        (stdin) as the controlling one (``terminal_setup``): a shell's job control then
+        only meets process groups it can see.
         """
         if await self.start() and self.pid is not None:
-            nsenter = _tool("nsenter")
-            assert nsenter is not None
+            nsenter, setsid = _tool("nsenter"), _tool("setsid")
+            assert nsenter is not None and setsid is not None
             inside = dict(env)
             inside["PATH"] = IMAGE_BIN
             if inside.get("HOME") in (None, "", self.app):
                 inside["HOME"] = POD_HOME
             inside.pop("TMPDIR", None)
-            return [nsenter, "--target", str(self.pid), *_ENTER, "--", *argv], self.app, inside
+            enter = [nsenter, "--target", str(self.pid), *_ENTER, "--", *([setsid, "--ctty"] if tty else [])]
+            return [*enter, *argv], self.app, inside
         self.prepare()
         outside = dict(env)
         outside["PATH"] = host_bin
@@ -332,10 +350,16 @@ class PodBox:
         return [argv[0], *(self._rewrite(a) for a in argv[1:])], self.app, outside
 
     def _rewrite(self, arg: str) -> str:
-        for inside, outside in (("/tmp", self.tmp), (POD_APP, self.app), (POD_HOME, self.home)):
-            if arg == inside or arg.startswith(inside + "/"):
-                return outside + arg[len(inside) :]
-        return arg
+        """``arg`` with the pod's ``/tmp``, ``/app`` and ``/root`` paths pointing into its box.
+
+        Also paths inside an argument (``--out=/tmp/x``, ``sh -c 'echo hi > /tmp/x'``): a
+        path starts after a space, quote, ``=``, ``:``, ``>`` … (never inside another path
+        such as ``/var/tmp``). An argument that already names the box is left alone.
+        """
+        if str(self.base) in arg:
+            return arg
+        places = {"/tmp": self.tmp, POD_APP: self.app, POD_HOME: self.home}
+        return _POD_PATH.sub(lambda match: places[match.group(1)], arg)
 
     def host_program(self, program: str, host_bin: str) -> str | None:
         """Where ``program`` (argv[0]) is on the host, None when the pod has no such program."""
@@ -354,27 +378,71 @@ class PodBox:
         return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
 
 
-async def spawn_in_pod(target: ExecTarget, argv: list[str], **kwargs: Any) -> asyncio.subprocess.Process:
+def _controlling_tty() -> None:  # runs in the child between fork and exec
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def terminal_setup(command: list[str]) -> Callable[[], None] | None:
+    """The ``preexec_fn`` that makes stdin the controlling terminal of ``command``.
+
+    None for a command entered into a pod (``PodBox.command`` with ``tty``): it takes its
+    terminal itself inside the pod (``setsid --ctty``); had ``nsenter`` outside the pod's
+    PID namespace taken it, a shell could not hand the terminal back at exit.
+    """
+    return None if os.path.basename(command[0]) == "nsenter" else _controlling_tty
+
+
+def command_members(pid: int) -> list[int]:
+    """Host pids of what the command started as ``pid`` (a session leader) runs.
+
+    Its session and process group, and for a command entered into a pod also the session
+    its child opened there (``setsid --ctty``): what has to die when the command is killed.
+    """
+    table: list[tuple[int, int, int, int]] = []  # pid, ppid, pgrp, session
+    with contextlib.suppress(OSError):
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as handle:
+                    fields = handle.read().rsplit(b")", 1)[1].split()
+                table.append((int(entry), int(fields[1]), int(fields[2]), int(fields[3])))
+            except (OSError, IndexError, ValueError):
+                continue
+    sessions = {pid} | {p for p, ppid, _, sid in table if ppid == pid and sid == p}
+    return [p for p, _, pgrp, sid in table if p != pid and (sid in sessions or pgrp == pid)]
+
+
+async def spawn_in_pod(
+    target: ExecTarget, argv: list[str], *, terminal: int | None = None, **kwargs: Any
+) -> asyncio.subprocess.Process:
     """Start ``argv`` in the pod of ``target`` (``PodRuntime.exec_target``): isolated when it can be.
 
     What exec, cp and Job pods use: the pod's environment, ``/app`` as the working directory,
     the pod's own ``/tmp`` and home; ``kwargs`` go to ``asyncio.create_subprocess_exec``
-    (``stdin``, ``stdout``, ``stderr``, ``start_new_session`` …). A program the image lacks
-    raises ``FileNotFoundError``.
+    (``stdin``, ``stdout``, ``stderr``, ``start_new_session`` …). With ``terminal`` (a pty's
+    slave end) the command runs in a session of its own with it as stdin, stdout, stderr and
+    controlling terminal. A program the image lacks raises ``FileNotFoundError``.
     """
     env = dict(target.env)
     host_bin = env.get("PATH", "")
+    if terminal is not None:
+        kwargs.update(stdin=terminal, stdout=terminal, stderr=terminal, start_new_session=True)
     box = target.box
     if box is None:
         program = shutil.which(argv[0], path=host_bin) if "/" not in argv[0] else argv[0]
         if program is None:
             raise FileNotFoundError(argv[0])
+        if terminal is not None:
+            kwargs["preexec_fn"] = _controlling_tty
         return await asyncio.create_subprocess_exec(
             *argv, executable=program, cwd=target.cwd, env=env, **kwargs
         )
     if box.host_program(argv[0], host_bin) is None:
         raise FileNotFoundError(argv[0])
-    command, cwd, env = await box.command(argv, env, host_bin)
+    command, cwd, env = await box.command(argv, env, host_bin, tty=terminal is not None)
+    if terminal is not None:
+        kwargs["preexec_fn"] = terminal_setup(command)
     return await asyncio.create_subprocess_exec(*command, cwd=cwd, env=env, **kwargs)
 
 
@@ -428,6 +496,12 @@ class PodBoxes:
         else:
             found.image_bin = image_bin
         return found
+
+    def stop(self, key: str) -> None:
+        """Stop the pod's sandbox process (every process in the pod ends); keep the box."""
+        box = self._boxes.get(key)
+        if box is not None:
+            box.stop()
 
     def remove(self, key: str) -> None:
         """Stop the pod's sandbox process and forget the box."""

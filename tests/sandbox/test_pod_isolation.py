@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shlex
 import uuid
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 
 from kubectl_trace.sandbox.interfaces import ExecTarget
 from kubectl_trace.sandbox.podbox import IMAGE_BIN, PodBoxes, isolation_problem, spawn_in_pod
+from tests.conftest import KUBECTL
 
 NS = "production"
 PROBLEM = isolation_problem()
@@ -260,3 +262,36 @@ def test_a_pod_sandbox_that_cannot_be_set_up_falls_back_once(
     assert first == ["sh", "-c", "true"] and second == ["sh"]
     assert not boxes.isolated and "could not be set up" in (boxes.problem or "")
     assert capsys.readouterr().err.count("pod isolation unavailable") == 1
+
+
+@needs_namespaces
+def test_a_tty_shell_in_a_pod_keeps_its_exit_status(sandbox: Any, web_pod: str, tmux: Any) -> None:
+    """sh's job control hands the terminal back at exit: only possible inside the pod's session."""
+    script = (
+        f"{shlex.quote(KUBECTL)} --kubeconfig {shlex.quote(sandbox.kubeconfig)} exec -it -n {NS} "
+        f"{web_pod} -- sh; echo EXIT=$?; exec sleep 600"
+    )
+    tmux.start(f"bash --norc --noprofile -c {shlex.quote(script)}", width=90, height=20)
+    tmux.send("sleep 60 & echo jobs-$((6*7)) $(tput cols)", enter=True)
+    tmux.wait_for("jobs-42 90", timeout=30)
+    tmux.send("exit 3", enter=True)
+    screen = tmux.wait_for("EXIT=3", timeout=30)
+    assert "Cannot set tty process group" not in screen
+
+
+def test_without_namespaces_paths_inside_scripts_point_into_the_pod(tmp_path: Path) -> None:
+    boxes = PodBoxes(tmp_path / "pods", isolation="off")
+    box = boxes.box("jobs_j-1_abcdef12", "j-1", str(tmp_path / "bin"))
+    script = (
+        'echo hi > /tmp/x; cat "/tmp/x" /var/tmp/y ./tmp $HOME/tmp ${HOME}/tmp; cd /app && ls /root /rooted'
+    )
+    argv, _, _ = asyncio.run(box.command(["sh", "-c", script, "--out=/tmp/o"], {}, "/img/bin"))
+    assert argv == [
+        "sh",
+        "-c",
+        f'echo hi > {box.tmp}/x; cat "{box.tmp}/x" /var/tmp/y ./tmp $HOME/tmp ${{HOME}}/tmp; '
+        f"cd {box.app} && ls {box.home} /rooted",
+        f"--out={box.tmp}/o",
+    ]
+    assert asyncio.run(box.command([f"{box.tmp}/tool"], {}, "/img/bin"))[0] == [f"{box.tmp}/tool"]  # as is
+    boxes.close()

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
+from kubectl_trace.sandbox.podbox import command_members, terminal_setup
 from kubectl_trace.sandbox.server.containers import resolve_container
 from kubectl_trace.sandbox.server.responses import dumps, query_bool
 from kubectl_trace.sandbox.server.routes import Route
@@ -86,30 +87,6 @@ def _resolve_program(program: str, path: str) -> str | None:
     if "/" in program:
         return program if os.path.isfile(program) and os.access(program, os.X_OK) else None
     return shutil.which(program, path=path)
-
-
-def _set_controlling_tty() -> None:  # runs in the child between fork and exec
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-
-def _session_members(sid: int) -> list[int]:
-    """Every process in session ``sid`` (the exec process started one of its own)."""
-    members: list[int] = []
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return members
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as handle:
-                fields = handle.read().rsplit(b")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if len(fields) > 4 and int(fields[3]) == sid:
-            members.append(int(entry))
-    return members
 
 
 def _resize(fd: int, payload: bytes) -> None:
@@ -175,7 +152,7 @@ class ExecSession:
                     cwd=cwd,
                     env=env,
                     start_new_session=True,
-                    preexec_fn=_set_controlling_tty,
+                    preexec_fn=terminal_setup(argv),
                 )
             except BaseException:
                 os.close(master)
@@ -231,7 +208,7 @@ class ExecSession:
         if process.returncode is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)
-        for pid in _session_members(process.pid):
+        for pid in command_members(process.pid):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
 
@@ -395,7 +372,7 @@ async def serve_exec(api: ApiServer, request: web.Request, route: Route) -> web.
 
             with contextlib.suppress(OSError):  # without it only wget/curl inside lose their target
                 await start_pod_listener(api.runtime, route.namespace or "", route.name, box)
-            command, cwd, env = await box.command(argv, env, env.get("PATH", ""))
+            command, cwd, env = await box.command(argv, env, env.get("PATH", ""), tty=tty)
             program = command[0] if command[0].startswith("/") else program
         try:
             await session.spawn(
