@@ -144,13 +144,25 @@ def gather(
     from kubectl_trace.userconfig import load_user_config
 
     config = load_user_config()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="status-metrics") as pool:
+    # Every question at once (the lean client keeps a connection per thread): the time to the
+    # report is the slowest answer, not the sum of eight.
+    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="status") as pool:
         metrics = start_metrics(pool, kube, namespace, target.label_selector)
-        deployments = kube.list("deployments", namespace).items
-        replicasets = kube.list("replicasets", namespace).items
-        pods = kube.list("pods", namespace, label_selector=target.label_selector).items
-        events = kube.list("events", namespace).items
+        batch = pool.submit(_batch, kube, target, namespace)
+        release = pool.submit(_release, kube, target, namespace)
+        lists = [
+            pool.submit(lambda kind, sel: kube.list(kind, namespace, label_selector=sel).items, kind, sel)
+            for kind, sel in (
+                ("deployments", None),
+                ("replicasets", None),
+                ("pods", target.label_selector),
+                ("events", None),
+            )
+        ]
+        deployments, replicasets, pods, events = (f.result() for f in lists)
         answer = metrics.result()
+        jobs, cronjobs = batch.result()
+        current = release.result()
     report = build_report(
         namespace=namespace,
         context=kube.conn.context,
@@ -173,8 +185,7 @@ def gather(
         process_label=config.process_label,
         process_env=config.process_env,
     )
-    jobs, cronjobs = _batch(kube, target, namespace)
-    return replace(report, jobs=jobs, cronjobs=cronjobs, resources=facts), pods
+    return replace(report, jobs=jobs, cronjobs=cronjobs, resources=facts, release=current), pods
 
 
 def _batch(kube: Any, target: Target, namespace: str) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
@@ -229,7 +240,7 @@ def run(options: StatusOptions, env: Environment) -> int:
             if report.resources is not None:
                 flags = process_flags(kube, namespace, target.select(pods), versions)
                 report = replace(report, resources=replace(report.resources, flags=flags))
-        release = _release(kube, target, namespace)
+        release = report.release
     finally:
         kube.close()
     if options.output == "json":
@@ -241,8 +252,10 @@ def run(options: StatusOptions, env: Environment) -> int:
         width = env.width or (None if env.stdout_isatty else 160)
         console = env.console(width=width)
         print_renderables(console, env.stdout, render_report(report, console.width))
+        from kubectl_trace.textsafe import safe_text
+
         for line in release[1] if release is not None else ():
-            env.stdout.write(line + "\n")
+            env.stdout.write(safe_text(line) + "\n")  # tags and drift are cluster text
     return 0 if report.healthy else 1
 
 

@@ -90,6 +90,7 @@ class StatusReport:
     jobs: tuple[JobSummary, ...] = ()  # the app's recent Jobs (one-off runs, release phases, cron)
     cronjobs: tuple[CronJobSummary, ...] = ()
     resources: ResourceFacts | None = None  # CPU/memory, OOM advice, shutdowns (status_resources)
+    release: Any = None  # an app's current release and drift: (json, lines) of release_status
 
     @property
     def pods(self) -> tuple[PodHealth, ...]:
