@@ -27,12 +27,9 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from kubectl_trace.sandbox.interfaces import ExecTarget
-
-__all__ = ["IMAGE_BIN", "PodBox", "PodBoxes", "isolation_problem", "spawn_in_pod"]
+__all__ = ["IMAGE_BIN", "ExecTarget", "PodBox", "PodBoxes", "isolation_problem", "spawn_in_pod"]
 
 IMAGE_BIN = "/.image/bin"  # where the image's tools are inside an isolated pod
 POD_HOME = "/root"
@@ -352,6 +349,18 @@ class PodBox:
             if path == program:
                 return None
         return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
+
+
+@dataclass(frozen=True)
+class ExecTarget:
+    """Where a command runs for ``pods/exec``: a scratch directory and the pod's environment.
+
+    ``env["PATH"]`` decides which programs exist "in the image" (e.g. no bash on alpine).
+    """
+
+    cwd: str
+    env: dict[str, str]
+    box: PodBox | None = None  # the pod's isolation (None: run in ``cwd`` on the host)
 
 
 async def spawn_in_pod(target: ExecTarget, argv: list[str], **kwargs: Any) -> asyncio.subprocess.Process:
