@@ -91,9 +91,6 @@ ALLOWED_MODULE_CYCLES: dict[frozenset[str], str] = {
     "ApiServer from app.py; watch.py and rest.py share compile_selectors/serve_watch. "
     "Registering the handlers in make_app and moving ApiServer and the selectors to their own "
     "modules breaks it.",
-    frozenset({"kubectl_trace.release.flow", "kubectl_trace.release.recording"}): (
-        "recording asks flow for user_name; flow creates the Recorder"
-    ),
 }
 
 
