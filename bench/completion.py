@@ -5,7 +5,7 @@ Usage: .venv/bin/python bench/completion.py [--runs N] [--no-write]
 Starts a demo sandbox, puts bin/ (the kubectl_complete-nodeapp* executables) on PATH and
 times what a shell waits for on <TAB>, median of N runs. The peer is kubectl completing its
 own pod names (`kubectl __complete get pods -n production trace`) against the same sandbox.
-Goal (issue 10): ≤ 300 ms.
+Goal: ≤ 300 ms.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def main() -> None:
             "## Completion",
             "",
             f"{stamp()} Load average: {os.getloadavg()[0]:.1f}. `bench/completion.py --runs {args.runs}`,",
-            "medians, interleaved runs, demo sandbox. Goal (issue 10): ≤ 300 ms.",
+            "medians, interleaved runs, demo sandbox. Goal: ≤ 300 ms.",
             "",
             "| what the shell waits for on TAB | median |",
             "|---|---:|",

@@ -18,7 +18,7 @@ are updated (mid-rollout, so both ReplicaSets are live).
    ``/proc/PID/stat``, resident memory from ``/proc/PID/status``.
 4. API requests in steady state: the sandbox's request counter over ``--steady-seconds``
    with only the dashboard connected; the peer is a poller that lists Deployments,
-   ReplicaSets, pods and events every 2 s (what k9s does), run for the same time: its
+   ReplicaSets, pods and events every 2 s (a client without watches), run for the same time: its
    requests, bytes received and CPU.
 
 Writes its section of BENCHMARKS.md unless --no-write.
@@ -431,7 +431,7 @@ def main() -> None:
         f" (idle afterwards: {idle_share * 100:.1f} %) | — | — |",
         f"| resident memory of the dashboard | {rss:.0f} MB (peak {hwm:.0f} MB) | — | — |",
         f"| API requests in {args.steady_seconds:.0f} s of steady state | {ours_requests} (open watches only;"
-        f" CPU {steady_cpu * 100:.1f} %) | {poll_requests} (lists every 2 s, like k9s:"
+        f" CPU {steady_cpu * 100:.1f} %) | {poll_requests} (lists every 2 s:"
         f" {polled['bytes'] / 1e6 / minutes:.0f} MB/min received,"
         f" {polled['cpu'] / args.steady_seconds * 100:.0f} % CPU for the poller alone) | — |",
         "",
@@ -441,7 +441,7 @@ def main() -> None:
         " (no import of the official `kubernetes` package), and its watches start listing before the UI"
         " libraries are imported.",
         "",
-        "Targets (issue 8): first frame ≤ 1 s, one frame ≤ 50 ms, CPU ≤ 25 % at 50 changes/s,"
+        "Targets: first frame ≤ 1 s, one frame ≤ 50 ms, CPU ≤ 25 % at 50 changes/s,"
         " memory ≤ 200 MB, only open watches in steady state.",
     ]
     markdown = "\n".join(lines)

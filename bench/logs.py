@@ -418,26 +418,26 @@ def report(results: dict, args: argparse.Namespace, load_before: tuple, load_aft
 
 
 # What profiling showed about the goals missed (cProfile, py-spy and A/B micro-benchmarks
-# during development on this machine; not re-measured by this script).
+# during development). This script does not re-measure it, so the notes give no figures:
+# every number in the section comes from the tables above, measured by this run.
 NOTES = [
     "### Where the time goes (profiles, for the goals missed)",
     "",
     "- **Throughput**: the sandbox's log endpoint serves the backlog pre-rendered, timestamps included "
     "(`loggen.InstanceLog.chunk()`), so asking for `timestamps=true` (which kubectl-nodeapp needs to "
-    "resume a dropped stream) no longer makes the server the limit; before that change the same read "
-    "took 2.3× kubectl's wall time with the sandbox formatting one timestamp per line in Python.",
-    "- **`-o pretty` at ~85,000 lines per CPU second**: per demo line (~350 bytes of winston-gke JSON "
-    "with a nested `httpRequest`) about 2.5 µs go to JSON decoding (the C scanner called directly), "
-    "~5 µs to formatting its ~10 fields as `key=value` (a dict walk, a cached quoting decision and an "
-    "f-string per field; caching key texts or joining with `map` measured slower) and ~3 µs to "
-    "splitting, grouping and writing. With `orjson` installed (picked up when present; not a "
-    "dependency) the same run measured ~92,000 lines per CPU second. 300,000 would need the "
-    "formatting in C.",
-    "- **Time to first line**: ~190 ms of the ~250 ms of client CPU are Python start-up and imports "
-    "(PyYAML ~20 ms for the kubeconfig, ssl ~10 ms, http.client/email ~15 ms, typing/dataclasses/"
-    "enum/inspect ~15 ms, the package's own modules ~40 ms); the requests take ~25 ms. `logs` no "
-    "longer imports the `kubernetes` package (a lean `http.client` transport on `kube.lite`, ~350 ms "
-    "saved), lists pods while TARGET resolves and skips the namespace check when pods were found.",
+    "resume a dropped stream) no longer makes the server the limit, as it was while the sandbox "
+    "formatted one timestamp per line in Python.",
+    "- **`-o pretty` lines per CPU second** (the table above): per demo line (a winston-gke JSON "
+    "object with a nested `httpRequest`) the largest share goes to formatting its fields as "
+    "`key=value` (a dict walk, a cached quoting decision and an f-string per field; caching key texts "
+    "or joining with `map` measured slower); the rest is split between JSON decoding (the C scanner "
+    "called directly) and splitting, grouping and writing. `orjson`, picked up when installed "
+    "(not a dependency), helps only the decoding; the goal would need the formatting in C.",
+    "- **Time to first line**: most of the client's CPU is Python start-up and imports (PyYAML for the "
+    "kubeconfig, ssl, http.client/email, typing/dataclasses/enum/inspect, the package's own modules); "
+    "the requests are a small part. `logs` does not import the `kubernetes` package (a lean "
+    "`http.client` transport on `kube.lite`), lists pods while TARGET resolves and skips the namespace "
+    "check when pods were found.",
     "",
 ]
 

@@ -35,14 +35,13 @@ NS = "production"
 
 
 NOTES = [
-    "Where the difference comes from: `kubectl exec` is a Go binary (its whole `echo hi` takes",
-    "~0.1 s here); the plugin is a Python process whose start-up and imports (ssl, yaml, http.client,",
+    "Where the difference comes from: `kubectl exec` is a Go binary (its times are in the table",
+    "above); the plugin is a Python process whose start-up and imports (ssl, yaml, http.client,",
     "argparse, the CLI) take most of its time to first output, although the shell path never",
-    "imports the `kubernetes` package (the lean client `kube/lite.py`; with the official",
-    "client's import the first output took ~0.75 s, about 8× kubectl). For a pod name it makes",
+    "imports the `kubernetes` package (the lean client `kube/lite.py`). For a pod name it makes",
     "the same two requests as kubectl (GET pod, exec). For throughput, every stdin byte must be",
-    "XOR-masked by the client (RFC 6455); in pure Python that costs ~3 ms/MB of CPU, which",
-    "kubectl does in compiled Go, and on 2 shared cores that CPU competes with the sandbox.",
+    "XOR-masked by the client (RFC 6455), in pure Python here and in compiled Go in kubectl,",
+    "and on 2 shared cores that CPU competes with the sandbox.",
 ]
 
 

@@ -206,9 +206,13 @@ def pure_section(pods: int, runs: int) -> list[str]:
 
 
 def wall(argv: list[str]) -> float:
+    """Seconds from spawn to exit; a command that fails is an error, not a fast result."""
     start = time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, env=_env())
-    return time.perf_counter() - start
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False, env=_env())
+    took = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{argv[:4]} exited {done.returncode}: {done.stderr[-300:]!r}")
+    return took
 
 
 def _env() -> dict[str, str]:

@@ -6,7 +6,7 @@ __all__ = ["ExitStatus", "InsecureConnectionWarning", "NodeappError", "UsageErro
 
 
 class ExitStatus:
-    """Exit codes shared by every command (SPEC section 3)."""
+    """Exit codes shared by every command."""
 
     OK = 0
     FAILURE = 1

@@ -104,10 +104,7 @@ def _dispatch(argv: list[str], env: Environment | None) -> int:
     options = module.parse_options(args, common)
     env = Environment.from_process(common.color) if env is None else env.with_color(common.color)
     status = module.run(options, env)
-    try:
-        env.stdout.flush()
-    except (BrokenPipeError, ValueError):
-        raise
+    env.stdout.flush()  # a reader that went away raises BrokenPipeError; _run handles it
     return int(status)
 
 

@@ -1,4 +1,4 @@
-"""The rollout dashboard (``kubectl nodeapp rollout``, issue 8): watches in, a pure state, views out.
+"""The rollout dashboard (``kubectl nodeapp rollout``): watches in, a pure state, views out.
 
 Data flows one way:
 

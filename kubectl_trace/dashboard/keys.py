@@ -15,7 +15,7 @@ from kubectl_trace.health import RolloutState
 
 __all__ = ["PRODUCTION_NAMESPACES", "handle_key", "previous_revision"]
 
-# Namespaces where every mutating key asks first (SPEC: deploy/rollback safety).
+# Namespaces where every mutating key asks first (the deploy/rollback confirmation rule).
 PRODUCTION_NAMESPACES = frozenset({"production", "prod"})
 
 _MOVES = {"up": -1, "k": -1, "down": 1, "j": 1}

@@ -1,6 +1,6 @@
 """The screen: header, banner, the sections in boxes (or under rules), footer, overlays.
 
-``screen_lines`` renders the full-screen layout (SPEC section 4, rollout) to exactly
+``screen_lines`` renders the full-screen layout to exactly
 ``height`` lines of ``width`` cells; ``once_renderable`` is the same content at its
 natural height for ``--once``. Pure: a ``Frame``, the ``UiState`` and a ``ViewContext``
 in, rich renderables out. Tests render with ``color_system=None`` and compare text.
@@ -397,16 +397,6 @@ def _blocks(
         blocks.append(bottom())
     blocks.append([footer(frame, ui, ctx)])
     return blocks, h
-
-
-def screen_text(frame: Frame, ui: UiState, ctx: ViewContext) -> tuple[list[Text], Heights]:
-    """The whole screen as ``ctx.height`` lines of ``ctx.width`` cells, and how it was shared out."""
-    assert ctx.height is not None
-    blocks, h = _blocks(frame, ui, ctx, None, None)
-    lines = [text for block in blocks for text in block if isinstance(text, Text)]
-    lines = lines[: ctx.height]
-    lines.extend(Text(" " * ctx.width) for _ in range(ctx.height - len(lines)))
-    return lines, h
 
 
 def screen_lines(

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
-from rich.style import Style
 from rich.text import Span, Text
 
 __all__ = [
@@ -243,8 +242,3 @@ def overlay(lines: list[list[Segment]], box: list[list[Segment]], top: int, left
 def lines_text(lines: list[list[Segment]]) -> str:
     """Plain text of rendered lines (trailing spaces kept: every line is the screen's width)."""
     return "\n".join("".join(s.text for s in line if not s.control) for line in lines)
-
-
-def style_of(name: str) -> Style:
-    """A parsed style (cached by rich)."""
-    return Style.parse(name)

@@ -1,6 +1,6 @@
 """Pod and Deployment health, derived from objects and events: pure, cheap, shared.
 
-Used by ``status`` (issue 7), the rollout dashboard (issue 8) and ``deploy`` (issue 9).
+Used by ``status``, the rollout dashboard (``rollout``) and ``deploy``.
 Every function takes plain JSON dicts exactly as the API server sends them (camelCase,
 empty fields omitted) and an injected ``now`` (epoch seconds); nothing here does I/O,
 reads a clock or keeps state. Results are small frozen dataclasses; ``to_json`` turns

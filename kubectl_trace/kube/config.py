@@ -190,7 +190,8 @@ class SelectedContext:
 def select_context(settings: KubeSettings, environ: Mapping[str, str]) -> SelectedContext | None:
     """Pick the context as kubectl does; None when there is no kubeconfig at all.
 
-    Cheap (PyYAML only): shell completion uses it without loading the kubernetes client.
+    Cheap: the files are read with ``kube.simple_yaml`` (PyYAML only for YAML beyond it), so
+    shell completion uses it without loading the kubernetes client.
     """
     paths = _files(settings, environ)
     if not paths:

@@ -21,8 +21,9 @@ the fallback) and its retries (we have our own policy). What is hand-written on 
 log streams and the WebSocket upgrade head (``kube.http1``).
 
 ``LiteKube`` answers every call of ``kube.calls.ResourceCalls`` — reads, writes, watches,
-logs — with the same JSON dicts and the same ``KubeError``s as ``Kube`` (same message
-builders, same retry policy), with TLS verification on. It is thread-safe: each thread
+logs — through the same code as ``Kube``: both inherit the calls, the retrying ``request``
+and the error messages from ``ResourceCalls`` and differ only in how one attempt is sent
+(``_send_once``, ``open``). TLS verification is on. It is thread-safe: each thread
 keeps its own kept-alive connection for one-shot requests, and each stream (watch, log)
 gets a connection of its own. ``open_upgrade`` gives an exec WebSocket its socket.
 """

@@ -1,4 +1,4 @@
-"""TARGET resolution, shared by every command (SPEC section 3).
+"""TARGET resolution, shared by every command.
 
 A TARGET is, in this order: ``pod/NAME`` or a pod's exact name; ``deploy/NAME`` (or
 ``deployment/NAME``); an app name — Deployments whose name equals it or starts with

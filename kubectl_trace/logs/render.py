@@ -125,23 +125,6 @@ def _top_pairs(fields: Mapping[str, Any], prefix: str, sep: str) -> list[str]:
     return _pairs_into([], prefix, fields, sep, HIDDEN_FIELDS)
 
 
-def field_pairs(fields: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    """The fields a pretty line shows, nested objects flattened to dotted keys."""
-    out: list[tuple[str, Any]] = []
-
-    def walk(prefix: str, value: Mapping[str, Any], top: bool) -> None:
-        for key, inner in value.items():
-            if top and key in HIDDEN_FIELDS:
-                continue
-            if type(inner) is dict and inner:
-                walk(f"{prefix}{key}.", inner, False)
-            else:
-                out.append((f"{prefix}{key}", inner))
-
-    walk("", fields, True)
-    return out
-
-
 def format_fields(fields: Mapping[str, Any], *, color: bool = False) -> str:
     """``key=value key=value`` (strings quoted only when they need it; keys dimmed in colour)."""
     if color:

@@ -1,6 +1,6 @@
 """When a mutating command must ask first, and asking.
 
-The rule (SPEC section 4): in a production namespace (the config file's
+The rule: in a production namespace (the config file's
 ``production_namespaces``, default ``production`` and ``prod``) a change needs a ``y`` on a
 terminal, or ``--yes`` when there is none; ``promote`` always does. ``--dry-run`` changes
 nothing and never asks.

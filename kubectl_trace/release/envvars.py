@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubectl_trace.errors import UsageError
+from kubectl_trace.release.credentials import credential_reason
 from kubectl_trace.release.patches import EnvAssignment
 
 __all__ = [
@@ -291,38 +292,6 @@ def group_rows(variables: Sequence[EnvVar], all_processes: Sequence[str]) -> lis
 
 
 # -- guards: credentials and references ---------------------------------------------------
-
-_CREDENTIAL_NAME = re.compile(
-    r"(^|_)(KEY|SECRET|TOKEN|PASSWORD|PASSWD|PWD|CREDENTIALS?|PRIVATE_KEY|API_KEY|AUTH)$|PASSWORD|SECRET",
-    re.IGNORECASE,
-)
-_NOT_CREDENTIAL_NAME = re.compile(r"(_KEY_ID|_PUBLIC_KEY|_KEY_PATH|_SECRET_NAME|_TOKEN_URL)$", re.IGNORECASE)
-# Well-known shapes of tokens and keys (prefixes their issuers document).
-_TOKEN_SHAPES = (
-    (re.compile(r"^(sk|rk)_(live|test)_[0-9A-Za-z]{8,}$"), "a Stripe secret key"),
-    (re.compile(r"^gh[pousr]_[0-9A-Za-z]{20,}$"), "a GitHub token"),
-    (re.compile(r"^github_pat_[0-9A-Za-z_]{20,}$"), "a GitHub token"),
-    (re.compile(r"^xox[abposr]-[0-9A-Za-z-]{10,}$"), "a Slack token"),
-    (re.compile(r"^(AKIA|ASIA)[0-9A-Z]{16}$"), "an AWS access key"),
-    (re.compile(r"^AIza[0-9A-Za-z_-]{30,}$"), "a Google API key"),
-    (re.compile(r"^glpat-[0-9A-Za-z_-]{20,}$"), "a GitLab token"),
-    (re.compile(r"^npm_[0-9A-Za-z]{30,}$"), "an npm token"),
-    (re.compile(r"^eyJ[0-9A-Za-z_-]{8,}\.eyJ[0-9A-Za-z_-]{8,}\.[0-9A-Za-z_-]{8,}$"), "a JSON Web Token"),
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"), "a private key"),
-    (re.compile(r"^[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@"), "a URL with a password"),
-)
-
-
-def credential_reason(name: str, value: str | None) -> str | None:
-    """Why ``name=value`` looks like a credential (``"the name ends in _KEY"``), else None."""
-    for pattern, what in _TOKEN_SHAPES:
-        if value and pattern.search(value):
-            return f"the value looks like {what}"
-    if _CREDENTIAL_NAME.search(name) and not _NOT_CREDENTIAL_NAME.search(name):
-        if value is not None and value.lower() in ("", "true", "false", "on", "off", "none"):
-            return None
-        return f"the name {name} says it holds a credential"
-    return None
 
 
 def replaced_references(

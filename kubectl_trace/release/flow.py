@@ -18,6 +18,7 @@ from kubectl_trace.errors import NodeappError
 from kubectl_trace.release.apply import Applied, Step, apply_all, revert_all
 from kubectl_trace.release.confirm import Decision, confirm, decide
 from kubectl_trace.release.plans import Plan, Planned
+from kubectl_trace.release.recording import user_name
 from kubectl_trace.release.settings import ChangeSettings
 from kubectl_trace.release.store import store_name
 
@@ -92,19 +93,6 @@ def connect(common: CommonOptions, env: Environment) -> Context:
     if common.kube.kubeconfig:
         flags += f" --kubeconfig {shlex.quote(str(common.kube.kubeconfig))}"
     return Context(connect_best(common.kube, env.environ), env, load_user_config(env.environ), flags)
-
-
-def user_name(environ: Mapping[str, str]) -> str:
-    """Who makes the change (for change causes): ``$USER``, ``$LOGNAME``, ``$USERNAME``, else the login."""
-    name = environ.get("USER") or environ.get("LOGNAME") or environ.get("USERNAME")
-    if name:
-        return name
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return "unknown"
 
 
 def rfc3339_seconds(at: float) -> str:

@@ -95,7 +95,7 @@ def _masked(value: Any) -> Any:
         return value
     name, secret = value.get("name"), value.get("value")
     if isinstance(name, str) and isinstance(secret, str):
-        from kubectl_trace.release.envvars import credential_reason
+        from kubectl_trace.release.credentials import credential_reason
 
         if credential_reason(name, secret):
             return {**value, "value": MASKED}

@@ -31,9 +31,22 @@ from kubectl_trace.release.records import (
 )
 from kubectl_trace.release.store import ReleaseStore
 
-__all__ = ["AppReleases", "Recorder", "author_of", "read_releases"]
+__all__ = ["AppReleases", "Recorder", "author_of", "read_releases", "user_name"]
 
 Obj = Mapping[str, Any]
+
+
+def user_name(environ: Mapping[str, str]) -> str:
+    """Who makes the change (for change causes): ``$USER``, ``$LOGNAME``, ``$USERNAME``, else the login."""
+    name = environ.get("USER") or environ.get("LOGNAME") or environ.get("USERNAME")
+    if name:
+        return name
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
 
 
 def author_of(environ: Mapping[str, str]) -> str:
@@ -54,8 +67,6 @@ def author_of(environ: Mapping[str, str]) -> str:
     except (OSError, subprocess.SubprocessError):
         pass
     import socket
-
-    from kubectl_trace.release.flow import user_name
 
     return f"{user_name(environ)}@{socket.gethostname()}"
 

@@ -33,7 +33,7 @@ from kubectl_trace.sandbox.loggen import InstanceLog
 from kubectl_trace.sandbox.podbox import command_members, spawn_in_pod
 
 if TYPE_CHECKING:
-    from kubectl_trace.sandbox.interfaces import ExecTarget
+    from kubectl_trace.sandbox.podbox import ExecTarget
 
 __all__ = ["CommandProcess", "container_argv", "not_found_message", "runs_for_real"]
 

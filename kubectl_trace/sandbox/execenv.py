@@ -398,8 +398,3 @@ def exec_environment(
     env["HOSTNAME"] = pod_name
     env.setdefault("HOME", workdir)
     return env
-
-
-def host_path() -> str:
-    """The PATH host tools are looked up in."""
-    return os.environ.get("PATH", _HOST_PATH)

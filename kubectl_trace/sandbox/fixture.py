@@ -1,4 +1,4 @@
-"""The demo fixture: what a fresh sandbox holds (SPEC section 5).
+"""The demo fixture: what a fresh sandbox holds.
 
 Namespaces ``staging`` and ``production``; app ``trace-api`` — one image
 ``registry.sandbox.local/trace/trace-api:TAG``, three Deployments ``trace-api-web``

@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING, Protocol
 from kubectl_trace.sandbox.store import Store
 
 if TYPE_CHECKING:
-    from kubectl_trace.sandbox.podbox import PodBox
+    from kubectl_trace.sandbox.podbox import ExecTarget
 
 __all__ = [
     "Cluster",
     "ContainerLog",
-    "ExecTarget",
     "PodRuntime",
     "ProxyAnswer",
     "SandboxOptions",
@@ -77,18 +76,6 @@ class ContainerLog(Protocol):
     async def wait(self, timeout: float | None) -> None:
         """Return when the log changed out of schedule (ended, lines appended) or on timeout."""
         ...
-
-
-@dataclass(frozen=True)
-class ExecTarget:
-    """Where a command runs for ``pods/exec``: a scratch directory and the pod's environment.
-
-    ``env["PATH"]`` decides which programs exist "in the image" (e.g. no bash on alpine).
-    """
-
-    cwd: str
-    env: dict[str, str]
-    box: PodBox | None = None  # the pod's isolation (None: run in ``cwd`` on the host)
 
 
 @dataclass(frozen=True)

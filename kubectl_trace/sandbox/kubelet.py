@@ -37,7 +37,7 @@ from kubectl_trace.sandbox.command import (
 from kubectl_trace.sandbox.controllers import Context
 from kubectl_trace.sandbox.execenv import EnvError, ExecEnvironments, exec_environment, resolve_env
 from kubectl_trace.sandbox.images import ImageProfile, Images, parse_image
-from kubectl_trace.sandbox.interfaces import ContainerLog, ExecTarget, ProxyAnswer
+from kubectl_trace.sandbox.interfaces import ContainerLog, ProxyAnswer
 from kubectl_trace.sandbox.loggen import (
     APP_VERSION,
     InstanceLog,
@@ -48,6 +48,7 @@ from kubectl_trace.sandbox.loggen import (
     process_kind,
     shutdown_plan,
 )
+from kubectl_trace.sandbox.podbox import ExecTarget
 from kubectl_trace.sandbox.store import StoreError, rfc3339
 from kubectl_trace.sandbox.timescale import Timer, go_duration
 

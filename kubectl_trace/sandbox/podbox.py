@@ -31,13 +31,11 @@ import termios
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from kubectl_trace.sandbox.interfaces import ExecTarget
+from typing import Any
 
 __all__ = [
     "IMAGE_BIN",
+    "ExecTarget",
     "PodBox",
     "PodBoxes",
     "command_members",
@@ -376,6 +374,18 @@ class PodBox:
             if path == program:
                 return None
         return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
+
+
+@dataclass(frozen=True)
+class ExecTarget:
+    """Where a command runs for ``pods/exec``: a scratch directory and the pod's environment.
+
+    ``env["PATH"]`` decides which programs exist "in the image" (e.g. no bash on alpine).
+    """
+
+    cwd: str
+    env: dict[str, str]
+    box: PodBox | None = None  # the pod's isolation (None: run in ``cwd`` on the host)
 
 
 def _controlling_tty() -> None:  # runs in the child between fork and exec

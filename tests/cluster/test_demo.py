@@ -44,7 +44,7 @@ def test_demo_rejects_bad_flags(invoke: Callable[..., Any]) -> None:
     assert result.exit_code == 2 and "--good-tag" in result.stderr
 
 
-def test_demo_on_a_terminal_plays_in_the_dashboard(tmux: Any, tmp_path: Any) -> None:
+def test_demo_on_a_terminal_plays_in_the_dashboard(tmux: Any, tmp_path: Any, eventually: Any) -> None:
     """On a terminal the story runs in the rollout dashboard; q quits, the sandbox is stopped."""
     from pathlib import Path
 
@@ -58,8 +58,10 @@ def test_demo_on_a_terminal_plays_in_the_dashboard(tmux: Any, tmp_path: Any) -> 
     tmux.wait_for("Stalled", timeout=90)
     tmux.wait_for("the story is over", timeout=90)
     tmux.send("q")
-    deadline = time.monotonic() + 45
-    while not marker.exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert marker.exists(), f"the demo did not exit after q; the screen:\n{tmux.capture()}"
+    eventually(
+        lambda: marker.exists() and marker.read_text().endswith("\n"),
+        timeout=45,
+        interval=0.2,
+        message="the demo to exit after q",
+    )
     assert marker.read_text().strip() == "0"

@@ -20,7 +20,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from kubectl_trace.sandbox.interfaces import ExecTarget, ProxyAnswer
+from kubectl_trace.sandbox.interfaces import ProxyAnswer
+from kubectl_trace.sandbox.podbox import ExecTarget
 from kubectl_trace.sandbox.store import Store, StoreError
 
 T = TypeVar("T")

@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from kubectl_trace.sandbox.interfaces import ExecTarget
-from kubectl_trace.sandbox.podbox import IMAGE_BIN, PodBoxes, isolation_problem, spawn_in_pod
+from kubectl_trace.sandbox.podbox import IMAGE_BIN, ExecTarget, PodBoxes, isolation_problem, spawn_in_pod
 from tests.conftest import KUBECTL
 
 NS = "production"

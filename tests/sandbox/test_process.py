@@ -11,7 +11,6 @@ import ssl
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +107,7 @@ def test_two_sandboxes_at_once(sandbox_factory: Any, kubectl_for: Any) -> None:
     assert find_sandbox(first.kubeconfig) is not None and find_sandbox(second.kubeconfig) is not None
 
 
-def test_exits_with_its_parent(tmp_path: Path) -> None:
+def test_exits_with_its_parent(tmp_path: Path, eventually: Any) -> None:
     kubeconfig = str(tmp_path / "kc")
     parent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
     try:
@@ -118,10 +117,7 @@ def test_exits_with_its_parent(tmp_path: Path) -> None:
         assert handle.answers()
         parent.kill()
         parent.wait(10)
-        deadline = time.monotonic() + 20
-        while handle.alive() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not handle.alive()
+        eventually(lambda: not handle.alive(), timeout=20, message="the sandbox to exit with its parent")
         assert not os.path.exists(kubeconfig)  # it cleaned up after itself
     finally:
         parent.kill()

@@ -3,7 +3,6 @@ log follow, exec with ``returncode``, and strict validation of everything served
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -71,21 +70,18 @@ def test_watch_sees_changes(server: InProcessServer, api: Any) -> None:
     core = client.CoreV1Api(api)
     w = watch.Watch()
     seen: list[tuple[str, str, str]] = []
-
-    def change_later() -> None:
-        time.sleep(0.5)
-        server.call(
-            lambda: server.store.mutate(
-                "pods", "default", "web-1", lambda d: d["metadata"]["labels"].update(v="2")
-            )
-        )
-        server.add_pod("web-2")
-
-    threading.Thread(target=change_later, daemon=True).start()
     for event in w.stream(core.list_namespaced_pod, "default", timeout_seconds=20):
         seen.append(
             (event["type"], event["object"].metadata.name, event["object"].metadata.labels.get("v", ""))
         )
+        if len(seen) == 1:
+            # The watch is open (its first event arrived): change the pods it is watching.
+            server.call(
+                lambda: server.store.mutate(
+                    "pods", "default", "web-1", lambda d: d["metadata"]["labels"].update(v="2")
+                )
+            )
+            server.add_pod("web-2")
         if len(seen) == 3:
             w.stop()
     assert seen == [("ADDED", "web-1", ""), ("MODIFIED", "web-1", "2"), ("ADDED", "web-2", "")]

@@ -37,7 +37,6 @@ from kubectl_trace.sandbox.controllers.util import (
     controller_of,
     equal_ignore_hash,
     int_or_percent,
-    is_pod_active,
     owner_reference,
     selector_matches,
     template_hash,
@@ -946,8 +945,3 @@ def _neg_created(rs: Obj) -> tuple[str, ...]:
     # newer first: invert the timestamp string ordering
     ts, name = _created(rs)
     return tuple(chr(0x10FFFF - ord(c)) for c in ts + name)
-
-
-def active_pods(pods: list[Obj]) -> list[Obj]:
-    """Pods that count (not terminal, not being deleted)."""
-    return [p for p in pods if is_pod_active(p)]

@@ -11,7 +11,6 @@ active, and every ``StoreError`` becomes a ``metav1.Status`` answer.
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 import time
 import traceback
@@ -30,8 +29,6 @@ from kubectl_trace.sandbox.server.watch import WatchHub
 from kubectl_trace.sandbox.store import Store, StoreError
 
 __all__ = ["API", "ApiServer", "make_app", "request_verb"]
-
-log = logging.getLogger("kubectl_trace.sandbox.server")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

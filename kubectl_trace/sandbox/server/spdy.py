@@ -153,11 +153,6 @@ def syn_reply(codec: HeaderCodec, stream: int, headers: dict[str, str] | None = 
     return control_frame(SYN_REPLY, 0, struct.pack(">I", stream) + codec.encode(headers or {}))
 
 
-def rst_stream(stream: int, status: int = 5) -> bytes:
-    """RST_STREAM (status 5 is CANCEL)."""
-    return control_frame(RST_STREAM, 0, struct.pack(">II", stream, status))
-
-
 def window_update(stream: int, delta: int) -> bytes:
     """WINDOW_UPDATE giving ``delta`` more bytes of window on ``stream``."""
     return control_frame(WINDOW_UPDATE, 0, struct.pack(">II", stream, delta))

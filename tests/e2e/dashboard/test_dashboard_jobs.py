@@ -64,6 +64,7 @@ def test_live_screen_shows_the_jobs_section_and_follows_new_jobs(
     invoke: Any,
     tmux: Any,
     tmp_path: Path,
+    eventually: Any,
 ) -> None:
     assert _run(invoke, sandbox, app_ns, "echo", "first") == 0
     argv = [
@@ -86,4 +87,4 @@ def test_live_screen_shows_the_jobs_section_and_follows_new_jobs(
     screen = tmux.wait_for("Jobs · trace-api · 2 recent", timeout=60)
     screen = tmux.wait_for("failed (BackoffLimitExceeded)", timeout=30)
     assert "Pods ·" in screen and "Events" in screen
-    quit_and_check(tmux, tmp_path)
+    quit_and_check(tmux, tmp_path, eventually)

@@ -50,15 +50,17 @@ def start_dashboard(
     return tmp_path
 
 
-def quit_and_check(tmux: Any, tmp_path: Path) -> None:
+def quit_and_check(tmux: Any, tmp_path: Path, eventually: Callable[..., Any]) -> None:
     """Press q; the command exits 0 and the terminal settings are as they were before."""
     tmux.send("q")
     after = tmp_path / "stty-after"
-    deadline = time.monotonic() + 30
-    while not after.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert after.exists(), f"the dashboard did not quit; screen:\n{tmux.capture()}"
-    time.sleep(0.1)  # the shell finishes writing the file
+    # The shell writes stty-after last, after exit-code; a whole line means it is done.
+    eventually(
+        lambda: after.exists() and after.read_text().endswith("\n"),
+        timeout=30,
+        interval=0.05,
+        message="the dashboard to quit",
+    )
     assert (tmp_path / "exit-code").read_text().strip() == "0"
     before = (tmp_path / "stty-before").read_text()
     assert before.strip() and after.read_text() == before
@@ -90,7 +92,7 @@ def web_tag(kube: Any) -> str:
     return str(dep["spec"]["template"]["spec"]["containers"][0]["image"]).rsplit(":", 1)[-1]
 
 
-def test_rollout_stall_and_undo_on_screen(sandbox_factory, kubectl_for, kube_for, tmux, tmp_path):
+def test_rollout_stall_and_undo_on_screen(sandbox_factory, kubectl_for, kube_for, tmux, tmp_path, eventually):
     handle = sandbox_factory(fixture="demo", time_scale=TIME_SCALE)
     kubectl = kubectl_for(handle)
     kube = kube_for(handle)
@@ -147,10 +149,12 @@ def test_rollout_stall_and_undo_on_screen(sandbox_factory, kubectl_for, kube_for
     assert "badc0de" not in deployment_row(seen[-1], "trace-api-web")
 
     # q restores the terminal
-    quit_and_check(tmux, tmp_path)
+    quit_and_check(tmux, tmp_path, eventually)
 
 
-def test_reconnecting_banner_then_the_view_catches_up(sandbox_factory, kubectl_for, kube_for, tmux, tmp_path):
+def test_reconnecting_banner_then_the_view_catches_up(
+    sandbox_factory, kubectl_for, kube_for, tmux, tmp_path, eventually
+):
     handle = sandbox_factory(fixture="demo", time_scale=TIME_SCALE)
     kubectl = kubectl_for(handle)
     kube = kube_for(handle)
@@ -190,10 +194,10 @@ def test_reconnecting_banner_then_the_view_catches_up(sandbox_factory, kubectl_f
         ),
         timeout=90,
     )
-    quit_and_check(tmux, tmp_path)
+    quit_and_check(tmux, tmp_path, eventually)
 
 
-def test_small_terminal_stays_legible(private_sandbox, tmux, tmp_path):
+def test_small_terminal_stays_legible(private_sandbox, tmux, tmp_path, eventually):
     start_dashboard(tmux, private_sandbox, tmp_path, width=80, height=24)
     screen = tmux.wait_for("● live", timeout=60)
     screen = tmux.wait_for("POD", timeout=30)
@@ -219,11 +223,9 @@ def test_small_terminal_stays_legible(private_sandbox, tmux, tmp_path):
         lines = [line for line in tmux.capture().splitlines() if line.strip()]
         return bool(lines) and lines[-1].rstrip().endswith(("$", "#"))
 
-    deadline = time.monotonic() + 60
-    while not prompt() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    eventually(prompt, timeout=60, message="a shell prompt in the pod")
     tmux.send("echo answer=$((6*7))", enter=True)
     tmux.wait_for("answer=42", timeout=30)
     tmux.send("exit", enter=True)
     tmux.wait_for("● live", timeout=30)
-    quit_and_check(tmux, tmp_path)
+    quit_and_check(tmux, tmp_path, eventually)

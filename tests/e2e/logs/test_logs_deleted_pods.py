@@ -1,6 +1,6 @@
 """A rollout under API errors and dropped streams: every old pod's last lines arrive, or a gap is said.
 
-The combination of issue 20: ``--log-rate 50``, ``api-errors`` at rate 0.5, a deploy, and
+The hard combination: ``--log-rate 50``, ``api-errors`` at rate 0.5, a deploy, and
 the log streams dropped again and again while old pods shut down and are deleted. For
 every pod that existed before the deploy, the follower must print its shutdown lines, or
 report (stderr warning and a ``gap`` record) that they could not be read — never silence.

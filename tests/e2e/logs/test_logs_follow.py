@@ -109,10 +109,10 @@ def test_drop_streams_loses_and_repeats_nothing(sandbox_factory, kubectl_for, ku
         eventually(lambda: len({json.loads(x)["pod"] for x in f.text()}) == 5, timeout=30, message="all pods")
         started = time.monotonic()
         for _ in range(10):
-            time.sleep(5.5)
+            time.sleep(5.5)  # pacing the fault under test, not waiting for anything
             dropped = sandbox.admin("POST", "faults/drop-streams")["dropped"]
             assert dropped >= 6  # five log streams and the pod watch, every time
-        time.sleep(max(0.0, 60 - (time.monotonic() - started)))
+        time.sleep(max(0.0, 60 - (time.monotonic() - started)))  # the test follows for 60 s
         total = len(f.text())
     finally:
         code = f.interrupt()
@@ -140,9 +140,9 @@ def test_api_errors_during_a_follow_recover_by_themselves(sandbox_factory, kubec
         eventually(lambda: len({json.loads(x)["pod"] for x in f.text()}) == 3, timeout=30, message="all pods")
         sandbox.admin("POST", "faults/api-errors", {"rate": 0.3, "seconds": 10})
         for _ in range(3):  # drops during the errors: every resume must get through them
-            time.sleep(2.5)
+            time.sleep(2.5)  # pacing the fault under test
             sandbox.admin("POST", "faults/drop-streams")
-        time.sleep(3)
+        time.sleep(3)  # the rest of the 10 s fault window: the errors must end on their own
         # after the fault window: the stream is live again within a few seconds
         mark = len(f.text())
         eventually(lambda: len(f.text()) > mark + 3 * 20, timeout=20, message="lines after the errors")

@@ -1,6 +1,6 @@
 """``status`` against the sandbox: healthy production, then broken releases made with the real kubectl.
 
-Done-when of issue 7: badc0de stalls with a failing readiness probe (503, with a count) and
+What ``status`` must show: badc0de stalls with a failing readiness probe (503, with a count) and
 exit 1, ``--probe`` shows 503 for the new pods and 200 for the old; c0ffee1 crash-loops
 with exit code 1 and the previous instance's "Cannot find module" lines; 0000000 cannot be
 pulled; a healthy production exits 0 with practice findings only.

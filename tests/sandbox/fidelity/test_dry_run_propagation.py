@@ -1,5 +1,5 @@
 """Dry-run from the query and the DeleteOptions body for every verb, and propagation policies
-Orphan / Background / Foreground (issue 17, part A, item 2), with the real kubectl and the
+Orphan / Background / Foreground, with the real kubectl and the
 official Python client."""
 
 from __future__ import annotations

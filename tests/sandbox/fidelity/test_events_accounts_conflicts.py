@@ -1,5 +1,5 @@
 """events.k8s.io/v1 beside core Events, the ``default`` ServiceAccount in every namespace,
-and 409 Status bodies as the API server writes them (issue 17, part A, item 5)."""
+and 409 Status bodies as the API server writes them."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""OpenAPI v3 with real schemas: ``kubectl explain`` and the documents themselves (issue 17,
-part A, item 4)."""
+"""OpenAPI v3 with real schemas: ``kubectl explain`` and the documents themselves."""
 
 from __future__ import annotations
 

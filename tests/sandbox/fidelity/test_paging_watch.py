@@ -1,5 +1,5 @@
-"""Paging with ``limit``/``continue`` and the watch window with 410 Expired (issue 17, part A,
-item 3): the real kubectl, the official Python client, our ResilientWatch and ``events -w``."""
+"""Paging with ``limit``/``continue`` and the watch window with 410 Expired: the real
+kubectl, the official Python client, our ResilientWatch and ``events -w``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Writes are decoded strictly and validated as a real API server does (issue 17, part A, item 1).
+"""Writes are decoded strictly and validated as a real API server does.
 
 The real kubectl and the official Python client against the session sandbox, each test in a
 namespace of its own.

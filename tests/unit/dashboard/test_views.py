@@ -1,4 +1,4 @@
-"""Renderers at fixed widths, colour off, exact text (the sketch of SPEC section 4, rollout)."""
+"""Renderers at fixed widths, colour off, exact text (the layout of the rollout screen)."""
 
 import time
 
