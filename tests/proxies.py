@@ -88,7 +88,7 @@ class TunnelProxy:
             with self._lock:
                 self._open.add(upstream)
             self._pipe(client, upstream)
-        except OSError:
+        except (OSError, ValueError):  # ValueError: stop() closed a socket under select()
             pass
         finally:
             client.close()
