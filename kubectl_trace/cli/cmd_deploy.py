@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,13 +97,15 @@ def run(options: DeployOptions, env: Environment) -> int:
     action = f"deploy {tag}" + (f" after release phase `{release_command}`" if release_command else "")
     cause = change_cause(action, user_name(env.environ), rfc3339_seconds(ctx.now()))
     plan = plan_deploy(app.deployments, repository, tag, cause)
-    settings = _release_phase(ctx, options, app, repository, tag, bool(plan.planned))
+    notes, run_phase = _release_phase(ctx, options, app, repository, tag)
     return execute(
         ctx,
         heading=f"deploy {tag} ({repository}) to app {app.name} in namespace {ctx.namespace}:",
         verb=f"deploy {tag}",
         plan=plan,
-        settings=settings,
+        settings=options.change,
+        notes=notes,
+        before_apply=run_phase,
         question=f"Deploy {tag} to {len(plan.planned)} Deployment(s) of {app.name} in {ctx.namespace}?",
         rollback_hint=f"roll back with: kubectl nodeapp rollback {app.name} {ctx.flags}",
         recorder=recorder_for(
@@ -119,39 +122,34 @@ def _release_argument(tag: str, release_command: str | None, plan: Any) -> str:
 
 
 def _release_phase(
-    ctx: Any, options: DeployOptions, app: Any, repository: str, tag: str, changes: bool
-) -> ChangeSettings:
-    """The release phase hook: confirm first (it changes things), run the release command.
+    ctx: Any, options: DeployOptions, app: Any, repository: str, tag: str
+) -> tuple[list[str], Callable[[], None] | None]:
+    """The release phase: notes for the plan, and the hook that runs it once confirmed.
 
-    Returns the settings for the rest of the flow (already confirmed when it ran).
+    ``execute`` prints the plan (with the note), asks in a production namespace, then calls the
+    hook before the first patch: a release command that fails raises, and nothing is deployed.
     """
-    import dataclasses
-
-    from kubectl_trace.release.confirm import confirm, decide
-    from kubectl_trace.release.flow import user_name
-    from kubectl_trace.run.release import run_release_phase
-
     command = options.release_command or ctx.config.release_command(app.name)
-    settings = options.change
-    if not command or not changes:
-        return settings
-    if settings.dry_run:
-        ctx.note(f"dry run: the release command `{command}` would run first, as a Job with {tag}")
-        return settings
-    decision = decide(
-        ctx.namespace, yes=settings.yes, dry_run=False, interactive=ctx.env.interactive, config=ctx.config
-    )
-    question = f"Run `{command}` with {tag}, then deploy {tag} to {app.name} in {ctx.namespace}?"
-    confirm(decision, ctx.env, question)
-    run_release_phase(
-        ctx.kube,
-        ctx.config,
-        ctx.env,
-        app=app.name,
-        deployments=app.deployments,
-        repository=repository,
-        tag=tag,
-        command=command,
-        user=user_name(ctx.env.environ),
-    )
-    return dataclasses.replace(settings, yes=True)
+    if not command:
+        return [], None
+    if options.change.dry_run:
+        return [f"dry run: the release command `{command}` would run first, as a Job with {tag}"], None
+    note = f"release phase: `{command}` runs first as a Job with {tag}; if it fails nothing is deployed"
+
+    def run_phase() -> None:
+        from kubectl_trace.release.flow import user_name
+        from kubectl_trace.run.release import run_release_phase
+
+        run_release_phase(
+            ctx.kube,
+            ctx.config,
+            ctx.env,
+            app=app.name,
+            deployments=app.deployments,
+            repository=repository,
+            tag=tag,
+            command=command,
+            user=user_name(ctx.env.environ),
+        )
+
+    return [note], run_phase

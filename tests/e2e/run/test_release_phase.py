@@ -81,7 +81,7 @@ def test_dry_run_only_says_the_release_command_would_run(
         kubeconfig=sandbox.kubeconfig,
     )  # fmt: skip
     assert result.exit_code == 0
-    assert "dry run: the release command `npm run migrate` would run first" in result.stderr
+    assert "dry run: the release command `npm run migrate` would run first" in result.stdout  # under the plan
     assert not leftovers(kube, app_ns)
     bad = invoke("deploy", "trace-api", "--release-command", "sh -c 'oops", kubeconfig=sandbox.kubeconfig)
     assert bad.exit_code == 2 and bad.stderr.startswith("error: invalid release command")
