@@ -163,6 +163,7 @@ class PodBox:
     _lifeline: int | None = field(default=None, repr=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     _watcher: asyncio.Task[None] | None = field(default=None, repr=False)
+    _failures: int = field(default=0, repr=False)
 
     @property
     def app(self) -> str:
@@ -292,9 +293,17 @@ class PodBox:
             self.pid = None
 
     def _give_up(self, reason: str) -> bool:
-        self.isolated = False
-        if self.on_failure is not None:
-            self.on_failure(reason)
+        """A set-up failed: this command runs in the pod's directories; the next one tries again.
+
+        Only a second failure of the same pod turns its isolation off (and tells ``PodBoxes``):
+        one slow or interrupted set-up under load must not leave the pod unisolated for good.
+        """
+        self._failures += 1
+        print(f"sandbox: pod {self.pod}: its sandbox could not be set up: {reason}", file=sys.stderr)
+        if self._failures >= 2:
+            self.isolated = False
+            if self.on_failure is not None:
+                self.on_failure(reason)
         return False
 
     def stop(self) -> asyncio.subprocess.Process | None:
@@ -476,6 +485,7 @@ class PodBoxes:
         if self.problem is not None:
             self._say(self.problem)
         self._boxes: dict[str, PodBox] = {}
+        self._failed_pods = 0
 
     @staticmethod
     def _say(problem: str) -> None:
@@ -486,9 +496,10 @@ class PodBoxes:
         )
 
     def _failed(self, reason: str) -> None:
-        """A pod's sandbox could not be set up: no pod gets one from now on (said once)."""
-        if self.problem is None:
-            self.problem = f"a pod sandbox could not be set up: {reason}"
+        """A pod's sandbox failed twice: after three such pods, no new pod gets one (said once)."""
+        self._failed_pods += 1
+        if self.problem is None and self._failed_pods >= 3:
+            self.problem = f"pod sandboxes could not be set up: {reason}"
             self._say(self.problem)
 
     @property

@@ -241,24 +241,36 @@ def _nobody_can_run(path: str) -> bool:
 
 
 @needs_namespaces
-def test_a_pod_sandbox_that_cannot_be_set_up_falls_back_once(
+def test_a_pod_sandbox_that_cannot_be_set_up_falls_back_for_that_pod_then_for_all(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     boxes = PodBoxes(tmp_path / "pods")
-    broken = boxes.box("ns_a_1", "a", str(tmp_path / "no-such-image-bin"))  # its bind mount fails
 
-    async def run() -> tuple[list[str], list[str]]:
+    def broken(name: str) -> Any:
+        return boxes.box(f"ns_{name}_1", name, str(tmp_path / "no-such-image-bin"))  # its bind mount fails
+
+    async def run() -> tuple[list[str], bool, bool, list[str]]:
         try:
-            first, _, env = await broken.command(["sh", "-c", "true"], {"HOME": broken.app}, "/img/bin")
-            assert env["TMPDIR"] == broken.tmp
-            later = boxes.box("ns_b_1", "b", str(tmp_path))
+            a = broken("a")
+            first, _, env = await a.command(["sh", "-c", "true"], {"HOME": a.app}, "/img/bin")
+            assert env["TMPDIR"] == a.tmp
+            one_failure_only = a.isolated and boxes.isolated  # one failed set-up is retried next time
+            await a.command(["true"], {}, "/img/bin")  # fails again: this pod runs unisolated from now on
+            healthy = boxes.box("ns_h_1", "h", str(tmp_path))
+            pod_alone = not a.isolated and boxes.isolated and healthy.isolated
+            for name in ("b", "c"):
+                box = broken(name)
+                for _ in range(2):
+                    await box.command(["true"], {}, "/img/bin")
+            later = boxes.box("ns_z_1", "z", str(tmp_path))
             second, _, _ = await later.command(["sh"], {}, "/img/bin")
-            return first, second
+            return first, one_failure_only, pod_alone, second
         finally:
             await boxes.aclose()
 
-    first, second = asyncio.run(run())
+    first, one_failure_only, pod_alone, second = asyncio.run(run())
     assert first == ["sh", "-c", "true"] and second == ["sh"]
+    assert one_failure_only and pod_alone
     assert not boxes.isolated and "could not be set up" in (boxes.problem or "")
     assert capsys.readouterr().err.count("pod isolation unavailable") == 1
 
