@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from kubectl_trace.cli.environment import Environment
-from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.cli.options import CommonOptions, take_command_after_dashdash
 from kubectl_trace.errors import UsageError
 
 DESCRIPTION = (
@@ -51,14 +48,6 @@ class RunOptions:
     no_tty: bool = False
 
 
-def _split_command(argv: Sequence[str]) -> tuple[list[str], list[str] | None]:
-    argv = list(argv)
-    if "--" in argv:
-        at = argv.index("--")
-        return argv[:at], argv[at + 1 :]
-    return argv, None
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``run``."""
     parser.add_argument("app", metavar="APP", help="the app: its Deployments are APP-* or labelled app=APP")
@@ -77,15 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-tty", action="store_true", help="no TTY even on a terminal (output streamed from the log)"
     )
     parser.usage = "kubectl nodeapp run APP [flags] -- COMMAND [ARGS…]"
-    parse_known = parser.parse_known_args
-
-    def parse_known_args(args: Sequence[str] | None = None, namespace: Any = None) -> Any:
-        before, command = _split_command(sys.argv[1:] if args is None else args)
-        parsed, extra = parse_known(before, namespace)
-        parsed.command = command
-        return parsed, extra
-
-    parser.parse_known_args = parse_known_args  # type: ignore[method-assign,assignment]
+    take_command_after_dashdash(parser)
 
 
 def parse_options(args: argparse.Namespace, common: CommonOptions) -> RunOptions:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from kubectl_trace.cli.environment import Environment
-from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.cli.options import CommonOptions, take_command_after_dashdash
 from kubectl_trace.errors import ExitStatus, UsageError
 
 DESCRIPTION = (
@@ -47,15 +45,6 @@ class ShellOptions:
     command: tuple[str, ...]
 
 
-def _split_command(argv: Sequence[str]) -> tuple[list[str], list[str] | None]:
-    """Everything after the first ``--`` is the remote command, untouched by argparse."""
-    argv = list(argv)
-    if "--" in argv:
-        at = argv.index("--")
-        return argv[:at], argv[at + 1 :]
-    return argv, None
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``shell``."""
     parser.add_argument("target", nargs="?", metavar="TARGET", help="pod, deploy/NAME, app name or pod regex")
@@ -75,16 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-tty", action="store_true", help="no remote TTY even on a terminal (stdout and stderr apart)"
     )
     parser.usage = "kubectl nodeapp shell [TARGET] [flags] [-- COMMAND [ARGS…]]"
-    # argparse cannot tell `shell -- ls` (no TARGET) from `shell ls`: take the command out first.
-    parse_known = parser.parse_known_args
-
-    def parse_known_args(args: Sequence[str] | None = None, namespace: Any = None) -> Any:
-        before, command = _split_command(sys.argv[1:] if args is None else args)
-        parsed, extra = parse_known(before, namespace)
-        parsed.command = command
-        return parsed, extra
-
-    parser.parse_known_args = parse_known_args  # type: ignore[method-assign,assignment]
+    take_command_after_dashdash(parser)
 
 
 def parse_options(args: argparse.Namespace, common: CommonOptions) -> ShellOptions:

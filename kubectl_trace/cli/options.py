@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from kubectl_trace.kube.settings import KubeSettings
 from kubectl_trace.timeparse import parse_duration
@@ -84,3 +87,29 @@ def common_options(args: argparse.Namespace) -> CommonOptions:
         color=args.color or load_user_config().color,
         debug=bool(args.debug),
     )
+
+
+def split_command(argv: Sequence[str]) -> tuple[list[str], list[str] | None]:
+    """Everything after the first ``--`` is a command to run, untouched by argparse (None: no ``--``)."""
+    argv = list(argv)
+    if "--" in argv:
+        at = argv.index("--")
+        return argv[:at], argv[at + 1 :]
+    return argv, None
+
+
+def take_command_after_dashdash(parser: argparse.ArgumentParser) -> None:
+    """Make ``parser`` set ``args.command`` from what follows ``--`` (``shell``, ``run``).
+
+    argparse cannot tell ``shell -- ls`` (no TARGET) from ``shell ls``: the command is taken
+    out before argparse sees the rest.
+    """
+    parse_known = parser.parse_known_args
+
+    def parse_known_args(args: Sequence[str] | None = None, namespace: Any = None) -> Any:
+        before, command = split_command(sys.argv[1:] if args is None else args)
+        parsed, extra = parse_known(before, namespace)
+        parsed.command = command
+        return parsed, extra
+
+    parser.parse_known_args = parse_known_args  # type: ignore[method-assign,assignment]
