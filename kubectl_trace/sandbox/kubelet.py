@@ -483,12 +483,7 @@ class _PodWorker:
             listen_port=port,
             env=container_env,
         )
-        slot.runs.append(run)
-        slot.state = "running"
-        slot.reason = ""
-        slot.message = None
-        slot.stopping = False
-        slot.timers = [t for t in slot.timers if not t.cancelled]
+        self._begin_run(slot, run)
         self.event("Normal", "Created", f"Created container: {slot.name}", slot)
         self.event("Normal", "Started", f"Started container {slot.name}", slot)
         has_startup = bool(slot.spec.get("startupProbe")) and not slot.is_init
@@ -504,6 +499,16 @@ class _PodWorker:
                 self._start_probe(slot, run, "readiness")
                 self._start_probe(slot, run, "liveness")
         self.touch()
+
+    @staticmethod
+    def _begin_run(slot: _Slot, run: _Run) -> None:
+        """The slot's new instance is running (simulated process and real command alike)."""
+        slot.runs.append(run)
+        slot.state = "running"
+        slot.reason = ""
+        slot.message = None
+        slot.stopping = False
+        slot.timers = [t for t in slot.timers if not t.cancelled]
 
     def _start_command(self, slot: _Slot, profile: ImageProfile, container_env: dict[str, str]) -> None:
         """Run the container's command as a local process (``command.py``)."""
@@ -526,12 +531,7 @@ class _PodWorker:
             listen_port=None,
             env=container_env,
         )
-        slot.runs.append(run)
-        slot.state = "running"
-        slot.reason = ""
-        slot.message = None
-        slot.stopping = False
-        slot.timers = [t for t in slot.timers if not t.cancelled]
+        self._begin_run(slot, run)
         assert target.box is not None
         if target.box.host_program(argv[0], target.env["PATH"]) is None:
             run.message = not_found_message(argv[0])
