@@ -82,3 +82,21 @@ def update_section(name: str, markdown: str) -> None:
         pattern.sub(lambda _m: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
     )
     BENCHMARKS.write_text(text)
+
+
+def first_output(argv: list[str], expect: bytes | None = None) -> float:
+    """Seconds from spawn to the first byte on stdout (the process is then waited for).
+
+    Raises when the command fails, or when ``expect`` is given and its whole stdout differs.
+    """
+    start = time.perf_counter()
+    child = subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
+    )
+    assert child.stdout is not None
+    byte = child.stdout.read(1)
+    elapsed = time.perf_counter() - start
+    rest, err = child.communicate(timeout=60)
+    if not byte or child.returncode != 0 or (expect is not None and byte + rest != expect):
+        raise RuntimeError(f"{argv[0]} failed ({child.returncode}): {byte + rest!r} {err[-300:]!r}")
+    return elapsed

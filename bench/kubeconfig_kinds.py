@@ -34,7 +34,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import ROOT, median, stamp, update_section
+from _report import ROOT, first_output, median, stamp, update_section
 
 NODEAPP = str(ROOT / "bin" / "kubectl-nodeapp")
 KUBECTL = str(ROOT / ".venv" / "bin" / "kubectl")
@@ -51,27 +51,12 @@ NOTES = [
     "these 2 shared, loaded cores that is most of the `imports` column, and it grows with load",
     "faster than kubectl's figures do. The rest (kubeconfig, TLS handshakes, the requests, the",
     "first output) is of kubectl's order for logs (target and pod list are asked for in parallel)",
-    "and shell; status asks more than kubectl's two `get`s (a namespace check, a second deployment",
-    "list), one after another. Not done here (for an issue of its own): asking status's questions",
-    "in parallel, cutting the import graph of the logs and status paths (option dataclasses built",
-    "at import, the CLI registry), and kubeconfigs `simple_yaml` cannot read (a token it cannot",
-    "parse makes the loader import PyYAML).",
+    "and shell; status asks more than kubectl's two `get`s (a namespace check and TARGET resolution",
+    "first, then its lists, Jobs, metrics and the release record, asked at once since these",
+    "figures were taken: see the section on API latency). Not done here: cutting the import graph",
+    "of the logs and status paths (option dataclasses built at import, the CLI registry), and",
+    "kubeconfigs `simple_yaml` cannot read (a token it cannot parse makes the loader import PyYAML).",
 ]
-
-
-def first_output(argv: list[str]) -> float:
-    """Seconds from spawn to the first byte on stdout (the process is then waited for)."""
-    start = time.perf_counter()
-    child = subprocess.Popen(
-        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
-    )
-    assert child.stdout is not None
-    byte = child.stdout.read(1)
-    elapsed = time.perf_counter() - start
-    rest, err = child.communicate(timeout=60)
-    if not byte or child.returncode != 0:
-        raise RuntimeError(f"{argv} failed ({child.returncode}): {byte + rest!r} {err[-300:]!r}")
-    return elapsed
 
 
 def until_exit(*argvs: list[str]) -> float:

@@ -27,11 +27,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import ROOT, median, stamp, update_section
+from _report import ROOT, first_output, median, stamp, update_section
 
 NODEAPP = str(ROOT / "bin" / "kubectl-nodeapp")
 KUBECTL = str(ROOT / ".venv" / "bin" / "kubectl")
 NS = "production"
+
+
+def said_hi(argv: list[str]) -> float:
+    """``first_output`` of a command that must print exactly ``hi``."""
+    return first_output(argv, b"hi\n")
 
 
 NOTES = [
@@ -43,21 +48,6 @@ NOTES = [
     "XOR-masked by the client (RFC 6455), in pure Python here and in compiled Go in kubectl,",
     "and on 2 shared cores that CPU competes with the sandbox.",
 ]
-
-
-def first_output(argv: list[str]) -> float:
-    """Seconds from spawn to the first byte on stdout (the process is then waited for)."""
-    start = time.perf_counter()
-    child = subprocess.Popen(
-        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
-    )
-    assert child.stdout is not None
-    byte = child.stdout.read(1)
-    elapsed = time.perf_counter() - start
-    rest, err = child.communicate(timeout=60)
-    if byte + rest != b"hi\n" or child.returncode != 0:
-        raise RuntimeError(f"{argv[0]} failed ({child.returncode}): {byte + rest!r} {err[-300:]!r}")
-    return elapsed
 
 
 def through_cat(argv: list[str], payload: Path, size: int) -> float:
@@ -150,15 +140,15 @@ def main() -> None:
                 "exec",
             ]
             hi = ["--", "echo", "hi"]
-            first_output([*theirs, pod, *hi])  # warm-up (kubectl's discovery cache, page cache)
-            first_output([*ours, pod, *hi])
+            said_hi([*theirs, pod, *hi])  # warm-up (kubectl's discovery cache, page cache)
+            said_hi([*ours, pod, *hi])
             ttfo = alternate(
                 args.runs,
                 {
-                    "nodeapp pod": lambda: first_output([*ours, pod, *hi]),
-                    "kubectl pod": lambda: first_output([*theirs, pod, *hi]),
-                    "nodeapp deploy": lambda: first_output([*ours, "deploy/trace-api-web", *hi]),
-                    "kubectl deploy": lambda: first_output([*theirs, "deploy/trace-api-web", *hi]),
+                    "nodeapp pod": lambda: said_hi([*ours, pod, *hi]),
+                    "kubectl pod": lambda: said_hi([*theirs, pod, *hi]),
+                    "nodeapp deploy": lambda: said_hi([*ours, "deploy/trace-api-web", *hi]),
+                    "kubectl deploy": lambda: said_hi([*theirs, "deploy/trace-api-web", *hi]),
                 },
             )
             size = args.megabytes * 1_000_000
