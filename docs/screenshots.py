@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kubectl_trace.cli.environment import Environment  # noqa: E402
 from kubectl_trace.cli.runner import run  # noqa: E402
+from kubectl_trace.environment import Environment  # noqa: E402
 from kubectl_trace.sandbox.interfaces import SandboxOptions  # noqa: E402
 from kubectl_trace.sandbox.process import start_sandbox  # noqa: E402
 

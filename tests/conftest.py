@@ -214,8 +214,8 @@ class _Buffer(io.StringIO):
 @pytest.fixture
 def invoke() -> Callable[..., Invocation]:
     """Run ``kubectl nodeapp ARGV…`` in process with buffers (no terminal, no colour)."""
-    from kubectl_trace.cli.environment import Environment
     from kubectl_trace.cli.runner import run
+    from kubectl_trace.environment import Environment
 
     def call(
         *argv: str,

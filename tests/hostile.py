@@ -85,8 +85,8 @@ def run_on_tty(*argv: str, kubeconfig: str, color: bool = True, width: int = 160
 
     ``tty=False``: stdout is a pipe instead (no colour), to compare.
     """
-    from kubectl_trace.cli.environment import Environment
     from kubectl_trace.cli.runner import run
+    from kubectl_trace.environment import Environment
 
     out, err = TtyBuffer(tty), TtyBuffer(tty)
     env = Environment(

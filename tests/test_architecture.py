@@ -31,9 +31,11 @@ LAYERS: dict[str, int] = {
     "kubectl_trace.safe_console": FOUNDATION,
     "kubectl_trace.timeparse": FOUNDATION,
     "kubectl_trace.userconfig": FOUNDATION,
+    "kubectl_trace.environment": FOUNDATION,
     "kubectl_trace.kube": CLIENT,
     "kubectl_trace.health": DOMAIN,
     "kubectl_trace.logs": DOMAIN,
+    "kubectl_trace.status": FEATURE,
     "kubectl_trace.release": FEATURE,
     "kubectl_trace.run": FEATURE,
     "kubectl_trace.shell": FEATURE,
@@ -50,17 +52,6 @@ SANDBOX_CALLERS = frozenset({"kubectl_trace.cli.cmd_sandbox", "kubectl_trace.cli
 
 # Upward edges that exist today, as (importing module, imported module).
 ALLOWED_UPWARD: dict[tuple[str, str], str] = {
-    # Environment (streams, tty, clock) lives in cli/environment.py; the features take it as a
-    # parameter. Moving it to the package root removes all of these at once.
-    ("kubectl_trace.shell.attach", "kubectl_trace.cli.environment"): "Environment lives in cli/",
-    ("kubectl_trace.release.flow", "kubectl_trace.cli.environment"): "Environment lives in cli/",
-    ("kubectl_trace.release.confirm", "kubectl_trace.cli.environment"): "Environment lives in cli/",
-    ("kubectl_trace.release.view", "kubectl_trace.cli.environment"): "Environment lives in cli/",
-    ("kubectl_trace.run.release", "kubectl_trace.cli.environment"): "Environment lives in cli/",
-    ("kubectl_trace.run.oneoff", "kubectl_trace.cli.environment"): "Environment lives in cli/",
-    ("kubectl_trace.dashboard", "kubectl_trace.cli.environment"): "Environment lives in cli/",
-    # release.flow.connect turns CommonOptions into a client: CLI glue that belongs in cli/.
-    ("kubectl_trace.release.flow", "kubectl_trace.cli.options"): "connect() is CLI glue in release/",
     # Completion completes the CLI's own commands, so it reads the parser and command table;
     # handing them in from cli/cmd_completion.py would remove these.
     ("kubectl_trace.completion.engine", "kubectl_trace.cli.parser"): "completion reads the CLI parser",
@@ -253,9 +244,9 @@ def test_the_checker_sees_function_level_and_type_only_imports(tmp_path):
     mod = pkg / "mod.py"
     mod.write_text(
         "from typing import TYPE_CHECKING\n"
-        "if TYPE_CHECKING:\n    from kubectl_trace.cli.environment import Environment\n"
+        "if TYPE_CHECKING:\n    from kubectl_trace.environment import Environment\n"
         "def f():\n    from ..kube import calls\n    import kubectl_trace.errors\n"
     )
-    known = ["kubectl_trace.cli.environment", "kubectl_trace.kube.calls", "kubectl_trace.errors"]
+    known = ["kubectl_trace.environment", "kubectl_trace.kube.calls", "kubectl_trace.errors"]
     assert imports_of("kubectl_trace.demo.mod", mod, known) == set(known)
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [frozenset("abc")]

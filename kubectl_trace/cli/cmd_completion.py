@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.environment import Environment
 
 DESCRIPTION = (
     "Print a completion script for running kubectl-nodeapp (and kubectl-nodeapp-logs, …) directly.\n"

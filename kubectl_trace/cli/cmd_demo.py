@@ -20,8 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.environment import Environment
 from kubectl_trace.errors import NodeappError, UsageError
 
 __all__ = ["DESCRIPTION", "EXAMPLES", "DemoOptions", "add_arguments", "parse_options", "run"]

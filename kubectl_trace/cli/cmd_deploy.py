@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.environment import Environment
 from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
 
 DESCRIPTION = (
@@ -79,8 +79,9 @@ def run(options: DeployOptions, env: Environment) -> int:
     """Plan, confirm, apply, follow."""
     import os
 
+    from kubectl_trace.cli.release_context import connect
     from kubectl_trace.release.app import infer_repository, load_app
-    from kubectl_trace.release.flow import connect, execute, recorder_for, rfc3339_seconds, user_name
+    from kubectl_trace.release.flow import execute, recorder_for, rfc3339_seconds, user_name
     from kubectl_trace.release.patches import change_cause
     from kubectl_trace.release.plans import plan_deploy
     from kubectl_trace.release.tags import git_has_uncommitted_changes, git_short_head

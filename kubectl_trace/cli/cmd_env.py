@@ -7,8 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.environment import Environment
 from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
 
 DESCRIPTION = (
@@ -125,9 +125,9 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> EnvOptions
 
 def run(options: EnvOptions, env: Environment) -> int:
     """List, or plan and apply a change."""
+    from kubectl_trace.cli.release_context import connect
     from kubectl_trace.errors import NodeappError
     from kubectl_trace.release.app import app_containers, container_images, infer_repository, load_app
-    from kubectl_trace.release.flow import connect
 
     ctx = connect(options.common, env)
     app = load_app(ctx.kube, options.app, namespace=ctx.namespace, process=options.process, config=ctx.config)

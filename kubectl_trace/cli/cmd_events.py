@@ -17,8 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.environment import Environment
 from kubectl_trace.errors import UsageError
 
 if TYPE_CHECKING:

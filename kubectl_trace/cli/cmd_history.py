@@ -6,8 +6,8 @@ import argparse
 import json
 from dataclasses import dataclass
 
-from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.environment import Environment
 
 DESCRIPTION = (
     "The releases of APP, newest first: one numbered release per deploy, env set/unset,\n"
@@ -86,9 +86,9 @@ def run(options: HistoryOptions, env: Environment) -> int:
 
 
 def _releases(options: HistoryOptions, env: Environment) -> int:
+    from kubectl_trace.cli.release_context import connect
     from kubectl_trace.errors import NodeappError
     from kubectl_trace.release.app import infer_repository, load_app, process_name
-    from kubectl_trace.release.flow import connect
     from kubectl_trace.release.history_view import history_document, history_lines
     from kubectl_trace.release.recording import read_releases
 
@@ -120,10 +120,10 @@ def _releases(options: HistoryOptions, env: Environment) -> int:
 
 
 def _revisions(options: HistoryOptions, env: Environment) -> int:
+    from kubectl_trace.cli.release_context import connect
     from kubectl_trace.errors import NodeappError
     from kubectl_trace.health import rfc3339
     from kubectl_trace.release.app import infer_repository, load_app, process_name
-    from kubectl_trace.release.flow import connect
     from kubectl_trace.release.history import history_rows
     from kubectl_trace.timeparse import format_age
 

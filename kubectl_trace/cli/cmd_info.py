@@ -7,8 +7,8 @@ import json
 import time
 from dataclasses import dataclass
 
-from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.environment import Environment
 
 DESCRIPTION = (
     "Show the context, server, user and namespace that every nodeapp command resolves from your\n"

@@ -6,8 +6,8 @@ import argparse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.environment import Environment
 from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
 
 if TYPE_CHECKING:
@@ -86,9 +86,10 @@ def run(options: PromoteOptions, env: Environment) -> int:
     """Check the source, plan, confirm, apply, record, follow."""
     from dataclasses import replace
 
+    from kubectl_trace.cli.release_context import connect
     from kubectl_trace.errors import NodeappError
     from kubectl_trace.release.app import infer_repository, load_app, process_name
-    from kubectl_trace.release.flow import connect, execute, recorder_for, rfc3339_seconds, user_name
+    from kubectl_trace.release.flow import execute, recorder_for, rfc3339_seconds, user_name
     from kubectl_trace.release.gate import source_problems
     from kubectl_trace.release.patches import change_cause
     from kubectl_trace.release.plans import plan_promote
@@ -185,9 +186,9 @@ def _notes(
 
 def _node_version(ctx: Context, namespace: str, deployments: Sequence[Any]) -> str | None:
     """``node --version`` in one running pod of the app's first process (None when it cannot be asked)."""
-    from kubectl_trace.cli.status_checks import run_node_version
     from kubectl_trace.kube.errors import KubeError
     from kubectl_trace.kube.selectors import match_label_selector_object
+    from kubectl_trace.status.checks import run_node_version
 
     try:
         pods = ctx.kube.list("pods", namespace).items

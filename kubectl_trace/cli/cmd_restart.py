@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.environment import Environment
 from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
 
 DESCRIPTION = (
@@ -49,8 +49,9 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> RestartOpt
 
 def run(options: RestartOptions, env: Environment) -> int:
     """Plan, confirm, apply, follow."""
+    from kubectl_trace.cli.release_context import connect
     from kubectl_trace.release.app import load_app
-    from kubectl_trace.release.flow import connect, execute, rfc3339_seconds, user_name
+    from kubectl_trace.release.flow import execute, rfc3339_seconds, user_name
     from kubectl_trace.release.patches import change_cause
     from kubectl_trace.release.plans import plan_restart
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.environment import Environment
 from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
 
 DESCRIPTION = (
@@ -84,8 +84,9 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> RollbackOp
 
 def run(options: RollbackOptions, env: Environment) -> int:
     """Choose the release, plan every process, confirm, apply, record, follow."""
+    from kubectl_trace.cli.release_context import connect
     from kubectl_trace.release.app_rollback import plan_app_rollback
-    from kubectl_trace.release.flow import connect, execute, recorder_for, rfc3339_seconds, user_name
+    from kubectl_trace.release.flow import execute, recorder_for, rfc3339_seconds, user_name
     from kubectl_trace.release.patches import change_cause
     from kubectl_trace.release.records import Release
 

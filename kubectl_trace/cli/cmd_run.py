@@ -6,8 +6,8 @@ import argparse
 import re
 from dataclasses import dataclass
 
-from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import CommonOptions, take_command_after_dashdash
+from kubectl_trace.environment import Environment
 from kubectl_trace.errors import UsageError
 
 DESCRIPTION = (
@@ -101,7 +101,8 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> RunOptions
 
 def run(options: RunOptions, env: Environment) -> int:
     """Build the Job, run it, pass its exit status through."""
-    from kubectl_trace.release.flow import connect, user_name
+    from kubectl_trace.cli.release_context import connect
+    from kubectl_trace.release.flow import user_name
     from kubectl_trace.run.oneoff import OneOff, run_oneoff
 
     ctx = connect(options.common, env)

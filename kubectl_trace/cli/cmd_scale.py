@@ -7,8 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.environment import Environment
 from kubectl_trace.release.scaleargs import ScaleRequest
 from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
 
@@ -68,8 +68,9 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> ScaleOptio
 
 def run(options: ScaleOptions, env: Environment) -> int:
     """List the counts, or plan, confirm, apply and follow."""
+    from kubectl_trace.cli.release_context import connect
     from kubectl_trace.release.app import load_app, process_name
-    from kubectl_trace.release.flow import connect, execute
+    from kubectl_trace.release.flow import execute
     from kubectl_trace.release.plans import plan_scale
     from kubectl_trace.release.scaleargs import resolve_scale
 

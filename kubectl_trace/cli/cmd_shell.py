@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import CommonOptions, take_command_after_dashdash
+from kubectl_trace.environment import Environment
 from kubectl_trace.errors import ExitStatus, UsageError
 
 DESCRIPTION = (

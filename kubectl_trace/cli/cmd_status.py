@@ -5,9 +5,9 @@ then, only where they help, the previous instance's last log lines of a crash-lo
 container, and with ``--probe`` each HTTP probe run now through the API server's pod proxy
 plus ``node --version`` through exec. Exit status 1 when anything is unhealthy.
 
-The parts: ``status_report`` (the report as data, built purely from the objects, and its
-JSON), ``status_checks`` (the checks that need the API), ``status_render`` (rich output)
-and ``status_all`` (``-A``: every namespace in one table). This module holds the flags,
+The parts: ``status.report`` (the report as data, built purely from the objects, and its
+JSON), ``status.checks`` (the checks that need the API), ``status.render`` (rich output)
+and ``status.all`` (``-A``: every namespace in one table). This module holds the flags,
 the gathering and the command.
 """
 
@@ -19,10 +19,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import CommonOptions
-from kubectl_trace.cli.status_report import StatusReport, build_report, report_json
+from kubectl_trace.environment import Environment
 from kubectl_trace.errors import NodeappError, UsageError
+from kubectl_trace.status.report import StatusReport, build_report, report_json
 
 if TYPE_CHECKING:
     from kubectl_trace.kube.targets import Target
@@ -140,7 +140,7 @@ def gather(
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from kubectl_trace.cli.status_resources import build_facts, start_metrics
+    from kubectl_trace.status.resources import build_facts, start_metrics
     from kubectl_trace.userconfig import load_user_config
 
     config = load_user_config()
@@ -210,11 +210,11 @@ def _batch(kube: Any, target: Target, namespace: str) -> tuple[tuple[Any, ...], 
 
 def run(options: StatusOptions, env: Environment) -> int:
     """Gather, explain, and exit 1 when anything is unhealthy."""
-    from kubectl_trace.cli.status_checks import crash_candidates, fetch_previous_logs, probe_now
-    from kubectl_trace.cli.status_render import print_renderables, render_report
-    from kubectl_trace.cli.status_resources import process_flags, read_shutdown_logs
     from kubectl_trace.kube.client import connect_best
     from kubectl_trace.kube.targets import resolve_in_namespace
+    from kubectl_trace.status.checks import crash_candidates, fetch_previous_logs, probe_now
+    from kubectl_trace.status.render import print_renderables, render_report
+    from kubectl_trace.status.resources import process_flags, read_shutdown_logs
 
     kube = connect_best(options.common.kube, env.environ)
     if options.all_namespaces:
@@ -271,8 +271,8 @@ def _release(kube: Any, target: Target, namespace: str) -> Any:
 
 def _run_all(kube: Any, options: StatusOptions, env: Environment) -> int:
     """``status -A``: the summary of every namespace."""
-    from kubectl_trace.cli.status_all import all_json, gather_all, render_all
-    from kubectl_trace.cli.status_render import print_renderables
+    from kubectl_trace.status.all import all_json, gather_all, render_all
+    from kubectl_trace.status.render import print_renderables
 
     try:
         reports = gather_all(kube, env.clock())

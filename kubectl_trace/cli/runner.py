@@ -14,10 +14,10 @@ import warnings
 from collections.abc import Sequence
 
 from kubectl_trace import __version__
-from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import common_options
 from kubectl_trace.cli.parser import build_parser, overview, split_command, unknown_command
 from kubectl_trace.cli.registry import COMMANDS
+from kubectl_trace.environment import Environment
 from kubectl_trace.errors import ExitStatus, InsecureConnectionWarning, NodeappError, UsageError
 
 __all__ = ["run"]

@@ -29,8 +29,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kubectl_trace.cli.environment import Environment
     from kubectl_trace.dashboard.app import DashboardHandle
+    from kubectl_trace.environment import Environment
     from kubectl_trace.kube.calls import KubeClient
 
 __all__ = ["run_dashboard"]

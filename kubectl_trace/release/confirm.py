@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from kubectl_trace.errors import NodeappError, UsageError
 
 if TYPE_CHECKING:
-    from kubectl_trace.cli.environment import Environment
+    from kubectl_trace.environment import Environment
     from kubectl_trace.userconfig import UserConfig
 
 __all__ = ["Decision", "confirm", "decide"]

@@ -23,8 +23,7 @@ from kubectl_trace.release.settings import ChangeSettings
 from kubectl_trace.release.store import store_name
 
 if TYPE_CHECKING:
-    from kubectl_trace.cli.environment import Environment
-    from kubectl_trace.cli.options import CommonOptions
+    from kubectl_trace.environment import Environment
     from kubectl_trace.kube.calls import KubeClient
     from kubectl_trace.release.follow import Snapshot
     from kubectl_trace.release.recording import Recorder
@@ -32,7 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Context",
-    "connect",
     "execute",
     "follow",
     "process_summary",
@@ -78,21 +76,6 @@ class Context:
     def now(self) -> float:
         """The current time."""
         return self.env.clock()
-
-
-def connect(common: CommonOptions, env: Environment) -> Context:
-    """Load the kubeconfig and the user config."""
-    import shlex
-
-    from kubectl_trace.kube.client import connect_best
-    from kubectl_trace.userconfig import load_user_config
-
-    flags = ""
-    if common.kube.context:
-        flags += f" --context {shlex.quote(common.kube.context)}"
-    if common.kube.kubeconfig:
-        flags += f" --kubeconfig {shlex.quote(str(common.kube.kubeconfig))}"
-    return Context(connect_best(common.kube, env.environ), env, load_user_config(env.environ), flags)
 
 
 def rfc3339_seconds(at: float) -> str:

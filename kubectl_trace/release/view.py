@@ -14,7 +14,7 @@ from kubectl_trace.release.follow import DeploymentProgress, PlainPrinter, Snaps
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
-    from kubectl_trace.cli.environment import Environment
+    from kubectl_trace.environment import Environment
 
 __all__ = ["LiveView", "make_view", "progress_table"]
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import IO, Any
 
-from kubectl_trace.cli.environment import Environment
+from kubectl_trace.environment import Environment
 from kubectl_trace.kube.exec import ExecSession
 from kubectl_trace.shell.terminal import (
     raw_mode,

@@ -15,8 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import yaml
 
-from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.runner import run
+from kubectl_trace.environment import Environment
 from kubectl_trace.kube.client import Kube
 from kubectl_trace.kube.config import load_connection
 from kubectl_trace.kube.errors import ApiError, TransportError

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.runner import run
+from kubectl_trace.environment import Environment
 
 ROOT = Path(__file__).resolve().parents[3]
 BIN = ROOT / "bin"

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from kubectl_trace import __version__
-from kubectl_trace.cli.environment import Environment, resolve_color
 from kubectl_trace.cli.parser import split_command
 from kubectl_trace.cli.runner import run
+from kubectl_trace.environment import Environment, resolve_color
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -5,12 +5,12 @@ import json
 import re
 
 from kubectl_trace.cli.cmd_events import _Printer, event_json
-from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.runner import run
-from kubectl_trace.cli.status_render import render_report
-from kubectl_trace.cli.status_report import PreviousLog, ProbeCheck, build_report, report_json
+from kubectl_trace.environment import Environment
 from kubectl_trace.health import event_record
 from kubectl_trace.kube.targets import Target
+from kubectl_trace.status.render import render_report
+from kubectl_trace.status.report import PreviousLog, ProbeCheck, build_report, report_json
 
 from .objects import NOW, container, deployment, event, pod, probe, replicaset, running, terminated, waiting
 
@@ -89,7 +89,7 @@ def stalled_world():
 
 def render(report, width=140):
     env = make_env(width)
-    from kubectl_trace.cli.status_render import print_renderables
+    from kubectl_trace.status.render import print_renderables
 
     print_renderables(env.console(width=width), env.stdout, render_report(report))
     return env.stdout.getvalue()
@@ -267,7 +267,7 @@ def test_bad_flags_are_usage_errors():
 
 
 def test_compact_log_lines():
-    from kubectl_trace.cli.status_render import compact_log_line
+    from kubectl_trace.status.render import compact_log_line
 
     line = json.dumps(
         {
@@ -304,7 +304,7 @@ Node.js v20.12.2""".splitlines()
 
 
 def test_crash_excerpt_starts_at_the_error_and_folds_frames():
-    from kubectl_trace.cli.status_checks import crash_excerpt
+    from kubectl_trace.status.checks import crash_excerpt
 
     out = crash_excerpt(NODE_CRASH, limit=20)
     assert out[0] == "Error: Cannot find module 'pg-native'"
@@ -322,7 +322,7 @@ def test_crash_excerpt_starts_at_the_error_and_folds_frames():
 
 
 def test_status_all_groups_by_namespace_and_sums_up():
-    from kubectl_trace.cli.status_all import all_json, render_all, reports_by_namespace
+    from kubectl_trace.status.all import all_json, render_all, reports_by_namespace
 
     message = 'ReplicaSet "trace-api-web-6b7f4d9c8" has timed out progressing.'  # production stalls
     healthy = deployment(namespace="staging", uid="staging-web")
@@ -353,7 +353,7 @@ def test_status_all_groups_by_namespace_and_sums_up():
     ]
 
     env = make_env(160)
-    from kubectl_trace.cli.status_render import print_renderables
+    from kubectl_trace.status.render import print_renderables
 
     print_renderables(env.console(width=160), env.stdout, render_all(reports, "ctx"))
     lines = env.stdout.getvalue().splitlines()

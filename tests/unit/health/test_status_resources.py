@@ -6,7 +6,7 @@ from io import StringIO
 
 from rich.console import Console
 
-from kubectl_trace.cli.status_resources import MetricsAnswer, build_facts, facts_json, render_facts
+from kubectl_trace.status.resources import MetricsAnswer, build_facts, facts_json, render_facts
 from tests.unit.health.objects import NOW, container, event, pod, running, terminated, ts
 
 

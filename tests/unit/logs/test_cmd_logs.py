@@ -4,9 +4,9 @@ import io
 import pytest
 
 from kubectl_trace.cli import cmd_logs
-from kubectl_trace.cli.environment import Environment
 from kubectl_trace.cli.options import add_common_arguments, common_options
 from kubectl_trace.cli.runner import run
+from kubectl_trace.environment import Environment
 
 
 def invoke(*argv):

@@ -3,7 +3,7 @@ import io
 
 import pytest
 
-from kubectl_trace.cli.environment import Environment
+from kubectl_trace.environment import Environment
 from kubectl_trace.errors import NodeappError, UsageError
 from kubectl_trace.release.confirm import confirm, decide
 from kubectl_trace.release.envvars import (

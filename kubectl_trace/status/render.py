@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
     from kubectl_trace.health import Finding, PodHealth, Problem, RolloutState
 
-from kubectl_trace.cli.status_report import PreviousLog, ProbeCheck, StatusReport
+from kubectl_trace.status.report import PreviousLog, ProbeCheck, StatusReport
 
 _VERDICT_STYLE = {
     "healthy": "green",
@@ -332,7 +332,7 @@ def render_report(report: StatusReport, width: int | None = None) -> list[Render
         out.extend(render_jobs(report))
         out.append(Text(""))
     if report.resources is not None:
-        from kubectl_trace.cli.status_resources import render_facts
+        from kubectl_trace.status.resources import render_facts
 
         out.extend(render_facts(report.resources, now))
     findings = [f for d in report.deployments for f in d.findings] + list(report.other_findings)

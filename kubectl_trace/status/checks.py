@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from kubectl_trace.health import PodHealth
 
-from kubectl_trace.cli.status_report import NodeVersion, PreviousLog, ProbeCheck, StatusReport
+from kubectl_trace.status.report import NodeVersion, PreviousLog, ProbeCheck, StatusReport
 
 PREVIOUS_LINES = 12  # log lines shown of a crash-looping container's previous instance
 PREVIOUS_TAIL = 100  # …picked from this many last lines (a Node.js crash prints ~25)

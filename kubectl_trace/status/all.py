@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.cli.status_report import StatusReport, build_report, report_json
+from kubectl_trace.status.report import StatusReport, build_report, report_json
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -102,7 +102,7 @@ def render_all(reports: Sequence[StatusReport], context: str) -> list[Renderable
     from rich.table import Table
     from rich.text import Text
 
-    from kubectl_trace.cli.status_render import STATE_STYLE
+    from kubectl_trace.status.render import STATE_STYLE
 
     deployments = [(r, d) for r in reports for d in r.deployments]
     troubled_pods = [(r, p) for r in reports for p in r.other_pods if p.problems]

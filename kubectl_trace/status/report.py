@@ -2,7 +2,7 @@
 
 ``StatusReport`` holds per Deployment the rollout and the health of its pods, the pods no
 Deployment owns, the practice findings, and what the checks that need I/O added (the
-previous instance's last lines, probes run now, Node.js versions; ``status_checks``).
+previous instance's last lines, probes run now, Node.js versions; ``status.checks``).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kubectl_trace.cli.status_resources import ResourceFacts
     from kubectl_trace.health import Finding, PodHealth, Problem, RolloutState, Termination
     from kubectl_trace.kube.targets import Target
     from kubectl_trace.run.summary import CronJobSummary, JobSummary
+    from kubectl_trace.status.resources import ResourceFacts
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ class StatusReport:
     node_versions: tuple[NodeVersion, ...] = ()
     jobs: tuple[JobSummary, ...] = ()  # the app's recent Jobs (one-off runs, release phases, cron)
     cronjobs: tuple[CronJobSummary, ...] = ()
-    resources: ResourceFacts | None = None  # CPU/memory, OOM advice, shutdowns (status_resources)
+    resources: ResourceFacts | None = None  # CPU/memory, OOM advice, shutdowns (status.resources)
     release: Any = None  # an app's current release and drift: (json, lines) of release_status
 
     @property
@@ -168,7 +168,7 @@ def build_report(
                 ),
             )
         )
-    others = [  # Job pods are history, listed with their Jobs (status_render)
+    others = [  # Job pods are history, listed with their Jobs (status.render)
         p
         for p in selected
         if str(p["metadata"]["name"]) not in claimed
@@ -267,6 +267,6 @@ def report_json(report: StatusReport) -> dict[str, Any]:
 
 
 def _resources_json(report: StatusReport) -> dict[str, Any] | None:
-    from kubectl_trace.cli.status_resources import facts_json
+    from kubectl_trace.status.resources import facts_json
 
     return None if report.resources is None else facts_json(report.resources)
