@@ -163,6 +163,7 @@ class Tailer:
         previous = request.previous
         failures = 0
         empty = 0  # streams in a row that delivered nothing: resume more slowly
+        racing_restart = False  # the instance ended but may restart before its last read
         while not self.stopped:
             cutter = LineCutter(self.point)
             try:
@@ -195,13 +196,30 @@ class Tailer:
                 continue
             failures = 0
             self._unread = True
-            ended_cleanly = self._pump(stream, cutter)
+            # The last read of an ended instance's *current* log races its restart: once the
+            # next instance starts, "current" is the new one's log. Hold that read until a
+            # fresh look at the pod says the instance is still the current one.
+            hold: list[bytes] | None = [] if racing_restart and not previous else None
+            ended_cleanly = self._pump(stream, cutter, hold)
             if self.stopped:
                 return
             empty = empty + 1 if cutter.delivered == 0 else 0
             if not follow:
+                if ended_cleanly and hold is not None:
+                    confirm = self._check()
+                    if confirm is None:
+                        return
+                    if confirm.previous:  # restarted meanwhile: read the instance's own log
+                        previous = True
+                        self.resumes += 1
+                        continue
                 if ended_cleanly:
                     self._unread = False
+                    for data in hold or ():
+                        self.sink(("data", self.source, data, self.clock()))
+                    if hold:
+                        self.point = cutter.point
+                        self.delivered += cutter.delivered
                     self._deliver(cutter.finish())
                     return
                 self.resumes += 1
@@ -226,6 +244,7 @@ class Tailer:
             # the last line we saw and the instance's end); then done.
             follow = False
             previous = previous or check.previous
+            racing_restart = True
             self.resumes += 1
 
     def _gone(self) -> None:
@@ -278,22 +297,31 @@ class Tailer:
             stream.close()
         return stream
 
-    def _pump(self, stream: Any, cutter: LineCutter) -> bool:
-        """Read the stream to its end; True when it ended cleanly (not by an error)."""
+    def _pump(self, stream: Any, cutter: LineCutter, hold: list[bytes] | None = None) -> bool:
+        """Read the stream to its end; True when it ended cleanly (not by an error).
+
+        With ``hold`` the lines are collected there instead of delivered (and the resume
+        point is not moved): the caller decides whether they belong to this instance.
+        """
         sink = self.sink
         source = self.source
         clock = self.clock
         try:
             for chunk in stream.chunks():
                 data = cutter.feed(chunk)
-                if data:
-                    sink(("data", source, data, clock()))
-                    self.point = cutter.point
+                if not data:
+                    continue
+                if hold is not None:
+                    hold.append(data)
+                    continue
+                sink(("data", source, data, clock()))
+                self.point = cutter.point
             return True
         except KubeError:
             return False
         finally:
-            self.delivered += cutter.delivered
+            if hold is None:
+                self.delivered += cutter.delivered
             self.skipped += cutter.skipped
             self._stream = None
             stream.close()
