@@ -55,6 +55,7 @@ from kubectl_trace.sandbox.noderuntime import NodeContainers, NodeProcess, http_
 from kubectl_trace.sandbox.podbox import ExecTarget
 from kubectl_trace.sandbox.store import StoreError, rfc3339
 from kubectl_trace.sandbox.timescale import Timer, go_duration
+from kubectl_trace.sandbox.usage import ProcessSampler, Usage
 
 __all__ = ["Kubelet", "NodeInfo"]
 
@@ -863,14 +864,21 @@ class _PodWorker:
         self.at_mono(deadline, lambda: self._sigkill(slot, run), slot)
 
     def _sigterm(self, slot: _Slot, run: _Run, deadline: float) -> None:
-        if run.finished or run.profile.fault == "ignore-sigterm":
+        if run.finished:
+            return
+        real_node = isinstance(run.process, NodeProcess)
+        if real_node:  # node as PID 1 without a handler (ignore-sigterm): the kernel drops it
+            assert run.process is not None
+            run.process.signal(signal.SIGTERM)
+        if run.profile.fault == "ignore-sigterm":
             return  # ignore-sigterm: no handler in PID 1, it runs on until SIGKILL at the deadline
         run.closed = True
         if slot.ready:
             slot.ready = False
             self.touch()
         if run.process is not None:  # a real process ends when it ends (or at SIGKILL)
-            run.process.signal(signal.SIGTERM)
+            if not real_node:
+                run.process.signal(signal.SIGTERM)
             return
         renders, duration = shutdown_plan(run.style, self.name)
         now_wall = self.ctx.clock()
@@ -1185,6 +1193,7 @@ class Kubelet:
         node: NodeBinary | None = None,
     ) -> None:
         self.ctx = ctx
+        self.sampler = ProcessSampler()
         self.node_containers = (
             NodeContainers(node, time_scale=ctx.scale.factor, log_rate=log_rate) if node is not None else None
         )
@@ -1414,6 +1423,11 @@ class Kubelet:
         if not any(isinstance(s.running.process, NodeProcess) for s in worker.slots if s.running is not None):
             return None
         return self.node_containers.pod_address(worker.uid)
+
+    def measured_usage(self, namespace: str, pod: str, container: str) -> Usage | None:
+        """CPU and memory of a real Node.js container from ``/proc`` (None: simulated)."""
+        pid = self.node_pid(namespace, pod, container)
+        return None if pid is None else self.sampler.usage(pid)
 
     def node_pid(self, namespace: str, pod: str, container: str) -> int | None:
         """The host pid of a running real Node.js container's process (None: simulated or stopped)."""
