@@ -130,7 +130,11 @@ def isolation_problem() -> str | None:
     assert unshare is not None
     try:
         result = subprocess.run(
-            [unshare, *_UNSHARE, "true"], capture_output=True, text=True, timeout=10, check=False
+            [unshare, *_UNSHARE, _tool("true") or "/bin/true"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"unshare failed: {exc}"

