@@ -724,6 +724,18 @@ class _PodWorker:
         ok, output = await self._evaluate_real(slot, run, probe.spec)
         if self.terminating or run.finished or slot.stopping or slot.probes.get(probe.kind) is not probe:
             return
+        unscaled_delay = float(probe.spec.get("initialDelaySeconds") or 0)
+        if (
+            not ok
+            and output.endswith("connection refused")
+            and probe.successes == probe.failures == 0
+            and time.monotonic() - run.started_mono < unscaled_delay
+        ):
+            # --time-scale shortens simulated delays, not a real process's start-up: until the
+            # app first listens, the initial delay counts in real seconds
+            period = float(probe.spec.get("periodSeconds") or 10)
+            probe.timer = self.ctx.timers.after(period, lambda: self._probe_tick(slot, run, probe))
+            return
         self._probe_result(slot, run, probe, ok, output)
 
     async def _evaluate_real(self, slot: _Slot, run: _Run, spec: Obj) -> tuple[bool, str]:
