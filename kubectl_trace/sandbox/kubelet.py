@@ -496,21 +496,25 @@ class _PodWorker:
             env=container_env,
         )
         self._begin_run(slot, run)
+        if plan.exits_after is not None:
+            code, reason = (1, "Error") if profile.fault == "crash" else (0, "Completed")
+            self.after(plan.exits_after, lambda: self._exited(slot, run, code, reason), slot)
+        self._run_started(slot, run)
+        self.touch()
+
+    def _run_started(self, slot: _Slot, run: _Run) -> None:
+        """Created and Started, then the probes (a simulated or a real Node.js container)."""
         self.event("Normal", "Created", f"Created container: {slot.name}", slot)
         self.event("Normal", "Started", f"Started container {slot.name}", slot)
         has_startup = bool(slot.spec.get("startupProbe")) and not slot.is_init
         slot.started = not has_startup
         slot.ready = not slot.is_init and not slot.spec.get("readinessProbe")
-        if plan.exits_after is not None:
-            code, reason = (1, "Error") if profile.fault == "crash" else (0, "Completed")
-            self.after(plan.exits_after, lambda: self._exited(slot, run, code, reason), slot)
         if not slot.is_init:
             if has_startup:
                 self._start_probe(slot, run, "startup")
             else:
                 self._start_probe(slot, run, "readiness")
                 self._start_probe(slot, run, "liveness")
-        self.touch()
 
     @staticmethod
     def _begin_run(slot: _Slot, run: _Run) -> None:
@@ -588,22 +592,13 @@ class _PodWorker:
             env=container_env,
         )
         self._begin_run(slot, run)
-        self.event("Normal", "Created", f"Created container: {slot.name}", slot)
-        self.event("Normal", "Started", f"Started container {slot.name}", slot)
-        has_startup = bool(slot.spec.get("startupProbe"))
-        slot.started = not has_startup
-        slot.ready = not slot.spec.get("readinessProbe")
 
         def exited(code: int) -> None:
             self._exited(slot, run, code, "Completed" if code == 0 else "Error")
 
         run.process = NodeProcess(run.log, exited, address=address)
         run.process.start(target, argv)
-        if has_startup:
-            self._start_probe(slot, run, "startup")
-        else:
-            self._start_probe(slot, run, "readiness")
-            self._start_probe(slot, run, "liveness")
+        self._run_started(slot, run)
         self.touch()
 
     def target(self, profile: ImageProfile, process: str, container_env: dict[str, str]) -> ExecTarget:

@@ -144,6 +144,10 @@ def test_inspector_opened_by_sigusr1_is_reachable(
         timeout=20,
         message="node's inspector to open",
     )
+    inside = run(
+        "exec", "-n", NS, web, "--", "wget", "-qO-", "http://127.0.0.1:9229/json/version", check=True
+    )
+    assert json.loads(inside.stdout)["Browser"].startswith("node.js/v")
     forward = Forward([*run.argv_prefix, "port-forward", "-n", NS, f"pod/{web}", "0:9229"])
     try:
         port = int(forward.line(r"Forwarding from 127\.0\.0\.1:(\d+) -> 9229").group(1))
