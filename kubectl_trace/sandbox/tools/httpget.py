@@ -53,6 +53,21 @@ def _socket_name() -> str:
     return ""
 
 
+def _complete(raw: bytes) -> bool:
+    """Whether ``raw`` holds a whole response with a ``Content-Length``.
+
+    A server may keep the connection open after it, as Node's inspector does.
+    """
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length" and value.strip().isdigit():
+            return len(body) >= int(value.strip())
+    return False
+
+
 def fetch(url: str, method: str, tool: str, timeout: float) -> tuple[str, int, list[tuple[str, str]], bytes]:
     """(status line, status, headers, body) of ``method url`` against the pod's own port."""
     parts = urlsplit(url if "://" in url else "http://" + url)
@@ -85,8 +100,8 @@ def fetch(url: str, method: str, tool: str, timeout: float) -> tuple[str, int, l
             f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: {agent}\r\n"
             "Accept: */*\r\nConnection: close\r\n\r\n".encode("latin-1")
         )
-        chunks = []
-        while True:
+        chunks: list[bytes] = []
+        while not _complete(b"".join(chunks)):  # the whole body (Content-Length), or until EOF
             chunk = conn.recv(65536)
             if not chunk:
                 break
