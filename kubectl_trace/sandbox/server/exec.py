@@ -36,7 +36,7 @@ from kubectl_trace.sandbox.server.routes import Route
 from kubectl_trace.sandbox.store import StoreError
 
 if TYPE_CHECKING:
-    from kubectl_trace.sandbox.server.app import ApiServer
+    from kubectl_trace.sandbox.server.api import ApiServer
 
 __all__ = ["SUPPORTED_PROTOCOLS", "ExecSession", "exit_status", "pick_protocol", "serve_exec"]
 

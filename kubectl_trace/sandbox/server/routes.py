@@ -33,7 +33,7 @@ _EXTRA_POD_SUBRESOURCES = frozenset({"portforward"})
 class Route:
     """What one request path addresses."""
 
-    kind: str  # "discovery", "openapi", "resource", "admin", "healthz", "unknown"
+    kind: str  # "discovery", "openapi", "resource", "admin", "healthz", "metrics", "unknown"
     path: str = ""
     resource: Resource | None = None
     namespace: str | None = None
