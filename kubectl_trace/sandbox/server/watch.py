@@ -10,10 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from kubectl_trace.kube.resources import Resource
 from kubectl_trace.sandbox.server.eventsv1 import is_view, view_of
 from kubectl_trace.sandbox.server.fields import compile_selectors
 from kubectl_trace.sandbox.server.responses import dumps, query_bool, query_int
@@ -62,14 +65,17 @@ def _invalid(message: str, field: str) -> StoreError:
     )
 
 
-async def serve_watch(
-    api: ApiServer, request: web.Request, route: Route, *, single: str | None = None
-) -> web.StreamResponse:
-    """Answer a watch request with a stream of events."""
-    resource = route.resource
-    assert resource is not None
-    query = request.query
-    predicate = compile_selectors(resource, query)
+@dataclass(frozen=True)
+class _WatchOptions:
+    """The query of a watch, checked."""
+
+    watch_list: bool  # sendInitialEvents=true: the current objects, then an initial-events-end bookmark
+    bookmarks: bool
+    rv: int | None
+    deadline: float  # time.monotonic() when the watch ends
+
+
+def _watch_options(query: Any) -> _WatchOptions:
     send_initial = query.get("sendInitialEvents")
     watch_list = send_initial is not None and query_bool(query, "sendInitialEvents")
     bookmarks = query_bool(query, "allowWatchBookmarks")
@@ -86,103 +92,138 @@ async def serve_watch(
             )
     elif rv_match:
         raise _invalid("resourceVersionMatch is forbidden for watch", "resourceVersionMatch")
-    rv = _parse_rv(query.get("resourceVersion"))
     timeout = query_int(query, "timeoutSeconds")
-    deadline = time.monotonic() + (timeout if timeout and timeout > 0 else DEFAULT_TIMEOUT)
-    as_table = wants_table(request.headers.get("Accept"))
-    include = query.get("includeObject", "Metadata")
+    return _WatchOptions(
+        watch_list=watch_list,
+        bookmarks=bookmarks,
+        rv=_parse_rv(query.get("resourceVersion")),
+        deadline=time.monotonic() + (timeout if timeout and timeout > 0 else DEFAULT_TIMEOUT),
+    )
 
+
+def _start(api: ApiServer, resource: Resource, watcher: Watcher, options: _WatchOptions) -> StoreError | None:
+    """Register ``watcher`` and queue its initial events, with no await in between.
+
+    Returns the 410 error when the asked resourceVersion is older than the store's history.
+    """
     store = api.store
-    hub = api.hub
-    encode = hub.encode if not is_view(resource) else (lambda obj: dumps(view_of(resource, obj)))
-    watcher = Watcher(resource.plural, route.namespace, predicate, single)
-    expired: StoreError | None = None
-    # -- synchronous: register and compute the initial events with no await in between --
-    hub.add(watcher)
-    if watch_list or rv is None:
-        for obj in store.list(resource.plural, route.namespace):
+    api.hub.add(watcher)
+    if options.watch_list or options.rv is None:
+        for obj in store.list(resource.plural, watcher.namespace):
             if watcher.matches(obj):
                 watcher.queue.append(("ADDED", obj))
-        if watch_list:
-            watcher.queue.append(
-                (
-                    "BOOKMARK",
-                    _bookmark(resource.kind, resource.api_version, store.resource_version, initial_end=True),
-                )
-            )
-    elif rv < store.resource_version:
+        if options.watch_list:
+            end = _bookmark(resource.kind, resource.api_version, store.resource_version, initial_end=True)
+            watcher.queue.append(("BOOKMARK", end))
+    elif options.rv < store.resource_version:
         try:
-            for change in store.changes_since(rv):
+            for change in store.changes_since(options.rv):
                 if change.resource == watcher.resource:  # the history holds every kind
                     watcher.offer(change)
         except StoreError as exc:
-            expired = exc
-    # ---------------------------------------------------------------------------------------
+            return exc
+    return None
+
+
+class _Events:
+    """Turns queued events into the lines of the stream: JSON objects, or Table rows."""
+
+    def __init__(self, api: ApiServer, request: web.Request, resource: Resource) -> None:
+        self.resource = resource
+        self.clock = api.store.clock
+        self.as_table = wants_table(request.headers.get("Accept"))
+        self.include = request.query.get("includeObject", "Metadata")
+        self.first_table = True
+        self.encode: Callable[[Obj], bytes] = (
+            api.hub.encode if not is_view(resource) else (lambda obj: dumps(view_of(resource, obj)))
+        )
+
+    def line(self, kind: str, obj: Obj) -> bytes:
+        if kind == "BOOKMARK":
+            body = dumps(obj)
+        elif self.as_table:
+            rows = table(
+                self.resource.plural,
+                [obj],
+                now=self.clock(),
+                include_object=self.include,
+                headers=self.first_table,
+            )
+            self.first_table = False
+            body = dumps(rows)
+        else:
+            body = self.encode(obj)
+        return b'{"type":"' + kind.encode() + b'","object":' + body + b"}\n"
+
+    def drain(self, watcher: Watcher) -> bytes:
+        lines = []
+        while watcher.queue:
+            lines.append(self.line(*watcher.queue.popleft()))
+        return b"".join(lines)
+
+
+async def _stream(
+    api: ApiServer,
+    request: web.Request,
+    response: web.StreamResponse,
+    resource: Resource,
+    watcher: Watcher,
+    options: _WatchOptions,
+) -> bool:
+    """Write events until the watch ends; False when the connection is gone (no clean end)."""
+    events = _Events(api, request, resource)
+    next_bookmark = time.monotonic() + api.bookmark_interval
+    while True:
+        if watcher.queue:
+            await response.write(events.drain(watcher))
+        if watcher.dropped:
+            _abort(request)
+            return False
+        now = time.monotonic()
+        if watcher.overflow or now >= options.deadline:
+            return True
+        if options.bookmarks and now >= next_bookmark:
+            mark = _bookmark(resource.kind, resource.api_version, api.store.resource_version)
+            await response.write(events.line("BOOKMARK", mark))
+            next_bookmark = now + api.bookmark_interval
+            continue
+        if request.transport is None or request.transport.is_closing():
+            return False
+        watcher.wakeup.clear()
+        if watcher.queue or watcher.dropped:
+            continue
+        until_bookmark = (next_bookmark - now) if options.bookmarks else _LIVENESS_CHECK
+        wait = min(options.deadline - now, _LIVENESS_CHECK, until_bookmark)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(watcher.wakeup.wait(), timeout=max(0.0, wait))
+
+
+async def serve_watch(
+    api: ApiServer, request: web.Request, route: Route, *, single: str | None = None
+) -> web.StreamResponse:
+    """Answer a watch request with a stream of events."""
+    resource = route.resource
+    assert resource is not None
+    predicate = compile_selectors(resource, request.query)
+    options = _watch_options(request.query)
+    watcher = Watcher(resource.plural, route.namespace, predicate, single)
+    expired = _start(api, resource, watcher, options)
     response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
     response.enable_chunked_encoding()
     stream = api.streams.open("watch", f"{resource.plural} {route.namespace or '*'}", watcher.drop)
     try:
         await response.prepare(request)
         if expired is not None:
-            hub.remove(watcher)
+            api.hub.remove(watcher)
             await response.write(dumps({"type": "ERROR", "object": expired.status()}) + b"\n")
-            await response.write_eof()
+        elif not await _stream(api, request, response, resource, watcher, options):
             return response
-        first_table = True
-        next_bookmark = time.monotonic() + api.bookmark_interval
-        while True:
-            if watcher.queue:
-                chunks: list[bytes] = []
-                while watcher.queue:
-                    kind, obj = watcher.queue.popleft()
-                    if as_table and kind != "BOOKMARK":
-                        body = table(
-                            resource.plural,
-                            [obj],
-                            now=store.clock(),
-                            include_object=include,
-                            headers=first_table,
-                        )
-                        first_table = False
-                        chunks.append(b'{"type":"' + kind.encode() + b'","object":' + dumps(body) + b"}\n")
-                    else:
-                        chunks.append(
-                            b'{"type":"'
-                            + kind.encode()
-                            + b'","object":'
-                            + (encode(obj) if kind != "BOOKMARK" else dumps(obj))
-                            + b"}\n"
-                        )
-                await response.write(b"".join(chunks))
-            if watcher.dropped:
-                _abort(request)
-                return response
-            if watcher.overflow:
-                break
-            now = time.monotonic()
-            if now >= deadline:
-                break
-            if bookmarks and now >= next_bookmark:
-                mark = _bookmark(resource.kind, resource.api_version, store.resource_version)
-                await response.write(b'{"type":"BOOKMARK","object":' + dumps(mark) + b"}\n")
-                next_bookmark = now + api.bookmark_interval
-                continue
-            if request.transport is None or request.transport.is_closing():
-                return response
-            watcher.wakeup.clear()
-            if watcher.queue or watcher.dropped:
-                continue
-            wait = min(
-                deadline - now, _LIVENESS_CHECK, (next_bookmark - now) if bookmarks else _LIVENESS_CHECK
-            )
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(watcher.wakeup.wait(), timeout=max(0.0, wait))
         await response.write_eof()
         return response
     except (ConnectionResetError, ConnectionError, RuntimeError):
         return response
     finally:
-        hub.remove(watcher)
+        api.hub.remove(watcher)
         api.streams.release(stream)
 
 
