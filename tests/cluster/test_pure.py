@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from kubectl_trace.sandbox.controllers.deployment import resolve_fenceposts, set_condition
+from kubectl_trace.sandbox.controllers.deployment_rollout import resolve_fenceposts
+from kubectl_trace.sandbox.controllers.deployment_status import set_condition
 from kubectl_trace.sandbox.controllers.util import equal_ignore_hash, int_or_percent, template_hash
 from kubectl_trace.sandbox.defaults import qos_class
 from kubectl_trace.sandbox.images import Images, parse_image

@@ -124,6 +124,24 @@ def _merge_list(field: str, current: list[Any], patch: list[Any]) -> list[Any]:
     return result
 
 
+def _merge_field(result: dict[str, Any], key: str, value: Any) -> None:
+    """Patch one field of ``result``: null deletes it, maps and lists merge, the rest replaces."""
+    if value is None:
+        result.pop(key, None)
+        return
+    current = result.get(key)
+    if isinstance(value, dict):
+        merged = _merge_map(current if isinstance(current, dict) else {}, value)
+        if merged is _DELETE:
+            result.pop(key, None)
+        else:
+            result[key] = merged
+    elif isinstance(value, list):
+        result[key] = _merge_list(key, current if isinstance(current, list) else [], value)
+    else:
+        result[key] = value
+
+
 def _merge_map(original: dict[str, Any], patch: dict[str, Any]) -> Any:
     directive = patch.get("$patch")
     if directive == "replace":
@@ -138,24 +156,10 @@ def _merge_map(original: dict[str, Any], patch: dict[str, Any]) -> Any:
             continue
         if key.startswith("$setElementOrder/"):
             orders[key.split("/", 1)[1]] = value if isinstance(value, list) else []
-            continue
-        if key.startswith("$deleteFromPrimitiveList/"):
+        elif key.startswith("$deleteFromPrimitiveList/"):
             deletions[key.split("/", 1)[1]] = value if isinstance(value, list) else []
-            continue
-        if value is None:
-            result.pop(key, None)
-            continue
-        current = result.get(key)
-        if isinstance(value, dict):
-            merged = _merge_map(current if isinstance(current, dict) else {}, value)
-            if merged is _DELETE:
-                result.pop(key, None)
-            else:
-                result[key] = merged
-        elif isinstance(value, list):
-            result[key] = _merge_list(key, current if isinstance(current, list) else [], value)
         else:
-            result[key] = value
+            _merge_field(result, key, value)
     for field, values in deletions.items():
         if isinstance(result.get(field), list):
             result[field] = [v for v in result[field] if v not in values]
