@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from kubectl_trace.health.events import EventRecord, EventScope
-    from kubectl_trace.kube.client import Kube
+    from kubectl_trace.kube.calls import KubeClient
     from kubectl_trace.kube.targets import Target
 
 DESCRIPTION = (
@@ -125,7 +125,7 @@ class _Plan:
     description: str
 
 
-def plan_for(kube: Any, target: Target) -> _Plan:
+def plan_for(kube: KubeClient, target: Target) -> _Plan:
     """Decide the field selectors and the scope for a resolved TARGET (lists pods when needed)."""
     from kubectl_trace.health.events import EventScope
 
@@ -182,7 +182,7 @@ def event_json(record: EventRecord) -> dict[str, Any]:
     """One event as a JSON object (``-o json`` prints one per line)."""
     from kubectl_trace.health import to_json
 
-    data = to_json(record)
+    data: dict[str, Any] = to_json(record)
     data["object"] = record.object_ref
     data["span"] = record.span
     return data
@@ -261,7 +261,9 @@ class _Printer:
 # -- running ---------------------------------------------------------------------------------
 
 
-def _collect(kube: Any, namespace: str | None, selectors: Sequence[str | None]) -> list[dict[str, Any]]:
+def _collect(
+    kube: KubeClient, namespace: str | None, selectors: Sequence[str | None]
+) -> list[dict[str, Any]]:
     """The events the selectors match, once each (``namespace`` None: every namespace)."""
     items: dict[str, dict[str, Any]] = {}
     for selector in selectors:
@@ -280,7 +282,7 @@ def run(options: EventsOptions, env: Environment) -> int:
     from kubectl_trace.timeparse import parse_since
 
     # The lean client when the kubeconfig allows it: ~0.5 s sooner than the official one.
-    kube: Any = connect_best(options.common.kube, env.environ)
+    kube: KubeClient = connect_best(options.common.kube, env.environ)
     try:
         namespace: str | None
         if options.all_namespaces:
@@ -315,7 +317,7 @@ def run(options: EventsOptions, env: Environment) -> int:
 
 
 def _follow(
-    kube: Kube,
+    kube: KubeClient,
     namespace: str | None,
     plan: _Plan,
     printer: _Printer,

@@ -35,6 +35,7 @@ from kubectl_trace.kube.stream import StreamBase
 
 if TYPE_CHECKING:
     from kubectl_trace.kube.lite import LiteKube
+    from kubectl_trace.kube.settings import KubeSettings
 
 __all__ = ["Kube", "ObjectList", "RawStream", "connect", "connect_best"]
 
@@ -49,7 +50,8 @@ class RawStream(StreamBase):
     @property
     def headers(self) -> Mapping[str, str]:
         """Response headers."""
-        return self._response.headers
+        headers: Mapping[str, str] = self._response.headers
+        return headers
 
     @property
     def status(self) -> int:
@@ -233,7 +235,7 @@ class Kube(ResourceCalls):
             stream._response.release_conn()
 
 
-def connect(settings: Any, *, retry: RetryPolicy | None = None) -> Kube:
+def connect(settings: KubeSettings, *, retry: RetryPolicy | None = None) -> Kube:
     """Load the kubeconfig for ``settings`` (a KubeSettings) and return the official client."""
     from kubectl_trace.kube.config import load_connection
 
@@ -241,7 +243,7 @@ def connect(settings: Any, *, retry: RetryPolicy | None = None) -> Kube:
 
 
 def connect_best(
-    settings: Any, environ: Mapping[str, str] | None = None, *, retry: RetryPolicy | None = None
+    settings: KubeSettings, environ: Mapping[str, str] | None = None, *, retry: RetryPolicy | None = None
 ) -> KubeClient:
     """The lean client when the context allows it (no ``kubernetes`` import), else the official one.
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.kube.errors import KubeError
 from kubectl_trace.logs.instances import ContainerView, container_names, container_view, pod_uid
@@ -21,6 +21,9 @@ from kubectl_trace.logs.options import LogsOptions
 from kubectl_trace.logs.record import Marker, Source
 from kubectl_trace.logs.tailer import Sink, Tailer, TailRequest
 from kubectl_trace.timeparse import format_rfc3339_nano, parse_rfc3339
+
+if TYPE_CHECKING:
+    from kubectl_trace.kube.calls import KubeClient
 
 __all__ = ["Supervisor"]
 
@@ -41,7 +44,7 @@ class Supervisor:
 
     def __init__(
         self,
-        kube: Any,
+        kube: KubeClient,
         target: Any,
         options: LogsOptions,
         sink: Sink,
@@ -321,7 +324,7 @@ class Supervisor:
 
     # -- running ----------------------------------------------------------------------
 
-    def list_once(self, pods: list[Mapping[str, Any]] | None = None) -> int:
+    def list_once(self, pods: Sequence[Mapping[str, Any]] | None = None) -> int:
         """Without ``-f``: list the pods (unless given), start their tailers; return how many."""
         if pods is None:
             ns = None if self.options.all_namespaces else self.target.namespace

@@ -25,13 +25,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.kube.errors import ApiError, KubeError
 from kubectl_trace.kube.retry import NO_RETRY, Backoff, RetryPolicy
 from kubectl_trace.logs.instances import InstanceCheck, check_instance
 from kubectl_trace.logs.record import Marker, Source
 from kubectl_trace.logs.resume import LineCutter, ResumePoint
+
+if TYPE_CHECKING:
+    from kubectl_trace.kube.calls import KubeClient
 
 __all__ = ["TailRequest", "Tailer"]
 
@@ -55,7 +58,7 @@ class Tailer:
 
     def __init__(
         self,
-        kube: Any,
+        kube: KubeClient,
         source: Source,
         *,
         uid: str,

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.health import (
     EventIndex,
@@ -38,6 +38,9 @@ from kubectl_trace.health import (
     pod_health,
 )
 from kubectl_trace.release.history import equal_ignoring_hash
+
+if TYPE_CHECKING:
+    from kubectl_trace.kube.calls import KubeClient
 
 __all__ = [
     "FATAL_CODES",
@@ -266,7 +269,7 @@ class Follower:
 
     def __init__(
         self,
-        kube: Any,
+        kube: KubeClient,
         namespace: str,
         tracked: Sequence[Tracked],
         *,

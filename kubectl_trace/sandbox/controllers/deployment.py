@@ -161,6 +161,7 @@ def deployment_progressing(d: Obj, new: Obj) -> bool:
 
 def get_condition(status: Obj, type_: str) -> Obj | None:
     """A condition by type."""
+    cond: Obj
     for cond in status.get("conditions") or []:
         if cond.get("type") == type_:
             return cond
