@@ -117,6 +117,35 @@ def _targets(names: Any, namespace: str, prefix: str) -> list[str]:
     return [c for c in out if c.startswith(prefix) or c.startswith(f"pod/{prefix}")]
 
 
+def _before_command(before: Sequence[str], current: str) -> Completion | None:
+    """No command yet: a global flag, or a command name (None: a global flag's value is due)."""
+    from kubectl_trace.cli.registry import COMMANDS
+
+    if current.startswith("-"):
+        return Completion(tuple(f"{f}\t{h}" for f, h in _GLOBAL_FLAGS if f.startswith(current)))
+    prev = before[-1] if before else ""
+    if prev in ("-n", "--namespace", "--context", "--kubeconfig", "--color"):
+        return None
+    return Completion(
+        tuple(f"{c.name}\t{c.summary}" for c in COMMANDS.values() if c.name.startswith(current))
+    )
+
+
+def _flag_value(action: argparse.Action, names: Any, current: str) -> Completion:
+    """The value of the flag ``action`` (its choices, or names from the cluster)."""
+    if action.dest == "namespace":
+        return Completion(tuple(n for n in names.namespaces() if n.startswith(current)))
+    if action.dest == "context":
+        return Completion(tuple(c for c in names.contexts() if c.startswith(current)))
+    if action.dest == "kubeconfig":
+        return Completion((), DEFAULT)
+    if action.choices:
+        return Completion(tuple(str(c) for c in action.choices if str(c).startswith(current)))
+    if action.dest == "process":
+        return Completion(tuple(p for p in ("web", "worker", "clock") if p.startswith(current)))
+    return Completion(())
+
+
 def complete(
     command: str | None, words: Sequence[str], environ: Mapping[str, str], names: Any = None
 ) -> Completion:
@@ -130,13 +159,9 @@ def complete(
     if command is None:
         split = split_command(before)
         if split.command is None:
-            if current.startswith("-"):
-                return Completion(tuple(f"{f}\t{h}" for f, h in _GLOBAL_FLAGS if f.startswith(current)))
-            prev = before[-1] if before else ""
-            if prev not in ("-n", "--namespace", "--context", "--kubeconfig", "--color"):
-                return Completion(
-                    tuple(f"{c.name}\t{c.summary}" for c in COMMANDS.values() if c.name.startswith(current))
-                )
+            early = _before_command(before, current)
+            if early is not None:
+                return early
         command = split.command
         before = split.rest
     info = COMMANDS.get(command) if command else None
@@ -173,18 +198,7 @@ def complete(
 
     prev = before[-1] if before else ""
     if prev in value_flags and not current.startswith("--"):
-        action = value_flags[prev]
-        if action.dest == "namespace":
-            return Completion(tuple(n for n in names.namespaces() if n.startswith(current)))
-        if action.dest == "context":
-            return Completion(tuple(c for c in names.contexts() if c.startswith(current)))
-        if action.dest == "kubeconfig":
-            return Completion((), DEFAULT)
-        if action.choices:
-            return Completion(tuple(str(c) for c in action.choices if str(c).startswith(current)))
-        if action.dest == "process":
-            return Completion(tuple(p for p in ("web", "worker", "clock") if p.startswith(current)))
-        return Completion(())
+        return _flag_value(value_flags[prev], names, current)
     if current.startswith("-"):
         return Completion(tuple(_flag_candidates(parser, current)))
     positionals = [a for a in parser._actions if not a.option_strings and a.dest != "help"]

@@ -15,7 +15,6 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.kube.errors import KubeError
 from kubectl_trace.logs.instances import ContainerView, container_names, container_view, pod_uid
 from kubectl_trace.logs.options import LogsOptions
 from kubectl_trace.logs.record import Marker, Source
@@ -386,10 +385,7 @@ class Supervisor:
                     if down:
                         down = False
                         self.sink(("notice", "note: watching pods again"))
-        except KubeError as exc:
-            if not self._stopped.is_set():
-                self.sink(("fatal", exc))
-        except Exception as exc:  # a bug must not leave the user waiting for ever
+        except Exception as exc:  # a KubeError, or a bug: neither may leave the user waiting for ever
             if not self._stopped.is_set():
                 self.sink(("fatal", exc))
 

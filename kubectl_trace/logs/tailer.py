@@ -170,31 +170,17 @@ class Tailer:
             cutter = LineCutter(self.point)
             try:
                 stream = self._open(follow=follow, previous=previous)
-            except ApiError as exc:
-                outcome = self._on_open_error(exc)
-                if outcome == "done":
-                    if exc.status == 404:
-                        self._gone()
-                    return
-                if outcome == "recheck":
-                    check = self._check()
-                    if check is None:
-                        return
-                    if check.verdict == "gone":
-                        self._gone()
-                        return
-                    follow = follow and check.verdict == "running"
-                    previous = previous or check.previous
-                    self._stop.wait(0.2)
-                    continue
-                failures += 1
-                if not self._backoff(exc, failures):
-                    return
-                continue
             except KubeError as exc:
-                failures += 1
-                if not self._backoff(exc, failures):
+                next_step = self._open_failed(exc, failures + 1)
+                if next_step == "stop":
                     return
+                if next_step == "retry":
+                    failures += 1
+                    continue
+                modes = self._recheck(follow, previous)
+                if modes is None:
+                    return
+                follow, previous = modes
                 continue
             failures = 0
             self._unread = True
@@ -230,6 +216,29 @@ class Tailer:
             follow = False
             previous = previous or check.previous
             self.resumes += 1
+
+    def _open_failed(self, exc: KubeError, failures: int) -> str:
+        """After a failed open: ``retry`` (after the back-off), ``recheck`` the instance, or ``stop``."""
+        if isinstance(exc, ApiError):
+            outcome = self._on_open_error(exc)
+            if outcome == "done":
+                if exc.status == 404:
+                    self._gone()
+                return "stop"
+            if outcome == "recheck":
+                return "recheck"
+        return "retry" if self._backoff(exc, failures) else "stop"
+
+    def _recheck(self, follow: bool, previous: bool) -> tuple[bool, bool] | None:
+        """Look at the instance again: how to open its log now (follow, previous), or None when done."""
+        check = self._check()
+        if check is None:
+            return None
+        if check.verdict == "gone":
+            self._gone()
+            return None
+        self._stop.wait(0.2)
+        return follow and check.verdict == "running", previous or check.previous
 
     def _gone(self) -> None:
         """The pod (or this instance's log) is gone: a gap when lines may be unread."""

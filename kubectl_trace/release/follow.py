@@ -353,6 +353,18 @@ class Follower:
             return item
         return replace(item, outcome="running", reason="checking that the new pods stay up")
 
+    def _next_batch(self, wait: float) -> list[tuple[str, Any]]:
+        """What the watches delivered: at least one item if one comes within ``wait`` seconds."""
+        try:
+            batch = [self._queue.get(timeout=wait)]
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                return batch
+
     def run(self, on_update: Callable[[Snapshot], None], *, timeout: float | None = None) -> Snapshot:
         """Watch until every rollout is complete, one fails, or ``timeout`` seconds pass.
 
@@ -377,16 +389,7 @@ class Follower:
                 wait = self.interval
                 if deadline is not None:
                     wait = max(0.0, min(wait, deadline - time.monotonic()))
-                try:
-                    kind, event = self._queue.get(timeout=wait)
-                    batch = [(kind, event)]
-                    while True:
-                        try:
-                            batch.append(self._queue.get_nowait())
-                        except queue.Empty:
-                            break
-                except queue.Empty:
-                    batch = []
+                batch = self._next_batch(wait)
                 for kind, event in batch:
                     if kind == "error":
                         raise event

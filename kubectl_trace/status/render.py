@@ -270,6 +270,38 @@ def render_jobs(report: StatusReport) -> list[RenderableType]:
     return out
 
 
+def _headline(report: StatusReport) -> Text:
+    """What was looked at, where, and the verdict."""
+    from rich.text import Text
+
+    head = Text()
+    head.append(f"{report.target}", style="bold")
+    head.append(f" · namespace {report.namespace} · context {report.context}  ", style="dim")
+    errors = [p for _, p in report.problems if p.severity == "error"] + list(report.failed_probes)
+    if report.healthy:
+        head.append("✓ healthy", style="bold green")
+    else:
+        head.append(f"✗ unhealthy: {len(errors)} problem{'s' if len(errors) != 1 else ''}", style="bold red")
+    return head
+
+
+def _probes_run(
+    report: StatusReport, probes: Sequence[ProbeCheck], width: int | None
+) -> list[RenderableType]:
+    """The ``--probe`` section: the HTTP probes run now, and the Node.js versions found."""
+    from rich.text import Text
+
+    out: list[RenderableType] = [Text("probes run now (through the API server's pod proxy)", style="bold")]
+    out.append(render_probes(probes, width) if probes else Text("  no HTTP probes to run", style="dim"))
+    if report.node_versions:
+        found = sorted({v.version for v in report.node_versions if v.version})
+        out.append(Text(f"  Node.js: {', '.join(found) if found else 'not found'}", style="bold"))
+    for v in [v for v in report.node_versions if v.error][:5]:
+        out.append(Text(f"  node --version in {v.pod}/{v.container}: {v.error}", style="dim"))
+    out.append(Text(""))
+    return out
+
+
 def render_report(report: StatusReport, width: int | None = None) -> list[RenderableType]:
     """The whole screen (``width``: the console's, to cut long lines instead of wrapping them)."""
     from rich.text import Text
@@ -278,16 +310,7 @@ def render_report(report: StatusReport, width: int | None = None) -> list[Render
     versions: dict[str, str] = {}
     for v in report.node_versions:
         versions.setdefault(v.pod, v.version or "?")
-    head = Text()
-    head.append(f"{report.target}", style="bold")
-    head.append(f" · namespace {report.namespace} · context {report.context}  ", style="dim")
-    problems = report.problems
-    errors = [p for _, p in problems if p.severity == "error"] + list(report.failed_probes)
-    if report.healthy:
-        head.append("✓ healthy", style="bold green")
-    else:
-        head.append(f"✗ unhealthy: {len(errors)} problem{'s' if len(errors) != 1 else ''}", style="bold red")
-    out: list[RenderableType] = [head, Text("")]
+    out: list[RenderableType] = [_headline(report), Text("")]
     logs_by_pod: dict[str, list[PreviousLog]] = {}
     for log in report.previous_logs:
         logs_by_pod.setdefault(log.pod, []).append(log)
@@ -315,19 +338,7 @@ def render_report(report: StatusReport, width: int | None = None) -> list[Render
         pod_block(report.other_pods, None)
         out.append(Text(""))
     if report.probes is not None:
-        out.append(Text("probes run now (through the API server's pod proxy)", style="bold"))
-        out.append(
-            render_probes(report.probes, width)
-            if report.probes
-            else Text("  no HTTP probes to run", style="dim")
-        )
-        missing = [v for v in report.node_versions if v.error]
-        if report.node_versions:
-            found = sorted({v.version for v in report.node_versions if v.version})
-            out.append(Text(f"  Node.js: {', '.join(found) if found else 'not found'}", style="bold"))
-        for v in missing[:5]:
-            out.append(Text(f"  node --version in {v.pod}/{v.container}: {v.error}", style="dim"))
-        out.append(Text(""))
+        out.extend(_probes_run(report, report.probes, width))
     if report.jobs or report.cronjobs:
         out.extend(render_jobs(report))
         out.append(Text(""))
