@@ -24,6 +24,8 @@ from kubectl_trace.kube.resources import Resource, lookup
 from kubectl_trace.kube.retry import Backoff, RetryDecision, RetryPolicy, call_with_retry
 
 if TYPE_CHECKING:
+    import socket
+
     from kubectl_trace.kube.config import Connection
 
 __all__ = [
@@ -572,6 +574,12 @@ class KubeClient(Protocol):
         limit_bytes: int | None = None,
     ) -> Any:
         """Open a pod's log."""
+        ...
+
+    def open_upgrade(
+        self, target: str, headers: Mapping[str, str], *, timeout: float
+    ) -> tuple[socket.socket, int, dict[str, str], bytes]:
+        """Send ``GET target`` asking to switch protocols on a socket of its own (``kube.upgrade``)."""
         ...
 
     def transport_error(self, exc: BaseException) -> KubeError:
