@@ -302,40 +302,52 @@ def _probes_run(
     return out
 
 
-def render_report(report: StatusReport, width: int | None = None) -> list[RenderableType]:
-    """The whole screen (``width``: the console's, to cut long lines instead of wrapping them)."""
-    from rich.text import Text
+class _PodBlock:
+    """Pods under their Deployment: the table, each pod's problems, then their previous logs."""
 
-    now = report.now
-    versions: dict[str, str] = {}
-    for v in report.node_versions:
-        versions.setdefault(v.pod, v.version or "?")
-    out: list[RenderableType] = [_headline(report), Text("")]
-    logs_by_pod: dict[str, list[PreviousLog]] = {}
-    for log in report.previous_logs:
-        logs_by_pod.setdefault(log.pod, []).append(log)
+    def __init__(self, report: StatusReport, width: int | None) -> None:
+        self.now = report.now
+        self.width = width
+        self.versions: dict[str, str] = {}
+        for v in report.node_versions:
+            self.versions.setdefault(v.pod, v.version or "?")
+        self.logs_by_pod: dict[str, list[PreviousLog]] = {}
+        for log in report.previous_logs:
+            self.logs_by_pod.setdefault(log.pod, []).append(log)
 
-    def pod_block(pods: Sequence[PodHealth], rollout: RolloutState | None) -> None:
+    def __call__(self, pods: Sequence[PodHealth], rollout: RolloutState | None) -> list[RenderableType]:
+        from rich.text import Text
+
+        out: list[RenderableType] = []
         if pods:
-            out.append(render_pods(pods, now, rollout, versions))
+            out.append(render_pods(pods, self.now, rollout, self.versions))
         else:
             out.append(Text("  no pods", style="dim"))
         for pod in pods:
             for problem in pod.problems:
                 out.append(_problem_line(f"pod/{pod.name}", problem))
         for pod in pods:
-            for log in logs_by_pod.get(pod.name, []):
-                out.extend(render_previous_log(log, now, width))
+            for log in self.logs_by_pod.get(pod.name, []):
+                out.extend(render_previous_log(log, self.now, self.width))
+        return out
 
+
+def render_report(report: StatusReport, width: int | None = None) -> list[RenderableType]:
+    """The whole screen (``width``: the console's, to cut long lines instead of wrapping them)."""
+    from rich.text import Text
+
+    now = report.now
+    out: list[RenderableType] = [_headline(report), Text("")]
+    pod_block = _PodBlock(report, width)
     for d in report.deployments:
         out.extend(render_rollout(d.rollout))
         for problem in d.rollout.problems:
             out.append(_problem_line(f"deploy/{d.rollout.name}", problem))
-        pod_block(d.pods, d.rollout)
+        out.extend(pod_block(d.pods, d.rollout))
         out.append(Text(""))
     if report.other_pods:
         out.append(Text("pods without a deployment", style="bold"))
-        pod_block(report.other_pods, None)
+        out.extend(pod_block(report.other_pods, None))
         out.append(Text(""))
     if report.probes is not None:
         out.extend(_probes_run(report, report.probes, width))
