@@ -128,6 +128,32 @@ def _targets(names: Any, namespace: str, prefix: str) -> list[str]:
     return [c for c in out if c.startswith(prefix) or c.startswith(f"pod/{prefix}")]
 
 
+def _before_command(cli: CommandLine, before: Sequence[str], current: str) -> Completion | None:
+    """No command yet: a global flag, or a command name (None: a global flag's value is due)."""
+    if current.startswith("-"):
+        return Completion(tuple(f"{f}\t{h}" for f, h in _GLOBAL_FLAGS if f.startswith(current)))
+    prev = before[-1] if before else ""
+    if prev in ("-n", "--namespace", "--context", "--kubeconfig", "--color"):
+        return None
+    commands = cli.summaries.items()
+    return Completion(tuple(f"{n}\t{s}" for n, s in commands if n.startswith(current)))
+
+
+def _flag_value(action: argparse.Action, names: Any, current: str) -> Completion:
+    """The value of the flag ``action`` (its choices, or names from the cluster)."""
+    if action.dest == "namespace":
+        return Completion(tuple(n for n in names.namespaces() if n.startswith(current)))
+    if action.dest == "context":
+        return Completion(tuple(c for c in names.contexts() if c.startswith(current)))
+    if action.dest == "kubeconfig":
+        return Completion((), DEFAULT)
+    if action.choices:
+        return Completion(tuple(str(c) for c in action.choices if str(c).startswith(current)))
+    if action.dest == "process":
+        return Completion(tuple(p for p in ("web", "worker", "clock") if p.startswith(current)))
+    return Completion(())
+
+
 def complete(
     cli: CommandLine,
     command: str | None,
@@ -144,12 +170,9 @@ def complete(
     if command is None:
         command, before = cli.split(before)
         if command is None:
-            if current.startswith("-"):
-                return Completion(tuple(f"{f}\t{h}" for f, h in _GLOBAL_FLAGS if f.startswith(current)))
-            prev = before[-1] if before else ""
-            if prev not in ("-n", "--namespace", "--context", "--kubeconfig", "--color"):
-                commands = cli.summaries.items()
-                return Completion(tuple(f"{n}\t{s}" for n, s in commands if n.startswith(current)))
+            early = _before_command(cli, before, current)
+            if early is not None:
+                return early
     if command is not None and command not in cli.summaries:
         return Completion(())
     parser = cli.parser(command)
@@ -171,18 +194,7 @@ def complete(
 
     prev = before[-1] if before else ""
     if prev in value_flags and not current.startswith("--"):
-        action = value_flags[prev]
-        if action.dest == "namespace":
-            return Completion(tuple(n for n in names.namespaces() if n.startswith(current)))
-        if action.dest == "context":
-            return Completion(tuple(c for c in names.contexts() if c.startswith(current)))
-        if action.dest == "kubeconfig":
-            return Completion((), DEFAULT)
-        if action.choices:
-            return Completion(tuple(str(c) for c in action.choices if str(c).startswith(current)))
-        if action.dest == "process":
-            return Completion(tuple(p for p in ("web", "worker", "clock") if p.startswith(current)))
-        return Completion(())
+        return _flag_value(value_flags[prev], names, current)
     if current.startswith("-"):
         return Completion(tuple(_flag_candidates(parser, current)))
     positionals = [a for a in parser._actions if not a.option_strings and a.dest != "help"]

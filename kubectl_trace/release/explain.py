@@ -13,10 +13,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kubectl_trace.health import EventRecord, PodHealth, group_events
 from kubectl_trace.release.follow import DeploymentProgress, Snapshot
+
+if TYPE_CHECKING:
+    from kubectl_trace.kube.calls import KubeClient
 
 __all__ = [
     "LogTail",
@@ -89,7 +92,7 @@ def select_log_lines(lines: Sequence[str]) -> tuple[str, ...]:
     return tuple(lines[-LOG_LINES:])
 
 
-def read_log_tail(kube: Any, namespace: str, pod: str, container: str, previous: bool) -> LogTail:
+def read_log_tail(kube: KubeClient, namespace: str, pod: str, container: str, previous: bool) -> LogTail:
     """Read the end of a container's log (``select_log_lines``); falls back to the current instance."""
     from kubectl_trace.kube.errors import KubeError
 

@@ -264,7 +264,7 @@ class SandboxCluster:
         old, new = change.previous, change.object
         if old.get("spec") != new.get("spec"):
             return True
-        return old["metadata"].get("deletionTimestamp") != new["metadata"].get("deletionTimestamp")
+        return bool(old["metadata"].get("deletionTimestamp") != new["metadata"].get("deletionTimestamp"))
 
     @staticmethod
     def _pod_matters_to_rs(change: Change) -> bool:

@@ -101,6 +101,7 @@ def prepare_job(job: Obj) -> None:
 
 def job_condition(job: Obj, type_: str) -> Obj | None:
     """The Job's condition of ``type_`` when its status is True."""
+    cond: Obj
     for cond in (job.get("status") or {}).get("conditions") or []:
         if cond.get("type") == type_ and cond.get("status") == "True":
             return cond

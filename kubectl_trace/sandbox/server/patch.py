@@ -101,7 +101,8 @@ def _merge_list(field: str, current: list[Any], patch: list[Any]) -> list[Any]:
             merged = list(current)
             merged.extend(p for p in patch if p not in merged)
             return merged
-        return _clean(patch)
+        cleaned: list[Any] = _clean(patch)
+        return cleaned
     result = [copy.deepcopy(item) for item in current]
     for element in patch:
         wanted = element.get(key)
@@ -177,7 +178,7 @@ def apply_strategic_merge_patch(original: dict[str, Any], patch: Any) -> dict[st
     """``application/strategic-merge-patch+json``."""
     if not isinstance(patch, dict):
         raise PatchError("strategic merge patch must be a JSON object", code=400)
-    merged = _merge_map(original, patch)
+    merged: dict[str, Any] = _merge_map(original, patch)
     if merged is _DELETE:
         raise PatchError("a strategic merge patch cannot delete the whole object")
     return merged
@@ -199,7 +200,8 @@ def apply_merge_patch(original: dict[str, Any], patch: Any) -> dict[str, Any]:
 
     if not isinstance(patch, dict):
         raise PatchError("merge patch must be a JSON object", code=400)
-    return merge(copy.deepcopy(original), patch)
+    merged: dict[str, Any] = merge(copy.deepcopy(original), patch)
+    return merged
 
 
 def _pointer(path: Any) -> list[str]:

@@ -12,6 +12,10 @@ import ipaddress
 import os
 import ssl
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ec
 
 __all__ = ["ServerCredentials", "issue_client_certificate", "make_credentials", "server_ssl_context"]
 
@@ -113,10 +117,10 @@ def make_credentials(*, days: int = 365) -> ServerCredentials:
     )
 
 
-def _pem_key(key: object) -> bytes:
+def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
     from cryptography.hazmat.primitives import serialization
 
-    return key.private_bytes(  # type: ignore[attr-defined]
+    return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
