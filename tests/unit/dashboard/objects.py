@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 NOW = 1_772_366_400.0  # 2026-03-01T12:00:00Z
@@ -20,7 +20,7 @@ _seq = itertools.count(1)
 
 
 def ts(offset: float) -> str:
-    return datetime.fromtimestamp(int(NOW + offset), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(int(NOW + offset), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def probe(path: str = "/healthz") -> dict[str, Any]:

@@ -8,7 +8,7 @@ messages are the kubelet's and the controllers' wording.
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 NOW = 1_772_366_400.0  # 2026-03-01T12:00:00Z
@@ -17,7 +17,7 @@ IMAGE = "registry.sandbox.local/trace/trace-api"
 
 def ts(offset: float) -> str:
     """RFC 3339 for NOW + offset seconds (as the API server writes: seconds precision)."""
-    return datetime.fromtimestamp(int(NOW + offset), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(int(NOW + offset), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def probe(path: str = "/healthz", port: Any = 8080, **timing: int) -> dict[str, Any]:
