@@ -36,7 +36,8 @@ Every test that needs a cluster uses these (never a cluster of its own making):
     ``send(keys)``, ``capture()``, ``wait_for(text)``, ``resize(w, h)``); skips (saying so)
     when tmux is not installed. Sessions are killed at the end of the test.
 
-An autouse fixture clears ``NO_COLOR`` and ``FORCE_COLOR`` for every test.
+An autouse fixture clears ``NO_COLOR`` and ``FORCE_COLOR`` for every test, and every test that
+uses ``tmux`` is marked ``tmux`` (``tests/run`` runs those with the ``slow`` ones, after the rest).
 """
 
 from __future__ import annotations
@@ -364,3 +365,10 @@ def tmux() -> Iterator[Tmux]:
     finally:
         driver.close()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that drives a terminal through ``tmux`` is marked ``tmux`` (tests/run runs them last)."""
+    for item in items:
+        if "tmux" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.tmux)

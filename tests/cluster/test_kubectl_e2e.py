@@ -245,6 +245,7 @@ def test_unready_release_stalls_and_rollout_status_reports_the_deadline(
         assert re.search(r"Scaled up replica set stall-\w+ from 0 to 1", deploy)
 
 
+@pytest.mark.slow
 def test_crash_loop_and_image_pull_back_off_as_kubectl_shows_them(kubectl: Any, eventually: Any) -> None:
     with own_namespace(kubectl) as ns:
         kubectl(
