@@ -12,7 +12,7 @@ from typing import Any
 from kubectl_trace.dashboard.feed import Inbox, WatchFeed
 from kubectl_trace.dashboard.headless import listed_snapshot
 from kubectl_trace.dashboard.state import WATCHED
-from tests.e2e.foundation.test_client_errors import (  # noqa: F401  (fixtures)
+from tests.e2e.kube.test_client_errors import (  # noqa: F401  (fixtures)
     client_kind,
     kube,
     kubeconfig,

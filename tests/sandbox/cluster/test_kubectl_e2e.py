@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.cluster.harness import API
+from tests.sandbox.cluster.harness import API
 
 Obj = dict[str, Any]
 SEQ = re.compile(r'(?:"seq":(\d+)\}|\sseq=(\d+))$')
