@@ -10,130 +10,17 @@ import io
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import yaml
 
 from kubectl_trace.cli.runner import run
 from kubectl_trace.environment import Environment
-from kubectl_trace.kube.client import Kube
-from kubectl_trace.kube.config import load_connection
 from kubectl_trace.kube.errors import ApiError, TransportError
-from kubectl_trace.kube.lite import connect_lite
 from kubectl_trace.kube.retry import Backoff
-from kubectl_trace.kube.settings import KubeSettings
 from kubectl_trace.kube.watch import ResilientWatch
+from tests.scripted_api import kube, status
 
-
-class Scripted(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.routes = {}
-        self.requests = []
-
-    def answer(self, path, *responses):
-        self.routes[path] = list(responses)
-
-    def handle_error(self, request, client_address):
-        # a client that gives up (the timeout tests) breaks the pipe under the handler:
-        # expected here, and socketserver would print a traceback into the test output
-        self.errors = [*getattr(self, "errors", []), client_address]
-
-
-class Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        server = self.server
-        path = self.path.split("?")[0]
-        server.requests.append((self.path, self.headers.get("Authorization")))
-        queue = server.routes.get(path) or server.routes.get("*")
-        if not queue:
-            return self._send(
-                404, {"kind": "Status", "reason": "NotFound", "message": f"{path} not found", "code": 404}
-            )
-        item = queue.pop(0) if len(queue) > 1 else queue[0]
-        if callable(item):
-            return item(self)
-        status, body, *headers = item
-        self._send(status, body, headers[0] if headers else {})
-
-    def _send(self, status, body, headers=None):
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
-
-
-@pytest.fixture
-def server():
-    srv = Scripted()
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-
-
-@pytest.fixture
-def kubeconfig(server, tmp_path):
-    path = tmp_path / "config"
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "current-context": "t",
-                "clusters": [{"name": "c", "cluster": {"server": f"http://127.0.0.1:{server.server_port}"}}],
-                "users": [{"name": "u", "user": {"token": "secret-token"}}],
-                "contexts": [
-                    {"name": "t", "context": {"cluster": "c", "user": "u", "namespace": "production"}}
-                ],
-            }
-        )
-    )
-    return str(path)
-
-
-CLIENT = {"kind": "lean"}
-
-
-@pytest.fixture(autouse=True, params=["lean", "official"])
-def client_kind(request, monkeypatch):
-    monkeypatch.setitem(CLIENT, "kind", request.param)
-    return request.param
-
-
-def kube(kubeconfig, request_timeout=None, **kw):
-    retry = Backoff(initial=0.01, jitter=0, max_attempts=3)
-    settings = KubeSettings(kubeconfig=kubeconfig, request_timeout=request_timeout)
-    if CLIENT["kind"] == "official":
-        return Kube(load_connection(settings), retry=retry, **kw)
-    client = connect_lite(settings, {}, retry=retry)
-    assert client is not None
-    if "sleep" in kw:
-        client._sleep = kw["sleep"]
-    return client
-
-
-def status(code, reason, message):
-    return {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "reason": reason,
-        "message": message,
-        "code": code,
-    }
+pytestmark = pytest.mark.usefixtures("client_kind")  # every test with both clients
 
 
 def invoke(*argv):
@@ -142,8 +29,8 @@ def invoke(*argv):
     return env.stdout.getvalue(), env.stderr.getvalue(), code
 
 
-def test_token_is_sent_and_list_parsed(server, kubeconfig):
-    server.answer(
+def test_token_is_sent_and_list_parsed(scripted_server, scripted_kubeconfig):
+    scripted_server.answer(
         "/api/v1/namespaces/production/pods",
         (
             200,
@@ -154,75 +41,77 @@ def test_token_is_sent_and_list_parsed(server, kubeconfig):
             },
         ),
     )
-    listed = kube(kubeconfig).list("pods")
+    listed = kube(scripted_kubeconfig).list("pods")
     assert listed.resource_version == "42"
     assert listed.items == [{"metadata": {"name": "a"}, "kind": "Pod", "apiVersion": "v1"}]
-    assert server.requests[-1][1] == "Bearer secret-token"
+    assert scripted_server.requests[-1][1] == "Bearer secret-token"
 
 
-def test_403_is_one_line_with_hint(server, kubeconfig):
+def test_403_is_one_line_with_hint(scripted_server, scripted_kubeconfig):
     message = 'pods is forbidden: User "dev" cannot list resource "pods" in API group "" in the namespace "production"'
-    server.answer("*", (403, status(403, "Forbidden", message)))
-    server.answer("/version", (200, {"gitVersion": "v1.37.0"}))
+    scripted_server.answer("*", (403, status(403, "Forbidden", message)))
+    scripted_server.answer("/version", (200, {"gitVersion": "v1.37.0"}))
     with pytest.raises(ApiError) as info:
-        kube(kubeconfig).list("pods")
+        kube(scripted_kubeconfig).list("pods")
     assert (str(info.value), info.value.hint) == (
         f"forbidden: {message}",
         "ask a cluster admin for access (check with: kubectl auth can-i …)",
     )
-    out, err, code = invoke("info", "--kubeconfig", kubeconfig)
+    out, err, code = invoke("info", "--kubeconfig", scripted_kubeconfig)
     assert code == 1 and err == ""
     assert "list pods         NO (forbidden)" in out
     assert "(cannot check (forbidden))" in out
 
 
-def test_401(server, kubeconfig):
-    server.answer("*", (401, status(401, "Unauthorized", "Unauthorized")))
-    _, err, code = invoke("info", "--kubeconfig", kubeconfig)
+def test_401(scripted_server, scripted_kubeconfig):
+    scripted_server.answer("*", (401, status(401, "Unauthorized", "Unauthorized")))
+    _, err, code = invoke("info", "--kubeconfig", scripted_kubeconfig)
     assert code == 1
     assert (
         err.splitlines()[0]
-        == f'error: unauthorized: the API server at http://127.0.0.1:{server.server_port} rejected the credentials of context "t"'
+        == f'error: unauthorized: the API server at http://127.0.0.1:{scripted_server.server_port} rejected the credentials of context "t"'
     )
 
 
-def test_missing_namespace_reported(server, kubeconfig):
-    server.answer("/version", (200, {"gitVersion": "v1.37.0"}))
-    server.answer("/api/v1/namespaces/nope", (404, status(404, "NotFound", 'namespaces "nope" not found')))
-    server.answer("*", (200, {"items": [], "metadata": {"resourceVersion": "1"}}))
-    out, _err, code = invoke("info", "--kubeconfig", kubeconfig, "-n", "nope")
+def test_missing_namespace_reported(scripted_server, scripted_kubeconfig):
+    scripted_server.answer("/version", (200, {"gitVersion": "v1.37.0"}))
+    scripted_server.answer(
+        "/api/v1/namespaces/nope", (404, status(404, "NotFound", 'namespaces "nope" not found'))
+    )
+    scripted_server.answer("*", (200, {"items": [], "metadata": {"resourceVersion": "1"}}))
+    out, _err, code = invoke("info", "--kubeconfig", scripted_kubeconfig, "-n", "nope")
     assert code == 1
     assert "nope  (NOT FOUND)" in out
     with pytest.raises(ApiError, match='namespace "nope" not found'):
-        kube(kubeconfig).require_namespace("nope")
+        kube(scripted_kubeconfig).require_namespace("nope")
 
 
-def test_429_retry_after_is_honoured(server, kubeconfig):
+def test_429_retry_after_is_honoured(scripted_server, scripted_kubeconfig):
     sleeps = []
-    server.answer(
+    scripted_server.answer(
         "/api/v1/namespaces/production/pods/p",
         (429, status(429, "TooManyRequests", "slow down"), {"Retry-After": "3"}),
         (200, {"metadata": {"name": "p"}}),
     )
-    assert kube(kubeconfig, sleep=sleeps.append).get("pods", "p")["metadata"]["name"] == "p"
+    assert kube(scripted_kubeconfig, sleep=sleeps.append).get("pods", "p")["metadata"]["name"] == "p"
     assert sleeps == [3.0]
 
 
-def test_5xx_gives_up_after_policy(server, kubeconfig):
-    server.answer("*", (503, b"<html>upstream down</html>"))
+def test_5xx_gives_up_after_policy(scripted_server, scripted_kubeconfig):
+    scripted_server.answer("*", (503, b"<html>upstream down</html>"))
     with pytest.raises(ApiError) as info:
-        kube(kubeconfig, sleep=lambda s: None).get("pods", "p")
+        kube(scripted_kubeconfig, sleep=lambda s: None).get("pods", "p")
     assert info.value.status == 503 and str(info.value).startswith("the API server failed (503")
-    assert len(server.requests) == 3
+    assert len(scripted_server.requests) == 3
 
 
-def test_invalid_json(server, kubeconfig):
-    server.answer("*", (200, b"{not json"))
+def test_invalid_json(scripted_server, scripted_kubeconfig):
+    scripted_server.answer("*", (200, b"{not json"))
     with pytest.raises(ApiError, match="invalid JSON"):
-        kube(kubeconfig).get("pods", "p")
+        kube(scripted_kubeconfig).get("pods", "p")
 
 
-def test_watch_resumes_from_last_rv_and_relists_on_410(server, kubeconfig):
+def test_watch_resumes_from_last_rv_and_relists_on_410(scripted_server, scripted_kubeconfig):
     pods = "/api/v1/namespaces/production/pods"
     lists = iter(
         [
@@ -255,9 +144,9 @@ def test_watch_resumes_from_last_rv_and_relists_on_410(server, kubeconfig):
             return h._send(200, b"".join(json.dumps(e).encode() + b"\n" for e in events))
         return h._send(200, next(lists))
 
-    server.answer(pods, handle)
+    scripted_server.answer(pods, handle)
     watch = ResilientWatch(
-        kube(kubeconfig), "pods", policy=Backoff(initial=0.01, jitter=0, max_attempts=None)
+        kube(scripted_kubeconfig), "pods", policy=Backoff(initial=0.01, jitter=0, max_attempts=None)
     )
     seen = []
     for event in watch:
@@ -272,14 +161,14 @@ def test_watch_resumes_from_last_rv_and_relists_on_410(server, kubeconfig):
         if len(seen) == 4:
             watch.stop()
     assert seen == [("RESET", ["a"]), ("ADDED", "x"), ("RESET", ["b"]), ("MODIFIED", "b")]
-    watch_paths = [p for p, _ in server.requests if "watch=true" in p]
+    watch_paths = [p for p, _ in scripted_server.requests if "watch=true" in p]
     assert "resourceVersion=10" in watch_paths[0]
     assert "resourceVersion=11" in watch_paths[1]  # resumed from the last event seen
     assert "resourceVersion=30" in watch_paths[2]  # after the relist
     assert watch.relists == 1
 
 
-def test_request_timeout_is_honoured_by_both_clients(server, kubeconfig):
+def test_request_timeout_is_honoured_by_both_clients(scripted_server, scripted_kubeconfig):
     """--request-timeout bounds each attempt; a timeout is retried by the one policy, then reported."""
     release = threading.Event()
 
@@ -287,8 +176,8 @@ def test_request_timeout_is_honoured_by_both_clients(server, kubeconfig):
         release.wait(5)
         handler._send(200, {"kind": "Pod", "metadata": {"name": "p"}})
 
-    server.answer("/api/v1/namespaces/production/pods/p", slow)
-    client = kube(kubeconfig, request_timeout=0.3, sleep=lambda s: None)
+    scripted_server.answer("/api/v1/namespaces/production/pods/p", slow)
+    client = kube(scripted_kubeconfig, request_timeout=0.3, sleep=lambda s: None)
     started = time.monotonic()
     try:
         with pytest.raises(TransportError) as caught:
@@ -297,5 +186,5 @@ def test_request_timeout_is_honoured_by_both_clients(server, kubeconfig):
         release.set()
     assert caught.value.kind == "timeout"
     assert "did not answer in time" in caught.value.message
-    assert len(server.requests) == 3  # the policy's three attempts
+    assert len(scripted_server.requests) == 3  # the policy's three attempts
     assert time.monotonic() - started < 3

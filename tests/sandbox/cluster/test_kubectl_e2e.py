@@ -17,16 +17,10 @@ from typing import Any
 
 import pytest
 
+from tests.factories import seq_of
 from tests.sandbox.cluster.harness import API
 
 Obj = dict[str, Any]
-SEQ = re.compile(r'(?:"seq":(\d+)\}|\sseq=(\d+))$')
-
-
-def seq_of(text: str) -> int:
-    match = SEQ.search(text)
-    assert match, text
-    return int(match.group(1) or match.group(2))
 
 
 class PodWatch:

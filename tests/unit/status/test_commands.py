@@ -11,7 +11,7 @@ from kubectl_trace.health import event_record
 from kubectl_trace.kube.targets import Target
 from kubectl_trace.status.render import render_report
 from kubectl_trace.status.report import PreviousLog, ProbeCheck, build_report, report_json
-from tests.unit.health.objects import (
+from tests.factories import (
     NOW,
     container,
     deployment,
