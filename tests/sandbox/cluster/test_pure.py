@@ -145,7 +145,7 @@ def test_image_references_and_profiles() -> None:
     }
     images.mark("c0ffee1", None)
     assert "c0ffee1" not in images.faults()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown image fault 'explode'"):
         images.mark("x", "explode")
     prod = images.profile(ref)
     assert (prod.node_version, prod.has_bash) == ("20.11.1", True)
