@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from kubectl_trace.health import EventRecord, PodHealth, group_events
@@ -141,7 +141,7 @@ def timed_out_reason(item: DeploymentProgress, timeout: float) -> str:
 def _clock(at: float | None) -> str:
     if at is None:
         return "--:--:--"
-    return datetime.fromtimestamp(at, tz=timezone.utc).astimezone().strftime("%H:%M:%S")
+    return datetime.fromtimestamp(at, tz=UTC).astimezone().strftime("%H:%M:%S")
 
 
 def _event_line(record: EventRecord) -> str:

@@ -748,7 +748,7 @@ class _PodWorker:
                 _, writer = await asyncio.wait_for(
                     asyncio.open_connection(run.process.address, port), timeout
                 )
-            except (OSError, asyncio.TimeoutError):
+            except (TimeoutError, OSError):
                 return False, f"dial tcp {self.pod_ip}:{port}: connect: connection refused"
             writer.close()
             return True, ""

@@ -87,7 +87,7 @@ async def http_probe(host: str, port: int, path: str, timeout: float) -> tuple[i
     """GET ``path`` like the kubelet's prober: (status, "") or (None, why it failed)."""
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError) as exc:
         return None, "connect: connection refused" if isinstance(exc, ConnectionRefusedError) else str(exc)
     try:
         writer.write(
@@ -96,7 +96,7 @@ async def http_probe(host: str, port: int, path: str, timeout: float) -> tuple[i
         )
         await writer.drain()
         line = await asyncio.wait_for(reader.readline(), timeout)
-    except (OSError, asyncio.TimeoutError):
+    except (TimeoutError, OSError):
         return None, "context deadline exceeded (Client.Timeout exceeded while awaiting headers)"
     finally:
         writer.close()
