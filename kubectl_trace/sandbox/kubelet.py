@@ -10,8 +10,12 @@ crash loops and failed pulls back off 10 s, 20 s, 40 s … up to 5 min. Deletion
 the grace period: ``preStop``, then SIGTERM (the app logs its graceful shutdown), then
 SIGKILL when the grace period runs out.
 
+With ``--containers node`` the demo images' containers are real Node.js processes
+(``noderuntime.py``) behind the same slots, runs and timers: their probes are real
+requests, their log is what they print, their exit status is the terminated state.
+
 Nothing here polls: every step is a timer on the cluster's one timer heap, and a healthy
-pod whose probes have settled costs no timer at all. It implements
+simulated pod whose probes have settled costs no timer at all. It implements
 ``interfaces.PodRuntime`` for the API server (logs, exec, proxy, kill, image marks).
 """
 

@@ -246,6 +246,8 @@ class NodeContainers:
             namespace,
         ]
         unshare = shutil.which("unshare", path=_SYSTEM_PATH)
-        if not isolated or unshare is None:
-            return command
-        return [unshare, "--pid", "--fork", "--mount", "--mount-proc", "--kill-child", *command]
+        if isolated and unshare is not None:
+            return [unshare, "--pid", "--fork", "--mount", "--mount-proc", "--kill-child", *command]
+        # without a pod sandbox nothing ends node when the sandbox dies: the kernel does
+        setpriv = shutil.which("setpriv", path=_SYSTEM_PATH)
+        return command if setpriv is None else [setpriv, "--pdeathsig", "KILL", "--", *command]

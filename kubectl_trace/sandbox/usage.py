@@ -10,8 +10,8 @@ An image marked ``leak`` grows its memory from the usual baseline towards 97% of
 limit (or 1 GiB without one) over about ten simulated minutes.
 
 A real Node.js container (``noderuntime``) is measured instead (``ProcessSampler``): CPU
-from the change of ``utime + stime`` in ``/proc/PID/stat`` between two reads (the first
-read: the average since the process started), memory from ``VmRSS``.
+from the change of its CPU time in ``/proc`` over a sliding 15 s window (before that, the
+average since the process started), memory from ``VmRSS``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import hashlib
 import math
 import os
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from kubectl_trace.health.quantity import parse_cpu, parse_memory
@@ -101,11 +102,32 @@ def container_usage(
     return Usage(round(cpu, 3), int(memory))
 
 
-class ProcessSampler:
-    """CPU and memory of real processes from ``/proc``, remembering the last read of each."""
+def _schedstat_seconds(pid: int) -> float | None:
+    """CPU time of all the process's threads from ``/proc/PID/task/*/schedstat`` (nanoseconds)."""
+    total = 0
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/schedstat", encoding="ascii") as handle:
+                total += int(handle.read().split()[0])
+    except (OSError, IndexError, ValueError):
+        return None
+    return total / 1e9
 
-    def __init__(self) -> None:
-        self._last: dict[int, tuple[float, float]] = {}  # pid → (monotonic time, CPU seconds)
+
+class ProcessSampler:
+    """CPU and memory of real processes from ``/proc``.
+
+    CPU is the change of the CPU time used (``utime + stime``, or to the nanosecond the
+    threads' ``schedstat`` where the kernel has it) over the last ``window`` seconds (the
+    window the metrics API reports; a sliding window over this sampler's earlier reads);
+    until a read at least ``min_span`` seconds old exists, the average since the process
+    started.
+    """
+
+    def __init__(self, window: float = 15.0, min_span: float = 1.0) -> None:
+        self.window = window
+        self.min_span = min_span
+        self._reads: dict[int, deque[tuple[float, float]]] = {}  # pid → (monotonic time, CPU seconds)
         self._tick = float(os.sysconf("SC_CLK_TCK")) if hasattr(os, "sysconf") else 100.0
 
     def _cpu_seconds(self, pid: int) -> tuple[float, float] | None:
@@ -121,7 +143,8 @@ class ProcessSampler:
         # starttime (22nd) fields[19]
         used = (int(fields[11]) + int(fields[12])) / self._tick
         age = max(0.001, uptime - int(fields[19]) / self._tick)
-        return used, age
+        precise = _schedstat_seconds(pid)  # nanoseconds: an idle process over a second is not 0
+        return (precise if precise is not None and precise >= used * 0.5 else used), age
 
     @staticmethod
     def _rss(pid: int) -> int | None:
@@ -139,16 +162,21 @@ class ProcessSampler:
         cpu = self._cpu_seconds(pid)
         rss = self._rss(pid)
         if cpu is None or rss is None:
-            self._last.pop(pid, None)
+            self._reads.pop(pid, None)
             return None
         used, age = cpu
         now = time.monotonic()
-        last = self._last.get(pid)
-        if last is not None and now - last[0] >= 0.05 and used >= last[1]:
-            cores = (used - last[1]) / (now - last[0])
+        reads = self._reads.setdefault(pid, deque())
+        if reads and used < reads[-1][1]:  # another process with the same pid
+            reads.clear()
+        while len(reads) >= 2 and now - reads[1][0] >= self.window:
+            reads.popleft()  # keep one read at least a window old as the reference
+        oldest = reads[0] if reads else None
+        if oldest is not None and now - oldest[0] >= self.min_span:
+            cores = (used - oldest[1]) / (now - oldest[0])
         else:
             cores = used / age
-        self._last[pid] = (now, used)
-        if len(self._last) > 4096:
-            self._last = {pid: self._last[pid]}
+        reads.append((now, used))
+        if len(self._reads) > 4096:
+            self._reads = {pid: reads}
         return Usage(round(cores * 1000.0, 3), rss)

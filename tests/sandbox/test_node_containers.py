@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -306,5 +307,35 @@ def test_without_node_on_path_the_wheel_runs_in_the_pod(tmp_path: Path, kubectl_
         run("wait", "--for=condition=Ready", "pod/wheel", "--timeout=60s", check=True)
         said = run("exec", "wheel", "--", "node", "-p", "process.execPath", check=True)
         assert said.stdout.strip() == os.path.realpath(wheel)
+    finally:
+        handle.stop()
+
+
+@pytest.mark.parametrize("isolation", ["auto", "off"])
+def test_a_killed_sandbox_takes_its_node_processes_along(
+    isolation: str, tmp_path: Path, kubectl_for: Any, eventually: Any
+) -> None:
+    """SIGKILL of the server, with and without pod isolation: the pod sandbox's lifeline, or
+    the kernel's parent-death signal (``setpriv --pdeathsig``), ends node."""
+    from kubectl_trace.sandbox.interfaces import SandboxOptions
+    from kubectl_trace.sandbox.process import start_sandbox
+
+    env = dict(os.environ, NODEAPP_SANDBOX_ISOLATION=isolation)
+    # no log lines: a node that writes none would not notice its stdout going away
+    options = SandboxOptions(fixture="empty", time_scale=0.1, containers="node", log_rate=0.0)
+    handle = start_sandbox(str(tmp_path / "kubeconfig"), options, env=env)
+    namespace = f"killed-{isolation}"
+    try:
+        run = kubectl_for(handle)
+        run("create", "namespace", namespace, check=True)
+        run("run", "-n", namespace, "lone", f"--image={IMAGE}:3f9c2a1", check=True)
+        eventually(lambda: _node_pids(namespace), timeout=60, message="the pod's node process")
+        eventually(
+            lambda: "Listening on :3000" in run("logs", "-n", namespace, "lone").stdout,
+            timeout=30,
+            message="node to have said all it says at start",
+        )
+        os.kill(handle.pid, signal.SIGKILL)
+        eventually(lambda: not _node_pids(namespace), timeout=20, message="node to end with the sandbox")
     finally:
         handle.stop()
