@@ -169,13 +169,7 @@ class JobController:
 
     def pods_of(self, job: Obj) -> list[Obj]:
         """Pods this Job controls."""
-        store = self.ctx.store
-        pods = []
-        for _, ns, name in self.ctx.index.dependents(job["metadata"]["uid"], "pods", controlled=True):
-            pod = store.try_get("pods", ns, name)
-            if pod is not None:
-                pods.append(pod)
-        return pods
+        return self.ctx.controlled(job, "pods")
 
     # -- syncing --------------------------------------------------------------------------
 

@@ -48,13 +48,7 @@ class ReplicaSetController:
 
     def pods_of(self, rs: Obj) -> list[Obj]:
         """Pods this ReplicaSet controls."""
-        store = self.ctx.store
-        pods = []
-        for _, ns, name in self.ctx.index.dependents(rs["metadata"]["uid"], "pods", controlled=True):
-            pod = store.try_get("pods", ns, name)
-            if pod is not None:
-                pods.append(pod)
-        return pods
+        return self.ctx.controlled(rs, "pods")
 
     def ready_since(self, pod: Obj) -> float | None:
         """When the pod last became ready (precise when the kubelet knows)."""
