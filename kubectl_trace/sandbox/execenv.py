@@ -255,31 +255,22 @@ def _referenced(store: Store, kind: str, ns: str, name: str, optional: bool) -> 
     return obj
 
 
-def _secret_value(store: Store, ns: str, name: str, key: str, optional: bool) -> str | None:
-    secret = _referenced(store, "secret", ns, name, optional)
-    if secret is None:
+def _key_value(store: Store, ref_kind: str, ns: str, ref: Obj) -> str | None:
+    """One key of a Secret (``secretKeyRef``) or a ConfigMap; None when optional and missing."""
+    secret = ref_kind == "secretKeyRef"
+    name, key, optional = ref.get("name", ""), ref.get("key", ""), bool(ref.get("optional"))
+    obj = _referenced(store, "secret" if secret else "configmap", ns, name, optional)
+    if obj is None:
         return None
-    data = secret.get("data") or {}
+    data = obj.get("data") or {}
     if key in data:
-        return base64.b64decode(data[key]).decode("utf-8", "replace")
-    string_data = secret.get("stringData") or {}
+        return _decode_secret(data[key]) if secret else str(data[key])
+    string_data = (obj.get("stringData") or {}) if secret else {}
     if key in string_data:
         return str(string_data[key])
     if optional:
         return None
-    raise EnvError(f"couldn't find key {key} in Secret {ns}/{name}")
-
-
-def _configmap_value(store: Store, ns: str, name: str, key: str, optional: bool) -> str | None:
-    cm = _referenced(store, "configmap", ns, name, optional)
-    if cm is None:
-        return None
-    data = cm.get("data") or {}
-    if key in data:
-        return str(data[key])
-    if optional:
-        return None
-    raise EnvError(f"couldn't find key {key} in ConfigMap {ns}/{name}")
+    raise EnvError(f"couldn't find key {key} in {'Secret' if secret else 'ConfigMap'} {ns}/{name}")
 
 
 def _env_name(name: str) -> str:
@@ -345,11 +336,9 @@ def _decode_secret(item: Any) -> str:
 
 def _value_from(store: Store, namespace: str, pod: Obj, container: Obj, source: Obj) -> str | None:
     """The value of one ``env[].valueFrom`` (None: an optional key that is missing)."""
-    if source.get("secretKeyRef") or source.get("configMapKeyRef"):
-        secret = bool(source.get("secretKeyRef"))
-        ref = source["secretKeyRef"] if secret else source["configMapKeyRef"]
-        read = _secret_value if secret else _configmap_value
-        return read(store, namespace, ref.get("name", ""), ref.get("key", ""), bool(ref.get("optional")))
+    for ref_kind in ("secretKeyRef", "configMapKeyRef"):
+        if source.get(ref_kind):
+            return _key_value(store, ref_kind, namespace, source[ref_kind])
     if source.get("fieldRef"):
         return _field(pod, source["fieldRef"].get("fieldPath", ""))
     if source.get("resourceFieldRef"):

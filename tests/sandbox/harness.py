@@ -182,7 +182,8 @@ class InProcessServer:
     async def _serve(self) -> None:
         from aiohttp import web
 
-        from kubectl_trace.sandbox.server.app import API, make_app
+        from kubectl_trace.sandbox.server.api import ApiServer
+        from kubectl_trace.sandbox.server.app import make_app
         from kubectl_trace.sandbox.server.kubeconfig import kubeconfig_dict, write_kubeconfig
         from kubectl_trace.sandbox.server.tls import make_credentials, server_ssl_context
 
@@ -191,8 +192,8 @@ class InProcessServer:
             self.store.create("namespaces", {"metadata": {"name": name}, "status": {"phase": "Active"}})
         creds = make_credentials()
         context = server_ssl_context(creds, os.path.join(self.directory, "tls"))
-        app = make_app(self.store, self.runtime, token=self.token)
-        self.api = app[API]
+        self.api = ApiServer(self.store, self.runtime, token=self.token)
+        app = make_app(self.api)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)

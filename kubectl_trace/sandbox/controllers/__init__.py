@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from kubectl_trace.sandbox.controllers.queue import OwnerIndex, Reconciler
 from kubectl_trace.sandbox.recorder import EventRecorder
@@ -34,3 +35,11 @@ class Context:
     # pod uid → epoch seconds its Ready condition last became True (more precise than the
     # condition's seconds-precision time; the kubelet fills it)
     ready_since: dict[str, float] = field(default_factory=dict)
+
+    def controlled(self, owner: dict[str, Any], resource: str) -> list[dict[str, Any]]:
+        """The objects of ``resource`` that ``owner`` controls, as stored now."""
+        found = (
+            self.store.try_get(resource, ns, name)
+            for _, ns, name in self.index.dependents(owner["metadata"]["uid"], resource, controlled=True)
+        )
+        return [obj for obj in found if obj is not None]

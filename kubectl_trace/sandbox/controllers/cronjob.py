@@ -112,13 +112,7 @@ class CronJobController:
                 self.ctx.store.set_status("cronjobs", ns, name, status)
 
     def _jobs_of(self, cronjob: Obj) -> list[Obj]:
-        store = self.ctx.store
-        jobs = []
-        for _, ns, name in self.ctx.index.dependents(cronjob["metadata"]["uid"], "jobs", controlled=True):
-            job = store.try_get("jobs", ns, name)
-            if job is not None:
-                jobs.append(job)
-        return jobs
+        return self.ctx.controlled(cronjob, "jobs")
 
     def _track(self, cronjob: Obj, jobs: list[Obj], status: Obj) -> None:
         previously = {ref.get("uid"): ref for ref in status.get("active") or []}

@@ -129,12 +129,7 @@ class DeploymentController:
     def _replicasets(self, d: Obj) -> list[Obj]:
         """ReplicaSets the deployment controls, adopting matching orphans."""
         store = self.ctx.store
-        uid = d["metadata"]["uid"]
-        out = []
-        for _, ns, name in self.ctx.index.dependents(uid, "replicasets", controlled=True):
-            rs = store.try_get("replicasets", ns, name)
-            if rs is not None:
-                out.append(rs)
+        out = self.ctx.controlled(d, "replicasets")
         selector = d["spec"].get("selector")
         for rs in store.list("replicasets", d["metadata"]["namespace"]):
             if controller_of(rs) is not None or rs["metadata"].get("deletionTimestamp"):
@@ -151,17 +146,7 @@ class DeploymentController:
         return out
 
     def _pods_by_rs(self, rs_list: list[Obj]) -> dict[str, list[Obj]]:
-        store = self.ctx.store
-        out: dict[str, list[Obj]] = {}
-        for rs in rs_list:
-            uid = rs["metadata"]["uid"]
-            pods = []
-            for _, ns, name in self.ctx.index.dependents(uid, "pods", controlled=True):
-                pod = store.try_get("pods", ns, name)
-                if pod is not None:
-                    pods.append(pod)
-            out[uid] = pods
-        return out
+        return {rs["metadata"]["uid"]: self.ctx.controlled(rs, "pods") for rs in rs_list}
 
     # -- the sync loop (syncDeployment) ------------------------------------------------------
 

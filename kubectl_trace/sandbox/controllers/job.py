@@ -19,14 +19,12 @@ import copy
 from typing import Any
 
 from kubectl_trace.sandbox.controllers import Context
+from kubectl_trace.sandbox.controllers.pods import create_pod
 from kubectl_trace.sandbox.controllers.util import (
     controller_of,
     graceful_delete,
     is_pod_ready,
-    owner_reference,
-    random_suffix,
 )
-from kubectl_trace.sandbox.defaults import default_pod, qos_class
 from kubectl_trace.sandbox.store import StoreError, rfc3339
 from kubectl_trace.timeparse import parse_rfc3339
 
@@ -170,13 +168,7 @@ class JobController:
 
     def pods_of(self, job: Obj) -> list[Obj]:
         """Pods this Job controls."""
-        store = self.ctx.store
-        pods = []
-        for _, ns, name in self.ctx.index.dependents(job["metadata"]["uid"], "pods", controlled=True):
-            pod = store.try_get("pods", ns, name)
-            if pod is not None:
-                pods.append(pod)
-        return pods
+        return self.ctx.controlled(job, "pods")
 
     # -- syncing --------------------------------------------------------------------------
 
@@ -331,7 +323,7 @@ class JobController:
                 return []
         created = []
         for _ in range(missing):
-            pod = self._create_pod(job)
+            pod = create_pod(self.ctx, job, (job.get("spec") or {}).get("template") or {}, _COMPONENT)
             if pod is not None:
                 created.append(pod)
         return created
@@ -343,42 +335,6 @@ class JobController:
             old.cancel()
         delay = max(0.0, when - self.ctx.clock()) + 0.001
         self._timers[key] = self.ctx.timers.after_real(delay, lambda: self.ctx.queue.enqueue(self.QUEUE, key))
-
-    def _create_pod(self, job: Obj) -> Obj | None:
-        template = copy.deepcopy((job.get("spec") or {}).get("template") or {})
-        tmeta = template.get("metadata") or {}
-        name = job["metadata"]["name"]
-        meta: Obj = {
-            "generateName": name + "-",
-            "namespace": job["metadata"]["namespace"],
-            "labels": dict(tmeta.get("labels") or {}),
-            "ownerReferences": [owner_reference(job)],
-        }
-        if tmeta.get("annotations"):
-            meta["annotations"] = dict(tmeta["annotations"])
-        pod: Obj = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": template.get("spec") or {}}
-        default_pod(pod)
-        pod["status"] = {"phase": "Pending", "qosClass": qos_class(pod["spec"])}
-        for _ in range(10):
-            meta["name"] = f"{name}-{random_suffix()}"
-            try:
-                created = self.ctx.store.create("pods", pod)
-            except StoreError as err:
-                if err.code == 409:
-                    continue
-                self.ctx.recorder.record(
-                    job, "Warning", "FailedCreate", f"Error creating: {err.message}", component=_COMPONENT
-                )
-                return None
-            self.ctx.recorder.record(
-                job,
-                "Normal",
-                "SuccessfulCreate",
-                f"Created pod: {created['metadata']['name']}",
-                component=_COMPONENT,
-            )
-            return created
-        return None
 
     def _delete_pod(self, job: Obj, pod: Obj) -> None:
         graceful_delete(self.ctx.store, pod, now=self.ctx.clock())

@@ -10,22 +10,18 @@ terminatingReplicas / observedGeneration``.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from kubectl_trace.sandbox.controllers import Context
+from kubectl_trace.sandbox.controllers.pods import create_pod
 from kubectl_trace.sandbox.controllers.util import (
     controller_of,
     graceful_delete,
     is_pod_active,
     is_pod_ready,
     is_pod_terminating,
-    owner_reference,
-    random_suffix,
     ready_condition,
 )
-from kubectl_trace.sandbox.defaults import default_pod, qos_class
-from kubectl_trace.sandbox.store import StoreError
 
 __all__ = ["ReplicaSetController"]
 
@@ -48,13 +44,7 @@ class ReplicaSetController:
 
     def pods_of(self, rs: Obj) -> list[Obj]:
         """Pods this ReplicaSet controls."""
-        store = self.ctx.store
-        pods = []
-        for _, ns, name in self.ctx.index.dependents(rs["metadata"]["uid"], "pods", controlled=True):
-            pod = store.try_get("pods", ns, name)
-            if pod is not None:
-                pods.append(pod)
-        return pods
+        return self.ctx.controlled(rs, "pods")
 
     def ready_since(self, pod: Obj) -> float | None:
         """When the pod last became ready (precise when the kubelet knows)."""
@@ -104,7 +94,7 @@ class ReplicaSetController:
         diff = len(active) - want
         if diff < 0:
             for _ in range(-diff):
-                self._create_pod(rs)
+                create_pod(self.ctx, rs, rs["spec"].get("template") or {}, "replicaset-controller")
             return True
         if diff > 0:
             for pod in self._pods_to_delete(active, diff):
@@ -118,45 +108,6 @@ class ReplicaSetController:
                 )
             return True
         return False
-
-    def _create_pod(self, rs: Obj) -> None:
-        template = copy.deepcopy(rs["spec"].get("template") or {})
-        tmeta = template.get("metadata") or {}
-        meta: Obj = {
-            "generateName": rs["metadata"]["name"] + "-",
-            "namespace": rs["metadata"]["namespace"],
-            "labels": dict(tmeta.get("labels") or {}),
-            "ownerReferences": [owner_reference(rs)],
-        }
-        if tmeta.get("annotations"):
-            meta["annotations"] = dict(tmeta["annotations"])
-        pod: Obj = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": template.get("spec") or {}}
-        default_pod(pod)
-        pod["status"] = {"phase": "Pending", "qosClass": qos_class(pod["spec"])}
-        store = self.ctx.store
-        for _ in range(10):
-            meta["name"] = f"{rs['metadata']['name']}-{random_suffix()}"
-            try:
-                created = store.create("pods", pod)
-            except StoreError as err:
-                if err.code == 409:
-                    continue
-                self.ctx.recorder.record(
-                    rs,
-                    "Warning",
-                    "FailedCreate",
-                    f"Error creating: {err.message}",
-                    component="replicaset-controller",
-                )
-                return
-            self.ctx.recorder.record(
-                rs,
-                "Normal",
-                "SuccessfulCreate",
-                f"Created pod: {created['metadata']['name']}",
-                component="replicaset-controller",
-            )
-            return
 
     def _pods_to_delete(self, active: list[Obj], count: int) -> list[Obj]:
         """``controller.ActivePods`` order: the first ones are the cheapest to lose."""

@@ -1,7 +1,8 @@
 """The aiohttp application: authentication, faults, counters, errors, and the handler table.
 
-``make_app(store, runtime, token=…)`` returns an ``web.Application`` whose ``ApiServer``
-(``app[API]``) holds the store, the runtime, the faults, the counters and the open streams.
+``make_app(ApiServer(store, runtime, token=…))`` returns an ``web.Application`` whose
+``ApiServer`` (``app[API]``) holds the store, the runtime, the faults, the counters and the
+open streams.
 Every request needs ``Authorization: Bearer TOKEN`` (constant-time compare), or a credential
 the sandbox issued (``issued``: a short-lived token, a client certificate), or gets a 401
 Status; API requests are counted by verb and resource, delayed or failed while a fault is
@@ -20,7 +21,6 @@ from typing import Any
 
 from aiohttp import web
 
-from kubectl_trace.sandbox.interfaces import PodRuntime, SandboxOptions
 from kubectl_trace.sandbox.server.admin import handle_admin
 from kubectl_trace.sandbox.server.api import ApiServer
 from kubectl_trace.sandbox.server.attach import serve_attach
@@ -36,7 +36,7 @@ from kubectl_trace.sandbox.server.proxy import serve_proxy
 from kubectl_trace.sandbox.server.responses import json_response, query_bool, status_response
 from kubectl_trace.sandbox.server.rest import handle_object_request, handle_scale
 from kubectl_trace.sandbox.server.routes import Route, parse_path
-from kubectl_trace.sandbox.store import Store, StoreError
+from kubectl_trace.sandbox.store import StoreError
 
 # ApiServer lives in server.api; it is named here only for portforward.py's type import, which
 # moves to server.api when the parallel port-forward work lands (see tests/test_architecture.py).
@@ -207,18 +207,9 @@ class _Dispatcher:
         return await handler(api, request, route)
 
 
-def make_app(
-    store: Store,
-    runtime: PodRuntime,
-    *,
-    token: str,
-    options: SandboxOptions | None = None,
-    issued: IssuedCredentials | None = None,
-    viewer_token: str | None = None,
-) -> web.Application:
-    """The API server application for one cluster (``viewer_token``: the read-only user's)."""
+def make_app(api: ApiServer) -> web.Application:
+    """The API server application for one cluster, sharing ``api`` with every handler."""
     app = web.Application(middlewares=[_middleware], client_max_size=64 * 1024 * 1024)
-    api = ApiServer(store, runtime, token=token, options=options, issued=issued, viewer_token=viewer_token)
     app[API] = api
     dispatcher = _Dispatcher(
         by_kind={

@@ -15,18 +15,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import WSMsgType, web
 
-from kubectl_trace.sandbox.server.channels import (
-    ERROR,
-    RESIZE,
-    STDIN,
-    STDOUT,
-    channel_socket,
-    exit_status,
-    is_websocket_upgrade,
-    negotiate,
-    stream_container,
-    terminal_size,
-)
+from kubectl_trace.sandbox.server import channels
 from kubectl_trace.sandbox.server.responses import dumps, query_bool
 from kubectl_trace.sandbox.server.routes import Route
 from kubectl_trace.sandbox.store import StoreError
@@ -43,14 +32,14 @@ _ENDED = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR)
 async def serve_attach(api: ApiServer, request: web.Request, route: Route) -> web.StreamResponse:
     """GET (WebSocket upgrade) ``/api/v1/namespaces/NS/pods/NAME/attach``."""
     assert route.name is not None
-    container = stream_container(api, route, request.query, "attach to")
+    container = channels.stream_container(api, route, request.query, "attach to")
     attach_target = getattr(api.runtime, "attach_target", None)
     if attach_target is None:
         raise StoreError.bad_request("this sandbox cannot attach to containers")
     process = attach_target(route.namespace or "", route.name, container)
-    if not is_websocket_upgrade(request):
+    if not channels.is_websocket_upgrade(request):
         raise StoreError.bad_request("the sandbox speaks attach over WebSocket only")
-    ws = await channel_socket(request, negotiate(request))
+    ws = await channels.channel_socket(request, channels.negotiate(request))
     outbox: asyncio.Queue[bytes | None] = asyncio.Queue()
     process.listeners.add(outbox.put_nowait)
     if process.exit_code is not None:
@@ -63,7 +52,9 @@ async def serve_attach(api: ApiServer, request: web.Request, route: Route) -> we
         done, _ = await asyncio.wait({pumping, reading}, return_when=asyncio.FIRST_COMPLETED)
         if pumping in done and process.exit_code is not None:
             with contextlib.suppress(ConnectionError, RuntimeError):
-                await ws.send_bytes(bytes([ERROR]) + dumps(exit_status(process.exit_code, ["attach"])))
+                await ws.send_bytes(
+                    bytes([channels.ERROR]) + dumps(channels.exit_status(process.exit_code, ["attach"]))
+                )
                 await ws.close()
         return ws
     except (ConnectionResetError, ConnectionError):
@@ -83,7 +74,7 @@ async def _pump(ws: web.WebSocketResponse, outbox: asyncio.Queue[bytes | None], 
         if data is None:
             return
         if want_stdout and not ws.closed:
-            await ws.send_bytes(bytes([STDOUT]) + data)
+            await ws.send_bytes(bytes([channels.STDOUT]) + data)
 
 
 async def _read_client(ws: web.WebSocketResponse, process: CommandProcess) -> None:
@@ -95,10 +86,10 @@ async def _read_client(ws: web.WebSocketResponse, process: CommandProcess) -> No
             continue
         data = bytes(message.data)
         channel, payload = data[0], data[1:]
-        if channel == STDIN:
+        if channel == channels.STDIN:
             process.write(payload)
-        elif channel == RESIZE:
-            size = terminal_size(payload)
+        elif channel == channels.RESIZE:
+            size = channels.terminal_size(payload)
             if size is not None:
                 process.resize(*size)
         # a v5 close of stdin (255) needs nothing: the terminal stays the process's

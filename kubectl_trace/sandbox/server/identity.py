@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kubectl_trace.sandbox.server.protobuf import message_fields, unwrap
 from kubectl_trace.sandbox.server.responses import json_response
 from kubectl_trace.sandbox.store import StoreError
 
@@ -225,10 +226,8 @@ _PROTO: dict[str, dict[int, tuple[str, str | None]]] = {
 
 
 def _proto_message(name: str, data: bytes) -> dict[str, Any]:
-    from kubectl_trace.sandbox.server.protobuf import _fields
-
     out: dict[str, Any] = {}
-    for number, wire, value in _fields(data):
+    for number, wire, value in message_fields(data):
         spec = _PROTO[name].get(number)
         if spec is None or wire != 2:
             continue
@@ -239,16 +238,7 @@ def _proto_message(name: str, data: bytes) -> dict[str, Any]:
 
 def _decode_review(body: bytes) -> dict[str, Any]:
     """A protobuf self review (``k8s`` + NUL + runtime.Unknown) as its JSON dict."""
-    from kubectl_trace.sandbox.server.protobuf import MAGIC, _fields
-
-    if not body.startswith(MAGIC):
-        raise ValueError("not a Kubernetes protobuf body")
-    kind, raw = "", b""
-    for number, _wire, value in _fields(body[len(MAGIC) :]):
-        if number == 1:
-            kind = str(dict((n, bytes(v).decode()) for n, _w, v in _fields(value)).get(2, ""))
-        elif number == 2:
-            raw = bytes(value)
+    _api_version, kind, raw = unwrap(body)
     return _proto_message("RulesReview" if kind == "SelfSubjectRulesReview" else "Review", raw)
 
 

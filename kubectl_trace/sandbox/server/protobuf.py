@@ -13,10 +13,20 @@ which the server answers with a 415 that says to send JSON (``kubectl apply -f``
 from __future__ import annotations
 
 import base64
+import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["MAGIC", "UnsupportedProtobuf", "decode_object"]
+__all__ = [
+    "MAGIC",
+    "Field",
+    "UnsupportedProtobuf",
+    "decode_object",
+    "message_fields",
+    "parse_schema",
+    "unwrap",
+]
 
 MAGIC = b"k8s\x00"
 
@@ -25,254 +35,136 @@ class UnsupportedProtobuf(ValueError):
     """A protobuf body this server cannot read."""
 
 
-# message → field number → (JSON name, type, repeated)
-Field = tuple[str, str, bool]
+# The messages this server reads, as in ``k8s.io/api/*/generated.proto``: ``TYPE NAME = NUMBER``,
+# ``repeated`` for lists, ``map<string, TYPE>``, and ``optional`` for pointer fields, whose zero
+# value means something (a non-pointer field is always marshalled, so its zero means "unset" and is
+# dropped, as JSON's omitempty does). PodSpec also has the fields a defaulted template carries
+# (``kubectl create job --from=cronjob/NAME`` sends one).
+_PROTO = """
+Unknown { TypeMeta typeMeta = 1; bytes raw = 2; string contentEncoding = 3;
+    string contentType = 4; }
+TypeMeta { string apiVersion = 1; string kind = 2; }
+ObjectMeta { string name = 1; string generateName = 2; string namespace = 3; string selfLink = 4;
+    string uid = 5; string resourceVersion = 6; int64 generation = 7; Time creationTimestamp = 8;
+    Time deletionTimestamp = 9; optional int64 deletionGracePeriodSeconds = 10;
+    map<string, string> labels = 11; map<string, string> annotations = 12;
+    repeated OwnerReference ownerReferences = 13; repeated string finalizers = 14; }
+OwnerReference { string kind = 1; string name = 3; string uid = 4; string apiVersion = 5;
+    optional bool controller = 6; optional bool blockOwnerDeletion = 7; }
+Time { int64 seconds = 1; int32 nanos = 2; }
+Namespace { ObjectMeta metadata = 1; NamespaceSpec spec = 2; NamespaceStatus status = 3; }
+NamespaceSpec { repeated string finalizers = 1; }
+NamespaceStatus { string phase = 1; }
+ConfigMap { ObjectMeta metadata = 1; map<string, string> data = 2;
+    map<string, bytes> binaryData = 3; optional bool immutable = 4; }
+Secret { ObjectMeta metadata = 1; map<string, bytes> data = 2; string type = 3;
+    map<string, string> stringData = 4; optional bool immutable = 5; }
+Service { ObjectMeta metadata = 1; ServiceSpec spec = 2; ServiceStatus status = 3; }
+ServiceSpec { repeated ServicePort ports = 1; map<string, string> selector = 2;
+    string clusterIP = 3; string type = 4; repeated string externalIPs = 5;
+    string sessionAffinity = 7; string loadBalancerIP = 8;
+    repeated string loadBalancerSourceRanges = 9; string externalName = 10;
+    string externalTrafficPolicy = 11; bool publishNotReadyAddresses = 13;
+    optional string ipFamilyPolicy = 17; repeated string clusterIPs = 18;
+    repeated string ipFamilies = 19; optional bool allocateLoadBalancerNodePorts = 20;
+    optional string internalTrafficPolicy = 22; }
+ServicePort { string name = 1; string protocol = 2; int32 port = 3; IntOrString targetPort = 4;
+    int32 nodePort = 5; string appProtocol = 6; }
+ServiceStatus { LoadBalancerStatus loadBalancer = 1; }
+LoadBalancerStatus {}
+IntOrString { int64 type = 1; int32 intVal = 2; string strVal = 3; }
+Deployment { ObjectMeta metadata = 1; DeploymentSpec spec = 2; DeploymentStatus status = 3; }
+DeploymentSpec { optional int32 replicas = 1; LabelSelector selector = 2;
+    PodTemplateSpec template = 3; DeploymentStrategy strategy = 4; int32 minReadySeconds = 5;
+    optional int32 revisionHistoryLimit = 6; bool paused = 7;
+    optional int32 progressDeadlineSeconds = 9; }
+DeploymentStrategy { string type = 1; RollingUpdateDeployment rollingUpdate = 2; }
+RollingUpdateDeployment { IntOrString maxUnavailable = 1; IntOrString maxSurge = 2; }
+DeploymentStatus {}
+LabelSelector { map<string, string> matchLabels = 1;
+    repeated LabelSelectorRequirement matchExpressions = 2; }
+LabelSelectorRequirement { string key = 1; string operator = 2; repeated string values = 3; }
+PodTemplateSpec { ObjectMeta metadata = 1; PodSpec spec = 2; }
+PodSpec { repeated Container containers = 2; string restartPolicy = 3;
+    optional int64 terminationGracePeriodSeconds = 4; optional int64 activeDeadlineSeconds = 5;
+    string dnsPolicy = 6; map<string, string> nodeSelector = 7; string serviceAccountName = 8;
+    string serviceAccount = 9; string nodeName = 10; bool hostNetwork = 11;
+    PodSecurityContext securityContext = 14; repeated LocalObjectReference imagePullSecrets = 15;
+    string hostname = 16; string subdomain = 17; string schedulerName = 19;
+    repeated Container initContainers = 20; optional bool automountServiceAccountToken = 21;
+    repeated Toleration tolerations = 22; string priorityClassName = 24;
+    optional int32 priority = 25; optional bool enableServiceLinks = 30;
+    string preemptionPolicy = 31; }
+PodSecurityContext {}
+Toleration { string key = 1; string operator = 2; string value = 3; string effect = 4;
+    optional int64 tolerationSeconds = 5; }
+LocalObjectReference { string name = 1; }
+Container { string name = 1; string image = 2; repeated string command = 3;
+    repeated string args = 4; string workingDir = 5; repeated ContainerPort ports = 6;
+    repeated EnvVar env = 7; ResourceRequirements resources = 8; string terminationMessagePath = 13;
+    string imagePullPolicy = 14; bool stdin = 16; bool stdinOnce = 17; bool tty = 18;
+    string terminationMessagePolicy = 20; }
+ContainerPort { string name = 1; int32 hostPort = 2; int32 containerPort = 3; string protocol = 4;
+    string hostIP = 5; }
+EnvVar { string name = 1; string value = 2; }
+ResourceRequirements { map<string, Quantity> limits = 1; map<string, Quantity> requests = 2; }
+Quantity { string string = 1; }
+Job { ObjectMeta metadata = 1; JobSpec spec = 2; JobStatus status = 3; }
+JobSpec { optional int32 parallelism = 1; optional int32 completions = 2;
+    optional int64 activeDeadlineSeconds = 3; LabelSelector selector = 4;
+    optional bool manualSelector = 5; PodTemplateSpec template = 6; optional int32 backoffLimit = 7;
+    optional int32 ttlSecondsAfterFinished = 8; string completionMode = 9;
+    optional bool suspend = 10; }
+JobStatus {}
+JobTemplateSpec { ObjectMeta metadata = 1; JobSpec spec = 2; }
+CronJob { ObjectMeta metadata = 1; CronJobSpec spec = 2; CronJobStatus status = 3; }
+CronJobSpec { string schedule = 1; optional int64 startingDeadlineSeconds = 2;
+    string concurrencyPolicy = 3; optional bool suspend = 4; JobTemplateSpec jobTemplate = 5;
+    optional int32 successfulJobsHistoryLimit = 6; optional int32 failedJobsHistoryLimit = 7;
+    string timeZone = 8; }
+CronJobStatus {}
+"""
 _S, _B, _I32, _I64, _BOOL = "string", "bytes", "int32", "int64", "bool"
 
-_SCHEMA: dict[str, dict[int, Field]] = {
-    "Unknown": {
-        1: ("typeMeta", "TypeMeta", False),
-        2: ("raw", _B, False),
-        3: ("contentEncoding", _S, False),
-        4: ("contentType", _S, False),
-    },
-    "TypeMeta": {1: ("apiVersion", _S, False), 2: ("kind", _S, False)},
-    "ObjectMeta": {
-        1: ("name", _S, False),
-        2: ("generateName", _S, False),
-        3: ("namespace", _S, False),
-        4: ("selfLink", _S, False),
-        5: ("uid", _S, False),
-        6: ("resourceVersion", _S, False),
-        7: ("generation", _I64, False),
-        8: ("creationTimestamp", "Time", False),
-        9: ("deletionTimestamp", "Time", False),
-        10: ("deletionGracePeriodSeconds", _I64, False),
-        11: ("labels", "map:string", False),
-        12: ("annotations", "map:string", False),
-        13: ("ownerReferences", "OwnerReference", True),
-        14: ("finalizers", _S, True),
-    },
-    "OwnerReference": {
-        1: ("kind", _S, False),
-        3: ("name", _S, False),
-        4: ("uid", _S, False),
-        5: ("apiVersion", _S, False),
-        6: ("controller", _BOOL, False),
-        7: ("blockOwnerDeletion", _BOOL, False),
-    },
-    "Time": {1: ("seconds", _I64, False), 2: ("nanos", _I32, False)},
-    "Namespace": {
-        1: ("metadata", "ObjectMeta", False),
-        2: ("spec", "NamespaceSpec", False),
-        3: ("status", "NamespaceStatus", False),
-    },
-    "NamespaceSpec": {1: ("finalizers", _S, True)},
-    "NamespaceStatus": {1: ("phase", _S, False)},
-    "ConfigMap": {
-        1: ("metadata", "ObjectMeta", False),
-        2: ("data", "map:string", False),
-        3: ("binaryData", "map:bytes", False),
-        4: ("immutable", _BOOL, False),
-    },
-    "Secret": {
-        1: ("metadata", "ObjectMeta", False),
-        2: ("data", "map:bytes", False),
-        3: ("type", _S, False),
-        4: ("stringData", "map:string", False),
-        5: ("immutable", _BOOL, False),
-    },
-    "Service": {
-        1: ("metadata", "ObjectMeta", False),
-        2: ("spec", "ServiceSpec", False),
-        3: ("status", "ServiceStatus", False),
-    },
-    "ServiceSpec": {
-        1: ("ports", "ServicePort", True),
-        2: ("selector", "map:string", False),
-        3: ("clusterIP", _S, False),
-        4: ("type", _S, False),
-        5: ("externalIPs", _S, True),
-        7: ("sessionAffinity", _S, False),
-        8: ("loadBalancerIP", _S, False),
-        9: ("loadBalancerSourceRanges", _S, True),
-        10: ("externalName", _S, False),
-        11: ("externalTrafficPolicy", _S, False),
-        13: ("publishNotReadyAddresses", _BOOL, False),
-        17: ("ipFamilyPolicy", _S, False),
-        18: ("clusterIPs", _S, True),
-        19: ("ipFamilies", _S, True),
-        20: ("allocateLoadBalancerNodePorts", _BOOL, False),
-        22: ("internalTrafficPolicy", _S, False),
-    },
-    "ServicePort": {
-        1: ("name", _S, False),
-        2: ("protocol", _S, False),
-        3: ("port", _I32, False),
-        4: ("targetPort", "IntOrString", False),
-        5: ("nodePort", _I32, False),
-        6: ("appProtocol", _S, False),
-    },
-    "ServiceStatus": {1: ("loadBalancer", "LoadBalancerStatus", False)},
-    "LoadBalancerStatus": {},
-    "IntOrString": {1: ("type", _I64, False), 2: ("intVal", _I32, False), 3: ("strVal", _S, False)},
-    "Deployment": {
-        1: ("metadata", "ObjectMeta", False),
-        2: ("spec", "DeploymentSpec", False),
-        3: ("status", "DeploymentStatus", False),
-    },
-    "DeploymentSpec": {
-        1: ("replicas", _I32, False),
-        2: ("selector", "LabelSelector", False),
-        3: ("template", "PodTemplateSpec", False),
-        4: ("strategy", "DeploymentStrategy", False),
-        5: ("minReadySeconds", _I32, False),
-        6: ("revisionHistoryLimit", _I32, False),
-        7: ("paused", _BOOL, False),
-        9: ("progressDeadlineSeconds", _I32, False),
-    },
-    "DeploymentStrategy": {1: ("type", _S, False), 2: ("rollingUpdate", "RollingUpdateDeployment", False)},
-    "RollingUpdateDeployment": {
-        1: ("maxUnavailable", "IntOrString", False),
-        2: ("maxSurge", "IntOrString", False),
-    },
-    "DeploymentStatus": {},
-    "LabelSelector": {
-        1: ("matchLabels", "map:string", False),
-        2: ("matchExpressions", "LabelSelectorRequirement", True),
-    },
-    "LabelSelectorRequirement": {1: ("key", _S, False), 2: ("operator", _S, False), 3: ("values", _S, True)},
-    "PodTemplateSpec": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "PodSpec", False)},
-    "PodSpec": {
-        2: ("containers", "Container", True),
-        3: ("restartPolicy", _S, False),
-        4: ("terminationGracePeriodSeconds", _I64, False),
-        6: ("dnsPolicy", _S, False),
-        7: ("nodeSelector", "map:string", False),
-        8: ("serviceAccountName", _S, False),
-        9: ("serviceAccount", _S, False),
-        10: ("nodeName", _S, False),
-        11: ("hostNetwork", _BOOL, False),
-        15: ("imagePullSecrets", "LocalObjectReference", True),
-        16: ("hostname", _S, False),
-        17: ("subdomain", _S, False),
-        19: ("schedulerName", _S, False),
-        20: ("initContainers", "Container", True),
-        # what a defaulted template carries (kubectl create job --from=cronjob/NAME sends it)
-        5: ("activeDeadlineSeconds", _I64, False),
-        14: ("securityContext", "PodSecurityContext", False),
-        21: ("automountServiceAccountToken", _BOOL, False),
-        22: ("tolerations", "Toleration", True),
-        24: ("priorityClassName", _S, False),
-        25: ("priority", _I32, False),
-        30: ("enableServiceLinks", _BOOL, False),
-        31: ("preemptionPolicy", _S, False),
-    },
-    "PodSecurityContext": {},
-    "Toleration": {
-        1: ("key", _S, False),
-        2: ("operator", _S, False),
-        3: ("value", _S, False),
-        4: ("effect", _S, False),
-        5: ("tolerationSeconds", _I64, False),
-    },
-    "LocalObjectReference": {1: ("name", _S, False)},
-    "Container": {
-        1: ("name", _S, False),
-        2: ("image", _S, False),
-        3: ("command", _S, True),
-        4: ("args", _S, True),
-        5: ("workingDir", _S, False),
-        6: ("ports", "ContainerPort", True),
-        7: ("env", "EnvVar", True),
-        8: ("resources", "ResourceRequirements", False),
-        13: ("terminationMessagePath", _S, False),
-        14: ("imagePullPolicy", _S, False),
-        16: ("stdin", _BOOL, False),
-        17: ("stdinOnce", _BOOL, False),
-        18: ("tty", _BOOL, False),
-        20: ("terminationMessagePolicy", _S, False),
-    },
-    "ContainerPort": {
-        1: ("name", _S, False),
-        2: ("hostPort", _I32, False),
-        3: ("containerPort", _I32, False),
-        4: ("protocol", _S, False),
-        5: ("hostIP", _S, False),
-    },
-    "EnvVar": {1: ("name", _S, False), 2: ("value", _S, False)},
-    "ResourceRequirements": {1: ("limits", "map:Quantity", False), 2: ("requests", "map:Quantity", False)},
-    "Quantity": {1: ("string", _S, False)},
-    # batch/v1 (kubectl create job / cronjob)
-    "Job": {
-        1: ("metadata", "ObjectMeta", False),
-        2: ("spec", "JobSpec", False),
-        3: ("status", "JobStatus", False),
-    },
-    "JobSpec": {
-        1: ("parallelism", _I32, False),
-        2: ("completions", _I32, False),
-        3: ("activeDeadlineSeconds", _I64, False),
-        4: ("selector", "LabelSelector", False),
-        5: ("manualSelector", _BOOL, False),
-        6: ("template", "PodTemplateSpec", False),
-        7: ("backoffLimit", _I32, False),
-        8: ("ttlSecondsAfterFinished", _I32, False),
-        9: ("completionMode", _S, False),
-        10: ("suspend", _BOOL, False),
-    },
-    "JobStatus": {},
-    "JobTemplateSpec": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "JobSpec", False)},
-    "CronJob": {
-        1: ("metadata", "ObjectMeta", False),
-        2: ("spec", "CronJobSpec", False),
-        3: ("status", "CronJobStatus", False),
-    },
-    "CronJobSpec": {
-        1: ("schedule", _S, False),
-        2: ("startingDeadlineSeconds", _I64, False),
-        3: ("concurrencyPolicy", _S, False),
-        4: ("suspend", _BOOL, False),
-        5: ("jobTemplate", "JobTemplateSpec", False),
-        6: ("successfulJobsHistoryLimit", _I32, False),
-        7: ("failedJobsHistoryLimit", _I32, False),
-        8: ("timeZone", _S, False),
-    },
-    "CronJobStatus": {},
-}
 
-# Pointer fields: their zero value is meaningful (non-pointer fields are always marshalled,
-# so a zero there just means "unset" and is dropped, as JSON's omitempty does).
-_POINTERS = {
-    ("DeploymentSpec", "replicas"),
-    ("DeploymentSpec", "revisionHistoryLimit"),
-    ("DeploymentSpec", "progressDeadlineSeconds"),
-    ("PodSpec", "terminationGracePeriodSeconds"),
-    ("PodSpec", "activeDeadlineSeconds"),
-    ("PodSpec", "automountServiceAccountToken"),
-    ("PodSpec", "priority"),
-    ("PodSpec", "enableServiceLinks"),
-    ("Toleration", "tolerationSeconds"),
-    ("ConfigMap", "immutable"),
-    ("Secret", "immutable"),
-    ("ServiceSpec", "allocateLoadBalancerNodePorts"),
-    ("ServiceSpec", "ipFamilyPolicy"),
-    ("ServiceSpec", "internalTrafficPolicy"),
-    ("ObjectMeta", "deletionGracePeriodSeconds"),
-    ("JobSpec", "parallelism"),
-    ("JobSpec", "completions"),
-    ("JobSpec", "activeDeadlineSeconds"),
-    ("JobSpec", "backoffLimit"),
-    ("JobSpec", "ttlSecondsAfterFinished"),
-    ("JobSpec", "manualSelector"),
-    ("JobSpec", "suspend"),
-    ("CronJobSpec", "startingDeadlineSeconds"),
-    ("CronJobSpec", "suspend"),
-    ("CronJobSpec", "successfulJobsHistoryLimit"),
-    ("CronJobSpec", "failedJobsHistoryLimit"),
-    ("OwnerReference", "controller"),
-    ("OwnerReference", "blockOwnerDeletion"),
-}
+@dataclass(frozen=True)
+class Field:
+    """One field of a message."""
+
+    name: str  # the JSON name
+    kind: str  # a scalar type, a message name, or ``map:VALUE``
+    repeated: bool = False
+    pointer: bool = False
+
+
+_MESSAGE = re.compile(r"(\w+) \{(.*?)\}", re.S)
+_FIELD = re.compile(r"(optional |repeated )?(map<string, (\w+)>|\w+) (\w+) = (\d+)")
+
+
+def parse_schema(text: str) -> dict[str, dict[int, Field]]:
+    """Message name -> field number -> Field, from declarations written as in ``_PROTO``.
+
+    Raises ValueError for a declaration it cannot read, or a type that is not declared.
+    """
+    schema: dict[str, dict[int, Field]] = {}
+    for name, body in _MESSAGE.findall(text):
+        fields: dict[int, Field] = {}
+        for label, kind, map_value, json_name, number in _FIELD.findall(body):
+            kind = f"map:{map_value}" if map_value else kind
+            fields[int(number)] = Field(json_name, kind, label == "repeated ", label == "optional ")
+        if _FIELD.sub("", body).replace(";", "").strip():
+            raise ValueError(f"protobuf schema: cannot read message {name}: {body.strip()}")
+        schema[name] = fields
+    scalars = {_S, _B, _I32, _I64, _BOOL}
+    for name, fields in schema.items():
+        for f in fields.values():
+            kind = f.kind.removeprefix("map:")
+            if kind not in scalars and kind not in schema:
+                raise ValueError(f"protobuf schema: {name}.{f.name} has an undeclared type {kind}")
+    return schema
+
+
+_SCHEMA = parse_schema(_PROTO)
 
 _KINDS = {
     ("v1", "Namespace"),
@@ -309,7 +201,7 @@ def _signed(value: int, bits: int) -> int:
     return value
 
 
-def _fields(data: bytes) -> list[tuple[int, int, Any]]:
+def message_fields(data: bytes) -> list[tuple[int, int, Any]]:
     """(field number, wire type, raw value) of every field of a message."""
     out: list[tuple[int, int, Any]] = []
     pos = 0
@@ -350,7 +242,7 @@ def _scalar(kind: str, wire: int, value: Any) -> Any:
 
 def _map_entry(data: bytes, value_kind: str) -> tuple[str, Any]:
     key, value = "", None
-    for number, wire, raw in _fields(data):
+    for number, wire, raw in message_fields(data):
         if number == 1:
             key = bytes(raw).decode("utf-8")
         elif number == 2:
@@ -375,13 +267,13 @@ def _message(name: str, data: bytes) -> dict[str, Any]:
     if schema is None:
         raise UnsupportedProtobuf(f"message {name} is not supported")
     out: dict[str, Any] = {}
-    for number, wire, raw in _fields(data):
+    for number, wire, raw in message_fields(data):
         spec = schema.get(number)
         if spec is None:
             if raw in (0, b""):
                 continue  # an unset non-pointer field, always marshalled
             raise UnsupportedProtobuf(f"field {number} of {name} is not supported")
-        json_name, kind, repeated = spec
+        json_name, kind, repeated = spec.name, spec.kind, spec.repeated
         if kind.startswith("map:"):
             key, value = _map_entry(raw, kind[4:])
             out.setdefault(json_name, {})[key] = value
@@ -403,7 +295,7 @@ def _message(name: str, data: bytes) -> dict[str, Any]:
             continue
         else:
             value = _scalar(kind, wire, raw)
-            if not repeated and value in ("", 0, False) and (name, json_name) not in _POINTERS:
+            if not repeated and value in ("", 0, False) and not spec.pointer:
                 continue
         if repeated:
             out.setdefault(json_name, []).append(value)
@@ -412,19 +304,23 @@ def _message(name: str, data: bytes) -> dict[str, Any]:
     return out
 
 
-def decode_object(body: bytes) -> dict[str, Any]:
-    """A protobuf-encoded object (with the ``k8s`` + NUL envelope) as its JSON dict."""
+def unwrap(body: bytes) -> tuple[str, str, bytes]:
+    """(apiVersion, kind, the object's bytes) of a body in the ``k8s`` + NUL + Unknown envelope."""
     if not body.startswith(MAGIC):
         raise UnsupportedProtobuf("the body does not start with the Kubernetes protobuf magic number")
     envelope = _message("Unknown", body[len(MAGIC) :])
+    if envelope.get("contentEncoding"):
+        raise UnsupportedProtobuf("encoded protobuf bodies are not supported")
     type_meta = envelope.get("typeMeta") or {}
-    api_version, kind = type_meta.get("apiVersion", ""), type_meta.get("kind", "")
+    raw = base64.b64decode(envelope.get("raw", ""))
+    return type_meta.get("apiVersion", ""), type_meta.get("kind", ""), raw
+
+
+def decode_object(body: bytes) -> dict[str, Any]:
+    """A protobuf-encoded object (with the ``k8s`` + NUL envelope) as its JSON dict."""
+    api_version, kind, raw = unwrap(body)
     if (api_version, kind) not in _KINDS:
         raise UnsupportedProtobuf(
             f"protobuf bodies of {kind or 'this kind'} ({api_version}) are not supported"
         )
-    if envelope.get("contentEncoding"):
-        raise UnsupportedProtobuf("encoded protobuf bodies are not supported")
-    raw = base64.b64decode(envelope.get("raw", ""))
-    obj = _message(kind, raw)
-    return {"kind": kind, "apiVersion": api_version, **obj}
+    return {"kind": kind, "apiVersion": api_version, **_message(kind, raw)}

@@ -125,7 +125,8 @@ async def serve(
     from aiohttp import web
 
     from kubectl_trace.sandbox.cluster import build_cluster
-    from kubectl_trace.sandbox.server.app import API, make_app
+    from kubectl_trace.sandbox.server.api import ApiServer
+    from kubectl_trace.sandbox.server.app import make_app
     from kubectl_trace.sandbox.server.kubeconfig import kubeconfig_dict, write_kubeconfig
     from kubectl_trace.sandbox.server.tls import make_credentials, server_ssl_context
 
@@ -148,7 +149,7 @@ async def serve(
     from kubectl_trace.sandbox.server.issued import IssuedCredentials
 
     viewer_token = secrets.token_urlsafe(32)
-    app = make_app(
+    api = ApiServer(
         cluster.store,
         cluster.runtime,
         token=token,
@@ -156,6 +157,7 @@ async def serve(
         issued=IssuedCredentials(creds),
         viewer_token=viewer_token,
     )
+    app = make_app(api)
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=3.0)
     await runner.setup()
     kubeconfig_sha: str | None = None
@@ -165,7 +167,7 @@ async def serve(
         await site.start()
         port = int(runner.addresses[0][1])
         server = f"https://{host}:{port}" if ":" not in host else f"https://[{host}]:{port}"
-        app[API].server_address = f"{host}:{port}"
+        api.server_address = f"{host}:{port}"
         write_kubeconfig(kubeconfig, kubeconfig_dict(server, creds.ca_pem, token, viewer_token=viewer_token))
         kubeconfig_sha = _sha256(kubeconfig)
         state = {

@@ -1,0 +1,50 @@
+"""Creating the pods of a controller's template (ReplicaSet, Job), as ``controller.PodControl`` does."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from kubectl_trace.sandbox.controllers import Context
+from kubectl_trace.sandbox.controllers.util import owner_reference, random_suffix
+from kubectl_trace.sandbox.defaults import default_pod, qos_class
+from kubectl_trace.sandbox.store import StoreError
+
+__all__ = ["create_pod"]
+
+Obj = dict[str, Any]
+
+
+def create_pod(ctx: Context, owner: Obj, template: Obj, component: str) -> Obj | None:
+    """A pod from ``template``, named ``OWNER-xxxxx`` and controlled by ``owner``.
+
+    Records ``SuccessfulCreate`` or ``FailedCreate`` on the owner; None when it failed.
+    """
+    template = copy.deepcopy(template)
+    tmeta = template.get("metadata") or {}
+    name = owner["metadata"]["name"]
+    meta: Obj = {
+        "generateName": name + "-",
+        "namespace": owner["metadata"]["namespace"],
+        "labels": dict(tmeta.get("labels") or {}),
+        "ownerReferences": [owner_reference(owner)],
+    }
+    if tmeta.get("annotations"):
+        meta["annotations"] = dict(tmeta["annotations"])
+    pod: Obj = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": template.get("spec") or {}}
+    default_pod(pod)
+    pod["status"] = {"phase": "Pending", "qosClass": qos_class(pod["spec"])}
+    for _ in range(10):  # a random name that is taken: try another
+        meta["name"] = f"{name}-{random_suffix()}"
+        try:
+            created = ctx.store.create("pods", pod)
+        except StoreError as err:
+            if err.code == 409:
+                continue
+            message = f"Error creating: {err.message}"
+            ctx.recorder.record(owner, "Warning", "FailedCreate", message, component=component)
+            return None
+        message = f"Created pod: {created['metadata']['name']}"
+        ctx.recorder.record(owner, "Normal", "SuccessfulCreate", message, component=component)
+        return created
+    return None
