@@ -139,29 +139,11 @@ def run(options: ShellOptions, env: Environment) -> int:
         kube.close()
 
 
-def _connect(options: ShellOptions, env: Environment) -> Any:
+def _connect(options: ShellOptions, env: Environment) -> KubeClient:
     """The lean client for plain kubeconfigs (a shell should start fast), else ``Kube``."""
     from kubectl_trace.kube.client import connect_best
 
     return connect_best(options.common.kube, env.environ)
-
-
-class _RememberPods:
-    """The client, remembering the pods TARGET resolution fetched (saves a second GET)."""
-
-    def __init__(self, kube: KubeClient) -> None:
-        self._kube = kube
-        self.pods: dict[str, dict[str, Any]] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._kube, name)
-
-    def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
-        """GET, remembering pods."""
-        obj: dict[str, Any] = self._kube.get(kind, name, namespace)
-        if kind == "pods":
-            self.pods[name] = obj
-        return obj
 
 
 def _choose(kube: KubeClient, options: ShellOptions, env: Environment) -> dict[str, Any] | None:
@@ -170,17 +152,15 @@ def _choose(kube: KubeClient, options: ShellOptions, env: Environment) -> dict[s
     from kubectl_trace.shell.choose import candidates_error, choose_pod
 
     namespace = options.common.kube.namespace or kube.namespace
-    seen = _RememberPods(kube)
     target = resolve(
-        seen,
+        kube,
         options.target,
         namespace=namespace,
         process=options.process,
         label_selector=options.selector,
     )
     if target.kind == "pod":
-        remembered = seen.pods.get(str(target.pod_name))
-        pods = [remembered if remembered is not None else kube.get("pods", str(target.pod_name), namespace)]
+        pods = [target.pod if target.pod is not None else kube.get("pods", str(target.pod_name), namespace)]
     else:
         pods = kube.list("pods", namespace, label_selector=options.selector).items
         if not pods and target.kind != "deployment":  # a namespace that does not exist lists empty
