@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.cli.options import CommonOptions, take_command_after_dashdash
+from kubectl_trace.cli.options import CommonOptions, add_target_argument, take_command_after_dashdash
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import ExitStatus, UsageError
 
@@ -50,7 +50,7 @@ class ShellOptions:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``shell``."""
-    parser.add_argument("target", nargs="?", metavar="TARGET", help="pod, deploy/NAME, app name or pod regex")
+    add_target_argument(parser)
     parser.add_argument("-c", "--container", metavar="NAME", help="container (default: the pod's default)")
     parser.add_argument("--process", metavar="P", help="only pods of this process type (web, worker, clock)")
     parser.add_argument("-l", "--selector", metavar="SELECTOR", help="only pods with these labels")

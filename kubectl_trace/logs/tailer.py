@@ -263,28 +263,23 @@ class Tailer:
     def _open_now(self, *, follow: bool, previous: bool) -> Any:
         request = self.request
         self.requests += 1
-        if self.point is not None:
-            stream = self.kube.pod_log(
-                self.source.namespace,
-                self.source.pod,
-                container=self.source.container,
-                follow=follow,
-                previous=previous,
-                timestamps=True,
-                since_time=self.point.since_time,
-            )
+        if self.point is not None:  # resuming: from the last line read
+            start: dict[str, Any] = {"since_time": self.point.since_time}
         else:
-            stream = self.kube.pod_log(
-                self.source.namespace,
-                self.source.pod,
-                container=self.source.container,
-                follow=follow,
-                previous=previous,
-                timestamps=True,
-                tail_lines=request.tail_lines,
-                since_seconds=request.since_seconds,
-                since_time=request.since_time,
-            )
+            start = {
+                "tail_lines": request.tail_lines,
+                "since_seconds": request.since_seconds,
+                "since_time": request.since_time,
+            }
+        stream = self.kube.pod_log(
+            self.source.namespace,
+            self.source.pod,
+            container=self.source.container,
+            follow=follow,
+            previous=previous,
+            timestamps=True,
+            **start,
+        )
         self._stream = stream
         if self.stopped:
             stream.close()
