@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.cli.options import CommonOptions, add_app_argument
 from kubectl_trace.environment import Environment
 from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
 
@@ -46,11 +46,7 @@ class DeployOptions:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``deploy``."""
-    parser.add_argument(
-        "app",
-        metavar="APP",
-        help="the app: the Deployments labelled app=APP (unlabelled APP-<process> only when none is)",
-    )
+    add_app_argument(parser)
     parser.add_argument("--tag", help="the image tag to deploy (default: git rev-parse --short HEAD)")
     add_change_arguments(parser, auto_rollback=True)
     parser.add_argument(

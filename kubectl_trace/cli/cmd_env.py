@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.cli.options import CommonOptions, add_app_argument
 from kubectl_trace.environment import Environment
 from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
 
@@ -57,11 +57,7 @@ class EnvOptions:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``env``."""
-    parser.add_argument(
-        "app",
-        metavar="APP",
-        help="the app: the Deployments labelled app=APP (unlabelled APP-<process> only when none is)",
-    )
+    add_app_argument(parser)
     parser.add_argument(
         "words", nargs="*", metavar="ACTION [ARGS]", help="list (default) | set K=V … | set K | unset K …"
     )
@@ -126,15 +122,11 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> EnvOptions
 def run(options: EnvOptions, env: Environment) -> int:
     """List, or plan and apply a change."""
     from kubectl_trace.cli.release_context import connect
-    from kubectl_trace.errors import NodeappError
-    from kubectl_trace.release.app import app_containers, container_images, infer_repository, load_app
+    from kubectl_trace.release.app import app_containers, container_images, known_repository, load_app
 
     ctx = connect(options.common, env)
     app = load_app(ctx.kube, options.app, namespace=ctx.namespace, process=options.process, config=ctx.config)
-    try:
-        repository: str | None = infer_repository(app.name, app.deployments, ctx.config.image_repository)
-    except NodeappError:
-        repository = None
+    repository = known_repository(app, ctx.config.image_repository)
 
     def containers_of(d: Any) -> list[str]:
         if repository:
@@ -269,9 +261,11 @@ def _change(ctx: Context, app: App, containers_of: ContainersOf, options: EnvOpt
         cause = change_cause(f"env unset {what}", user, at)
         plan = plan_env_unset(app.deployments, containers_of, names, cause)
         heading = f"unset {what} on app {app.name}{scope} in namespace {ctx.namespace}:"
+    from kubectl_trace.release.app import known_repository
     from kubectl_trace.release.flow import recorder_for
 
     keys = ", ".join(a.name for a in assignments) if options.action == "set" else what
+    repository = known_repository(app, ctx.config.image_repository)
     return execute(
         ctx,
         heading=heading,
@@ -281,20 +275,10 @@ def _change(ctx: Context, app: App, containers_of: ContainersOf, options: EnvOpt
         question=f"Change config vars of {len(plan.planned)} Deployment(s) of {app.name} in {ctx.namespace} "
         "(the pods restart)?",
         rollback_hint=f"undo with: kubectl nodeapp rollback {app.name} {ctx.flags}",
-        recorder=recorder_for(ctx, app.name, _repository(ctx, app), f"env {options.action}", keys),
+        recorder=recorder_for(ctx, app.name, repository, f"env {options.action}", keys),
         notes=notes,
         before_apply=before_apply,
     )
-
-
-def _repository(ctx: Context, app: App) -> str | None:
-    from kubectl_trace.errors import NodeappError
-    from kubectl_trace.release.app import infer_repository
-
-    try:
-        return infer_repository(app.name, app.deployments, ctx.config.image_repository)
-    except NodeappError:
-        return None
 
 
 def _guard_literals(

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.cli.options import CommonOptions, add_target_argument
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import UsageError
 
@@ -63,7 +63,7 @@ class EventsOptions:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``events``."""
-    parser.add_argument("target", nargs="?", metavar="TARGET", help="pod, deploy/NAME, app name or pod regex")
+    add_target_argument(parser)
     parser.add_argument("-w", "--watch", action="store_true", help="after the timeline, follow new events")
     parser.add_argument(
         "--since", metavar="D", help="only events seen in the last D (5m, 1h) or since a time"

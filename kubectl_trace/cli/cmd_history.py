@@ -6,7 +6,7 @@ import argparse
 import json
 from dataclasses import dataclass
 
-from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.cli.options import CommonOptions, add_app_argument
 from kubectl_trace.environment import Environment
 
 DESCRIPTION = (
@@ -44,11 +44,7 @@ class HistoryOptions:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``history``."""
-    parser.add_argument(
-        "app",
-        metavar="APP",
-        help="the app: the Deployments labelled app=APP (unlabelled APP-<process> only when none is)",
-    )
+    add_app_argument(parser)
     parser.add_argument("--process", metavar="P", help="only this process type (web, worker, clock)")
     parser.add_argument("-o", "--output", choices=("text", "json"), default="text", help="output format")
     parser.add_argument(
@@ -87,17 +83,13 @@ def run(options: HistoryOptions, env: Environment) -> int:
 
 def _releases(options: HistoryOptions, env: Environment) -> int:
     from kubectl_trace.cli.release_context import connect
-    from kubectl_trace.errors import NodeappError
-    from kubectl_trace.release.app import infer_repository, load_app, process_name
+    from kubectl_trace.release.app import known_repository, load_app, process_name
     from kubectl_trace.release.history_view import history_document, history_lines
     from kubectl_trace.release.recording import read_releases
 
     ctx = connect(options.common, env)
     app = load_app(ctx.kube, options.app, namespace=ctx.namespace, config=ctx.config)
-    try:
-        repository: str | None = infer_repository(app.name, app.deployments, ctx.config.image_repository)
-    except NodeappError:
-        repository = None
+    repository = known_repository(app, ctx.config.image_repository)
     data = read_releases(ctx.kube, app.name, ctx.namespace, app.deployments, ctx.config, repository)
     if options.output == "json":
         from kubectl_trace.textsafe import json_escape_controls
@@ -121,18 +113,14 @@ def _releases(options: HistoryOptions, env: Environment) -> int:
 
 def _revisions(options: HistoryOptions, env: Environment) -> int:
     from kubectl_trace.cli.release_context import connect
-    from kubectl_trace.errors import NodeappError
     from kubectl_trace.health import rfc3339
-    from kubectl_trace.release.app import infer_repository, load_app, process_name
+    from kubectl_trace.release.app import known_repository, load_app, process_name
     from kubectl_trace.release.history import history_rows
     from kubectl_trace.timeparse import format_age
 
     ctx = connect(options.common, env)
     app = load_app(ctx.kube, options.app, namespace=ctx.namespace, process=options.process, config=ctx.config)
-    try:
-        repository: str | None = infer_repository(app.name, app.deployments, ctx.config.image_repository)
-    except NodeappError:
-        repository = None
+    repository = known_repository(app, ctx.config.image_repository)
     replicasets = ctx.kube.list("replicasets", ctx.namespace).items
     now = ctx.now()
     sections = [

@@ -7,7 +7,7 @@ import math
 import re
 from typing import Any
 
-from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.cli.options import CommonOptions, add_target_argument
 from kubectl_trace.errors import UsageError
 from kubectl_trace.logs.options import LogsOptions
 
@@ -32,7 +32,7 @@ __all__ = ["DESCRIPTION", "EXAMPLES", "add_arguments", "parse_options", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of ``logs``."""
-    parser.add_argument("target", nargs="?", metavar="TARGET", help="pod, deploy/NAME, app name or pod regex")
+    add_target_argument(parser)
     sel = parser.add_argument_group("what to read")
     sel.add_argument("-l", "--selector", metavar="SELECTOR", help="label selector (k=v,k!=v,k in (a,b))")
     sel.add_argument("--process", metavar="TYPE", help="only this process type: web, worker, clock, …")

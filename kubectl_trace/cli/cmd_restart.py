@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.cli.options import CommonOptions, add_app_argument
 from kubectl_trace.environment import Environment
 from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
 
@@ -33,11 +33,7 @@ class RestartOptions:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``restart``."""
-    parser.add_argument(
-        "app",
-        metavar="APP",
-        help="the app: the Deployments labelled app=APP (unlabelled APP-<process> only when none is)",
-    )
+    add_app_argument(parser)
     parser.add_argument("--process", metavar="P", help="only this process type (web, worker, clock)")
     add_change_arguments(parser)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.cli.options import CommonOptions, add_app_argument
 from kubectl_trace.environment import Environment
 from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
 
@@ -39,11 +39,7 @@ class RollbackOptions:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``rollback``."""
-    parser.add_argument(
-        "app",
-        metavar="APP",
-        help="the app: the Deployments labelled app=APP (unlabelled APP-<process> only when none is)",
-    )
+    add_app_argument(parser)
     target = parser.add_mutually_exclusive_group()
     target.add_argument(
         "--to", metavar="vN", help="the release to go back to (see: kubectl nodeapp history APP)"

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.cli.options import CommonOptions, add_app_argument
 from kubectl_trace.environment import Environment
 from kubectl_trace.release.scaleargs import ScaleRequest
 from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
@@ -41,11 +41,7 @@ class ScaleOptions:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``scale``."""
-    parser.add_argument(
-        "app",
-        metavar="APP",
-        help="the app: the Deployments labelled app=APP (unlabelled APP-<process> only when none is)",
-    )
+    add_app_argument(parser)
     parser.add_argument("counts", nargs="*", metavar="PROCESS=N", help="web=3, worker+1, clock-1 …")
     parser.add_argument(
         "-o", "--output", choices=("text", "json"), default="text", help="listing: output format"

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.cli.options import CommonOptions, take_command_after_dashdash
+from kubectl_trace.cli.options import CommonOptions, add_target_argument, take_command_after_dashdash
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import ExitStatus, UsageError
 
@@ -50,7 +50,7 @@ class ShellOptions:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``shell``."""
-    parser.add_argument("target", nargs="?", metavar="TARGET", help="pod, deploy/NAME, app name or pod regex")
+    add_target_argument(parser)
     parser.add_argument("-c", "--container", metavar="NAME", help="container (default: the pod's default)")
     parser.add_argument("--process", metavar="P", help="only pods of this process type (web, worker, clock)")
     parser.add_argument("-l", "--selector", metavar="SELECTOR", help="only pods with these labels")
@@ -139,29 +139,11 @@ def run(options: ShellOptions, env: Environment) -> int:
         kube.close()
 
 
-def _connect(options: ShellOptions, env: Environment) -> Any:
+def _connect(options: ShellOptions, env: Environment) -> KubeClient:
     """The lean client for plain kubeconfigs (a shell should start fast), else ``Kube``."""
     from kubectl_trace.kube.client import connect_best
 
     return connect_best(options.common.kube, env.environ)
-
-
-class _RememberPods:
-    """The client, remembering the pods TARGET resolution fetched (saves a second GET)."""
-
-    def __init__(self, kube: KubeClient) -> None:
-        self._kube = kube
-        self.pods: dict[str, dict[str, Any]] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._kube, name)
-
-    def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
-        """GET, remembering pods."""
-        obj: dict[str, Any] = self._kube.get(kind, name, namespace)
-        if kind == "pods":
-            self.pods[name] = obj
-        return obj
 
 
 def _choose(kube: KubeClient, options: ShellOptions, env: Environment) -> dict[str, Any] | None:
@@ -170,17 +152,15 @@ def _choose(kube: KubeClient, options: ShellOptions, env: Environment) -> dict[s
     from kubectl_trace.shell.choose import candidates_error, choose_pod
 
     namespace = options.common.kube.namespace or kube.namespace
-    seen = _RememberPods(kube)
     target = resolve(
-        seen,
+        kube,
         options.target,
         namespace=namespace,
         process=options.process,
         label_selector=options.selector,
     )
     if target.kind == "pod":
-        remembered = seen.pods.get(str(target.pod_name))
-        pods = [remembered if remembered is not None else kube.get("pods", str(target.pod_name), namespace)]
+        pods = [target.pod if target.pod is not None else kube.get("pods", str(target.pod_name), namespace)]
     else:
         pods = kube.list("pods", namespace, label_selector=options.selector).items
         if not pods and target.kind != "deployment":  # a namespace that does not exist lists empty

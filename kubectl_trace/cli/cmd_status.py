@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.cli.options import CommonOptions, add_target_argument
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import NodeappError, UsageError
 from kubectl_trace.status.report import StatusReport, build_report, report_json
@@ -62,7 +62,7 @@ class StatusOptions:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``status``."""
-    parser.add_argument("target", nargs="?", metavar="TARGET", help="pod, deploy/NAME, app name or pod regex")
+    add_target_argument(parser)
     parser.add_argument(
         "--probe",
         action="store_true",

@@ -11,7 +11,14 @@ from typing import Any
 from kubectl_trace.kube.settings import KubeSettings
 from kubectl_trace.timeparse import parse_duration
 
-__all__ = ["GLOBAL_VALUE_FLAGS", "CommonOptions", "add_common_arguments", "common_options"]
+__all__ = [
+    "GLOBAL_VALUE_FLAGS",
+    "CommonOptions",
+    "add_app_argument",
+    "add_common_arguments",
+    "add_target_argument",
+    "common_options",
+]
 
 # Flags that take a value, accepted before the subcommand too (kubectl nodeapp -n prod logs).
 GLOBAL_VALUE_FLAGS = frozenset(
@@ -64,6 +71,20 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: the config file's color, else auto)",
     )
     group.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+
+
+def add_app_argument(parser: argparse.ArgumentParser) -> None:
+    """The APP positional of the release commands (deploy, env, history, promote, restart, …)."""
+    parser.add_argument(
+        "app",
+        metavar="APP",
+        help="the app: the Deployments labelled app=APP (unlabelled APP-<process> only when none is)",
+    )
+
+
+def add_target_argument(parser: argparse.ArgumentParser) -> None:
+    """The optional TARGET positional of the pod commands (shell, logs, events, status)."""
+    parser.add_argument("target", nargs="?", metavar="TARGET", help="pod, deploy/NAME, app name or pod regex")
 
 
 def common_options(args: argparse.Namespace) -> CommonOptions:

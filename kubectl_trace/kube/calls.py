@@ -2,13 +2,14 @@
 
 ``LiteKube`` (``http.client``, no ``kubernetes`` import: every kubeconfig our users have)
 and ``Kube`` (the official client's transport: the fallback for legacy ``auth-provider``
-entries and in-cluster config) both provide ``_send_once(…) -> body bytes`` (one attempt,
-``KubeError`` for anything but a 2xx answer) and ``open(method, path, …) -> stream``. This
-mixin builds the retrying, decoding ``request`` on the first — one retry policy
+entries and in-cluster config) both provide ``_send_once(request) -> body bytes`` (one attempt,
+``KubeError`` for anything but a 2xx answer) and ``_open(request) -> stream``. This
+base class builds the retrying, decoding ``request`` on the first — one retry policy
 (``default_retry``), one timeout rule (``timeouts``: ``--request-timeout``, else 30 s) — and
 ``get``, ``list``, ``create``, ``replace``, ``patch``, ``delete``, ``watch_stream``,
 ``pod_log`` and friends on both, so the two clients cannot drift apart in paths,
-parameters, retries or error handling. ``KubeClient`` is the typed face commands use.
+parameters, retries or error handling. ``KubeClient`` (``ResourceCalls`` itself) is the
+typed face commands use; a transport receives each request as one ``Request``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import quote, urlencode
 
 from kubectl_trace.kube.errors import ApiError, KubeError, TransportError, api_error
 from kubectl_trace.kube.resources import Resource, lookup
@@ -25,6 +27,7 @@ from kubectl_trace.kube.retry import Backoff, RetryDecision, RetryPolicy, call_w
 
 if TYPE_CHECKING:
     import socket
+    from typing import TypedDict, Unpack
 
     from kubectl_trace.kube.config import Connection
 
@@ -36,6 +39,7 @@ __all__ = [
     "KubeClient",
     "ObjectList",
     "Query",
+    "Request",
     "ResourceCalls",
     "Stream",
     "default_retry",
@@ -87,6 +91,17 @@ PATCH_TYPES = {
 
 Query = Mapping[str, Any] | Sequence[tuple[str, Any]]
 
+if TYPE_CHECKING:
+
+    class RequestOptions(TypedDict, total=False):
+        """What ``request`` and ``open`` take besides method and path (all optional)."""
+
+        query: Query | None  # None values are left out
+        body: Any  # a JSON value
+        content_type: str | None  # with a body: application/json unless said (PATCH_TYPES)
+        timeout: Any  # seconds, (connect, read), or UNSET: see ``timeouts``
+        namespace: str | None  # for error messages
+
 
 @dataclass(frozen=True)
 class ObjectList:
@@ -125,51 +140,121 @@ def write_policy(policy: RetryPolicy) -> RetryPolicy:
     return decide
 
 
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request as the calls build it; each client's transport sends it its own way."""
+
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    timeout: tuple[float, float | None]  # (connect, read) seconds: see ``timeouts``
+    body: Any = None  # a JSON value, or None for no body
+    content_type: str | None = None
+    accept: str = "application/json"
+    namespace: str | None = None  # for error messages
+
+    @property
+    def target(self) -> str:
+        """The path and the URL-encoded query."""
+        return self.path + ("?" + urlencode(self.query, quote_via=quote) if self.query else "")
+
+    def headers(self) -> dict[str, str]:
+        """``Accept``, and ``Content-Type`` when there is a body."""
+        headers = {"Accept": self.accept}
+        if self.body is not None:
+            headers["Content-Type"] = self.content_type or "application/json"
+        return headers
+
+    def payload(self) -> bytes | None:
+        """The body as JSON bytes (None: no body)."""
+        return None if self.body is None else json.dumps(self.body).encode("utf-8")
+
+
 class ResourceCalls:
-    """Object and stream calls over ``self._send_once`` and ``self.open`` (see the module doc)."""
+    """Every call commands make, over a few transport primitives each client provides.
+
+    ``LiteKube`` and ``Kube`` implement ``_send_once``, ``_open``, ``open_upgrade``,
+    ``transport_error`` and ``close`` (``LiteKube`` also its own ``_get_raw``); everything
+    else, and every public signature, is written here once (see the module doc).
+    """
 
     conn: Connection
     retry: RetryPolicy
     _sleep: Callable[[float], None] = staticmethod(time.sleep)
 
-    def _send_once(  # pragma: no cover - each client sends its own way
-        self,
-        method: str,
-        path: str,
-        *,
-        query: Query | None,
-        body: Any,
-        content_type: str | None,
-        timeout: tuple[float, float | None],
-        namespace: str | None,
-    ) -> bytes:
+    # -- the transport primitives --------------------------------------------------------
+
+    def _send_once(self, req: Request) -> bytes:  # pragma: no cover - each client sends its own way
         """One attempt: the body of a 2xx answer; ``KubeError`` for anything else."""
         raise NotImplementedError
 
-    def request(
+    def _open(self, req: Request) -> Stream:  # pragma: no cover - each client sends its own way
+        """Send ``req`` and return the open answer (2xx); ``KubeError`` for anything else."""
+        raise NotImplementedError
+
+    def _get_raw(self, req: Request, limit: int | None) -> tuple[int, bytes]:
+        """``(status, body)`` of a 2xx answer to ``req``, at most ``limit`` bytes read."""
+        stream = self._open(req)
+        body = b""
+        try:
+            for chunk in stream.chunks():
+                body += chunk
+                if limit is not None and len(body) >= limit:
+                    body = body[:limit]
+                    break
+        finally:
+            stream.close()
+        return stream.status, body
+
+    def open_upgrade(  # pragma: no cover - each client opens sockets its own way
+        self, target: str, headers: Mapping[str, str], *, timeout: float
+    ) -> tuple[socket.socket, int, dict[str, str], bytes]:
+        """Send ``GET target`` asking to switch protocols, on a socket of its own (``kube.upgrade``).
+
+        Returns ``(socket, status, response headers with lower-case names, rest)``: after a
+        101 the socket speaks the new protocol and ``rest`` holds the bytes that came after
+        the head; otherwise ``rest`` is the body and the socket is closed.
+        """
+        raise NotImplementedError
+
+    def transport_error(self, exc: BaseException) -> KubeError:  # pragma: no cover - per client
+        """Classify a transport exception for this connection."""
+        raise NotImplementedError
+
+    def close(self) -> None:  # pragma: no cover - each client owns its connections
+        """Release the client's connections."""
+        raise NotImplementedError
+
+    # -- requests -------------------------------------------------------------------------
+
+    def _request(
         self,
         method: str,
         path: str,
+        options: RequestOptions,
         *,
-        query: Query | None = None,
-        body: Any = None,
-        content_type: str | None = None,
-        timeout: Any = UNSET,
-        namespace: str | None = None,
-        retry: RetryPolicy | None = None,
+        stream: bool,
+        accept: str = "application/json",
+    ) -> Request:
+        limits = timeouts(options.get("timeout", UNSET), self.conn.request_timeout, stream=stream)
+        query = query_pairs(options.get("query"))
+        body = options.get("body")
+        return Request(
+            method, path, query, limits, body, options.get("content_type"), accept, options.get("namespace")
+        )
+
+    def request(
+        self, method: str, path: str, *, retry: RetryPolicy | None = None, **options: Unpack[RequestOptions]
     ) -> Any:
         """Send a request and return its JSON answer, retrying what the policy allows.
 
         GETs retry every retriable failure; writes retry only when the request surely did
         not take effect (connection refused, 429, 503). ``timeout``: see ``timeouts``.
         """
-        limits = timeouts(timeout, self.conn.request_timeout)
-        ctype = (content_type or "application/json") if body is not None else None
+        req = self._request(method, path, options, stream=False)
 
         def once() -> Any:
-            data = self._send_once(
-                method, path, query=query, body=body, content_type=ctype, timeout=limits, namespace=namespace
-            )
+            data = self._send_once(req)
             if not data:
                 return {}
             try:
@@ -189,24 +274,30 @@ class ResourceCalls:
             raise ApiError(f"the API server answered {method} {path} with no JSON object", status=0)
         return data
 
-    def open(  # pragma: no cover - each client sends its own way
+    def open(
+        self, method: str, path: str, *, accept: str = "application/json", **options: Unpack[RequestOptions]
+    ) -> Stream:
+        """Send one request (no retry) and return the open streaming answer (``chunks``, ``lines``)."""
+        return self._open(self._request(method, path, options, stream=True, accept=accept))
+
+    def get_raw(
         self,
-        method: str,
         path: str,
         *,
         query: Query | None = None,
-        body: Any = None,
-        content_type: str | None = None,
-        accept: str = "application/json",
-        timeout: Any = None,
         namespace: str | None = None,
-    ) -> Any:
-        """Send a request and return the open streaming answer (``chunks``, ``lines``, ``close``)."""
-        raise NotImplementedError
+        accept: str = "*/*",
+        limit: int | None = None,
+        timeout: Any = UNSET,
+    ) -> tuple[int, bytes]:
+        """GET ``path`` once (no retry) and return ``(status, body)`` for a 2xx answer.
 
-    def close(self) -> None:  # pragma: no cover - each client owns its connections
-        """Release the client's connections."""
-        raise NotImplementedError
+        For non-JSON answers (pod logs, the pod proxy). ``limit`` stops reading after that
+        many bytes; ``timeout`` (seconds) applies to this request only.
+        """
+        limits = timeouts(timeout, self.conn.request_timeout)
+        req = Request("GET", path, query_pairs(query), limits, accept=accept, namespace=namespace)
+        return self._get_raw(req, limit)
 
     @property
     def namespace(self) -> str:
@@ -333,7 +424,7 @@ class ResourceCalls:
         field_selector: str | None = None,
         timeout_seconds: int | None = None,
         all_namespaces: bool = False,
-    ) -> tuple[Any, Iterator[dict[str, Any]]]:
+    ) -> tuple[Stream, Iterator[dict[str, Any]]]:
         """Open one watch request; return the stream (to close) and its decoded events.
 
         An ``ERROR`` event is raised as ApiError (410 Expired included). The iterator ends
@@ -387,7 +478,7 @@ class ResourceCalls:
         since_time: str | None = None,
         tail_lines: int | None = None,
         limit_bytes: int | None = None,
-    ) -> Any:
+    ) -> Stream:
         """Open a pod's log (``/log``); read it with ``chunks()`` or ``lines()``."""
         return self.open(
             "GET",
@@ -436,156 +527,5 @@ class Stream(Protocol):
         ...
 
 
-class KubeClient(Protocol):
-    """What commands may ask of a client: the calls above, typed (``LiteKube`` and ``Kube``)."""
-
-    conn: Connection
-    retry: RetryPolicy
-
-    @property
-    def namespace(self) -> str:
-        """The namespace commands use unless told otherwise."""
-        ...
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        query: Query | None = None,
-        body: Any = None,
-        content_type: str | None = None,
-        timeout: Any = UNSET,
-        namespace: str | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> Any:
-        """Send a request and return its JSON answer."""
-        ...
-
-    def open(
-        self,
-        method: str,
-        path: str,
-        *,
-        query: Query | None = None,
-        body: Any = None,
-        content_type: str | None = None,
-        accept: str = "application/json",
-        timeout: Any = UNSET,
-        namespace: str | None = None,
-    ) -> Stream:
-        """Send a request and return the open answer."""
-        ...
-
-    def get_raw(
-        self,
-        path: str,
-        *,
-        query: Query | None = None,
-        namespace: str | None = None,
-        accept: str = "*/*",
-        limit: int | None = None,
-        timeout: Any = UNSET,
-    ) -> tuple[int, bytes]:
-        """GET a non-JSON answer once."""
-        ...
-
-    def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
-        """GET one object."""
-        ...
-
-    def list(
-        self,
-        kind: str,
-        namespace: str | None = None,
-        *,
-        all_namespaces: bool = False,
-        label_selector: str | None = None,
-        field_selector: str | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> ObjectList:
-        """LIST a collection."""
-        ...
-
-    def create(self, kind: str, obj: Mapping[str, Any], namespace: str | None = None) -> dict[str, Any]:
-        """POST a new object."""
-        ...
-
-    def replace(self, kind: str, obj: Mapping[str, Any], namespace: str | None = None) -> dict[str, Any]:
-        """PUT an object."""
-        ...
-
-    def patch(
-        self,
-        kind: str,
-        name: str,
-        patch: Any,
-        namespace: str | None = None,
-        *,
-        patch_type: str = "strategic",
-        subresource: str | None = None,
-        field_manager: str = "kubectl-nodeapp",
-    ) -> dict[str, Any]:
-        """PATCH an object."""
-        ...
-
-    def delete(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
-        """DELETE an object."""
-        ...
-
-    def namespace_exists(self, namespace: str) -> bool | None:
-        """True/False, or None when we may not look."""
-        ...
-
-    def require_namespace(self, namespace: str | None = None) -> None:
-        """Raise a clear error when the namespace does not exist."""
-        ...
-
-    def server_version(self) -> dict[str, Any]:
-        """``/version``."""
-        ...
-
-    def watch_stream(
-        self,
-        kind: str,
-        namespace: str | None = None,
-        *,
-        resource_version: str | None = None,
-        label_selector: str | None = None,
-        field_selector: str | None = None,
-        timeout_seconds: int | None = None,
-        all_namespaces: bool = False,
-    ) -> tuple[Any, Iterator[dict[str, Any]]]:
-        """Open one watch request."""
-        ...
-
-    def pod_log(
-        self,
-        namespace: str,
-        pod: str,
-        *,
-        container: str | None = None,
-        follow: bool = False,
-        previous: bool = False,
-        timestamps: bool = False,
-        since_seconds: int | None = None,
-        since_time: str | None = None,
-        tail_lines: int | None = None,
-        limit_bytes: int | None = None,
-    ) -> Any:
-        """Open a pod's log."""
-        ...
-
-    def open_upgrade(
-        self, target: str, headers: Mapping[str, str], *, timeout: float
-    ) -> tuple[socket.socket, int, dict[str, str], bytes]:
-        """Send ``GET target`` asking to switch protocols on a socket of its own (``kube.upgrade``)."""
-        ...
-
-    def transport_error(self, exc: BaseException) -> KubeError:
-        """Classify a transport exception for this connection."""
-        ...
-
-    def close(self) -> None:
-        """Release the client's connections."""
-        ...
+# The typed face commands use: both clients are ``ResourceCalls``, which states every call once.
+KubeClient = ResourceCalls

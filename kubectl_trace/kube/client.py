@@ -23,16 +23,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from kubectl_trace.kube.calls import (
-    UNSET,
-    KubeClient,
-    ObjectList,
-    Query,
-    ResourceCalls,
-    default_retry,
-    query_pairs,
-    timeouts,
-)
+from kubectl_trace.kube.calls import KubeClient, ObjectList, Request, ResourceCalls, default_retry
 from kubectl_trace.kube.config import Connection
 from kubectl_trace.kube.errors import KubeError, TransportError, api_error, transport_error
 from kubectl_trace.kube.retry import RetryPolicy
@@ -40,7 +31,6 @@ from kubectl_trace.kube.stream import StreamBase
 
 if TYPE_CHECKING:
     from kubectl_trace.kube.dial import Proxy
-    from kubectl_trace.kube.lite import LiteKube
     from kubectl_trace.kube.settings import KubeSettings
 
 __all__ = ["Kube", "ObjectList", "RawStream", "connect", "connect_best"]
@@ -135,37 +125,21 @@ class Kube(ResourceCalls):
             )
         return self.transport_error(exc)
 
-    # -- raw requests ---------------------------------------------------------------------
+    # -- the transport primitives of ResourceCalls ------------------------------------
 
-    def open(
-        self,
-        method: str,
-        path: str,
-        *,
-        query: Query | None = None,
-        body: Any = None,
-        content_type: str | None = None,
-        accept: str = "application/json",
-        timeout: Any = UNSET,
-        namespace: str | None = None,
-    ) -> RawStream:
+    def _open(self, req: Request) -> RawStream:
         """Send one request and return the open answer; raise KubeError on failure."""
-        headers = {"Accept": accept}
-        if body is not None:
-            headers["Content-Type"] = content_type or "application/json"
-        params = query_pairs(query)
-        limits = timeouts(timeout, self.conn.request_timeout, stream=True)
         api = self.api_client
         try:
             m, url, hdrs, payload, _ = api.param_serialize(
-                method=method,
-                resource_path=path,
-                query_params=params,
-                header_params=headers,
-                body=body,
+                method=req.method,
+                resource_path=req.path,
+                query_params=req.query,
+                header_params=req.headers(),
+                body=req.body,
                 auth_settings=["BearerToken"],
             )
-            response = api.call_api(m, url, header_params=hdrs, body=payload, _request_timeout=limits)
+            response = api.call_api(m, url, header_params=hdrs, body=payload, _request_timeout=req.timeout)
         except Exception as exc:
             raise self._as_kube_error(exc) from None
         raw = response.response
@@ -180,37 +154,19 @@ class Kube(ResourceCalls):
                 raw.headers,
                 server=self.conn.server,
                 context=self.conn.context,
-                namespace=namespace,
+                namespace=req.namespace,
             )
         return RawStream(raw, self._as_kube_error)
 
-    def get_raw(
-        self,
-        path: str,
-        *,
-        query: Query | None = None,
-        namespace: str | None = None,
-        accept: str = "*/*",
-        limit: int | None = None,
-        timeout: Any = UNSET,
-    ) -> tuple[int, bytes]:
-        """GET ``path`` once (no retry) and return ``(status, body)`` for a 2xx answer.
-
-        For non-JSON answers (pod logs, the pod proxy); the same call exists on ``LiteKube``.
-        ``limit`` stops reading after that many bytes.
-        """
-        limits = timeouts(timeout, self.conn.request_timeout)
-        stream = self.open("GET", path, query=query, accept=accept, timeout=limits, namespace=namespace)
-        body = b""
+    def _send_once(self, req: Request) -> bytes:
+        """One attempt (``ResourceCalls.request`` retries and decodes)."""
+        stream = self._open(req)
         try:
-            for chunk in stream.chunks():
-                body += chunk
-                if limit is not None and len(body) >= limit:
-                    body = body[:limit]
-                    break
+            return bytes(stream._response.data or b"")
+        except Exception as exc:
+            raise self._as_kube_error(exc) from None
         finally:
-            stream.close()
-        return stream.status, body
+            stream._response.release_conn()
 
     def open_upgrade(
         self, target: str, headers: Mapping[str, str], *, timeout: float
@@ -249,34 +205,6 @@ class Kube(ResourceCalls):
         except (OSError, ValueError) as exc:
             raise self.transport_error(exc) from None
         return sock, status, answer, rest
-
-    def _send_once(
-        self,
-        method: str,
-        path: str,
-        *,
-        query: Query | None,
-        body: Any,
-        content_type: str | None,
-        timeout: tuple[float, float | None],
-        namespace: str | None,
-    ) -> bytes:
-        """One attempt (``ResourceCalls.request`` retries and decodes)."""
-        stream = self.open(
-            method,
-            path,
-            query=query,
-            body=body,
-            content_type=content_type,
-            timeout=timeout,
-            namespace=namespace,
-        )
-        try:
-            return bytes(stream._response.data or b"")
-        except Exception as exc:
-            raise self._as_kube_error(exc) from None
-        finally:
-            stream._response.release_conn()
 
 
 def _tls_context(configuration: Any) -> ssl.SSLContext:
@@ -354,9 +282,3 @@ def connect_best(
             stacklevel=2,
         )
     return client
-
-
-if TYPE_CHECKING:  # both clients answer the typed contract commands use
-
-    def _both_are_clients(kube: Kube, lite: LiteKube) -> tuple[KubeClient, KubeClient]:
-        return kube, lite

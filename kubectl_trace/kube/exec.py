@@ -11,7 +11,8 @@ Two faces:
 
 Three parts below this module: the frame codec (``kube.frames``: WebSocket frames, the
 channels, resize, the exit status), the one handshake for both clients (``kube.upgrade``)
-and the session's I/O loop (``kube.exec_session``). Their public names are re-exported here.
+and the session's I/O loop (``kube.exec_session``); what callers of exec need of them is
+re-exported here (the protocols, the session, its errors).
 """
 
 from __future__ import annotations
@@ -20,48 +21,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from kubectl_trace.kube.exec_session import ExecError, ExecSession, ExecStreamLost
-from kubectl_trace.kube.frames import (
-    CHANNEL_CLOSE,
-    CHANNEL_ERROR,
-    CHANNEL_RESIZE,
-    CHANNEL_STDERR,
-    CHANNEL_STDIN,
-    CHANNEL_STDOUT,
-    OP_BINARY,
-    OP_CLOSE,
-    OP_CONT,
-    OP_PING,
-    OP_PONG,
-    OP_TEXT,
-    PROTOCOLS,
-    V4_PROTOCOL,
-    V5_PROTOCOL,
-    ExecStatus,
-    FrameDecoder,
-    ProtocolError,
-    encode_frame,
-    encode_stdin,
-    mask_payload,
-    parse_status,
-)
+from kubectl_trace.kube.frames import PROTOCOLS, V4_PROTOCOL, V5_PROTOCOL, ExecStatus
 from kubectl_trace.kube.upgrade import open_websocket
 
 if TYPE_CHECKING:
     from kubectl_trace.kube.calls import KubeClient
 
 __all__ = [
-    "CHANNEL_CLOSE",
-    "CHANNEL_ERROR",
-    "CHANNEL_RESIZE",
-    "CHANNEL_STDERR",
-    "CHANNEL_STDIN",
-    "CHANNEL_STDOUT",
-    "OP_BINARY",
-    "OP_CLOSE",
-    "OP_CONT",
-    "OP_PING",
-    "OP_PONG",
-    "OP_TEXT",
     "PROTOCOLS",
     "V4_PROTOCOL",
     "V5_PROTOCOL",
@@ -69,22 +35,11 @@ __all__ = [
     "ExecSession",
     "ExecStatus",
     "ExecStreamLost",
-    "FrameDecoder",
-    "ProtocolError",
-    "encode_frame",
-    "encode_stdin",
-    "exec_path",
-    "mask_payload",
     "open_attach",
     "open_exec",
-    "parse_status",
+    "open_stream",
     "run_command",
 ]
-
-
-def exec_path(namespace: str, pod: str) -> str:
-    """The ``pods/exec`` subresource path."""
-    return f"/api/v1/namespaces/{namespace}/pods/{pod}/exec"
 
 
 def _query(
@@ -100,11 +55,50 @@ def _query(
     return query
 
 
+if TYPE_CHECKING:
+    from typing import TypedDict, Unpack
+
+    class SessionOptions(TypedDict, total=False):
+        """What ``open_exec`` and ``open_attach`` take besides the pod (see ``open_stream``)."""
+
+        container: str | None
+        stdin: bool
+        stdout: bool
+        stderr: bool
+        tty: bool
+        connect_timeout: float | None
+        protocols: Sequence[str]
+        ping_interval: float
+        read_deadline: float
+
+
 def open_exec(
+    kube: KubeClient, namespace: str, pod: str, command: Sequence[str], **options: Unpack[SessionOptions]
+) -> ExecSession:
+    """Open ``pods/exec`` for ``command`` and return the session (not yet running): see ``open_stream``."""
+    if not command:
+        raise ValueError("exec needs a command")
+    return open_stream(kube, "exec", namespace, pod, command, **options)
+
+
+def open_attach(kube: KubeClient, namespace: str, pod: str, **options: Unpack[SessionOptions]) -> ExecSession:
+    """Open ``pods/attach`` to a running container's process (``kubectl attach``).
+
+    The same channels and session as ``open_exec`` (``attach_tty`` / ``attach_pipes`` drive
+    it); a terminal with stdin unless told otherwise. The server sends the process's exit
+    status on channel 3 when it ends.
+    """
+    options.setdefault("stderr", False)
+    options.setdefault("tty", True)
+    return open_stream(kube, "attach", namespace, pod, (), **options)
+
+
+def open_stream(
     kube: KubeClient,
+    subresource: str,
     namespace: str,
     pod: str,
-    command: Sequence[str],
+    command: Sequence[str] = (),
     *,
     container: str | None = None,
     stdin: bool = True,
@@ -116,89 +110,26 @@ def open_exec(
     ping_interval: float = 5.0,
     read_deadline: float = 61.0,
 ) -> ExecSession:
-    """Open ``pods/exec`` for ``command`` and return the session (not yet running).
+    """Open ``pods/exec`` or ``pods/attach`` (``subresource``) and return the session.
 
     ``kube`` is either client: the one handshake (``kube.upgrade.open_websocket``) runs on a
     socket the client opens with its own TLS settings and token (``LiteKube`` resumes its
     TLS session; ``Kube`` follows the official client's configuration, proxy included).
-    ``protocols`` are offered in order
-    (v5 first; v4 has no stdin half-close). While nothing flows the session pings every
-    ``ping_interval`` seconds (as kubectl does) and gives the connection up as lost after
-    ``read_deadline`` seconds without hearing anything.
+    ``protocols`` are offered in order (v5 first; v4 has no stdin half-close). While
+    nothing flows the session pings every ``ping_interval`` seconds (as kubectl does) and
+    gives the connection up as lost after ``read_deadline`` seconds without hearing anything.
 
     Raises ``ApiError`` when the server refuses (404 pod, 400 container not running, 403)
     and ``TransportError`` when it cannot be reached.
     """
-    if not command:
-        raise ValueError("exec needs a command")
     query = _query(command, container, stdin=stdin, stdout=stdout, stderr=stderr, tty=tty)
-    description = f"pod {namespace}/{pod}" + (f" container {container}" if container else "")
-    return _open_session(
-        kube,
-        exec_path(namespace, pod),
-        query,
-        namespace,
-        description,
-        connect_timeout=connect_timeout,
-        protocols=protocols,
-        ping_interval=ping_interval,
-        read_deadline=read_deadline,
-    )
-
-
-def open_attach(
-    kube: KubeClient,
-    namespace: str,
-    pod: str,
-    *,
-    container: str | None = None,
-    stdin: bool = True,
-    stdout: bool = True,
-    stderr: bool = False,
-    tty: bool = True,
-    connect_timeout: float | None = None,
-    protocols: Sequence[str] = PROTOCOLS,
-    ping_interval: float = 5.0,
-    read_deadline: float = 61.0,
-) -> ExecSession:
-    """Open ``pods/attach`` to a running container's process (``kubectl attach``).
-
-    The same channels and session as ``open_exec`` (``attach_tty`` / ``attach_pipes`` drive
-    it); the server sends the process's exit status on channel 3 when it ends.
-    """
-    query = _query((), container, stdin=stdin, stdout=stdout, stderr=stderr, tty=tty)
-    description = f"pod {namespace}/{pod}" + (f" container {container}" if container else "")
-    return _open_session(
-        kube,
-        f"/api/v1/namespaces/{namespace}/pods/{pod}/attach",
-        query,
-        namespace,
-        description,
-        connect_timeout=connect_timeout,
-        protocols=protocols,
-        ping_interval=ping_interval,
-        read_deadline=read_deadline,
-    )
-
-
-def _open_session(
-    kube: KubeClient,
-    path: str,
-    query: list[tuple[str, str]],
-    namespace: str,
-    description: str,
-    *,
-    connect_timeout: float | None,
-    protocols: Sequence[str],
-    ping_interval: float,
-    read_deadline: float,
-) -> ExecSession:
     timeout = connect_timeout if connect_timeout is not None else (kube.conn.request_timeout or 30.0)
+    path = f"/api/v1/namespaces/{namespace}/pods/{pod}/{subresource}"
     ws = open_websocket(kube, path, query, protocols, timeout=timeout, namespace=namespace)
     return ExecSession(
         ws.sock,
         ws.protocol,
-        description=description,
+        description=f"pod {namespace}/{pod}" + (f" container {container}" if container else ""),
         initial=ws.initial,
         ping_interval=ping_interval,
         read_deadline=read_deadline,

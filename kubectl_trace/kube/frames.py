@@ -60,6 +60,7 @@ _CONTROL = (OP_CLOSE, OP_PING, OP_PONG)
 
 MAX_FRAME = 256 * 1024  # stdin is cut into messages of at most this size
 _MAX_MESSAGE = 64 * 1024 * 1024  # refuse a server message larger than this
+_EXTENDED_LENGTH = {126: 2, 127: 8}  # a 7-bit length of 126/127: the length follows in 2/8 bytes
 
 
 # -- frame codec (RFC 6455, the client side) -----------------------------------------------
@@ -191,19 +192,12 @@ class FrameDecoder:
                 raise ProtocolError("reserved bits set in a WebSocket frame")
             fin, opcode = b0 & 0x80, b0 & 0x0F
             masked, length = b1 & 0x80, b1 & 0x7F
-            header = 2
-            if length == 126:
-                header = 4
+            header = 2 + _EXTENDED_LENGTH.get(length, 0)  # 126: 2 more length bytes, 127: 8
+            if header > 2:
                 if end - pos < header:
                     self._need = header
                     break
-                length = int.from_bytes(buf[pos + 2 : pos + 4], "big")
-            elif length == 127:
-                header = 10
-                if end - pos < header:
-                    self._need = header
-                    break
-                length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
+                length = int.from_bytes(buf[pos + 2 : pos + header], "big")
             if masked:
                 header += 4
             if length > self._max:

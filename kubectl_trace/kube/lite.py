@@ -32,26 +32,17 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import json
 import os
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
-from urllib.parse import quote, urlencode, urlsplit
+from typing import TypeVar
+from urllib.parse import urlsplit
 
 from kubectl_trace.kube.auth import Auth, Credentials, data_or_file, ssl_context
-from kubectl_trace.kube.calls import (
-    CONNECT_TIMEOUT,
-    UNSET,
-    Query,
-    ResourceCalls,
-    default_retry,
-    query_pairs,
-    timeouts,
-)
+from kubectl_trace.kube.calls import CONNECT_TIMEOUT, Request, ResourceCalls, default_retry
 from kubectl_trace.kube.config import Connection, SelectedContext, select_context
 from kubectl_trace.kube.dial import Http1Connection, Proxy, connect_socket
 from kubectl_trace.kube.errors import ApiError, KubeConfigError, KubeError, api_error, transport_error
@@ -257,10 +248,6 @@ class LiteKube(ResourceCalls):
         if conn is not None:
             conn.close()
 
-    def _url(self, path: str, query: Query | None) -> str:
-        params = query_pairs(query)
-        return self._prefix + path + ("?" + urlencode(params, quote_via=quote) if params else "")
-
     def _error(self, status: int, data: bytes, headers: Mapping[str, str], namespace: str | None) -> ApiError:
         return api_error(
             status, data, headers, server=self.conn.server, context=self.conn.context, namespace=namespace
@@ -314,61 +301,45 @@ class LiteKube(ResourceCalls):
             return response, data
         raise AssertionError("unreachable")  # pragma: no cover
 
-    # -- the two primitives of ResourceCalls ------------------------------------------
+    # -- the transport primitives of ResourceCalls ------------------------------------
 
-    def _send_once(
-        self,
-        method: str,
-        path: str,
-        *,
-        query: Query | None,
-        body: Any,
-        content_type: str | None,
-        timeout: tuple[float, float | None],
-        namespace: str | None,
-    ) -> bytes:
-        """One attempt (``ResourceCalls.request`` retries and decodes); a 401 re-runs the plugin."""
-        url = self._url(path, query)
-        extra = {}
-        payload = None
-        if body is not None:
-            payload = json.dumps(body).encode("utf-8")
-            extra["Content-Type"] = content_type or "application/json"
+    def _fetch(self, req: Request, limit: int | None = None) -> tuple[int, bytes]:
+        """One exchange on this thread's kept-alive connection: ``(status, body)`` of a 2xx answer.
 
-        def send(creds: Credentials) -> bytes:
-            headers = self._headers(creds, extra)
-            response, data = self._exchange(creds, method, url, headers, payload, timeout=timeout)
+        A 401 re-runs the credential plugin and tries once more.
+        """
+        url = self._prefix + req.target
+        payload = req.payload()
+
+        def send(creds: Credentials) -> tuple[int, bytes]:
+            headers = self._headers(creds, req.headers())
+            response, data = self._exchange(
+                creds, req.method, url, headers, payload, timeout=req.timeout, limit=limit
+            )
             if not 200 <= response.status <= 299:
-                raise self._error(response.status, data, dict(response.getheaders()), namespace)
-            return data
+                raise self._error(response.status, data, dict(response.getheaders()), req.namespace)
+            return response.status, data
 
         return self._with_credentials(send)
 
-    def open(
-        self,
-        method: str,
-        path: str,
-        *,
-        query: Query | None = None,
-        body: Any = None,
-        content_type: str | None = None,
-        accept: str = "application/json",
-        timeout: Any = UNSET,
-        namespace: str | None = None,
-    ) -> Http1Stream:
+    def _send_once(self, req: Request) -> bytes:
+        """One attempt (``ResourceCalls.request`` retries and decodes)."""
+        return self._fetch(req)[1]
+
+    def _get_raw(self, req: Request, limit: int | None) -> tuple[int, bytes]:
+        """On the kept-alive connection (a stream of its own is not needed for a small answer)."""
+        return self._fetch(req, limit)
+
+    def _open(self, req: Request) -> Http1Stream:
         """Send one request on a connection of its own and return the open answer."""
-        connect, read = timeouts(timeout, self.conn.request_timeout, stream=True)
-        extra = {"Accept": accept}
-        payload = None
-        if body is not None:
-            payload = json.dumps(body).encode("utf-8")
-            extra["Content-Type"] = content_type or "application/json"
-        url = self._url(path, query)
+        connect, read = req.timeout
+        url = self._prefix + req.target
+        payload = req.payload()
 
         def send(creds: Credentials) -> Http1Stream:
             conn = self._new_connection(connect, creds)
             try:
-                conn.request(method, url, body=payload, headers=self._headers(creds, extra))
+                conn.request(req.method, url, body=payload, headers=self._headers(creds, req.headers()))
                 response = conn.getresponse()
             except (OSError, http.client.HTTPException) as exc:
                 conn.close()
@@ -379,39 +350,10 @@ class LiteKube(ResourceCalls):
                 except (OSError, http.client.HTTPException):
                     data = b""
                 conn.close()
-                raise self._error(response.status, data, dict(response.getheaders()), namespace)
+                raise self._error(response.status, data, dict(response.getheaders()), req.namespace)
             if conn.sock is not None:
                 conn.sock.settimeout(read)
             return Http1Stream(conn, response, self.transport_error)
-
-        return self._with_credentials(send)
-
-    # -- more ---------------------------------------------------------------------------
-
-    def get_raw(
-        self,
-        path: str,
-        *,
-        query: Query | None = None,
-        namespace: str | None = None,
-        accept: str = "*/*",
-        limit: int | None = None,
-        timeout: Any = UNSET,
-    ) -> tuple[int, bytes]:
-        """GET ``path`` once (no retry) and return ``(status, body)`` for a 2xx answer.
-
-        For non-JSON answers (pod logs, the pod proxy). ``limit`` stops reading after that
-        many bytes; ``timeout`` (seconds) applies to this request only.
-        """
-        limits = timeouts(timeout, self.conn.request_timeout)
-        url = self._url(path, query)
-
-        def send(creds: Credentials) -> tuple[int, bytes]:
-            headers = self._headers(creds, {"Accept": accept})
-            response, data = self._exchange(creds, "GET", url, headers, None, timeout=limits, limit=limit)
-            if not 200 <= response.status <= 299:
-                raise self._error(response.status, data, dict(response.getheaders()), namespace)
-            return response.status, data
 
         return self._with_credentials(send)
 

@@ -156,6 +156,7 @@ class Target:
     process_env: str = PROCESS_ENV
     app_label: str = "app"
     extra: Mapping[str, Any] = field(default_factory=dict)
+    pod: dict[str, Any] | None = field(default=None, compare=False, repr=False)  # kind "pod": as fetched
 
     def matches(self, pod: Mapping[str, Any]) -> bool:
         """Whether ``pod`` belongs to this target (pure; used on every watch event)."""
@@ -355,8 +356,8 @@ def resolve(
     if query.kind == "all":
         return Target(description=f"all pods{suffix}", kind="all", **common)
     if query.kind == "pod":
-        kube.get("pods", query.text, ns)  # 404 → a clear error
-        return Target(description=f"pod {query.text}", kind="pod", pod_name=query.text, **common)
+        pod = kube.get("pods", query.text, ns)  # 404 → a clear error
+        return Target(description=f"pod {query.text}", kind="pod", pod_name=query.text, pod=pod, **common)
     if query.kind == "deployment":
         deployment = kube.get("deployments", query.text, ns)
         return Target(
@@ -377,8 +378,8 @@ def resolve(
 
     if not all_namespaces:
         try:
-            kube.get("pods", query.text, ns)
-            return Target(description=f"pod {query.text}", kind="pod", pod_name=query.text, **common)
+            pod = kube.get("pods", query.text, ns)
+            return Target(description=f"pod {query.text}", kind="pod", pod_name=query.text, pod=pod, **common)
         except ApiError as exc:
             if exc.status != 404:
                 raise

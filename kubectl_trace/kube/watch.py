@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubectl_trace.kube.calls import KubeClient, ObjectList
+from kubectl_trace.kube.calls import KubeClient, ObjectList, Stream
 from kubectl_trace.kube.errors import ApiError, KubeError
 from kubectl_trace.kube.retry import NO_RETRY, Backoff, RetryPolicy
 
@@ -63,7 +63,7 @@ class ResilientWatch:
         self.requests = 0
         self._clock = clock
         self._stopped = threading.Event()
-        self._stream: Any = None
+        self._stream: Stream | None = None
 
     def stop(self) -> None:
         """End the iteration (closes the open stream so a blocked read returns)."""
@@ -137,7 +137,7 @@ class ResilientWatch:
         self.resource_version = listed.resource_version
         return listed
 
-    def _open_watch(self) -> tuple[Any, Iterator[dict[str, Any]]]:
+    def _open_watch(self) -> tuple[Stream, Iterator[dict[str, Any]]]:
         self.requests += 1
         stream, events = self.kube.watch_stream(
             self.kind,
@@ -151,7 +151,7 @@ class ResilientWatch:
         self._stream = stream
         return stream, events
 
-    def _events(self, stream: Any, events: Iterator[dict[str, Any]]) -> Iterator[WatchEvent]:
+    def _events(self, stream: Stream, events: Iterator[dict[str, Any]]) -> Iterator[WatchEvent]:
         """The events of one watch request, remembering where it got to (bookmarks included)."""
         opened = self._clock()
         count = 0

@@ -166,19 +166,22 @@ class Supervisor:
                     )
                 self._start(pod, view, total, from_start=from_start, marker=marker)
 
-    def _start_previous(self, pod: Mapping[str, Any], view: ContainerView, total: int) -> None:
-        if view.previous is None:
-            self._no_previous += 1
-            return
+    def _window(self, *, follow: bool, previous: bool) -> TailRequest:
+        """A request for the lines ``--tail`` / ``--since`` ask for."""
         opts = self.options
-        request = TailRequest(
-            follow=False,
-            previous=True,
+        return TailRequest(
+            follow=follow,
+            previous=previous,
             tail_lines=opts.tail,
             since_seconds=opts.since_seconds,
             since_time=opts.since_time,
         )
-        self._launch(pod, view.name, total, view.previous, request, None)
+
+    def _start_previous(self, pod: Mapping[str, Any], view: ContainerView, total: int) -> None:
+        if view.previous is None:
+            self._no_previous += 1
+            return
+        self._launch(pod, view.name, total, view.previous, self._window(follow=False, previous=True), None)
 
     def _start(
         self,
@@ -197,13 +200,7 @@ class Supervisor:
         if from_start:
             request = TailRequest(follow=follow, previous=previous)
         else:
-            request = TailRequest(
-                follow=follow,
-                previous=previous,
-                tail_lines=opts.tail,
-                since_seconds=opts.since_seconds,
-                since_time=opts.since_time,
-            )
+            request = self._window(follow=follow, previous=previous)
         self._launch(pod, view.name, total, view.instance, request, marker)
 
     def _launch(

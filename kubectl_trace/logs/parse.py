@@ -227,28 +227,24 @@ def _take_stack(fields: dict[str, Any]) -> str | None:
     return None
 
 
-def parse_text(text: str) -> Parsed:
-    """Parse one log line (without the kubelet timestamp); the stack is taken out of the fields."""
+def parse_text(text: str, *, take_stack: bool = True) -> Parsed:
+    """Parse one log line (without the kubelet timestamp); the stack is taken out of the fields.
+
+    ``take_stack=False`` leaves the stack where the line had it (for ``-o json``).
+    """
     if text[:1] == "{" and text[-1:] == "}":
         try:
             obj = _loads(text)
         except ValueError:
             obj = None
         if type(obj) is dict:
-            return _parse_object(obj, True)
+            return _parse_object(obj, take_stack)
     return Parsed(False, guess_plain_level(text), text, _EMPTY)
 
 
 def parse_text_keep_stack(text: str) -> Parsed:
     """Like ``parse_text``, but the stack stays where the line had it (for ``-o json``)."""
-    if text[:1] == "{" and text[-1:] == "}":
-        try:
-            obj = _loads(text)
-        except ValueError:
-            obj = None
-        if type(obj) is dict:
-            return _parse_object(obj, False)
-    return Parsed(False, guess_plain_level(text), text, _EMPTY)
+    return parse_text(text, take_stack=False)
 
 
 def _parse_object(obj: dict[str, Any], split_stack: bool) -> Parsed:

@@ -85,12 +85,7 @@ class LineCutter:
         else:
             data = chunk[:cut]
             self._pending = chunk[cut:]
-        if self._skip_ts is not None:
-            data = self._skip(data)
-            if not data:
-                return b""
-        self._advance(data)
-        return data
+        return self._deliver(data)
 
     def finish(self) -> bytes:
         """The stream ended: an unterminated last line (with a newline added), or ``b""``.
@@ -100,7 +95,10 @@ class LineCutter:
         rest, self._pending = self._pending, b""
         if not rest:
             return b""
-        data = rest + b"\n"
+        return self._deliver(rest + b"\n")
+
+    def _deliver(self, data: bytes) -> bytes:
+        """Complete lines: without those read before a drop, and counted as read."""
         if self._skip_ts is not None:
             data = self._skip(data)
             if not data:

@@ -34,7 +34,7 @@ from kubectl_trace.logs.record import Marker, Source
 from kubectl_trace.logs.resume import LineCutter, ResumePoint
 
 if TYPE_CHECKING:
-    from kubectl_trace.kube.calls import KubeClient
+    from kubectl_trace.kube.calls import KubeClient, Stream
 
 __all__ = ["TailRequest", "Tailer"]
 
@@ -94,7 +94,7 @@ class Tailer:
         self._terminating = False  # the pod is being deleted: retry without waiting long
         self._abandoned = False
         self._stop = threading.Event()
-        self._stream: Any = None
+        self._stream: Stream | None = None
         self._thread: threading.Thread | None = None
 
     # -- control ----------------------------------------------------------------------
@@ -286,41 +286,36 @@ class Tailer:
         if empty:
             self._stop.wait(min(2.0, 0.05 * 2 ** (empty - 1)))
 
-    def _open(self, *, follow: bool, previous: bool) -> Any:
+    def _open(self, *, follow: bool, previous: bool) -> Stream:
         with self.gate:
             return self._open_now(follow=follow, previous=previous)
 
-    def _open_now(self, *, follow: bool, previous: bool) -> Any:
+    def _open_now(self, *, follow: bool, previous: bool) -> Stream:
         request = self.request
         self.requests += 1
-        if self.point is not None:
-            stream = self.kube.pod_log(
-                self.source.namespace,
-                self.source.pod,
-                container=self.source.container,
-                follow=follow,
-                previous=previous,
-                timestamps=True,
-                since_time=self.point.since_time,
-            )
+        if self.point is not None:  # resuming: from the last line read
+            start: dict[str, Any] = {"since_time": self.point.since_time}
         else:
-            stream = self.kube.pod_log(
-                self.source.namespace,
-                self.source.pod,
-                container=self.source.container,
-                follow=follow,
-                previous=previous,
-                timestamps=True,
-                tail_lines=request.tail_lines,
-                since_seconds=request.since_seconds,
-                since_time=request.since_time,
-            )
+            start = {
+                "tail_lines": request.tail_lines,
+                "since_seconds": request.since_seconds,
+                "since_time": request.since_time,
+            }
+        stream = self.kube.pod_log(
+            self.source.namespace,
+            self.source.pod,
+            container=self.source.container,
+            follow=follow,
+            previous=previous,
+            timestamps=True,
+            **start,
+        )
         self._stream = stream
         if self.stopped:
             stream.close()
         return stream
 
-    def _pump(self, stream: Any, cutter: LineCutter, hold: list[bytes] | None = None) -> bool:
+    def _pump(self, stream: Stream, cutter: LineCutter, hold: list[bytes] | None = None) -> bool:
         """Read the stream to its end; True when it ended cleanly (not by an error).
 
         With ``hold`` the lines are collected there instead of delivered (and the resume

@@ -26,6 +26,7 @@ __all__ = [
     "app_containers",
     "container_images",
     "infer_repository",
+    "known_repository",
     "load_app",
     "process_name",
 ]
@@ -99,6 +100,14 @@ def infer_repository(app: str, deployments: Sequence[Obj], configured: str | Non
             hint='set image_repository = "REPOSITORY" in the config file (kubectl nodeapp info shows where)',
         )
     return ranked[0][0]
+
+
+def known_repository(app: App, configured: str | None = None) -> str | None:
+    """``infer_repository`` where not knowing is fine (listing, history): None instead of the error."""
+    try:
+        return infer_repository(app.name, app.deployments, configured)
+    except NodeappError:
+        return None
 
 
 def app_containers(deployment: Obj, repository: str) -> list[tuple[str, bool]]:

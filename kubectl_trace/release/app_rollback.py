@@ -16,6 +16,7 @@ from kubectl_trace.release.records import Release
 
 if TYPE_CHECKING:
     from kubectl_trace.kube.calls import KubeClient
+    from kubectl_trace.userconfig import UserConfig
 
 __all__ = ["AppRollback", "app_of_deployment", "plan_app_rollback"]
 
@@ -42,7 +43,7 @@ def plan_app_rollback(
     kube: KubeClient,
     app: str,
     namespace: str,
-    config: Any,
+    config: UserConfig,
     cause_for: Any,
     *,
     to: int | None = None,
@@ -72,7 +73,7 @@ def plan_app_rollback(
     return AppRollback(app, target, why, plan_release(targets, cause_for(target)), data, repository)
 
 
-def app_of_deployment(deployment: Any, config: Any) -> str:
+def app_of_deployment(deployment: Any, config: UserConfig) -> str:
     """The app a Deployment belongs to: its app label, else its name without ``-<process>``."""
     from kubectl_trace.kube.targets import app_of
 

@@ -22,6 +22,7 @@ from kubectl_trace.errors import NodeappError
 from kubectl_trace.health.rollout import deployment_replicasets, replicaset_info
 from kubectl_trace.release.app import app_containers
 from kubectl_trace.release.patches import Patch
+from kubectl_trace.release.records import without_hash
 
 __all__ = [
     "ANNOTATIONS_TO_SKIP",
@@ -33,7 +34,6 @@ __all__ = [
 ]
 
 REVISION = "deployment.kubernetes.io/revision"
-TEMPLATE_HASH = "pod-template-hash"
 # kubectl's annotationsToSkip: kept from the Deployment, never copied from the ReplicaSet.
 ANNOTATIONS_TO_SKIP = frozenset(
     {
@@ -72,22 +72,9 @@ def _revision(obj: Obj) -> int | None:
         return None
 
 
-def _strip_hash(template: Mapping[str, Any] | None) -> dict[str, Any]:
-    out = copy.deepcopy(dict(template or {}))
-    meta = dict(out.get("metadata") or {})
-    labels = dict(meta.get("labels") or {})
-    labels.pop(TEMPLATE_HASH, None)
-    if labels:
-        meta["labels"] = labels
-    else:
-        meta.pop("labels", None)
-    out["metadata"] = meta
-    return out
-
-
 def equal_ignoring_hash(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> bool:
     """Whether two pod templates are equal but for the ``pod-template-hash`` label (kubectl's test)."""
-    return _strip_hash(a) == _strip_hash(b)
+    return without_hash(a) == without_hash(b)
 
 
 def _owned(deployment: Obj, replicasets: Iterable[Obj]) -> list[Obj]:
@@ -208,7 +195,7 @@ def undo_plan(deployment: Obj, replicasets: Iterable[Obj], to_revision: int = 0)
             None,
             skipped=f"skipped rollback (current template already matches revision {revision})",
         )
-    restored = _strip_hash(rs_template)
+    restored = without_hash(rs_template)
     current_annotations = dict(meta.get("annotations") or {})
     annotations = {k: v for k, v in current_annotations.items() if k in ANNOTATIONS_TO_SKIP}
     annotations.update(

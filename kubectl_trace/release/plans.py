@@ -144,42 +144,48 @@ def plan_promote(
     return _collect(steps)
 
 
+def _plan_containers(
+    deployments: Sequence[Obj],
+    containers_of: ContainersOf,
+    patch_for: Callable[[Obj, list[str]], Patch | None],
+    unchanged: str,
+) -> Plan:
+    """A patch of the chosen containers of each Deployment, built again from the current object."""
+    steps: list[Planned | tuple[str, str]] = []
+    for d in deployments:
+        names = list(containers_of(d))
+        patch = patch_for(d, names)
+        if patch is None:
+            steps.append((_name(d), unchanged))
+            continue
+
+        def build(cur: Obj, names: list[str] = names) -> Patch | None:
+            return patch_for(cur, names)
+
+        steps.append(Planned(d, patch, build, patch.summary))
+    return _collect(steps)
+
+
 def plan_env_set(
     deployments: Sequence[Obj], containers_of: ContainersOf, assignments: Sequence[EnvAssignment], cause: str
 ) -> Plan:
     """``env set``: re-applied on conflict (other keys set meanwhile are kept)."""
-    steps: list[Planned | tuple[str, str]] = []
-    for d in deployments:
-        names = list(containers_of(d))
-        patch = env_set_patch(d, names, assignments, cause)
-        if patch is None:
-            steps.append((_name(d), "already has these values"))
-            continue
 
-        def build(cur: Obj, names: list[str] = names) -> Patch | None:
-            return env_set_patch(cur, names, assignments, cause)
+    def patch_for(obj: Obj, names: list[str]) -> Patch | None:
+        return env_set_patch(obj, names, assignments, cause)
 
-        steps.append(Planned(d, patch, build, patch.summary))
-    return _collect(steps)
+    return _plan_containers(deployments, containers_of, patch_for, "already has these values")
 
 
 def plan_env_unset(
     deployments: Sequence[Obj], containers_of: ContainersOf, names: Sequence[str], cause: str
 ) -> Plan:
     """``env unset``."""
-    steps: list[Planned | tuple[str, str]] = []
-    for d in deployments:
-        cnames = list(containers_of(d))
-        patch = env_unset_patch(d, cnames, names, cause)
-        if patch is None:
-            steps.append((_name(d), f"has none of {', '.join(names)}"))
-            continue
 
-        def build(cur: Obj, cnames: list[str] = cnames) -> Patch | None:
-            return env_unset_patch(cur, cnames, names, cause)
+    def patch_for(obj: Obj, cnames: list[str]) -> Patch | None:
+        return env_unset_patch(obj, cnames, names, cause)
 
-        steps.append(Planned(d, patch, build, patch.summary))
-    return _collect(steps)
+    return _plan_containers(deployments, containers_of, patch_for, f"has none of {', '.join(names)}")
 
 
 def plan_scale(deployments: Sequence[Obj], wanted: Mapping[str, int], relative: Mapping[str, bool]) -> Plan:

@@ -33,6 +33,7 @@ from kubectl_trace.release.store import ReleaseStore
 
 if TYPE_CHECKING:
     from kubectl_trace.kube.calls import KubeClient
+    from kubectl_trace.userconfig import UserConfig
 
 __all__ = ["AppReleases", "Recorder", "author_of", "read_releases", "user_name"]
 
@@ -103,7 +104,7 @@ class AppReleases:
         return drift(self.last, self.live)
 
 
-def _pairs(deployments: Sequence[Obj], config: Any) -> list[tuple[str, Obj]]:
+def _pairs(deployments: Sequence[Obj], config: UserConfig) -> list[tuple[str, Obj]]:
     from kubectl_trace.release.app import process_name
 
     return [(process_name(d, config), d) for d in deployments]
@@ -114,7 +115,7 @@ def read_releases(
     app: str,
     namespace: str,
     deployments: Sequence[Obj],
-    config: Any,
+    config: UserConfig,
     repository: str | None,
 ) -> AppReleases:
     """The releases of ``app`` (all its ``deployments``): one GET, and a LIST when none is recorded."""
@@ -177,7 +178,7 @@ class Recorder:
     kube: KubeClient
     app: str
     namespace: str
-    config: Any
+    config: UserConfig
     repository: str | None
     action: str
     argument: str
@@ -246,7 +247,7 @@ class Recorder:
 
 
 def release_status(
-    kube: KubeClient, app: str, namespace: str, deployments: Sequence[Obj], config: Any
+    kube: KubeClient, app: str, namespace: str, deployments: Sequence[Obj], config: UserConfig
 ) -> Any:
     """For ``status APP``: ``(json, lines)`` about the current release and drift; None when none is recorded.
 

@@ -121,7 +121,12 @@ class DriftItem:
 
 def template_of(obj: Obj) -> dict[str, Any]:
     """The pod template of a Deployment or ReplicaSet, without ``pod-template-hash`` (a copy)."""
-    out = copy.deepcopy(dict((obj.get("spec") or {}).get("template") or {}))
+    return without_hash((obj.get("spec") or {}).get("template"))
+
+
+def without_hash(template: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A copy of a pod template without the ``pod-template-hash`` label ReplicaSets add."""
+    out = copy.deepcopy(dict(template or {}))
     meta = dict(out.get("metadata") or {})
     labels = dict(meta.get("labels") or {})
     labels.pop(TEMPLATE_HASH, None)

@@ -227,18 +227,23 @@ def delete_job(kube: KubeClient, namespace: str, name: str) -> None:
             raise
 
 
+def _start(run: JobRun, on_started: Callable[[Obj], None] | None) -> tuple[Obj, RunResult]:
+    """Create the Job and wait for its pod (``on_started`` sees it): the pod, and its result to fill in."""
+    run.create()
+    pod = run.wait_for_pod()
+    if on_started is not None:
+        on_started(pod)
+    return pod, RunResult(exit_code=1, job=run.name, pod=str(pod["metadata"]["name"]))
+
+
 def run_job(
     run: JobRun,
     *,
     on_started: Callable[[Obj], None] | None = None,
 ) -> RunResult:
     """Create the Job, wait for its pod, stream its output; the result (the Job is left as is)."""
-    run.create()
-    pod = run.wait_for_pod()
-    if on_started is not None:
-        on_started(pod)
+    pod, result = _start(run, on_started)
     name = str(pod["metadata"]["name"])
-    result = RunResult(exit_code=1, job=run.name, pod=name)
     run.stream(pod, result)
     result.exit_code, result.reason = run.wait_for_exit(name)
     if result.exit_code != 0:
@@ -264,12 +269,8 @@ def run_job_attached(
     from kubectl_trace.kube.exec import open_attach
     from kubectl_trace.shell.attach import attach_tty
 
-    run.create()
-    pod = run.wait_for_pod()
-    if on_started is not None:
-        on_started(pod)
+    pod, result = _start(run, on_started)
     name = str(pod["metadata"]["name"])
-    result = RunResult(exit_code=1, job=run.name, pod=name)
     if "running" in _main_state(pod):
         env.stderr.write("If you don't see a command prompt, try pressing enter.\n")
         env.stderr.flush()

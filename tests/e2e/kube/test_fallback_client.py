@@ -5,6 +5,7 @@ Everything else goes through the lean client (``tests/e2e/kube/test_kubeconfig_k
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,10 @@ from kubectl_trace.kube.client import Kube, connect_best
 from kubectl_trace.kube.errors import InsecureConnectionWarning
 from kubectl_trace.kube.lite import LiteKube
 from kubectl_trace.kube.settings import KubeSettings
+from tests.proxies import TunnelProxy
 
 
-def _variant(sandbox, tmp_path: Path, *, user=None, insecure=False) -> str:
+def _variant(sandbox, tmp_path: Path, *, user=None, insecure=False, proxy_url=None) -> str:
     config = yaml.safe_load(Path(sandbox.kubeconfig).read_text())
     token = config["users"][0]["user"]["token"]
     if user is not None:
@@ -25,6 +27,8 @@ def _variant(sandbox, tmp_path: Path, *, user=None, insecure=False) -> str:
         cluster = config["clusters"][0]["cluster"]
         cluster.pop("certificate-authority-data")
         cluster["insecure-skip-tls-verify"] = True
+    if proxy_url is not None:
+        config["clusters"][0]["cluster"]["proxy-url"] = proxy_url
     path = tmp_path / "kubeconfig"
     path.write_text(yaml.safe_dump(config))
     return str(path)
@@ -96,3 +100,36 @@ def test_in_cluster_config_uses_the_official_client(sandbox, tmp_path, monkeypat
         assert client.get("deployments", "trace-api-web")["metadata"]["namespace"] == "production"
     finally:
         client.close()
+
+
+@pytest.mark.parametrize("insecure", [False, True], ids=["verified", "insecure"])
+def test_exec_goes_through_the_official_clients_proxy_and_tls(sandbox, tmp_path, kube, eventually, insecure):
+    """The one WebSocket handshake on a socket ``Kube`` opens from the official configuration."""
+    from kubectl_trace.kube.exec import run_command
+
+    pod = eventually(
+        lambda: next(
+            (
+                p["metadata"]["name"]
+                for p in kube.list("pods", "production", label_selector="app=trace-api,process=web").items
+                if p["status"].get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")
+            ),
+            None,
+        ),
+        timeout=60,
+        message="a running web pod",
+    )
+    with TunnelProxy() as proxy:
+        kubeconfig = _variant(sandbox, tmp_path, user=_legacy_gcp, insecure=insecure, proxy_url=proxy.url)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InsecureConnectionWarning)
+            client = connect_best(KubeSettings(kubeconfig=kubeconfig), {})
+        try:
+            assert isinstance(client, Kube)
+            result = run_command(
+                client, "production", pod, None, ["sh", "-c", "cat; echo oops >&2; exit 3"], b"in\n"
+            )
+        finally:
+            client.close()
+    assert result == (3, b"in\n", b"oops\n")
+    assert f"127.0.0.1:{sandbox.port}" in proxy.tunnels

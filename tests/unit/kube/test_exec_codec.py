@@ -1,4 +1,4 @@
-"""The exec client's WebSocket frame codec and channel-3 status parsing (no server)."""
+"""The exec client's WebSocket frame codec (kube.frames) and channel-3 status parsing (no server)."""
 
 import json
 import os
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kubectl_trace.kube.exec import (
+from kubectl_trace.kube.frames import (
     OP_BINARY,
     OP_CLOSE,
     OP_CONT,
@@ -145,7 +145,7 @@ def test_status_in_plain_text_from_old_servers():
 
 @given(st.binary(max_size=3000), st.binary(min_size=4, max_size=4))
 def test_stdin_frames_equal_the_generic_encoding(data, key):
-    from kubectl_trace.kube.exec import encode_stdin
+    from kubectl_trace.kube.frames import encode_stdin
 
     assert bytes(encode_stdin(data, key)) == encode_frame(OP_BINARY, b"\x00" + data, mask_key=key)
     assert FrameDecoder().feed(encode_stdin(data, key)) == [(OP_BINARY, b"\x00" + data)]
