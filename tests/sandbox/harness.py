@@ -332,20 +332,6 @@ class LineReader:
             return True
 
 
-def controller_ref(kind: str, name: str, uid: str) -> list[dict[str, Any]]:
-    """``ownerReferences`` naming the controlling owner (as the Deployment controller writes them)."""
-    return [
-        {
-            "apiVersion": "apps/v1",
-            "kind": kind,
-            "name": name,
-            "uid": uid,
-            "controller": True,
-            "blockOwnerDeletion": True,
-        }
-    ]
-
-
 def make_deployment(
     name: str, namespace: str, *, image: str, replicas: int = 2, labels: dict[str, str] | None = None
 ) -> dict[str, Any]:

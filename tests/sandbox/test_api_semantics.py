@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from kubectl_trace.kube.errors import ApiError
-from tests.sandbox.harness import InProcessServer, LineReader, controller_ref, make_deployment
+from tests.factories import controller_ref
+from tests.sandbox.harness import InProcessServer, LineReader, make_deployment
 
 NS = "prod"
 

@@ -7,7 +7,8 @@ import subprocess
 import time
 from typing import Any
 
-from tests.sandbox.harness import InProcessServer, LineReader, controller_ref, make_deployment
+from tests.factories import controller_ref
+from tests.sandbox.harness import InProcessServer, LineReader, make_deployment
 
 
 def _columns(header: str) -> list[str]:
