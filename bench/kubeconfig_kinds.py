@@ -79,6 +79,8 @@ def import_profile(argv: list[str], runs: int) -> tuple[float, dict[str, float]]
     for _ in range(runs):
         env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
         done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, env=env, check=False)
+        if done.returncode != 0:  # a command that failed early would import less and look cheap
+            raise RuntimeError(f"{argv} failed ({done.returncode}): {done.stderr[-300:]!r}")
         seen: dict[str, float] = {}
         for line in done.stderr.decode("utf-8", "replace").splitlines():
             if not line.startswith("import time:") or "self [us]" in line:

@@ -114,6 +114,8 @@ def sandbox_rows(runs: int) -> list[tuple[str, float, float]]:
             ):
                 break
             time.sleep(0.5)
+        else:
+            raise RuntimeError("the demo app did not become ready within 60 s")
         wall(
             [
                 [*n, "history", "trace-api", "-n", "production"],

@@ -264,8 +264,9 @@ def bench_logs(args: argparse.Namespace, work: str) -> dict[str, Any]:
                         stderr=subprocess.DEVNULL,
                     )
                 )
-            for p in procs:
-                p.wait()
+            codes = [p.wait() for p in procs]
+            if any(codes):  # a kubectl that failed would look fast
+                raise RuntimeError(f"kubectl logs exited {sorted(set(codes))}")
             return readers * lines_per_pod / (time.perf_counter() - started)
 
         kc_fifty = [kubectl_many(50) for _ in range(max(1, args.runs // 2))]

@@ -141,6 +141,11 @@ def kubectl_followers(
     time.sleep(seconds)
     used = cpu_seconds(handle.pid) - before
     lines = [c - s for c, s in zip(counts, start_counts, strict=True)]
+    ended = [p.returncode for p in procs if p.poll() is not None]
+    if ended:  # a follower that gave up would make the sandbox look cheap
+        for p in procs:
+            p.kill()
+        raise RuntimeError(f"{len(ended)} kubectl logs -f ended early (exit {sorted(set(ended))})")
     for p in procs:
         p.kill()
     for p in procs:

@@ -297,6 +297,8 @@ def sandbox_section(runs: int) -> list[str]:
             ):
                 break
             time.sleep(0.5)
+        else:
+            raise RuntimeError(f"status trace-api -n {NS} did not succeed within 60 s")
         pods = [
             p["metadata"]["name"]
             for p in kube.list("pods", NS, label_selector="app=trace-api,process=web").items

@@ -17,6 +17,20 @@ NOW = 1_772_366_400.0  # 2026-03-01T12:00:00Z
 IMAGE = "registry.sandbox.local/trace/trace-api"
 
 
+def controller_ref(kind: str, name: str, uid: str) -> list[dict[str, Any]]:
+    """``ownerReferences`` naming the controlling owner (as the Deployment controller writes them)."""
+    return [
+        {
+            "apiVersion": "apps/v1",
+            "kind": kind,
+            "name": name,
+            "uid": uid,
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+    ]
+
+
 def ts(offset: float) -> str:
     """RFC 3339 for NOW + offset seconds (as the API server writes: seconds precision)."""
     return datetime.fromtimestamp(int(NOW + offset), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -167,16 +181,7 @@ def pod(
         "resourceVersion": "4242",
         "creationTimestamp": ts(created),
         "labels": {"app": "trace-api", "process": "web", "pod-template-hash": template_hash},
-        "ownerReferences": [
-            {
-                "apiVersion": "apps/v1",
-                "kind": "ReplicaSet",
-                "name": name.rsplit("-", 1)[0],
-                "uid": "rs-uid-" + template_hash,
-                "controller": True,
-                "blockOwnerDeletion": True,
-            }
-        ],
+        "ownerReferences": controller_ref("ReplicaSet", name.rsplit("-", 1)[0], "rs-uid-" + template_hash),
     }
     if deleted is not None:
         meta["deletionTimestamp"] = ts(deleted)
@@ -396,16 +401,9 @@ def replicaset(
                 "deployment.kubernetes.io/desired-replicas": str(deploy["spec"]["replicas"]),
                 "deployment.kubernetes.io/max-replicas": str(deploy["spec"]["replicas"] + 1),
             },
-            "ownerReferences": [
-                {
-                    "apiVersion": "apps/v1",
-                    "kind": "Deployment",
-                    "name": deploy["metadata"]["name"],
-                    "uid": owner_uid or deploy["metadata"]["uid"],
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
-            ],
+            "ownerReferences": controller_ref(
+                "Deployment", deploy["metadata"]["name"], owner_uid or deploy["metadata"]["uid"]
+            ),
         },
         "spec": {
             "replicas": replicas,

@@ -46,3 +46,14 @@ def skube(server: InProcessServer) -> Iterator[Any]:
 def web_pod(sandbox: Any, kube: Any, eventually: Any) -> str:
     """A ready web pod of trace-api in the session sandbox's production namespace."""
     return ready_pod(kube, eventually)
+
+
+@pytest.fixture
+def ns(kubectl: Any) -> Iterator[str]:
+    """A namespace of this test's own in the session sandbox, deleted afterwards (with all in it)."""
+    import uuid
+
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    kubectl("create", "namespace", name, check=True)
+    yield name
+    kubectl("delete", "namespace", name, "--wait=false", check=True)

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from kubectl_trace.kube.errors import ApiError
+from tests.factories import controller_ref
 from tests.sandbox.harness import InProcessServer, LineReader, make_deployment
 
 NS = "prod"
@@ -41,16 +42,7 @@ def _setup(server: InProcessServer, *, revisions: tuple[str, ...] = ("1",)) -> d
             "deployment.kubernetes.io/revision": str(number),
             "kubernetes.io/change-cause": f"deploy {tag}",
         }
-        rs["metadata"]["ownerReferences"] = [
-            {
-                "apiVersion": "apps/v1",
-                "kind": "Deployment",
-                "name": "web",
-                "uid": dep["metadata"]["uid"],
-                "controller": True,
-                "blockOwnerDeletion": True,
-            }
-        ]
+        rs["metadata"]["ownerReferences"] = controller_ref("Deployment", "web", dep["metadata"]["uid"])
         server.create("replicasets", rs)
     return dep
 

@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.sandbox.demo import needs_namespaces
 
 IMAGE = "registry.sandbox.local/trace/trace-api:a41c9e7"
-
-
-@pytest.fixture
-def ns(kubectl: Any) -> Iterator[str]:
-    """A namespace of this test's own, deleted afterwards (with every Job and pod in it)."""
-    name = f"jobiso-{uuid.uuid4().hex[:6]}"
-    kubectl("create", "namespace", name, check=True)
-    yield name
-    kubectl("delete", "namespace", name, "--wait=false", check=True)
 
 
 def _job(name: str, ns: str, script: str, env: dict[str, str] | None = None) -> str:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,15 +12,6 @@ from kubectl_trace.timeparse import parse_rfc3339
 from tests.sandbox.modelcheck import validate
 
 IMAGE = "registry.sandbox.local/trace/trace-api:a41c9e7"
-
-
-@pytest.fixture
-def ns(kubectl: Any) -> Iterator[str]:
-    """A namespace of this test's own, deleted afterwards (with every Job and pod in it)."""
-    name = f"jobs-{uuid.uuid4().hex[:6]}"
-    kubectl("create", "namespace", name, check=True)
-    yield name
-    kubectl("delete", "namespace", name, "--wait=false", check=True)
 
 
 def _get(kubectl: Any, ns: str, *what: str) -> Any:

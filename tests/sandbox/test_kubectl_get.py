@@ -7,6 +7,7 @@ import subprocess
 import time
 from typing import Any
 
+from tests.factories import controller_ref
 from tests.sandbox.harness import InProcessServer, LineReader, make_deployment
 
 
@@ -30,16 +31,7 @@ def _workload(server: InProcessServer) -> None:
     server.call(lambda: server.store.mutate("deployments", "prod", "web", status))
     rs = make_deployment("web-5d4f9c", "prod", image="reg/app:1", replicas=2, labels={"app": "web"})
     rs["kind"] = "ReplicaSet"
-    rs["metadata"]["ownerReferences"] = [
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "name": "web",
-            "uid": dep["metadata"]["uid"],
-            "controller": True,
-            "blockOwnerDeletion": True,
-        }
-    ]
+    rs["metadata"]["ownerReferences"] = controller_ref("Deployment", "web", dep["metadata"]["uid"])
     server.create("replicasets", rs)
     for i in range(2):
         server.add_pod(f"web-5d4f9c-{i}", namespace="prod", labels={"app": "web"})

@@ -10,7 +10,7 @@ import copy
 import itertools
 from typing import Any
 
-from tests.factories import IMAGE, ts
+from tests.factories import IMAGE, controller_ref, ts
 from tests.factories import NOW as NOW  # re-exported: the tests import it from here
 
 NS = "production"
@@ -152,16 +152,9 @@ def replicaset(
             "creationTimestamp": ts(created),
             "labels": dict(template["metadata"]["labels"]),
             "annotations": {"deployment.kubernetes.io/revision": str(revision)},
-            "ownerReferences": [
-                {
-                    "apiVersion": "apps/v1",
-                    "kind": "Deployment",
-                    "name": deploy["metadata"]["name"],
-                    "uid": deploy["metadata"]["uid"],
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
-            ],
+            "ownerReferences": controller_ref(
+                "Deployment", deploy["metadata"]["name"], deploy["metadata"]["uid"]
+            ),
         },
         "spec": {
             "replicas": replicas,
@@ -213,16 +206,7 @@ def pod(
         "resourceVersion": str(next(_seq) + 1000),
         "creationTimestamp": ts(created),
         "labels": labels,
-        "ownerReferences": [
-            {
-                "apiVersion": "apps/v1",
-                "kind": "ReplicaSet",
-                "name": rs_name,
-                "uid": rs["metadata"]["uid"],
-                "controller": True,
-                "blockOwnerDeletion": True,
-            }
-        ],
+        "ownerReferences": controller_ref("ReplicaSet", rs_name, rs["metadata"]["uid"]),
     }
     if deleted is not None:
         meta["deletionTimestamp"] = ts(deleted)

@@ -155,6 +155,7 @@ _LINE = st.lists(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(lines=_LINE)
 def test_same_as_pyyaml_on_arbitrary_lines(lines):

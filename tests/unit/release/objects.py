@@ -7,7 +7,7 @@ from typing import Any
 
 from tests.factories import IMAGE as REPO
 from tests.factories import NOW as NOW  # re-exported: the tests import it from here
-from tests.factories import ts
+from tests.factories import controller_ref, ts
 
 
 def template(
@@ -129,16 +129,9 @@ def replicaset(
             "labels": {"app": "trace-api", "process": process, "pod-template-hash": hash_},
             "annotations": annotations,
             "creationTimestamp": ts(-age),
-            "ownerReferences": [
-                {
-                    "apiVersion": "apps/v1",
-                    "kind": "Deployment",
-                    "name": deploy["metadata"]["name"],
-                    "uid": deploy["metadata"]["uid"],
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
-            ],
+            "ownerReferences": controller_ref(
+                "Deployment", deploy["metadata"]["name"], deploy["metadata"]["uid"]
+            ),
         },
         "spec": {
             "replicas": replicas,
