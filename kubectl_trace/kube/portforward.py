@@ -1,0 +1,527 @@
+"""``pods/portforward`` over a WebSocket (``v4.channel.k8s.io``) and a local listener.
+
+The protocol (the kubelet's ``handleWebSocketStreams``, what the official Python client
+speaks): one WebSocket per ``?ports=N``; per requested port index ``i`` a data channel
+``2i`` and an error channel ``2i+1``. The server opens each channel with the port number
+(2 bytes, little-endian); then the data channel carries the connection's bytes both ways
+and the error channel a message when the port cannot be reached. The server closes the
+WebSocket when the connection in the pod is over. There is no half-close: when the local
+side stops sending, the tunnel ends.
+
+One tunnel carries one TCP connection, so ``Forwarder`` opens a WebSocket per accepted
+local connection. The handshake is the exec one (``kube.exec``): with a ``LiteKube`` on
+its own socket (TLS session resumed), with a ``Kube`` through websocket-client with the
+official client's CA, certificate, token and proxy settings. After it, ``pump`` copies
+bytes between the local socket and the tunnel in one thread (the only one touching that
+TLS socket), with bounded buffers on both sides (backpressure), answering pings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kubectl_trace.kube.errors import KubeError, TransportError
+
+__all__ = [
+    "PROTOCOL",
+    "Forwarder",
+    "ListenError",
+    "PortRefused",
+    "Tunnel",
+    "open_tunnel",
+    "portforward_path",
+    "pump",
+]
+
+PROTOCOL = "v4.channel.k8s.io"
+DATA, ERROR = 0, 1  # the channels of the first (only) port
+_PREFIX = 2  # the port number that opens each channel
+_CHUNK = 64 * 1024
+_HIGH_WATER = 1024 * 1024  # stop reading a side while this much waits for the other
+_PING_EVERY = 30.0
+
+
+class PortRefused(KubeError):
+    """The pod's port could not be reached (the error channel's message)."""
+
+
+def portforward_path(namespace: str, pod: str) -> str:
+    """The ``pods/portforward`` subresource path."""
+    return f"/api/v1/namespaces/{namespace}/pods/{pod}/portforward"
+
+
+@dataclass
+class Tunnel:
+    """An open port-forward WebSocket: its socket, bytes read with the handshake, a closer."""
+
+    sock: Any
+    initial: bytes
+    closer: Callable[[], object] | None
+    description: str
+
+    def close(self) -> None:
+        """Close the socket (no goodbye: ``pump`` says it when it ends normally)."""
+        with contextlib.suppress(Exception):
+            if self.closer is not None:
+                self.closer()
+            else:
+                self.sock.close()
+
+
+def open_tunnel(kube: Any, namespace: str, pod: str, port: int, *, timeout: float | None = None) -> Tunnel:
+    """Open ``pods/portforward?ports=PORT`` on pod ``pod``.
+
+    ``kube`` is a ``LiteKube`` or a ``Kube`` (as for ``kube.exec.open_exec``). Raises
+    ``ApiError`` when the server refuses (404 pod, 400 not running, 403) and
+    ``TransportError`` when it cannot be reached or does not speak the protocol.
+    """
+    from kubectl_trace.kube import exec as wsexec
+
+    limit = timeout if timeout is not None else (kube.conn.request_timeout or 30.0)
+    path = portforward_path(namespace, pod)
+    query = [("ports", str(port))]
+    description = f"pod {namespace}/{pod} port {port}"
+    try:
+        if hasattr(kube, "open_upgrade"):
+            sock, _protocol, rest = wsexec._open_with_lite(kube, path, query, (PROTOCOL,), limit, namespace)
+            return Tunnel(sock, rest, None, description)
+        sock, _protocol, closer = wsexec._open_with_websocket_client(
+            kube, path, query, (PROTOCOL,), limit, namespace
+        )
+        return Tunnel(sock, b"", closer, description)
+    except TransportError as exc:
+        if exc.kind != "protocol":
+            raise
+        raise TransportError(
+            f"the API server at {kube.conn.server} did not agree on the port-forward protocol {PROTOCOL}",
+            "the cluster may be too old for WebSocket port-forward; try: kubectl port-forward",
+            kind="protocol",
+        ) from None
+
+
+class _Channels:
+    """Reassembles what the server says per channel, minus each channel's port prefix."""
+
+    def __init__(self) -> None:
+        self.skip = {DATA: _PREFIX, ERROR: _PREFIX}
+        self.error = bytearray()
+
+    def take(self, payload: bytes) -> tuple[int, bytes]:
+        channel, data = payload[0], payload[1:]
+        left = self.skip.get(channel, 0)
+        if left:
+            cut = min(left, len(data))
+            self.skip[channel] = left - cut
+            data = data[cut:]
+        return channel, data
+
+
+def _want_read(sock: Any) -> bool:
+    return isinstance(sock, ssl.SSLSocket) and sock.pending() > 0
+
+
+class _Pump:
+    """The state of one local connection ↔ tunnel copy (see ``pump``)."""
+
+    def __init__(self, tunnel: Tunnel, local: socket.socket, clock: Callable[[], float]) -> None:
+        from kubectl_trace.kube.exec import FrameDecoder
+
+        self.tunnel, self.local, self.clock = tunnel, local, clock
+        self.decoder = FrameDecoder()
+        self.channels = _Channels()
+        self.to_remote = bytearray()
+        self.to_local = bytearray()
+        self.local_eof = False
+        self.local_gone = False  # writing to the local client failed: it went away
+        self.remote_done = False
+        self.close_sent = False
+        self.last_heard = clock()
+
+    # -- remote side --
+
+    def handle(self, opcode: int, payload: bytes) -> None:
+        from kubectl_trace.kube import exec as wsexec
+
+        if opcode in (wsexec.OP_BINARY, wsexec.OP_TEXT):
+            if not payload:
+                return
+            channel, data = self.channels.take(payload)
+            if channel == DATA:
+                self.to_local += data
+            elif channel == ERROR and data:
+                self.channels.error += data
+                self.remote_done = True  # the port is unreachable: nothing more will come
+        elif opcode == wsexec.OP_PING:
+            self.to_remote += wsexec.encode_frame(wsexec.OP_PONG, payload, mask_key=os.urandom(4))
+        elif opcode == wsexec.OP_CLOSE:
+            self.remote_done = True
+            if not self.close_sent:
+                self.say_goodbye()
+
+    def ping(self) -> None:
+        from kubectl_trace.kube import exec as wsexec
+
+        self.to_remote += wsexec.encode_frame(wsexec.OP_PING, b"", mask_key=os.urandom(4))
+
+    def say_goodbye(self) -> None:
+        from kubectl_trace.kube import exec as wsexec
+
+        self.close_sent = True
+        self.to_remote += wsexec.encode_frame(
+            wsexec.OP_CLOSE, (1000).to_bytes(2, "big"), mask_key=os.urandom(4)
+        )
+
+    def read_remote(self) -> None:
+        sock = self.tunnel.sock
+        while len(self.to_local) < _HIGH_WATER and not self.remote_done:
+            try:
+                data = sock.recv(_CHUNK)
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError, InterruptedError):
+                return
+            if not data:
+                self.remote_done = True
+                return
+            self.last_heard = self.clock()
+            for opcode, payload in self.decoder.feed(data):
+                self.handle(opcode, payload)
+
+    def write_remote(self) -> None:
+        try:
+            sent = self.tunnel.sock.send(self.to_remote[:_CHUNK])
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError, InterruptedError):
+            return
+        del self.to_remote[:sent]
+
+    # -- local side --
+
+    def read_local(self) -> None:
+        from kubectl_trace.kube.exec import encode_stdin
+
+        try:
+            data = self.local.recv(_CHUNK)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.local_eof = True
+            return
+        self.to_remote += encode_stdin(data)  # a masked frame of channel 0: the data channel
+
+    def write_local(self) -> bool:
+        try:
+            sent = self.local.send(self.to_local[:_CHUNK])
+        except (BlockingIOError, InterruptedError):
+            return True
+        except OSError:
+            return False  # the local client went away
+        del self.to_local[:sent]
+        return True
+
+
+def pump(
+    tunnel: Tunnel,
+    local: socket.socket,
+    *,
+    stop: threading.Event | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    ping_every: float = _PING_EVERY,
+) -> str | None:
+    """Copy bytes between ``local`` and the tunnel until either side is done; close both.
+
+    Returns the error channel's message (the port could not be reached) or None. When the
+    local client stops sending, the tunnel is closed (the protocol has no half-close) and
+    what the pod still sends is delivered until the server closes, for ``_LINGER`` seconds
+    at most. Raises ``TransportError`` (kind ``lost``) when the tunnel's connection fails or
+    breaks the WebSocket rules. ``stop`` (set from another thread) ends it at the next ping
+    interval at the latest; shutting ``local`` down from another thread ends it at once.
+    """
+    from kubectl_trace.kube.exec import ProtocolError
+
+    state = _Pump(tunnel, local, clock)
+    try:
+        tunnel.sock.setblocking(False)
+        local.setblocking(False)
+        for opcode, payload in state.decoder.feed(tunnel.initial):
+            state.handle(opcode, payload)
+        _loop(state, stop, ping_every)
+        if not state.close_sent:
+            state.say_goodbye()
+        _flush(state)
+    except ProtocolError as exc:
+        raise TransportError(
+            f"port-forward to {tunnel.description}: protocol error: {exc}", kind="lost"
+        ) from None
+    except OSError as exc:
+        raise TransportError(f"port-forward to {tunnel.description} lost: {exc}", kind="lost") from None
+    finally:
+        _close_local(local)
+        tunnel.close()
+    error = bytes(state.channels.error).decode("utf-8", "replace").strip()
+    return error or None
+
+
+_LINGER = 5.0
+_IN, _OUT = select.POLLIN, select.POLLOUT
+
+
+def _close_local(local: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        local.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(OSError):
+        local.close()
+
+
+def _masks(state: _Pump) -> tuple[int, int]:
+    remote = _IN if len(state.to_local) < _HIGH_WATER and not state.remote_done else 0
+    if state.to_remote:
+        remote |= _OUT
+    local = _IN if not state.local_eof and len(state.to_remote) < _HIGH_WATER else 0
+    if state.to_local:
+        local |= _OUT
+    return remote, local
+
+
+def _loop(state: _Pump, stop: threading.Event | None, ping_every: float) -> None:
+    """Poll both sockets until the connection is over (see ``pump``)."""
+    sock = state.tunnel.sock
+    remote_fd, local_fd = sock.fileno(), state.local.fileno()
+    poller = select.poll()
+    registered: set[int] = set()
+    next_ping = state.clock() + ping_every
+    linger_until: float | None = None
+    while not (state.remote_done and not state.to_local) and not state.local_gone:
+        now = state.clock()
+        if state.local_eof and not state.to_remote and not state.close_sent:
+            state.say_goodbye()
+            linger_until = now + _LINGER
+        if (linger_until is not None and now >= linger_until) or (stop is not None and stop.is_set()):
+            return
+        remote_mask, local_mask = _masks(state)
+        _watch(poller, registered, remote_fd, remote_mask, state.remote_done)
+        _watch(poller, registered, local_fd, local_mask, state.local_eof)
+        buffered = _want_read(sock) and bool(remote_mask & _IN)
+        wait = 0.0 if buffered else max(0.0, min(next_ping, linger_until or next_ping) - now)
+        ready = dict(poller.poll(wait * 1000.0))
+        if buffered:
+            ready[remote_fd] = ready.get(remote_fd, 0) | _IN
+        _serve(state, ready.get(remote_fd, 0), ready.get(local_fd, 0))
+        if state.clock() >= next_ping:
+            if not state.close_sent:
+                state.ping()
+            next_ping = state.clock() + ping_every
+
+
+def _watch(poller: Any, registered: set[int], fd: int, mask: int, done: bool) -> None:
+    """Poll ``fd`` for ``mask``; a side that is done and has nothing to do leaves the poll set.
+
+    (POLLHUP is reported even for a mask of 0: left in, a closed side would spin the loop.)
+    """
+    if not mask and done:
+        if fd in registered:
+            poller.unregister(fd)
+            registered.discard(fd)
+    elif fd in registered:
+        poller.modify(fd, mask)
+    else:
+        poller.register(fd, mask)
+        registered.add(fd)
+
+
+def _serve(state: _Pump, remote: int, local: int) -> None:
+    """Move bytes for the events polled on each side."""
+    if remote & _OUT and state.to_remote:
+        state.write_remote()
+    if remote & (_IN | select.POLLHUP | select.POLLERR) and not state.remote_done:
+        state.read_remote()
+    if local & (_OUT | select.POLLHUP | select.POLLERR) and state.to_local and not state.write_local():
+        state.local_gone = True
+    if local & (_IN | select.POLLHUP | select.POLLERR) and not state.local_eof:
+        state.read_local()
+
+
+def _flush(state: _Pump) -> None:
+    """Best effort: send what is queued for the server (the close frame) within a second."""
+    deadline = state.clock() + 1.0
+    sock = state.tunnel.sock
+    poller = select.poll()
+    poller.register(sock.fileno(), _OUT)
+    while state.to_remote and state.clock() < deadline:
+        try:
+            sent = sock.send(state.to_remote[:_CHUNK])
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError, InterruptedError):
+            poller.poll(100)
+            continue
+        except OSError:
+            return
+        del state.to_remote[:sent]
+
+
+class ListenError(KubeError):
+    """The local port cannot be listened on (in use, not allowed)."""
+
+
+OnError = Callable[[str | None, KubeError], None]
+
+
+class Forwarder:
+    """A TCP listener on 127.0.0.1; every accepted connection gets a tunnel of its own.
+
+    ``pod`` (settable from any thread; None = no pod to forward to) names where new
+    connections go; open connections stay on their pod until it ends them. ``on_error(pod,
+    error)`` hears about connections that could not be forwarded (pod gone, port refused,
+    tunnel lost) and ``on_connection(pod)`` about each accepted one; both run on the
+    connection's thread. ``close()`` stops listening and ends every open connection.
+    """
+
+    def __init__(
+        self,
+        kube: Any,
+        namespace: str,
+        remote_port: int,
+        *,
+        pod: str | None = None,
+        local_port: int = 0,
+        on_error: OnError | None = None,
+        on_connection: Callable[[str], None] | None = None,
+        connect_timeout: float | None = None,
+    ) -> None:
+        self.kube = kube
+        self.namespace = namespace
+        self.remote_port = remote_port
+        self.local_port = local_port
+        self._pod = pod
+        self._on_error = on_error
+        self._on_connection = on_connection
+        self._timeout = connect_timeout
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._open: set[socket.socket] = set()
+        self._listener: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._wake_r, self._wake_w = -1, -1
+        self.connections = 0  # accepted so far
+
+    @property
+    def pod(self) -> str | None:
+        """Where new connections go."""
+        with self._lock:
+            return self._pod
+
+    @pod.setter
+    def pod(self, name: str | None) -> None:
+        with self._lock:
+            self._pod = name
+
+    @property
+    def port(self) -> int:
+        """The local port (after ``start``)."""
+        if self._listener is None:
+            raise RuntimeError("the forwarder is not listening")
+        return int(self._listener.getsockname()[1])
+
+    def start(self) -> int:
+        """Listen on 127.0.0.1 (``local_port``; 0 picks a free one) and accept in a thread."""
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(("127.0.0.1", self.local_port))
+            listener.listen(128)
+        except OSError as exc:
+            listener.close()
+            raise ListenError(
+                f"cannot listen on 127.0.0.1:{self.local_port}: {exc.strerror or exc}",
+                "pick another local port, or 0 for a free one (LOCAL:REMOTE, e.g. 0:3000)",
+            ) from None
+        self._listener = listener
+        self._wake_r, self._wake_w = os.pipe()
+        self._thread = threading.Thread(target=self._accept_loop, name="portforward-accept", daemon=True)
+        self._thread.start()
+        return self.port
+
+    def _accept_loop(self) -> None:
+        listener = self._listener
+        assert listener is not None
+        poller = select.poll()
+        poller.register(listener.fileno(), _IN)
+        poller.register(self._wake_r, _IN)
+        while not self._stop.is_set():
+            events = dict(poller.poll())
+            if self._stop.is_set() or self._wake_r in events:
+                return
+            try:
+                conn, _addr = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                return
+            with self._lock:
+                self._open.add(conn)
+                self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), name="portforward-conn", daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        pod = self.pod
+        try:
+            if pod is None:
+                self._report(None, KubeError("no pod to forward to right now"))
+                return
+            if self._on_connection is not None:
+                self._on_connection(pod)
+            try:
+                tunnel = open_tunnel(self.kube, self.namespace, pod, self.remote_port, timeout=self._timeout)
+            except KubeError as exc:
+                self._report(pod, exc)
+                return
+            try:
+                refused = pump(tunnel, conn, stop=self._stop)
+            except KubeError as exc:
+                self._report(pod, exc)
+                return
+            if refused:
+                self._report(pod, PortRefused(refused))
+        finally:
+            _close_local(conn)
+            with self._lock:
+                self._open.discard(conn)
+
+    def _report(self, pod: str | None, error: KubeError) -> None:
+        if self._on_error is not None and not self._stop.is_set():
+            self._on_error(pod, error)
+
+    def close(self) -> None:
+        """Stop listening and end the open connections."""
+        self._stop.set()
+        if self._wake_w >= 0:
+            with contextlib.suppress(OSError):
+                os.write(self._wake_w, b"x")
+        if self._thread is not None:
+            self._thread.join(5.0)
+        with self._lock:
+            open_now = list(self._open)
+        for conn in open_now:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        if self._listener is not None:
+            with contextlib.suppress(OSError):
+                self._listener.close()
+        for fd in (self._wake_r, self._wake_w):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._wake_r = self._wake_w = -1
+
+    def __enter__(self) -> Forwarder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
