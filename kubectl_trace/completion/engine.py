@@ -184,6 +184,10 @@ def complete(
             return Completion(tuple(str(c) for c in action.choices if str(c).startswith(current)))
         if action.dest == "process":
             return Completion(tuple(p for p in ("web", "worker", "clock") if p.startswith(current)))
+        if action.dest == "pod":
+            return Completion(tuple(p for p in names.pods(namespace) if p.startswith(current)))
+        if action.dest == "output_file":
+            return Completion((), DEFAULT)  # a file name: the shell completes it
         return Completion(())
     if current.startswith("-"):
         return Completion(tuple(_flag_candidates(parser, current)))
