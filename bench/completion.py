@@ -41,7 +41,11 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        handle = start_sandbox(os.path.join(tmp, "kubeconfig"), SandboxOptions(time_scale=0.1), timeout=90)
+        handle = start_sandbox(
+            os.path.join(tmp, "kubeconfig"),
+            SandboxOptions(time_scale=0.1, containers="simulated"),
+            timeout=90,
+        )
         try:
             env = {
                 "PATH": f"{ROOT / 'bin'}:{ROOT / '.venv' / 'bin'}:/usr/bin:/bin",

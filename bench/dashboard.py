@@ -328,7 +328,7 @@ def main() -> None:
     work = tempfile.mkdtemp(prefix="bench-dashboard-")
     handle = start_sandbox(
         os.path.join(work, "kubeconfig"),
-        SandboxOptions(time_scale=0.2, fixture="empty", log_rate=1.0),
+        SandboxOptions(time_scale=0.2, fixture="empty", log_rate=1.0, containers="simulated"),
         exit_with_parent=os.getpid(),
         timeout=90,
     )

@@ -269,10 +269,8 @@ def start(work: Path, name: str, **options: object):
     from kubectl_trace.sandbox.process import start_sandbox
 
     (work / name).mkdir()
-    return start_sandbox(
-        str(work / name / "kubeconfig"), SandboxOptions(fixture="empty", time_scale=0.1, **options),  # type: ignore[arg-type]
-        exit_with_parent=os.getpid(), timeout=120,
-    )  # fmt: skip
+    opts = SandboxOptions(fixture="empty", time_scale=0.1, containers="simulated", **options)  # type: ignore[arg-type]
+    return start_sandbox(str(work / name / "kubeconfig"), opts, exit_with_parent=os.getpid(), timeout=120)
 
 
 def bench_throughput(work: Path, runs: int, backlog: int) -> dict[str, object]:

@@ -95,7 +95,10 @@ def sandbox_rows(runs: int) -> list[tuple[str, float, float]]:
     directory = tempfile.mkdtemp(prefix="bench-release-")
     cfg = os.path.join(directory, "kubeconfig")
     handle = start_sandbox(
-        cfg, SandboxOptions(time_scale=0.1, fixture="demo"), exit_with_parent=os.getpid(), timeout=90
+        cfg,
+        SandboxOptions(time_scale=0.1, fixture="demo", containers="simulated"),
+        exit_with_parent=os.getpid(),
+        timeout=90,
     )
     kube = connect(KubeSettings(kubeconfig=cfg))
     k = [KUBECTL, "--kubeconfig", cfg, "--cache-dir", os.path.join(directory, "cache")]

@@ -146,7 +146,7 @@ class Raw:
 def bench_pods(args: argparse.Namespace, work: str) -> dict[str, Any]:
     handle = start_sandbox(
         os.path.join(work, "pods.kubeconfig"),
-        SandboxOptions(time_scale=0.05, fixture="empty", log_rate=2.0),
+        SandboxOptions(time_scale=0.05, fixture="empty", log_rate=2.0, containers="simulated"),
         exit_with_parent=os.getpid(),
         timeout=90,
     )
@@ -195,7 +195,9 @@ def bench_pods(args: argparse.Namespace, work: str) -> dict[str, Any]:
 def bench_logs(args: argparse.Namespace, work: str) -> dict[str, Any]:
     handle = start_sandbox(
         os.path.join(work, "logs.kubeconfig"),
-        SandboxOptions(time_scale=0.05, fixture="empty", log_rate=2.0, log_backlog=args.backlog),
+        SandboxOptions(
+            time_scale=0.05, fixture="empty", log_rate=2.0, log_backlog=args.backlog, containers="simulated"
+        ),
         exit_with_parent=os.getpid(),
         timeout=90,
     )

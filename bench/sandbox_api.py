@@ -208,7 +208,7 @@ def main() -> int:
     cache = os.path.join(directory, "cache")
     handle = start_sandbox(
         os.path.join(directory, "kubeconfig"),
-        SandboxOptions(fixture="empty", time_scale=0.05, log_rate=args.rate),
+        SandboxOptions(fixture="empty", time_scale=0.05, log_rate=args.rate, containers="simulated"),
         exit_with_parent=os.getpid(),
     )
     rows: list[str] = []

@@ -122,7 +122,7 @@ def main() -> None:
         work = Path(tmp)
         handle = start_sandbox(
             str(work / "kubeconfig"),
-            SandboxOptions(time_scale=0.1, log_rate=1.0),
+            SandboxOptions(time_scale=0.1, log_rate=1.0, containers="simulated"),
             exit_with_parent=os.getpid(),
         )
         try:

@@ -278,7 +278,10 @@ def sandbox_section(runs: int) -> list[str]:
     directory = tempfile.mkdtemp(prefix="bench-status-")
     cfg = os.path.join(directory, "kubeconfig")
     handle = start_sandbox(
-        cfg, SandboxOptions(time_scale=0.1, fixture="demo"), exit_with_parent=os.getpid(), timeout=90
+        cfg,
+        SandboxOptions(time_scale=0.1, fixture="demo", containers="simulated"),
+        exit_with_parent=os.getpid(),
+        timeout=90,
     )
     kube = connect(KubeSettings(kubeconfig=cfg))
     try:

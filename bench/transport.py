@@ -67,7 +67,9 @@ def main() -> None:
     rates: dict[str, list[float]] = {"http.client (LiteKube)": [], "urllib3 PoolManager": []}
     with tempfile.TemporaryDirectory(prefix="bench-transport-") as tmp:
         handle = start_sandbox(
-            str(Path(tmp) / "kubeconfig"), SandboxOptions(time_scale=0.1), exit_with_parent=os.getpid()
+            str(Path(tmp) / "kubeconfig"),
+            SandboxOptions(time_scale=0.1, containers="simulated"),
+            exit_with_parent=os.getpid(),
         )
         try:
             lite = connect_lite(KubeSettings(kubeconfig=handle.kubeconfig), {})

@@ -5,14 +5,15 @@ Every test that needs a cluster uses these (never a cluster of its own making):
 ``sandbox`` (session)
     One sandbox for the whole run, started through ``kubectl_trace.sandbox.process`` on a
     free port with ``--time-scale`` 0.1 (ten times faster; ``NODEAPP_TEST_TIME_SCALE``
-    overrides it) and the ``demo`` fixture; it dies with the test process and is stopped at
+    overrides it), the ``demo`` fixture and simulated containers (``NODEAPP_TEST_CONTAINERS=node``
+    runs real Node.js ones); it dies with the test process and is stopped at
     the end. A ``SandboxHandle``: ``.kubeconfig``, ``.port``, ``.server``, ``.status()``
     (request counters, open streams), ``.admin(method, path, body)`` (faults, images).
     Treat it as shared: do not inject faults into it and do not break its demo apps;
     create your own objects (e.g. in a namespace of your own) when you need to change things.
 ``sandbox_factory`` (function)
     ``sandbox_factory(fixture="empty", time_scale=0.1, log_rate=2.0, log_backlog=0,
-    extra_images={})`` starts a private sandbox for one test (faults, a clean cluster) and
+    extra_images={}, containers="simulated")`` starts a private sandbox for one test (faults, a clean cluster) and
     stops it afterwards.
 ``private_sandbox`` (function)
     ``sandbox_factory()`` with the demo fixture: the usual cluster, yours alone.
@@ -63,6 +64,9 @@ if not os.path.exists(KUBECTL):  # pragma: no cover - a venv without the kubectl
     KUBECTL = shutil.which("kubectl") or KUBECTL
 
 TEST_TIME_SCALE = float(os.environ.get("NODEAPP_TEST_TIME_SCALE", "0.1"))
+# The suite's sandboxes keep simulated containers (log rates, injected log lines, kill markers
+# and the benches rely on them); tests of real Node.js containers pass containers="node".
+TEST_CONTAINERS = os.environ.get("NODEAPP_TEST_CONTAINERS", "simulated")
 
 
 @pytest.fixture(autouse=True)
@@ -75,6 +79,7 @@ def _start(directory: Path, **options: Any) -> SandboxHandle:
     opts = SandboxOptions(
         time_scale=options.pop("time_scale", TEST_TIME_SCALE),
         fixture=options.pop("fixture", "demo"),
+        containers=options.pop("containers", TEST_CONTAINERS),
         **options,
     )
     return start_sandbox(str(directory / "kubeconfig"), opts, exit_with_parent=os.getpid(), timeout=90)

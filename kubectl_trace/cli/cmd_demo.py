@@ -53,6 +53,7 @@ class DemoOptions:
     time_scale: float
     good_tag: str
     live: bool | None  # None: live when stdin and stdout are a terminal
+    containers: str = "auto"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,6 +67,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--good-tag", default="d4e5f6a", metavar="TAG", help="the tag of the good release (default d4e5f6a)"
+    )
+    parser.add_argument(
+        "--containers",
+        choices=("auto", "node", "simulated"),
+        default="auto",
+        help="the sandbox's containers: real Node.js processes, simulated ones, or auto (node when found)",
     )
     live = parser.add_mutually_exclusive_group()
     live.add_argument(
@@ -84,7 +91,13 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> DemoOption
         raise UsageError(
             f"--good-tag must be a 7-character git short hash other than {BAD_TAG} (got {args.good_tag!r})"
         )
-    return DemoOptions(common=common, time_scale=args.time_scale, good_tag=args.good_tag, live=args.live)
+    return DemoOptions(
+        common=common,
+        time_scale=args.time_scale,
+        good_tag=args.good_tag,
+        live=args.live,
+        containers=args.containers,
+    )
 
 
 class Story:
@@ -223,7 +236,9 @@ def run(options: DemoOptions, env: Environment) -> int:
         say.flush()
         handle = start_sandbox(
             os.path.join(directory, "kubeconfig"),
-            SandboxOptions(time_scale=options.time_scale, fixture="demo", log_rate=1.0),
+            SandboxOptions(
+                time_scale=options.time_scale, fixture="demo", log_rate=1.0, containers=options.containers
+            ),
             exit_with_parent=os.getpid(),
             timeout=60,
         )

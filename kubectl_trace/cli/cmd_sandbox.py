@@ -67,6 +67,7 @@ class SandboxCommand:
     log_rate: float = 2.0
     log_backlog: int = 0
     fixture: str = "demo"
+    containers: str = "auto"
     foreground: bool = False
     exit_with_parent: int | None = None
     fault: str | None = None
@@ -98,6 +99,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     up.add_argument(
         "--fixture", choices=("demo", "empty"), default="demo", help="what the cluster holds at start"
+    )
+    up.add_argument(
+        "--containers",
+        choices=("auto", "node", "simulated"),
+        default="auto",
+        help="containers run real Node.js processes (node), simulated ones, or auto: node when "
+        "a Node.js >= 18 is found (default)",
     )
     up.add_argument("--foreground", action="store_true", help="run in this terminal until Ctrl-C")
     up.add_argument("--exit-with-parent", type=int, default=None, metavar="PID", help=argparse.SUPPRESS)
@@ -175,6 +183,13 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> SandboxCom
             raise UsageError("--log-rate and --log-backlog must not be negative")
         if not 0 <= args.port <= 65535:
             raise UsageError("--port must be between 0 and 65535")
+        if args.containers == "node":
+            from kubectl_trace.sandbox.nodejs import choose_containers
+
+            try:
+                choose_containers("node")
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
     return SandboxCommand(
         action=action,
         kubeconfig=_kubeconfig(common, action),
@@ -187,6 +202,7 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> SandboxCom
         log_rate=args.log_rate,
         log_backlog=args.log_backlog,
         fixture=args.fixture,
+        containers=args.containers,
         foreground=args.foreground,
         exit_with_parent=args.exit_with_parent,
         fault=args.fault,
@@ -206,6 +222,7 @@ def _options(cmd: SandboxCommand) -> Any:
         log_rate=cmd.log_rate,
         log_backlog=cmd.log_backlog,
         fixture=cmd.fixture,
+        containers=cmd.containers,
     )
 
 
@@ -233,6 +250,7 @@ def _up(cmd: SandboxCommand, env: Environment) -> int:
         f"sandbox running at {handle.server} (pid {handle.pid}); stop it with: "
         f"kubectl nodeapp sandbox down --kubeconfig {kubeconfig}\n"
     )
+    env.stderr.write(f"containers: {handle.state.get('containers', 'simulated')}\n")
     problem = handle.state.get("podIsolationProblem")
     if problem:
         env.stderr.write(
@@ -260,6 +278,7 @@ def _foreground(cmd: SandboxCommand, kubeconfig: str, env: Environment) -> int:
 
     def ready(state: dict[str, Any]) -> None:
         env.stderr.write(f"sandbox running at {state['server']}; Ctrl-C stops it\n")
+        env.stderr.write(f"containers: {state.get('containers', 'simulated')}\n")
         env.stderr.flush()
         env.stdout.write(f"export KUBECONFIG={kubeconfig}\n")
         env.stdout.flush()
@@ -290,7 +309,13 @@ def _status(cmd: SandboxCommand, env: Environment) -> int:
     assert cmd.kubeconfig is not None
     handle = _require(cmd.kubeconfig)
     data = handle.status()
-    data = {"server": handle.server, "pid": handle.pid, "kubeconfig": handle.kubeconfig, **data}
+    data = {
+        "server": handle.server,
+        "pid": handle.pid,
+        "kubeconfig": handle.kubeconfig,
+        "containers": handle.state.get("containers", "simulated"),
+        **data,
+    }
     if cmd.output == "json":
         env.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
         return 0
@@ -299,6 +324,7 @@ def _status(cmd: SandboxCommand, env: Environment) -> int:
 
     out.write(f"server:     {handle.server} (pid {handle.pid})\n")
     out.write(f"kubeconfig: {handle.kubeconfig}\n")
+    out.write(f"containers: {data['containers']}\n")
     out.write(f"uptime:     {format_age(float(data.get('uptimeSeconds', 0)))}\n")
     objects = data.get("objects") or {}
     out.write("objects:    " + ", ".join(f"{k} {v}" for k, v in objects.items() if v) + "\n")

@@ -26,6 +26,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-rate", type=float, default=2.0, help="log lines per second per container")
     parser.add_argument("--log-backlog", type=int, default=0, help="lines of history per container at start")
     parser.add_argument("--fixture", choices=("demo", "empty"), default="demo")
+    parser.add_argument(
+        "--containers",
+        choices=("auto", "node", "simulated"),
+        default="auto",
+        help="real Node.js processes, simulated ones, or auto (node when a Node.js >= 18 is found)",
+    )
     parser.add_argument("--state-dir", default="", help="state directory (default: next to the kubeconfig)")
     parser.add_argument("--exit-with-parent", type=int, default=None, metavar="PID", help=argparse.SUPPRESS)
     parser.add_argument(
@@ -50,6 +56,10 @@ def options_from_args(args: argparse.Namespace) -> SandboxOptions:
         raise ValueError("--log-backlog must not be negative")
     if not 0 <= args.port <= 65535:
         raise ValueError("--port must be between 0 and 65535")
+    if args.containers == "node":
+        from kubectl_trace.sandbox.nodejs import choose_containers
+
+        choose_containers("node")  # ValueError when there is no Node.js >= 18
     return SandboxOptions(
         host=args.host,
         port=args.port,
@@ -59,6 +69,7 @@ def options_from_args(args: argparse.Namespace) -> SandboxOptions:
         fixture=args.fixture,
         state_dir=args.state_dir,
         extra_images=extra,
+        containers=args.containers,
     )
 
 

@@ -152,7 +152,11 @@ class SandboxCluster:
         else:
             self._root = Path(tempfile.mkdtemp(prefix="nodeapp-sandbox-"))
             self._own_root = True
-        self.envs = ExecEnvironments(str(self._root))
+        from kubectl_trace.sandbox.nodejs import choose_containers
+
+        self.containers, self.node = choose_containers(options.containers)
+        self.containers_description = self.node.describe() if self.node is not None else "simulated"
+        self.envs = ExecEnvironments(str(self._root), node=self.node)
         self.kubelet = Kubelet(
             self.ctx,
             self.images,
@@ -160,6 +164,7 @@ class SandboxCluster:
             list(NODES),
             log_rate=options.log_rate,
             log_backlog=options.log_backlog,
+            node=self.node,
         )
         self.runtime = self.kubelet
         self.scheduler = PodScheduler(self.ctx, [n.name for n in NODES])

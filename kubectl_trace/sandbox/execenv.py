@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from kubectl_trace.sandbox.images import ImageProfile
+from kubectl_trace.sandbox.nodejs import NodeBinary
 from kubectl_trace.sandbox.podbox import PodBox, PodBoxes
 from kubectl_trace.sandbox.store import Store
 
@@ -113,10 +114,11 @@ def _safe(text: str) -> str:
 class ExecEnvironments:
     """Per-pod boxes (``podbox``) and per-image tool directories under one root."""
 
-    def __init__(self, root: str, isolation: str | None = None) -> None:
+    def __init__(self, root: str, isolation: str | None = None, *, node: NodeBinary | None = None) -> None:
         self.root = Path(root)
         self._bins: dict[str, str] = {}
-        self.boxes = PodBoxes(self.root / "pods", isolation)
+        self.node = node  # real Node.js containers: the images' node is this binary
+        self.boxes = PodBoxes(self.root / "pods", isolation, extra_binds=[node.directory] if node else [])
 
     def bin_dir(self, profile: ImageProfile) -> str:
         """The image's ``bin`` directory (created on first use)."""
@@ -141,6 +143,12 @@ class ExecEnvironments:
         }
         if profile.has_bash:  # Debian-based node images carry curl, Alpine-based ones only wget
             scripts["curl"] = scripts["wget"]
+        if self.node is not None:
+            del scripts["node"]
+            link = path / "node"
+            if link.exists() or link.is_symlink():
+                link.unlink()
+            link.symlink_to(self.node.path)
         for name, text in scripts.items():
             file = path / name
             if file.is_symlink():

@@ -37,6 +37,7 @@ class SandboxOptions:
     fixture: str = "demo"  # "demo" or "empty"
     state_dir: str = ""
     extra_images: dict[str, str] = field(default_factory=dict)  # tag → fault, on top of the defaults
+    containers: str = "auto"  # node (real Node.js processes), simulated, auto (node when found)
 
 
 class ContainerLog(Protocol):

@@ -17,7 +17,9 @@ pod whose probes have settled costs no timer at all. It implements
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import dataclasses
 import json
 import re
 import secrets
@@ -48,9 +50,12 @@ from kubectl_trace.sandbox.loggen import (
     process_kind,
     shutdown_plan,
 )
+from kubectl_trace.sandbox.nodejs import NodeBinary
+from kubectl_trace.sandbox.noderuntime import NodeContainers, NodeProcess, http_probe
 from kubectl_trace.sandbox.podbox import ExecTarget
 from kubectl_trace.sandbox.store import StoreError, rfc3339
 from kubectl_trace.sandbox.timescale import Timer, go_duration
+from kubectl_trace.sandbox.usage import ProcessSampler, Usage
 
 __all__ = ["Kubelet", "NodeInfo"]
 
@@ -127,6 +132,8 @@ class _Run:
 
     def respond(self, port: int, path: str, method: str, now: float) -> tuple[int, bytes, str] | None:
         """What the process answers on ``port``; None when the connection is refused."""
+        if isinstance(self.process, NodeProcess):  # real Node.js: ask it
+            return None if self.finished else self.process.respond(port, path, method)
         if self.finished or self.closed or self.listen_port is None or port != self.listen_port:
             return None
         if now < self.listen_mono:
@@ -156,7 +163,7 @@ class _Run:
 
     def health_settled(self, now: float) -> bool:
         """What the process answers will not change any more (until it stops)."""
-        if now < self.listen_mono:
+        if isinstance(self.process, NodeProcess) or now < self.listen_mono:
             return False
         return self.healthy_mono is None or now >= self.healthy_mono
 
@@ -258,6 +265,7 @@ class _PodWorker:
         self.timers: list[Timer] = []
         self.conditions: dict[str, tuple[str, str]] = {}
         self.workdir: str | None = None
+        self.tasks: set[asyncio.Task[None]] = set()  # probes of real Node.js containers
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -437,6 +445,10 @@ class _PodWorker:
         if runs_for_real(pod.get("spec") or {}, slot.spec):
             self._start_command(slot, profile, container_env)
             return
+        nodes = self.kubelet.node_containers
+        if nodes is not None and nodes.runs(profile, slot.is_init):
+            self._start_node(slot, profile, container_env, nodes)
+            return
         kubelet = self.kubelet
         process = "init" if slot.is_init else process_kind(profile.app, container_env, slot.name)
         style = LogStyle(profile.app, process, profile.fault)
@@ -551,6 +563,49 @@ class _PodWorker:
         run.process.start(target, argv)
         self.touch()
 
+    def _start_node(
+        self, slot: _Slot, profile: ImageProfile, container_env: dict[str, str], nodes: NodeContainers
+    ) -> None:
+        """Run the demo app as a real Node.js process (``noderuntime.py``)."""
+        process = process_kind(profile.app, container_env, slot.name)
+        target = self.target(profile, process, container_env)
+        assert target.box is not None and self.workdir is not None
+        nodes.install_app(self.workdir)
+        address = nodes.address(self.uid)
+        argv = nodes.argv(profile, process, namespace=self.ns, address=address, isolated=target.box.isolated)
+        now_wall = self.ctx.clock()
+        run = _Run(
+            instance=slot.restart_count,
+            container_id=secrets.token_hex(32),
+            profile=profile,
+            style=LogStyle(profile.app, process, profile.fault),
+            log=InstanceLog(now_wall),
+            started_wall=now_wall,
+            started_mono=time.monotonic(),
+            listen_mono=time.monotonic(),
+            healthy_mono=None,
+            listen_port=_listen_port(slot.spec, container_env),
+            env=container_env,
+        )
+        self._begin_run(slot, run)
+        self.event("Normal", "Created", f"Created container: {slot.name}", slot)
+        self.event("Normal", "Started", f"Started container {slot.name}", slot)
+        has_startup = bool(slot.spec.get("startupProbe"))
+        slot.started = not has_startup
+        slot.ready = not slot.spec.get("readinessProbe")
+
+        def exited(code: int) -> None:
+            self._exited(slot, run, code, "Completed" if code == 0 else "Error")
+
+        run.process = NodeProcess(run.log, exited, address=address)
+        run.process.start(target, argv)
+        if has_startup:
+            self._start_probe(slot, run, "startup")
+        else:
+            self._start_probe(slot, run, "readiness")
+            self._start_probe(slot, run, "liveness")
+        self.touch()
+
     def target(self, profile: ImageProfile, process: str, container_env: dict[str, str]) -> ExecTarget:
         """Where a command runs in this pod (exec, cp and the containers' own commands alike)."""
         envs = self.kubelet.envs
@@ -657,8 +712,51 @@ class _PodWorker:
             return
         if slot.stopping:
             return
+        if isinstance(run.process, NodeProcess):  # a real request: the answer comes later
+            task = asyncio.get_running_loop().create_task(self._probe_real(slot, run, probe))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+            return
+        ok, output = self._evaluate(slot, run, probe.spec)
+        self._probe_result(slot, run, probe, ok, output)
+
+    async def _probe_real(self, slot: _Slot, run: _Run, probe: _Probe) -> None:
+        ok, output = await self._evaluate_real(slot, run, probe.spec)
+        if self.terminating or run.finished or slot.stopping or slot.probes.get(probe.kind) is not probe:
+            return
+        self._probe_result(slot, run, probe, ok, output)
+
+    async def _evaluate_real(self, slot: _Slot, run: _Run, spec: Obj) -> tuple[bool, str]:
+        """A probe against the real process (``noderuntime``): HTTP GET, TCP connect, exec."""
+        assert isinstance(run.process, NodeProcess)
+        timeout = max(1.0, float(spec.get("timeoutSeconds") or 1))
+        check = spec.get("httpGet") or spec.get("tcpSocket") or spec.get("grpc")
+        if check is None:
+            return (not run.finished), ""
+        port = self._resolve_port(slot, check.get("port"))
+        if port is None:
+            return False, f'port "{check.get("port")}" not found in the container\'s ports'
+        if "httpGet" not in spec:
+            try:
+                _, writer = await asyncio.wait_for(
+                    asyncio.open_connection(run.process.address, port), timeout
+                )
+            except (OSError, asyncio.TimeoutError):
+                return False, f"dial tcp {self.pod_ip}:{port}: connect: connection refused"
+            writer.close()
+            return True, ""
+        path = check.get("path") or "/"
+        url = f"{(check.get('scheme') or 'HTTP').lower()}://{self.pod_ip}:{port}{path}"
+        code, why = await http_probe(run.process.address, port, path, timeout)
+        if code is None:
+            return False, f'Get "{url}": dial tcp {self.pod_ip}:{port}: {why}'
+        if 200 <= code < 400:
+            return True, ""
+        return False, f"HTTP probe failed with statuscode: {code}"
+
+    def _probe_result(self, slot: _Slot, run: _Run, probe: _Probe, ok: bool, output: str) -> None:
+        """Count a probe's result, act on its thresholds and plan the next one."""
         spec = probe.spec
-        ok, output = self._evaluate(slot, run, spec)
         success_threshold = int(spec.get("successThreshold") or 1)
         failure_threshold = int(spec.get("failureThreshold") or 3)
         label = probe.kind.capitalize()
@@ -766,14 +864,21 @@ class _PodWorker:
         self.at_mono(deadline, lambda: self._sigkill(slot, run), slot)
 
     def _sigterm(self, slot: _Slot, run: _Run, deadline: float) -> None:
-        if run.finished or run.profile.fault == "ignore-sigterm":
+        if run.finished:
+            return
+        real_node = isinstance(run.process, NodeProcess)
+        if real_node:  # node as PID 1 without a handler (ignore-sigterm): the kernel drops it
+            assert run.process is not None
+            run.process.signal(signal.SIGTERM)
+        if run.profile.fault == "ignore-sigterm":
             return  # ignore-sigterm: no handler in PID 1, it runs on until SIGKILL at the deadline
         run.closed = True
         if slot.ready:
             slot.ready = False
             self.touch()
         if run.process is not None:  # a real process ends when it ends (or at SIGKILL)
-            run.process.signal(signal.SIGTERM)
+            if not real_node:
+                run.process.signal(signal.SIGTERM)
             return
         renders, duration = shutdown_plan(run.style, self.name)
         now_wall = self.ctx.clock()
@@ -869,6 +974,8 @@ class _PodWorker:
 
     def destroy(self) -> None:
         """The pod object is gone: end everything."""
+        for task in list(self.tasks):
+            task.cancel()
         for timer in self.timers:
             timer.cancel()
         for slot in self.all_slots():
@@ -1083,8 +1190,13 @@ class Kubelet:
         *,
         log_rate: float,
         log_backlog: int,
+        node: NodeBinary | None = None,
     ) -> None:
         self.ctx = ctx
+        self.sampler = ProcessSampler()
+        self.node_containers = (
+            NodeContainers(node, time_scale=ctx.scale.factor, log_rate=log_rate) if node is not None else None
+        )
         self.images = images
         self.envs = envs
         self.nodes = {n.name: n for n in nodes}
@@ -1156,6 +1268,8 @@ class Kubelet:
         self.workers.pop((worker.ns, worker.name), None)
         self._used_ips.discard(worker.pod_ip)
         self.ctx.ready_since.pop(worker.uid, None)
+        if self.node_containers is not None:
+            self.node_containers.release(worker.uid)
         if worker.workdir is not None:
             self.envs.remove_pod_dir(worker.ns, worker.name, worker.uid)
 
@@ -1237,7 +1351,10 @@ class Kubelet:
         run = slot.running
         if run is None:
             raise StoreError.bad_request(f'container not found ("{container}")')
-        return worker.target(run.profile, run.style.process, run.env)
+        target = worker.target(run.profile, run.style.process, run.env)
+        if isinstance(run.process, NodeProcess):  # into the container's own PID namespace
+            target = dataclasses.replace(target, enter_pid=run.process.node_pid())
+        return target
 
     def attach_target(self, namespace: str, pod: str, container: str) -> CommandProcess:
         """The running process to attach to (containers that run their command for real)."""
@@ -1297,6 +1414,29 @@ class Kubelet:
                 raise StoreError.bad_request(f'pod "{pod}" has no running containers')
         for slot in targets:
             worker.kill(slot)
+
+    def pod_address(self, namespace: str, pod: str) -> str | None:
+        """The loopback address real Node.js containers of the pod listen on (None: simulated)."""
+        worker = self._worker(namespace, pod)
+        if worker is None or self.node_containers is None:
+            return None
+        if not any(isinstance(s.running.process, NodeProcess) for s in worker.slots if s.running is not None):
+            return None
+        return self.node_containers.pod_address(worker.uid)
+
+    def measured_usage(self, namespace: str, pod: str, container: str) -> Usage | None:
+        """CPU and memory of a real Node.js container from ``/proc`` (None: simulated)."""
+        pid = self.node_pid(namespace, pod, container)
+        return None if pid is None else self.sampler.usage(pid)
+
+    def node_pid(self, namespace: str, pod: str, container: str) -> int | None:
+        """The host pid of a running real Node.js container's process (None: simulated or stopped)."""
+        worker = self._worker(namespace, pod)
+        slot = worker.slot(container) if worker is not None else None
+        run = slot.running if slot is not None else None
+        if run is None or not isinstance(run.process, NodeProcess):
+            return None
+        return run.process.node_pid()
 
     def mark_image(self, tag: str, fault: str | None) -> None:
         """Fault: images with this tag behave per ``fault`` (unready, crash, missing, slow-start)."""

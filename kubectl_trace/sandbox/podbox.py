@@ -130,7 +130,11 @@ def isolation_problem() -> str | None:
     assert unshare is not None
     try:
         result = subprocess.run(
-            [unshare, *_UNSHARE, "true"], capture_output=True, text=True, timeout=10, check=False
+            [unshare, *_UNSHARE, _tool("true") or "/bin/true"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"unshare failed: {exc}"
@@ -139,12 +143,17 @@ def isolation_problem() -> str | None:
     return None
 
 
-def _extra_binds() -> list[str]:
-    """Host directories the pod needs read-only at the same path: the tools' Python."""
-    prefix = os.path.realpath(sys.base_prefix)
-    if prefix == "/usr" or prefix.startswith("/usr/"):
-        return []
-    return [prefix]
+def _extra_binds(more: tuple[str, ...] = ()) -> list[str]:
+    """Host directories the pod needs read-only at the same path: the tools' Python, ``more``.
+
+    ``more``: e.g. the directory of the Node.js binary of real containers (a wheel's).
+    """
+    binds: list[str] = []
+    for path in (os.path.realpath(sys.base_prefix), *(os.path.realpath(p) for p in more)):
+        if path == "/usr" or path.startswith("/usr/") or path in binds:
+            continue
+        binds.append(path)
+    return binds
 
 
 @dataclass
@@ -159,6 +168,7 @@ class PodBox:
     on_failure: Callable[[str], None] | None = field(default=None, repr=False)  # isolation failed
     pid: int | None = None  # host pid of the pod's PID 1
     listener: asyncio.AbstractServer | None = None  # the pod's own ports (server.podhttp)
+    extra_binds: tuple[str, ...] = ()  # more host directories shown read-only (_extra_binds)
     _process: asyncio.subprocess.Process | None = field(default=None, repr=False)
     _lifeline: int | None = field(default=None, repr=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
@@ -240,7 +250,7 @@ class PodBox:
             read_end, write_end = os.pipe()
             os.set_inheritable(write_end, False)
             argv = [unshare, *_UNSHARE, "--kill-child", "/bin/sh", "-c", _SETUP, "pod-sandbox"]
-            argv += [str(self.base), self.pod, self.image_bin, str(read_end), *_extra_binds()]
+            argv += [str(self.base), self.pod, self.image_bin, str(read_end), *_extra_binds(self.extra_binds)]
             try:
                 process = await asyncio.create_subprocess_exec(
                     *argv,
@@ -328,7 +338,13 @@ class PodBox:
         return process
 
     async def command(
-        self, argv: list[str], env: dict[str, str], host_bin: str, *, tty: bool = False
+        self,
+        argv: list[str],
+        env: dict[str, str],
+        host_bin: str,
+        *,
+        tty: bool = False,
+        enter_pid: int | None = None,
     ) -> tuple[list[str], str, dict[str, str]]:
         """(argv to start, host working directory, environment) for ``argv`` in this pod.
 
@@ -346,7 +362,8 @@ class PodBox:
             if inside.get("HOME") in (None, "", self.app):
                 inside["HOME"] = POD_HOME
             inside.pop("TMPDIR", None)
-            enter = [nsenter, "--target", str(self.pid), *_ENTER, "--", *([setsid, "--ctty"] if tty else [])]
+            target = enter_pid if enter_pid is not None and os.path.exists(f"/proc/{enter_pid}") else self.pid
+            enter = [nsenter, "--target", str(target), *_ENTER, "--", *([setsid, "--ctty"] if tty else [])]
             return [*enter, *argv], self.app, inside
         self.prepare()
         outside = dict(env)
@@ -395,6 +412,7 @@ class ExecTarget:
     cwd: str
     env: dict[str, str]
     box: PodBox | None = None  # the pod's isolation (None: run in ``cwd`` on the host)
+    enter_pid: int | None = None  # a container's PID 1 (host pid) whose namespaces to enter
 
 
 def _controlling_tty() -> None:  # runs in the child between fork and exec
@@ -459,7 +477,9 @@ async def spawn_in_pod(
         )
     if box.host_program(argv[0], host_bin) is None:
         raise FileNotFoundError(argv[0])
-    command, cwd, env = await box.command(argv, env, host_bin, tty=terminal is not None)
+    command, cwd, env = await box.command(
+        argv, env, host_bin, tty=terminal is not None, enter_pid=target.enter_pid
+    )
     if terminal is not None:
         kwargs["preexec_fn"] = terminal_setup(command)
     return await asyncio.create_subprocess_exec(*command, cwd=cwd, env=env, **kwargs)
@@ -474,8 +494,11 @@ def _kill(process: asyncio.subprocess.Process) -> None:
 class PodBoxes:
     """Every pod's box under one root; decides once whether namespaces are available."""
 
-    def __init__(self, root: Path, isolation: str | None = None) -> None:
+    def __init__(
+        self, root: Path, isolation: str | None = None, *, extra_binds: list[str] | None = None
+    ) -> None:
         self.root = root
+        self.extra_binds = tuple(extra_binds or ())
         wanted = (isolation or os.environ.get("NODEAPP_SANDBOX_ISOLATION", "auto")).lower()
         self.problem: str | None
         if wanted in ("off", "none", "directory", "0", "false"):
@@ -512,6 +535,7 @@ class PodBoxes:
         found = self._boxes.get(key)
         if found is None:
             found = PodBox(self.root / key, pod, image_bin, self.isolated, pod_ip, self._failed)
+            found.extra_binds = self.extra_binds
             found.prepare()
             self._boxes[key] = found
         else:

@@ -281,6 +281,8 @@ def server_command(
         str(int(options.log_backlog)),
         "--fixture",
         options.fixture,
+        "--containers",
+        options.containers,
     ]
     if options.state_dir:
         argv += ["--state-dir", options.state_dir]

@@ -8,17 +8,23 @@ container) so that two reads a few seconds apart differ a little, as real ones d
 
 An image marked ``leak`` grows its memory from the usual baseline towards 97% of its
 limit (or 1 GiB without one) over about ten simulated minutes.
+
+A real Node.js container (``noderuntime``) is measured instead (``ProcessSampler``): CPU
+from the change of ``utime + stime`` in ``/proc/PID/stat`` between two reads (the first
+read: the average since the process started), memory from ``VmRSS``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import os
+import time
 from dataclasses import dataclass
 
 from kubectl_trace.health.quantity import parse_cpu, parse_memory
 
-__all__ = ["Usage", "container_usage"]
+__all__ = ["ProcessSampler", "Usage", "container_usage"]
 
 _MI = 2**20
 _LEAK_MINUTES = 10.0
@@ -93,3 +99,56 @@ def container_usage(
     if mem_limit:
         memory = min(memory, mem_limit * 0.99)
     return Usage(round(cpu, 3), int(memory))
+
+
+class ProcessSampler:
+    """CPU and memory of real processes from ``/proc``, remembering the last read of each."""
+
+    def __init__(self) -> None:
+        self._last: dict[int, tuple[float, float]] = {}  # pid → (monotonic time, CPU seconds)
+        self._tick = float(os.sysconf("SC_CLK_TCK")) if hasattr(os, "sysconf") else 100.0
+
+    def _cpu_seconds(self, pid: int) -> tuple[float, float] | None:
+        """(CPU seconds used, seconds since the process started)."""
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            with open("/proc/uptime", encoding="ascii") as handle:
+                uptime = float(handle.read().split()[0])
+        except (OSError, IndexError, ValueError):
+            return None
+        # after the command: state is fields[0], so utime (14th) is fields[11], stime fields[12],
+        # starttime (22nd) fields[19]
+        used = (int(fields[11]) + int(fields[12])) / self._tick
+        age = max(0.001, uptime - int(fields[19]) / self._tick)
+        return used, age
+
+    @staticmethod
+    def _rss(pid: int) -> int | None:
+        try:
+            with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as handle:
+                for line in handle:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) * 1024
+        except (OSError, IndexError, ValueError):
+            return None
+        return None
+
+    def usage(self, pid: int) -> Usage | None:
+        """The process's usage now; None when it is gone."""
+        cpu = self._cpu_seconds(pid)
+        rss = self._rss(pid)
+        if cpu is None or rss is None:
+            self._last.pop(pid, None)
+            return None
+        used, age = cpu
+        now = time.monotonic()
+        last = self._last.get(pid)
+        if last is not None and now - last[0] >= 0.05 and used >= last[1]:
+            cores = (used - last[1]) / (now - last[0])
+        else:
+            cores = used / age
+        self._last[pid] = (now, used)
+        if len(self._last) > 4096:
+            self._last = {pid: self._last[pid]}
+        return Usage(round(cores * 1000.0, 3), rss)

@@ -372,7 +372,9 @@ async def serve_exec(api: ApiServer, request: web.Request, route: Route) -> web.
 
             with contextlib.suppress(OSError):  # without it only wget/curl inside lose their target
                 await start_pod_listener(api.runtime, route.namespace or "", route.name, box)
-            command, cwd, env = await box.command(argv, env, env.get("PATH", ""), tty=tty)
+            command, cwd, env = await box.command(
+                argv, env, env.get("PATH", ""), tty=tty, enter_pid=target.enter_pid
+            )
             program = command[0] if command[0].startswith("/") else program
         try:
             await session.spawn(

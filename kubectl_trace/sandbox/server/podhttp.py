@@ -5,6 +5,10 @@ The simulated containers are not processes listening on sockets; their answers c
 on one connection (keep-alive, ``Content-Length`` bodies) and answers every request with
 it; port-forward streams and each pod's own listener (``wget localhost:3000`` inside the
 pod) use it. A port no container serves behaves as a refused connection: closed at once.
+
+A pod whose containers are real Node.js processes (``noderuntime``) has a loopback address
+of its own (``PodRuntime.pod_address``): there the bytes go to the real socket instead
+(``open_real`` and ``relay``), whatever the port (the app's 3000, the inspector's 9229).
 """
 
 from __future__ import annotations
@@ -23,12 +27,75 @@ if TYPE_CHECKING:
     from kubectl_trace.sandbox.interfaces import PodRuntime
     from kubectl_trace.sandbox.podbox import PodBox
 
-__all__ = ["SOCKET_FILE", "port_open", "serve_http", "start_pod_listener"]
+__all__ = ["SOCKET_FILE", "open_real", "port_open", "relay", "serve_http", "start_pod_listener"]
 
 SOCKET_FILE = "nodeapp-http"  # in the pod's /run: the abstract socket name of its own ports
 _MAX_HEAD = 64 * 1024
 
 Write = Callable[[bytes], Awaitable[None]]
+
+
+def pod_address(runtime: PodRuntime, namespace: str, pod: str) -> str | None:
+    """The pod's loopback address when its containers are real processes (else None)."""
+    lookup = getattr(runtime, "pod_address", None)
+    if lookup is None:
+        return None
+    try:
+        address = lookup(namespace, pod)
+    except StoreError:
+        return None
+    return address if isinstance(address, str) else None
+
+
+async def open_real(
+    runtime: PodRuntime, namespace: str, pod: str, port: int
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+    """A connection to the pod's real process on ``port``; None when the pod is simulated.
+
+    ``ConnectionRefusedError`` when the pod is real but nothing listens on ``port``.
+    """
+    address = pod_address(runtime, namespace, pod)
+    if address is None:
+        return None
+    try:
+        return await asyncio.wait_for(asyncio.open_connection(address, port), 10.0)
+    except (OSError, asyncio.TimeoutError) as exc:
+        raise ConnectionRefusedError(f"dial tcp {address}:{port}: {exc}") from None
+
+
+async def relay(
+    client: asyncio.StreamReader,
+    write: Write,
+    app: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+    first: bytes = b"",
+) -> None:
+    """Copy bytes both ways between a client stream and the real app until the app closes."""
+    reader, writer = app
+
+    async def upstream() -> None:
+        if first:
+            writer.write(first)
+        while True:
+            chunk = await client.read(65536)
+            if not chunk:
+                break
+            writer.write(chunk)
+            await writer.drain()
+        if writer.can_write_eof():
+            writer.write_eof()
+
+    up = asyncio.get_running_loop().create_task(upstream())
+    try:
+        while True:
+            chunk = await reader.read(65536)
+            if not chunk:
+                break
+            await write(chunk)
+    finally:
+        up.cancel()
+        with contextlib.suppress(BaseException):
+            await up
+        writer.close()
 
 
 def port_open(runtime: PodRuntime, namespace: str, pod: str, port: str) -> bool:
@@ -83,13 +150,22 @@ async def serve_http(
         for line in head[1:]:
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
-        length = int(headers.get("content-length", "0") or 0)
-        if length > 0:
-            await reader.readexactly(length)
         wanted = port
         if wanted is None:
             host = headers.get("host", "")
             wanted = host.rpartition(":")[2] if ":" in host and not host.endswith("]") else "80"
+        if port is None and wanted.isdigit():  # the pod's own listener: a real app answers itself
+            try:
+                app = await open_real(runtime, namespace, pod, int(wanted))
+            except ConnectionRefusedError:
+                return
+            if app is not None:
+                head_bytes = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
+                await relay(reader, write, app, head_bytes)
+                return
+        length = int(headers.get("content-length", "0") or 0)
+        if length > 0:
+            await reader.readexactly(length)
         path = target if target.startswith("/") else "/" + target.split("/", 3)[-1]
         try:
             answer = runtime.proxy(namespace, pod, wanted, path, method)

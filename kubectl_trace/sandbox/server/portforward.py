@@ -13,7 +13,9 @@ The official Python client speaks ``v4.channel.k8s.io``: ``?ports=A,B``; per por
 port number (2 bytes, little-endian); then ``channel byte + bytes`` frames.
 
 Either way the bytes reach the simulated app's HTTP (``server.podhttp``): the same
-handler that answers ``/healthz`` through the pod proxy.
+handler that answers ``/healthz`` through the pod proxy; or, for a pod of real Node.js
+containers, the real socket on the pod's loopback address (``podhttp.open_real``), any port
+(the app's, the inspector's 9229 once SIGUSR1 opened it).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import TYPE_CHECKING
 from aiohttp import WSMsgType, web
 
 from kubectl_trace.sandbox.server import spdy
-from kubectl_trace.sandbox.server.podhttp import port_open, serve_http
+from kubectl_trace.sandbox.server.podhttp import Write, open_real, port_open, relay, serve_http
 from kubectl_trace.sandbox.server.routes import Route
 from kubectl_trace.sandbox.store import StoreError
 
@@ -140,14 +142,22 @@ class _SpdySession:
 
     async def forward(self, data: _Stream, error: _Stream) -> None:
         port = data.headers.get("port", "")
+
+        async def write(chunk: bytes) -> None:
+            await self.send_data(data, chunk)
+
         try:
+            try:
+                if port.isdigit() and await _forward_real(
+                    self.api, self.namespace, self.pod, int(port), data.reader, write
+                ):
+                    return
+            except ConnectionRefusedError:
+                await self.send_data(error, _refused(self.namespace, self.pod, self.uid, port).encode())
+                return
             if not port.isdigit() or not port_open(self.api.runtime, self.namespace, self.pod, port):
                 await self.send_data(error, _refused(self.namespace, self.pod, self.uid, port).encode())
             else:
-
-                async def write(chunk: bytes) -> None:
-                    await self.send_data(data, chunk)
-
                 with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError, ValueError):
                     await serve_http(self.api.runtime, self.namespace, self.pod, port, data.reader, write)
         finally:
@@ -159,6 +169,21 @@ class _SpdySession:
     def stop(self) -> None:
         for task in list(self.tasks):
             task.cancel()
+
+
+async def _forward_real(
+    api: ApiServer, namespace: str, pod: str, port: int, reader: asyncio.StreamReader, write: Write
+) -> bool:
+    """Forward to a real process of the pod (True), or False when the pod is simulated.
+
+    A refused connection raises ``ConnectionRefusedError`` (the caller reports it).
+    """
+    app = await open_real(api.runtime, namespace, pod, port)
+    if app is None:
+        return False
+    with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+        await relay(reader, write, app)
+    return True
 
 
 async def _serve_v4(
@@ -179,13 +204,18 @@ async def _serve_v4(
         await send(2 * index + 1, struct.pack("<H", port))
 
     async def forward(index: int, port: int) -> None:
-        if not port_open(api.runtime, namespace, pod, str(port)):
-            await send(2 * index + 1, _refused(namespace, pod, uid, str(port)).encode())
-            return
-
         async def write(chunk: bytes) -> None:
             await send(2 * index, chunk)
 
+        try:
+            if await _forward_real(api, namespace, pod, port, readers[index], write):
+                return
+        except ConnectionRefusedError:
+            await send(2 * index + 1, _refused(namespace, pod, uid, str(port)).encode())
+            return
+        if not port_open(api.runtime, namespace, pod, str(port)):
+            await send(2 * index + 1, _refused(namespace, pod, uid, str(port)).encode())
+            return
         with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError, ValueError):
             await serve_http(api.runtime, namespace, pod, str(port), readers[index], write)
 

@@ -179,6 +179,7 @@ async def serve(
             "started": time.time(),
             "options": {k: v for k, v in asdict(options).items() if k != "extra_images"},
             "podIsolationProblem": _isolation_problem(cluster),
+            "containers": str(getattr(cluster, "containers_description", "simulated")),
         }
         _write_json(os.path.join(state_dir, STATE_FILE), state)
         if exit_with_parent:
