@@ -145,11 +145,14 @@ def run_forward(
 
     follower = PodFollower(app, name, moved)
     stopper = _stop_watch_on(stop, watch)
+    from kubectl_trace.debug.interrupt import terminate_as_interrupt
+
     try:
         bound = forwarder.start()
         env.stdout.write(f"Forwarding http://127.0.0.1:{bound} -> {name}:{port} (Ctrl-C to stop)\n")
         env.stdout.flush()
-        _follow(watch, follower, env)
+        with terminate_as_interrupt():
+            _follow(watch, follower, env)
     except KeyboardInterrupt:
         pass
     finally:

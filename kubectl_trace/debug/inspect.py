@@ -163,6 +163,7 @@ def _listen(kube: Any, namespace: str, pod: str, port: int, wanted: int | None, 
 
 def run_inspect(kube: Any, settings: InspectSettings, env: Environment, *, config: Any = None) -> int:
     """Open, forward, use and close the inspector of a node process of the app."""
+    from kubectl_trace.debug.interrupt import terminate_as_interrupt
     from kubectl_trace.debug.nodeproc import inspector_port
     from kubectl_trace.debug.pods import load_app_pods, pick_pod
     from kubectl_trace.shell.choose import pick_container
@@ -178,13 +179,31 @@ def run_inspect(kube: Any, settings: InspectSettings, env: Environment, *, confi
         if first is not None:
             _say(env, f"note: PID 1 is `{first.command}`; node is PID {node.pid} (`{node.command}`)")
     port = inspector_port(node, _node_options(pod, container))
+    target = _Target(app.namespace, name, container, node, port)
+    with terminate_as_interrupt():  # kill or a closed terminal: still close what we opened
+        return _forward_and_use(kube, settings, env, target)
+
+
+@dataclass(frozen=True)
+class _Target:
+    """The node process to inspect and where its inspector listens in the pod."""
+
+    namespace: str
+    pod: str
+    container: str
+    node: Process
+    port: int
+
+
+def _forward_and_use(kube: Any, settings: InspectSettings, env: Environment, target: _Target) -> int:
+    name, node, port = target.pod, target.node, target.port
     errors = _Quiet(env)
-    forwarder = _listen(kube, app.namespace, name, port, settings.local_port, errors)
+    forwarder = _listen(kube, target.namespace, name, port, settings.local_port, errors)
     opened = False
     try:
         local = forwarder.port
         if not _answers(local):
-            _signal(kube, app.namespace, name, container, node.pid)
+            _signal(kube, target.namespace, name, target.container, node.pid)
             opened = True
             if not _wait_open(local, settings.wait):
                 raise InspectorDown(
