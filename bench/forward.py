@@ -163,6 +163,15 @@ def start_blob_server(kubectl: list[str], pod: str) -> tuple[subprocess.Popen[by
     return child, int(found.group(1))
 
 
+NOTES = [
+    "Where the difference in time to first byte comes from: `kubectl port-forward` is a Go binary;",
+    "the plugin is a Python process whose start-up and imports, the kubeconfig and the app's",
+    "Deployments and pods (it resolves APP and picks a ready pod, where kubectl is given the pod)",
+    "come before the forward listens. Once listening, each new connection costs one WebSocket",
+    "handshake (TLS included) to the API server.",
+]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -248,6 +257,8 @@ def main() -> None:
             "| measure | kubectl nodeapp forward | kubectl port-forward | ratio |",
             "|---|---|---|---|",
             *rows,
+            "",
+            *NOTES,
         ]
     )
     print(markdown)

@@ -74,7 +74,7 @@ class InspectorUrls:
     """How to reach one target through the local forward."""
 
     websocket: str  # ws://127.0.0.1:PORT/UUID
-    devtools: str  # devtools://devtools/bundled/js_app.html?…&ws=127.0.0.1:PORT/UUID
+    devtools: str  # devtools://devtools/bundled/js_app.html?v8only=true&ws=127.0.0.1:PORT/UUID
     title: str
 
 
@@ -85,7 +85,7 @@ def local_urls(target: dict[str, Any], port: int) -> InspectorUrls:
     if not path:
         raise CdpError("the inspector listed a target without a WebSocket address")
     address = f"127.0.0.1:{port}/{path}"
-    devtools = f"devtools://devtools/bundled/js_app.html?experiments=true&v8only=true&ws={address}"
+    devtools = f"devtools://devtools/bundled/js_app.html?v8only=true&ws={address}"  # v8only: Node's panels
     return InspectorUrls(f"ws://{address}", devtools, str(target.get("title") or target.get("url") or ""))
 
 

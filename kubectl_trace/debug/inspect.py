@@ -240,7 +240,8 @@ def _use(settings: InspectSettings, env: Environment, urls: InspectorUrls, pod: 
         return _capture(settings, env, urls, pod, "heapsnapshot")
     address = urls.websocket.removeprefix("ws://").split("/", 1)[0]
     env.stdout.write(
-        f"Node.js inspector of {pod} (PID {node.pid}: {node.command}) forwarded to {address}\n"
+        f"Node.js inspector of {pod} (PID {node.pid}) forwarded to {address}\n"
+        f"  process: {node.command}\n"
         f"  DevTools: {urls.devtools}\n"
         f'  or open chrome://inspect, Configure… → add {address}, then "inspect" under Remote Target\n'
         "Ctrl-C closes the inspector and stops forwarding.\n"

@@ -105,9 +105,10 @@ def test_inspect_prints_a_devtools_url_and_closes_the_inspector_on_ctrl_c(
     try:
         found = running.line(
             "out",
-            r"Node\.js inspector of (trace-api-web-\S+) \(PID 1: node .*\) forwarded to 127\.0\.0\.1:(\d+)",
+            r"Node\.js inspector of (trace-api-web-\S+) \(PID 1\) forwarded to 127\.0\.0\.1:(\d+)",
         )
         pod, port = found.group(1), int(found.group(2))
+        running.line("out", r"^  process: node .*dist/server\.js")
         url = running.line(
             "out", r"DevTools: (devtools://devtools/bundled/js_app\.html\?\S*ws=127\.0\.0\.1:(\d+)/(\S+))"
         )
