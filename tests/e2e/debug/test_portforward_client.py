@@ -122,3 +122,13 @@ def test_a_local_port_in_use_is_one_clear_error(client: Any) -> None:
             forwarder.start()
     assert f"cannot listen on 127.0.0.1:{busy}" in caught.value.message
     assert "\n" not in caught.value.message
+
+
+def test_with_no_pod_to_go_to_a_connection_is_closed_and_reported(client: Any, eventually: Any) -> None:
+    errors: list[tuple[str | None, KubeError]] = []
+    with Forwarder(client, NS, 3000, pod=None, on_error=lambda p, e: errors.append((p, e))) as forwarder:
+        port = forwarder.start()
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+            assert sock.recv(10) == b""
+        eventually(lambda: errors, message="the refusal reported")
+    assert errors[0][0] is None and "no pod to forward to" in errors[0][1].message
