@@ -30,17 +30,17 @@ say() { printf '%s\n' "install.sh: $*"; }
 die() { printf '%s\n' "install.sh: error: $*" >&2; exit 1; }
 
 python_ok() {
-    "$1" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' >/dev/null 2>&1
+    "$1" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' >/dev/null 2>&1
 }
 
-# 1. A Python >= 3.10 (PYTHON=/path/to/python overrides the search).
+# 1. A Python >= 3.11 (PYTHON=/path/to/python overrides the search).
 py=""
 if [ -n "${PYTHON:-}" ]; then
     command -v "$PYTHON" >/dev/null 2>&1 || die "PYTHON=$PYTHON is not an executable"
-    python_ok "$PYTHON" || die "PYTHON=$PYTHON is older than 3.10; kubectl-nodeapp needs Python >= 3.10"
+    python_ok "$PYTHON" || die "PYTHON=$PYTHON is older than 3.11; kubectl-nodeapp needs Python >= 3.11"
     py=$PYTHON
 else
-    for candidate in python3 python3.13 python3.12 python3.11 python3.10 python; do
+    for candidate in python3 python3.13 python3.12 python3.11 python; do
         if command -v "$candidate" >/dev/null 2>&1 && python_ok "$candidate"; then
             py=$(command -v "$candidate")
             break
@@ -48,9 +48,9 @@ else
     done
     if [ -z "$py" ]; then
         if command -v python3 >/dev/null 2>&1; then
-            die "$(python3 -V 2>&1) is too old; kubectl-nodeapp needs Python >= 3.10 (set PYTHON=/path/to/python3.x)"
+            die "$(python3 -V 2>&1) is too old; kubectl-nodeapp needs Python >= 3.11 (set PYTHON=/path/to/python3.x)"
         fi
-        die "no Python found; install Python >= 3.10 (or set PYTHON=/path/to/python3)"
+        die "no Python found; install Python >= 3.11 (or set PYTHON=/path/to/python3)"
     fi
 fi
 

@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ T0 = 1_772_366_400.0
 
 
 def _ts(offset: float) -> str:
-    return datetime.fromtimestamp(int(T0 + offset), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(int(T0 + offset), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def synthetic(
@@ -243,7 +243,7 @@ def watch_latency(argv: list[str], kube: Any, namespace: str, marker: str, runs:
     try:
         for i in range(runs + 1):
             reason = f"{marker}{i}"
-            now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             start = time.perf_counter()
             kube.create(
                 "events",

@@ -106,14 +106,14 @@ class Environment:
 
     def binary_stdout(self) -> IO[bytes]:
         """The byte stream under stdout (flush the text layer before writing to it)."""
-        buffer = getattr(self.stdout, "buffer", None)
+        buffer: IO[bytes] | None = getattr(self.stdout, "buffer", None)
         if buffer is None:
             raise RuntimeError("stdout has no binary buffer")
         return buffer
 
     def binary_stdin(self) -> IO[bytes]:
         """The byte stream under stdin."""
-        buffer = getattr(self.stdin, "buffer", None)
+        buffer: IO[bytes] | None = getattr(self.stdin, "buffer", None)
         if buffer is None:
             raise RuntimeError("stdin has no binary buffer")
         return buffer

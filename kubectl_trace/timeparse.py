@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC
 
 from kubectl_trace.errors import UsageError
 
@@ -58,7 +59,7 @@ def parse_rfc3339(text: str) -> float:
         raise ValueError(f"not an RFC 3339 timestamp: {text!r}")
     year, month, day, hour, minute, second, frac, zone = match.groups()
     if zone in ("Z", "z"):
-        tz = timezone.utc
+        tz = UTC
     else:
         sign = 1 if zone[0] == "+" else -1
         hours, minutes = int(zone[1:3]), int(zone[4:6])
@@ -85,14 +86,14 @@ def parse_since(text: str, *, now: float) -> float:
 
 def format_rfc3339_nano(ts: float) -> str:
     """Epoch seconds as kubelet prints them: ``2026-01-02T15:04:05.123456789Z``."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     whole = int(ts // 1)
     nanos = round((ts - whole) * 1e9)
     if nanos >= 1_000_000_000:
         whole += 1
         nanos -= 1_000_000_000
-    stamp = datetime.fromtimestamp(whole, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    stamp = datetime.fromtimestamp(whole, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
     return f"{stamp}.{nanos:09d}Z"
 
 

@@ -120,13 +120,8 @@ def load_user_config(environ: Mapping[str, str] | None = None) -> UserConfig:
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
     else:
-        try:
-            import tomllib
-        except ModuleNotFoundError:  # Python 3.10
-            raise UsageError(
-                f"{path}: reading the config file needs Python ≥ 3.11 (tomllib)",
-                hint="upgrade Python, or move the file away",
-            ) from None
+        import tomllib
+
         try:
             data = tomllib.loads(raw.decode("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -37,7 +37,8 @@ Every test that needs a cluster uses these (never a cluster of its own making):
     ``send(keys)``, ``capture()``, ``wait_for(text)``, ``resize(w, h)``); skips (saying so)
     when tmux is not installed. Sessions are killed at the end of the test.
 
-An autouse fixture clears ``NO_COLOR`` and ``FORCE_COLOR`` for every test.
+An autouse fixture clears ``NO_COLOR`` and ``FORCE_COLOR`` for every test, and every test that
+uses ``tmux`` is marked ``tmux`` (``tests/run`` runs those with the ``slow`` ones, after the rest).
 """
 
 from __future__ import annotations
@@ -253,11 +254,16 @@ def invoke() -> Callable[..., Invocation]:
 
 
 def wait_until(
-    check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1, message: str = ""
+    check: Callable[[], Any],
+    timeout: float = 30.0,
+    interval: float = 0.1,
+    message: str | Callable[[], str] = "",
 ) -> Any:
     """Poll ``check`` until it returns something truthy (returned); fail the test on timeout.
 
-    What the ``eventually`` fixture gives; module-scoped fixtures call it directly.
+    ``message`` says what was awaited; a callable is asked at the failure (e.g. for the last
+    screen seen). What the ``eventually`` fixture gives; helpers and module-scoped fixtures
+    call it directly: the one polling loop of the tests.
     """
     deadline = time.monotonic() + timeout
     last: Any = None
@@ -266,7 +272,8 @@ def wait_until(
         if last:
             return last
         if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout:g}s waiting: {message or check} (last: {last!r})")
+            said = message() if callable(message) else message
+            pytest.fail(f"timed out after {timeout:g}s waiting: {said or check} (last: {last!r})")
         time.sleep(interval)
 
 
@@ -337,14 +344,13 @@ class Tmux:
 
     def wait_for(self, text: str, *, timeout: float = 30.0, session: str | None = None) -> str:
         """Wait until ``text`` is on screen; returns the screen (fails the test on timeout)."""
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = self.capture(session=session)
-            if text in screen:
-                return screen
-            time.sleep(0.1)
-        pytest.fail(f"{text!r} did not appear within {timeout:g}s; screen:\n{screen}")
+        screen = [""]
+
+        def shown() -> str | None:
+            screen[0] = self.capture(session=session)
+            return screen[0] if text in screen[0] else None
+
+        return str(wait_until(shown, timeout, message=lambda: f"{text!r} on screen; screen:\n{screen[0]}"))
 
     def resize(self, width: int, height: int, *, session: str | None = None) -> None:
         """Change the window size (the program gets SIGWINCH)."""
@@ -369,3 +375,10 @@ def tmux() -> Iterator[Tmux]:
     finally:
         driver.close()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that drives a terminal through ``tmux`` is marked ``tmux`` (tests/run runs them last)."""
+    for item in items:
+        if "tmux" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.tmux)

@@ -1,4 +1,4 @@
-"""CI runs ruff and mypy through the test suite, so the README's one test command covers them."""
+"""ruff, ruff format and mypy as tests, so a plain `.venv/bin/pytest` checks them too (tests/run runs them first, itself)."""
 
 import subprocess
 import sys

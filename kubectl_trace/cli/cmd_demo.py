@@ -18,11 +18,14 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.cli.options import CommonOptions
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import NodeappError, UsageError
+
+if TYPE_CHECKING:
+    from kubectl_trace.kube.calls import KubeClient
 
 __all__ = ["DESCRIPTION", "EXAMPLES", "DemoOptions", "add_arguments", "parse_options", "run"]
 
@@ -103,7 +106,7 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> DemoOption
 class Story:
     """The three acts, played with nodeapp's own commands against one sandbox."""
 
-    def __init__(self, kube: Any, kubeconfig: str, options: DemoOptions, env: Environment) -> None:
+    def __init__(self, kube: KubeClient, kubeconfig: str, options: DemoOptions, env: Environment) -> None:
         self.kube = kube
         self.kubeconfig = kubeconfig
         self.options = options

@@ -13,7 +13,7 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,8 +25,11 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from kubectl_trace.health.events import EventRecord, EventScope
-    from kubectl_trace.kube.client import Kube
+    from kubectl_trace.kube.calls import KubeClient
     from kubectl_trace.kube.targets import Target
+
+    # the timeline's filter: records, and the time before which none are shown (None: all)
+    _Select = Callable[[Iterable[EventRecord], float | None], list[EventRecord]]
 
 DESCRIPTION = (
     "One timeline of the events of a Deployment, its ReplicaSets and its pods (including pods\n"
@@ -125,7 +128,7 @@ class _Plan:
     description: str
 
 
-def plan_for(kube: Any, target: Target) -> _Plan:
+def plan_for(kube: KubeClient, target: Target) -> _Plan:
     """Decide the field selectors and the scope for a resolved TARGET (lists pods when needed)."""
     from kubectl_trace.health.events import EventScope
 
@@ -182,7 +185,7 @@ def event_json(record: EventRecord) -> dict[str, Any]:
     """One event as a JSON object (``-o json`` prints one per line)."""
     from kubectl_trace.health import to_json
 
-    data = to_json(record)
+    data: dict[str, Any] = to_json(record)
     data["object"] = record.object_ref
     data["span"] = record.span
     return data
@@ -261,7 +264,9 @@ class _Printer:
 # -- running ---------------------------------------------------------------------------------
 
 
-def _collect(kube: Any, namespace: str | None, selectors: Sequence[str | None]) -> list[dict[str, Any]]:
+def _collect(
+    kube: KubeClient, namespace: str | None, selectors: Sequence[str | None]
+) -> list[dict[str, Any]]:
     """The events the selectors match, once each (``namespace`` None: every namespace)."""
     items: dict[str, dict[str, Any]] = {}
     for selector in selectors:
@@ -280,7 +285,7 @@ def run(options: EventsOptions, env: Environment) -> int:
     from kubectl_trace.timeparse import parse_since
 
     # The lean client when the kubeconfig allows it: ~0.5 s sooner than the official one.
-    kube: Any = connect_best(options.common.kube, env.environ)
+    kube: KubeClient = connect_best(options.common.kube, env.environ)
     try:
         namespace: str | None
         if options.all_namespaces:
@@ -314,12 +319,77 @@ def run(options: EventsOptions, env: Environment) -> int:
         kube.close()
 
 
+class _Timeline:
+    """What ``events -w`` shows: the merged first lists once every watch has one, then what changed."""
+
+    def __init__(
+        self, printer: _Printer, select: _Select, since_at: float | None, watches: int, env: Environment
+    ) -> None:
+        self.printer = printer
+        self.select = select
+        self.since_at = since_at
+        self.watches = watches
+        self.env = env
+        self.printed: dict[str, tuple[int, float]] = {}  # event uid → (count, last) already shown
+        self.initial: dict[int, list[EventRecord]] = {}
+        self.started = False
+        self.disconnected = False
+
+    def _fresh(self, records: Iterable[EventRecord]) -> list[EventRecord]:
+        out = []
+        for r in records:
+            mark = (r.count, r.at)
+            if self.printed.get(r.uid) != mark:
+                self.printed[r.uid] = mark
+                out.append(r)
+        return out
+
+    def _emit(self, records: Iterable[EventRecord]) -> None:
+        self.printer.emit(self._fresh(self.select(records, None)), self.env.clock())
+
+    def listed(self, index: int, records: list[EventRecord]) -> None:
+        """Watch ``index`` (re)listed: the start once all have, later what changed meanwhile."""
+        if self.started:  # a relist after expiry
+            self._emit(records)
+            return
+        self.initial[index] = records
+        if len(self.initial) < self.watches:
+            return
+        self.started = True
+        merged = {r.uid: r for batch in self.initial.values() for r in batch}
+        first = self._fresh(self.select(merged.values(), self.since_at))
+        self.printer.fit(first)
+        if self.printer.output == "pretty":
+            self.printer.header()
+        self.printer.emit(first, self.env.clock())
+
+    def changed(self, index: int, record: EventRecord) -> None:
+        """An event was added or changed (kept for the start until every watch has listed)."""
+        if self.started:
+            self._emit([record])
+        else:
+            self.initial.setdefault(index, []).append(record)
+
+    def connection(self, up: bool, error: str) -> None:
+        """Say once that the watch lost the API server, and once that it is back."""
+        if not up and not self.disconnected:
+            from kubectl_trace.textsafe import visible
+
+            self.env.stderr.write(visible(f"reconnecting to the API server… ({error})") + "\n")
+        elif up and self.disconnected:
+            self.env.stderr.write("reconnected\n")
+        else:
+            return
+        self.disconnected = not up
+        self.env.stderr.flush()
+
+
 def _follow(
-    kube: Kube,
+    kube: KubeClient,
     namespace: str | None,
     plan: _Plan,
     printer: _Printer,
-    select: Any,
+    select: _Select,
     since_at: float | None,
     env: Environment,
 ) -> int:
@@ -353,20 +423,7 @@ def _follow(
     ]
     for thread in threads:
         thread.start()
-    printed: dict[str, tuple[int, float]] = {}  # event uid → (count, last) already shown
-    initial: dict[int, list[EventRecord]] = {}
-    started = False
-    disconnected = False
-
-    def fresh(records: Iterable[EventRecord]) -> list[EventRecord]:
-        out = []
-        for r in records:
-            mark = (r.count, r.at)
-            if printed.get(r.uid) != mark:
-                printed[r.uid] = mark
-                out.append(r)
-        return out
-
+    timeline = _Timeline(printer, select, since_at, len(watches), env)
     try:
         while True:
             try:
@@ -375,36 +432,12 @@ def _follow(
                 continue
             if isinstance(item, BaseException):
                 raise item
-            kind = item.type
-            if kind == "RESET":
-                records = [event_record(o) for o in item.items]
-                if not started:
-                    initial[index] = records
-                    if len(initial) < len(watches):
-                        continue
-                    started = True
-                    merged = {r.uid: r for batch in initial.values() for r in batch}
-                    first = fresh(select(merged.values(), since_at))
-                    printer.fit(first)
-                    if printer.output == "pretty":
-                        printer.header()
-                    printer.emit(first, env.clock())
-                else:  # a relist after expiry: show what changed meanwhile
-                    printer.emit(fresh(select(records, None)), env.clock())
-            elif kind in ("ADDED", "MODIFIED") and item.object is not None and started:
-                printer.emit(fresh(select([event_record(item.object)], None)), env.clock())
-            elif kind in ("ADDED", "MODIFIED") and item.object is not None:
-                initial.setdefault(index, []).append(event_record(item.object))
-            elif kind == "DISCONNECTED" and not disconnected:
-                disconnected = True
-                from kubectl_trace.textsafe import visible
-
-                env.stderr.write(visible(f"reconnecting to the API server… ({item.error})") + "\n")
-                env.stderr.flush()
-            elif kind == "RECONNECTED" and disconnected:
-                disconnected = False
-                env.stderr.write("reconnected\n")
-                env.stderr.flush()
+            if item.type == "RESET":
+                timeline.listed(index, [event_record(o) for o in item.items])
+            elif item.type in ("ADDED", "MODIFIED") and item.object is not None:
+                timeline.changed(index, event_record(item.object))
+            elif item.type in ("DISCONNECTED", "RECONNECTED"):
+                timeline.connection(item.type == "RECONNECTED", str(item.error))
     finally:
         for watch in watches:
             watch.stop()

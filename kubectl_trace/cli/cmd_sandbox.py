@@ -139,6 +139,55 @@ def _kubeconfig(common: CommonOptions, action: str) -> str | None:
     )
 
 
+def _image_args(args: argparse.Namespace, rest: list[str]) -> tuple[str, str | None]:
+    """``image list|mark TAG|unmark TAG``: the sub-action and its tag (taken from ``rest``)."""
+    if not rest or rest[0] not in _IMAGE_ACTIONS:
+        raise UsageError(f"sandbox image needs one of: {', '.join(_IMAGE_ACTIONS)}")
+    sub = rest.pop(0)
+    if sub not in ("mark", "unmark"):
+        return sub, None
+    if len(rest) != 1:
+        raise UsageError(f"sandbox image {sub} needs exactly one TAG")
+    if sub == "mark" and not args.fault:
+        raise UsageError("sandbox image mark needs --fault " + "|".join(_IMAGE_FAULTS))
+    return sub, rest.pop(0)
+
+
+def _fault_args(args: argparse.Namespace, rest: list[str]) -> tuple[str, str | None]:
+    """``fault kill POD|api-errors|latency|…``: the fault and its pod (taken from ``rest``), checked."""
+    if not rest or rest[0] not in _FAULTS:
+        raise UsageError(f"sandbox fault needs one of: {', '.join(_FAULTS)}")
+    sub = rest.pop(0)
+    target = None
+    if sub == "kill":
+        if len(rest) != 1:
+            raise UsageError("sandbox fault kill needs exactly one POD")
+        target = rest.pop(0)
+    if sub == "api-errors" and (args.rate is None or not 0 <= args.rate <= 1):
+        raise UsageError("sandbox fault api-errors needs --rate R between 0 and 1")
+    if sub == "latency" and (args.ms is None or args.ms < 0):
+        raise UsageError("sandbox fault latency needs --ms N (0 or more)")
+    if sub in ("api-errors", "latency") and (args.seconds is None or args.seconds < 0):
+        raise UsageError(f"sandbox fault {sub} needs --seconds S (0 or more)")
+    return sub, target
+
+
+def _check_up(args: argparse.Namespace) -> None:
+    if args.time_scale <= 0:
+        raise UsageError("--time-scale must be greater than 0")
+    if args.log_rate < 0 or args.log_backlog < 0:
+        raise UsageError("--log-rate and --log-backlog must not be negative")
+    if not 0 <= args.port <= 65535:
+        raise UsageError("--port must be between 0 and 65535")
+    if args.containers == "node":
+        from kubectl_trace.sandbox.nodejs import choose_containers
+
+        try:
+            choose_containers("node")
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+
+
 def parse_options(args: argparse.Namespace, common: CommonOptions) -> SandboxCommand:
     """Validate the action and its arguments."""
     action = args.action
@@ -147,49 +196,13 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> SandboxCom
         raise UsageError(f"unknown sandbox action {action!r} (choose one of: {', '.join(_ACTIONS)})")
     sub = target = None
     if action == "image":
-        if not rest or rest[0] not in _IMAGE_ACTIONS:
-            raise UsageError(f"sandbox image needs one of: {', '.join(_IMAGE_ACTIONS)}")
-        sub = rest.pop(0)
-        if sub in ("mark", "unmark"):
-            if len(rest) != 1:
-                raise UsageError(f"sandbox image {sub} needs exactly one TAG")
-            target = rest.pop(0)
-            if sub == "mark" and not args.fault:
-                raise UsageError("sandbox image mark needs --fault " + "|".join(_IMAGE_FAULTS))
+        sub, target = _image_args(args, rest)
     elif action == "fault":
-        if not rest or rest[0] not in _FAULTS:
-            raise UsageError(f"sandbox fault needs one of: {', '.join(_FAULTS)}")
-        sub = rest.pop(0)
-        if sub == "kill":
-            if len(rest) != 1:
-                raise UsageError("sandbox fault kill needs exactly one POD")
-            target = rest.pop(0)
-        if sub == "api-errors":
-            if args.rate is None or not 0 <= args.rate <= 1:
-                raise UsageError("sandbox fault api-errors needs --rate R between 0 and 1")
-            if args.seconds is None or args.seconds < 0:
-                raise UsageError("sandbox fault api-errors needs --seconds S (0 or more)")
-        if sub == "latency":
-            if args.ms is None or args.ms < 0:
-                raise UsageError("sandbox fault latency needs --ms N (0 or more)")
-            if args.seconds is None or args.seconds < 0:
-                raise UsageError("sandbox fault latency needs --seconds S (0 or more)")
+        sub, target = _fault_args(args, rest)
     if rest:
         raise UsageError(f"unexpected arguments for sandbox {action}: {' '.join(rest)}")
     if action == "up":
-        if args.time_scale <= 0:
-            raise UsageError("--time-scale must be greater than 0")
-        if args.log_rate < 0 or args.log_backlog < 0:
-            raise UsageError("--log-rate and --log-backlog must not be negative")
-        if not 0 <= args.port <= 65535:
-            raise UsageError("--port must be between 0 and 65535")
-        if args.containers == "node":
-            from kubectl_trace.sandbox.nodejs import choose_containers
-
-            try:
-                choose_containers("node")
-            except ValueError as exc:
-                raise UsageError(str(exc)) from None
+        _check_up(args)
     return SandboxCommand(
         action=action,
         kubeconfig=_kubeconfig(common, action),

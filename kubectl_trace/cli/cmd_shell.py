@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.cli.options import CommonOptions, take_command_after_dashdash
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import ExitStatus, UsageError
+
+if TYPE_CHECKING:
+    from kubectl_trace.kube.calls import KubeClient
 
 DESCRIPTION = (
     "Open an interactive shell (bash where the image has it, else sh) in a pod of an app, or\n"
@@ -146,7 +149,7 @@ def _connect(options: ShellOptions, env: Environment) -> Any:
 class _RememberPods:
     """The client, remembering the pods TARGET resolution fetched (saves a second GET)."""
 
-    def __init__(self, kube: Any) -> None:
+    def __init__(self, kube: KubeClient) -> None:
         self._kube = kube
         self.pods: dict[str, dict[str, Any]] = {}
 
@@ -161,7 +164,7 @@ class _RememberPods:
         return obj
 
 
-def _choose(kube: Any, options: ShellOptions, env: Environment) -> dict[str, Any] | None:
+def _choose(kube: KubeClient, options: ShellOptions, env: Environment) -> dict[str, Any] | None:
     """The pod to exec in (None when the user cancelled the picker)."""
     from kubectl_trace.kube.targets import resolve
     from kubectl_trace.shell.choose import candidates_error, choose_pod
@@ -177,7 +180,7 @@ def _choose(kube: Any, options: ShellOptions, env: Environment) -> dict[str, Any
     )
     if target.kind == "pod":
         remembered = seen.pods.get(str(target.pod_name))
-        pods = [remembered if remembered is not None else kube.get("pods", target.pod_name, namespace)]
+        pods = [remembered if remembered is not None else kube.get("pods", str(target.pod_name), namespace)]
     else:
         pods = kube.list("pods", namespace, label_selector=options.selector).items
         if not pods and target.kind != "deployment":  # a namespace that does not exist lists empty

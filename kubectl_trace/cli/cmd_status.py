@@ -25,6 +25,7 @@ from kubectl_trace.errors import NodeappError, UsageError
 from kubectl_trace.status.report import StatusReport, build_report, report_json
 
 if TYPE_CHECKING:
+    from kubectl_trace.kube.calls import KubeClient
     from kubectl_trace.kube.targets import Target
 
 DESCRIPTION = (
@@ -132,7 +133,7 @@ def _pick_deployments(
 
 
 def gather(
-    kube: Any, target: Target, namespace: str, now: float
+    kube: KubeClient, target: Target, namespace: str, now: float
 ) -> tuple[StatusReport, list[dict[str, Any]]]:
     """List what the report needs and build it; also return the pods listed.
 
@@ -188,7 +189,7 @@ def gather(
     return replace(report, jobs=jobs, cronjobs=cronjobs, resources=facts, release=current), pods
 
 
-def _batch(kube: Any, target: Target, namespace: str) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+def _batch(kube: KubeClient, target: Target, namespace: str) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     """The target's recent Jobs and its CronJobs (none where batch/v1 cannot be read)."""
     from kubectl_trace.kube.errors import ApiError
     from kubectl_trace.run.summary import cronjob_summaries, job_summaries, template_pod
@@ -259,7 +260,7 @@ def run(options: StatusOptions, env: Environment) -> int:
     return 0 if report.healthy else 1
 
 
-def _release(kube: Any, target: Target, namespace: str) -> Any:
+def _release(kube: KubeClient, target: Target, namespace: str) -> Any:
     """The app's current release and drift (``release.recording.release_status``), for an app target."""
     if target.kind != "app" or not target.app:
         return None
@@ -269,7 +270,7 @@ def _release(kube: Any, target: Target, namespace: str) -> Any:
     return release_status(kube, target.app, namespace, target.deployments, load_user_config())
 
 
-def _run_all(kube: Any, options: StatusOptions, env: Environment) -> int:
+def _run_all(kube: KubeClient, options: StatusOptions, env: Environment) -> int:
     """``status -A``: the summary of every namespace."""
     from kubectl_trace.status.all import all_json, gather_all, render_all
     from kubectl_trace.status.render import print_renderables

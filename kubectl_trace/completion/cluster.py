@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.kube.config import SelectedContext, select_context
 from kubectl_trace.kube.retry import NO_RETRY
 from kubectl_trace.kube.settings import KubeSettings
+
+if TYPE_CHECKING:
+    from kubectl_trace.kube.calls import KubeClient
 
 __all__ = ["ClusterNames"]
 
@@ -27,7 +30,7 @@ class ClusterNames:
         self.settings = replace(settings, request_timeout=timeout)
         self.environ = environ
         self._selected: SelectedContext | None = None
-        self._client: Any = None
+        self._client: KubeClient | None = None
         self._loaded = False
 
     def _load(self) -> None:

@@ -2,16 +2,18 @@
 
 Output: one candidate per line (``value<TAB>description``), then ``:DIRECTIVE``
 (4 = no file completion, 0 = default, which lets the shell complete file names).
+The commands and their parsers come from the caller as a ``CommandLine`` (``cli.cmd_completion``
+builds it from the CLI's own table), so this package does not reach up into ``cli``.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Completion", "complete", "render"]
+__all__ = ["CommandLine", "Completion", "complete", "render"]
 
 NO_FILES = 4
 DEFAULT = 0
@@ -26,6 +28,15 @@ _GLOBAL_FLAGS = [
     ("--help", "help for nodeapp"),
     ("--version", "print the version"),
 ]
+
+
+@dataclass(frozen=True)
+class CommandLine:
+    """The command line being completed, as its owner describes it."""
+
+    summaries: Mapping[str, str]  # every command, in the order help lists them -> its summary
+    split: Callable[[Sequence[str]], tuple[str | None, list[str]]]  # argv -> (command, its words)
+    parser: Callable[[str | None], argparse.ArgumentParser]  # a command's parser; None: global flags
 
 
 @dataclass(frozen=True)
@@ -117,44 +128,58 @@ def _targets(names: Any, namespace: str, prefix: str) -> list[str]:
     return [c for c in out if c.startswith(prefix) or c.startswith(f"pod/{prefix}")]
 
 
+def _before_command(cli: CommandLine, before: Sequence[str], current: str) -> Completion | None:
+    """No command yet: a global flag, or a command name (None: a global flag's value is due)."""
+    if current.startswith("-"):
+        return Completion(tuple(f"{f}\t{h}" for f, h in _GLOBAL_FLAGS if f.startswith(current)))
+    prev = before[-1] if before else ""
+    if prev in ("-n", "--namespace", "--context", "--kubeconfig", "--color"):
+        return None
+    commands = cli.summaries.items()
+    return Completion(tuple(f"{n}\t{s}" for n, s in commands if n.startswith(current)))
+
+
+def _flag_value(action: argparse.Action, names: Any, current: str, namespace: str) -> Completion:
+    """The value of the flag ``action`` (its choices, or names from the cluster)."""
+    if action.dest == "namespace":
+        return Completion(tuple(n for n in names.namespaces() if n.startswith(current)))
+    if action.dest == "context":
+        return Completion(tuple(c for c in names.contexts() if c.startswith(current)))
+    if action.dest == "kubeconfig":
+        return Completion((), DEFAULT)
+    if action.choices:
+        return Completion(tuple(str(c) for c in action.choices if str(c).startswith(current)))
+    if action.dest == "process":
+        return Completion(tuple(p for p in ("web", "worker", "clock") if p.startswith(current)))
+    if action.dest == "pod":
+        return Completion(tuple(p for p in names.pods(namespace) if p.startswith(current)))
+    if action.dest == "output_file":
+        return Completion((), DEFAULT)  # a file name: the shell completes it
+    return Completion(())
+
+
 def complete(
-    command: str | None, words: Sequence[str], environ: Mapping[str, str], names: Any = None
+    cli: CommandLine,
+    command: str | None,
+    words: Sequence[str],
+    environ: Mapping[str, str],
+    names: Any = None,
 ) -> Completion:
     """Complete the last of ``words`` (the arguments after ``kubectl nodeapp [COMMAND]``)."""
-    from kubectl_trace.cli.parser import split_command
-    from kubectl_trace.cli.registry import COMMANDS
+    from kubectl_trace.kube.settings import KubeSettings
 
     words = list(words) or [""]
     current = words[-1]
     before = words[:-1]
     if command is None:
-        split = split_command(before)
-        if split.command is None:
-            if current.startswith("-"):
-                return Completion(tuple(f"{f}\t{h}" for f, h in _GLOBAL_FLAGS if f.startswith(current)))
-            prev = before[-1] if before else ""
-            if prev not in ("-n", "--namespace", "--context", "--kubeconfig", "--color"):
-                return Completion(
-                    tuple(f"{c.name}\t{c.summary}" for c in COMMANDS.values() if c.name.startswith(current))
-                )
-        command = split.command
-        before = split.rest
-    info = COMMANDS.get(command) if command else None
-    if command is not None and info is None:
+        command, before = cli.split(before)
+        if command is None:
+            early = _before_command(cli, before, current)
+            if early is not None:
+                return early
+    if command is not None and command not in cli.summaries:
         return Completion(())
-
-    import importlib
-
-    from kubectl_trace.cli.parser import build_parser
-    from kubectl_trace.kube.settings import KubeSettings
-
-    if info is not None:
-        parser = build_parser(info.name, importlib.import_module(info.module))
-    else:  # global flags before a command
-        parser = argparse.ArgumentParser(add_help=False)
-        from kubectl_trace.cli.options import add_common_arguments
-
-        add_common_arguments(parser)
+    parser = cli.parser(command)
     value_flags = _value_flags(parser)
     given, positional = _scan(before, value_flags)
     if names is None:
@@ -173,22 +198,7 @@ def complete(
 
     prev = before[-1] if before else ""
     if prev in value_flags and not current.startswith("--"):
-        action = value_flags[prev]
-        if action.dest == "namespace":
-            return Completion(tuple(n for n in names.namespaces() if n.startswith(current)))
-        if action.dest == "context":
-            return Completion(tuple(c for c in names.contexts() if c.startswith(current)))
-        if action.dest == "kubeconfig":
-            return Completion((), DEFAULT)
-        if action.choices:
-            return Completion(tuple(str(c) for c in action.choices if str(c).startswith(current)))
-        if action.dest == "process":
-            return Completion(tuple(p for p in ("web", "worker", "clock") if p.startswith(current)))
-        if action.dest == "pod":
-            return Completion(tuple(p for p in names.pods(namespace) if p.startswith(current)))
-        if action.dest == "output_file":
-            return Completion((), DEFAULT)  # a file name: the shell completes it
-        return Completion(())
+        return _flag_value(value_flags[prev], names, current, namespace)
     if current.startswith("-"):
         return Completion(tuple(_flag_candidates(parser, current)))
     positionals = [a for a in parser._actions if not a.option_strings and a.dest != "help"]

@@ -148,16 +148,59 @@ def _editing(ui: UiState, key: str) -> UiState | None:
     return None
 
 
+def _answer(ui: UiState, confirm: Confirm, key: str, now: float) -> tuple[UiState, Action | None]:
+    """Keys while a confirmation is asked: y runs the action, the usual ways out cancel it."""
+    if key in ("y", "Y"):
+        return replace(ui, confirm=None), confirm.action
+    if key in ("n", "N", "escape", "q", "enter", "c-c"):
+        return _notice(replace(ui, confirm=None), "cancelled", now, "info"), None
+    return ui, None
+
+
+def _navigate(ui: UiState, frame: Frame, key: str, page: int) -> UiState | None:
+    """Keys that move the focus, the selection or the filter; None when the key is not one of them."""
+    if key == "?":
+        return replace(ui, help=True)
+    if key == "/":
+        return replace(ui, editing_filter=True, focus="pods")
+    if key == "escape":
+        if ui.filter:
+            return replace(ui, filter="", pod_offset=0)
+        return replace(ui, focus="deployments")
+    if key in ("tab", "s-tab"):
+        return replace(ui, focus="pods" if ui.focus == "deployments" else "deployments")
+    if key == "enter":
+        if ui.focus == "deployments":
+            return replace(ui, focus="pods")
+        return ui.select_pod(frame.log_pod)  # pin the pod: the tail stops moving
+    if key in _MOVES or key in ("pageup", "pagedown", "home", "end"):
+        if ui.focus == "pods":
+            steps = {"pageup": -page, "pagedown": page, "home": -(10**9), "end": 10**9}
+            return _move_pod(ui, frame, _MOVES.get(key, steps.get(key, 0)), page)
+        steps = {"pageup": -5, "pagedown": 5, "home": -(10**9), "end": 10**9}
+        return _move_deployment(ui, frame, _MOVES.get(key, steps.get(key, 0)))
+    return None
+
+
+def _command(ui: UiState, frame: Frame, key: str, now: float) -> tuple[UiState, Action | None]:
+    """Keys that act on the cluster (perhaps after a confirmation); other keys do nothing."""
+    if key in ("l", "s"):
+        return _pod_action(ui, frame, "logs" if key == "l" else "shell", now)
+    if key == "u":
+        return _confirm_app_rollback(ui, frame, now), None
+    if key == "U":
+        return _confirm_undo(ui, frame, now), None
+    if key in ("p", "r"):
+        return _deployment_action(ui, frame, "pause" if key == "p" else "restart", now)
+    return ui, None
+
+
 def handle_key(
     ui: UiState, frame: Frame, key: str, *, page: int = 10, now: float = 0.0
 ) -> tuple[UiState, Action | None]:
     """Apply one key press. ``page`` is how many pod rows are visible (PageUp/PageDown)."""
     if ui.confirm is not None:
-        if key in ("y", "Y"):
-            return replace(ui, confirm=None), ui.confirm.action
-        if key in ("n", "N", "escape", "q", "enter", "c-c"):
-            return _notice(replace(ui, confirm=None), "cancelled", now, "info"), None
-        return ui, None
+        return _answer(ui, ui.confirm, key, now)
     if ui.help:
         return replace(ui, help=False), None
     if ui.editing_filter:
@@ -165,39 +208,9 @@ def handle_key(
         if edited is not None:
             return edited, None
         ui = replace(ui, editing_filter=False)
-
     if key in ("q", "c-c"):
         return ui, Action("quit")
-    if key == "?":
-        return replace(ui, help=True), None
-    if key == "/":
-        return replace(ui, editing_filter=True, focus="pods"), None
-    if key == "escape":
-        if ui.filter:
-            return replace(ui, filter="", pod_offset=0), None
-        return replace(ui, focus="deployments"), None
-    if key in ("tab", "s-tab"):
-        return replace(ui, focus="pods" if ui.focus == "deployments" else "deployments"), None
-    if key == "enter":
-        if ui.focus == "deployments":
-            return replace(ui, focus="pods"), None
-        return ui.select_pod(frame.log_pod), None  # pin the pod: the tail stops moving
-    if key in _MOVES or key in ("pageup", "pagedown", "home", "end"):
-        if ui.focus == "pods":
-            steps = {"pageup": -page, "pagedown": page, "home": -(10**9), "end": 10**9}
-            return _move_pod(ui, frame, _MOVES.get(key, steps.get(key, 0)), page), None
-        steps = {"pageup": -5, "pagedown": 5, "home": -(10**9), "end": 10**9}
-        return _move_deployment(ui, frame, _MOVES.get(key, steps.get(key, 0))), None
-    if key == "l":
-        return _pod_action(ui, frame, "logs", now)
-    if key == "s":
-        return _pod_action(ui, frame, "shell", now)
-    if key == "u":
-        return _confirm_app_rollback(ui, frame, now), None
-    if key == "U":
-        return _confirm_undo(ui, frame, now), None
-    if key == "p":
-        return _deployment_action(ui, frame, "pause", now)
-    if key == "r":
-        return _deployment_action(ui, frame, "restart", now)
-    return ui, None
+    moved = _navigate(ui, frame, key, page)
+    if moved is not None:
+        return moved, None
+    return _command(ui, frame, key, now)

@@ -103,6 +103,68 @@ class Column:
     squeeze: int = 0
 
 
+class _Fit:
+    """The widths being fitted: which columns are shown, and how wide, against the room there is."""
+
+    def __init__(self, columns: Sequence[Column], natural: list[int], width: int, gap: int) -> None:
+        self.columns = columns
+        self.natural = natural
+        self.width = width
+        self.gap = gap
+        self.widths = list(natural)
+        self.active = [True] * len(columns)
+
+    def excess(self) -> int:
+        used = [w for w, a in zip(self.widths, self.active, strict=True) if a]
+        return sum(used) + self.gap * max(0, len(used) - 1) - self.width
+
+    def alive(self) -> list[int]:
+        return [i for i, a in enumerate(self.active) if a]
+
+    def shrink(self, candidates: list[int]) -> None:
+        """Shrink ``candidates`` toward their minimum (most squeezable, then widest, first)."""
+        columns, widths = self.columns, self.widths
+        for i in sorted(candidates, key=lambda k: (-columns[k].squeeze, -(widths[k] - columns[k].min), -k)):
+            over = self.excess()
+            if over <= 0:
+                return
+            widths[i] -= min(over, widths[i] - columns[i].min)
+
+    def drop_optional(self) -> None:
+        """Drop the columns with a priority (highest first) while too wide."""
+        columns = self.columns
+        optional = (i for i, c in enumerate(columns) if c.priority > 0)
+        for i in sorted(optional, key=lambda k: (-columns[k].priority, -k)):
+            if self.excess() <= 0:
+                return
+            self.active[i] = False
+
+    def drop_any(self) -> None:
+        """Last resort: drop columns (highest priority, rightmost first) until one is left."""
+        while self.excess() > 0:
+            alive = self.alive()
+            if len(alive) <= 1:
+                if alive:
+                    self.widths[alive[0]] = max(1, self.width)
+                return
+            self.active[max(alive, key=lambda k: (self.columns[k].priority, k))] = False
+
+    def give_back(self) -> None:
+        """Room left after dropping goes to the squeezed columns (least squeezable first), then to a fill."""
+        columns, widths = self.columns, self.widths
+        for i in sorted(range(len(columns)), key=lambda k: (columns[k].squeeze, k)):
+            spare = -self.excess()
+            if spare <= 0:
+                break
+            if self.active[i] and widths[i] < self.natural[i] and not columns[i].fill:
+                widths[i] += min(spare, self.natural[i] - widths[i])
+        spare = -self.excess()
+        for i, col in enumerate(columns):
+            if col.fill and self.active[i] and spare > 0:
+                widths[i] += spare
+                break
+
+
 def fit_columns(
     columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width: int, gap: int = 1
 ) -> list[int]:
@@ -117,49 +179,14 @@ def fit_columns(
     for i, col in enumerate(columns):
         content = max([cell_len(col.header)] + [_len(r[i]) for r in rows if i < len(r)])
         natural.append(max(col.min, min(col.max, content)))
-    active = [True] * len(columns)
-    widths = list(natural)
-
-    def excess() -> int:
-        used = [w for w, a in zip(widths, active, strict=True) if a]
-        return sum(used) + gap * max(0, len(used) - 1) - width
-
-    def shrink(candidates: list[int]) -> None:
-        for i in sorted(candidates, key=lambda k: (-columns[k].squeeze, -(widths[k] - columns[k].min), -k)):
-            over = excess()
-            if over <= 0:
-                return
-            widths[i] -= min(over, widths[i] - columns[i].min)
-
-    shrink([i for i, c in enumerate(columns) if c.squeeze > 0])
-    for i in sorted(
-        (i for i, c in enumerate(columns) if c.priority > 0), key=lambda k: (-columns[k].priority, -k)
-    ):
-        if excess() <= 0:
-            break
-        active[i] = False
-    if excess() > 0:
-        shrink([i for i, a in enumerate(active) if a])
-    while excess() > 0:
-        alive = [i for i, a in enumerate(active) if a]
-        if len(alive) <= 1:
-            if alive:
-                widths[alive[0]] = max(1, width)
-            break
-        active[max(alive, key=lambda k: (columns[k].priority, k))] = False
-    # room left after dropping columns goes back to the squeezed ones (least squeezable first)
-    for i in sorted(range(len(columns)), key=lambda k: (columns[k].squeeze, k)):
-        spare = -excess()
-        if spare <= 0:
-            break
-        if active[i] and widths[i] < natural[i] and not columns[i].fill:
-            widths[i] += min(spare, natural[i] - widths[i])
-    spare = -excess()
-    for i, col in enumerate(columns):
-        if col.fill and active[i] and spare > 0:
-            widths[i] += spare
-            break
-    return [w if a else 0 for w, a in zip(widths, active, strict=True)]
+    fit = _Fit(columns, natural, width, gap)
+    fit.shrink([i for i, c in enumerate(columns) if c.squeeze > 0])
+    fit.drop_optional()
+    if fit.excess() > 0:
+        fit.shrink(fit.alive())
+    fit.drop_any()
+    fit.give_back()
+    return [w if a else 0 for w, a in zip(fit.widths, fit.active, strict=True)]
 
 
 def _len(value: Cell) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 __all__ = ["rfc3339", "to_json"]
@@ -13,7 +13,7 @@ def rfc3339(ts: float | None) -> str | None:
     """Epoch seconds as ``2026-01-02T15:04:05Z`` (None stays None)."""
     if ts is None:
         return None
-    return datetime.fromtimestamp(int(ts), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(int(ts), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def to_json(value: Any) -> Any:

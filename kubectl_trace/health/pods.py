@@ -7,7 +7,7 @@ seconds). It does no I/O and allocates a handful of small frozen objects per pod
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -478,6 +478,109 @@ def _container_problems(
     return out
 
 
+def _containers(
+    spec: Mapping[str, Any],
+    status: Mapping[str, Any],
+    by_container: Mapping[str, _ContainerEvents],
+    now: float,
+    *,
+    init: bool,
+) -> tuple[ContainerHealth, ...]:
+    """The app containers (or the init containers) in spec order, each with its status and events."""
+    field, status_field = (
+        ("initContainers", "initContainerStatuses") if init else ("containers", "containerStatuses")
+    )
+    statuses = {str(s.get("name")): s for s in children(status, status_field)}
+    return tuple(
+        _container_health(
+            c, statuses.get(str(c.get("name")), {}), by_container.get(str(c.get("name"))), init=init, now=now
+        )
+        for c in children(spec, field)
+    )
+
+
+def _last_restart(containers: Sequence[ContainerHealth]) -> tuple[Termination | None, str | None, str]:
+    """The most recent termination of a restarted container (the RESTARTS column): it, whose, why."""
+    last: Termination | None = None
+    last_container: str | None = None
+    last_cause = ""
+    for c in containers:
+        t = c.latest_termination
+        if c.restarts and t is not None and (last is None or (t.finished_at or 0) > (last.finished_at or 0)):
+            last, last_container, last_cause = t, c.name, c.restart_cause(t)
+    return last, last_container, last_cause
+
+
+def _unscheduled(
+    spec: Mapping[str, Any], status: Mapping[str, Any], other_events: Sequence[EventRecord]
+) -> str:
+    """Why the pod waits for a node ("" once it has one): the scheduler's latest word."""
+    scheduled = _condition(status, "PodScheduled")
+    if scheduled.get("status") != "False" or spec.get("nodeName"):
+        return ""
+    scheduling = str(scheduled.get("message") or scheduled.get("reason") or "")
+    failed = [r for r in other_events if r.reason == "FailedScheduling"]
+    if failed:
+        scheduling = max(failed, key=lambda r: r.at).message or scheduling
+    return scheduling or "waiting to be scheduled"
+
+
+def _failed_pod(status: Mapping[str, Any]) -> Problem:
+    """A pod in phase Failed (evicted, deadline exceeded …): one problem for the whole pod."""
+    reason = str(status.get("reason") or "Failed")
+    message = str(status.get("message") or "").strip()
+    severity = "warning" if reason == "Evicted" else "error"
+    return Problem(reason, severity, f"{reason}: {message}" if message else f"pod {reason.lower()}")
+
+
+def _stuck_terminating(
+    meta: Mapping[str, Any], spec: Mapping[str, Any], deleted_at: float, now: float
+) -> Problem | None:
+    """A pod still there a minute after its grace period ended."""
+    grace = as_int(
+        meta.get("deletionGracePeriodSeconds"), as_int(spec.get("terminationGracePeriodSeconds"), 30)
+    )
+    if now - deleted_at <= grace + 60:
+        return None
+    return Problem("StuckTerminating", "warning", f"terminating for {ago(deleted_at, now)} (grace {grace}s)")
+
+
+def _not_ready(
+    spec: Mapping[str, Any],
+    containers: Sequence[ContainerHealth],
+    created_at: float | None,
+    now: float,
+) -> Problem | None:
+    """Running but not ready, and no probe failure explains it: past the probes' grace, a problem."""
+    if not containers or any(c.state != "running" for c in containers):
+        return None
+    since = max((c.started_at for c in containers if c.started_at is not None), default=created_at)
+    spec_containers = children(spec, "containers")
+    grace = max((c_spec.grace_seconds for c_spec in _readiness_specs(spec_containers)), default=0) + 30
+    if since is None or now - since <= grace:
+        return None
+    return Problem("NotReady", "error", f"running but not ready for {ago(since, now)}")
+
+
+def _latest_warning(other_events: Sequence[EventRecord]) -> Problem | None:
+    """The newest warning event about the pod that no container problem already explains."""
+    warnings = [r for r in other_events if r.warning and r.reason not in _EXPLAINED_REASONS]
+    if not warnings:
+        return None
+    latest = max(warnings, key=lambda r: r.at)
+    return Problem(latest.reason, "warning", f"{latest.reason}: {latest.message}")
+
+
+def _verdict(terminating: bool, phase: str, problems: Sequence[Problem], ready: bool) -> str:
+    if terminating:
+        return "terminating"
+    if phase == "Succeeded":
+        return "completed"
+    if any(p.severity == "error" for p in problems):
+        return "unhealthy"
+    return "healthy" if ready else "starting"
+
+
 def pod_health(pod: Mapping[str, Any], events: EventSource = None, now: float = 0.0) -> PodHealth:
     """Derive the health of one pod from the pod, its events and the current time.
 
@@ -494,104 +597,34 @@ def pod_health(pod: Mapping[str, Any], events: EventSource = None, now: float = 
     created_at = timestamp(meta.get("creationTimestamp"))
     deleted_at = timestamp(meta.get("deletionTimestamp"))
     records = events_for(events, "Pod", namespace, name, uid)
-
-    spec_containers = children(spec, "containers")
-    spec_inits = children(spec, "initContainers")
-    by_container, other_events = _sort_events(
-        records, [str(c.get("name") or "") for c in spec_containers + spec_inits]
-    )
-    statuses = {str(s.get("name")): s for s in children(status, "containerStatuses")}
-    init_statuses = {str(s.get("name")): s for s in children(status, "initContainerStatuses")}
-    containers = tuple(
-        _container_health(
-            c, statuses.get(str(c.get("name")), {}), by_container.get(str(c.get("name"))), init=False, now=now
-        )
-        for c in spec_containers
-    )
-    inits = tuple(
-        _container_health(
-            c,
-            init_statuses.get(str(c.get("name")), {}),
-            by_container.get(str(c.get("name"))),
-            init=True,
-            now=now,
-        )
-        for c in spec_inits
-    )
+    every = children(spec, "containers") + children(spec, "initContainers")
+    by_container, other_events = _sort_events(records, [str(c.get("name") or "") for c in every])
+    containers = _containers(spec, status, by_container, now, init=False)
+    inits = _containers(spec, status, by_container, now, init=True)
     ready = _condition(status, "Ready").get("status") == "True"
-    ready_containers = sum(1 for c in containers if c.ready)
-
-    # The most recent termination across containers (for the RESTARTS column).
-    last: Termination | None = None
-    last_container: str | None = None
-    last_cause = ""
-    for c in containers:
-        t = c.latest_termination
-        if c.restarts and t is not None and (last is None or (t.finished_at or 0) > (last.finished_at or 0)):
-            last, last_container, last_cause = t, c.name, c.restart_cause(t)
+    last, last_container, last_cause = _last_restart(containers)
 
     problems: list[Problem] = []
-    scheduling = ""
     terminating = deleted_at is not None
-    scheduled = _condition(status, "PodScheduled")
-    if scheduled.get("status") == "False" and not spec.get("nodeName"):
-        scheduling = str(scheduled.get("message") or scheduled.get("reason") or "")
-        failed = [r for r in other_events if r.reason == "FailedScheduling"]
-        if failed:
-            latest = max(failed, key=lambda r: r.at)
-            scheduling = latest.message or scheduling
-        scheduling = scheduling or "waiting to be scheduled"
+    scheduling = _unscheduled(spec, status, other_events)
+    if scheduling:
         problems.append(Problem("Unschedulable", "error", f"cannot be scheduled: {scheduling}"))
-
     if phase == "Failed" and not terminating:
-        reason = str(status.get("reason") or "Failed")
-        message = str(status.get("message") or "").strip()
-        severity = "warning" if reason == "Evicted" else "error"
-        problems.append(
-            Problem(reason, severity, f"{reason}: {message}" if message else f"pod {reason.lower()}")
-        )
+        problems.append(_failed_pod(status))
     elif phase != "Succeeded" and not terminating:
         for c in inits + containers:
             ce = by_container.get(c.name)
             problems.extend(_container_problems(c, ce.pull_failure if ce else None, ready, now))
+    if deleted_at is not None and (stuck := _stuck_terminating(meta, spec, deleted_at, now)):
+        problems.append(stuck)
+    if not ready and not terminating and not any(p.severity == "error" for p in problems):
+        unready = _not_ready(spec, containers, created_at, now) if phase == "Running" else None
+        if unready is None and phase not in ("Succeeded", "Failed"):
+            unready = _latest_warning(other_events)
+        if unready is not None:
+            problems.append(unready)
 
-    if terminating and deleted_at is not None:
-        grace = as_int(
-            meta.get("deletionGracePeriodSeconds"), as_int(spec.get("terminationGracePeriodSeconds"), 30)
-        )
-        if now - deleted_at > grace + 60:
-            problems.append(
-                Problem(
-                    "StuckTerminating", "warning", f"terminating for {ago(deleted_at, now)} (grace {grace}s)"
-                )
-            )
-
-    has_error = any(p.severity == "error" for p in problems)
-    all_running = bool(containers) and all(c.state == "running" for c in containers)
-    if not has_error and not ready and not terminating and phase == "Running" and all_running:
-        # Running but not ready, and no probe failure explains it: after the probes' own
-        # grace period that is a problem in itself.
-        since = max((c.started_at for c in containers if c.started_at is not None), default=created_at)
-        grace = max((c_spec.grace_seconds for c_spec in _readiness_specs(spec_containers)), default=0) + 30
-        if since is not None and now - since > grace:
-            problems.append(Problem("NotReady", "error", f"running but not ready for {ago(since, now)}"))
-            has_error = True
-    if not has_error and not ready and not terminating and phase not in ("Succeeded", "Failed"):
-        warnings = [r for r in other_events if r.warning and r.reason not in _EXPLAINED_REASONS]
-        if warnings:
-            latest = max(warnings, key=lambda r: r.at)
-            problems.append(Problem(latest.reason, "warning", f"{latest.reason}: {latest.message}"))
-
-    if terminating:
-        verdict = "terminating"
-    elif phase == "Succeeded":
-        verdict = "completed"
-    elif any(p.severity == "error" for p in problems):
-        verdict = "unhealthy"
-    elif ready:
-        verdict = "healthy"
-    else:
-        verdict = "starting"
+    verdict = _verdict(terminating, phase, problems, ready)
     display = pod_status_column(pod, phase, ready)
     labels = child(meta, "labels")
     return PodHealth(
@@ -602,7 +635,7 @@ def pod_health(pod: Mapping[str, Any], events: EventSource = None, now: float = 
         status=display,
         verdict=verdict,
         ready=ready,
-        ready_containers=ready_containers,
+        ready_containers=sum(1 for c in containers if c.ready),
         total_containers=len(containers),
         restarts=sum(c.restarts for c in containers),
         last_termination=last,

@@ -17,11 +17,16 @@ import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kubectl_trace.kube.errors import ApiError, KubeError, TransportError, api_error
 from kubectl_trace.kube.resources import Resource, lookup
 from kubectl_trace.kube.retry import Backoff, RetryDecision, RetryPolicy, call_with_retry
+
+if TYPE_CHECKING:
+    import socket
+
+    from kubectl_trace.kube.config import Connection
 
 __all__ = [
     "CONNECT_TIMEOUT",
@@ -123,7 +128,7 @@ def write_policy(policy: RetryPolicy) -> RetryPolicy:
 class ResourceCalls:
     """Object and stream calls over ``self._send_once`` and ``self.open`` (see the module doc)."""
 
-    conn: Any
+    conn: Connection
     retry: RetryPolicy
     _sleep: Callable[[float], None] = staticmethod(time.sleep)
 
@@ -177,6 +182,13 @@ class ResourceCalls:
             policy = write_policy(policy)
         return call_with_retry(once, policy, sleep=self._sleep)
 
+    def _object(self, method: str, path: str, **options: Any) -> dict[str, Any]:
+        """``request`` for the calls whose answer is one JSON object (an object, a Status)."""
+        data = self.request(method, path, **options)
+        if not isinstance(data, dict):
+            raise ApiError(f"the API server answered {method} {path} with no JSON object", status=0)
+        return data
+
     def open(  # pragma: no cover - each client sends its own way
         self,
         method: str,
@@ -212,7 +224,7 @@ class ResourceCalls:
         """GET one object."""
         r = lookup(kind)
         ns = self._ns(r, namespace)
-        return self.request("GET", r.path(ns, name), namespace=ns)
+        return self._object("GET", r.path(ns, name), namespace=ns)
 
     def list(
         self,
@@ -244,14 +256,14 @@ class ResourceCalls:
         """POST a new object."""
         r = lookup(kind)
         ns = self._ns(r, namespace or (obj.get("metadata") or {}).get("namespace"))
-        return self.request("POST", r.path(ns), body=dict(obj), namespace=ns)
+        return self._object("POST", r.path(ns), body=dict(obj), namespace=ns)
 
     def replace(self, kind: str, obj: Mapping[str, Any], namespace: str | None = None) -> dict[str, Any]:
         """PUT an object (its metadata.resourceVersion guards against lost updates)."""
         r = lookup(kind)
         meta = obj.get("metadata") or {}
         ns = self._ns(r, namespace or meta.get("namespace"))
-        return self.request("PUT", r.path(ns, meta["name"]), body=dict(obj), namespace=ns)
+        return self._object("PUT", r.path(ns, meta["name"]), body=dict(obj), namespace=ns)
 
     def patch(
         self,
@@ -267,7 +279,7 @@ class ResourceCalls:
         """PATCH an object: ``strategic``, ``merge`` or ``json`` (a list of operations)."""
         r = lookup(kind)
         ns = self._ns(r, namespace)
-        return self.request(
+        return self._object(
             "PATCH",
             r.path(ns, name, subresource),
             query={"fieldManager": field_manager},
@@ -280,7 +292,7 @@ class ResourceCalls:
         """DELETE an object."""
         r = lookup(kind)
         ns = self._ns(r, namespace)
-        return self.request("DELETE", r.path(ns, name), namespace=ns)
+        return self._object("DELETE", r.path(ns, name), namespace=ns)
 
     def namespace_exists(self, namespace: str) -> bool | None:
         """True/False, or None when we may not look (403)."""
@@ -307,7 +319,7 @@ class ResourceCalls:
 
     def server_version(self) -> dict[str, Any]:
         """``/version``."""
-        return self.request("GET", "/version")
+        return self._object("GET", "/version")
 
     # -- streams --------------------------------------------------------------------------
 
@@ -427,7 +439,7 @@ class Stream(Protocol):
 class KubeClient(Protocol):
     """What commands may ask of a client: the calls above, typed (``LiteKube`` and ``Kube``)."""
 
-    conn: Any
+    conn: Connection
     retry: RetryPolicy
 
     @property
@@ -562,6 +574,12 @@ class KubeClient(Protocol):
         limit_bytes: int | None = None,
     ) -> Any:
         """Open a pod's log."""
+        ...
+
+    def open_upgrade(
+        self, target: str, headers: Mapping[str, str], *, timeout: float
+    ) -> tuple[socket.socket, int, dict[str, str], bytes]:
+        """Send ``GET target`` asking to switch protocols on a socket of its own (``kube.upgrade``)."""
         ...
 
     def transport_error(self, exc: BaseException) -> KubeError:

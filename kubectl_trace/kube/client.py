@@ -13,10 +13,15 @@ warnings never reach the user; an insecure connection is reported once by the CL
 
 from __future__ import annotations
 
+import base64
+import socket
+import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from kubectl_trace.kube.calls import (
     UNSET,
@@ -34,7 +39,9 @@ from kubectl_trace.kube.retry import RetryPolicy
 from kubectl_trace.kube.stream import StreamBase
 
 if TYPE_CHECKING:
+    from kubectl_trace.kube.dial import Proxy
     from kubectl_trace.kube.lite import LiteKube
+    from kubectl_trace.kube.settings import KubeSettings
 
 __all__ = ["Kube", "ObjectList", "RawStream", "connect", "connect_best"]
 
@@ -49,7 +56,8 @@ class RawStream(StreamBase):
     @property
     def headers(self) -> Mapping[str, str]:
         """Response headers."""
-        return self._response.headers
+        headers: Mapping[str, str] = self._response.headers
+        return headers
 
     @property
     def status(self) -> int:
@@ -204,6 +212,44 @@ class Kube(ResourceCalls):
             stream.close()
         return stream.status, body
 
+    def open_upgrade(
+        self, target: str, headers: Mapping[str, str], *, timeout: float
+    ) -> tuple[socket.socket, int, dict[str, str], bytes]:
+        """``LiteKube.open_upgrade`` from the official client's configuration.
+
+        The token comes from the configuration as for every request (a legacy auth-provider
+        refreshes it there); CA, client certificate and proxy as ``kubernetes.stream`` uses
+        them. The socket is opened here (``kube.dial``) and the upgrade sent on it
+        (``kube.http1.request_upgrade``), as the lean client does.
+        """
+        from kubectl_trace.kube.dial import connect_socket
+        from kubectl_trace.kube.http1 import request_upgrade
+
+        api = self.api_client
+        configuration = api.configuration
+        _, _, auth, _, _ = api.param_serialize(
+            method="GET", resource_path="/", header_params={}, auth_settings=["BearerToken"]
+        )
+        sent = {k: v for k, v in auth.items() if k.lower() in ("authorization", "user-agent")}
+        sent.update(headers)
+        url = urlsplit(configuration.host)
+        secure = url.scheme == "https"
+        host, port = url.hostname or "", url.port or (443 if secure else 80)
+        try:
+            sock = connect_socket(host, port, timeout, _proxy(configuration, configuration.host))
+            if secure:
+                try:
+                    sock = _tls_context(configuration).wrap_socket(
+                        sock, server_hostname=configuration.tls_server_name or host
+                    )
+                except BaseException:
+                    sock.close()
+                    raise
+            status, answer, rest = request_upgrade(sock, url.netloc, url.path.rstrip("/") + target, sent)
+        except (OSError, ValueError) as exc:
+            raise self.transport_error(exc) from None
+        return sock, status, answer, rest
+
     def _send_once(
         self,
         method: str,
@@ -233,7 +279,49 @@ class Kube(ResourceCalls):
             stream._response.release_conn()
 
 
-def connect(settings: Any, *, retry: RetryPolicy | None = None) -> Kube:
+def _tls_context(configuration: Any) -> ssl.SSLContext:
+    """TLS as the official client sets it up: its CA (else certifi's), client certificate, checks."""
+    if configuration.verify_ssl:
+        import certifi
+
+        context = ssl.create_default_context(cafile=configuration.ssl_ca_cert or certifi.where())
+        if configuration.assert_hostname is not None:
+            context.check_hostname = bool(configuration.assert_hostname)
+    else:  # insecure-skip-tls-verify (the CLI has said so once)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if configuration.cert_file:
+        context.load_cert_chain(configuration.cert_file, configuration.key_file or None)
+    return context
+
+
+def _proxy(configuration: Any, server: str) -> Proxy | None:
+    """The configuration's proxy for ``server`` (None: direct), with its Basic credentials."""
+    if not configuration.proxy:
+        return None
+    if configuration.no_proxy:
+        from kubernetes.client.rest import should_bypass_proxies
+
+        if should_bypass_proxies(server, configuration.no_proxy):
+            return None
+    from kubectl_trace.kube.dial import parse_proxy
+
+    proxy = parse_proxy(configuration.proxy, where="the client configuration")
+    if proxy.needs_full_client:
+        raise TransportError(
+            f"cannot open a WebSocket through the https:// proxy {proxy.display}",
+            "use an http:// or socks5:// proxy for exec, attach and shell",
+            kind="protocol",
+        )
+    basic = str((configuration.proxy_headers or {}).get("proxy-authorization", ""))
+    if basic.startswith("Basic ") and not proxy.username:
+        user, _, password = base64.b64decode(basic.split()[1]).decode().partition(":")
+        proxy = replace(proxy, username=user, password=password)
+    return proxy
+
+
+def connect(settings: KubeSettings, *, retry: RetryPolicy | None = None) -> Kube:
     """Load the kubeconfig for ``settings`` (a KubeSettings) and return the official client."""
     from kubectl_trace.kube.config import load_connection
 
@@ -241,7 +329,7 @@ def connect(settings: Any, *, retry: RetryPolicy | None = None) -> Kube:
 
 
 def connect_best(
-    settings: Any, environ: Mapping[str, str] | None = None, *, retry: RetryPolicy | None = None
+    settings: KubeSettings, environ: Mapping[str, str] | None = None, *, retry: RetryPolicy | None = None
 ) -> KubeClient:
     """The lean client when the context allows it (no ``kubernetes`` import), else the official one.
 

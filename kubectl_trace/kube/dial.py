@@ -111,6 +111,50 @@ def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
+def _in_network(entry: str, ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> bool | None:
+    """A CIDR entry: whether ``ip`` is inside it; None when ``entry`` is not a CIDR."""
+    import ipaddress
+
+    try:
+        network = ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        return None
+    return ip is not None and ip.version == network.version and ip in network
+
+
+def _host_and_port(entry: str) -> tuple[str, str]:
+    """``host``, ``host:port``, ``[v6]`` or ``[v6]:port`` → (host, port or "")."""
+    if entry.startswith("["):
+        close = entry.find("]")
+        rest = entry[close + 1 :]
+        return entry[1:close], (rest[1:] if rest.startswith(":") else "")
+    if entry.count(":") == 1:
+        host, port = entry.split(":")
+        return host, port
+    return entry, ""
+
+
+def _entry_matches(
+    entry: str, host: str, ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None, port: str
+) -> bool:
+    """Whether one ``NO_PROXY`` entry (lower case, not ``*``) covers ``host:port``."""
+    if "/" in entry:
+        inside = _in_network(entry, ip)
+        if inside is not None:
+            return inside
+    entry_host, entry_port = _host_and_port(entry)
+    if not entry_host or entry_port not in ("", port):
+        return False
+    entry_ip = _ip(entry_host)
+    if entry_ip is not None or ip is not None:  # domain entries never match an address
+        return ip is not None and ip == entry_ip
+    if entry_host.startswith("*."):
+        entry_host = entry_host[1:]
+    if entry_host.startswith("."):  # subdomains only
+        return host.endswith(entry_host)
+    return host == entry_host or host.endswith("." + entry_host)
+
+
 def no_proxy_matches(host: str, port: int, no_proxy: str) -> bool:
     """Whether ``NO_PROXY`` (or the loopback rule) sends ``host:port`` directly."""
     host = host.strip("[]").lower().strip()
@@ -119,45 +163,11 @@ def no_proxy_matches(host: str, port: int, no_proxy: str) -> bool:
     ip = _ip(host)
     if ip is not None and ip.is_loopback:
         return True
-    port_text = str(port)
     for raw in no_proxy.split(","):
         entry = raw.strip().lower()
-        if not entry:
-            continue
         if entry == "*":
             return True
-        if "/" in entry:
-            import ipaddress
-
-            try:
-                network = ipaddress.ip_network(entry, strict=False)
-            except ValueError:
-                network = None
-            if network is not None:
-                if ip is not None and ip.version == network.version and ip in network:
-                    return True
-                continue
-        entry_host, entry_port = entry, ""
-        if entry.startswith("["):
-            close = entry.find("]")
-            entry_host, rest = entry[1:close], entry[close + 1 :]
-            entry_port = rest[1:] if rest.startswith(":") else ""
-        elif entry.count(":") == 1:
-            entry_host, entry_port = entry.split(":")
-        if not entry_host:
-            continue
-        entry_ip = _ip(entry_host)
-        if entry_ip is not None:
-            if ip is not None and ip == entry_ip and entry_port in ("", port_text):
-                return True
-            continue
-        if ip is not None:
-            continue  # domain entries never match an address
-        if entry_host.startswith("*."):
-            entry_host = entry_host[1:]
-        exact = not entry_host.startswith(".")
-        suffix = entry_host if not exact else "." + entry_host
-        if (host.endswith(suffix) or (exact and host == suffix[1:])) and entry_port in ("", port_text):
+        if entry and _entry_matches(entry, host, ip, str(port)):
             return True
     return False
 

@@ -14,7 +14,15 @@ from typing import Any
 from kubectl_trace.kube.errors import KubeError
 from kubectl_trace.kube.stream import StreamBase, split_lines
 
-__all__ = ["Http1Stream", "dechunk", "dechunk_bytes", "read_body", "read_head", "split_lines"]
+__all__ = [
+    "Http1Stream",
+    "dechunk",
+    "dechunk_bytes",
+    "read_body",
+    "read_head",
+    "request_upgrade",
+    "split_lines",
+]
 
 
 class Http1Stream(StreamBase):
@@ -153,6 +161,30 @@ def read_body(sock: socket.socket, headers: Mapping[str, str], rest: bytes) -> b
     if chunked:
         return dechunk_bytes(body)
     return body[: int(length)] if length.isdigit() else body
+
+
+def request_upgrade(
+    sock: socket.socket, host: str, target: str, headers: Mapping[str, str]
+) -> tuple[int, dict[str, str], bytes]:
+    """Send ``GET target`` asking to switch protocols on ``sock`` and read the answer's head.
+
+    Returns ``(status, headers with lower-case names, rest)``: after a 101 the socket speaks
+    the new protocol and ``rest`` holds the bytes that came after the head; otherwise
+    ``rest`` is the (error) body and the socket is closed. Both clients open the socket
+    their own way (``LiteKube.open_upgrade``, ``Kube.open_upgrade``) and send it here.
+    """
+    lines = [f"GET {target} HTTP/1.1", f"Host: {host}"]
+    lines += [f"{k}: {v}" for k, v in headers.items() if k.lower() != "accept"]
+    try:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        status, answer, rest = read_head(sock)
+        if status != 101:
+            rest = read_body(sock, answer, rest)
+            sock.close()
+    except BaseException:
+        sock.close()
+        raise
+    return status, answer, rest
 
 
 def dechunk_bytes(data: bytes) -> bytes:

@@ -55,7 +55,7 @@ from kubectl_trace.kube.calls import (
 from kubectl_trace.kube.config import Connection, SelectedContext, select_context
 from kubectl_trace.kube.dial import Http1Connection, Proxy, connect_socket
 from kubectl_trace.kube.errors import ApiError, KubeConfigError, KubeError, api_error, transport_error
-from kubectl_trace.kube.http1 import Http1Stream, read_body, read_head
+from kubectl_trace.kube.http1 import Http1Stream, request_upgrade
 from kubectl_trace.kube.retry import RetryPolicy
 from kubectl_trace.kube.settings import KubeSettings
 
@@ -453,17 +453,12 @@ class LiteKube(ResourceCalls):
                     raise
         except (OSError, ValueError) as exc:
             raise self.transport_error(exc) from None
-        lines = [f"GET {self._prefix}{target} HTTP/1.1", f"Host: {urlsplit(self.conn.server).netloc}"]
-        sent = self._headers(creds, headers)
-        lines += [f"{k}: {v}" for k, v in sent.items() if k.lower() != "accept"]
+        host = urlsplit(self.conn.server).netloc
         try:
-            sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
-            status, answer, rest = read_head(sock)
-            if status != 101:
-                rest = read_body(sock, answer, rest)
-                sock.close()
+            status, answer, rest = request_upgrade(
+                sock, host, self._prefix + target, self._headers(creds, headers)
+            )
         except (OSError, ValueError) as exc:
-            sock.close()
             raise self.transport_error(exc) from None
         return sock, status, answer, rest
 

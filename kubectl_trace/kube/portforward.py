@@ -9,9 +9,10 @@ WebSocket when the connection in the pod is over. There is no half-close: when t
 side stops sending, the tunnel ends.
 
 One tunnel carries one TCP connection, so ``Forwarder`` opens a WebSocket per accepted
-local connection. The handshake is the exec one (``kube.exec``): with a ``LiteKube`` on
-its own socket (TLS session resumed), with a ``Kube`` through websocket-client with the
-official client's CA, certificate, token and proxy settings. After it, ``pump`` copies
+local connection. The handshake is exec's (``kube.upgrade.open_websocket``, over either
+client's ``open_upgrade``: the lean client's socket with its TLS session resumed, or one
+opened from the official client's configuration; CA, certificate, token and proxies
+alike). After it, ``pump`` copies
 bytes between the local socket and the tunnel in one thread (the only one touching that
 TLS socket), with bounded buffers on both sides (backpressure), answering pings.
 """
@@ -30,6 +31,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubectl_trace.kube.errors import KubeError, TransportError
+from kubectl_trace.kube.frames import (
+    OP_BINARY,
+    OP_CLOSE,
+    OP_PING,
+    OP_PONG,
+    OP_TEXT,
+    FrameDecoder,
+    ProtocolError,
+    client_frame,
+    encode_stdin,
+)
 
 __all__ = [
     "PROTOCOL",
@@ -84,28 +96,19 @@ def open_tunnel(kube: Any, namespace: str, pod: str, port: int, *, timeout: floa
     ``ApiError`` when the server refuses (404 pod, 400 not running, 403) and
     ``TransportError`` when it cannot be reached or does not speak the protocol.
     """
-    from kubectl_trace.kube import exec as wsexec
+    from kubectl_trace.kube.upgrade import open_websocket
 
     limit = timeout if timeout is not None else (kube.conn.request_timeout or 30.0)
-    path = portforward_path(namespace, pod)
-    query = [("ports", str(port))]
-    description = f"pod {namespace}/{pod} port {port}"
-    try:
-        if hasattr(kube, "open_upgrade"):
-            sock, _protocol, rest = wsexec._open_with_lite(kube, path, query, (PROTOCOL,), limit, namespace)
-            return Tunnel(sock, rest, None, description)
-        sock, _protocol, closer = wsexec._open_with_websocket_client(
-            kube, path, query, (PROTOCOL,), limit, namespace
-        )
-        return Tunnel(sock, b"", closer, description)
-    except TransportError as exc:
-        if exc.kind != "protocol":
-            raise
-        raise TransportError(
-            f"the API server at {kube.conn.server} did not agree on the port-forward protocol {PROTOCOL}",
-            "the cluster may be too old for WebSocket port-forward; try: kubectl port-forward",
-            kind="protocol",
-        ) from None
+    websocket = open_websocket(
+        kube,
+        portforward_path(namespace, pod),
+        [("ports", str(port))],
+        (PROTOCOL,),
+        timeout=limit,
+        namespace=namespace,
+        purpose="port-forward",
+    )
+    return Tunnel(websocket.sock, websocket.initial, None, f"pod {namespace}/{pod} port {port}")
 
 
 class _Channels:
@@ -133,8 +136,6 @@ class _Pump:
     """The state of one local connection ↔ tunnel copy (see ``pump``)."""
 
     def __init__(self, tunnel: Tunnel, local: socket.socket, clock: Callable[[], float]) -> None:
-        from kubectl_trace.kube.exec import FrameDecoder
-
         self.tunnel, self.local, self.clock = tunnel, local, clock
         self.decoder = FrameDecoder()
         self.channels = _Channels()
@@ -149,9 +150,7 @@ class _Pump:
     # -- remote side --
 
     def handle(self, opcode: int, payload: bytes) -> None:
-        from kubectl_trace.kube import exec as wsexec
-
-        if opcode in (wsexec.OP_BINARY, wsexec.OP_TEXT):
+        if opcode in (OP_BINARY, OP_TEXT):
             if not payload:
                 return
             channel, data = self.channels.take(payload)
@@ -160,25 +159,19 @@ class _Pump:
             elif channel == ERROR and data:
                 self.channels.error += data
                 self.remote_done = True  # the port is unreachable: nothing more will come
-        elif opcode == wsexec.OP_PING:
-            self.to_remote += wsexec.encode_frame(wsexec.OP_PONG, payload, mask_key=os.urandom(4))
-        elif opcode == wsexec.OP_CLOSE:
+        elif opcode == OP_PING:
+            self.to_remote += client_frame(OP_PONG, payload)
+        elif opcode == OP_CLOSE:
             self.remote_done = True
             if not self.close_sent:
                 self.say_goodbye()
 
     def ping(self) -> None:
-        from kubectl_trace.kube import exec as wsexec
-
-        self.to_remote += wsexec.encode_frame(wsexec.OP_PING, b"", mask_key=os.urandom(4))
+        self.to_remote += client_frame(OP_PING, b"")
 
     def say_goodbye(self) -> None:
-        from kubectl_trace.kube import exec as wsexec
-
         self.close_sent = True
-        self.to_remote += wsexec.encode_frame(
-            wsexec.OP_CLOSE, (1000).to_bytes(2, "big"), mask_key=os.urandom(4)
-        )
+        self.to_remote += client_frame(OP_CLOSE, (1000).to_bytes(2, "big"))
 
     def read_remote(self) -> None:
         sock = self.tunnel.sock
@@ -204,8 +197,6 @@ class _Pump:
     # -- local side --
 
     def read_local(self) -> None:
-        from kubectl_trace.kube.exec import encode_stdin
-
         try:
             data = self.local.recv(_CHUNK)
         except (BlockingIOError, InterruptedError):
@@ -245,8 +236,6 @@ def pump(
     breaks the WebSocket rules. ``stop`` (set from another thread) ends it at the next ping
     interval at the latest; shutting ``local`` down from another thread ends it at once.
     """
-    from kubectl_trace.kube.exec import ProtocolError
-
     state = _Pump(tunnel, local, clock)
     try:
         tunnel.sock.setblocking(False)

@@ -26,6 +26,7 @@ from kubectl_trace.kube.selectors import (
 )
 
 if TYPE_CHECKING:
+    from kubectl_trace.kube.calls import KubeClient
     from kubectl_trace.userconfig import UserConfig
 
 __all__ = [
@@ -168,7 +169,7 @@ class Target:
             return False
         name = meta.get("name", "")
         if self.kind == "pod":
-            return name == self.pod_name
+            return bool(name == self.pod_name)
         if self.kind == "regex":
             return bool(self.pod_regex and self.pod_regex.search(name))
         if self.kind in ("deployment", "app"):
@@ -249,7 +250,7 @@ def app_names(deployments: Sequence[Mapping[str, Any]], app_key: str = "app") ->
 
 
 def resolve_app(
-    kube: Any,
+    kube: KubeClient,
     name: str,
     *,
     namespace: str,
@@ -304,7 +305,7 @@ def _narrow(
 
 
 def resolve_in_namespace(
-    kube: Any, target: str | None, *, process: str | None = None, label_selector: str | None = None
+    kube: KubeClient, target: str | None, *, process: str | None = None, label_selector: str | None = None
 ) -> tuple[str, Target]:
     """The connection's namespace (a clear error when it does not exist) and TARGET resolved in it."""
     namespace = str(kube.namespace)
@@ -314,7 +315,7 @@ def resolve_in_namespace(
 
 
 def resolve(
-    kube: Any,
+    kube: KubeClient,
     target: str | None,
     *,
     namespace: str | None = None,

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubectl_trace.kube.calls import KubeClient
+from kubectl_trace.kube.calls import KubeClient, ObjectList
 from kubectl_trace.kube.errors import ApiError, KubeError
 from kubectl_trace.kube.retry import NO_RETRY, Backoff, RetryPolicy
 
@@ -85,16 +85,7 @@ class ResilientWatch:
         while not self.stopped:
             try:
                 if need_list:
-                    self.requests += 1
-                    listed = self.kube.list(
-                        self.kind,
-                        self.namespace,
-                        all_namespaces=self.all_namespaces,
-                        label_selector=self.label_selector,
-                        field_selector=self.field_selector,
-                        retry=NO_RETRY,
-                    )
-                    self.resource_version = listed.resource_version
+                    listed = self._list()
                     need_list = False
                     if disconnected:
                         disconnected = False
@@ -106,17 +97,7 @@ class ResilientWatch:
                     del items
                     if self.stopped:
                         break
-                self.requests += 1
-                stream, events = self.kube.watch_stream(
-                    self.kind,
-                    self.namespace,
-                    all_namespaces=self.all_namespaces,
-                    resource_version=self.resource_version,
-                    label_selector=self.label_selector,
-                    field_selector=self.field_selector,
-                    timeout_seconds=self.timeout_seconds,
-                )
-                self._stream = stream
+                stream, events = self._open_watch()
                 if self.stopped:
                     stream.close()
                     break
@@ -124,40 +105,12 @@ class ResilientWatch:
                     disconnected = False
                     yield WatchEvent("RECONNECTED")
                 failures = 0
-                opened = self._clock()
-                count = 0
-                for event in events:
-                    obj = event.get("object") or {}
-                    rv = (obj.get("metadata") or {}).get("resourceVersion")
-                    if rv:
-                        self.resource_version = str(rv)
-                    count += 1
-                    if event.get("type") == "BOOKMARK":
-                        continue
-                    yield WatchEvent(str(event.get("type")), obj)
-                    if self.stopped:
-                        break
-                stream.close()
-                self._stream = None
-                # The server ended the stream (timeout, restart, dropped): resume from the
-                # last resourceVersion. A stream that ends at once, repeatedly, gets a pause.
-                if not self.stopped and count == 0 and self._clock() - opened < 1.0:
-                    self._stopped.wait(0.2)
-            except ApiError as exc:
-                if exc.expired:
+                yield from self._events(stream, events)
+            except KubeError as exc:
+                if isinstance(exc, ApiError) and exc.expired:
                     self.relists += 1
                     need_list = True
                     continue
-                failures += 1
-                decision = self.policy(exc, failures)
-                if not decision.retry or self.stopped:
-                    if self.stopped:
-                        break
-                    raise
-                disconnected = True
-                yield WatchEvent("DISCONNECTED", error=exc, retry_in=decision.delay)
-                self._stopped.wait(decision.delay)
-            except KubeError as exc:
                 if self.stopped:
                     break
                 failures += 1
@@ -170,3 +123,52 @@ class ResilientWatch:
             finally:
                 if self._stream is not None and self.stopped:
                     self._stream.close()
+
+    def _list(self) -> ObjectList:
+        self.requests += 1
+        listed = self.kube.list(
+            self.kind,
+            self.namespace,
+            all_namespaces=self.all_namespaces,
+            label_selector=self.label_selector,
+            field_selector=self.field_selector,
+            retry=NO_RETRY,
+        )
+        self.resource_version = listed.resource_version
+        return listed
+
+    def _open_watch(self) -> tuple[Any, Iterator[dict[str, Any]]]:
+        self.requests += 1
+        stream, events = self.kube.watch_stream(
+            self.kind,
+            self.namespace,
+            all_namespaces=self.all_namespaces,
+            resource_version=self.resource_version,
+            label_selector=self.label_selector,
+            field_selector=self.field_selector,
+            timeout_seconds=self.timeout_seconds,
+        )
+        self._stream = stream
+        return stream, events
+
+    def _events(self, stream: Any, events: Iterator[dict[str, Any]]) -> Iterator[WatchEvent]:
+        """The events of one watch request, remembering where it got to (bookmarks included)."""
+        opened = self._clock()
+        count = 0
+        for event in events:
+            obj = event.get("object") or {}
+            rv = (obj.get("metadata") or {}).get("resourceVersion")
+            if rv:
+                self.resource_version = str(rv)
+            count += 1
+            if event.get("type") == "BOOKMARK":
+                continue
+            yield WatchEvent(str(event.get("type")), obj)
+            if self.stopped:
+                break
+        stream.close()
+        self._stream = None
+        # The server ended the stream (timeout, restart, dropped): resume from the
+        # last resourceVersion. A stream that ends at once, repeatedly, gets a pause.
+        if not self.stopped and count == 0 and self._clock() - opened < 1.0:
+            self._stopped.wait(0.2)

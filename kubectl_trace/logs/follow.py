@@ -12,15 +12,17 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.kube.errors import KubeError
 from kubectl_trace.logs.instances import ContainerView, container_names, container_view, pod_uid
 from kubectl_trace.logs.options import LogsOptions
 from kubectl_trace.logs.record import Marker, Source
 from kubectl_trace.logs.tailer import Sink, Tailer, TailRequest
 from kubectl_trace.timeparse import format_rfc3339_nano, parse_rfc3339
+
+if TYPE_CHECKING:
+    from kubectl_trace.kube.calls import KubeClient
 
 __all__ = ["Supervisor"]
 
@@ -41,7 +43,7 @@ class Supervisor:
 
     def __init__(
         self,
-        kube: Any,
+        kube: KubeClient,
         target: Any,
         options: LogsOptions,
         sink: Sink,
@@ -321,7 +323,7 @@ class Supervisor:
 
     # -- running ----------------------------------------------------------------------
 
-    def list_once(self, pods: list[Mapping[str, Any]] | None = None) -> int:
+    def list_once(self, pods: Sequence[Mapping[str, Any]] | None = None) -> int:
         """Without ``-f``: list the pods (unless given), start their tailers; return how many."""
         if pods is None:
             ns = None if self.options.all_namespaces else self.target.namespace
@@ -383,10 +385,7 @@ class Supervisor:
                     if down:
                         down = False
                         self.sink(("notice", "note: watching pods again"))
-        except KubeError as exc:
-            if not self._stopped.is_set():
-                self.sink(("fatal", exc))
-        except Exception as exc:  # a bug must not leave the user waiting for ever
+        except Exception as exc:  # a KubeError, or a bug: neither may leave the user waiting for ever
             if not self._stopped.is_set():
                 self.sink(("fatal", exc))
 

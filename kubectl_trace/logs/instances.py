@@ -46,6 +46,7 @@ def container_names(
 
 
 def _status(pod: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
+    status: Mapping[str, Any]
     for status in (pod.get("status") or {}).get("containerStatuses") or []:
         if status.get("name") == name:
             return status

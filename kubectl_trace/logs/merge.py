@@ -12,21 +12,22 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 from itertools import count
-from typing import Any
 
-from kubectl_trace.logs.record import Source
+from kubectl_trace.logs.record import Entry, Marker, Source
 
-__all__ = ["TimeMerger"]
+__all__ = ["Item", "TimeMerger"]
+
+Item = Entry | Marker  # what a stream carries: a line, or a note about the stream
 
 
 class TimeMerger:
     """Time-ordered merge of per-source streams (items have ``source``, ``ts``, ``arrival``)."""
 
-    def __init__(self, emit: Callable[[Any], None], *, delay: float = 0.3, follow: bool = True) -> None:
+    def __init__(self, emit: Callable[[Item], None], *, delay: float = 0.3, follow: bool = True) -> None:
         self._emit = emit
         self.delay = delay
         self.follow = follow
-        self._heap: list[tuple[str, int, Any]] = []
+        self._heap: list[tuple[str, int, Item]] = []
         self._seq = count()
         self._queued: dict[Source, int] = {}
         self._open: set[Source] = set()
@@ -50,7 +51,7 @@ class TimeMerger:
         self._open.discard(source)
         self._starving.discard(source)
 
-    def add(self, item: Any) -> None:
+    def add(self, item: Item) -> None:
         """Queue one item of its source's stream (in that stream's order)."""
         source = item.source
         heapq.heappush(self._heap, (item.ts, next(self._seq), item))

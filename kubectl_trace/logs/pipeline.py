@@ -11,7 +11,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from kubectl_trace.errors import ExitStatus, NodeappError
 from kubectl_trace.logs.filters import EntryFilter
@@ -22,6 +22,9 @@ from kubectl_trace.logs.output import BufferedOutput
 from kubectl_trace.logs.record import Entry, Marker, Source
 from kubectl_trace.logs.render import make_renderer
 from kubectl_trace.textsafe import visible
+
+if TYPE_CHECKING:
+    from kubectl_trace.kube.calls import KubeClient
 
 __all__ = ["Pipeline", "run_logs", "short_time", "strip_timestamps"]
 
@@ -286,7 +289,7 @@ class Pipeline:
         self.finish()
 
 
-def _resolve(kube: Any, options: LogsOptions) -> Any:
+def _resolve(kube: KubeClient, options: LogsOptions) -> Any:
     from kubectl_trace.kube.targets import resolve
 
     return resolve(
@@ -322,7 +325,7 @@ class _Background:
         return self._value
 
 
-def _list_pods(kube: Any, options: LogsOptions, namespace: str) -> list[dict[str, Any]]:
+def _list_pods(kube: KubeClient, options: LogsOptions, namespace: str) -> list[dict[str, Any]]:
     listed = kube.list(
         "pods",
         None if options.all_namespaces else namespace,
@@ -332,7 +335,7 @@ def _list_pods(kube: Any, options: LogsOptions, namespace: str) -> list[dict[str
     return list(listed.items)
 
 
-def run_logs(options: LogsOptions, env: Any, *, kube: Any = None) -> int:
+def run_logs(options: LogsOptions, env: Any, *, kube: KubeClient | None = None) -> int:
     """Run ``kubectl nodeapp logs`` with ``env``'s streams; return the exit status."""
     from kubectl_trace.kube.client import connect_best
     from kubectl_trace.logs.follow import Supervisor

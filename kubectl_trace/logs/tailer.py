@@ -25,13 +25,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.kube.errors import ApiError, KubeError
 from kubectl_trace.kube.retry import NO_RETRY, Backoff, RetryPolicy
 from kubectl_trace.logs.instances import InstanceCheck, check_instance
 from kubectl_trace.logs.record import Marker, Source
 from kubectl_trace.logs.resume import LineCutter, ResumePoint
+
+if TYPE_CHECKING:
+    from kubectl_trace.kube.calls import KubeClient
 
 __all__ = ["TailRequest", "Tailer"]
 
@@ -55,7 +58,7 @@ class Tailer:
 
     def __init__(
         self,
-        kube: Any,
+        kube: KubeClient,
         source: Source,
         *,
         uid: str,
@@ -163,47 +166,41 @@ class Tailer:
         previous = request.previous
         failures = 0
         empty = 0  # streams in a row that delivered nothing: resume more slowly
+        racing_restart = False  # the instance ended but may restart before its last read
         while not self.stopped:
             cutter = LineCutter(self.point)
             try:
                 stream = self._open(follow=follow, previous=previous)
-            except ApiError as exc:
-                outcome = self._on_open_error(exc)
-                if outcome == "done":
-                    if exc.status == 404:
-                        self._gone()
-                    return
-                if outcome == "recheck":
-                    check = self._check()
-                    if check is None:
-                        return
-                    if check.verdict == "gone":
-                        self._gone()
-                        return
-                    follow = follow and check.verdict == "running"
-                    previous = previous or check.previous
-                    self._stop.wait(0.2)
-                    continue
-                failures += 1
-                if not self._backoff(exc, failures):
-                    return
-                continue
             except KubeError as exc:
-                failures += 1
-                if not self._backoff(exc, failures):
+                next_step = self._open_failed(exc, failures + 1)
+                if next_step == "stop":
                     return
+                if next_step == "retry":
+                    failures += 1
+                    continue
+                modes = self._recheck(follow, previous)
+                if modes is None:
+                    return
+                follow, previous = modes
                 continue
             failures = 0
             self._unread = True
-            ended_cleanly = self._pump(stream, cutter)
+            # The last read of an ended instance's *current* log races its restart: once the
+            # next instance starts, "current" is the new one's log. Hold that read until a
+            # fresh look at the pod says the instance is still the current one.
+            hold: list[bytes] | None = [] if racing_restart and not previous else None
+            ended_cleanly = self._pump(stream, cutter, hold)
             if self.stopped:
                 return
             empty = empty + 1 if cutter.delivered == 0 else 0
             if not follow:
                 if ended_cleanly:
-                    self._unread = False
-                    self._deliver(cutter.finish())
-                    return
+                    outcome = self._finish_read(cutter, hold)
+                    if outcome != "previous":
+                        return
+                    previous = True  # restarted meanwhile: read the instance's own log
+                    self.resumes += 1
+                    continue
                 self.resumes += 1
                 self._pause(empty)
                 continue
@@ -226,7 +223,52 @@ class Tailer:
             # the last line we saw and the instance's end); then done.
             follow = False
             previous = previous or check.previous
+            racing_restart = True
             self.resumes += 1
+
+    def _finish_read(self, cutter: LineCutter, hold: list[bytes] | None) -> str:
+        """The last read ended cleanly: deliver it (``done``) or read ``previous`` instead.
+
+        ``previous`` when the read was held and the instance restarted meanwhile: what was
+        held is the new instance's log.
+        """
+        if hold is not None:
+            confirm = self._check()
+            if confirm is None:
+                return "done"
+            if confirm.previous:
+                return "previous"
+        self._unread = False
+        for data in hold or ():
+            self.sink(("data", self.source, data, self.clock()))
+        if hold:
+            self.point = cutter.point
+            self.delivered += cutter.delivered
+        self._deliver(cutter.finish())
+        return "done"
+
+    def _open_failed(self, exc: KubeError, failures: int) -> str:
+        """After a failed open: ``retry`` (after the back-off), ``recheck`` the instance, or ``stop``."""
+        if isinstance(exc, ApiError):
+            outcome = self._on_open_error(exc)
+            if outcome == "done":
+                if exc.status == 404:
+                    self._gone()
+                return "stop"
+            if outcome == "recheck":
+                return "recheck"
+        return "retry" if self._backoff(exc, failures) else "stop"
+
+    def _recheck(self, follow: bool, previous: bool) -> tuple[bool, bool] | None:
+        """Look at the instance again: how to open its log now (follow, previous), or None when done."""
+        check = self._check()
+        if check is None:
+            return None
+        if check.verdict == "gone":
+            self._gone()
+            return None
+        self._stop.wait(0.2)
+        return follow and check.verdict == "running", previous or check.previous
 
     def _gone(self) -> None:
         """The pod (or this instance's log) is gone: a gap when lines may be unread."""
@@ -278,22 +320,31 @@ class Tailer:
             stream.close()
         return stream
 
-    def _pump(self, stream: Any, cutter: LineCutter) -> bool:
-        """Read the stream to its end; True when it ended cleanly (not by an error)."""
+    def _pump(self, stream: Any, cutter: LineCutter, hold: list[bytes] | None = None) -> bool:
+        """Read the stream to its end; True when it ended cleanly (not by an error).
+
+        With ``hold`` the lines are collected there instead of delivered (and the resume
+        point is not moved): the caller decides whether they belong to this instance.
+        """
         sink = self.sink
         source = self.source
         clock = self.clock
         try:
             for chunk in stream.chunks():
                 data = cutter.feed(chunk)
-                if data:
-                    sink(("data", source, data, clock()))
-                    self.point = cutter.point
+                if not data:
+                    continue
+                if hold is not None:
+                    hold.append(data)
+                    continue
+                sink(("data", source, data, clock()))
+                self.point = cutter.point
             return True
         except KubeError:
             return False
         finally:
-            self.delivered += cutter.delivered
+            if hold is None:
+                self.delivered += cutter.delivered
             self.skipped += cutter.skipped
             self._stream = None
             stream.close()

@@ -18,6 +18,7 @@ from kubectl_trace.health.images import image_ref
 from kubectl_trace.kube.targets import deployment_process
 
 if TYPE_CHECKING:
+    from kubectl_trace.kube.calls import KubeClient
     from kubectl_trace.userconfig import UserConfig
 
 __all__ = [
@@ -110,7 +111,7 @@ def app_containers(deployment: Obj, repository: str) -> list[tuple[str, bool]]:
 
 
 def load_app(
-    kube: Any,
+    kube: KubeClient,
     app: str,
     *,
     namespace: str | None = None,

@@ -8,11 +8,14 @@ Reads the app's releases (``recording.read_releases``), picks the release (``--t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.release.plans import Plan
 from kubectl_trace.release.recording import AppReleases
 from kubectl_trace.release.records import Release
+
+if TYPE_CHECKING:
+    from kubectl_trace.kube.calls import KubeClient
 
 __all__ = ["AppRollback", "app_of_deployment", "plan_app_rollback"]
 
@@ -36,7 +39,7 @@ class AppRollback:
 
 
 def plan_app_rollback(
-    kube: Any,
+    kube: KubeClient,
     app: str,
     namespace: str,
     config: Any,

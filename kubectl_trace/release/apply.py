@@ -16,11 +16,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.errors import ExitStatus, NodeappError
 from kubectl_trace.kube.errors import ApiError, KubeError
 from kubectl_trace.release.patches import Drift, Patch, restore_patch
+
+if TYPE_CHECKING:
+    from kubectl_trace.kube.calls import KubeClient
 
 __all__ = [
     "Applied",
@@ -106,7 +109,7 @@ def is_conflict(error: BaseException, patch: Patch | None = None) -> bool:
 
 
 def apply_guarded(
-    kube: Any,
+    kube: KubeClient,
     namespace: str,
     name: str,
     build: Builder,
@@ -154,7 +157,7 @@ def _why(exc: BaseException) -> str:
 
 
 def revert_all(
-    kube: Any,
+    kube: KubeClient,
     applied: Sequence[Applied],
     *,
     on_conflict: ConflictHook | None = None,
@@ -188,7 +191,7 @@ def revert_all(
 
 
 def apply_all(
-    kube: Any,
+    kube: KubeClient,
     steps: Sequence[Step],
     *,
     on_conflict: ConflictHook | None = None,

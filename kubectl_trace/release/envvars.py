@@ -170,12 +170,84 @@ def _decode(data: Mapping[str, Any] | None, key: str) -> str | None:
         return None
 
 
+# name → the object's ``data`` (None: it does not exist); None: not looked up
+_Found = Mapping[str, Mapping[str, Any] | None] | None
+# What one entry shows: name, source, reference, shown value, masked.
+_Shown = tuple[str, str, str, str, bool]
+
+
+def _env_from(src: Mapping[str, Any]) -> _Shown | None:
+    """An ``envFrom`` entry: every key of a Secret or a ConfigMap (with a prefix, if any)."""
+    prefix = str(src.get("prefix") or "")
+    label = f" (prefix {prefix})" if prefix else ""
+    if src.get("secretRef"):
+        sname = str(src["secretRef"].get("name"))
+        return f"{prefix}*", "secret-all", f"secret {sname}", f"every key of secret {sname}{label}", False
+    if src.get("configMapRef"):
+        cm = str(src["configMapRef"].get("name"))
+        return f"{prefix}*", "configmap-all", f"configmap {cm}", f"every key of configmap {cm}{label}", False
+    return None
+
+
+def _secret_value(name: str, ref: Mapping[str, Any], secrets: _Found) -> _Shown:
+    sname, key = str(ref.get("name")), str(ref.get("key"))
+    reference = f"secret {sname}:{key}"
+    if secrets is None:
+        return name, "secret", reference, MASK, True
+    data = secrets.get(sname)
+    value = _decode(data, key)
+    if data is None:
+        shown = "(secret not found)"
+    elif value is None:
+        shown = f"(no key {key} in the secret)"
+    else:
+        shown = value
+    return name, "secret", reference, shown, False
+
+
+def _configmap_value(name: str, ref: Mapping[str, Any], configmaps: _Found) -> _Shown:
+    cm, key = str(ref.get("name")), str(ref.get("key"))
+    shown = "(from configmap)"
+    if configmaps is not None and cm in configmaps:
+        data = configmaps[cm]
+        if data is None:
+            shown = "(configmap not found)"
+        elif key not in data:
+            shown = f"(no key {key} in the configmap)"
+        else:
+            shown = str(data[key])
+    return name, "configmap", f"configmap {cm}:{key}", shown, False
+
+
+def _env(
+    e: Mapping[str, Any],
+    secrets: _Found,
+    configmaps: _Found,
+) -> _Shown:
+    """An ``env`` entry: a value, or where the value comes from."""
+    name = str(e.get("name"))
+    vf = e.get("valueFrom")
+    if not vf:
+        return name, "value", "", str(e.get("value") or ""), False
+    if vf.get("secretKeyRef"):
+        return _secret_value(name, vf["secretKeyRef"], secrets)
+    if vf.get("configMapKeyRef"):
+        return _configmap_value(name, vf["configMapKeyRef"], configmaps)
+    if vf.get("fieldRef"):
+        path = str(vf["fieldRef"].get("fieldPath"))
+        return name, "field", f"field {path}", f"(pod field {path})", False
+    if vf.get("resourceFieldRef"):
+        res = str(vf["resourceFieldRef"].get("resource"))
+        return name, "resource", f"resource {res}", f"(container {res})", False
+    return name, "other", "", "(valueFrom)", False
+
+
 def env_vars(
     deployment: Obj,
     process: str,
     containers: Sequence[str],
-    secrets: Mapping[str, Mapping[str, Any] | None] | None = None,
-    configmaps: Mapping[str, Mapping[str, Any] | None] | None = None,
+    secrets: _Found = None,
+    configmaps: _Found = None,
 ) -> list[EnvVar]:
     """The variables of ``containers`` of one Deployment, in template order.
 
@@ -189,73 +261,9 @@ def env_vars(
         cname = str(c.get("name"))
         if cname not in containers:
             continue
-
-        def add(name: str, source: str, reference: str, shown: str, masked: bool, cname: str = cname) -> None:
-            out.append(EnvVar(dname, process, cname, name, source, reference, shown, masked))
-
-        for src in c.get("envFrom") or []:
-            prefix = str(src.get("prefix") or "")
-            label = f" (prefix {prefix})" if prefix else ""
-            if src.get("secretRef"):
-                sname = str(src["secretRef"].get("name"))
-                add(
-                    f"{prefix}*",
-                    "secret-all",
-                    f"secret {sname}",
-                    f"every key of secret {sname}{label}",
-                    False,
-                )
-            elif src.get("configMapRef"):
-                cm = str(src["configMapRef"].get("name"))
-                add(
-                    f"{prefix}*",
-                    "configmap-all",
-                    f"configmap {cm}",
-                    f"every key of configmap {cm}{label}",
-                    False,
-                )
-        for e in c.get("env") or []:
-            name = str(e.get("name"))
-            vf = e.get("valueFrom")
-            if not vf:
-                add(name, "value", "", str(e.get("value") or ""), False)
-            elif vf.get("secretKeyRef"):
-                ref = vf["secretKeyRef"]
-                sname, key = str(ref.get("name")), str(ref.get("key"))
-                reference = f"secret {sname}:{key}"
-                if secrets is None:
-                    add(name, "secret", reference, MASK, True)
-                else:
-                    data = secrets.get(sname)
-                    value = _decode(data, key)
-                    if data is None:
-                        shown = "(secret not found)"
-                    elif value is None:
-                        shown = f"(no key {key} in the secret)"
-                    else:
-                        shown = value
-                    add(name, "secret", reference, shown, False)
-            elif vf.get("configMapKeyRef"):
-                ref = vf["configMapKeyRef"]
-                cm, key = str(ref.get("name")), str(ref.get("key"))
-                shown = "(from configmap)"
-                if configmaps is not None and cm in configmaps:
-                    data = configmaps[cm]
-                    if data is None:
-                        shown = "(configmap not found)"
-                    elif key not in data:
-                        shown = f"(no key {key} in the configmap)"
-                    else:
-                        shown = str(data[key])
-                add(name, "configmap", f"configmap {cm}:{key}", shown, False)
-            elif vf.get("fieldRef"):
-                path = str(vf["fieldRef"].get("fieldPath"))
-                add(name, "field", f"field {path}", f"(pod field {path})", False)
-            elif vf.get("resourceFieldRef"):
-                res = str(vf["resourceFieldRef"].get("resource"))
-                add(name, "resource", f"resource {res}", f"(container {res})", False)
-            else:
-                add(name, "other", "", "(valueFrom)", False)
+        shown = [_env_from(src) for src in c.get("envFrom") or []]
+        shown += [_env(e, secrets, configmaps) for e in c.get("env") or []]
+        out.extend(EnvVar(dname, process, cname, *entry) for entry in shown if entry is not None)
     return out
 
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from kubectl_trace.health import EventRecord, PodHealth, group_events
 from kubectl_trace.release.follow import DeploymentProgress, Snapshot
+
+if TYPE_CHECKING:
+    from kubectl_trace.kube.calls import KubeClient
 
 __all__ = [
     "LogTail",
@@ -89,7 +92,7 @@ def select_log_lines(lines: Sequence[str]) -> tuple[str, ...]:
     return tuple(lines[-LOG_LINES:])
 
 
-def read_log_tail(kube: Any, namespace: str, pod: str, container: str, previous: bool) -> LogTail:
+def read_log_tail(kube: KubeClient, namespace: str, pod: str, container: str, previous: bool) -> LogTail:
     """Read the end of a container's log (``select_log_lines``); falls back to the current instance."""
     from kubectl_trace.kube.errors import KubeError
 
@@ -138,7 +141,7 @@ def timed_out_reason(item: DeploymentProgress, timeout: float) -> str:
 def _clock(at: float | None) -> str:
     if at is None:
         return "--:--:--"
-    return datetime.fromtimestamp(at, tz=timezone.utc).astimezone().strftime("%H:%M:%S")
+    return datetime.fromtimestamp(at, tz=UTC).astimezone().strftime("%H:%M:%S")
 
 
 def _event_line(record: EventRecord) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.errors import NodeappError
@@ -80,7 +80,7 @@ class Context:
 
 def rfc3339_seconds(at: float) -> str:
     """``2026-03-01T12:00:00Z``."""
-    return datetime.fromtimestamp(int(at), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(int(at), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _print_plan(
@@ -257,25 +257,9 @@ def execute(
     if not planned:
         ctx.out("nothing to change")
         return 0
-    paused = [
-        p.name for p in planned if (p.deployment.get("spec") or {}).get("paused") and _changes_template(p)
-    ]
-    if paused:
-        raise NodeappError(
-            f"deployment {', '.join(paused)} is paused: the change would not roll out; nothing was changed",
-            hint=f"resume it first: kubectl rollout resume deployment/{paused[0]} {ctx.flags}",
-        )
+    _refuse_paused(ctx, planned)
     if settings.dry_run:
-        ctx.out("")
-        ctx.out(f"dry run: these {len(planned)} patch{'es' if len(planned) != 1 else ''} would be sent:")
-        rendered = [p.patch.render() for p in planned]
-        for text in rendered:
-            ctx.out(text.rstrip("\n"))
-        if any(text != p.patch.render(reveal=True) for text, p in zip(rendered, planned, strict=True)):
-            from kubectl_trace.release.patches import MASKED
-
-            ctx.out(f"dry run: values that look like credentials are shown as {MASKED}")
-        ctx.out("dry run: nothing was changed")
+        _print_dry_run(ctx, planned)
         return 0
     decision: Decision = decide(
         ctx.namespace,
@@ -333,6 +317,32 @@ def execute(
         _auto_rollback(ctx, outcome.applied, verb, settings, recorder)
         raise NodeappError(f"{verb} failed: {summary}; rolled back (--auto-rollback)")
     raise NodeappError(f"{verb} failed: {summary}", hint=_rollback_hint(ctx, recorder, rollback_hint) or None)
+
+
+def _refuse_paused(ctx: Context, planned: Sequence[Planned]) -> None:
+    """A template change to a paused Deployment would not roll out: refuse before changing anything."""
+    paused = [
+        p.name for p in planned if (p.deployment.get("spec") or {}).get("paused") and _changes_template(p)
+    ]
+    if paused:
+        raise NodeappError(
+            f"deployment {', '.join(paused)} is paused: the change would not roll out; nothing was changed",
+            hint=f"resume it first: kubectl rollout resume deployment/{paused[0]} {ctx.flags}",
+        )
+
+
+def _print_dry_run(ctx: Context, planned: Sequence[Planned]) -> None:
+    """``--dry-run``: the patches that would be sent (credentials masked)."""
+    ctx.out("")
+    ctx.out(f"dry run: these {len(planned)} patch{'es' if len(planned) != 1 else ''} would be sent:")
+    rendered = [p.patch.render() for p in planned]
+    for text in rendered:
+        ctx.out(text.rstrip("\n"))
+    if any(text != p.patch.render(reveal=True) for text, p in zip(rendered, planned, strict=True)):
+        from kubectl_trace.release.patches import MASKED
+
+        ctx.out(f"dry run: values that look like credentials are shown as {MASKED}")
+    ctx.out("dry run: nothing was changed")
 
 
 def _changes_template(planned: Planned) -> bool:

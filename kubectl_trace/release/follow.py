@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.health import (
     EventIndex,
@@ -38,6 +38,9 @@ from kubectl_trace.health import (
     pod_health,
 )
 from kubectl_trace.release.history import equal_ignoring_hash
+
+if TYPE_CHECKING:
+    from kubectl_trace.kube.calls import KubeClient
 
 __all__ = [
     "FATAL_CODES",
@@ -266,7 +269,7 @@ class Follower:
 
     def __init__(
         self,
-        kube: Any,
+        kube: KubeClient,
         namespace: str,
         tracked: Sequence[Tracked],
         *,
@@ -350,6 +353,18 @@ class Follower:
             return item
         return replace(item, outcome="running", reason="checking that the new pods stay up")
 
+    def _next_batch(self, wait: float) -> list[tuple[str, Any]]:
+        """What the watches delivered: at least one item if one comes within ``wait`` seconds."""
+        try:
+            batch = [self._queue.get(timeout=wait)]
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                return batch
+
     def run(self, on_update: Callable[[Snapshot], None], *, timeout: float | None = None) -> Snapshot:
         """Watch until every rollout is complete, one fails, or ``timeout`` seconds pass.
 
@@ -374,16 +389,7 @@ class Follower:
                 wait = self.interval
                 if deadline is not None:
                     wait = max(0.0, min(wait, deadline - time.monotonic()))
-                try:
-                    kind, event = self._queue.get(timeout=wait)
-                    batch = [(kind, event)]
-                    while True:
-                        try:
-                            batch.append(self._queue.get_nowait())
-                        except queue.Empty:
-                            break
-                except queue.Empty:
-                    batch = []
+                batch = self._next_batch(wait)
                 for kind, event in batch:
                     if kind == "error":
                         raise event

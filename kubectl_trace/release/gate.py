@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.health import deployment_pods, deployment_rollout, index_events, pod_health
 from kubectl_trace.release.app import App
+
+if TYPE_CHECKING:
+    from kubectl_trace.kube.calls import KubeClient
 
 __all__ = ["app_problems", "source_problems"]
 
@@ -36,7 +39,7 @@ def app_problems(
     return out
 
 
-def source_problems(kube: Any, app: App, now: float) -> list[str]:
+def source_problems(kube: KubeClient, app: App, now: float) -> list[str]:
     """Read the source namespace's ReplicaSets, pods and events, and list what is wrong."""
     ns = app.namespace
     replicasets = kube.list("replicasets", ns).items

@@ -17,7 +17,7 @@ import os
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.release.records import (
     PENDING,
@@ -30,6 +30,9 @@ from kubectl_trace.release.records import (
     live_state,
 )
 from kubectl_trace.release.store import ReleaseStore
+
+if TYPE_CHECKING:
+    from kubectl_trace.kube.calls import KubeClient
 
 __all__ = ["AppReleases", "Recorder", "author_of", "read_releases", "user_name"]
 
@@ -107,7 +110,12 @@ def _pairs(deployments: Sequence[Obj], config: Any) -> list[tuple[str, Obj]]:
 
 
 def read_releases(
-    kube: Any, app: str, namespace: str, deployments: Sequence[Obj], config: Any, repository: str | None
+    kube: KubeClient,
+    app: str,
+    namespace: str,
+    deployments: Sequence[Obj],
+    config: Any,
+    repository: str | None,
 ) -> AppReleases:
     """The releases of ``app`` (all its ``deployments``): one GET, and a LIST when none is recorded."""
     pairs = _pairs(deployments, config)
@@ -166,7 +174,7 @@ def _each_process_recorded(states: Mapping[str, ProcessState], releases: Sequenc
 class Recorder:
     """Records the release a change makes (see the module docstring)."""
 
-    kube: Any
+    kube: KubeClient
     app: str
     namespace: str
     config: Any
@@ -237,7 +245,9 @@ class Recorder:
             ReleaseStore(self.kube, self.namespace, self.app).set_outcome(self.release.number, outcome)
 
 
-def release_status(kube: Any, app: str, namespace: str, deployments: Sequence[Obj], config: Any) -> Any:
+def release_status(
+    kube: KubeClient, app: str, namespace: str, deployments: Sequence[Obj], config: Any
+) -> Any:
     """For ``status APP``: ``(json, lines)`` about the current release and drift; None when none is recorded.
 
     One GET (the release ConfigMap); nothing is reconstructed here.

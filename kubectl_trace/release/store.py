@@ -23,11 +23,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.errors import NodeappError
 from kubectl_trace.kube.errors import ApiError
 from kubectl_trace.release.records import Ledger, Release, release_from_json, release_to_json
+
+if TYPE_CHECKING:
+    from kubectl_trace.kube.calls import KubeClient
 
 __all__ = ["MAX_BYTES", "MAX_RELEASES", "ReleaseStore", "store_name"]
 
@@ -73,7 +76,7 @@ class ReleaseStore:
     """The release records of one app in one namespace (a ``ResourceCalls`` client)."""
 
     def __init__(
-        self, kube: Any, namespace: str, app: str, *, sleep: Callable[[float], None] = time.sleep
+        self, kube: KubeClient, namespace: str, app: str, *, sleep: Callable[[float], None] = time.sleep
     ) -> None:
         self.kube = kube
         self.namespace = namespace

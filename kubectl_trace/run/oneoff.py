@@ -15,6 +15,7 @@ from kubectl_trace.errors import ExitStatus, NodeappError
 
 if TYPE_CHECKING:
     from kubectl_trace.environment import Environment
+    from kubectl_trace.kube.calls import KubeClient
     from kubectl_trace.userconfig import UserConfig
 
 __all__ = ["OneOff", "run_oneoff"]
@@ -34,7 +35,7 @@ class OneOff:
     tty: bool = False
 
 
-def _deployment(kube: Any, request: OneOff, namespace: str, config: UserConfig) -> tuple[Any, str]:
+def _deployment(kube: KubeClient, request: OneOff, namespace: str, config: UserConfig) -> tuple[Any, str]:
     from kubectl_trace.release.app import infer_repository, load_app, process_name
 
     app = load_app(kube, request.app, namespace=namespace, config=config)
@@ -62,7 +63,7 @@ def _ask_stop(env: Environment, job: str) -> bool:
     return answer.strip().lower() not in ("n", "no")
 
 
-def run_oneoff(kube: Any, config: UserConfig, env: Environment, request: OneOff, *, user: str) -> int:
+def run_oneoff(kube: KubeClient, config: UserConfig, env: Environment, request: OneOff, *, user: str) -> int:
     """Run the one-off process; its exit status."""
     from kubectl_trace.release.flow import rfc3339_seconds
     from kubectl_trace.run.job import RunSpec, build_run_job, run_job_name

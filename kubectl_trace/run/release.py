@@ -18,6 +18,7 @@ from kubectl_trace.errors import NodeappError, UsageError
 
 if TYPE_CHECKING:
     from kubectl_trace.environment import Environment
+    from kubectl_trace.kube.calls import KubeClient
     from kubectl_trace.userconfig import UserConfig
 
 __all__ = ["ReleasePhaseFailed", "parse_release_command", "run_release_phase"]
@@ -55,7 +56,7 @@ def _web_first(deployments: Sequence[Any], config: UserConfig) -> Any:
 
 
 def run_release_phase(
-    kube: Any,
+    kube: KubeClient,
     config: UserConfig,
     env: Environment,
     *,

@@ -15,9 +15,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from kubectl_trace.errors import NodeappError
+
+if TYPE_CHECKING:
+    from kubectl_trace.kube.calls import KubeClient
 
 __all__ = [
     "CannotStart",
@@ -66,7 +69,7 @@ class RunResult:
 class JobRun:
     """A Job being run: the client, where, and how to report."""
 
-    kube: Any
+    kube: KubeClient
     namespace: str
     job: dict[str, Any]
     out: Callable[[str], None]  # one line of the process's output
@@ -182,11 +185,11 @@ def _condition(obj: Obj, type_: str) -> Obj | None:
 def _unschedulable(pod: Obj) -> bool:
     for cond in (pod.get("status") or {}).get("conditions") or []:
         if cond.get("type") == "PodScheduled":
-            return cond.get("status") == "False" and cond.get("reason") == "Unschedulable"
+            return bool(cond.get("status") == "False" and cond.get("reason") == "Unschedulable")
     return False
 
 
-def explain_pod(kube: Any, pod: Obj, now: float) -> tuple[str, str | None]:
+def explain_pod(kube: KubeClient, pod: Obj, now: float) -> tuple[str, str | None]:
     """Why a pod cannot start, as ``status`` says it: (message, hint)."""
     from kubectl_trace.health.pods import pod_health
 
@@ -207,7 +210,7 @@ def explain_pod(kube: Any, pod: Obj, now: float) -> tuple[str, str | None]:
     )
 
 
-def delete_job(kube: Any, namespace: str, name: str) -> None:
+def delete_job(kube: KubeClient, namespace: str, name: str) -> None:
     """Delete a Job and (in the background) its pods."""
     from kubectl_trace.kube.errors import ApiError
     from kubectl_trace.kube.resources import lookup

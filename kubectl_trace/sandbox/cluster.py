@@ -18,7 +18,8 @@ from typing import Any
 
 from kubectl_trace.sandbox.controllers import Context
 from kubectl_trace.sandbox.controllers.cronjob import CronJobController, owning_cronjob
-from kubectl_trace.sandbox.controllers.deployment import DeploymentController, deployment_complete
+from kubectl_trace.sandbox.controllers.deployment import DeploymentController
+from kubectl_trace.sandbox.controllers.deployment_status import deployment_complete
 from kubectl_trace.sandbox.controllers.gc import GarbageCollector
 from kubectl_trace.sandbox.controllers.job import JobController, owning_job, prepare_job
 from kubectl_trace.sandbox.controllers.queue import OwnerIndex, Reconciler
@@ -263,7 +264,7 @@ class SandboxCluster:
         old, new = change.previous, change.object
         if old.get("spec") != new.get("spec"):
             return True
-        return old["metadata"].get("deletionTimestamp") != new["metadata"].get("deletionTimestamp")
+        return bool(old["metadata"].get("deletionTimestamp") != new["metadata"].get("deletionTimestamp"))
 
     @staticmethod
     def _pod_matters_to_rs(change: Change) -> bool:

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.sandbox.loggen import InstanceLog
+from kubectl_trace.sandbox.instancelog import InstanceLog
 from kubectl_trace.sandbox.podbox import command_members, spawn_in_pod
 
 if TYPE_CHECKING:

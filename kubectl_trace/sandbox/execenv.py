@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -227,7 +228,7 @@ def _field(pod: Obj, path: str) -> str:
     meta = pod.get("metadata") or {}
     spec = pod.get("spec") or {}
     status = pod.get("status") or {}
-    simple = {
+    simple: dict[str, str] = {
         "metadata.name": meta.get("name", ""),
         "metadata.namespace": meta.get("namespace", ""),
         "metadata.uid": meta.get("uid", ""),
@@ -246,12 +247,18 @@ def _field(pod: Obj, path: str) -> str:
     raise EnvError(f'unsupported fieldPath: "{path}"')
 
 
+def _referenced(store: Store, kind: str, ns: str, name: str, optional: bool) -> Obj | None:
+    """The ConfigMap or Secret a variable refers to; None when it is missing but optional."""
+    obj = store.try_get(kind + "s", ns, name)
+    if obj is None and not optional:
+        raise EnvError(f'{kind} "{name}" not found')
+    return obj
+
+
 def _secret_value(store: Store, ns: str, name: str, key: str, optional: bool) -> str | None:
-    secret = store.try_get("secrets", ns, name)
+    secret = _referenced(store, "secret", ns, name, optional)
     if secret is None:
-        if optional:
-            return None
-        raise EnvError(f'secret "{name}" not found')
+        return None
     data = secret.get("data") or {}
     if key in data:
         return base64.b64decode(data[key]).decode("utf-8", "replace")
@@ -264,11 +271,9 @@ def _secret_value(store: Store, ns: str, name: str, key: str, optional: bool) ->
 
 
 def _configmap_value(store: Store, ns: str, name: str, key: str, optional: bool) -> str | None:
-    cm = store.try_get("configmaps", ns, name)
+    cm = _referenced(store, "configmap", ns, name, optional)
     if cm is None:
-        if optional:
-            return None
-        raise EnvError(f'configmap "{name}" not found')
+        return None
     data = cm.get("data") or {}
     if key in data:
         return str(data[key])
@@ -318,6 +323,40 @@ def service_env(store: Store, namespace: str, enable_links: bool = True) -> dict
     return env
 
 
+def _env_from(store: Store, namespace: str, source: Obj) -> dict[str, str]:
+    """The variables of one ``envFrom`` entry: every key of a ConfigMap or a Secret."""
+    decode: Callable[[Any], str]
+    if source.get("configMapRef"):
+        ref, kind, decode = source["configMapRef"], "configmap", str
+    elif source.get("secretRef"):
+        ref, kind, decode = source["secretRef"], "secret", _decode_secret
+    else:
+        return {}
+    obj = _referenced(store, kind, namespace, ref.get("name", ""), bool(ref.get("optional")))
+    if obj is None:
+        return {}
+    prefix = source.get("prefix", "")
+    return {prefix + key: decode(item) for key, item in (obj.get("data") or {}).items()}
+
+
+def _decode_secret(item: Any) -> str:
+    return base64.b64decode(item).decode("utf-8", "replace")
+
+
+def _value_from(store: Store, namespace: str, pod: Obj, container: Obj, source: Obj) -> str | None:
+    """The value of one ``env[].valueFrom`` (None: an optional key that is missing)."""
+    if source.get("secretKeyRef") or source.get("configMapKeyRef"):
+        secret = bool(source.get("secretKeyRef"))
+        ref = source["secretKeyRef"] if secret else source["configMapKeyRef"]
+        read = _secret_value if secret else _configmap_value
+        return read(store, namespace, ref.get("name", ""), ref.get("key", ""), bool(ref.get("optional")))
+    if source.get("fieldRef"):
+        return _field(pod, source["fieldRef"].get("fieldPath", ""))
+    if source.get("resourceFieldRef"):
+        return _resource_field(container, source["resourceFieldRef"])
+    return ""
+
+
 def resolve_env(store: Store, pod: Obj, container: Obj) -> dict[str, str]:
     """The container's variables from ``envFrom`` and ``env``, as the kubelet resolves them.
 
@@ -329,25 +368,7 @@ def resolve_env(store: Store, pod: Obj, container: Obj) -> dict[str, str]:
     env = service_env(store, ns, spec.get("enableServiceLinks", True) is not False)
     out: dict[str, str] = {}
     for source in container.get("envFrom") or []:
-        prefix = source.get("prefix", "")
-        if source.get("configMapRef"):
-            ref = source["configMapRef"]
-            cm = store.try_get("configmaps", ns, ref.get("name", ""))
-            if cm is None:
-                if ref.get("optional"):
-                    continue
-                raise EnvError(f'configmap "{ref.get("name")}" not found')
-            for key, item in (cm.get("data") or {}).items():
-                out[prefix + key] = str(item)
-        elif source.get("secretRef"):
-            ref = source["secretRef"]
-            secret = store.try_get("secrets", ns, ref.get("name", ""))
-            if secret is None:
-                if ref.get("optional"):
-                    continue
-                raise EnvError(f'secret "{ref.get("name")}" not found')
-            for key, item in (secret.get("data") or {}).items():
-                out[prefix + key] = base64.b64decode(item).decode("utf-8", "replace")
+        out.update(_env_from(store, ns, source))
     for var in container.get("env") or []:
         name = var.get("name")
         if not name:
@@ -355,24 +376,7 @@ def resolve_env(store: Store, pod: Obj, container: Obj) -> dict[str, str]:
         if "valueFrom" not in var or var.get("value") is not None:
             out[name] = _expand(str(var.get("value") or ""), {**env, **out})
             continue
-        source = var.get("valueFrom") or {}
-        value: str | None
-        if source.get("secretKeyRef"):
-            ref = source["secretKeyRef"]
-            value = _secret_value(
-                store, ns, ref.get("name", ""), ref.get("key", ""), bool(ref.get("optional"))
-            )
-        elif source.get("configMapKeyRef"):
-            ref = source["configMapKeyRef"]
-            value = _configmap_value(
-                store, ns, ref.get("name", ""), ref.get("key", ""), bool(ref.get("optional"))
-            )
-        elif source.get("fieldRef"):
-            value = _field(pod, source["fieldRef"].get("fieldPath", ""))
-        elif source.get("resourceFieldRef"):
-            value = _resource_field(container, source["resourceFieldRef"])
-        else:
-            value = ""
+        value = _value_from(store, ns, pod, container, var.get("valueFrom") or {})
         if value is not None:
             out[name] = value
     return {**env, **out}

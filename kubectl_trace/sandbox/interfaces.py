@@ -46,7 +46,7 @@ class ContainerLog(Protocol):
     Lines are indexed from 0; their timestamps never decrease. ``line_count(now)`` grows
     as time passes while the instance runs and is final once ``finished`` is True.
 
-    The cluster's logs (``loggen.InstanceLog``) also offer two optional fast paths a server
+    The cluster's logs (``instancelog.InstanceLog``) also offer two optional fast paths a server
     may use when present (``hasattr``): ``lines(start, stop) -> [(t, text)]`` and
     ``chunk(start, stop, *, timestamps) -> bytes`` (newline-terminated lines, with the
     kubelet's ``format_rfc3339_nano`` prefix and a space when ``timestamps``; the

@@ -496,21 +496,25 @@ class _PodWorker:
             env=container_env,
         )
         self._begin_run(slot, run)
+        if plan.exits_after is not None:
+            code, reason = (1, "Error") if profile.fault == "crash" else (0, "Completed")
+            self.after(plan.exits_after, lambda: self._exited(slot, run, code, reason), slot)
+        self._run_started(slot, run)
+        self.touch()
+
+    def _run_started(self, slot: _Slot, run: _Run) -> None:
+        """Created and Started, then the probes (a simulated or a real Node.js container)."""
         self.event("Normal", "Created", f"Created container: {slot.name}", slot)
         self.event("Normal", "Started", f"Started container {slot.name}", slot)
         has_startup = bool(slot.spec.get("startupProbe")) and not slot.is_init
         slot.started = not has_startup
         slot.ready = not slot.is_init and not slot.spec.get("readinessProbe")
-        if plan.exits_after is not None:
-            code, reason = (1, "Error") if profile.fault == "crash" else (0, "Completed")
-            self.after(plan.exits_after, lambda: self._exited(slot, run, code, reason), slot)
         if not slot.is_init:
             if has_startup:
                 self._start_probe(slot, run, "startup")
             else:
                 self._start_probe(slot, run, "readiness")
                 self._start_probe(slot, run, "liveness")
-        self.touch()
 
     @staticmethod
     def _begin_run(slot: _Slot, run: _Run) -> None:
@@ -588,22 +592,13 @@ class _PodWorker:
             env=container_env,
         )
         self._begin_run(slot, run)
-        self.event("Normal", "Created", f"Created container: {slot.name}", slot)
-        self.event("Normal", "Started", f"Started container {slot.name}", slot)
-        has_startup = bool(slot.spec.get("startupProbe"))
-        slot.started = not has_startup
-        slot.ready = not slot.spec.get("readinessProbe")
 
         def exited(code: int) -> None:
             self._exited(slot, run, code, "Completed" if code == 0 else "Error")
 
         run.process = NodeProcess(run.log, exited, address=address)
         run.process.start(target, argv)
-        if has_startup:
-            self._start_probe(slot, run, "startup")
-        else:
-            self._start_probe(slot, run, "readiness")
-            self._start_probe(slot, run, "liveness")
+        self._run_started(slot, run)
         self.touch()
 
     def target(self, profile: ImageProfile, process: str, container_env: dict[str, str]) -> ExecTarget:
@@ -724,6 +719,18 @@ class _PodWorker:
         ok, output = await self._evaluate_real(slot, run, probe.spec)
         if self.terminating or run.finished or slot.stopping or slot.probes.get(probe.kind) is not probe:
             return
+        unscaled_delay = float(probe.spec.get("initialDelaySeconds") or 0)
+        if (
+            not ok
+            and output.endswith("connection refused")
+            and probe.successes == probe.failures == 0
+            and time.monotonic() - run.started_mono < unscaled_delay
+        ):
+            # --time-scale shortens simulated delays, not a real process's start-up: until the
+            # app first listens, the initial delay counts in real seconds
+            period = float(probe.spec.get("periodSeconds") or 10)
+            probe.timer = self.ctx.timers.after(period, lambda: self._probe_tick(slot, run, probe))
+            return
         self._probe_result(slot, run, probe, ok, output)
 
     async def _evaluate_real(self, slot: _Slot, run: _Run, spec: Obj) -> tuple[bool, str]:
@@ -741,7 +748,7 @@ class _PodWorker:
                 _, writer = await asyncio.wait_for(
                     asyncio.open_connection(run.process.address, port), timeout
                 )
-            except (OSError, asyncio.TimeoutError):
+            except (TimeoutError, OSError):
                 return False, f"dial tcp {self.pod_ip}:{port}: connect: connection refused"
             writer.close()
             return True, ""

@@ -32,11 +32,13 @@ import random
 import shutil
 import signal
 import socket
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kubectl_trace.sandbox.command import CommandProcess
 from kubectl_trace.sandbox.images import ImageProfile
+from kubectl_trace.sandbox.loggen import InstanceLog
 
 if TYPE_CHECKING:
     from kubectl_trace.sandbox.nodejs import NodeBinary
@@ -85,7 +87,7 @@ async def http_probe(host: str, port: int, path: str, timeout: float) -> tuple[i
     """GET ``path`` like the kubelet's prober: (status, "") or (None, why it failed)."""
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError) as exc:
         return None, "connect: connection refused" if isinstance(exc, ConnectionRefusedError) else str(exc)
     try:
         writer.write(
@@ -94,7 +96,7 @@ async def http_probe(host: str, port: int, path: str, timeout: float) -> tuple[i
         )
         await writer.drain()
         line = await asyncio.wait_for(reader.readline(), timeout)
-    except (OSError, asyncio.TimeoutError):
+    except (TimeoutError, OSError):
         return None, "context deadline exceeded (Client.Timeout exceeded while awaiting headers)"
     finally:
         writer.close()
@@ -109,7 +111,7 @@ async def http_probe(host: str, port: int, path: str, timeout: float) -> tuple[i
 class NodeProcess(CommandProcess):
     """A container whose process is real Node.js; ``address`` is the pod's loopback address."""
 
-    def __init__(self, log: Any, on_exit: Any, *, address: str) -> None:
+    def __init__(self, log: InstanceLog, on_exit: Callable[[int], None], *, address: str) -> None:
         super().__init__(log, on_exit)
         self.address = address
         self._node_pid: int | None = None

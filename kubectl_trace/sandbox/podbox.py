@@ -268,7 +268,7 @@ class PodBox:
             assert process.stdout is not None
             try:
                 line = await asyncio.wait_for(process.stdout.readline(), timeout=20)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 line = b""
             words = line.decode("utf-8", "replace").split()
             if len(words) != 2 or words[0] != "ready":

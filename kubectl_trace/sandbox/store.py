@@ -21,7 +21,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from kubectl_trace.kube.resources import RESOURCES, Resource
@@ -33,7 +33,7 @@ Obj = dict[str, Any]
 
 def rfc3339(ts: float) -> str:
     """Seconds-precision UTC timestamp as the API server writes metadata times."""
-    return datetime.fromtimestamp(int(ts), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(int(ts), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class StoreError(Exception):

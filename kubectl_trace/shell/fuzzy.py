@@ -40,6 +40,45 @@ def _bonus(text: str, j: int) -> int:
     return _BOUNDARY if text[j - 1] in _SEPARATORS else 0
 
 
+def _is_subsequence(needle: str, hay: str) -> bool:
+    pos = 0
+    for ch in needle:
+        pos = hay.find(ch, pos) + 1
+        if pos == 0:
+            return False
+    return True
+
+
+def _score_row(i: int, ch: str, hay: str, text: str, prev: list[int]) -> tuple[list[int], list[int]]:
+    """Row ``i``: the best score with ``needle[i]`` at each ``hay[j]``, and where it came from."""
+    n = len(hay)
+    cur = [_NONE] * n
+    row_back = [-1] * n
+    best_gap, best_gap_at = _NONE, -1  # max over k <= j-2 of prev[k] - GAP*(j-1-k)
+    for j in range(n):
+        if i > 0 and j >= 2:
+            candidate = prev[j - 2] - _GAP
+            best_gap -= _GAP
+            if candidate > best_gap:
+                best_gap, best_gap_at = candidate, j - 2
+        if hay[j] != ch:
+            continue
+        gain = _MATCH + _bonus(text, j)
+        if i == 0:
+            cur[j] = gain - min(j, 20)  # an early start is better
+            continue
+        options = []
+        if j >= 1 and prev[j - 1] > _NONE:
+            options.append((prev[j - 1] + _CONSECUTIVE, j - 1))
+        if best_gap > _NONE // 2:
+            options.append((best_gap, best_gap_at))
+        if not options:
+            continue
+        value, at = max(options)
+        cur[j], row_back[j] = value + gain, at
+    return cur, row_back
+
+
 def fuzzy_match(query: str, text: str) -> tuple[int, tuple[int, ...]] | None:
     """Score ``text`` against ``query``: ``(score, matched positions)``, or None if no match."""
     query = "".join(query.split())  # spaces in the query do not have to match
@@ -50,44 +89,14 @@ def fuzzy_match(query: str, text: str) -> tuple[int, tuple[int, ...]] | None:
     else:
         hay, needle = text, query
     n, m = len(hay), len(needle)
-    if m > n:
+    if m > n or not _is_subsequence(needle, hay):
         return None
-    # quick reject: not even a subsequence
-    pos = 0
-    for ch in needle:
-        pos = hay.find(ch, pos) + 1
-        if pos == 0:
-            return None
-    # score[i][j]: best score with needle[i] matched at hay[j]; back[i][j]: previous position
+    # row i of the table: best score with needle[i] matched at hay[j]; back: the previous position
     prev = [_NONE] * n
     back: list[list[int]] = []
     for i, ch in enumerate(needle):
-        cur = [_NONE] * n
-        row_back = [-1] * n
-        best_gap, best_gap_at = _NONE, -1  # max over k <= j-2 of prev[k] - GAP*(j-1-k)
-        for j in range(n):
-            if i > 0 and j >= 2:
-                candidate = prev[j - 2] - _GAP
-                best_gap -= _GAP
-                if candidate > best_gap:
-                    best_gap, best_gap_at = candidate, j - 2
-            if hay[j] != ch:
-                continue
-            gain = _MATCH + _bonus(text, j)
-            if i == 0:
-                cur[j] = gain - min(j, 20)  # an early start is better
-                continue
-            options = []
-            if j >= 1 and prev[j - 1] > _NONE:
-                options.append((prev[j - 1] + _CONSECUTIVE, j - 1))
-            if best_gap > _NONE // 2:
-                options.append((best_gap, best_gap_at))
-            if not options:
-                continue
-            value, at = max(options)
-            cur[j], row_back[j] = value + gain, at
+        prev, row_back = _score_row(i, ch, hay, text, prev)
         back.append(row_back)
-        prev = cur
     best = max(range(n), key=lambda j: prev[j])
     if prev[best] <= _NONE // 2:
         return None

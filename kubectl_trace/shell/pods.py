@@ -59,6 +59,7 @@ def default_container(pod: Mapping[str, Any]) -> str | None:
 
 
 def _container_status(pod: Mapping[str, Any], container: str) -> Mapping[str, Any] | None:
+    status: Mapping[str, Any]
     for status in _status(pod).get("containerStatuses") or []:
         if status.get("name") == container:
             return status
@@ -84,7 +85,7 @@ def is_ready(pod: Mapping[str, Any]) -> bool:
     """The pod's Ready condition is True."""
     for condition in _status(pod).get("conditions") or []:
         if condition.get("type") == "Ready":
-            return condition.get("status") == "True"
+            return bool(condition.get("status") == "True")
     return False
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from kubectl_trace.health.pods import PodHealth, Problem
+    from kubectl_trace.kube.calls import KubeClient
 
 __all__ = ["all_json", "gather_all", "render_all", "reports_by_namespace"]
 
@@ -64,7 +65,7 @@ def reports_by_namespace(
     return reports
 
 
-def gather_all(kube: Any, now: float) -> list[StatusReport]:
+def gather_all(kube: KubeClient, now: float) -> list[StatusReport]:
     """List the four kinds in every namespace and build the reports."""
     from kubectl_trace.userconfig import load_user_config
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kubectl_trace.health import PodHealth
+    from kubectl_trace.kube.calls import KubeClient
 
 from kubectl_trace.status.report import NodeVersion, PreviousLog, ProbeCheck, StatusReport
 
@@ -89,7 +90,7 @@ def crash_candidates(report: StatusReport) -> list[tuple[PodHealth, str]]:
 
 
 def fetch_previous_logs(
-    kube: Any, report: StatusReport, lines: int = PREVIOUS_TAIL
+    kube: KubeClient, report: StatusReport, lines: int = PREVIOUS_TAIL
 ) -> tuple[PreviousLog, ...]:
     """The crash lines of the previous instance of each crash-looping container (one pod each).
 
@@ -170,7 +171,7 @@ def _excerpt(body: bytes | str | Mapping[str, Any]) -> str:
 
 
 def run_probe(
-    kube: Any,
+    kube: KubeClient,
     namespace: str,
     pod: str,
     container: str,
@@ -213,7 +214,7 @@ def run_probe(
     return ProbeCheck(pod, container, kinds, spec.description, status, round(latency, 1), excerpt, error)
 
 
-def run_node_version(kube: Any, namespace: str, pod: str, container: str) -> NodeVersion:
+def run_node_version(kube: KubeClient, namespace: str, pod: str, container: str) -> NodeVersion:
     """``node --version`` in one container, through exec."""
     from kubectl_trace.kube.errors import KubeError
     from kubectl_trace.kube.exec import run_command

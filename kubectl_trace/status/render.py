@@ -270,64 +270,87 @@ def render_jobs(report: StatusReport) -> list[RenderableType]:
     return out
 
 
-def render_report(report: StatusReport, width: int | None = None) -> list[RenderableType]:
-    """The whole screen (``width``: the console's, to cut long lines instead of wrapping them)."""
+def _headline(report: StatusReport) -> Text:
+    """What was looked at, where, and the verdict."""
     from rich.text import Text
 
-    now = report.now
-    versions: dict[str, str] = {}
-    for v in report.node_versions:
-        versions.setdefault(v.pod, v.version or "?")
     head = Text()
     head.append(f"{report.target}", style="bold")
     head.append(f" · namespace {report.namespace} · context {report.context}  ", style="dim")
-    problems = report.problems
-    errors = [p for _, p in problems if p.severity == "error"] + list(report.failed_probes)
+    errors = [p for _, p in report.problems if p.severity == "error"] + list(report.failed_probes)
     if report.healthy:
         head.append("✓ healthy", style="bold green")
     else:
         head.append(f"✗ unhealthy: {len(errors)} problem{'s' if len(errors) != 1 else ''}", style="bold red")
-    out: list[RenderableType] = [head, Text("")]
-    logs_by_pod: dict[str, list[PreviousLog]] = {}
-    for log in report.previous_logs:
-        logs_by_pod.setdefault(log.pod, []).append(log)
+    return head
 
-    def pod_block(pods: Sequence[PodHealth], rollout: RolloutState | None) -> None:
+
+def _probes_run(
+    report: StatusReport, probes: Sequence[ProbeCheck], width: int | None
+) -> list[RenderableType]:
+    """The ``--probe`` section: the HTTP probes run now, and the Node.js versions found."""
+    from rich.text import Text
+
+    out: list[RenderableType] = [Text("probes run now (through the API server's pod proxy)", style="bold")]
+    out.append(render_probes(probes, width) if probes else Text("  no HTTP probes to run", style="dim"))
+    if report.node_versions:
+        found = sorted({v.version for v in report.node_versions if v.version})
+        out.append(Text(f"  Node.js: {', '.join(found) if found else 'not found'}", style="bold"))
+    for v in [v for v in report.node_versions if v.error][:5]:
+        out.append(Text(f"  node --version in {v.pod}/{v.container}: {v.error}", style="dim"))
+    out.append(Text(""))
+    return out
+
+
+class _PodBlock:
+    """Pods under their Deployment: the table, each pod's problems, then their previous logs."""
+
+    def __init__(self, report: StatusReport, width: int | None) -> None:
+        self.now = report.now
+        self.width = width
+        self.versions: dict[str, str] = {}
+        for v in report.node_versions:
+            self.versions.setdefault(v.pod, v.version or "?")
+        self.logs_by_pod: dict[str, list[PreviousLog]] = {}
+        for log in report.previous_logs:
+            self.logs_by_pod.setdefault(log.pod, []).append(log)
+
+    def __call__(self, pods: Sequence[PodHealth], rollout: RolloutState | None) -> list[RenderableType]:
+        from rich.text import Text
+
+        out: list[RenderableType] = []
         if pods:
-            out.append(render_pods(pods, now, rollout, versions))
+            out.append(render_pods(pods, self.now, rollout, self.versions))
         else:
             out.append(Text("  no pods", style="dim"))
         for pod in pods:
             for problem in pod.problems:
                 out.append(_problem_line(f"pod/{pod.name}", problem))
         for pod in pods:
-            for log in logs_by_pod.get(pod.name, []):
-                out.extend(render_previous_log(log, now, width))
+            for log in self.logs_by_pod.get(pod.name, []):
+                out.extend(render_previous_log(log, self.now, self.width))
+        return out
 
+
+def render_report(report: StatusReport, width: int | None = None) -> list[RenderableType]:
+    """The whole screen (``width``: the console's, to cut long lines instead of wrapping them)."""
+    from rich.text import Text
+
+    now = report.now
+    out: list[RenderableType] = [_headline(report), Text("")]
+    pod_block = _PodBlock(report, width)
     for d in report.deployments:
         out.extend(render_rollout(d.rollout))
         for problem in d.rollout.problems:
             out.append(_problem_line(f"deploy/{d.rollout.name}", problem))
-        pod_block(d.pods, d.rollout)
+        out.extend(pod_block(d.pods, d.rollout))
         out.append(Text(""))
     if report.other_pods:
         out.append(Text("pods without a deployment", style="bold"))
-        pod_block(report.other_pods, None)
+        out.extend(pod_block(report.other_pods, None))
         out.append(Text(""))
     if report.probes is not None:
-        out.append(Text("probes run now (through the API server's pod proxy)", style="bold"))
-        out.append(
-            render_probes(report.probes, width)
-            if report.probes
-            else Text("  no HTTP probes to run", style="dim")
-        )
-        missing = [v for v in report.node_versions if v.error]
-        if report.node_versions:
-            found = sorted({v.version for v in report.node_versions if v.version})
-            out.append(Text(f"  Node.js: {', '.join(found) if found else 'not found'}", style="bold"))
-        for v in missing[:5]:
-            out.append(Text(f"  node --version in {v.pod}/{v.container}: {v.error}", style="dim"))
-        out.append(Text(""))
+        out.extend(_probes_run(report, report.probes, width))
     if report.jobs or report.cronjobs:
         out.extend(render_jobs(report))
         out.append(Text(""))

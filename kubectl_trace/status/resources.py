@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from kubectl_trace.health.heap import OomAdvice
     from kubectl_trace.health.resources import PodUsage, ProcessUsage
     from kubectl_trace.health.shutdown import Shutdown
+    from kubectl_trace.kube.calls import KubeClient
 
 __all__ = [
     "MetricsAnswer",
@@ -51,7 +52,7 @@ class MetricsAnswer:
     note: str = ""
 
 
-def fetch_metrics(kube: Any, namespace: str, label_selector: str | None = None) -> MetricsAnswer:
+def fetch_metrics(kube: KubeClient, namespace: str, label_selector: str | None = None) -> MetricsAnswer:
     """One GET of the namespace's PodMetrics; never raises for an API answer."""
     from kubectl_trace.kube.errors import ApiError, KubeError
     from kubectl_trace.kube.retry import NO_RETRY
@@ -75,7 +76,7 @@ def fetch_metrics(kube: Any, namespace: str, label_selector: str | None = None) 
 
 
 def start_metrics(
-    pool: ThreadPoolExecutor, kube: Any, namespace: str, label_selector: str | None
+    pool: ThreadPoolExecutor, kube: KubeClient, namespace: str, label_selector: str | None
 ) -> Future[MetricsAnswer]:
     """``fetch_metrics`` on ``pool`` (the caller lists the rest meanwhile)."""
     return pool.submit(fetch_metrics, kube, namespace, label_selector)
@@ -123,7 +124,7 @@ def build_facts(
     return ResourceFacts(usages, process_usages(usages), metrics.note, tuple(oom), shutdowns)
 
 
-def read_shutdown_logs(kube: Any, namespace: str, facts: ResourceFacts) -> ResourceFacts:
+def read_shutdown_logs(kube: KubeClient, namespace: str, facts: ResourceFacts) -> ResourceFacts:
     """Read the last lines of a few bad shutdowns' instances to see whether they handled SIGTERM."""
     from kubectl_trace.health.shutdown import with_log_cause
     from kubectl_trace.kube.errors import KubeError
@@ -151,7 +152,7 @@ def read_shutdown_logs(kube: Any, namespace: str, facts: ResourceFacts) -> Resou
 
 
 def process_flags(
-    kube: Any,
+    kube: KubeClient,
     namespace: str,
     pods: Sequence[Mapping[str, Any]],
     node_versions: Sequence[Any],

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.sandbox.demo import ready_pod
 from tests.sandbox.harness import InProcessServer
 
 
@@ -39,3 +40,9 @@ def skube(server: InProcessServer) -> Iterator[Any]:
     client = connect(KubeSettings(kubeconfig=server.kubeconfig))
     yield client
     client.close()
+
+
+@pytest.fixture
+def web_pod(sandbox: Any, kube: Any, eventually: Any) -> str:
+    """A ready web pod of trace-api in the session sandbox's production namespace."""
+    return ready_pod(kube, eventually)

@@ -156,6 +156,7 @@ def test_faults_drop_streams(private_sandbox: Any, kubectl_for: Any, eventually:
             proc.wait(10)
 
 
+@pytest.mark.slow
 def test_faults_api_errors_latency_kill_and_images(
     private_sandbox: Any, kubectl_for: Any, eventually: Any
 ) -> None:

@@ -10,11 +10,9 @@ from typing import Any
 
 import pytest
 
-from kubectl_trace.sandbox.podbox import isolation_problem
+from tests.sandbox.demo import needs_namespaces
 
 IMAGE = "registry.sandbox.local/trace/trace-api:a41c9e7"
-PROBLEM = isolation_problem()
-needs_namespaces = pytest.mark.skipif(PROBLEM is not None, reason=f"no pod isolation here: {PROBLEM}")
 
 
 @pytest.fixture

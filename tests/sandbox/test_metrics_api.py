@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from kubectl_trace.health.quantity import parse_cpu, parse_memory
 
 
@@ -58,12 +60,8 @@ def test_pod_metrics_through_the_client(kube: Any) -> None:
 def test_missing_pod_metrics_is_a_not_found_status(kube: Any) -> None:
     from kubectl_trace.kube.errors import KubeError
 
-    try:
+    with pytest.raises(KubeError, match="not found"):
         kube.request("GET", "/apis/metrics.k8s.io/v1beta1/namespaces/production/pods/nope")
-    except KubeError as exc:
-        assert "not found" in str(exc)
-    else:  # pragma: no cover - the assertion below explains
-        raise AssertionError("metrics of a missing pod were served")
 
 
 def test_a_leaking_image_grows_towards_its_memory_limit(sandbox: Any, kube: Any, eventually: Any) -> None:

@@ -78,6 +78,24 @@ def test_containers_choice() -> None:
         choose_containers("docker")
 
 
+def test_containers_node_needs_a_node(monkeypatch: pytest.MonkeyPatch, invoke: Any, tmp_path: Path) -> None:
+    import kubectl_trace.sandbox.nodejs as nodejs
+
+    monkeypatch.setattr(nodejs, "find_node", lambda: None)
+    assert choose_containers("auto") == ("simulated", None)
+    result = invoke("sandbox", "up", "--kubeconfig", str(tmp_path / "k"), "--containers", "node")
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: --containers node needs Node.js >= 18")
+
+
+def test_sandbox_status_says_which_containers(cluster: tuple[SandboxHandle, Any], invoke: Any) -> None:
+    handle, _ = cluster
+    node = find_node()
+    assert node is not None
+    result = invoke("sandbox", "status", kubeconfig=handle.kubeconfig)
+    assert result.exit_code == 0 and f"containers: node {node.version} ({node.path})" in result.stdout
+
+
 def test_exec_runs_real_node_as_pid_1(cluster: tuple[SandboxHandle, Any], web: str) -> None:
     handle, run = cluster
     node = find_node()
@@ -144,6 +162,10 @@ def test_inspector_opened_by_sigusr1_is_reachable(
         timeout=20,
         message="node's inspector to open",
     )
+    inside = run(
+        "exec", "-n", NS, web, "--", "wget", "-qO-", "http://127.0.0.1:9229/json/version", check=True
+    )
+    assert json.loads(inside.stdout)["Browser"].startswith("node.js/v")
     forward = Forward([*run.argv_prefix, "port-forward", "-n", NS, f"pod/{web}", "0:9229"])
     try:
         port = int(forward.line(r"Forwarding from 127\.0\.0\.1:(\d+) -> 9229").group(1))

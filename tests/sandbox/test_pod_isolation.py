@@ -12,27 +12,9 @@ from typing import Any
 
 import pytest
 
-from kubectl_trace.sandbox.podbox import IMAGE_BIN, ExecTarget, PodBoxes, isolation_problem, spawn_in_pod
+from kubectl_trace.sandbox.podbox import IMAGE_BIN, ExecTarget, PodBoxes, spawn_in_pod
 from tests.conftest import KUBECTL
-
-NS = "production"
-PROBLEM = isolation_problem()
-needs_namespaces = pytest.mark.skipif(PROBLEM is not None, reason=f"no pod isolation here: {PROBLEM}")
-
-
-def _running_web_pod(kube: Any, eventually: Any) -> str:
-    def find() -> str | None:
-        for pod in kube.list("pods", NS, label_selector="app=trace-api,process=web").items:
-            if pod["status"].get("phase") == "Running" and not pod["metadata"].get("deletionTimestamp"):
-                return str(pod["metadata"]["name"])
-        return None
-
-    return str(eventually(find, timeout=60, message="a running web pod"))
-
-
-@pytest.fixture
-def web_pod(sandbox: Any, kube: Any, eventually: Any) -> str:
-    return _running_web_pod(kube, eventually)
+from tests.sandbox.demo import NS, needs_namespaces, ready_pod
 
 
 @needs_namespaces
@@ -168,7 +150,7 @@ def test_without_namespaces_cp_still_stays_out_of_the_host_tmp(
     handle = sandbox_factory(fixture="demo")
     assert "NODEAPP_SANDBOX_ISOLATION=off" in (handle.state.get("podIsolationProblem") or "")
     kubectl = kubectl_for(handle)
-    pod = _running_web_pod(kube_for(handle), eventually)
+    pod = ready_pod(kube_for(handle), eventually)
     name = f"fallback-{uuid.uuid4().hex[:8]}.txt"
     (tmp_path / name).write_text("pod data\n")
     kubectl("cp", "-n", NS, str(tmp_path / name), f"{pod}:/tmp/{name}", check=True)

@@ -5,28 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
-from tests.sandbox.test_pod_isolation import NS, needs_namespaces
-
-
-def _running(kube: Any, eventually: Any, namespace: str, process: str) -> str:
-    def find() -> str | None:
-        for pod in kube.list("pods", namespace, label_selector=f"app=trace-api,process={process}").items:
-            ready = any(
-                c.get("type") == "Ready" and c.get("status") == "True"
-                for c in pod["status"].get("conditions") or []
-            )
-            if ready and not pod["metadata"].get("deletionTimestamp"):
-                return str(pod["metadata"]["name"])
-        return None
-
-    return str(eventually(find, timeout=60, message=f"a ready {process} pod in {namespace}"))
-
-
-@pytest.fixture
-def web_pod(sandbox: Any, kube: Any, eventually: Any) -> str:
-    return _running(kube, eventually, NS, "web")
+from tests.sandbox.demo import NS, needs_namespaces, ready_pod
 
 
 def test_wget_reaches_the_pods_own_port(kubectl: Any, web_pod: str) -> None:
@@ -58,7 +37,7 @@ def test_curl_only_where_the_image_has_it(kubectl: Any, kube: Any, eventually: A
     assert json.loads(debian.stdout)["status"] == "ok"
     failed = kubectl("exec", "-n", NS, web_pod, "--", "curl", "-fsS", "localhost:3000/x")
     assert failed.returncode == 22 and "returned error: 404" in failed.stderr
-    alpine = _running(kube, eventually, "staging", "web")  # a41c9e7 is Alpine-based: busybox wget, no curl
+    alpine = ready_pod(kube, eventually, "staging", "web")  # a41c9e7 is Alpine-based: busybox wget, no curl
     result = kubectl("exec", "-n", "staging", alpine, "--", "curl", "localhost:3000")
     assert result.returncode == 1 and '"curl": executable file not found in $PATH' in result.stderr
     assert kubectl(

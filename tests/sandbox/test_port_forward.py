@@ -16,15 +16,9 @@ from typing import Any
 import pytest
 
 from kubectl_trace.sandbox.server import spdy
-from tests.sandbox.test_pod_tools import _running
+from tests.sandbox.demo import NS
 
-NS = "production"
 SPDY = "SPDY/3.1+portforward.k8s.io"
-
-
-@pytest.fixture
-def web_pod(sandbox: Any, kube: Any, eventually: Any) -> str:
-    return _running(kube, eventually, NS, "web")
 
 
 class Forward:
@@ -110,9 +104,13 @@ def test_a_port_nobody_listens_on(forward: Any, web_pod: str) -> None:
     running = forward(web_pod, "0:4000")
     port = int(running.line(r"Forwarding from 127\.0\.0\.1:(\d+) -> 4000").group(1))
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
-    with pytest.raises((http.client.HTTPException, OSError)):
+
+    def get() -> None:
         conn.request("GET", "/healthz")
         conn.getresponse()
+
+    with pytest.raises((http.client.HTTPException, OSError)):
+        get()
     conn.close()
     _code, err = running.stop()
     assert "dial tcp4 127.0.0.1:4000: connect: connection refused" in err
@@ -195,10 +193,14 @@ def test_a_peer_that_breaks_spdy_loses_only_its_session(sandbox: Any, web_pod: s
         assert (ws.subprotocol or "").lower() == SPDY.lower()
         bogus = spdy.control_frame(spdy.SYN_STREAM, 0, b"\x00\x00\x00\x01" + b"\x00" * 6 + b"not zlib at all")
         ws.send_binary(bogus)
+
+        def until_closed() -> None:
+            while ws.recv_data()[0] != websocket.ABNF.OPCODE_CLOSE:
+                pass
+            raise ConnectionError("closed")
+
         with pytest.raises((websocket.WebSocketConnectionClosedException, ConnectionError)):
-            while True:
-                if ws.recv_data()[0] == websocket.ABNF.OPCODE_CLOSE:
-                    raise ConnectionError("closed")
+            until_closed()
     finally:
         ws.close()
     assert sandbox.status()["streams"].get("portforward", 0) == 0

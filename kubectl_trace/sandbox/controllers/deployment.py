@@ -27,16 +27,46 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import math
 from collections.abc import Sequence
 from typing import Any
 
 from kubectl_trace.sandbox.controllers import Context
+from kubectl_trace.sandbox.controllers.deployment_revisions import (
+    DESIRED_REPLICAS,
+    REVISION,
+    annotation_int,
+    revision_of,
+    set_deployment_revision,
+    set_new_rs_annotations,
+    set_replicas_annotations,
+)
+from kubectl_trace.sandbox.controllers.deployment_rollout import (
+    created,
+    find_active_or_latest,
+    has_deadline,
+    is_rolling,
+    is_saturated,
+    max_surge,
+    max_unavailable,
+    new_rs_new_replicas,
+    newest_first,
+    proportion,
+    replicas_of,
+    status_count,
+)
+from kubectl_trace.sandbox.controllers.deployment_status import (
+    calculate_status,
+    deployment_complete,
+    deployment_progressing,
+    get_condition,
+    new_condition,
+    remove_condition,
+    set_condition,
+)
 from kubectl_trace.sandbox.controllers.util import (
     HASH_LABEL,
     controller_of,
     equal_ignore_hash,
-    int_or_percent,
     owner_reference,
     selector_matches,
     template_hash,
@@ -48,150 +78,7 @@ __all__ = ["DeploymentController"]
 Obj = dict[str, Any]
 Key = tuple[str, str]
 
-REVISION = "deployment.kubernetes.io/revision"
-REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
-DESIRED_REPLICAS = "deployment.kubernetes.io/desired-replicas"
-MAX_REPLICAS = "deployment.kubernetes.io/max-replicas"
-_SKIP_ANNOTATIONS = {
-    "kubectl.kubernetes.io/last-applied-configuration",
-    REVISION,
-    REVISION_HISTORY,
-    DESIRED_REPLICAS,
-    MAX_REPLICAS,
-    "deprecated.deployment.rollback.to",
-}
-_MAX_REV_HISTORY_CHARS = 2000
 _COMPONENT = "deployment-controller"
-
-
-# -- pure helpers (deployment_util.go) ------------------------------------------------------
-
-
-def replicas_of(obj: Obj | None) -> int:
-    """``*spec.replicas`` (1 when unset)."""
-    if obj is None:
-        return 0
-    value = (obj.get("spec") or {}).get("replicas")
-    return 1 if value is None else int(value)
-
-
-def _status(obj: Obj | None, field: str) -> int:
-    if obj is None:
-        return 0
-    return int((obj.get("status") or {}).get(field) or 0)
-
-
-def is_rolling(d: Obj) -> bool:
-    """The strategy is RollingUpdate (the default)."""
-    return ((d["spec"].get("strategy") or {}).get("type") or "RollingUpdate") == "RollingUpdate"
-
-
-def resolve_fenceposts(d: Obj) -> tuple[int, int]:
-    """(maxSurge, maxUnavailable) as absolute numbers; never both zero."""
-    rolling = (d["spec"].get("strategy") or {}).get("rollingUpdate") or {}
-    desired = replicas_of(d)
-    surge = int_or_percent(rolling.get("maxSurge", "25%"), desired, round_up=True)
-    unavailable = int_or_percent(rolling.get("maxUnavailable", "25%"), desired, round_up=False)
-    if surge == 0 and unavailable == 0:
-        unavailable = 1
-    return surge, unavailable
-
-
-def max_surge(d: Obj) -> int:
-    """``MaxSurge``: 0 unless RollingUpdate."""
-    return resolve_fenceposts(d)[0] if is_rolling(d) else 0
-
-
-def max_unavailable(d: Obj) -> int:
-    """``MaxUnavailable``: 0 unless RollingUpdate with replicas; at most replicas."""
-    if not is_rolling(d) or replicas_of(d) == 0:
-        return 0
-    return min(resolve_fenceposts(d)[1], replicas_of(d))
-
-
-def revision_of(rs: Obj | None) -> int:
-    """The ``deployment.kubernetes.io/revision`` of a ReplicaSet (0 when absent)."""
-    if rs is None:
-        return 0
-    try:
-        return int((rs["metadata"].get("annotations") or {}).get(REVISION, "0"))
-    except ValueError:
-        return 0
-
-
-def _created(obj: Obj) -> tuple[str, str]:
-    return (obj["metadata"].get("creationTimestamp", ""), obj["metadata"].get("name", ""))
-
-
-def _annotation_int(rs: Obj, key: str) -> int | None:
-    value = (rs["metadata"].get("annotations") or {}).get(key)
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def deployment_complete(d: Obj, status: Obj) -> bool:
-    """``DeploymentComplete``."""
-    want = replicas_of(d)
-    return (
-        int(status.get("updatedReplicas") or 0) == want
-        and int(status.get("replicas") or 0) == want
-        and int(status.get("availableReplicas") or 0) == want
-        and int(status.get("observedGeneration") or 0) >= int(d["metadata"].get("generation") or 1)
-    )
-
-
-def deployment_progressing(d: Obj, new: Obj) -> bool:
-    """``DeploymentProgressing``: any sign of progress since the stored status."""
-    old = d.get("status") or {}
-
-    def g(s: Obj, f: str) -> int:
-        return int(s.get(f) or 0)
-
-    old_old = g(old, "replicas") - g(old, "updatedReplicas")
-    new_old = g(new, "replicas") - g(new, "updatedReplicas")
-    return (
-        g(new, "updatedReplicas") > g(old, "updatedReplicas")
-        or new_old < old_old
-        or g(new, "readyReplicas") > g(old, "readyReplicas")
-        or g(new, "availableReplicas") > g(old, "availableReplicas")
-    )
-
-
-def get_condition(status: Obj, type_: str) -> Obj | None:
-    """A condition by type."""
-    for cond in status.get("conditions") or []:
-        if cond.get("type") == type_:
-            return cond
-    return None
-
-
-def set_condition(status: Obj, cond: Obj) -> None:
-    """``SetDeploymentCondition``.
-
-    Same status and reason → no change; same status → keep lastTransitionTime; the
-    condition moves to the end of the list.
-    """
-    current = get_condition(status, cond["type"])
-    if (
-        current is not None
-        and current.get("status") == cond["status"]
-        and current.get("reason") == cond["reason"]
-    ):
-        return
-    if current is not None and current.get("status") == cond["status"]:
-        cond["lastTransitionTime"] = current.get("lastTransitionTime", cond["lastTransitionTime"])
-    status["conditions"] = [c for c in status.get("conditions") or [] if c.get("type") != cond["type"]] + [
-        cond
-    ]
-
-
-def remove_condition(status: Obj, type_: str) -> None:
-    """Drop a condition."""
-    status["conditions"] = [c for c in status.get("conditions") or [] if c.get("type") != type_]
-    if not status["conditions"]:
-        del status["conditions"]
 
 
 class DeploymentController:
@@ -210,16 +97,8 @@ class DeploymentController:
     def _now(self) -> float:
         return self.ctx.clock()
 
-    def _condition(self, type_: str, status: str, reason: str, message: str) -> Obj:
-        now = rfc3339(self._now())
-        return {
-            "type": type_,
-            "status": status,
-            "lastUpdateTime": now,
-            "lastTransitionTime": now,
-            "reason": reason,
-            "message": message,
-        }
+    def _progressing(self, status: str, reason: str, message: str) -> Obj:
+        return new_condition("Progressing", status, reason, message, rfc3339(self._now()))
 
     def _event(self, d: Obj, message: str, reason: str = "ScalingReplicaSet", type_: str = "Normal") -> None:
         self.ctx.recorder.record(d, type_, reason, message, component=_COMPONENT)
@@ -325,7 +204,7 @@ class DeploymentController:
             self._rollout_recreate(d, rs_list)
 
     def _check_paused_conditions(self, d: Obj) -> None:
-        if not self._has_deadline(d):
+        if not has_deadline(d):
             return
         cond = get_condition(d["status"], "Progressing")
         if cond is not None and cond.get("reason") == "ProgressDeadlineExceeded":
@@ -334,86 +213,24 @@ class DeploymentController:
         if d["spec"].get("paused") and not paused_exists:
             set_condition(
                 d["status"],
-                self._condition("Progressing", "Unknown", "DeploymentPaused", "Deployment is paused"),
+                self._progressing("Unknown", "DeploymentPaused", "Deployment is paused"),
             )
             self._write(d)
         elif not d["spec"].get("paused") and paused_exists:
             set_condition(
                 d["status"],
-                self._condition("Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed"),
+                self._progressing("Unknown", "DeploymentResumed", "Deployment is resumed"),
             )
             self._write(d)
-
-    def _has_deadline(self, d: Obj) -> bool:
-        value = d["spec"].get("progressDeadlineSeconds")
-        return value is not None and int(value) != 2**31 - 1
 
     # -- revisions and the new ReplicaSet ---------------------------------------------------
 
     def _find_new(self, d: Obj, rs_list: list[Obj]) -> Obj | None:
         template = d["spec"].get("template")
-        for rs in sorted(rs_list, key=_created):
+        for rs in sorted(rs_list, key=created):
             if equal_ignore_hash(rs["spec"].get("template"), template):
                 return rs
         return None
-
-    def _copy_annotations(self, d: Obj, rs: Obj) -> bool:
-        changed = False
-        annotations = rs["metadata"].setdefault("annotations", {})
-        for key, value in (d["metadata"].get("annotations") or {}).items():
-            if key in _SKIP_ANNOTATIONS or annotations.get(key) == value:
-                continue
-            annotations[key] = value
-            changed = True
-        return changed
-
-    def _set_new_rs_annotations(self, d: Obj, rs: Obj, new_revision: str, exists: bool) -> bool:
-        changed = self._copy_annotations(d, rs)
-        annotations = rs["metadata"].setdefault("annotations", {})
-        old_revision = annotations.get(REVISION)
-        try:
-            old_int = int(old_revision) if old_revision else 0
-        except ValueError:
-            return False
-        new_int = int(new_revision)
-        if old_int < new_int:
-            annotations[REVISION] = new_revision
-            changed = True
-        if old_revision and old_int < new_int:
-            history = annotations.get(REVISION_HISTORY, "")
-            if not history:
-                annotations[REVISION_HISTORY] = old_revision
-            else:
-                parts = history.split(",")
-                total = len(history) + len(old_revision) + 1
-                start = 0
-                while total > _MAX_REV_HISTORY_CHARS and start < len(parts):
-                    total -= len(parts[start]) + 1
-                    start += 1
-                if total <= _MAX_REV_HISTORY_CHARS:
-                    annotations[REVISION_HISTORY] = ",".join([*parts[start:], old_revision])
-        if not exists and self._set_replicas_annotations(rs, replicas_of(d), replicas_of(d) + max_surge(d)):
-            changed = True
-        return changed
-
-    @staticmethod
-    def _set_replicas_annotations(rs: Obj, desired: int, maximum: int) -> bool:
-        annotations = rs["metadata"].setdefault("annotations", {})
-        changed = False
-        if annotations.get(DESIRED_REPLICAS) != str(desired):
-            annotations[DESIRED_REPLICAS] = str(desired)
-            changed = True
-        if annotations.get(MAX_REPLICAS) != str(maximum):
-            annotations[MAX_REPLICAS] = str(maximum)
-            changed = True
-        return changed
-
-    def _set_deployment_revision(self, d: Obj, revision: str) -> bool:
-        annotations = d["metadata"].setdefault("annotations", {})
-        if annotations.get(REVISION) != revision:
-            annotations[REVISION] = revision
-            return True
-        return False
 
     def _get_all(self, d: Obj, rs_list: list[Obj], *, create: bool) -> tuple[Obj | None, list[Obj]]:
         """``getAllReplicaSetsAndSyncRevision``: (new RS or None, old RSs)."""
@@ -426,7 +243,7 @@ class DeploymentController:
         store = self.ctx.store
         if new_rs is not None:
             rs_copy = copy.deepcopy(new_rs)
-            changed = self._set_new_rs_annotations(d, rs_copy, new_revision, exists=True)
+            changed = set_new_rs_annotations(d, rs_copy, new_revision)
             min_ready = int(d["spec"].get("minReadySeconds") or 0)
             if changed or int(rs_copy["spec"].get("minReadySeconds") or 0) != min_ready:
                 annotations = rs_copy["metadata"]["annotations"]
@@ -441,12 +258,10 @@ class DeploymentController:
                 ns, name = rs_copy["metadata"]["namespace"], rs_copy["metadata"]["name"]
                 new_rs = store.mutate("replicasets", ns, name, put, bump_generation=True)
                 rs_copy = new_rs
-            needs = self._set_deployment_revision(
-                d, rs_copy["metadata"]["annotations"].get(REVISION, new_revision)
-            )
-            if self._has_deadline(d) and get_condition(d["status"], "Progressing") is None:
+            needs = set_deployment_revision(d, rs_copy["metadata"]["annotations"].get(REVISION, new_revision))
+            if has_deadline(d) and get_condition(d["status"], "Progressing") is None:
                 msg = f'Found new replica set "{rs_copy["metadata"]["name"]}"'
-                set_condition(d["status"], self._condition("Progressing", "True", "FoundNewReplicaSet", msg))
+                set_condition(d["status"], self._progressing("True", "FoundNewReplicaSet", msg))
                 needs = True
             if needs:
                 self._write(d)
@@ -478,18 +293,17 @@ class DeploymentController:
         }
         if d["spec"].get("minReadySeconds"):
             rs["spec"]["minReadySeconds"] = int(d["spec"]["minReadySeconds"])
-        new_count = self._new_rs_new_replicas(d, [*old_rss, rs], rs)
+        new_count = new_rs_new_replicas(d, [*old_rss, rs], rs)
         rs["spec"]["replicas"] = new_count
-        self._set_new_rs_annotations(d, rs, new_revision, exists=False)
+        set_new_rs_annotations(d, rs, new_revision)
+        set_replicas_annotations(rs, replicas_of(d), replicas_of(d) + max_surge(d))
         try:
             created = store.create("replicasets", rs)
         except StoreError as err:
             if err.code != 409:
                 msg = f'Failed to create new replica set "{name}": {err.message}'
                 self._event(d, msg, "FailedCreate", "Warning")
-                set_condition(
-                    d["status"], self._condition("Progressing", "False", "ReplicaSetCreateError", msg)
-                )
+                set_condition(d["status"], self._progressing("False", "ReplicaSetCreateError", msg))
                 self._write(d)
                 return None
             existing = store.try_get("replicasets", d["metadata"]["namespace"], name)
@@ -508,10 +322,10 @@ class DeploymentController:
             return None
         if new_count > 0:
             self._event(d, f"Scaled up replica set {name} from 0 to {new_count}")
-        needs = self._set_deployment_revision(d, new_revision)
-        if self._has_deadline(d):
+        needs = set_deployment_revision(d, new_revision)
+        if has_deadline(d):
             msg = f'Created new replica set "{name}"'
-            set_condition(d["status"], self._condition("Progressing", "True", "NewReplicaSetCreated", msg))
+            set_condition(d["status"], self._progressing("True", "NewReplicaSetCreated", msg))
             needs = True
         if needs:
             self._write(d)
@@ -519,35 +333,12 @@ class DeploymentController:
 
     # -- scaling ---------------------------------------------------------------------------
 
-    def _new_rs_new_replicas(self, d: Obj, all_rss: list[Obj], new_rs: Obj) -> int:
-        """``NewRSNewReplicas``.
-
-        Counts the pods a ReplicaSet still has beyond its spec too, so that the surge bound
-        also holds while an old ReplicaSet's extra pods are being deleted.
-        """
-        want = replicas_of(d)
-        if not is_rolling(d):
-            return want
-        surge = int_or_percent(
-            ((d["spec"].get("strategy") or {}).get("rollingUpdate") or {}).get("maxSurge", "25%"),
-            want,
-            round_up=True,
-        )
-        current = sum(max(replicas_of(rs), _status(rs, "replicas")) for rs in all_rss if rs is not None)
-        max_total = want + surge
-        if current >= max_total:
-            return replicas_of(new_rs)
-        scale_up = min(max_total - current, want - replicas_of(new_rs))
-        return replicas_of(new_rs) + max(0, scale_up)
-
     def _scale_rs(self, rs: Obj, new_scale: int, d: Obj, operation: str | None = None) -> tuple[bool, Obj]:
         """``scaleReplicaSetAndRecordEvent`` / ``scaleReplicaSet``."""
         old_scale = replicas_of(rs)
         size_needs = old_scale != new_scale
         probe = copy.deepcopy(rs)
-        annotations_need = self._set_replicas_annotations(
-            probe, replicas_of(d), replicas_of(d) + max_surge(d)
-        )
+        annotations_need = set_replicas_annotations(probe, replicas_of(d), replicas_of(d) + max_surge(d))
         if not size_needs and not annotations_need:
             return False, rs
         annotations = probe["metadata"]["annotations"]
@@ -569,19 +360,19 @@ class DeploymentController:
         for rs in [*old_rss, new_rs]:
             if rs is None or replicas_of(rs) <= 0:
                 continue
-            desired = _annotation_int(rs, DESIRED_REPLICAS)
+            desired = annotation_int(rs, DESIRED_REPLICAS)
             if desired is not None and desired != replicas_of(d):
                 return True
         return False
 
     def _scale(self, d: Obj, new_rs: Obj | None, old_rss: list[Obj]) -> None:
         """Proportional scaling (``scale`` in sync.go)."""
-        active_or_latest = _find_active_or_latest(new_rs, old_rss)
+        active_or_latest = find_active_or_latest(new_rs, old_rss)
         if active_or_latest is not None:
             if replicas_of(active_or_latest) != replicas_of(d):
                 self._scale_rs(active_or_latest, replicas_of(d), d)
             return
-        if _is_saturated(d, new_rs):
+        if is_saturated(d, new_rs):
             for rs in old_rss:
                 if replicas_of(rs) > 0:
                     self._scale_rs(rs, 0, d)
@@ -594,18 +385,18 @@ class DeploymentController:
         to_add = allowed - all_count
         operation = None
         if to_add > 0:
-            all_rss.sort(key=lambda rs: (-replicas_of(rs), _neg_created(rs)))
+            all_rss.sort(key=lambda rs: (-replicas_of(rs), newest_first(rs)))
             operation = "up"
         elif to_add < 0:
-            all_rss.sort(key=lambda rs: (-replicas_of(rs), _created(rs)))
+            all_rss.sort(key=lambda rs: (-replicas_of(rs), created(rs)))
             operation = "down"
         added = 0
         sizes: dict[str, int] = {}
         for rs in all_rss:
             if to_add != 0:
-                proportion = self._proportion(rs, d, to_add, added)
-                sizes[rs["metadata"]["name"]] = replicas_of(rs) + proportion
-                added += proportion
+                share = proportion(rs, d, to_add, added)
+                sizes[rs["metadata"]["name"]] = replicas_of(rs) + share
+                added += share
             else:
                 sizes[rs["metadata"]["name"]] = replicas_of(rs)
         for i, rs in enumerate(all_rss):
@@ -613,21 +404,6 @@ class DeploymentController:
             if i == 0 and to_add != 0:
                 sizes[name] = max(0, sizes[name] + to_add - added)
             self._scale_rs(rs, sizes[name], d, operation)
-
-    def _proportion(self, rs: Obj, d: Obj, to_add: int, added: int) -> int:
-        if replicas_of(rs) == 0 or to_add == 0 or to_add == added:
-            return 0
-        if replicas_of(d) == 0:
-            fraction = -replicas_of(rs)
-        else:
-            deployment_replicas = replicas_of(d) + max_surge(d)
-            annotated = _annotation_int(rs, MAX_REPLICAS)
-            if annotated is None or annotated == 0:
-                annotated = _status(d, "replicas") or deployment_replicas
-            size = replicas_of(rs) * deployment_replicas / annotated
-            fraction = math.floor(size + 0.5) - replicas_of(rs)
-        allowed = to_add - added
-        return min(fraction, allowed) if to_add > 0 else max(fraction, allowed)
 
     def _sync(self, d: Obj, rs_list: list[Obj]) -> None:
         """Scaling events and paused deployments: scale, clean up, status (no progress check)."""
@@ -670,7 +446,7 @@ class DeploymentController:
         if replicas_of(new_rs) > replicas_of(d):
             scaled, _ = self._scale_rs(new_rs, replicas_of(d), d)
             return scaled
-        count = self._new_rs_new_replicas(d, all_rss, new_rs)
+        count = new_rs_new_replicas(d, all_rss, new_rs)
         scaled, _ = self._scale_rs(new_rs, count, d)
         return scaled
 
@@ -680,7 +456,7 @@ class DeploymentController:
             return False
         all_count = sum(replicas_of(rs) for rs in all_rss)
         min_available = replicas_of(d) - max_unavailable(d)
-        new_unavailable = replicas_of(new_rs) - _status(new_rs, "availableReplicas")
+        new_unavailable = replicas_of(new_rs) - status_count(new_rs, "availableReplicas")
         max_scaled_down = all_count - min_available - new_unavailable
         if max_scaled_down <= 0:
             return False
@@ -690,14 +466,14 @@ class DeploymentController:
         return cleaned + scaled > 0
 
     def _cleanup_unhealthy(self, d: Obj, old_rss: list[Obj], max_cleanup: int) -> tuple[list[Obj], int]:
-        old_rss = sorted(old_rss, key=_created)
+        old_rss = sorted(old_rss, key=created)
         total = 0
         out = []
         for rs in old_rss:
             if total >= max_cleanup or replicas_of(rs) == 0:
                 out.append(rs)
                 continue
-            available = _status(rs, "availableReplicas")
+            available = status_count(rs, "availableReplicas")
             if replicas_of(rs) == available:
                 out.append(rs)
                 continue
@@ -709,12 +485,12 @@ class DeploymentController:
 
     def _scale_down_old_for_rolling(self, d: Obj, all_rss: list[Obj], old_rss: list[Obj]) -> int:
         min_available = replicas_of(d) - max_unavailable(d)
-        available = sum(_status(rs, "availableReplicas") for rs in all_rss if rs is not None)
+        available = sum(status_count(rs, "availableReplicas") for rs in all_rss if rs is not None)
         if available <= min_available:
             return 0
         total_to_scale = available - min_available
         total = 0
-        for rs in sorted(old_rss, key=_created):
+        for rs in sorted(old_rss, key=created):
             if total >= total_to_scale:
                 break
             if replicas_of(rs) == 0:
@@ -751,7 +527,7 @@ class DeploymentController:
 
     def _old_pods_running(self, new_rs: Obj | None, old_rss: list[Obj | None]) -> bool:
         olds = [rs for rs in old_rss if rs is not None]
-        if sum(_status(rs, "replicas") for rs in olds) > 0:
+        if sum(status_count(rs, "replicas") for rs in olds) > 0:
             return True
         for pods in self._pods_by_rs(olds).values():
             for pod in pods:
@@ -774,61 +550,28 @@ class DeploymentController:
         diff = len(alive) - int(limit)
         if diff <= 0:
             return
-        alive.sort(key=lambda rs: (revision_of(rs), _created(rs)))
+        alive.sort(key=lambda rs: (revision_of(rs), created(rs)))
         for rs in alive[:diff]:
             if (
-                _status(rs, "replicas") != 0
+                status_count(rs, "replicas") != 0
                 or replicas_of(rs) != 0
-                or int(rs["metadata"].get("generation") or 1) > _status(rs, "observedGeneration")
+                or int(rs["metadata"].get("generation") or 1) > status_count(rs, "observedGeneration")
             ):
                 continue
             with contextlib.suppress(StoreError):
                 self.ctx.store.remove("replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"])
 
-    def _calculate_status(self, d: Obj, all_rss: list[Obj | None], new_rs: Obj | None) -> Obj:
-        rss = [rs for rs in all_rss if rs is not None]
-        available = sum(_status(rs, "availableReplicas") for rs in rss)
-        total = sum(replicas_of(rs) for rs in rss)
-        status: Obj = {"observedGeneration": d["metadata"].get("generation", 1)}
-        counts = {
-            "replicas": sum(_status(rs, "replicas") for rs in rss),
-            "updatedReplicas": _status(new_rs, "replicas"),
-            "readyReplicas": sum(_status(rs, "readyReplicas") for rs in rss),
-            "availableReplicas": available,
-            "unavailableReplicas": max(0, total - available),
-        }
-        status.update({k: v for k, v in counts.items() if v})
-        status["terminatingReplicas"] = sum(_status(rs, "terminatingReplicas") for rs in rss)
-        conditions = copy.deepcopy((d.get("status") or {}).get("conditions") or [])
-        if conditions:
-            status["conditions"] = conditions
-        if d["status"].get("collisionCount") is not None:
-            status["collisionCount"] = d["status"]["collisionCount"]
-        if available >= replicas_of(d) - max_unavailable(d):
-            cond = self._condition(
-                "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability."
-            )
-        else:
-            cond = self._condition(
-                "Available",
-                "False",
-                "MinimumReplicasUnavailable",
-                "Deployment does not have minimum availability.",
-            )
-        set_condition(status, cond)
-        return status
-
     def _sync_status(self, d: Obj, all_rss: list[Obj | None], new_rs: Obj | None) -> None:
         """``syncDeploymentStatus``: counts and Available only."""
-        status = self._calculate_status(d, all_rss, new_rs)
+        status = calculate_status(d, all_rss, new_rs, rfc3339(self._now()))
         if status != d.get("status"):
             d["status"] = status
             self._write(d)
 
     def _sync_rollout_status(self, d: Obj, all_rss: list[Obj | None], new_rs: Obj | None) -> None:
         """``syncRolloutStatus``: counts, Available, and progress against the deadline."""
-        status = self._calculate_status(d, all_rss, new_rs)
-        if not self._has_deadline(d):
+        status = calculate_status(d, all_rss, new_rs, rfc3339(self._now()))
+        if not has_deadline(d):
             remove_condition(status, "Progressing")
         current = get_condition(d["status"], "Progressing")
         complete = (
@@ -837,21 +580,21 @@ class DeploymentController:
             and current.get("reason") == "NewReplicaSetAvailable"
         )
         rs_name = new_rs["metadata"]["name"] if new_rs is not None else None
-        if self._has_deadline(d) and not complete:
+        if has_deadline(d) and not complete:
             if deployment_complete(d, status):
                 msg = (
                     f'ReplicaSet "{rs_name}" has successfully progressed.'
                     if rs_name
                     else f'Deployment "{d["metadata"]["name"]}" has successfully progressed.'
                 )
-                set_condition(status, self._condition("Progressing", "True", "NewReplicaSetAvailable", msg))
+                set_condition(status, self._progressing("True", "NewReplicaSetAvailable", msg))
             elif deployment_progressing(d, status):
                 msg = (
                     f'ReplicaSet "{rs_name}" is progressing.'
                     if rs_name
                     else f'Deployment "{d["metadata"]["name"]}" is progressing.'
                 )
-                cond = self._condition("Progressing", "True", "ReplicaSetUpdated", msg)
+                cond = self._progressing("True", "ReplicaSetUpdated", msg)
                 self._progress_at[d["metadata"]["uid"]] = (cond["lastUpdateTime"], self._now())
                 if current is not None:
                     if current.get("status") == "True":
@@ -867,9 +610,7 @@ class DeploymentController:
                     if rs_name
                     else f'Deployment "{d["metadata"]["name"]}" has timed out progressing.'
                 )
-                set_condition(
-                    status, self._condition("Progressing", "False", "ProgressDeadlineExceeded", msg)
-                )
+                set_condition(status, self._progressing("False", "ProgressDeadlineExceeded", msg))
         if status != d.get("status"):
             d["status"] = status
             self._write(d)
@@ -888,7 +629,7 @@ class DeploymentController:
             return self._now()
 
     def _timed_out(self, d: Obj, status: Obj) -> bool:
-        if not self._has_deadline(d):
+        if not has_deadline(d):
             return False
         cond = get_condition(status, "Progressing")
         if cond is None:
@@ -902,7 +643,7 @@ class DeploymentController:
 
     def _requeue_stuck(self, d: Obj, status: Obj) -> None:
         cond = get_condition(d["status"], "Progressing")
-        if not self._has_deadline(d) or cond is None:
+        if not has_deadline(d) or cond is None:
             return
         if deployment_complete(d, status) or cond.get("reason") == "ProgressDeadlineExceeded":
             return
@@ -916,32 +657,3 @@ class DeploymentController:
         self._requeue_at[key] = due
         after = max(0.0, due - self._now()) + 0.01
         self.ctx.timers.after_real(after, lambda: self.ctx.queue.enqueue(self.QUEUE, key))
-
-
-def _find_active_or_latest(new_rs: Obj | None, old_rss: list[Obj]) -> Obj | None:
-    if new_rs is None and not old_rss:
-        return None
-    olds = sorted(old_rss, key=_created, reverse=True)
-    active = [rs for rs in [*olds, new_rs] if rs is not None and replicas_of(rs) > 0]
-    if not active:
-        return new_rs if new_rs is not None else olds[0]
-    if len(active) == 1:
-        return active[0]
-    return None
-
-
-def _is_saturated(d: Obj, rs: Obj | None) -> bool:
-    if rs is None:
-        return False
-    desired = _annotation_int(rs, DESIRED_REPLICAS)
-    return (
-        desired == replicas_of(d)
-        and replicas_of(rs) == replicas_of(d)
-        and _status(rs, "availableReplicas") == replicas_of(d)
-    )
-
-
-def _neg_created(rs: Obj) -> tuple[str, ...]:
-    # newer first: invert the timestamp string ordering
-    ts, name = _created(rs)
-    return tuple(chr(0x10FFFF - ord(c)) for c in ts + name)

@@ -101,6 +101,7 @@ def prepare_job(job: Obj) -> None:
 
 def job_condition(job: Obj, type_: str) -> Obj | None:
     """The Job's condition of ``type_`` when its status is True."""
+    cond: Obj
     for cond in (job.get("status") or {}).get("conditions") or []:
         if cond.get("type") == type_ and cond.get("status") == "True":
             return cond
@@ -185,23 +186,14 @@ class JobController:
         job = self.ctx.store.try_get("jobs", ns, name)
         if job is None:
             return
-        meta, spec = job["metadata"], job.get("spec") or {}
-        uid = meta["uid"]
+        spec = job.get("spec") or {}
         now = self.ctx.clock()
         pods = self.pods_of(job)
-        counted = self._counted.setdefault(uid, {})
-        for pod in pods:
-            phase = (pod.get("status") or {}).get("phase")
-            pod_uid = pod["metadata"]["uid"]
-            if phase in ("Succeeded", "Failed") and pod_uid not in counted:
-                counted[pod_uid] = phase
-                if phase == "Failed":
-                    self._last_failure[uid] = max(self._last_failure.get(uid, 0.0), _finished_at(pod) or now)
+        counted = self._count_finished(job, pods, now)
         status: Obj = copy.deepcopy(job.get("status") or {})
-        old_succeeded = int(status.get("succeeded") or 0)
-        old_failed = int(status.get("failed") or 0)
-        succeeded = max(old_succeeded, sum(1 for p in counted.values() if p == "Succeeded"))
-        failed = max(old_failed, sum(1 for p in counted.values() if p == "Failed"))
+        phases = list(counted.values())
+        succeeded = max(int(status.get("succeeded") or 0), phases.count("Succeeded"))
+        failed = max(int(status.get("failed") or 0), phases.count("Failed"))
         running = [
             p
             for p in pods
@@ -212,52 +204,31 @@ class JobController:
         terminating = [p for p in running if p["metadata"].get("deletionTimestamp")]
         conditions: list[Obj] = list(status.get("conditions") or [])
         types = {c.get("type") for c in conditions if c.get("status") == "True"}
-        finished = bool(types & {"Complete", "Failed"})
-        suspended = bool(spec.get("suspend"))
-        if not finished:
+        if not types & {"Complete", "Failed"}:  # not finished yet
+            suspended = bool(spec.get("suspend"))
             conditions = self._suspension(job, conditions, suspended, status, now)
-        if not finished and not suspended and not status.get("startTime"):
-            status["startTime"] = rfc3339(now)
-        if not finished and not types & {"SuccessCriteriaMet", "FailureTarget"}:
-            target = self._target(job, status, succeeded, failed, active, now)
-            if target is not None:
-                conditions.append(_condition(target[0], target[1], target[2], now))
-                types.add(target[0])
-                if target[0] == "FailureTarget":
-                    self.ctx.recorder.record(job, "Warning", target[1], target[2], component=_COMPONENT)
+            if not suspended and not status.get("startTime"):
+                status["startTime"] = rfc3339(now)
+            pods_run = not types & {"SuccessCriteriaMet", "FailureTarget"}
+            if pods_run:
+                target = self._target(job, status, succeeded, failed, active, now)
+                if target is not None:
+                    conditions.append(_condition(target[0], target[1], target[2], now))
+                    types.add(target[0])
+                    if target[0] == "FailureTarget":
+                        self.ctx.recorder.record(job, "Warning", target[1], target[2], component=_COMPONENT)
+                    pods_run = False
+                elif suspended:
+                    pods_run = False
+                else:
+                    active += self._manage(job, spec, succeeded, failed, active, now)
+            if not pods_run:  # a target was reached, or the Job is suspended: its pods stop
                 for pod in active:
                     self._delete_pod(job, pod)
                 terminating += active
                 active = []
-            elif not suspended:
-                active += self._manage(job, spec, succeeded, failed, active, now)
-            else:  # suspended: its pods go
-                for pod in active:
-                    self._delete_pod(job, pod)
-                terminating += active
-                active = []
-        elif not finished:
-            for pod in active:  # pods still running after the target: stop them
-                self._delete_pod(job, pod)
-            terminating += active
-            active = []
-        if not finished and not terminating and not active:
-            if "SuccessCriteriaMet" in types:
-                reason, message = next(
-                    (c.get("reason", ""), c.get("message", ""))
-                    for c in conditions
-                    if c.get("type") == "SuccessCriteriaMet"
-                )
-                conditions.append(_condition("Complete", reason, message, now))
-                status["completionTime"] = rfc3339(now)
-                self.ctx.recorder.record(job, "Normal", "Completed", "Job completed", component=_COMPONENT)
-            elif "FailureTarget" in types:
-                reason, message = next(
-                    (c.get("reason", ""), c.get("message", ""))
-                    for c in conditions
-                    if c.get("type") == "FailureTarget"
-                )
-                conditions.append(_condition("Failed", reason, message, now))
+            if not terminating and not active:
+                self._finish(job, conditions, types, status, now)
         if conditions:
             status["conditions"] = conditions
         status["active"] = len(active)
@@ -271,6 +242,33 @@ class JobController:
                 del status[field]
         if status != (job.get("status") or {}):
             self.ctx.store.set_status("jobs", ns, name, status)
+
+    def _count_finished(self, job: Obj, pods: list[Obj], now: float) -> dict[str, str]:
+        """Pod uid -> Succeeded/Failed of every pod of the Job that has finished (remembered)."""
+        uid = job["metadata"]["uid"]
+        counted = self._counted.setdefault(uid, {})
+        for pod in pods:
+            phase = (pod.get("status") or {}).get("phase")
+            pod_uid = pod["metadata"]["uid"]
+            if phase in ("Succeeded", "Failed") and pod_uid not in counted:
+                counted[pod_uid] = phase
+                if phase == "Failed":
+                    self._last_failure[uid] = max(self._last_failure.get(uid, 0.0), _finished_at(pod) or now)
+        return counted
+
+    def _finish(self, job: Obj, conditions: list[Obj], types: set[Any], status: Obj, now: float) -> None:
+        """Once no pod runs: a reached target becomes ``Complete`` or ``Failed``."""
+        for target, final in (("SuccessCriteriaMet", "Complete"), ("FailureTarget", "Failed")):
+            if target not in types:
+                continue
+            reason, message = next(
+                (c.get("reason", ""), c.get("message", "")) for c in conditions if c.get("type") == target
+            )
+            conditions.append(_condition(final, reason, message, now))
+            if final == "Complete":
+                status["completionTime"] = rfc3339(now)
+                self.ctx.recorder.record(job, "Normal", "Completed", "Job completed", component=_COMPONENT)
+            return
 
     def _suspension(
         self, job: Obj, conditions: list[Obj], suspended: bool, status: Obj, now: float

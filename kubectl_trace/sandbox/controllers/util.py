@@ -66,7 +66,8 @@ def _without_hash(template: Obj | None) -> Obj:
     labels = (tpl.get("metadata") or {}).get("labels")
     if isinstance(labels, dict):
         labels.pop(HASH_LABEL, None)
-    return _prune(tpl)
+    pruned: Obj = _prune(tpl)
+    return pruned
 
 
 def equal_ignore_hash(a: Obj | None, b: Obj | None) -> bool:
@@ -116,6 +117,7 @@ def owner_reference(obj: Obj) -> Obj:
 
 def controller_of(obj: Obj) -> Obj | None:
     """The controller owner reference of ``obj``, if any."""
+    ref: Obj
     for ref in obj.get("metadata", {}).get("ownerReferences") or []:
         if ref.get("controller"):
             return ref
@@ -143,6 +145,7 @@ def is_pod_terminating(pod: Obj) -> bool:
 
 def ready_condition(pod: Obj) -> Obj | None:
     """The pod's Ready condition."""
+    cond: Obj
     for cond in (pod.get("status") or {}).get("conditions") or []:
         if cond.get("type") == "Ready":
             return cond

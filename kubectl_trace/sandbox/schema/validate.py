@@ -294,7 +294,7 @@ def validate_object(
 
 def _pod_spec_mutable_view(spec: Obj, old: Obj) -> Obj:
     """``spec`` with what a pod update may change replaced by the old values."""
-    view = json.loads(json.dumps(spec))
+    view: Obj = json.loads(json.dumps(spec))
     for key in ("containers", "initContainers"):
         olds = old.get(key) or []
         for i, container in enumerate(view.get(key) or []):

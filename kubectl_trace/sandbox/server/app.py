@@ -1,11 +1,12 @@
-"""The aiohttp application: authentication, faults, counters, errors, routing.
+"""The aiohttp application: authentication, faults, counters, errors, and the handler table.
 
 ``make_app(store, runtime, token=…)`` returns an ``web.Application`` whose ``ApiServer``
 (``app[API]``) holds the store, the runtime, the faults, the counters and the open streams.
 Every request needs ``Authorization: Bearer TOKEN`` (constant-time compare), or a credential
 the sandbox issued (``issued``: a short-lived token, a client certificate), or gets a 401
 Status; API requests are counted by verb and resource, delayed or failed while a fault is
-active, and every ``StoreError`` becomes a ``metav1.Status`` answer.
+active, and every ``StoreError`` becomes a ``metav1.Status`` answer. ``make_app`` registers
+one handler per kind of path (``routes.parse_path``) and one per pod subresource.
 """
 
 from __future__ import annotations
@@ -14,85 +15,36 @@ import asyncio
 import sys
 import time
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
 
 from kubectl_trace.sandbox.interfaces import PodRuntime, SandboxOptions
-from kubectl_trace.sandbox.server.identity import ADMIN, VIEWER, User, Users
+from kubectl_trace.sandbox.server.admin import handle_admin
+from kubectl_trace.sandbox.server.api import ApiServer
+from kubectl_trace.sandbox.server.attach import serve_attach
+from kubectl_trace.sandbox.server.discovery import discovery_document
+from kubectl_trace.sandbox.server.exec import serve_exec
+from kubectl_trace.sandbox.server.identity import ADMIN, User, check, is_identity_path, serve_identity
 from kubectl_trace.sandbox.server.issued import IssuedCredentials
+from kubectl_trace.sandbox.server.logs import serve_log
+from kubectl_trace.sandbox.server.metrics import serve_metrics
+from kubectl_trace.sandbox.server.openapi import serve_openapi
+from kubectl_trace.sandbox.server.portforward import serve_portforward
+from kubectl_trace.sandbox.server.proxy import serve_proxy
 from kubectl_trace.sandbox.server.responses import json_response, query_bool, status_response
+from kubectl_trace.sandbox.server.rest import handle_object_request, handle_scale
 from kubectl_trace.sandbox.server.routes import Route, parse_path
-from kubectl_trace.sandbox.server.state import Faults, Metrics, StreamRegistry
-from kubectl_trace.sandbox.server.watch import WatchHub
 from kubectl_trace.sandbox.store import Store, StoreError
 
+# ApiServer lives in server.api; it is named here only for portforward.py's type import, which
+# moves to server.api when the parallel port-forward work lands (see tests/test_architecture.py).
 __all__ = ["API", "ApiServer", "make_app", "request_verb"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class ApiServer:
-    """Everything the handlers share."""
-
-    def __init__(
-        self,
-        store: Store,
-        runtime: PodRuntime,
-        *,
-        token: str,
-        options: SandboxOptions | None = None,
-        issued: IssuedCredentials | None = None,
-        viewer_token: str | None = None,
-    ) -> None:
-        self.store = store
-        self.issued = issued  # short-lived tokens and client certificates (admin-issued)
-        self.runtime = runtime
-        self.token = token
-        self.users = Users()
-        self.users.add(token, ADMIN)
-        if viewer_token:
-            self.users.add(viewer_token, VIEWER)
-        self.options = options or SandboxOptions()
-        self.faults = Faults()
-        self.metrics = Metrics()
-        self.streams = StreamRegistry()
-        self.hub = WatchHub(store)
-        self.started = time.monotonic()
-        self.server_address = f"{self.options.host}:{self.options.port}"
-        self.exec_sessions: set[Any] = set()  # exec.ExecSession, killed at shutdown
-        self.bookmark_interval = 30.0  # seconds between BOOKMARK events on watches that allow them
-        self.log_flush_interval = 0.2  # least seconds between two writes to one log follower
-
-    async def shutdown(self) -> None:
-        """End every stream and kill every exec process."""
-        self.streams.drop_all()
-        self.hub.close()
-        for session in list(self.exec_sessions):
-            session.kill()
-
-    def status(self) -> dict[str, Any]:
-        """Uptime, objects per kind, open streams, request counters, faults."""
-        from kubectl_trace.kube.resources import RESOURCES
-
-        now = time.monotonic()
-        return {
-            "uptimeSeconds": round(now - self.started, 3),
-            "resourceVersion": str(self.store.resource_version),
-            "objects": {plural: self.store.count(plural) for plural in RESOURCES},
-            "streams": {"total": len(self.streams), **self.streams.counts()},
-            "watchers": self.hub.count(),
-            "requests": self.metrics.snapshot(),
-            "faults": self.faults.describe(now),
-            "options": {
-                "timeScale": self.options.time_scale,
-                "logRate": self.options.log_rate,
-                "logBacklog": self.options.log_backlog,
-                "fixture": self.options.fixture,
-            },
-        }
-
+# A handler of one kind of path: the shared server, the request, its parsed route.
+RouteHandler = Callable[[ApiServer, web.Request, Route], Awaitable[web.StreamResponse]]
 
 API: web.AppKey[ApiServer] = web.AppKey("api", ApiServer)
 ROUTE: web.RequestKey[Route] = web.RequestKey("route", Route)
@@ -164,8 +116,6 @@ async def _middleware(request: web.Request, handler: Handler) -> web.StreamRespo
         return status_response(_UNAUTHORIZED)
     request[USER] = user
     if user.read_only:
-        from kubectl_trace.sandbox.server.identity import check
-
         try:
             check(user, request.method, request_verb(request.method, route, request.query), route)
         except StoreError as exc:
@@ -196,69 +146,65 @@ async def _middleware(request: web.Request, handler: Handler) -> web.StreamRespo
     return response
 
 
-async def _dispatch(request: web.Request) -> web.StreamResponse:
-    api = request.app[API]
-    route = request[ROUTE]
-    if route.kind == "discovery":
-        from kubectl_trace.sandbox.server.discovery import discovery_document
+_NOT_FOUND = StoreError(404, "NotFound", "the server could not find the requested resource", details={})
 
-        if request.method != "GET":
-            raise StoreError(
-                405, "MethodNotAllowed", "the server does not allow this method on the requested resource"
-            )
-        document = discovery_document(route.path, api.server_address)
-        if document is None:
-            raise StoreError(404, "NotFound", "the server could not find the requested resource", details={})
-        return json_response(document)
-    if route.kind == "openapi":
-        from kubectl_trace.sandbox.server.openapi import serve_openapi
 
-        return serve_openapi(request, route.path)
-    if route.kind == "healthz":
-        return web.Response(text="ok", content_type="text/plain")
-    if route.kind == "metrics":
-        from kubectl_trace.sandbox.server.metrics import serve_metrics
+async def _discovery(api: ApiServer, request: web.Request, route: Route) -> web.StreamResponse:
+    if request.method != "GET":
+        raise StoreError(
+            405, "MethodNotAllowed", "the server does not allow this method on the requested resource"
+        )
+    document = discovery_document(route.path, api.server_address)
+    if document is None:
+        raise _NOT_FOUND
+    return json_response(document)
 
-        return await serve_metrics(api, request, route.path)
-    if route.kind == "admin":
-        from kubectl_trace.sandbox.server.admin import handle_admin
 
-        return await handle_admin(api, request)
-    if route.kind == "unknown" and request.path.startswith("/apis/auth"):
-        from kubectl_trace.sandbox.server.identity import is_identity_path, serve_identity
+async def _openapi(_api: ApiServer, request: web.Request, route: Route) -> web.StreamResponse:
+    return serve_openapi(request, route.path)
 
-        if is_identity_path(request.path):
-            return await serve_identity(request[USER], request)
-    if route.kind != "resource" or route.resource is None:
-        raise StoreError(404, "NotFound", "the server could not find the requested resource", details={})
-    sub = route.subresource
-    if sub == "log":
-        from kubectl_trace.sandbox.server.logs import serve_log
 
-        return await serve_log(api, request, route)
-    if sub == "exec":
-        from kubectl_trace.sandbox.server.exec import serve_exec
+async def _healthz(_api: ApiServer, _request: web.Request, _route: Route) -> web.StreamResponse:
+    return web.Response(text="ok", content_type="text/plain")
 
-        return await serve_exec(api, request, route)
-    if sub == "attach":
-        from kubectl_trace.sandbox.server.attach import serve_attach
 
-        return await serve_attach(api, request, route)
-    if sub == "portforward":
-        from kubectl_trace.sandbox.server.portforward import serve_portforward
+async def _metrics(api: ApiServer, request: web.Request, route: Route) -> web.StreamResponse:
+    return await serve_metrics(api, request, route.path)
 
-        return await serve_portforward(api, request, route)
-    if sub == "proxy":
-        from kubectl_trace.sandbox.server.proxy import serve_proxy
 
-        return await serve_proxy(api, request, route)
-    if sub == "scale":
-        from kubectl_trace.sandbox.server.rest import handle_scale
+async def _admin(api: ApiServer, request: web.Request, _route: Route) -> web.StreamResponse:
+    return await handle_admin(api, request)
 
-        return await handle_scale(api, request, route)
-    from kubectl_trace.sandbox.server.rest import handle_object_request
 
-    return await handle_object_request(api, request, route)
+async def _unknown(_api: ApiServer, request: web.Request, _route: Route) -> web.StreamResponse:
+    if is_identity_path(request.path):
+        return await serve_identity(request[USER], request)
+    raise _NOT_FOUND
+
+
+class _Dispatcher:
+    """Picks the handler of a request: by the kind of its path, then by its subresource."""
+
+    def __init__(
+        self,
+        by_kind: Mapping[str, RouteHandler],
+        by_subresource: Mapping[str | None, RouteHandler],
+    ) -> None:
+        self.by_kind = by_kind
+        self.by_subresource = by_subresource
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        api = request.app[API]
+        route = request[ROUTE]
+        if route.kind != "resource":
+            handler = self.by_kind.get(route.kind)
+            if handler is None:
+                raise _NOT_FOUND
+            return await handler(api, request, route)
+        if route.resource is None:
+            raise _NOT_FOUND
+        handler = self.by_subresource.get(route.subresource, handle_object_request)
+        return await handler(api, request, route)
 
 
 def make_app(
@@ -274,7 +220,26 @@ def make_app(
     app = web.Application(middlewares=[_middleware], client_max_size=64 * 1024 * 1024)
     api = ApiServer(store, runtime, token=token, options=options, issued=issued, viewer_token=viewer_token)
     app[API] = api
-    app.router.add_route("*", "/{tail:.*}", _dispatch)
+    dispatcher = _Dispatcher(
+        by_kind={
+            "discovery": _discovery,
+            "openapi": _openapi,
+            "healthz": _healthz,
+            "metrics": _metrics,
+            "admin": _admin,
+            "unknown": _unknown,
+        },
+        # Any other subresource (none, ``status``) is a request on the object itself.
+        by_subresource={
+            "log": serve_log,
+            "exec": serve_exec,
+            "attach": serve_attach,
+            "portforward": serve_portforward,
+            "proxy": serve_proxy,
+            "scale": handle_scale,
+        },
+    )
+    app.router.add_route("*", "/{tail:.*}", dispatcher.handle)
 
     async def on_shutdown(_app: web.Application) -> None:
         await api.shutdown()

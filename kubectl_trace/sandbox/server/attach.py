@@ -11,107 +11,54 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from typing import TYPE_CHECKING
 
 from aiohttp import WSMsgType, web
 
-from kubectl_trace.sandbox.server.containers import resolve_container
-from kubectl_trace.sandbox.server.exec import (
-    CLOSE,
+from kubectl_trace.sandbox.server.channels import (
     ERROR,
     RESIZE,
     STDIN,
     STDOUT,
-    SUPPORTED_PROTOCOLS,
+    channel_socket,
     exit_status,
-    pick_protocol,
+    is_websocket_upgrade,
+    negotiate,
+    stream_container,
+    terminal_size,
 )
 from kubectl_trace.sandbox.server.responses import dumps, query_bool
 from kubectl_trace.sandbox.server.routes import Route
 from kubectl_trace.sandbox.store import StoreError
 
 if TYPE_CHECKING:
-    from kubectl_trace.sandbox.server.app import ApiServer
+    from kubectl_trace.sandbox.command import CommandProcess
+    from kubectl_trace.sandbox.server.api import ApiServer
 
 __all__ = ["serve_attach"]
 
-
-def _size(payload: bytes) -> tuple[int, int] | None:
-    try:
-        data = json.loads(payload.decode("utf-8", "replace") or "{}")
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    lowered = {str(k).lower(): v for k, v in data.items()}
-    try:
-        return int(lowered.get("width", 0)), int(lowered.get("height", 0))
-    except (TypeError, ValueError):
-        return None
+_ENDED = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR)
 
 
 async def serve_attach(api: ApiServer, request: web.Request, route: Route) -> web.StreamResponse:
     """GET (WebSocket upgrade) ``/api/v1/namespaces/NS/pods/NAME/attach``."""
     assert route.name is not None
-    query = request.query
-    pod = api.store.get("pods", route.namespace, route.name)
-    container = resolve_container(pod, query.get("container"))
-    if not any(query_bool(query, k) for k in ("stdin", "stdout", "stderr")):
-        raise StoreError.bad_request("you must specify at least 1 of stdin, stdout, stderr")
-    phase = (pod.get("status") or {}).get("phase")
-    if phase in ("Succeeded", "Failed"):
-        raise StoreError.bad_request(
-            f"cannot attach to a container in a completed pod; current phase is {phase}"
-        )
+    container = stream_container(api, route, request.query, "attach to")
     attach_target = getattr(api.runtime, "attach_target", None)
     if attach_target is None:
         raise StoreError.bad_request("this sandbox cannot attach to containers")
     process = attach_target(route.namespace or "", route.name, container)
-    if request.method != "GET" or request.headers.get("Upgrade", "").lower() != "websocket":
+    if not is_websocket_upgrade(request):
         raise StoreError.bad_request("the sandbox speaks attach over WebSocket only")
-    protocol = pick_protocol(request.headers.get("Sec-WebSocket-Protocol"))
-    if protocol is None:
-        raise StoreError.bad_request(
-            "none of the requested WebSocket subprotocols is supported "
-            f"(supported: {', '.join(SUPPORTED_PROTOCOLS)})"
-        )
-    ws = web.WebSocketResponse(protocols=(protocol,), autoping=True, max_msg_size=16 * 1024 * 1024)
-    await ws.prepare(request)
+    ws = await channel_socket(request, negotiate(request))
     outbox: asyncio.Queue[bytes | None] = asyncio.Queue()
     process.listeners.add(outbox.put_nowait)
     if process.exit_code is not None:
         outbox.put_nowait(None)
     stream = api.streams.open("attach", f"{route.namespace}/{route.name}/{container}", lambda: _drop(request))
-    want_stdout = query_bool(query, "stdout")
-
-    async def pump() -> None:
-        while True:
-            data = await outbox.get()
-            if data is None:
-                return
-            if want_stdout and not ws.closed:
-                await ws.send_bytes(bytes([STDOUT]) + data)
-
-    async def read_client() -> None:
-        async for message in ws:
-            if message.type != WSMsgType.BINARY or not message.data:
-                if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
-                    return
-                continue
-            data = bytes(message.data)
-            channel, payload = data[0], data[1:]
-            if channel == STDIN:
-                process.write(payload)
-            elif channel == RESIZE:
-                size = _size(payload)
-                if size is not None:
-                    process.resize(*size)
-            elif channel == CLOSE:
-                continue
-
-    pumping = asyncio.create_task(pump())
-    reading = asyncio.create_task(read_client())
+    want_stdout = query_bool(request.query, "stdout")
+    pumping = asyncio.create_task(_pump(ws, outbox, want_stdout))
+    reading = asyncio.create_task(_read_client(ws, process))
     try:
         done, _ = await asyncio.wait({pumping, reading}, return_when=asyncio.FIRST_COMPLETED)
         if pumping in done and process.exit_code is not None:
@@ -127,6 +74,34 @@ async def serve_attach(api: ApiServer, request: web.Request, route: Route) -> we
             if not task.done():
                 task.cancel()
         api.streams.release(stream)
+
+
+async def _pump(ws: web.WebSocketResponse, outbox: asyncio.Queue[bytes | None], want_stdout: bool) -> None:
+    """What the process prints → channel 1, until it exits (``None``)."""
+    while True:
+        data = await outbox.get()
+        if data is None:
+            return
+        if want_stdout and not ws.closed:
+            await ws.send_bytes(bytes([STDOUT]) + data)
+
+
+async def _read_client(ws: web.WebSocketResponse, process: CommandProcess) -> None:
+    """Client frames → the process's terminal (stdin, resize) until the WebSocket closes."""
+    async for message in ws:
+        if message.type != WSMsgType.BINARY or not message.data:
+            if message.type in _ENDED:
+                return
+            continue
+        data = bytes(message.data)
+        channel, payload = data[0], data[1:]
+        if channel == STDIN:
+            process.write(payload)
+        elif channel == RESIZE:
+            size = terminal_size(payload)
+            if size is not None:
+                process.resize(*size)
+        # a v5 close of stdin (255) needs nothing: the terminal stays the process's
 
 
 def _drop(request: web.Request) -> None:

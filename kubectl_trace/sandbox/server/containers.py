@@ -17,7 +17,7 @@ def resolve_container(pod: dict[str, Any], container: str | None) -> str:
     """
     spec = pod.get("spec") or {}
     name = (pod.get("metadata") or {}).get("name", "")
-    containers = [c.get("name", "") for c in spec.get("containers") or []]
+    containers: list[str] = [c.get("name", "") for c in spec.get("containers") or []]
     init = [c.get("name", "") for c in spec.get("initContainers") or []]
     ephemeral = [c.get("name", "") for c in spec.get("ephemeralContainers") or []]
     if not container:

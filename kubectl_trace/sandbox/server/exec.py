@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import errno
 import fcntl
-import json
 import os
 import pty
 import shutil
@@ -25,47 +24,38 @@ import signal
 import struct
 import termios
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
 from kubectl_trace.sandbox.podbox import command_members, terminal_setup
-from kubectl_trace.sandbox.server.containers import resolve_container
+from kubectl_trace.sandbox.server.channels import (
+    CLOSE,
+    ERROR,
+    RESIZE,
+    STDERR,
+    STDIN,
+    STDOUT,
+    channel_socket,
+    exit_status,
+    is_websocket_upgrade,
+    negotiate,
+    stream_container,
+    terminal_size,
+)
+from kubectl_trace.sandbox.server.podhttp import start_pod_listener
 from kubectl_trace.sandbox.server.responses import dumps, query_bool
 from kubectl_trace.sandbox.server.routes import Route
 from kubectl_trace.sandbox.store import StoreError
 
 if TYPE_CHECKING:
-    from kubectl_trace.sandbox.server.app import ApiServer
+    from kubectl_trace.sandbox.podbox import ExecTarget
+    from kubectl_trace.sandbox.server.api import ApiServer
 
-__all__ = ["SUPPORTED_PROTOCOLS", "ExecSession", "exit_status", "pick_protocol", "serve_exec"]
+__all__ = ["ExecSession", "serve_exec"]
 
-SUPPORTED_PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
-STDIN, STDOUT, STDERR, ERROR, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
 _DRAIN_TIMEOUT = 2.0  # after exit, how long output may keep flowing (background children)
-
-
-def pick_protocol(header: str | None) -> str | None:
-    """The first protocol in the client's list that the server speaks."""
-    for item in (header or "").split(","):
-        name = item.strip()
-        if name in SUPPORTED_PROTOCOLS:
-            return name
-    return None
-
-
-def exit_status(code: int, argv: list[str]) -> dict[str, Any]:
-    """The channel-3 Status for an exit code (the ExitCode cause first)."""
-    if code == 0:
-        return {"metadata": {}, "status": "Success"}
-    return {
-        "metadata": {},
-        "status": "Failure",
-        "message": f"command terminated with non-zero exit code: error executing command "
-        f"[{' '.join(argv)}], exit code {code}",
-        "reason": "NonZeroExitCode",
-        "details": {"causes": [{"reason": "ExitCode", "message": str(code)}]},
-    }
 
 
 def _not_found_status(program: str) -> dict[str, Any]:
@@ -90,18 +80,9 @@ def _resolve_program(program: str, path: str) -> str | None:
 
 
 def _resize(fd: int, payload: bytes) -> None:
-    try:
-        data = json.loads(payload.decode("utf-8", "replace") or "{}")
-    except ValueError:
-        return
-    if not isinstance(data, dict):
-        return
-    lowered = {str(k).lower(): v for k, v in data.items()}
-    try:
-        cols, rows = int(lowered.get("width", 0)), int(lowered.get("height", 0))
-    except (TypeError, ValueError):
-        return
-    if cols > 0 and rows > 0:
+    size = terminal_size(payload)
+    if size is not None and size[0] > 0 and size[1] > 0:
+        cols, rows = size
         with contextlib.suppress(OSError):
             fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
@@ -305,137 +286,161 @@ class ExecSession:
                 self.close_stdin()
 
 
-async def _reject_spdy(api: ApiServer, request: web.Request, route: Route) -> web.StreamResponse:
-    raise StoreError.bad_request(
-        "the sandbox speaks exec over WebSocket only (v5.channel.k8s.io, v4.channel.k8s.io); "
-        "SPDY is not supported (unset KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false)"
+@dataclass(frozen=True)
+class _ExecRequest:
+    """What an exec request asks for, checked before the upgrade."""
+
+    argv: list[str]
+    container: str
+    target: ExecTarget
+    protocol: str
+    tty: bool
+    stdin: bool
+    stdout: bool
+    stderr: bool
+
+
+def _exec_request(api: ApiServer, request: web.Request, route: Route) -> _ExecRequest | None:
+    """The checked request; None when it is not a WebSocket upgrade (SPDY: refused)."""
+    assert route.name is not None
+    query = request.query
+    container = stream_container(api, route, query, "exec into")
+    argv = query.getall("command", [])
+    if not argv:
+        raise StoreError.bad_request("you must specify at least one command for the container")
+    target = api.runtime.exec_target(route.namespace or "", route.name, container)
+    if not is_websocket_upgrade(request):
+        return None
+    tty = query_bool(query, "tty")
+    return _ExecRequest(
+        argv=argv,
+        container=container,
+        target=target,
+        protocol=negotiate(request),
+        tty=tty,
+        stdin=query_bool(query, "stdin"),
+        stdout=query_bool(query, "stdout"),
+        stderr=query_bool(query, "stderr") and not tty,  # a terminal has one output
     )
 
 
-async def serve_exec(api: ApiServer, request: web.Request, route: Route) -> web.StreamResponse:
-    """GET (WebSocket upgrade) ``/api/v1/namespaces/NS/pods/NAME/exec``."""
-    assert route.name is not None
-    query = request.query
-    pod = api.store.get("pods", route.namespace, route.name)
-    container = resolve_container(pod, query.get("container"))
-    argv = query.getall("command", [])
-    want_stdin, want_stdout = query_bool(query, "stdin"), query_bool(query, "stdout")
-    want_stderr, tty = query_bool(query, "stderr"), query_bool(query, "tty")
-    if not argv:
-        raise StoreError.bad_request("you must specify at least one command for the container")
-    if not (want_stdin or want_stdout or want_stderr):
-        raise StoreError.bad_request("you must specify at least 1 of stdin, stdout, stderr")
-    phase = (pod.get("status") or {}).get("phase")
-    if phase in ("Succeeded", "Failed"):
-        raise StoreError.bad_request(
-            f"cannot exec into a container in a completed pod; current phase is {phase}"
-        )
-    target = api.runtime.exec_target(route.namespace or "", route.name, container)
-    if request.method != "GET" or request.headers.get("Upgrade", "").lower() != "websocket":
-        return await _reject_spdy(api, request, route)
-    protocol = pick_protocol(request.headers.get("Sec-WebSocket-Protocol"))
-    if protocol is None:
-        raise StoreError.bad_request(
-            "none of the requested WebSocket subprotocols is supported "
-            f"(supported: {', '.join(SUPPORTED_PROTOCOLS)})"
-        )
-    env = dict(target.env)
-    if tty:
+def _spawn_error(exc: OSError, program: str) -> dict[str, Any]:
+    if exc.errno == errno.ENOENT:
+        return _not_found_status(program)
+    return {
+        "metadata": {},
+        "status": "Failure",
+        "message": f"Internal error occurred: error executing command in container: {exc.strerror}",
+        "reason": "InternalError",
+        "code": 500,
+    }
+
+
+async def _start(api: ApiServer, route: Route, session: ExecSession, asked: _ExecRequest) -> bool:
+    """Start the process (in the pod's box when it has one); False when it could not start."""
+    argv, box = asked.argv, asked.target.box
+    env = dict(asked.target.env)
+    if asked.tty:
         env.setdefault("TERM", "xterm")
-        want_stderr = False
-    box = target.box
     if box is not None:
         program = box.host_program(argv[0], env.get("PATH", ""))
     else:
         program = _resolve_program(argv[0], env.get("PATH", ""))
+    if program is None:
+        await session.send(ERROR, dumps(_not_found_status(argv[0])))
+        return False
+    cwd, command = asked.target.cwd, None
+    if box is not None:
+        with contextlib.suppress(OSError):  # without it only wget/curl inside lose their target
+            await start_pod_listener(api.runtime, route.namespace or "", route.name or "", box)
+        command, cwd, env = await box.command(
+            argv, env, env.get("PATH", ""), tty=asked.tty, enter_pid=asked.target.enter_pid
+        )
+        program = command[0] if command[0].startswith("/") else program
+    try:
+        await session.spawn(
+            program,
+            cwd,
+            env,
+            tty=asked.tty,
+            stdin=asked.stdin,
+            stdout=asked.stdout,
+            stderr=asked.stderr,
+            command=command,
+        )
+    except OSError as exc:
+        await session.send(ERROR, dumps(_spawn_error(exc, argv[0])))
+        return False
+    return True
 
-    ws = web.WebSocketResponse(protocols=(protocol,), autoping=True, max_msg_size=16 * 1024 * 1024)
-    await ws.prepare(request)
-    session = ExecSession(ws, protocol, argv)
+
+def _output_pumps(session: ExecSession, tty: bool) -> list[asyncio.Task[None]]:
+    process = session.process
+    assert process is not None
+    if tty:
+        return [asyncio.create_task(session.pump_pty())]
+    pumps = []
+    if process.stdout is not None:
+        pumps.append(asyncio.create_task(session.pump_pipe(process.stdout, STDOUT)))
+    if process.stderr is not None:
+        pumps.append(asyncio.create_task(session.pump_pipe(process.stderr, STDERR)))
+    return pumps
+
+
+async def _until_exit(session: ExecSession, reader: asyncio.Task[None], tty: bool) -> int | None:
+    """The exit code once the output is drained; None when the client went away first."""
+    process = session.process
+    assert process is not None
+    pumps = _output_pumps(session, tty)
+    exited = asyncio.create_task(process.wait())
+    done, _ = await asyncio.wait({reader, exited}, return_when=asyncio.FIRST_COMPLETED)
+    if exited not in done:
+        # the client went away (or the stream was dropped): kill, and stop quietly
+        session.kill()
+        for task in pumps:
+            task.cancel()
+        with contextlib.suppress(BaseException):
+            await exited
+        return None
+    code = exited.result()
+    if pumps:
+        _, pending = await asyncio.wait(pumps, timeout=_DRAIN_TIMEOUT)
+        for task in pending:
+            task.cancel()
+    return 128 - code if code < 0 else code
+
+
+async def serve_exec(api: ApiServer, request: web.Request, route: Route) -> web.StreamResponse:
+    """GET (WebSocket upgrade) ``/api/v1/namespaces/NS/pods/NAME/exec``."""
+    asked = _exec_request(api, request, route)
+    if asked is None:
+        raise StoreError.bad_request(
+            "the sandbox speaks exec over WebSocket only (v5.channel.k8s.io, v4.channel.k8s.io); "
+            "SPDY is not supported (unset KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false)"
+        )
+    ws = await channel_socket(request, asked.protocol)
+    session = ExecSession(ws, asked.protocol, asked.argv)
 
     def drop() -> None:
         session.kill()
         if request.transport is not None:
             request.transport.close()
 
-    stream = api.streams.open("exec", f"{route.namespace}/{route.name}/{container}: {' '.join(argv)}", drop)
+    what = f"{route.namespace}/{route.name}/{asked.container}: {' '.join(asked.argv)}"
+    stream = api.streams.open("exec", what, drop)
     api.exec_sessions.add(session)
     reader: asyncio.Task[None] | None = None
     try:
-        if program is None:
-            await session.send(ERROR, dumps(_not_found_status(argv[0])))
+        if not await _start(api, route, session, asked):
             await ws.close()
             return ws
-        cwd, command = target.cwd, None
-        if box is not None:
-            from kubectl_trace.sandbox.server.podhttp import start_pod_listener
-
-            with contextlib.suppress(OSError):  # without it only wget/curl inside lose their target
-                await start_pod_listener(api.runtime, route.namespace or "", route.name, box)
-            command, cwd, env = await box.command(
-                argv, env, env.get("PATH", ""), tty=tty, enter_pid=target.enter_pid
-            )
-            program = command[0] if command[0].startswith("/") else program
-        try:
-            await session.spawn(
-                program,
-                cwd,
-                env,
-                tty=tty,
-                stdin=want_stdin,
-                stdout=want_stdout,
-                stderr=want_stderr,
-                command=command,
-            )
-        except OSError as exc:
-            await session.send(
-                ERROR,
-                dumps(
-                    _not_found_status(argv[0])
-                    if exc.errno == errno.ENOENT
-                    else {
-                        "metadata": {},
-                        "status": "Failure",
-                        "message": "Internal error occurred: error executing command in container: "
-                        f"{exc.strerror}",
-                        "reason": "InternalError",
-                        "code": 500,
-                    }
-                ),
-            )
-            await ws.close()
-            return ws
-        process = session.process
-        assert process is not None
-        pumps: list[asyncio.Task[None]] = []
-        if tty:
-            pumps.append(asyncio.create_task(session.pump_pty()))
-        else:
-            if process.stdout is not None:
-                pumps.append(asyncio.create_task(session.pump_pipe(process.stdout, STDOUT)))
-            if process.stderr is not None:
-                pumps.append(asyncio.create_task(session.pump_pipe(process.stderr, STDERR)))
         reader = asyncio.create_task(session.read_client())
-        exited = asyncio.create_task(process.wait())
-        done, _ = await asyncio.wait({reader, exited}, return_when=asyncio.FIRST_COMPLETED)
-        if exited not in done:
-            # the client went away (or the stream was dropped): kill, and stop quietly
-            session.kill()
-            for task in pumps:
-                task.cancel()
-            with contextlib.suppress(BaseException):
-                await exited
+        code = await _until_exit(session, reader, asked.tty)
+        if code is None:
             return ws
-        code = exited.result()
-        if pumps:
-            _, pending = await asyncio.wait(pumps, timeout=_DRAIN_TIMEOUT)
-            for task in pending:
-                task.cancel()
         session.kill()  # leftover background children
-        if code < 0:
-            code = 128 - code
         with contextlib.suppress(ConnectionError, RuntimeError):
-            await session.send(ERROR, dumps(exit_status(code, argv)))
+            await session.send(ERROR, dumps(exit_status(code, asked.argv)))
             await ws.close()
         return ws
     except (ConnectionResetError, ConnectionError):

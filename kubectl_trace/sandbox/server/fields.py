@@ -1,8 +1,8 @@
-"""Field selectors the API server supports, per resource (pure).
+"""Label and field selectors of a request, as one predicate (pure).
 
-Each resource allows ``metadata.name`` and ``metadata.namespace`` plus its own list
-(apiserver ``pkg/registry/*/strategy.go`` ``…ToSelectableFields``); anything else is a
-400 ``field label not supported: X``.
+Each resource allows the field selectors ``metadata.name`` and ``metadata.namespace`` plus its
+own list (apiserver ``pkg/registry/*/strategy.go`` ``…ToSelectableFields``); anything else is a
+400 ``field label not supported: X``. ``compile_selectors`` is what list and watch both use.
 """
 
 from __future__ import annotations
@@ -10,12 +10,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kubectl_trace.kube.selectors import FieldRequirement, SelectorError, parse_field_selector
+from kubectl_trace.kube.resources import Resource
+from kubectl_trace.kube.selectors import (
+    FieldRequirement,
+    SelectorError,
+    match_labels,
+    parse_field_selector,
+    parse_label_selector,
+)
+from kubectl_trace.sandbox.server.eventsv1 import core_field_selector, is_view
 from kubectl_trace.sandbox.store import StoreError
 
-__all__ = ["compile_field_selector", "field_value"]
+__all__ = ["compile_field_selector", "compile_selectors", "field_value"]
 
 Obj = dict[str, Any]
+Predicate = Callable[[Obj], bool]
 
 
 def _path(obj: Obj, dotted: str) -> Any:
@@ -135,5 +144,26 @@ def compile_field_selector(resource: str, text: str | None) -> Callable[[Obj], b
 
     def predicate(obj: Obj) -> bool:
         return all(req.matches(lambda f: field_value(resource, obj, f)) for req in requirements)
+
+    return predicate
+
+
+def compile_selectors(resource: Resource, query: Any) -> Predicate | None:
+    """The combined label and field selector of a request (None = everything)."""
+    try:
+        labels = parse_label_selector(query.get("labelSelector"))
+    except SelectorError as exc:
+        raise StoreError.bad_request(f"unable to parse requirement: {exc}") from None
+    field_selector = query.get("fieldSelector")
+    if is_view(resource):
+        field_selector = core_field_selector(field_selector)
+    fields = compile_field_selector(resource.plural, field_selector)
+    if not labels and fields is None:
+        return None
+
+    def predicate(obj: Obj) -> bool:
+        if labels and not match_labels(labels, (obj.get("metadata") or {}).get("labels")):
+            return False
+        return fields is None or fields(obj)
 
     return predicate

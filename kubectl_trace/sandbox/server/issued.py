@@ -14,7 +14,7 @@ import hmac
 import secrets
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from kubectl_trace.sandbox.server.tls import ServerCredentials, issue_client_certificate
@@ -37,7 +37,7 @@ class IssuedCredentials:
         token = secrets.token_urlsafe(24)
         expires = now + seconds
         self._tokens[token] = expires
-        stamp = datetime.fromtimestamp(expires, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return {"token": token, "expirationTimestamp": stamp, "expires": expires}
 
     def issue_client_certificate(self, user: str, groups: tuple[str, ...] = ()) -> dict[str, str]:

@@ -29,7 +29,7 @@ from kubectl_trace.sandbox.store import StoreError
 from kubectl_trace.timeparse import format_rfc3339_nano, parse_rfc3339
 
 if TYPE_CHECKING:
-    from kubectl_trace.sandbox.server.app import ApiServer
+    from kubectl_trace.sandbox.server.api import ApiServer
 
 __all__ = ["LogRequest", "parse_log_request", "serve_log"]
 

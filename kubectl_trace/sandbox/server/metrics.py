@@ -20,7 +20,7 @@ from kubectl_trace.sandbox.server.responses import json_response
 from kubectl_trace.sandbox.store import StoreError, rfc3339
 
 if TYPE_CHECKING:
-    from kubectl_trace.sandbox.server.app import ApiServer
+    from kubectl_trace.sandbox.server.api import ApiServer
 
 __all__ = ["GROUP", "GROUP_VERSION", "metrics_discovery", "serve_metrics"]
 

@@ -101,7 +101,8 @@ def _merge_list(field: str, current: list[Any], patch: list[Any]) -> list[Any]:
             merged = list(current)
             merged.extend(p for p in patch if p not in merged)
             return merged
-        return _clean(patch)
+        cleaned: list[Any] = _clean(patch)
+        return cleaned
     result = [copy.deepcopy(item) for item in current]
     for element in patch:
         wanted = element.get(key)
@@ -124,6 +125,24 @@ def _merge_list(field: str, current: list[Any], patch: list[Any]) -> list[Any]:
     return result
 
 
+def _merge_field(result: dict[str, Any], key: str, value: Any) -> None:
+    """Patch one field of ``result``: null deletes it, maps and lists merge, the rest replaces."""
+    if value is None:
+        result.pop(key, None)
+        return
+    current = result.get(key)
+    if isinstance(value, dict):
+        merged = _merge_map(current if isinstance(current, dict) else {}, value)
+        if merged is _DELETE:
+            result.pop(key, None)
+        else:
+            result[key] = merged
+    elif isinstance(value, list):
+        result[key] = _merge_list(key, current if isinstance(current, list) else [], value)
+    else:
+        result[key] = value
+
+
 def _merge_map(original: dict[str, Any], patch: dict[str, Any]) -> Any:
     directive = patch.get("$patch")
     if directive == "replace":
@@ -138,24 +157,10 @@ def _merge_map(original: dict[str, Any], patch: dict[str, Any]) -> Any:
             continue
         if key.startswith("$setElementOrder/"):
             orders[key.split("/", 1)[1]] = value if isinstance(value, list) else []
-            continue
-        if key.startswith("$deleteFromPrimitiveList/"):
+        elif key.startswith("$deleteFromPrimitiveList/"):
             deletions[key.split("/", 1)[1]] = value if isinstance(value, list) else []
-            continue
-        if value is None:
-            result.pop(key, None)
-            continue
-        current = result.get(key)
-        if isinstance(value, dict):
-            merged = _merge_map(current if isinstance(current, dict) else {}, value)
-            if merged is _DELETE:
-                result.pop(key, None)
-            else:
-                result[key] = merged
-        elif isinstance(value, list):
-            result[key] = _merge_list(key, current if isinstance(current, list) else [], value)
         else:
-            result[key] = value
+            _merge_field(result, key, value)
     for field, values in deletions.items():
         if isinstance(result.get(field), list):
             result[field] = [v for v in result[field] if v not in values]
@@ -173,7 +178,7 @@ def apply_strategic_merge_patch(original: dict[str, Any], patch: Any) -> dict[st
     """``application/strategic-merge-patch+json``."""
     if not isinstance(patch, dict):
         raise PatchError("strategic merge patch must be a JSON object", code=400)
-    merged = _merge_map(original, patch)
+    merged: dict[str, Any] = _merge_map(original, patch)
     if merged is _DELETE:
         raise PatchError("a strategic merge patch cannot delete the whole object")
     return merged
@@ -195,7 +200,8 @@ def apply_merge_patch(original: dict[str, Any], patch: Any) -> dict[str, Any]:
 
     if not isinstance(patch, dict):
         raise PatchError("merge patch must be a JSON object", code=400)
-    return merge(copy.deepcopy(original), patch)
+    merged: dict[str, Any] = merge(copy.deepcopy(original), patch)
+    return merged
 
 
 def _pointer(path: Any) -> list[str]:

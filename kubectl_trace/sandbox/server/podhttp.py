@@ -59,7 +59,7 @@ async def open_real(
         return None
     try:
         return await asyncio.wait_for(asyncio.open_connection(address, port), 10.0)
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError) as exc:
         raise ConnectionRefusedError(f"dial tcp {address}:{port}: {exc}") from None
 
 

@@ -13,7 +13,7 @@ which the server answers with a 415 that says to send JSON (``kubectl apply -f``
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 __all__ = ["MAGIC", "UnsupportedProtobuf", "decode_object"]
@@ -367,7 +367,7 @@ def _time(fields: dict[str, Any]) -> str | None:
     seconds = int(fields.get("seconds", 0))
     if seconds == 0 and not fields.get("nanos"):
         return None
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _message(name: str, data: bytes) -> dict[str, Any]:

@@ -11,15 +11,10 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from kubectl_trace.kube.resources import RESOURCES, Resource
-from kubectl_trace.kube.selectors import (
-    SelectorError,
-    format_label_selector,
-    match_labels,
-    parse_label_selector,
-)
+from kubectl_trace.kube.selectors import format_label_selector
 from kubectl_trace.sandbox.defaults import apply_defaults as _cluster_defaults
 from kubectl_trace.sandbox.server.eventsv1 import from_events_v1, is_view, view_of
-from kubectl_trace.sandbox.server.fields import compile_field_selector
+from kubectl_trace.sandbox.server.fields import compile_selectors
 from kubectl_trace.sandbox.server.patch import (
     PatchError,
     apply_json_patch,
@@ -35,12 +30,13 @@ from kubectl_trace.sandbox.server.responses import (
 )
 from kubectl_trace.sandbox.server.routes import Route
 from kubectl_trace.sandbox.server.tables import table, wants_table
+from kubectl_trace.sandbox.server.watch import serve_watch
 from kubectl_trace.sandbox.store import StoreError, rfc3339
 
 if TYPE_CHECKING:
-    from kubectl_trace.sandbox.server.app import ApiServer
+    from kubectl_trace.sandbox.server.api import ApiServer
 
-__all__ = ["compile_selectors", "handle_object_request", "read_json_body"]
+__all__ = ["handle_object_request", "read_json_body"]
 
 Obj = dict[str, Any]
 Predicate = Callable[[Obj], bool]
@@ -113,29 +109,6 @@ async def read_json_body(request: web.Request) -> Any:
         return json.loads(raw)
     except ValueError as exc:
         raise StoreError.bad_request(f"couldn't get version/kind; json parse error: {exc}") from None
-
-
-def compile_selectors(resource: Resource, query: Any) -> Predicate | None:
-    """The combined label and field selector of a request (None = everything)."""
-    try:
-        labels = parse_label_selector(query.get("labelSelector"))
-    except SelectorError as exc:
-        raise StoreError.bad_request(f"unable to parse requirement: {exc}") from None
-    field_selector = query.get("fieldSelector")
-    if is_view(resource):
-        from kubectl_trace.sandbox.server.eventsv1 import core_field_selector
-
-        field_selector = core_field_selector(field_selector)
-    fields = compile_field_selector(resource.plural, field_selector)
-    if not labels and fields is None:
-        return None
-
-    def predicate(obj: Obj) -> bool:
-        if labels and not match_labels(labels, (obj.get("metadata") or {}).get("labels")):
-            return False
-        return fields is None or fields(obj)
-
-    return predicate
 
 
 def _table_or_json(
@@ -669,8 +642,6 @@ async def handle_object_request(api: ApiServer, request: web.Request, route: Rou
     if route.name is None:
         if method == "GET":
             if route.legacy_watch or query_bool(request.query, "watch"):
-                from kubectl_trace.sandbox.server.watch import serve_watch
-
                 return await serve_watch(api, request, route)
             return list_objects(api, request, route)
         if method == "POST":
@@ -680,8 +651,6 @@ async def handle_object_request(api: ApiServer, request: web.Request, route: Rou
         raise method_not_allowed()
     if method == "GET":
         if route.legacy_watch or query_bool(request.query, "watch"):
-            from kubectl_trace.sandbox.server.watch import serve_watch
-
             return await serve_watch(api, request, route, single=route.name)
         return get_object(api, request, route)
     if method == "PUT":

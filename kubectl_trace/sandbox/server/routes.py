@@ -33,7 +33,7 @@ _EXTRA_POD_SUBRESOURCES = frozenset({"portforward"})
 class Route:
     """What one request path addresses."""
 
-    kind: str  # "discovery", "openapi", "resource", "admin", "healthz", "unknown"
+    kind: str  # "discovery", "openapi", "resource", "admin", "healthz", "metrics", "unknown"
     path: str = ""
     resource: Resource | None = None
     namespace: str | None = None
@@ -50,9 +50,8 @@ class Route:
         return f"{self.resource.plural}/{self.subresource}" if self.subresource else self.resource.plural
 
 
-def parse_path(raw_path: str) -> Route:
-    """Classify a raw (still percent-encoded) URL path."""
-    path = raw_path.rstrip("/") or "/"
+def _fixed_route(path: str) -> Route | None:
+    """The paths that address no resource: discovery, OpenAPI, health, admin, metrics."""
     if path in _DISCOVERY:
         return Route("discovery", path=path)
     if path in ("/openapi/v2", "/openapi/v3") or path.startswith("/openapi/v3/"):
@@ -63,24 +62,56 @@ def parse_path(raw_path: str) -> Route:
         return Route("admin", path=path)
     if path == "/apis/metrics.k8s.io" or path.startswith("/apis/metrics.k8s.io/"):
         return Route("metrics", path=path)  # served by server.metrics
-    segments = [unquote(s) for s in raw_path.split("/")[1:]]
-    if segments and segments[-1] == "" and len(segments) > 1:
-        # keep a trailing slash only for proxy paths (handled below via raw rest)
-        pass
-    group: str
+    return None
+
+
+def _group_and_rest(segments: list[str]) -> tuple[str, list[str], int] | None:
+    """(API group, the segments after ``/api/v1`` or ``/apis/GROUP/v1``, how many those were)."""
     if len(segments) >= 2 and segments[0] == "api" and segments[1] == "v1":
-        group, rest = "", segments[2:]
-        prefix_len = 2
-    elif len(segments) >= 3 and segments[0] == "apis":
-        group, rest = segments[1], segments[3:]
-        if segments[2] != "v1":
-            return Route("unknown", path=path)
-        prefix_len = 3
-    else:
-        return Route("unknown", path=path)
-    legacy_watch = False
-    if rest and rest[0] == "watch":
-        legacy_watch = True
+        return "", segments[2:], 2
+    if len(segments) >= 3 and segments[0] == "apis" and segments[2] == "v1":
+        return segments[1], segments[3:], 3
+    return None
+
+
+def _subresource_tail(raw_path: str, consumed: int, subresource: str) -> str | None:
+    """The rest of the raw path after ``…/NAME/SUB``, decoded once, keeping its slashes.
+
+    Only ``proxy`` takes one: None when another subresource has one.
+    """
+    tail_segments = raw_path.split("/")[1:][consumed:]
+    tail = "/" + "/".join(unquote(s) for s in tail_segments) if tail_segments else ""
+    if subresource != "proxy" and tail.strip("/"):
+        return None
+    return tail
+
+
+def _resource_of(group: str, plural: str) -> Resource | None:
+    if group == EVENTS_V1.group and plural == EVENTS_V1.plural:
+        return EVENTS_V1  # core Events served through events.k8s.io/v1
+    resource = RESOURCES.get(plural)
+    return resource if resource is not None and resource.group == group else None
+
+
+def _has_subresource(resource: Resource, subresource: str) -> bool:
+    return subresource in resource.subresources or (
+        resource.plural == "pods" and subresource in _EXTRA_POD_SUBRESOURCES
+    )
+
+
+def parse_path(raw_path: str) -> Route:
+    """Classify a raw (still percent-encoded) URL path."""
+    path = raw_path.rstrip("/") or "/"
+    fixed = _fixed_route(path)
+    if fixed is not None:
+        return fixed
+    unknown = Route("unknown", path=path)
+    found = _group_and_rest([unquote(s) for s in raw_path.split("/")[1:]])
+    if found is None:
+        return unknown
+    group, rest, prefix_len = found
+    legacy_watch = bool(rest) and rest[0] == "watch"
+    if legacy_watch:
         rest = rest[1:]
         prefix_len += 1
     namespace: str | None = None
@@ -89,35 +120,21 @@ def parse_path(raw_path: str) -> Route:
         rest = rest[2:]
         prefix_len += 2
     if not rest or rest[0] == "":
-        return Route("unknown", path=path)
-    resource = RESOURCES.get(rest[0])
-    if group == EVENTS_V1.group and rest[0] == EVENTS_V1.plural:
-        resource = EVENTS_V1  # core Events served through events.k8s.io/v1
-    if resource is None or resource.group != group:
-        return Route("unknown", path=path)
-    if namespace is not None and not resource.namespaced:
-        return Route("unknown", path=path)
-    name = rest[1] if len(rest) >= 2 else None
-    if name == "":
-        name = None
+        return unknown
+    resource = _resource_of(group, rest[0])
+    if resource is None or (namespace is not None and not resource.namespaced):
+        return unknown
+    name = (rest[1] if len(rest) >= 2 else None) or None
     subresource = rest[2] if len(rest) >= 3 else None
-    tail = ""
+    tail: str | None = ""
     if subresource is not None:
-        if subresource not in resource.subresources and not (
-            resource.plural == "pods" and subresource in _EXTRA_POD_SUBRESOURCES
-        ):
-            return Route("unknown", path=path)
-        # the rest of the raw path after .../NAME/SUB, decoded once, keeping its slashes
-        raw_segments = raw_path.split("/")[1:]
-        consumed = prefix_len + 3
-        tail_segments = raw_segments[consumed:]
-        tail = "/" + "/".join(unquote(s) for s in tail_segments) if tail_segments else ""
-        if subresource != "proxy" and tail.strip("/"):
-            return Route("unknown", path=path)
+        if not _has_subresource(resource, subresource):
+            return unknown
+        tail = _subresource_tail(raw_path, prefix_len + 3, subresource)
     elif len(rest) > 3:
-        return Route("unknown", path=path)
-    if resource.namespaced and name is not None and namespace is None:
-        return Route("unknown", path=path)
+        return unknown
+    if tail is None or (resource.namespaced and name is not None and namespace is None):
+        return unknown
     return Route(
         "resource",
         path=path,

@@ -19,7 +19,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from kubectl_trace.sandbox.interfaces import SandboxOptions
@@ -175,7 +175,7 @@ async def serve(
             "server": server,
             "kubeconfig": kubeconfig,
             "kubeconfigSha256": kubeconfig_sha,
-            "startedAt": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "startedAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "started": time.time(),
             "options": {k: v for k, v in asdict(options).items() if k != "extra_images"},
             "podIsolationProblem": _isolation_problem(cluster),

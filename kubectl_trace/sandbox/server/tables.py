@@ -70,121 +70,127 @@ def _is_restartable_init(container: Obj | None) -> bool:
     return bool(container) and (container or {}).get("restartPolicy") == "Always"
 
 
+def _finished_at(cs: Obj) -> float:
+    term = (cs.get("lastState") or {}).get("terminated")
+    if term and term.get("finishedAt"):
+        try:
+            return parse_rfc3339(term["finishedAt"])
+        except ValueError:
+            return 0.0
+    return 0.0
+
+
+def _exit_text(term: Obj) -> str:
+    """``Signal:N`` or ``ExitCode:N`` of a terminated state without a reason."""
+    return f"Signal:{term['signal']}" if term.get("signal") else f"ExitCode:{int(term.get('exitCode') or 0)}"
+
+
+def _condition_true(status: Obj, type_: str) -> bool:
+    return any(c.get("type") == type_ and c.get("status") == "True" for c in status.get("conditions") or [])
+
+
+class _PodRow:
+    """The READY, STATUS and RESTARTS of a pod, as kubectl's ``printPod`` works them out."""
+
+    def __init__(self, spec: Obj, status: Obj) -> None:
+        self.total = len(spec.get("containers") or [])
+        self.ready = 0
+        self.restarts = 0
+        self.last_restart = 0.0
+        phase = status.get("phase") or ""
+        self.reason = status.get("reason") or phase
+        for cond in status.get("conditions") or []:
+            if cond.get("type") == "PodScheduled" and cond.get("reason") == "SchedulingGated":
+                self.reason = "SchedulingGated"
+
+    def count_restarts(self, cs: Obj) -> None:
+        self.restarts += int(cs.get("restartCount") or 0)
+        self.last_restart = max(self.last_restart, _finished_at(cs))
+
+    def init_containers(self, spec: Obj, status: Obj) -> tuple[bool, int, float]:
+        """Walk the init containers: (still initializing, sidecar restarts, last sidecar restart)."""
+        init_specs = {c.get("name"): c for c in spec.get("initContainers") or []}
+        self.total += sum(1 for c in init_specs.values() if _is_restartable_init(c))
+        sidecar_restarts, last_sidecar_restart = 0, 0.0
+        for i, cs in enumerate(status.get("initContainerStatuses") or []):
+            self.count_restarts(cs)
+            sidecar = _is_restartable_init(init_specs.get(cs.get("name")))
+            if sidecar:
+                sidecar_restarts += int(cs.get("restartCount") or 0)
+                last_sidecar_restart = max(last_sidecar_restart, _finished_at(cs))
+            state = cs.get("state") or {}
+            term, waiting = state.get("terminated"), state.get("waiting")
+            if term is not None and int(term.get("exitCode") or 0) == 0:
+                continue
+            if sidecar and cs.get("started"):
+                self.ready += 1 if cs.get("ready") else 0
+                continue
+            if term is not None:
+                self.reason = "Init:" + (term.get("reason") or _exit_text(term))
+            elif waiting is not None and waiting.get("reason") and waiting["reason"] != "PodInitializing":
+                self.reason = "Init:" + waiting["reason"]
+            else:
+                self.reason = f"Init:{i}/{len(init_specs)}"
+            return True, sidecar_restarts, last_sidecar_restart
+        return False, sidecar_restarts, last_sidecar_restart
+
+    def containers(self, status: Obj) -> None:
+        """Walk the app containers (the last one with something to say sets STATUS)."""
+        has_running = False
+        for cs in reversed(status.get("containerStatuses") or []):
+            self.count_restarts(cs)
+            state = cs.get("state") or {}
+            waiting, term = state.get("waiting"), state.get("terminated")
+            if waiting is not None and waiting.get("reason"):
+                self.reason = waiting["reason"]
+            elif term is not None:
+                self.reason = term.get("reason") or _exit_text(term)
+            elif cs.get("ready") and state.get("running") is not None:
+                has_running = True
+                self.ready += 1
+        if self.reason == "Completed" and has_running:
+            self.reason = "Running" if _condition_true(status, "Ready") else "NotReady"
+
+    def restarts_text(self, now: float) -> str:
+        if self.restarts and self.last_restart:
+            return f"{self.restarts} ({format_age(max(0.0, now - self.last_restart))} ago)"
+        return str(self.restarts)
+
+
+def _readiness_gates(spec: Obj, status: Obj) -> str:
+    gates = spec.get("readinessGates") or []
+    if not gates:
+        return "<none>"
+    conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
+    true_count = sum(1 for g in gates if conditions.get(g.get("conditionType")) == "True")
+    return f"{true_count}/{len(gates)}"
+
+
 def _pod_cells(pod: Obj, now: float) -> list[Any]:
     spec = pod.get("spec") or {}
     status = pod.get("status") or {}
     meta = _meta(pod)
-    restarts = 0
-    sidecar_restarts = 0
-    total = len(spec.get("containers") or [])
-    ready = 0
-    last_restart = 0.0
-    last_sidecar_restart = 0.0
-    phase = status.get("phase") or ""
-    reason = status.get("reason") or phase
-    for cond in status.get("conditions") or []:
-        if cond.get("type") == "PodScheduled" and cond.get("reason") == "SchedulingGated":
-            reason = "SchedulingGated"
-
-    def finished_at(cs: Obj) -> float:
-        term = (cs.get("lastState") or {}).get("terminated")
-        if term and term.get("finishedAt"):
-            try:
-                return parse_rfc3339(term["finishedAt"])
-            except ValueError:
-                return 0.0
-        return 0.0
-
-    init_specs = {c.get("name"): c for c in spec.get("initContainers") or []}
-    total += sum(1 for c in init_specs.values() if _is_restartable_init(c))
-    initializing = False
-    init_statuses = status.get("initContainerStatuses") or []
-    for i, cs in enumerate(init_statuses):
-        restarts += int(cs.get("restartCount") or 0)
-        last_restart = max(last_restart, finished_at(cs))
-        sidecar = _is_restartable_init(init_specs.get(cs.get("name")))
-        if sidecar:
-            sidecar_restarts += int(cs.get("restartCount") or 0)
-            last_sidecar_restart = max(last_sidecar_restart, finished_at(cs))
-        state = cs.get("state") or {}
-        term, waiting = state.get("terminated"), state.get("waiting")
-        if term is not None and int(term.get("exitCode") or 0) == 0:
-            continue
-        if sidecar and cs.get("started"):
-            if cs.get("ready"):
-                ready += 1
-            continue
-        if term is not None:
-            if not term.get("reason"):
-                reason = (
-                    f"Init:Signal:{term['signal']}"
-                    if term.get("signal")
-                    else f"Init:ExitCode:{int(term.get('exitCode') or 0)}"
-                )
-            else:
-                reason = "Init:" + term["reason"]
-        elif waiting is not None and waiting.get("reason") and waiting["reason"] != "PodInitializing":
-            reason = "Init:" + waiting["reason"]
-        else:
-            reason = f"Init:{i}/{len(init_specs)}"
-        initializing = True
-        break
-    initialized = any(
-        c.get("type") == "Initialized" and c.get("status") == "True" for c in status.get("conditions") or []
-    )
-    if not initializing or initialized:
-        restarts = sidecar_restarts
-        last_restart = last_sidecar_restart
-        has_running = False
-        for cs in reversed(status.get("containerStatuses") or []):
-            restarts += int(cs.get("restartCount") or 0)
-            last_restart = max(last_restart, finished_at(cs))
-            state = cs.get("state") or {}
-            waiting, term = state.get("waiting"), state.get("terminated")
-            if waiting is not None and waiting.get("reason"):
-                reason = waiting["reason"]
-            elif term is not None and term.get("reason"):
-                reason = term["reason"]
-            elif term is not None:
-                reason = (
-                    f"Signal:{term['signal']}"
-                    if term.get("signal")
-                    else f"ExitCode:{int(term.get('exitCode') or 0)}"
-                )
-            elif cs.get("ready") and state.get("running") is not None:
-                has_running = True
-                ready += 1
-        if reason == "Completed" and has_running:
-            pod_ready = any(
-                c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or []
-            )
-            reason = "Running" if pod_ready else "NotReady"
+    row = _PodRow(spec, status)
+    initializing, sidecar_restarts, last_sidecar_restart = row.init_containers(spec, status)
+    if not initializing or _condition_true(status, "Initialized"):
+        row.restarts, row.last_restart = sidecar_restarts, last_sidecar_restart
+        row.containers(status)
     if meta.get("deletionTimestamp"):
         if status.get("reason") == "NodeLost":
-            reason = "Unknown"
-        elif phase not in ("Succeeded", "Failed"):
-            reason = "Terminating"
-    restarts_text = str(restarts)
-    if restarts and last_restart:
-        restarts_text = f"{restarts} ({format_age(max(0.0, now - last_restart))} ago)"
+            row.reason = "Unknown"
+        elif status.get("phase") not in ("Succeeded", "Failed"):
+            row.reason = "Terminating"
     ips = status.get("podIPs") or []
-    pod_ip = (ips[0].get("ip") if ips else None) or "<none>"
-    gates = spec.get("readinessGates") or []
-    gates_text = "<none>"
-    if gates:
-        conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
-        true_count = sum(1 for g in gates if conditions.get(g.get("conditionType")) == "True")
-        gates_text = f"{true_count}/{len(gates)}"
     return [
         meta.get("name", ""),
-        f"{ready}/{total}",
-        reason,
-        restarts_text,
+        f"{row.ready}/{row.total}",
+        row.reason,
+        row.restarts_text(now),
         _created(pod, now),
-        pod_ip,
+        (ips[0].get("ip") if ips else None) or "<none>",
         spec.get("nodeName") or "<none>",
         status.get("nominatedNodeName") or "<none>",
-        gates_text,
+        _readiness_gates(spec, status),
     ]
 
 

@@ -12,6 +12,10 @@ import ipaddress
 import os
 import ssl
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ec
 
 __all__ = ["ServerCredentials", "issue_client_certificate", "make_credentials", "server_ssl_context"]
 
@@ -33,7 +37,7 @@ def make_credentials(*, days: int = 365) -> ServerCredentials:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     not_before = now - datetime.timedelta(hours=1)
     not_after = now + datetime.timedelta(days=days)
 
@@ -113,10 +117,10 @@ def make_credentials(*, days: int = 365) -> ServerCredentials:
     )
 
 
-def _pem_key(key: object) -> bytes:
+def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
     from cryptography.hazmat.primitives import serialization
 
-    return key.private_bytes(  # type: ignore[attr-defined]
+    return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
@@ -136,7 +140,7 @@ def issue_client_certificate(
         raise ValueError("these credentials cannot sign client certificates")
     ca_key = serialization.load_pem_private_key(creds.ca_key_pem, password=None)
     ca_cert = x509.load_pem_x509_certificate(creds.ca_pem)
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     key = ec.generate_private_key(ec.SECP256R1())
     names = [x509.NameAttribute(NameOID.COMMON_NAME, user)]
     names += [x509.NameAttribute(NameOID.ORGANIZATION_NAME, group) for group in groups]

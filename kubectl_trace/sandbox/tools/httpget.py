@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 _LOCAL = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "[::1]"}
@@ -53,6 +54,21 @@ def _socket_name() -> str:
     return ""
 
 
+def _complete(raw: bytes) -> bool:
+    """Whether ``raw`` holds a whole response with a ``Content-Length``.
+
+    A server may keep the connection open after it, as Node's inspector does.
+    """
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length" and value.strip().isdigit():
+            return len(body) >= int(value.strip())
+    return False
+
+
 def fetch(url: str, method: str, tool: str, timeout: float) -> tuple[str, int, list[tuple[str, str]], bytes]:
     """(status line, status, headers, body) of ``method url`` against the pod's own port."""
     parts = urlsplit(url if "://" in url else "http://" + url)
@@ -85,8 +101,8 @@ def fetch(url: str, method: str, tool: str, timeout: float) -> tuple[str, int, l
             f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: {agent}\r\n"
             "Accept: */*\r\nConnection: close\r\n\r\n".encode("latin-1")
         )
-        chunks = []
-        while True:
+        chunks: list[bytes] = []
+        while not _complete(b"".join(chunks)):  # the whole body (Content-Length), or until EOF
             chunk = conn.recv(65536)
             if not chunk:
                 break
@@ -107,138 +123,168 @@ def fetch(url: str, method: str, tool: str, timeout: float) -> tuple[str, int, l
     return lines[0], status, headers, body
 
 
-def wget(args: list[str]) -> int:
-    """BusyBox wget: -q, -O FILE|-, -S, --spider, -T SEC; saves to the URL's file name."""
-    quiet = spider = show_headers = False
+@dataclass
+class _WgetOptions:
+    quiet: bool = False
+    spider: bool = False
+    show_headers: bool = False
     output: str | None = None
-    timeout = 10.0
-    urls: list[str] = []
+    timeout: float = 10.0
+    urls: list[str] = field(default_factory=list)
+
+
+def _wget_value(opts: _WgetOptions, flag: str, value: str) -> None:
+    if flag == "-O":
+        opts.output = value
+    elif flag == "-T":
+        opts.timeout = float(value or 10)
+
+
+def _wget_options(args: list[str]) -> _WgetOptions:
+    opts = _WgetOptions()
     i = 0
     while i < len(args):
         arg = args[i]
         if arg in ("-q", "--quiet"):
-            quiet = True
+            opts.quiet = True
         elif arg == "--spider":
-            spider = True
+            opts.spider = True
         elif arg in ("-S", "--server-response"):
-            show_headers = True
+            opts.show_headers = True
         elif arg in ("-O", "-T", "-U", "--header", "-Y"):
             i += 1
-            value = args[i] if i < len(args) else ""
-            if arg == "-O":
-                output = value
-            elif arg == "-T":
-                timeout = float(value or 10)
+            _wget_value(opts, arg, args[i] if i < len(args) else "")
         elif arg.startswith("-O") and len(arg) > 2:
-            output = arg[2:]
+            opts.output = arg[2:]
         elif arg.startswith("-q") and "O" in arg:
-            quiet = True
+            opts.quiet = True
             rest = arg[arg.index("O") + 1 :]
-            if rest:
-                output = rest
-            else:
+            if not rest:
                 i += 1
-                output = args[i] if i < len(args) else "-"
+                rest = args[i] if i < len(args) else "-"
+            opts.output = rest
         elif arg.startswith("-") and arg != "-":
-            sys.stderr.write(f"wget: unrecognized option '{arg}'\n")
-            return 1
+            raise Failure(f"wget: unrecognized option '{arg}'", 1)
         else:
-            urls.append(arg)
+            opts.urls.append(arg)
         i += 1
-    if not urls:
-        sys.stderr.write("BusyBox v1.36.1 multi-call binary.\n\nUsage: wget [-cqS] [-O FILE] URL...\n")
-        return 1
-    for url in urls:
-        parts = urlsplit(url if "://" in url else "http://" + url)
-        if not quiet:
-            host = f"{parts.hostname}:{parts.port or 80}"
-            sys.stderr.write(f"Connecting to {host} (127.0.0.1:{parts.port or 80})\n")
-        status_line, status, headers, body = fetch(url, "HEAD" if spider else "GET", "wget", timeout)
-        if show_headers:
-            lines = [status_line] + [f"{k}: {v}" for k, v in headers]
-            sys.stderr.write("".join(f"  {line}\n" for line in lines))
-        if status >= 400:
-            raise Failure(f"wget: server returned error: {status_line}", 1)
-        if spider:
-            if not quiet:
-                sys.stderr.write("remote file exists\n")
-            continue
-        target = output or (os.path.basename(parts.path) or "index.html")
-        if target == "-":
-            if not quiet:
-                sys.stderr.write("writing to stdout\n")
-            sys.stdout.buffer.write(body)
-            sys.stdout.buffer.flush()
-            if not quiet:
-                sys.stderr.write("written to stdout\n")
-            continue
-        if not quiet:
-            sys.stderr.write(f"saving to '{target}'\n")
-        with open(target, "wb") as handle:
-            handle.write(body)
-        if not quiet:
-            bar = "*" * 31
-            sys.stderr.write(f"{target:<20} 100% |{bar}| {len(body):>5}  0:00:00 ETA\n'{target}' saved\n")
+    if not opts.urls:
+        raise Failure("BusyBox v1.36.1 multi-call binary.\n\nUsage: wget [-cqS] [-O FILE] URL...", 1)
+    return opts
+
+
+def _wget_one(url: str, opts: _WgetOptions) -> None:
+    parts = urlsplit(url if "://" in url else "http://" + url)
+    say = (lambda text: None) if opts.quiet else sys.stderr.write
+    say(f"Connecting to {parts.hostname}:{parts.port or 80} (127.0.0.1:{parts.port or 80})\n")
+    status_line, status, headers, body = fetch(url, "HEAD" if opts.spider else "GET", "wget", opts.timeout)
+    if opts.show_headers:
+        lines = [status_line] + [f"{k}: {v}" for k, v in headers]
+        sys.stderr.write("".join(f"  {line}\n" for line in lines))
+    if status >= 400:
+        raise Failure(f"wget: server returned error: {status_line}", 1)
+    if opts.spider:
+        say("remote file exists\n")
+        return
+    target = opts.output or (os.path.basename(parts.path) or "index.html")
+    if target == "-":
+        say("writing to stdout\n")
+        sys.stdout.buffer.write(body)
+        sys.stdout.buffer.flush()
+        say("written to stdout\n")
+        return
+    say(f"saving to '{target}'\n")
+    with open(target, "wb") as handle:
+        handle.write(body)
+    bar = "*" * 31
+    say(f"{target:<20} 100% |{bar}| {len(body):>5}  0:00:00 ETA\n'{target}' saved\n")
+
+
+def wget(args: list[str]) -> int:
+    """BusyBox wget: -q, -O FILE|-, -S, --spider, -T SEC; saves to the URL's file name."""
+    opts = _wget_options(args)
+    for url in opts.urls:
+        _wget_one(url, opts)
     return 0
 
 
-def curl(args: list[str]) -> int:
-    """curl: -s, -S, -f, -i, -I, -o FILE, -X METHOD, -m SEC (-L, -k, -v accepted)."""
-    silent = fail = include = head = False
-    method = "GET"
+@dataclass
+class _CurlOptions:
+    fail: bool = False
+    include: bool = False
+    head: bool = False
+    method: str = "GET"
     output: str | None = None
-    timeout = 10.0
-    urls: list[str] = []
+    timeout: float = 10.0
+    urls: list[str] = field(default_factory=list)
+
+
+_CURL_VALUE_FLAGS = ("-o", "--output", "-X", "--request", "-m", "--max-time", "-H", "--header", "-A")
+# accepted and without effect here: -s/-S (there is no progress meter), -L, -k, -v
+_CURL_IGNORED = (
+    *("-s", "--silent", "-S", "--show-error"),
+    *("-L", "--location", "-k", "--insecure", "-v", "--verbose"),
+)
+
+
+def _curl_value(opts: _CurlOptions, flag: str, value: str) -> None:
+    if flag in ("-o", "--output"):
+        opts.output = value
+    elif flag in ("-X", "--request"):
+        opts.method = value.upper()
+    elif flag in ("-m", "--max-time"):
+        opts.timeout = float(value or 10)
+
+
+def _curl_options(args: list[str]) -> _CurlOptions:
+    opts = _CurlOptions()
     i = 0
     while i < len(args):
         arg = args[i]
         if arg.startswith("-") and not arg.startswith("--") and len(arg) > 2 and arg[1:].isalpha():
             args[i : i + 1] = [f"-{c}" for c in arg[1:]]
             continue
-        if arg in ("-s", "--silent"):
-            silent = True
-        elif arg in ("-f", "--fail"):
-            fail = True
+        if arg in ("-f", "--fail"):
+            opts.fail = True
         elif arg in ("-i", "--include"):
-            include = True
+            opts.include = True
         elif arg in ("-I", "--head"):
-            head, method = True, "HEAD"
-        elif arg in ("-o", "--output", "-X", "--request", "-m", "--max-time", "-H", "--header", "-A"):
+            opts.head, opts.method = True, "HEAD"
+        elif arg in _CURL_VALUE_FLAGS:
             i += 1
-            value = args[i] if i < len(args) else ""
-            if arg in ("-o", "--output"):
-                output = value
-            elif arg in ("-X", "--request"):
-                method = value.upper()
-            elif arg in ("-m", "--max-time"):
-                timeout = float(value or 10)
-        elif arg in ("-S", "--show-error", "-L", "--location", "-k", "--insecure", "-v", "--verbose"):
-            pass
-        elif arg.startswith("-"):
-            sys.stderr.write(f"curl: option {arg}: is unknown\n")
-            return 2
-        else:
-            urls.append(arg)
+            _curl_value(opts, arg, args[i] if i < len(args) else "")
+        elif arg.startswith("-") and arg not in _CURL_IGNORED:
+            raise Failure(f"curl: option {arg}: is unknown", 2)
+        elif not arg.startswith("-"):
+            opts.urls.append(arg)
         i += 1
-    if not urls:
-        sys.stderr.write("curl: try 'curl --help' for more information\n")
-        return 2
-    _ = silent
-    for url in urls:
-        status_line, status, headers, body = fetch(url, method, "curl", timeout)
-        if fail and status >= 400:
-            raise Failure(f"curl: (22) The requested URL returned error: {status}", 22)
-        text = b""
-        if include or head:
-            text = (status_line + "\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n").encode()
-        if not head:
-            text += body
-        if output and output != "-":
-            with open(output, "wb") as handle:
-                handle.write(text)
-        else:
-            sys.stdout.buffer.write(text)
-            sys.stdout.buffer.flush()
+    if not opts.urls:
+        raise Failure("curl: try 'curl --help' for more information", 2)
+    return opts
+
+
+def _curl_one(url: str, opts: _CurlOptions) -> None:
+    status_line, status, headers, body = fetch(url, opts.method, "curl", opts.timeout)
+    if opts.fail and status >= 400:
+        raise Failure(f"curl: (22) The requested URL returned error: {status}", 22)
+    text = b""
+    if opts.include or opts.head:
+        text = (status_line + "\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n").encode()
+    if not opts.head:
+        text += body
+    if opts.output and opts.output != "-":
+        with open(opts.output, "wb") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.buffer.write(text)
+        sys.stdout.buffer.flush()
+
+
+def curl(args: list[str]) -> int:
+    """curl: -s, -S, -f, -i, -I, -o FILE, -X METHOD, -m SEC (-L, -k, -v accepted)."""
+    opts = _curl_options(args)
+    for url in opts.urls:
+        _curl_one(url, opts)
     return 0
 
 

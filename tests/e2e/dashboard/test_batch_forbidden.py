@@ -9,16 +9,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
+
 from kubectl_trace.dashboard.feed import Inbox, WatchFeed
 from kubectl_trace.dashboard.headless import listed_snapshot
 from kubectl_trace.dashboard.state import WATCHED
-from tests.e2e.foundation.test_client_errors import (  # noqa: F401  (fixtures)
-    client_kind,
-    kube,
-    kubeconfig,
-    server,
-    status,
-)
+from tests.scripted_api import kube, status
+
+pytestmark = pytest.mark.usefixtures("client_kind")  # both clients
 
 NS = "production"
 _CORE = {
@@ -29,33 +27,37 @@ _CORE = {
 }
 
 
-def _script(server: Any) -> None:  # noqa: F811
+def _script(scripted_server: Any) -> None:
     for path in _CORE.values():
-        server.answer(
+        scripted_server.answer(
             path,
             (200, {"kind": "List", "apiVersion": "v1", "metadata": {"resourceVersion": "1"}, "items": []}),
         )
     forbidden = 'jobs.batch is forbidden: User "dev" cannot list resource "jobs" in API group "batch"'
-    server.answer("/apis/batch/v1/namespaces/production/jobs", (403, status(403, "Forbidden", forbidden)))
-    server.answer(
+    scripted_server.answer(
+        "/apis/batch/v1/namespaces/production/jobs", (403, status(403, "Forbidden", forbidden))
+    )
+    scripted_server.answer(
         "/apis/batch/v1/namespaces/production/cronjobs",
         (404, status(404, "NotFound", "the server could not find the requested resource")),
     )
-    server.answer("/version", (200, {"gitVersion": "v1.37.0"}))
+    scripted_server.answer("/version", (200, {"gitVersion": "v1.37.0"}))
 
 
-def test_once_lists_without_batch(server: Any, kubeconfig: str) -> None:  # noqa: F811
-    _script(server)
-    snapshot = listed_snapshot(kube(kubeconfig), NS, time.time())
+def test_once_lists_without_batch(scripted_server: Any, scripted_kubeconfig: str) -> None:
+    _script(scripted_server)
+    snapshot = listed_snapshot(kube(scripted_kubeconfig), NS, time.time())
     assert snapshot.synced and snapshot.live
     assert not snapshot.jobs and not snapshot.cronjobs
     assert set(snapshot.links) == set(WATCHED)
 
 
-def test_the_watches_of_batch_end_in_an_empty_list_not_an_outage(server: Any, kubeconfig: str) -> None:  # noqa: F811
-    _script(server)
+def test_the_watches_of_batch_end_in_an_empty_list_not_an_outage(
+    scripted_server: Any, scripted_kubeconfig: str
+) -> None:
+    _script(scripted_server)
     inbox = Inbox()
-    feed = WatchFeed(kube(kubeconfig), NS, inbox, kinds=("jobs", "cronjobs"))
+    feed = WatchFeed(kube(scripted_kubeconfig), NS, inbox, kinds=("jobs", "cronjobs"))
     feed.start()
     try:
         deadline = time.monotonic() + 20

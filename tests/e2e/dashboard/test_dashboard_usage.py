@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import re
+import shlex
+import sys
 from pathlib import Path
 from typing import Any
-
-from tests.e2e.dashboard.test_rollout_dashboard import quit_and_check, start_dashboard
 
 
 def test_pod_rows_show_cpu_and_memory_against_limits(
     sandbox: Any, tmux: Any, tmp_path: Path, eventually: Any
 ) -> None:
-    start_dashboard(tmux, sandbox, tmp_path, "deploy/trace-api-web")
+    argv = [sys.executable, "-m", "kubectl_trace", "rollout", "deploy/trace-api-web", "-n", "production"]
+    argv += ["--kubeconfig", sandbox.kubeconfig]
+    done = tmp_path / "exit-code"
+    tmux.start(
+        ["bash", "--norc", "--noprofile", "-c", f"{shlex.join(argv)}; echo $? > {done}"],
+        width=120,
+        height=40,
+        env={"HOME": str(tmp_path)},
+    )
     tmux.wait_for("● live", timeout=60)
     screen = tmux.wait_for("MEMORY", timeout=60)
     header = next(line for line in screen.splitlines() if " POD " in line)
@@ -25,4 +33,9 @@ def test_pod_rows_show_cpu_and_memory_against_limits(
         return text if rows and all(re.search(r" \d+m\s+\d+Mi/512Mi ", row) for row in rows) else None
 
     eventually(figures, timeout=60, message="CPU and memory (against its limit) on every pod row")
-    quit_and_check(tmux, tmp_path, eventually)
+    tmux.send("q")
+    eventually(
+        lambda: done.exists() and done.read_text().strip() == "0",
+        timeout=30,
+        message="the dashboard quits with 0",
+    )

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import shlex
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.conftest import wait_until
 
 IMAGE = "registry.sandbox.local/trace/trace-api"
 # Slow enough that a three-pod rollout stays on screen for a few frames; the 120 s progress
@@ -69,15 +68,16 @@ def quit_and_check(tmux: Any, tmp_path: Path, eventually: Callable[..., Any]) ->
 def screens_until(tmux: Any, done: Callable[[str], bool], timeout: float) -> list[str]:
     """Every distinct screen until ``done(screen)``; fails the test on timeout."""
     seen: list[str] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def arrived() -> bool:
         screen = tmux.capture()
         if not seen or seen[-1] != screen:
             seen.append(screen)
-        if done(screen):
-            return seen
-        time.sleep(0.05)
-    pytest.fail(f"the screen never got there in {timeout:g}s; last screen:\n{seen[-1] if seen else ''}")
+        return done(screen)
+
+    last = "the screen to get there; the last one:\n"
+    wait_until(arrived, timeout=timeout, interval=0.05, message=lambda: last + (seen[-1] if seen else ""))
+    return seen
 
 
 def deployment_row(screen: str, name: str) -> str:

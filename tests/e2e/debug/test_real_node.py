@@ -21,7 +21,7 @@ from kubectl_trace.kube.portforward import Forwarder, PortRefused
 from kubectl_trace.sandbox.nodejs import find_node
 from kubectl_trace.sandbox.process import SandboxHandle
 from tests.conftest import _kubectl_runner, _start
-from tests.e2e.debug.test_forward_command import Running
+from tests.e2e.debug.tools import Running
 
 pytestmark = pytest.mark.skipif(find_node() is None, reason="no Node.js >= 18 (install the dev extra)")
 NS = "production"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -15,10 +14,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.factories import seq_of
+
 ROOT = Path(__file__).resolve().parents[3]
 BIN = ROOT / "bin"
-SEQ_JSON = re.compile(r'"seq":(\d+)\}$')
-SEQ_PLAIN = re.compile(r" seq=(\d+)$")
 
 
 def child_env(**extra: str) -> dict[str, str]:
@@ -99,12 +98,6 @@ class Follower:
 def follower(*args: str, kubeconfig: str) -> Follower:
     """A started follower of ``kubectl-nodeapp logs ARGS``."""
     return Follower([str(BIN / "kubectl-nodeapp"), "logs", *args, "--kubeconfig", kubeconfig]).start()
-
-
-def seq_of(text: str) -> int | None:
-    """The sandbox's per-instance sequence number of a raw line."""
-    m = SEQ_JSON.search(text) or SEQ_PLAIN.search(text)
-    return int(m.group(1)) if m else None
 
 
 def json_objects(lines: Iterable[str]) -> list[dict[str, object]]:

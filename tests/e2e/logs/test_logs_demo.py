@@ -11,8 +11,9 @@ import uuid
 import pytest
 
 from kubectl_trace.timeparse import format_rfc3339_nano, parse_rfc3339
+from tests.factories import app_deployment, namespace, seq_of
 
-from ._follow import BIN, child_env, follower, json_objects, run_logs, seq_of
+from ._follow import BIN, child_env, follower, json_objects, run_logs
 
 NS = "production"
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")
@@ -254,7 +255,7 @@ def test_both_executables_and_the_kubectl_plugin_give_the_same_output(demo):
 
 def test_following_waits_for_pods_then_prints_them_from_their_first_line(sandbox, kubectl, eventually):
     ns = f"logs-wait-{uuid.uuid4().hex[:6]}"
-    kubectl("create", "--validate=false", "-f", "-", input=json.dumps(_namespace(ns)), check=True)
+    kubectl("create", "--validate=false", "-f", "-", input=json.dumps(namespace(ns)), check=True)
     f = follower("waiter", "-n", ns, "-o", "json", kubeconfig=sandbox.kubeconfig)
     try:
         eventually(
@@ -266,7 +267,7 @@ def test_following_waits_for_pods_then_prints_them_from_their_first_line(sandbox
             "--validate=false",
             "-f",
             "-",
-            input=json.dumps(_deployment(ns, "waiter", 2)),
+            input=json.dumps(app_deployment(ns, "waiter", 2)),
             check=True,
         )
         eventually(
@@ -280,35 +281,6 @@ def test_following_waits_for_pods_then_prints_them_from_their_first_line(sandbox
     for obj in json_objects(f.text()):
         firsts.setdefault(obj["pod"], seq_of(obj["raw"].split("\n")[0]))
     assert set(firsts.values()) == {1}
-
-
-def _namespace(name: str) -> dict[str, object]:
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
-
-
-def _deployment(ns: str, name: str, replicas: int, process: str = "worker") -> dict[str, object]:
-    labels = {"app": name, "process": process}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": ns, "labels": {"app": name}},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "containers": [
-                        {
-                            "name": process,
-                            "image": "registry.sandbox.local/trace/trace-api:3f9c2a1",
-                            "env": [{"name": "PROCESS_TYPE", "value": process}],
-                        }
-                    ]
-                },
-            },
-        },
-    }
 
 
 def test_more_containers_than_max_streams_warns_and_follows_the_rest_later(demo, kube, eventually, invoke):

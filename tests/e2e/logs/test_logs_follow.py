@@ -13,9 +13,9 @@ import time
 import pytest
 
 from kubectl_trace.timeparse import parse_rfc3339
+from tests.factories import app_deployment, namespace, seq_of
 
-from ._follow import follower, gaps_and_repeats, json_objects, seq_of, sequences
-from .test_logs_demo import _deployment, _namespace
+from ._follow import follower, gaps_and_repeats, json_objects, sequences
 
 
 def running_pods(kube, ns, selector):
@@ -99,9 +99,9 @@ def test_following_a_rollout(private_sandbox, kubectl_for, kube_for, eventually)
 def test_drop_streams_loses_and_repeats_nothing(sandbox_factory, kubectl_for, kube_for, eventually):
     sandbox = sandbox_factory(fixture="empty", log_rate=50.0)
     kubectl, kube = kubectl_for(sandbox), kube_for(sandbox)
-    kubectl("create", "--validate=false", "-f", "-", input=json.dumps(_namespace("rel")), check=True)
+    kubectl("create", "--validate=false", "-f", "-", input=json.dumps(namespace("rel")), check=True)
     kubectl(
-        "create", "--validate=false", "-f", "-", input=json.dumps(_deployment("rel", "rel", 5)), check=True
+        "create", "--validate=false", "-f", "-", input=json.dumps(app_deployment("rel", "rel", 5)), check=True
     )
     eventually(lambda: len(running_pods(kube, "rel", "app=rel")) == 5, timeout=60, message="5 running pods")
     f = follower("rel", "-n", "rel", "-o", "json", kubeconfig=sandbox.kubeconfig)
@@ -130,9 +130,9 @@ def test_drop_streams_loses_and_repeats_nothing(sandbox_factory, kubectl_for, ku
 def test_api_errors_during_a_follow_recover_by_themselves(sandbox_factory, kubectl_for, kube_for, eventually):
     sandbox = sandbox_factory(fixture="empty", log_rate=20.0)
     kubectl, kube = kubectl_for(sandbox), kube_for(sandbox)
-    kubectl("create", "--validate=false", "-f", "-", input=json.dumps(_namespace("rel")), check=True)
+    kubectl("create", "--validate=false", "-f", "-", input=json.dumps(namespace("rel")), check=True)
     kubectl(
-        "create", "--validate=false", "-f", "-", input=json.dumps(_deployment("rel", "rel", 3)), check=True
+        "create", "--validate=false", "-f", "-", input=json.dumps(app_deployment("rel", "rel", 3)), check=True
     )
     eventually(lambda: len(running_pods(kube, "rel", "app=rel")) == 3, timeout=60, message="3 running pods")
     f = follower("rel", "-n", "rel", "-o", "json", kubeconfig=sandbox.kubeconfig)

@@ -10,15 +10,7 @@ from kubectl_trace.release.patches import Drift, EnvAssignment, Patch, env_set_p
 from kubectl_trace.release.plans import ReleaseTarget, plan_release
 from kubectl_trace.release.records import template_digest, template_of
 
-from .helpers import REPO, env_of, settled
-
-
-@pytest.fixture
-def cluster(sandbox_factory, kube_for, eventually):
-    handle = sandbox_factory(fixture="demo", time_scale=0.1)
-    kube = kube_for(handle)
-    eventually(lambda: settled(kube, "staging"), timeout=60, message="demo ready")
-    return handle, kube
+from .helpers import REPO, env_of
 
 
 def set_env(name, value):
@@ -35,7 +27,7 @@ def someone_else(kube, body):
 
 
 def test_a_stale_read_conflicts_and_the_reapplied_patch_keeps_both_changes(cluster):
-    _, kube = cluster
+    kube = cluster.kube
     stale = kube.get("deployments", "trace-api-web", "staging")
     # someone else changes it after our read
     someone_else(kube, set_env("THEIRS", "1")(stale).body)
@@ -55,7 +47,7 @@ def test_a_stale_read_conflicts_and_the_reapplied_patch_keeps_both_changes(clust
 
 
 def test_a_json_patch_whose_test_fails_is_rebuilt_from_a_fresh_read(cluster):
-    _, kube = cluster
+    kube = cluster.kube
     web = kube.get("deployments", "trace-api-web", "staging")
     rss = kube.list("replicasets", "staging", label_selector="app=trace-api,process=web").items
     old = next(rs for rs in rss if template_digest(template_of(rs)) != template_digest(template_of(web)))
@@ -87,7 +79,7 @@ def test_a_json_patch_whose_test_fails_is_rebuilt_from_a_fresh_read(cluster):
 
 
 def test_a_failure_part_way_puts_back_what_was_changed(cluster):
-    _, kube = cluster
+    kube = cluster.kube
     before = kube.get("deployments", "trace-api-web", "staging")
 
     def missing_build(cur):
@@ -111,7 +103,7 @@ def test_a_failure_part_way_puts_back_what_was_changed(cluster):
 
 
 def test_revert_leaves_alone_what_someone_changed_after_us(cluster):
-    _, kube = cluster
+    kube = cluster.kube
     done = apply_all(kube, [Step("staging", "trace-api-web", set_env("MINE", "1"))]).applied
     someone_else(kube, set_env("LATER", "2")(done[0].after).body)
     results = revert_all(kube, done)
@@ -122,7 +114,7 @@ def test_revert_leaves_alone_what_someone_changed_after_us(cluster):
 
 
 def test_the_first_failure_changes_nothing_and_keeps_its_error(cluster):
-    _, kube = cluster
+    kube = cluster.kube
     with pytest.raises(ApiError) as info:
         apply_all(kube, [Step("staging", "trace-api-nope", set_env("X", "1"))])
     assert info.value.status == 404
@@ -131,7 +123,7 @@ def test_the_first_failure_changes_nothing_and_keeps_its_error(cluster):
 def test_ctrl_c_part_way_puts_back_what_was_changed(cluster):
     from kubectl_trace.release.apply import ChangeInterrupted
 
-    _, kube = cluster
+    kube = cluster.kube
 
     def interrupted(cur):
         raise KeyboardInterrupt

@@ -6,17 +6,7 @@ import base64
 import subprocess
 import sys
 
-import pytest
-
-from .helpers import APP_DEPLOYMENTS, deployments, env_of, nodeapp, ready_pods, settled
-
-
-@pytest.fixture
-def cluster(sandbox_factory, kube_for, kubectl_for, eventually):
-    handle = sandbox_factory(fixture="demo", time_scale=0.1)
-    kube = kube_for(handle)
-    eventually(lambda: settled(kube, "staging"), timeout=60, message="demo ready")
-    return handle, kube, kubectl_for(handle)
+from .helpers import APP_DEPLOYMENTS, deployments, env_of, nodeapp, ready_pods
 
 
 def printenv(handle, name, process="web"):

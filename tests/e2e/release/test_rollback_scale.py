@@ -5,19 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
-
 from .helpers import APP_DEPLOYMENTS, deployments, nodeapp, ready_pods, settled, tags
-
-
-@pytest.fixture
-def cluster(sandbox_factory, kube_for, kubectl_for, eventually):
-    handle = sandbox_factory(fixture="demo", time_scale=0.1)
-    kube = kube_for(handle)
-    eventually(
-        lambda: settled(kube, "production") and settled(kube, "staging"), timeout=60, message="demo ready"
-    )
-    return handle, kube, kubectl_for(handle)
 
 
 def kubectl_history(kubectl, name, namespace="production"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC
 from typing import Any
 
 import pytest
@@ -78,9 +79,9 @@ def _deployment(
 
 
 def _event(namespace: str, message: str) -> dict[str, Any]:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         "metadata": {"name": f"{DEPLOYMENT}.hostile", "namespace": namespace},
         "involvedObject": {"kind": "Deployment", "namespace": namespace, "name": DEPLOYMENT},

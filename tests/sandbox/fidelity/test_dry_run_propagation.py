@@ -8,6 +8,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from tests.sandbox.fidelity.conftest import deployment
 
 
@@ -64,22 +66,18 @@ def test_dry_run_create_and_update_answer_like_a_real_write(official: Any, names
     assert preview.metadata.creation_timestamp is not None and not preview.metadata.resource_version
     assert preview.spec.strategy.type == "RollingUpdate"  # defaults applied
     assert preview.spec.template.spec.containers[0].image_pull_policy == "IfNotPresent"
-    try:
+    with pytest.raises(ApiException) as missing:  # a dry-run create stores nothing
         apps.read_namespaced_deployment("dry", namespace)
-        raise AssertionError("a dry-run create stored the object")
-    except ApiException as exc:
-        assert exc.status == 404
+    assert missing.value.status == 404
     apps.create_namespaced_deployment(namespace, deployment("real"))
     changed = apps.patch_namespaced_deployment("real", namespace, {"spec": {"replicas": 3}}, dry_run="All")
     assert changed.spec.replicas == 3 and changed.metadata.generation == 2
     stored = apps.read_namespaced_deployment("real", namespace)
     assert stored.spec.replicas == 1 and stored.metadata.generation == 1
     # a dry run is still validated
-    try:
+    with pytest.raises(ApiException) as invalid:
         apps.patch_namespaced_deployment("real", namespace, {"spec": {"replicas": -3}}, dry_run="All")
-        raise AssertionError("an invalid dry run was accepted")
-    except ApiException as exc:
-        assert exc.status == 422
+    assert invalid.value.status == 422
 
 
 def test_cascade_orphan_leaves_the_replicaset_and_its_pods(

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from kubectl_trace.completion.engine import NO_FILES, Completion, complete, render
+from kubectl_trace.cli.cmd_completion import complete
+from kubectl_trace.completion.engine import NO_FILES, Completion, render
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -8,19 +8,15 @@ from __future__ import annotations
 
 import copy
 import itertools
-from datetime import datetime, timezone
 from typing import Any
 
-NOW = 1_772_366_400.0  # 2026-03-01T12:00:00Z
-IMAGE = "registry.sandbox.local/trace/trace-api"
+from tests.factories import IMAGE, ts
+from tests.factories import NOW as NOW  # re-exported: the tests import it from here
+
 NS = "production"
 READINESS_503 = "Readiness probe failed: HTTP probe failed with statuscode: 503"
 
 _seq = itertools.count(1)
-
-
-def ts(offset: float) -> str:
-    return datetime.fromtimestamp(int(NOW + offset), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def probe(path: str = "/healthz") -> dict[str, Any]:

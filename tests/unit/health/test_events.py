@@ -1,7 +1,6 @@
 from kubectl_trace.health import event_record, group_events, index_events, timeline
 from kubectl_trace.health.events import events_for
-
-from .objects import NOW, event, ts
+from tests.factories import NOW, event, ts
 
 
 def test_classic_event_record():

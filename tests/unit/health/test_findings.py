@@ -4,8 +4,7 @@ import pytest
 
 from kubectl_trace.health import deployment_findings, pod_findings, to_json
 from kubectl_trace.health.findings import looks_like_credential
-
-from .objects import container, deployment, pod, probe
+from tests.factories import container, deployment, pod, probe
 
 REQUESTS = {"cpu": "100m", "memory": "128Mi"}
 PASSWORD = "hunter2-Zq9!wX"

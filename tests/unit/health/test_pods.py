@@ -1,8 +1,7 @@
 import json
 
 from kubectl_trace.health import index_events, pod_health, to_json
-
-from .objects import (
+from tests.factories import (
     NOW,
     conditions,
     container,

@@ -15,7 +15,7 @@ from kubectl_trace.health.shutdown import (
     summarise_shutdowns,
     with_log_cause,
 )
-from tests.unit.health.objects import NOW, container, event, pod, running, terminated, ts
+from tests.factories import NOW, container, event, pod, running, terminated, ts
 
 MI = 2**20
 

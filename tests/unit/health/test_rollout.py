@@ -4,8 +4,7 @@ import pytest
 
 from kubectl_trace.health import deployment_pods, deployment_replicasets, deployment_rollout, to_json
 from kubectl_trace.health.rollout import resolve_int_or_percent
-
-from .objects import NOW, deployment, pod, replicaset
+from tests.factories import NOW, deployment, pod, replicaset
 
 
 def test_complete():

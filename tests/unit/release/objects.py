@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timezone
 from typing import Any
 
-NOW = 1_772_366_400.0  # 2026-03-01T12:00:00Z
-REPO = "registry.sandbox.local/trace/trace-api"
-
-
-def ts(offset: float) -> str:
-    return datetime.fromtimestamp(int(NOW + offset), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+from tests.factories import IMAGE as REPO
+from tests.factories import NOW as NOW  # re-exported: the tests import it from here
+from tests.factories import ts
 
 
 def template(

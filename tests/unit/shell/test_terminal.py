@@ -58,10 +58,14 @@ def test_sigterm_becomes_terminated_and_handlers_are_put_back(pty_pair):
     _, tty = pty_pair
     before = termios.tcgetattr(tty)
     previous = signal.getsignal(signal.SIGTERM)
-    with pytest.raises(Terminated) as info, signal_handlers(terminate_on_signals()), raw_mode(tty):
+
+    def terminate() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
         for _ in range(1000):  # the handler runs at the next bytecode boundary
             pass
+
+    with pytest.raises(Terminated) as info, signal_handlers(terminate_on_signals()), raw_mode(tty):
+        terminate()
     assert info.value.exit_code == 128 + signal.SIGTERM
     assert info.value.message == "terminated by SIGTERM"
     assert termios.tcgetattr(tty) == before

@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from kubectl_trace.sandbox.store import Change
-from tests.cluster.harness import API, Sim, is_ready, run_cluster, validate, web_deployment
+from tests.sandbox.cluster.harness import API, Sim, is_ready, run_cluster, validate, web_deployment
 
 Obj = dict[str, Any]
 

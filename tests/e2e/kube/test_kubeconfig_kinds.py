@@ -308,7 +308,7 @@ def test_command_with_kubeconfig_kind(kinds, kind, command, invoke, running_pod,
 @pytest.mark.parametrize("kind", KINDS)
 def test_completion_with_kubeconfig_kind(kinds, kind):
     """The completion engine reads the same kubeconfig (and proxy variables) as the commands."""
-    from kubectl_trace.completion.engine import complete
+    from kubectl_trace.cli.cmd_completion import complete
 
     chosen = kinds[kind]
     before = _counts(chosen)

@@ -9,14 +9,14 @@ import time
 
 import pytest
 
-from kubectl_trace.sandbox.controllers.deployment import resolve_fenceposts, set_condition
+from kubectl_trace.sandbox.controllers.deployment_rollout import resolve_fenceposts
+from kubectl_trace.sandbox.controllers.deployment_status import set_condition
 from kubectl_trace.sandbox.controllers.util import equal_ignore_hash, int_or_percent, template_hash
 from kubectl_trace.sandbox.defaults import qos_class
 from kubectl_trace.sandbox.images import Images, parse_image
 from kubectl_trace.sandbox.loggen import LogStyle, append_shutdown, plan_instance, shutdown_plan
 from kubectl_trace.sandbox.timescale import Scheduler, TimeScale, go_duration
-
-SEQ = re.compile(r'(?:"seq":(\d+)\}|\sseq=(\d+))$')
+from tests.factories import seq_of
 
 
 def plan(style: LogStyle, *, start: float, rate: float = 10.0, backlog: int = 0, instance: int = 0):
@@ -32,12 +32,6 @@ def plan(style: LogStyle, *, start: float, rate: float = 10.0, backlog: int = 0,
         scale=0.1,
         node_version="20.11.1",
     )
-
-
-def seq_of(line: str) -> int:
-    match = SEQ.search(line)
-    assert match, line
-    return int(match.group(1) or match.group(2))
 
 
 def test_log_lines_are_a_pure_function_with_contiguous_sequence_numbers() -> None:
@@ -152,7 +146,7 @@ def test_image_references_and_profiles() -> None:
     }
     images.mark("c0ffee1", None)
     assert "c0ffee1" not in images.faults()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown image fault 'explode'"):
         images.mark("x", "explode")
     prod = images.profile(ref)
     assert (prod.node_version, prod.has_bash) == ("20.11.1", True)

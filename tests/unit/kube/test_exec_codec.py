@@ -32,7 +32,7 @@ def test_mask_matches_the_definition(key, data):
 
 
 def test_mask_needs_four_bytes():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="masking key has 4 bytes"):
         mask_payload(b"abc", b"x")
 
 

@@ -7,7 +7,7 @@ from io import StringIO
 from rich.console import Console
 
 from kubectl_trace.status.resources import MetricsAnswer, build_facts, facts_json, render_facts
-from tests.unit.health.objects import NOW, container, event, pod, running, terminated, ts
+from tests.factories import NOW, container, event, pod, running, terminated, ts
 
 
 def _text(facts: object) -> str:

@@ -134,6 +134,7 @@ _DOC = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(
     doc=st.dictionaries(_KEY, _DOC, max_size=5),
@@ -174,6 +175,7 @@ _PLAIN_DOC = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(doc=st.dictionaries(_PLAIN_KEY, _PLAIN_DOC, min_size=1, max_size=5), indent=st.sampled_from([2, 4]))
 def test_same_as_pyyaml_on_kubeconfig_like_documents(doc, indent):

@@ -17,16 +17,10 @@ from typing import Any
 
 import pytest
 
-from tests.cluster.harness import API
+from tests.factories import seq_of
+from tests.sandbox.cluster.harness import API
 
 Obj = dict[str, Any]
-SEQ = re.compile(r'(?:"seq":(\d+)\}|\sseq=(\d+))$')
-
-
-def seq_of(text: str) -> int:
-    match = SEQ.search(text)
-    assert match, text
-    return int(match.group(1) or match.group(2))
 
 
 class PodWatch:
@@ -245,6 +239,7 @@ def test_unready_release_stalls_and_rollout_status_reports_the_deadline(
         assert re.search(r"Scaled up replica set stall-\w+ from 0 to 1", deploy)
 
 
+@pytest.mark.slow
 def test_crash_loop_and_image_pull_back_off_as_kubectl_shows_them(kubectl: Any, eventually: Any) -> None:
     with own_namespace(kubectl) as ns:
         kubectl(
@@ -384,7 +379,7 @@ def test_logs_previous_after_a_kill_fault(
     assert re.search(rf"{name}\s+1/1\s+Running\s+1 \(", table) or re.search(rf"{name}\s+\S+\s+\S+\s+1", table)
 
 
-@pytest.mark.parametrize("path,code", [("/healthz", 200), ("/nothing-here", 404)])
+@pytest.mark.parametrize(("path", "code"), [("/healthz", 200), ("/nothing-here", 404)])
 def test_pod_proxy_answers_with_the_image_health(kube: Any, eventually: Any, path: str, code: int) -> None:
     pod = eventually(
         lambda: next(
@@ -403,12 +398,12 @@ def test_pod_proxy_answers_with_the_image_health(kube: Any, eventually: Any, pat
     from kubectl_trace.kube.errors import ApiError
 
     path_ = f"/api/v1/namespaces/production/pods/{pod['metadata']['name']}:3000/proxy{path}"
-    try:
-        stream = kube.open("GET", path_)
-    except ApiError as err:
-        assert err.status == code == 404
-        assert f"Cannot GET {path}" in str(err)
+    if code == 404:
+        with pytest.raises(ApiError, match=f"Cannot GET {path}") as err:
+            kube.open("GET", path_)
+        assert err.value.status == 404
         return
+    stream = kube.open("GET", path_)
     try:
         body = b"".join(stream.chunks())
     finally:

@@ -11,8 +11,18 @@ from kubectl_trace.health import event_record
 from kubectl_trace.kube.targets import Target
 from kubectl_trace.status.render import render_report
 from kubectl_trace.status.report import PreviousLog, ProbeCheck, build_report, report_json
-
-from .objects import NOW, container, deployment, event, pod, probe, replicaset, running, terminated, waiting
+from tests.factories import (
+    NOW,
+    container,
+    deployment,
+    event,
+    pod,
+    probe,
+    replicaset,
+    running,
+    terminated,
+    waiting,
+)
 
 PASSWORD = "s3cr3t-Pa55-w0rd"
 

@@ -75,7 +75,7 @@ def test_a_closed_connection_or_garbage_is_an_error():
     thread.join()
     sock.close()
     sock, thread, _ = feed(b"SSH-2.0-OpenSSH\r\n\r\n")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"not an HTTP response: 'SSH-2\.0-OpenSSH'"):
         _read_head(sock)
     thread.join()
     sock.close()

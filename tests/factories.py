@@ -1,4 +1,5 @@
-"""Pod, event, Deployment and ReplicaSet dicts shaped as a real cluster reports them.
+"""The tests' Kubernetes objects: pods, events, Deployments, ReplicaSets shaped as a real cluster
+reports them; manifests to create in the sandbox; the sandbox's log sequence numbers.
 
 Field names and nesting follow the core/v1 and apps/v1 API reference (PodStatus,
 ContainerStatus, ContainerState*, Event, DeploymentStatus, DeploymentCondition); the
@@ -8,7 +9,8 @@ messages are the kubelet's and the controllers' wording.
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timezone
+import re
+from datetime import UTC, datetime
 from typing import Any
 
 NOW = 1_772_366_400.0  # 2026-03-01T12:00:00Z
@@ -17,7 +19,7 @@ IMAGE = "registry.sandbox.local/trace/trace-api"
 
 def ts(offset: float) -> str:
     """RFC 3339 for NOW + offset seconds (as the API server writes: seconds precision)."""
-    return datetime.fromtimestamp(int(NOW + offset), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(int(NOW + offset), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def probe(path: str = "/healthz", port: Any = 8080, **timing: int) -> dict[str, Any]:
@@ -423,3 +425,48 @@ def replicaset(
             "observedGeneration": 1,
         },
     }
+
+
+# -- manifests to create in the sandbox -----------------------------------------------------
+
+
+def namespace(name: str) -> dict[str, Any]:
+    """A Namespace manifest."""
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+
+
+def app_deployment(ns: str, name: str, replicas: int, process: str = "worker") -> dict[str, Any]:
+    """A Deployment of the sandbox's trace-api image running one process (labels app, process)."""
+    labels = {"app": name, "process": process}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": ns, "labels": {"app": name}},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": process,
+                            "image": f"{IMAGE}:3f9c2a1",
+                            "env": [{"name": "PROCESS_TYPE", "value": process}],
+                        }
+                    ]
+                },
+            },
+        },
+    }
+
+
+# -- the sandbox's generated log lines ------------------------------------------------------
+
+_SEQ = re.compile(r'(?:"seq":(\d+)\}|\sseq=(\d+))$')
+
+
+def seq_of(text: str) -> int | None:
+    """The per-instance sequence number that ends a sandbox log line (JSON or plain); None if none."""
+    match = _SEQ.search(text)
+    return int(match.group(1) or match.group(2)) if match else None

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from kubectl_trace.sandbox.store import StoreError
-from tests.cluster.harness import API, Sim, is_ready, run_cluster, validate, web_deployment
+from tests.sandbox.cluster.harness import API, Sim, is_ready, run_cluster, validate, web_deployment
 
 Obj = dict[str, Any]
 

@@ -1,6 +1,6 @@
 """The official client as the named fallback: legacy auth-provider entries; quiet when insecure.
 
-Everything else goes through the lean client (``tests/e2e/foundation/test_kubeconfig_kinds.py``).
+Everything else goes through the lean client (``tests/e2e/kube/test_kubeconfig_kinds.py``).
 """
 
 from __future__ import annotations

@@ -115,6 +115,7 @@ def run_cluster(scenario: Callable[[Sim], Awaitable[None]], *, settle: bool = Tr
     """Run ``scenario`` against a fresh cluster (time scale 0.02 unless given)."""
     options.setdefault("time_scale", 0.02)
     options.setdefault("log_rate", 20.0)
+    options.setdefault("containers", "simulated")  # these scenarios test the simulated containers
 
     async def main() -> None:
         cluster = build_cluster(SandboxOptions(**options))

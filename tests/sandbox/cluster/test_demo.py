@@ -48,7 +48,7 @@ def test_demo_on_a_terminal_plays_in_the_dashboard(tmux: Any, tmp_path: Any, eve
     """On a terminal the story runs in the rollout dashboard; q quits, the sandbox is stopped."""
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     marker = tmp_path / "exit"
     tmux.start(f"{root / 'bin' / 'kubectl-nodeapp'} demo; echo $? > {marker}", width=130, height=45)
     tmux.wait_for("nodeapp rollout · context nodeapp-sandbox · namespace production", timeout=60)

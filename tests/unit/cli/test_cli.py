@@ -229,7 +229,7 @@ def test_install_sh_rejects_old_python(tmp_path):
         env={"PATH": f"{tmp_path}:/usr/bin:/bin", "PYTHON": str(fake), "HOME": str(tmp_path)},
     )
     assert out.returncode == 1
-    assert "older than 3.10" in out.stderr
+    assert "older than 3.11" in out.stderr
 
 
 @pytest.mark.parametrize(
