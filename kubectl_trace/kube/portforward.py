@@ -73,20 +73,16 @@ def portforward_path(namespace: str, pod: str) -> str:
 
 @dataclass
 class Tunnel:
-    """An open port-forward WebSocket: its socket, bytes read with the handshake, a closer."""
+    """An open port-forward WebSocket: its socket and the bytes that came with the handshake."""
 
     sock: Any
     initial: bytes
-    closer: Callable[[], object] | None
     description: str
 
     def close(self) -> None:
         """Close the socket (no goodbye: ``pump`` says it when it ends normally)."""
         with contextlib.suppress(Exception):
-            if self.closer is not None:
-                self.closer()
-            else:
-                self.sock.close()
+            self.sock.close()
 
 
 def open_tunnel(kube: Any, namespace: str, pod: str, port: int, *, timeout: float | None = None) -> Tunnel:
@@ -108,7 +104,7 @@ def open_tunnel(kube: Any, namespace: str, pod: str, port: int, *, timeout: floa
         namespace=namespace,
         purpose="port-forward",
     )
-    return Tunnel(websocket.sock, websocket.initial, None, f"pod {namespace}/{pod} port {port}")
+    return Tunnel(websocket.sock, websocket.initial, f"pod {namespace}/{pod} port {port}")
 
 
 class _Channels:
