@@ -149,7 +149,11 @@ def run_forward(
 
     try:
         bound = forwarder.start()
-        env.stdout.write(f"Forwarding http://127.0.0.1:{bound} -> {name}:{port} (Ctrl-C to stop)\n")
+        from kubectl_trace.textsafe import visible  # the pod's name comes from the cluster
+
+        env.stdout.write(
+            visible(f"Forwarding http://127.0.0.1:{bound} -> {name}:{port} (Ctrl-C to stop)") + "\n"
+        )
         env.stdout.flush()
         with terminate_as_interrupt():
             _follow(watch, follower, env)

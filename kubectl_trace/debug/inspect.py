@@ -239,12 +239,16 @@ def _use(settings: InspectSettings, env: Environment, urls: InspectorUrls, pod: 
     if settings.heap_snapshot:
         return _capture(settings, env, urls, pod, "heapsnapshot")
     address = urls.websocket.removeprefix("ws://").split("/", 1)[0]
+    from kubectl_trace.textsafe import visible  # pod names and the command line come from the cluster
+
     env.stdout.write(
-        f"Node.js inspector of {pod} (PID {node.pid}) forwarded to {address}\n"
-        f"  process: {node.command}\n"
-        f"  DevTools: {urls.devtools}\n"
-        f'  or open chrome://inspect, Configure… → add {address}, then "inspect" under Remote Target\n'
-        "Ctrl-C closes the inspector and stops forwarding.\n"
+        visible(
+            f"Node.js inspector of {pod} (PID {node.pid}) forwarded to {address}\n"
+            f"  process: {node.command}\n"
+            f"  DevTools: {urls.devtools}\n"
+            f'  or open chrome://inspect, Configure… → add {address}, then "inspect" under Remote Target\n'
+            "Ctrl-C closes the inspector and stops forwarding.\n"
+        )
     )
     env.stdout.flush()
     with contextlib.suppress(KeyboardInterrupt):
@@ -278,7 +282,9 @@ def _capture(settings: InspectSettings, env: Environment, urls: InspectorUrls, p
             size = _write_atomically(path, lambda out: heap_snapshot(session, out))
             summary = f"{size / 1e6:.1f} MB; it holds the process's memory, secrets included: keep it private"
             where = "Chrome DevTools → Memory → Load"
-    env.stdout.write(f"wrote {path} ({summary})\nopen it in {where}\n")
+    from kubectl_trace.textsafe import visible
+
+    env.stdout.write(visible(f"wrote {path} ({summary})") + f"\nopen it in {where}\n")
     env.stdout.flush()
     return 0
 

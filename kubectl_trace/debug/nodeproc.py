@@ -56,7 +56,7 @@ class Process:
     @property
     def command(self) -> str:
         """The command line as a shell would show it (shortened)."""
-        text = " ".join(self.argv) if self.argv else f"[{self.comm}]"
+        text = " ".join(a.replace("\n", "\\n") for a in self.argv) if self.argv else f"[{self.comm}]"
         return text if len(text) <= 80 else text[:77] + "..."
 
     @property
