@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from kubectl_trace.dashboard.state import Input, MetricsInput, Usage
 
-__all__ = ["ABSENT_EVERY", "METRICS_EVERY", "MetricsPoller", "usage_cells", "usage_note"]
+__all__ = ["ABSENT_EVERY", "METRICS_EVERY", "MetricsPoller", "metrics_input", "usage_cells", "usage_note"]
 
 METRICS_EVERY = 15.0  # metrics-server itself scrapes every 15 s by default
 ABSENT_EVERY = 60.0
@@ -30,6 +30,15 @@ class Inbox(Protocol):
 
     def put(self, item: Input) -> None:
         """Queue one input."""
+
+
+def metrics_input(kube: Any, namespace: str, at: float) -> MetricsInput:
+    """One GET of the namespace's PodMetrics as an input (never raises for an API answer)."""
+    from kubectl_trace.status.resources import fetch_metrics
+
+    answer = fetch_metrics(kube, namespace)
+    items = tuple(dict(m) for m in answer.items) if answer.items is not None else None
+    return MetricsInput(at, items, answer.note)
 
 
 class MetricsPoller:
@@ -60,12 +69,8 @@ class MetricsPoller:
 
     def poll(self) -> MetricsInput:
         """One poll (also what the thread does each time)."""
-        from kubectl_trace.status.resources import fetch_metrics
-
         self.polls += 1
-        answer = fetch_metrics(self.kube, self.namespace)
-        items = tuple(dict(m) for m in answer.items) if answer.items is not None else None
-        return MetricsInput(self.clock(), items, answer.note)
+        return metrics_input(self.kube, self.namespace, self.clock())
 
     def _run(self) -> None:
         while not self._stop.is_set():

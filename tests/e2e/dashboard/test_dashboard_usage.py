@@ -39,3 +39,14 @@ def test_pod_rows_show_cpu_and_memory_against_limits(
         timeout=30,
         message="the dashboard quits with 0",
     )
+
+
+def test_once_polls_the_metrics_beside_the_lists(sandbox: Any, invoke: Any) -> None:
+    result = invoke(
+        "rollout", "trace-api-web", "-n", "production", "--once", kubeconfig=sandbox.kubeconfig, width=140
+    )
+    assert result.exit_code == 0, result.stderr
+    header = next(line for line in result.stdout.splitlines() if " POD " in line)
+    assert re.search(r"RESTARTS\s+CPU\s+MEMORY\s+AGE", header), header
+    rows = [line for line in result.stdout.splitlines() if "trace-api-web-" in line and " Running " in line]
+    assert rows and all(re.search(r" \d+m\s+\d+Mi/512Mi ", row) for row in rows), rows
