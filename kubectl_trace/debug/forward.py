@@ -9,7 +9,6 @@ stays up throughout; connections already open end with their pod.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -109,18 +108,13 @@ def _error_message(pod: str | None, error: KubeError, port: int) -> str:
     return f"connection to {pod} failed: {error.message}"
 
 
-def run_forward(
-    kube: Any,
-    settings: ForwardSettings,
-    env: Environment,
-    *,
-    stop: threading.Event | None = None,
-    config: Any = None,
-) -> int:
-    """Forward until Ctrl-C (or ``stop`` is set); exit status 0."""
+def run_forward(kube: Any, settings: ForwardSettings, env: Environment, *, config: Any = None) -> int:
+    """Forward until Ctrl-C (or SIGTERM); exit status 0."""
+    from kubectl_trace.debug.interrupt import terminate_as_interrupt
     from kubectl_trace.debug.pods import load_app_pods, pick_pod, remote_port
     from kubectl_trace.kube.portforward import Forwarder
     from kubectl_trace.kube.watch import ResilientWatch
+    from kubectl_trace.textsafe import visible
 
     app = load_app_pods(
         kube, settings.app, namespace=settings.namespace, process=settings.process, config=config
@@ -144,13 +138,9 @@ def run_forward(
         _say(env, _move_message(app, old, new, why))
 
     follower = PodFollower(app, name, moved)
-    stopper = _stop_watch_on(stop, watch)
-    from kubectl_trace.debug.interrupt import terminate_as_interrupt
-
     try:
         bound = forwarder.start()
-        from kubectl_trace.textsafe import visible  # the pod's name comes from the cluster
-
+        # the pod's name comes from the cluster
         env.stdout.write(
             visible(f"Forwarding http://127.0.0.1:{bound} -> {name}:{port} (Ctrl-C to stop)") + "\n"
         )
@@ -162,9 +152,6 @@ def run_forward(
     finally:
         watch.stop()
         forwarder.close()
-        if stop is not None and stopper is not None:
-            stop.set()  # lets the helper thread go
-            stopper.join(1.0)
     return 0
 
 
@@ -174,16 +161,3 @@ def _follow(watch: Any, follower: PodFollower, env: Environment) -> None:
             detail = event.error.message if event.error is not None else "disconnected"
             _say(env, f"lost the watch of the app's pods ({detail}); retrying")
         follower.apply(event)
-
-
-def _stop_watch_on(stop: threading.Event | None, watch: Any) -> threading.Thread | None:
-    if stop is None:
-        return None
-
-    def wait() -> None:
-        stop.wait()
-        watch.stop()
-
-    thread = threading.Thread(target=wait, name="forward-stop", daemon=True)
-    thread.start()
-    return thread
