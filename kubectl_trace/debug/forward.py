@@ -156,8 +156,14 @@ def run_forward(kube: Any, settings: ForwardSettings, env: Environment, *, confi
 
 
 def _follow(watch: Any, follower: PodFollower, env: Environment) -> None:
+    """Fold the watch into ``follower``; an outage of the watch is said once, and its end."""
+    down = False
     for event in watch:
-        if event.type == "DISCONNECTED":
+        if event.type == "DISCONNECTED" and not down:
+            down = True
             detail = event.error.message if event.error is not None else "disconnected"
-            _say(env, f"lost the watch of the app's pods ({detail}); retrying")
+            _say(env, f"lost the watch of the app's pods ({detail}); retrying, still forwarding")
+        elif event.type in ("RECONNECTED", "RESET") and down:
+            down = False
+            _say(env, "watching the app's pods again")
         follower.apply(event)

@@ -106,3 +106,29 @@ def test_the_follower_moves_when_its_pod_goes_and_says_why() -> None:
     assert moves[-1] == ("c", None, "deleted")
     follower.apply(WatchEvent("DISCONNECTED"))
     assert len(moves) == 4
+
+
+def test_an_outage_of_the_watch_is_said_once_and_its_end_too() -> None:
+    import io
+
+    from kubectl_trace.debug.forward import _follow
+    from kubectl_trace.environment import Environment
+    from kubectl_trace.kube.errors import TransportError
+
+    err = io.StringIO()
+    env = Environment(io.StringIO(), io.StringIO(), err, False, False, False)
+    follower = PodFollower(APP, "a", lambda *_: None)
+    lost = TransportError("cannot reach the API server: connection refused", kind="refused")
+    events = [
+        WatchEvent("RESET", items=(pod("a"),)),
+        WatchEvent("DISCONNECTED", error=lost, retry_in=1),
+        WatchEvent("DISCONNECTED", error=lost, retry_in=2),
+        WatchEvent("DISCONNECTED", error=lost, retry_in=3),
+        WatchEvent("RECONNECTED"),
+        WatchEvent("MODIFIED", pod("a")),
+    ]
+    _follow(events, follower, env)
+    assert err.getvalue().splitlines() == [
+        "lost the watch of the app's pods (cannot reach the API server: connection refused); retrying, still forwarding",
+        "watching the app's pods again",
+    ]
