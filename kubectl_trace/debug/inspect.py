@@ -212,6 +212,8 @@ def _forward_and_use(kube: Any, settings: InspectSettings, env: Environment, tar
                     hint="node may run with --disable-sigusr1, or its inspector port is not the default "
                     "(set --inspect-port in NODE_OPTIONS)",
                 )
+        else:
+            _say(env, f"the inspector of node (PID {node.pid}) in {name} was already open: it stays open")
         errors.quiet = False
         urls = _urls(local)
         return _use(settings, env, urls, name, node)

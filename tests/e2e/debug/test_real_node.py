@@ -167,3 +167,42 @@ def test_cpu_profile_and_heap_snapshot_files(cluster: Any, invoke: Any, tmp_path
         "api.cpuprofile",
         "api.heapsnapshot",
     ]  # no .part left
+
+
+def test_an_inspector_already_open_is_used_and_left_open(
+    cluster: Any, kube_for: Any, invoke: Any, tmp_path: Path, eventually: Any
+) -> None:
+    from kubectl_trace.debug.cdp import CdpSession, close_inspector, list_targets, local_urls
+
+    handle, run = cluster
+    kube = kube_for(handle)
+    pod = next(
+        p["metadata"]["name"]
+        for p in kube.list("pods", NS, label_selector="app=trace-api,process=web").items
+        if not p["metadata"].get("deletionTimestamp")
+    )
+    run("exec", "-n", NS, pod, "--", "kill", "-USR1", "1", check=True)  # someone opened it before us
+    eventually(lambda: not _inspector_closed(kube, pod), timeout=20, message="the inspector open")
+    out = tmp_path / "p.cpuprofile"
+    result = invoke(
+        "inspect",
+        "trace-api",
+        "--pod",
+        pod,
+        "--cpu-profile",
+        "1s",
+        "-o",
+        str(out),
+        "-n",
+        NS,
+        kubeconfig=handle.kubeconfig,
+    )
+    assert result.exit_code == 0, result.stderr
+    assert f"the inspector of node (PID 1) in {pod} was already open: it stays open" in result.stderr
+    assert "closed the inspector" not in result.stderr and json.loads(out.read_text())["samples"]
+    assert not _inspector_closed(kube, pod)
+    with Forwarder(kube, NS, 9229, pod=pod) as forwarder:  # leave the pod as it was found
+        port = forwarder.start()
+        with CdpSession(local_urls(list_targets(port)[0], port).websocket) as session:
+            close_inspector(session)
+    eventually(lambda: _inspector_closed(kube, pod), timeout=20, message="the inspector closed again")
