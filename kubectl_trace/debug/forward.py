@@ -112,7 +112,7 @@ def run_forward(kube: Any, settings: ForwardSettings, env: Environment, *, confi
     """Forward until Ctrl-C (or SIGTERM); exit status 0."""
     from kubectl_trace.debug.interrupt import terminate_as_interrupt
     from kubectl_trace.debug.pods import load_app_pods, pick_pod, remote_port
-    from kubectl_trace.kube.portforward import Forwarder
+    from kubectl_trace.kube.forwarder import Forwarder
     from kubectl_trace.kube.watch import ResilientWatch
     from kubectl_trace.textsafe import visible
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from kubectl_trace.debug.cdp import InspectorUrls
     from kubectl_trace.debug.nodeproc import Process
     from kubectl_trace.environment import Environment
-    from kubectl_trace.kube.portforward import Forwarder
+    from kubectl_trace.kube.forwarder import Forwarder
 
 __all__ = ["InspectSettings", "InspectorDown", "find_node", "run_inspect"]
 
@@ -148,7 +148,7 @@ def _say(env: Environment, text: str) -> None:
 
 
 def _listen(kube: Any, namespace: str, pod: str, port: int, wanted: int | None, errors: _Quiet) -> Forwarder:
-    from kubectl_trace.kube.portforward import Forwarder, ListenError
+    from kubectl_trace.kube.forwarder import Forwarder, ListenError
 
     for local in (wanted,) if wanted is not None else (PREFERRED_LOCAL_PORT, 0):
         forwarder = Forwarder(kube, namespace, port, pod=pod, local_port=local, on_error=errors)

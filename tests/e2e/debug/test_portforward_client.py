@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from kubectl_trace.kube.errors import ApiError, KubeError
-from kubectl_trace.kube.portforward import Forwarder, ListenError, PortRefused, open_tunnel, pump
+from kubectl_trace.kube.forwarder import Forwarder, ListenError
+from kubectl_trace.kube.portforward import PortRefused, open_tunnel, pump
 
 NS = "production"
 

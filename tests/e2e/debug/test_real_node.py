@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from kubectl_trace.kube.errors import KubeError
-from kubectl_trace.kube.portforward import Forwarder, PortRefused
+from kubectl_trace.kube.forwarder import Forwarder
+from kubectl_trace.kube.portforward import PortRefused
 from kubectl_trace.sandbox.nodejs import find_node
 from kubectl_trace.sandbox.process import SandboxHandle
 from tests.conftest import _kubectl_runner, _start
