@@ -39,6 +39,7 @@ LAYERS: dict[str, int] = {
     "kubectl_trace.release": FEATURE,
     "kubectl_trace.run": FEATURE,
     "kubectl_trace.shell": FEATURE,
+    "kubectl_trace.debug": FEATURE,
     "kubectl_trace.dashboard": FEATURE,
     "kubectl_trace.completion": FEATURE,
     "kubectl_trace.sandbox": FEATURE,

@@ -42,6 +42,13 @@ _TABLE = (
         "is it healthy, and if not, why: rollout, probes, restarts, findings",
         "Debug an app",
     ),
+    ("forward", "forward", "a local port to a pod of the app, following rollouts", "Debug an app"),
+    (
+        "inspect",
+        "inspect",
+        "the Node inspector of a pod of the app: DevTools URL, CPU profile, heap snapshot",
+        "Debug an app",
+    ),
     ("rollout", "rollout", "live dashboard of rollouts and probe health, rollback at a key", "Debug an app"),
     ("deploy", "deploy", "the current git commit (tag = short hash) as a new release, followed", "Release"),
     ("history", "history", "the app's releases: number, tag of every process, author, drift", "Release"),

@@ -139,7 +139,7 @@ def _before_command(cli: CommandLine, before: Sequence[str], current: str) -> Co
     return Completion(tuple(f"{n}\t{s}" for n, s in commands if n.startswith(current)))
 
 
-def _flag_value(action: argparse.Action, names: Any, current: str) -> Completion:
+def _flag_value(action: argparse.Action, names: Any, current: str, namespace: str) -> Completion:
     """The value of the flag ``action`` (its choices, or names from the cluster)."""
     if action.dest == "namespace":
         return Completion(tuple(n for n in names.namespaces() if n.startswith(current)))
@@ -151,6 +151,10 @@ def _flag_value(action: argparse.Action, names: Any, current: str) -> Completion
         return Completion(tuple(str(c) for c in action.choices if str(c).startswith(current)))
     if action.dest == "process":
         return Completion(tuple(p for p in ("web", "worker", "clock") if p.startswith(current)))
+    if action.dest == "pod":
+        return Completion(tuple(p for p in names.pods(namespace) if p.startswith(current)))
+    if action.dest == "output_file":
+        return Completion((), DEFAULT)  # a file name: the shell completes it
     return Completion(())
 
 
@@ -194,7 +198,7 @@ def complete(
 
     prev = before[-1] if before else ""
     if prev in value_flags and not current.startswith("--"):
-        return _flag_value(value_flags[prev], names, current)
+        return _flag_value(value_flags[prev], names, current, namespace)
     if current.startswith("-"):
         return Completion(tuple(_flag_candidates(parser, current)))
     positionals = [a for a in parser._actions if not a.option_strings and a.dest != "help"]

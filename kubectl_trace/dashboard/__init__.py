@@ -57,6 +57,7 @@ def run_dashboard(
     import gc
 
     from kubectl_trace.dashboard.feed import Inbox, WatchFeed
+    from kubectl_trace.dashboard.usage import METRICS_EVERY
 
     # The first lists of a big namespace decode into a million objects; the cyclic
     # collector would scan them all several times while they arrive (~150 ms at 1,250 pods
@@ -68,7 +69,7 @@ def run_dashboard(
         # The watches start listing before prompt_toolkit and rich are even imported: the
         # first frame then has the whole namespace to show.
         inbox = Inbox()
-        feed = WatchFeed(kube, namespace, inbox, clock=env.clock)
+        feed = WatchFeed(kube, namespace, inbox, clock=env.clock, metrics_every=METRICS_EVERY)
         feed.start()
         try:
             from kubectl_trace.dashboard.app import Dashboard, DashboardSettings

@@ -154,7 +154,9 @@ class Dashboard:
         self._pending: tuple[Size, UiState, str, StyleAndTextTuples] | None = None
         self._shown: StyleAndTextTuples = []
         if feed is None and kube is not None:
-            feed = WatchFeed(kube, settings.namespace, self.inbox, clock=clock)
+            from kubectl_trace.dashboard.usage import METRICS_EVERY
+
+            feed = WatchFeed(kube, settings.namespace, self.inbox, clock=clock, metrics_every=METRICS_EVERY)
         self.feed = feed
         self.logs = (
             LogFollower(kube, settings.namespace, self.inbox, tail_lines=settings.log_tail_lines, clock=clock)

@@ -18,6 +18,7 @@ from kubectl_trace.dashboard.state import BATCH_KINDS, WATCHED, Input, LogInput,
 from kubectl_trace.kube.errors import ApiError, KubeError
 
 if TYPE_CHECKING:
+    from kubectl_trace.dashboard.usage import MetricsPoller
     from kubectl_trace.kube.calls import KubeClient, Stream
     from kubectl_trace.kube.retry import RetryPolicy
     from kubectl_trace.kube.watch import ResilientWatch
@@ -78,6 +79,7 @@ class WatchFeed:
     error such as 403) becomes ``FAILED``, except that Jobs and CronJobs the cluster forbids
     or does not serve (403, 404 on batch/v1) are an empty list: none to show, not an outage.
     ``requests`` counts the list and watch requests sent so far (for the benchmark).
+    With ``metrics_every`` seconds, a ``usage.MetricsPoller`` polls PodMetrics beside them.
     """
 
     def __init__(
@@ -90,6 +92,7 @@ class WatchFeed:
         clock: Callable[[], float] = time.time,
         policy: RetryPolicy | None = None,
         timeout_seconds: int = 290,
+        metrics_every: float | None = None,
     ) -> None:
         self.kube = kube
         self.namespace = namespace
@@ -100,6 +103,11 @@ class WatchFeed:
         self.timeout_seconds = timeout_seconds
         self._watches: dict[str, ResilientWatch] = {}
         self._threads: list[threading.Thread] = []
+        self._metrics: MetricsPoller | None = None
+        if metrics_every is not None:
+            from kubectl_trace.dashboard.usage import MetricsPoller
+
+            self._metrics = MetricsPoller(kube, namespace, inbox, every=metrics_every, clock=clock)
 
     @property
     def started(self) -> bool:
@@ -118,6 +126,8 @@ class WatchFeed:
             thread = threading.Thread(target=self._run, args=(kind, watch), name=f"watch-{kind}", daemon=True)
             self._threads.append(thread)
             thread.start()
+        if self._metrics is not None:
+            self._metrics.start()
 
     def _run(self, kind: str, watch: ResilientWatch) -> None:
         put, clock = self.inbox.put, self.clock
@@ -158,6 +168,8 @@ class WatchFeed:
         """Close every watch and wait (briefly) for the threads."""
         for watch in self._watches.values():
             watch.stop()
+        if self._metrics is not None:
+            self._metrics.stop(0.0)
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))

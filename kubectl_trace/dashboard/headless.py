@@ -73,11 +73,17 @@ def once(
     log_lines: int = 10,
 ) -> Frame:
     """Print one frame at its natural height; returns the frame printed."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from kubectl_trace.dashboard.derive import default_container
+    from kubectl_trace.dashboard.usage import metrics_input
     from kubectl_trace.dashboard.views import ViewContext, once_renderable
     from kubectl_trace.kube.errors import KubeError
 
-    snapshot = listed_snapshot(kube, namespace, now)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="metrics") as pool:
+        usage = pool.submit(metrics_input, kube, namespace, now)  # beside the lists, not after them
+        snapshot = listed_snapshot(kube, namespace, now)
+        snapshot = reduce_all(snapshot, [usage.result()])
     ui = UiState(deployment=deployment)
     frame = derive(snapshot, ui, now)
     if frame.log_pod is not None and log_lines > 0:

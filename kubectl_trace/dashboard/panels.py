@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from rich.text import Text
 
 from kubectl_trace.dashboard.derive import Frame, PodRow
-from kubectl_trace.dashboard.state import LogLine
+from kubectl_trace.dashboard.state import LogLine, Usage
 from kubectl_trace.dashboard.ui import UiState
+from kubectl_trace.dashboard.usage import usage_cells, usage_note
 from kubectl_trace.dashboard.widgets import Cell, Column, bar, cell, fit_columns, join_cells, shorten_left
 from kubectl_trace.health import EventRecord, PodHealth, ProbeHealth, ReplicaSetInfo, RolloutState
 from kubectl_trace.health._common import span_text
@@ -350,8 +351,14 @@ _POD_COLUMNS = (
     Column("READINESS", 8, 30, squeeze=1),
     Column("LIVENESS", 8, 30, priority=1, squeeze=1),
     Column("RESTARTS", 8, 24, priority=1, squeeze=2),
+    Column("CPU", 3, 11, priority=2, justify="right"),
+    Column("MEMORY", 6, 13, priority=2, justify="right"),
     Column("AGE", 3, 5, priority=2, justify="right"),
 )
+_USAGE_COLUMNS = tuple(
+    i for i, c in enumerate(_POD_COLUMNS) if c.header in ("CPU", "MEMORY")
+)  # shown once asked
+_POD_COLUMNS_BEFORE_USAGE = tuple(c for i, c in enumerate(_POD_COLUMNS) if i not in _USAGE_COLUMNS)
 
 
 def _probe_cell(probe: ProbeHealth) -> tuple[str, str]:
@@ -362,8 +369,9 @@ def _probe_cell(probe: ProbeHealth) -> tuple[str, str]:
     return probe.short, PROBE_STYLE[probe.state]
 
 
-def _pod_cells(row: PodRow, health: PodHealth, now: float, selected: bool) -> list[Cell]:
-    return [
+def _pod_cells(row: PodRow, health: PodHealth, now: float, selected: bool, usage: Usage) -> list[Cell]:
+    cpu, memory = usage_cells(row.pod, usage)
+    cells: list[Cell] = [
         ("▶" if selected else " ", "bold cyan"),
         row.name,
         str(row.revision) if row.revision is not None else "?",
@@ -372,8 +380,13 @@ def _pod_cells(row: PodRow, health: PodHealth, now: float, selected: bool) -> li
         _probe_cell(health.probe("readiness")),
         _probe_cell(health.probe("liveness")),
         (health.restarts_text(now), "yellow" if health.restarts else ""),
+        cpu,
+        memory,
         _age(health.created_at, now),
     ]
+    if usage.at is None:
+        return [c for i, c in enumerate(cells) if i not in _USAGE_COLUMNS]
+    return cells
 
 
 def visible_pod_rows(frame: Frame, ui: UiState, rows: int) -> tuple[int, int]:
@@ -417,16 +430,16 @@ def pods_section(frame: Frame, ui: UiState, ctx: ViewContext, rows: int | None) 
     now = frame.now
     selected = frame.pod.name if frame.pod is not None else None
     shown = [(row, frame.health(row)) for row in frame.pods[start:end]]
-    cells = [_pod_cells(row, health, now, row.name == selected) for row, health in shown]
-    widths = fit_columns(_POD_COLUMNS, cells, inner)
+    usage = frame.snapshot.usage
+    cells = [_pod_cells(row, health, now, row.name == selected, usage) for row, health in shown]
+    columns = _POD_COLUMNS if usage.at is not None else _POD_COLUMNS_BEFORE_USAGE
+    widths = fit_columns(columns, cells, inner)
     lines = []
     if shown:
-        lines.append(
-            join_cells(_POD_COLUMNS, widths, [Text(c.header, style="bold grey62") for c in _POD_COLUMNS])
-        )
+        lines.append(join_cells(columns, widths, [Text(c.header, style="bold grey62") for c in columns]))
     detail: Text | None = None
     for (row, health), values in zip(shown, cells, strict=True):
-        line = join_cells(_POD_COLUMNS, widths, values)
+        line = join_cells(columns, widths, values)
         if row.name == selected:
             if ui.focus == "pods":
                 line.stylize(SELECTED)
@@ -448,6 +461,9 @@ def pods_section(frame: Frame, ui: UiState, ctx: ViewContext, rows: int | None) 
         extra.append(f"filter “{ui.filter}”: {len(frame.pods)} match")
     if rows is not None and len(frame.pods) > fit > 0:
         extra.append(f"{start + 1}-{end} of {len(frame.pods)}")
+    note = usage_note(usage)
+    if note and frame.selected is not None:
+        extra.append(note)
     return Section(title("Pods", frame, " · ".join(extra)), lines, focus=ui.focus == "pods")
 
 

@@ -2,9 +2,9 @@
 
 Watch events of Deployments, ReplicaSets, pods, Jobs, CronJobs and events fold into the snapshot's maps;
 connection events move each watch's ``Link`` between connecting, live, reconnecting and
-failed; log inputs grow the tail of the selected pod. ``reduce_all`` applies a batch
-copying each touched shard of each map once, which is how the app applies everything
-that arrived between two frames.
+failed; log inputs grow the tail of the selected pod; a metrics poll replaces the usage.
+``reduce_all`` applies a batch copying each touched shard of each map once, which is how
+the app applies everything that arrived between two frames.
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ from kubectl_trace.dashboard.state import (
     Link,
     LogInput,
     LogTail,
+    MetricsInput,
     Notice,
     NoticeInput,
     Snapshot,
+    Usage,
     WatchInput,
 )
 from kubectl_trace.health.events import EventRecord, event_record
@@ -62,6 +64,7 @@ class _Batch:
         self.links = dict(snapshot.links)
         self.log = snapshot.log
         self.notice = snapshot.notice
+        self.usage = snapshot.usage
         self.changed = False
         self.at = snapshot.updated_at
 
@@ -146,6 +149,9 @@ class _Batch:
             self.apply_log(item)
         elif isinstance(item, NoticeInput):
             self.notice = Notice(item.text, item.level, item.at)
+        elif isinstance(item, MetricsInput):
+            by_pod = {_name(m): m for m in item.items or ()}
+            self.usage = Usage(by_pod, "" if item.items is not None else item.note, item.at)
 
     def apply_watch(self, item: WatchInput) -> None:
         kind = item.kind
@@ -228,6 +234,7 @@ class _Batch:
             else s.events_by_object,
             links=self.links,
             log=self.log,
+            usage=self.usage,
             notice=self.notice,
             version=s.version + 1,
             updated_at=self.at,

@@ -8,7 +8,8 @@ that shares every untouched object with the old (``PMap``).
 
 Inputs are small frozen records produced by the data feed's threads:
 ``WatchInput`` (one ``ResilientWatch`` event of one kind), ``LogInput`` (log tail
-progress) and ``NoticeInput`` (an action's outcome).
+progress), ``NoticeInput`` (an action's outcome) and ``MetricsInput`` (a poll of
+``metrics.k8s.io``: CPU and memory per pod).
 """
 
 from __future__ import annotations
@@ -32,9 +33,11 @@ __all__ = [
     "LogInput",
     "LogLine",
     "LogTail",
+    "MetricsInput",
     "Notice",
     "NoticeInput",
     "Snapshot",
+    "Usage",
     "WatchInput",
     "empty_snapshot",
 ]
@@ -102,6 +105,19 @@ class LogTail:
 
 
 @dataclass(frozen=True)
+class Usage:
+    """The namespace's PodMetrics (``metrics.k8s.io``) as last polled, by pod name.
+
+    ``note`` says why there are no figures (no metrics-server, an error), "" when served;
+    ``at`` is None until the first answer.
+    """
+
+    by_pod: Mapping[str, Obj] = field(default_factory=dict)
+    note: str = ""
+    at: float | None = None
+
+
+@dataclass(frozen=True)
 class Notice:
     """A one-line outcome shown in the status line for a while (``level``: info or error)."""
 
@@ -124,6 +140,7 @@ class Snapshot:
     cronjobs: PMap[str, Obj] = field(default_factory=PMap.empty)
     links: Mapping[str, Link] = field(default_factory=lambda: {k: Link() for k in KINDS})
     log: LogTail = field(default_factory=LogTail)
+    usage: Usage = field(default_factory=Usage)
     notice: Notice | None = None
     version: int = 0
     updated_at: float | None = None  # when the last input arrived (the inputs' clock)
@@ -218,4 +235,13 @@ class NoticeInput:
     at: float
 
 
-Input = WatchInput | LogInput | NoticeInput
+@dataclass(frozen=True)
+class MetricsInput:
+    """One poll of the namespace's PodMetrics: the items, or (``items`` None) why there are none."""
+
+    at: float
+    items: tuple[Obj, ...] | None
+    note: str = ""
+
+
+Input = WatchInput | LogInput | NoticeInput | MetricsInput

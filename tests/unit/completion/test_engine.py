@@ -49,7 +49,7 @@ def values(result: Completion) -> list[str]:
 
 def test_subcommands():
     result = complete(None, ["in"], {}, Names())
-    assert values(result) == ["info"]
+    assert values(result) == ["inspect", "info"]
     assert result.directive == NO_FILES
 
 

@@ -1,0 +1,75 @@
+"""``kubectl nodeapp forward APP [LOCAL:]REMOTE [--process P] [--pod NAME]``."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+
+from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.environment import Environment
+from kubectl_trace.errors import UsageError
+
+DESCRIPTION = (
+    "Forward a local port to a port of a ready pod of APP, as `kubectl port-forward` does, and\n"
+    "keep forwarding through rollouts: when the pod goes away (deleted, terminating, not ready)\n"
+    "new connections go to another ready pod of the app, and the move is said on stderr. The\n"
+    "local port listens on 127.0.0.1 only. PORTS is [LOCAL:]REMOTE: 3000 listens on 3000,\n"
+    "0:3000 or :3000 on a free port (printed), 8080:http on 8080 to the container port named http."
+)
+EXAMPLES = """\
+  kubectl nodeapp forward trace-api 0:3000 -n production
+  kubectl nodeapp forward trace-api 8080:3000 --process web -n staging
+  kubectl nodeapp forward trace-api 3000 --pod trace-api-web-7d9f-x2k -n production"""
+
+
+@dataclass(frozen=True)
+class ForwardOptions:
+    """Options of ``forward``."""
+
+    common: CommonOptions
+    app: str
+    ports: str
+    process: str | None
+    pod: str | None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of ``forward``."""
+    parser.add_argument("app", metavar="APP", help="the app: the Deployments labelled app=APP")
+    parser.add_argument("ports", metavar="[LOCAL:]REMOTE", help="ports, e.g. 0:3000 (a free local port)")
+    parser.add_argument("--process", metavar="P", help="pods of this process type (default: web)")
+    parser.add_argument("--pod", metavar="NAME", help="start with this pod of the app")
+
+
+def parse_options(args: argparse.Namespace, common: CommonOptions) -> ForwardOptions:
+    """Validate the flags."""
+    from kubectl_trace.debug.pods import parse_ports
+
+    parse_ports(args.ports)  # a bad spec is a usage error before any request
+    if args.pod is not None:
+        from kubectl_trace.kube.names import validate_name
+
+        validate_name("pod", args.pod)
+    if args.process is not None and not args.process.strip():
+        raise UsageError("--process is empty")
+    return ForwardOptions(common=common, app=args.app, ports=args.ports, process=args.process, pod=args.pod)
+
+
+def run(options: ForwardOptions, env: Environment) -> int:
+    """Resolve the app, pick a pod, forward until Ctrl-C."""
+    from kubectl_trace.debug.forward import ForwardSettings, run_forward
+    from kubectl_trace.debug.pods import parse_ports
+    from kubectl_trace.kube.client import connect_best
+
+    kube = connect_best(options.common.kube, env.environ)
+    try:
+        settings = ForwardSettings(
+            app=options.app,
+            namespace=options.common.kube.namespace or kube.namespace,
+            ports=parse_ports(options.ports),
+            process=options.process,
+            pod=options.pod,
+        )
+        return run_forward(kube, settings, env)
+    finally:
+        kube.close()
