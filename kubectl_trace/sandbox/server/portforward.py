@@ -220,20 +220,35 @@ async def _serve_v4(
             await serve_http(api.runtime, namespace, pod, str(port), readers[index], write)
 
     tasks = [asyncio.create_task(forward(i, p)) for i, p in enumerate(ports)]
+
+    async def close_when_forwarded() -> None:
+        # As the kubelet does: once the pod side of every port has finished, the connection
+        # closes, so a client waiting for the end of a response sees it.
+        await asyncio.gather(*tasks, return_exceptions=True)
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await ws.close()
+
+    closer = asyncio.create_task(close_when_forwarded())
     try:
-        async for message in ws:
-            if message.type != WSMsgType.BINARY or not message.data:
-                if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
-                    break
-                continue
-            channel, payload = message.data[0], bytes(message.data[1:])
-            if channel % 2 == 0 and channel // 2 < len(readers) and payload:
-                readers[channel // 2].feed_data(payload)
+        await _read_client(ws, readers)
     finally:
         for reader in readers:
             reader.feed_eof()
         for task in tasks:
             task.cancel()
+        closer.cancel()
+
+
+async def _read_client(ws: web.WebSocketResponse, readers: list[asyncio.StreamReader]) -> None:
+    """Feed each port's data channel into its reader until the client closes."""
+    async for message in ws:
+        if message.type != WSMsgType.BINARY or not message.data:
+            if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                break
+            continue
+        channel, payload = message.data[0], bytes(message.data[1:])
+        if channel % 2 == 0 and channel // 2 < len(readers) and payload:
+            readers[channel // 2].feed_data(payload)
 
 
 def _ports(values: list[str]) -> list[int]:

@@ -133,3 +133,17 @@ def test_with_no_pod_to_go_to_a_connection_is_closed_and_reported(client: Any, e
             assert sock.recv(10) == b""
         eventually(lambda: errors, message="the refusal reported")
     assert errors[0][0] is None and "no pod to forward to" in errors[0][1].message
+
+
+def test_the_end_of_a_response_reaches_the_client_as_end_of_stream(client: Any, web_pod: str) -> None:
+    # The kubelet closes the forwarding connection once the pod side is done; a client that
+    # reads to the end (Connection: close) must see that end instead of waiting forever.
+    with Forwarder(client, NS, 3000, pod=web_pod) as forwarder:
+        port = forwarder.start()
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            received = b""
+            while chunk := sock.recv(65536):  # socket.timeout (a failure) if the end never comes
+                received += chunk
+    assert received.startswith(b"HTTP/1.1 200")
+    assert b'"status"' in received
