@@ -159,7 +159,7 @@ def test_inspector_opened_by_sigusr1_is_reachable(
     _, run = cluster
     run("exec", "-n", NS, web, "--", "kill", "-USR1", "1", check=True)
     eventually(
-        lambda: "Debugger listening on ws://" in run("logs", "-n", NS, web, "--tail", "20").stdout,
+        lambda: "Debugger listening on ws://" in run("logs", "-n", NS, web).stdout,
         timeout=20,
         message="node's inspector to open",
     )
