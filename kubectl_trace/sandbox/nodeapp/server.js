@@ -175,6 +175,17 @@ function activity(tick) {
     else log('INFO', 'job completed', { job, durationMs: 12 + (tick * 37) % 4800 });
   } else if (opts.process === 'clock') {
     log('INFO', 'schedule fired', { schedule: ['rollup-hourly', 'cleanup-expired', 'digest-daily'][tick % 3] });
+  } else if (tick % 40 === 39) {
+    // a failing query now and then, with the stack a real error has
+    const err = new Error('Query read timeout');
+    err.name = 'TimeoutError';
+    const url = `/api/traces/${(tick * 40503 >>> 0).toString(16)}`;
+    log('ERROR', `request failed: ${err.message}`, {
+      err: { name: err.name, message: err.message, stack: err.stack },
+      httpRequest: { requestMethod: 'GET', requestUrl: url, status: 500, latency: '5.012s' },
+    });
+  } else if (tick % 20 === 9) {
+    log('WARNING', 'slow request: GET /api/traces?service=search&limit=500 200 1412ms', { thresholdMs: 750 });
   } else if (tick % 4 === 0) {
     const mem = process.memoryUsage();
     log('INFO', 'pg pool stats', { total: 10, idle: 10 - (tick % 3), waiting: 0, heapUsedBytes: mem.heapUsed });
