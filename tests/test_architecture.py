@@ -54,13 +54,8 @@ SANDBOX_CALLERS = frozenset({"kubectl_trace.cli.cmd_sandbox", "kubectl_trace.cli
 # Upward edges that exist today, as (importing module, imported module): none.
 ALLOWED_UPWARD: dict[tuple[str, str], str] = {}
 
-# Cycles between modules that exist today, each with its reason.
-ALLOWED_MODULE_CYCLES: dict[frozenset[str], str] = {
-    frozenset({"kubectl_trace.sandbox.server.app", "kubectl_trace.sandbox.server.portforward"}): (
-        "portforward.py still takes the ApiServer type from app.py (under TYPE_CHECKING); it is being "
-        "rewritten in parallel, so its import moves to sandbox.server.api when that work lands."
-    ),
-}
+# Cycles between modules that exist today, each with its reason: none.
+ALLOWED_MODULE_CYCLES: dict[frozenset[str], str] = {}
 
 
 def module_name(path: Path) -> str:

@@ -128,8 +128,8 @@ def _targets(names: Any, namespace: str, prefix: str) -> list[str]:
     return [c for c in out if c.startswith(prefix) or c.startswith(f"pod/{prefix}")]
 
 
-def _before_command(cli: CommandLine, before: Sequence[str], current: str) -> Completion | None:
-    """No command yet: a global flag, or a command name (None: a global flag's value is due)."""
+def _before_command(cli: CommandLine, current: str, before: Sequence[str]) -> Completion | None:
+    """No command yet: a global flag, or a command (None when ``current`` is a flag's value)."""
     if current.startswith("-"):
         return Completion(tuple(f"{f}\t{h}" for f, h in _GLOBAL_FLAGS if f.startswith(current)))
     prev = before[-1] if before else ""
@@ -139,8 +139,20 @@ def _before_command(cli: CommandLine, before: Sequence[str], current: str) -> Co
     return Completion(tuple(f"{n}\t{s}" for n, s in commands if n.startswith(current)))
 
 
-def _flag_value(action: argparse.Action, names: Any, current: str, namespace: str) -> Completion:
-    """The value of the flag ``action`` (its choices, or names from the cluster)."""
+def _cluster_names(given: Mapping[str, str], environ: Mapping[str, str]) -> Any:
+    from kubectl_trace.completion.cluster import ClusterNames
+    from kubectl_trace.kube.settings import KubeSettings
+
+    settings = KubeSettings(
+        kubeconfig=given.get("--kubeconfig"),
+        context=given.get("--context"),
+        namespace=given.get("-n") or given.get("--namespace"),
+    )
+    return ClusterNames(settings, environ)
+
+
+def _flag_value(action: argparse.Action, current: str, names: Any, namespace: str) -> Completion:
+    """The value of the flag before ``current``."""
     if action.dest == "namespace":
         return Completion(tuple(n for n in names.namespaces() if n.startswith(current)))
     if action.dest == "context":
@@ -158,6 +170,20 @@ def _flag_value(action: argparse.Action, names: Any, current: str, namespace: st
     return Completion(())
 
 
+def _positional(
+    parser: argparse.ArgumentParser, index: int, current: str, names: Any, namespace: str
+) -> Completion:
+    """The ``index``-th positional argument of the command."""
+    positionals = [a for a in parser._actions if not a.option_strings and a.dest != "help"]
+    if index < len(positionals):
+        action = positionals[index]
+        if action.choices:
+            return Completion(tuple(str(c) for c in action.choices if str(c).startswith(current)))
+        if action.dest in _TARGET_DESTS:
+            return Completion(tuple(_targets(names, namespace, current)))
+    return Completion(())
+
+
 def complete(
     cli: CommandLine,
     command: str | None,
@@ -166,15 +192,13 @@ def complete(
     names: Any = None,
 ) -> Completion:
     """Complete the last of ``words`` (the arguments after ``kubectl nodeapp [COMMAND]``)."""
-    from kubectl_trace.kube.settings import KubeSettings
-
     words = list(words) or [""]
     current = words[-1]
     before = words[:-1]
     if command is None:
         command, before = cli.split(before)
         if command is None:
-            early = _before_command(cli, before, current)
+            early = _before_command(cli, current, before)
             if early is not None:
                 return early
     if command is not None and command not in cli.summaries:
@@ -183,30 +207,12 @@ def complete(
     value_flags = _value_flags(parser)
     given, positional = _scan(before, value_flags)
     if names is None:
-        from kubectl_trace.completion.cluster import ClusterNames
-
-        names = ClusterNames(
-            KubeSettings(
-                kubeconfig=given.get("--kubeconfig"),
-                context=given.get("--context"),
-                namespace=given.get("-n") or given.get("--namespace"),
-            ),
-            environ,
-        )
+        names = _cluster_names(given, environ)
     names.environ = environ
     namespace = names.namespace(given.get("-n") or given.get("--namespace"))
-
     prev = before[-1] if before else ""
     if prev in value_flags and not current.startswith("--"):
-        return _flag_value(value_flags[prev], names, current, namespace)
+        return _flag_value(value_flags[prev], current, names, namespace)
     if current.startswith("-"):
         return Completion(tuple(_flag_candidates(parser, current)))
-    positionals = [a for a in parser._actions if not a.option_strings and a.dest != "help"]
-    index = len(positional)
-    if index < len(positionals):
-        action = positionals[index]
-        if action.choices:
-            return Completion(tuple(str(c) for c in action.choices if str(c).startswith(current)))
-        if action.dest in _TARGET_DESTS:
-            return Completion(tuple(_targets(names, namespace, current)))
-    return Completion(())
+    return _positional(parser, len(positional), current, names, namespace)

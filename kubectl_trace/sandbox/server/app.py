@@ -38,9 +38,7 @@ from kubectl_trace.sandbox.server.rest import handle_object_request, handle_scal
 from kubectl_trace.sandbox.server.routes import Route, parse_path
 from kubectl_trace.sandbox.store import StoreError
 
-# ApiServer lives in server.api; it is named here only for portforward.py's type import, which
-# moves to server.api when the parallel port-forward work lands (see tests/test_architecture.py).
-__all__ = ["API", "ApiServer", "make_app", "request_verb"]
+__all__ = ["API", "make_app", "request_verb"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # A handler of one kind of path: the shared server, the request, its parsed route.

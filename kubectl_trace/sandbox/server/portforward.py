@@ -35,7 +35,7 @@ from kubectl_trace.sandbox.server.routes import Route
 from kubectl_trace.sandbox.store import StoreError
 
 if TYPE_CHECKING:
-    from kubectl_trace.sandbox.server.app import ApiServer
+    from kubectl_trace.sandbox.server.api import ApiServer
 
 __all__ = ["SPDY_PROTOCOL", "V4_PROTOCOL", "serve_portforward"]
 
