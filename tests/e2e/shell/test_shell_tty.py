@@ -130,6 +130,7 @@ def test_picker_on_a_terminal(sandbox, tmux, tmp_path, eventually):
     tmux.send("worker")
     tmux.wait_for("> trace-api-worker-")
     tmux.key("Enter")
+    tmux.wait_for(":/app#")  # the pod's shell is up: what is typed before may be flushed with the picker
     tmux.send("echo $PROCESS_TYPE-$((1+1))", enter=True)
     tmux.wait_for("worker-2")
     tmux.send("exit", enter=True)
