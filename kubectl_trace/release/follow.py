@@ -430,9 +430,7 @@ class Follower:
         """While old pods of complete rollouts still stop (and time is left): the Snapshot to show."""
         if not self.linger or not snap.complete or snap.timed_out:
             return None
-        from kubectl_trace.health.shutdown import shutdown_facts
-
-        stopping, _ = self._old()
+        stopping, facts = self._watch_stops()
         if not stopping:
             return None
         grace = max(pod_grace(p) for p in stopping)
@@ -440,10 +438,19 @@ class Follower:
             self._linger_until = time.monotonic() + min(MAX_LINGER, grace + 2.0)
         if time.monotonic() >= self._linger_until:
             return None
-        facts = shutdown_facts(stopping, self._records(), self.clock())
-        self._read_logs(facts)
         since = max((f.seconds for f in facts if f.seconds is not None), default=None)
         return replace(snap, waiting=(len(stopping), since, grace))
+
+    def _watch_stops(self) -> tuple[list[Obj], tuple[Any, ...]]:
+        """The old pods still stopping and their facts; reads the logs of slow ones while they exist."""
+        from kubectl_trace.health.shutdown import shutdown_facts
+
+        stopping, _ = self._old()
+        if not stopping:
+            return stopping, ()
+        facts = shutdown_facts(stopping, self._records(), self.clock())
+        self._read_logs(facts)
+        return stopping, facts
 
     def _read_logs(self, facts: Sequence[Any]) -> None:
         """The last lines of old pods slow to stop, while they still exist (one request each, a few)."""
@@ -563,6 +570,8 @@ class Follower:
                     continue
                 snap = self.snapshot(timed_out=timed_out, connection=connection)
                 dirty, last_emit = False, now
+                if self.linger and not snap.done:  # old pods replaced along the way: their logs
+                    self._watch_stops()
                 if snap.done:
                     waiting = self._stopping(snap)
                     if waiting is None:

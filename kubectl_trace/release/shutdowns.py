@@ -40,8 +40,8 @@ class ProcessShutdowns:
 
     @property
     def counted(self) -> str:
-        """`` (3 of 3 shutdowns)`` when there was more than one."""
-        if self.total <= 1:
+        """`` (3 of 3 shutdowns)`` when there was more than one and not all were graceful."""
+        if self.total <= 1 or not self.notable:
             return ""
         shown = self.killed if self.killed else self.total
         return f" ({shown} of {self.total} shutdowns)"
