@@ -195,7 +195,10 @@ def _report_stops(ctx: Context, snap: Snapshot) -> tuple[ProcessShutdowns, ...]:
     if snap.stops is None:
         return ()
     label, env = ctx.config.process_label, ctx.config.process_env
-    summaries = rollout_stops(snap.stops, ctx.now(), lambda p: pod_process(p, label, env))
+    stops = snap.stops
+    summaries = rollout_stops(
+        stops.pods, stops.events, stops.logs, ctx.now(), lambda p: pod_process(p, label, env)
+    )
     for summary in summaries:
         ctx.out(summary.line())
     if snap.stops.interrupted:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from kubectl_trace.health.events import EventRecord
     from kubectl_trace.health.shutdown import Shutdown
-    from kubectl_trace.release.follow import Stops
 
 __all__ = ["ProcessShutdowns", "rollout_stops", "summarise_stops"]
 
@@ -116,13 +116,21 @@ def summarise_stops(shutdowns: Sequence[Shutdown]) -> tuple[ProcessShutdowns, ..
     return tuple(_summary(process, group) for process, group in sorted(groups.items()))
 
 
-def rollout_stops(stops: Stops, now: float, process_of: Any = None) -> tuple[ProcessShutdowns, ...]:
-    """How the old pods of a rollout stopped, per process, from what the release flow watched."""
+def rollout_stops(
+    pods: Sequence[Mapping[str, Any]],
+    events: Sequence[EventRecord],
+    logs: Mapping[tuple[str, str], Sequence[str]],
+    now: float,
+    process_of: Any = None,
+) -> tuple[ProcessShutdowns, ...]:
+    """How the old pods of a rollout stopped, per process, from what the release flow watched.
+
+    ``pods``: their last states (``follow.Stops``); ``logs``: (pod, container) → lines read while it stopped.
+    """
     from kubectl_trace.health.shutdown import shutdown_facts, with_log_cause
 
-    facts = shutdown_facts(stops.pods, stops.events, now, process_of=process_of)
+    facts = shutdown_facts(pods, events, now, process_of=process_of)
     read = [
-        with_log_cause(s, stops.logs[(s.pod, s.container)]) if (s.pod, s.container) in stops.logs else s
-        for s in facts
+        with_log_cause(s, logs[(s.pod, s.container)]) if (s.pod, s.container) in logs else s for s in facts
     ]
     return summarise_stops(read)

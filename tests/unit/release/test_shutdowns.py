@@ -42,12 +42,16 @@ def _stops(*pods: dict[str, Any], logs: dict[tuple[str, str], tuple[str, ...]] |
     return Stops(tuple(pods), tuple(events), logs or {})
 
 
+def _summary(stops: Stops) -> tuple[ProcessShutdowns, ...]:
+    return rollout_stops(stops.pods, stops.events, stops.logs, NOW)
+
+
 def test_killed_old_pods_are_counted_per_process_with_the_cause_from_the_logs_read() -> None:
     a = _gone("trace-api-web-1-a", 137, kill=-40, finished=-10)
     b = _gone("trace-api-web-1-b", 137, kill=-40, finished=-10)
     c = _gone("trace-api-worker-1-c", 0, kill=-40, finished=-39, process="worker")
     logs = {("trace-api-web-1-a", "web"): ('{"message":"GET /api/traces 200"}',)}
-    web, worker = rollout_stops(_stops(a, b, c, logs=logs), NOW)
+    web, worker = _summary(_stops(a, b, c, logs=logs))
     assert web == ProcessShutdowns("web", KILLED_TEXT, (NO_HANDLER,), 2, 2, "killed")
     assert web.line() == f"! web: old pods {KILLED_TEXT} (2 of 2 shutdowns) — {NO_HANDLER}"
     assert web.status_text(4) == f"{KILLED_TEXT} (2 of 2), in the rollout of v4"
@@ -58,10 +62,10 @@ def test_killed_old_pods_are_counted_per_process_with_the_cause_from_the_logs_re
 def test_a_logged_sigterm_names_no_cause_and_graceful_stops_give_their_range() -> None:
     killed = _gone("trace-api-web-1-a", 137, kill=-40, finished=-10)
     logs = {("trace-api-web-1-a", "web"): ('{"message":"SIGTERM received, closing the server"}',)}
-    (web,) = rollout_stops(_stops(killed, logs=logs), NOW)
+    (web,) = _summary(_stops(killed, logs=logs))
     assert web.causes == () and web.line() == f"! web: old pods {KILLED_TEXT}"
     quick = [_gone(f"trace-api-web-1-{s}", 0, kill=-40, finished=f) for s, f in (("a", -39.6), ("b", -38.9))]
-    facts = rollout_stops(_stops(*quick), NOW)
+    facts = _summary(_stops(*quick))
     assert [f.text for f in facts] == ["stopped gracefully in 0.0–1.0s"]  # whole-second timestamps
     assert summarise_stops(()) == ()
 
