@@ -159,3 +159,21 @@ def test_status_shows_recorded_shutdowns_only_for_processes_without_a_live_one()
     kill = event("Killing", "Container web definition changed, will be restarted", first=-100)
     both = with_recorded(build_facts([live], [kill], MetricsAnswer(()), NOW), _release(4, (web, worker)))
     assert [s.process for s in both.recorded] == ["worker"]
+
+
+def test_plain_lines_say_the_wait_once_per_count_and_the_live_view_shows_it() -> None:
+    from kubectl_trace.release.follow import PlainPrinter, Snapshot
+    from kubectl_trace.release.view import progress_table
+
+    lines: list[str] = []
+    printer = PlainPrinter(lines.append)
+    for count, since in ((3, 1.0), (3, 2.0), (1, 3.0)):
+        printer(Snapshot(NOW, since, (), waiting=(count, since, 30)))
+    printer(Snapshot(NOW, 4.0, ()))
+    assert [line.split("] ", 1)[1].split(" (")[0] for line in lines] == [
+        "waiting for 3 old pods to stop",
+        "waiting for 1 old pod to stop",
+    ]
+    console = Console(file=StringIO(), width=200, color_system=None)
+    console.print(progress_table(Snapshot(NOW, 5.0, (), waiting=(2, 4.0, 30)), "deploy"))
+    assert "waiting for 2 old pods to stop (SIGTERM 4s ago, grace period 30s;" in console.file.getvalue()  # type: ignore[attr-defined]
