@@ -141,7 +141,7 @@ def gather(
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from kubectl_trace.status.resources import build_facts, start_metrics
+    from kubectl_trace.status.resources import build_facts, start_metrics, with_recorded
     from kubectl_trace.userconfig import load_user_config
 
     config = load_user_config()
@@ -186,6 +186,8 @@ def gather(
         process_label=config.process_label,
         process_env=config.process_env,
     )
+    if current is not None:  # how the old pods of the last release's rollout stopped, as recorded
+        facts = with_recorded(facts, current[2])
     return replace(report, jobs=jobs, cronjobs=cronjobs, resources=facts, release=current), pods
 
 

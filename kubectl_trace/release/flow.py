@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from kubectl_trace.kube.calls import KubeClient
     from kubectl_trace.release.follow import Snapshot
     from kubectl_trace.release.recording import Recorder
+    from kubectl_trace.release.shutdowns import ProcessShutdowns
     from kubectl_trace.userconfig import UserConfig
 
 __all__ = [
@@ -101,14 +102,18 @@ def follow(
     since: float,
     title: str,
     timeout: float | None,
+    linger: bool = False,
 ) -> Snapshot:
-    """Follow rollouts with the live view (plain lines when stdout is not a terminal)."""
+    """Follow rollouts with the live view (plain lines when stdout is not a terminal).
+
+    ``linger``: once complete, follow on while the old pods stop (``Snapshot.stops``).
+    """
     from kubectl_trace.release.follow import Follower
     from kubectl_trace.release.view import make_view
 
     view = make_view(ctx.env, title)
     try:
-        follower = Follower(ctx.kube, ctx.namespace, tracked, since=since, clock=ctx.env.clock)
+        follower = Follower(ctx.kube, ctx.namespace, tracked, since=since, clock=ctx.env.clock, linger=linger)
         return follower.run(view, timeout=timeout)
     except KeyboardInterrupt:
         view.close()
@@ -182,6 +187,25 @@ def process_summary(snap: Snapshot) -> str:
     return "  ".join(parts)
 
 
+def _report_stops(ctx: Context, snap: Snapshot) -> tuple[ProcessShutdowns, ...]:
+    """Print how the old pods stopped (one line per process) and return it for the release record."""
+    from kubectl_trace.health.resources import pod_process
+    from kubectl_trace.release.shutdowns import rollout_stops
+
+    if snap.stops is None:
+        return ()
+    label, env = ctx.config.process_label, ctx.config.process_env
+    stops = snap.stops
+    summaries = rollout_stops(
+        stops.pods, stops.events, stops.logs, ctx.now(), lambda p: pod_process(p, label, env)
+    )
+    for summary in summaries:
+        ctx.out(summary.line())
+    if snap.stops.interrupted:
+        ctx.out("stopped waiting for the old pods (Ctrl-C); the release is done")
+    return summaries
+
+
 def _record(ctx: Context, recorder: Recorder | None, applied: Sequence[Applied]) -> None:
     from kubectl_trace.kube.errors import KubeError
 
@@ -198,13 +222,15 @@ def _record(ctx: Context, recorder: Recorder | None, applied: Sequence[Applied])
     ctx.out(f"release v{release.number} of {recorder.app}: {release.description}")
 
 
-def _finish(ctx: Context, recorder: Recorder | None, outcome: str) -> None:
+def _finish(
+    ctx: Context, recorder: Recorder | None, outcome: str, shutdowns: Sequence[ProcessShutdowns] = ()
+) -> None:
     from kubectl_trace.kube.errors import KubeError
 
     if recorder is None or recorder.release is None:
         return
     try:
-        recorder.finish(outcome)
+        recorder.finish(outcome, shutdowns)
     except (KubeError, NodeappError) as exc:
         ctx.note(f"warning: could not record that release v{recorder.release.number} is {outcome}: {exc}")
 
@@ -302,10 +328,11 @@ def execute(
         since=started,
         title=f"{verb} · {ctx.namespace}",
         timeout=settings.timeout,
+        linger=True,
     )
     ctx.out(process_summary(snap))
     if snap.complete:
-        _finish(ctx, recorder, "healthy")
+        _finish(ctx, recorder, "healthy", _report_stops(ctx, snap))
         ctx.out(f"✓ {verb}: every rollout complete in {snap.elapsed:.0f}s")
         return 0
     _finish(ctx, recorder, "failed" if snap.failed else "pending")

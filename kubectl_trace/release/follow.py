@@ -14,6 +14,13 @@ ReplicaSet and their events, using the shared ``health`` module:
 the namespace) in background threads, folds their events into a cache and calls back with a
 fresh Snapshot after changes (at most every ``interval`` seconds, and every ``idle`` seconds
 without any) until every rollout is complete, one failed, or the timeout passed.
+
+With ``linger`` it then follows on while old pods of the complete rollouts still stop (at
+most their grace period + 2 s, and 60 s): the cache keeps the last state of deleted pods
+(the kubelet writes the final ``terminated`` state before the pod goes, so the DELETED event
+carries it), reads the last log lines of a pod slow to stop while it still exists, and the
+final Snapshot's ``stops`` hold what ``health.shutdown`` needs to say how they ended.
+Ctrl-C during that wait ends it quietly: the release is done.
 """
 
 from __future__ import annotations
@@ -47,9 +54,17 @@ __all__ = [
     "DeploymentProgress",
     "Follower",
     "Snapshot",
+    "Stops",
     "Tracked",
+    "old_pods",
     "progress_of",
+    "waiting_text",
 ]
+
+MAX_LINGER = 60.0  # seconds to wait for old pods to stop after a complete rollout
+LOG_AFTER = 1.0  # seconds after SIGTERM: a Node app that handles it has usually exited by then
+MAX_STOP_LOGS = 3
+STOP_LOG_TAIL = 20
 
 # Problems of a new pod that a rollout does not recover from by waiting.
 FATAL_CODES = frozenset(
@@ -97,6 +112,16 @@ class DeploymentProgress:
 
 
 @dataclass(frozen=True)
+class Stops:
+    """The old pods of complete rollouts (deleted ones' last state, any still stopping) and what they left."""
+
+    pods: tuple[Obj, ...]
+    events: tuple[EventRecord, ...]
+    logs: Mapping[tuple[str, str], tuple[str, ...]]  # (pod, container) → last lines, read while it stopped
+    interrupted: bool = False  # Ctrl-C ended the wait
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Every followed rollout at one moment, plus the Warning events seen since the start."""
 
@@ -106,6 +131,8 @@ class Snapshot:
     warnings: tuple[EventRecord, ...] = ()
     connection: str = ""  # "" while the watches are live, else why not
     timed_out: bool = False
+    waiting: tuple[int, float | None, int] | None = None  # old pods stopping: (count, since SIGTERM, grace)
+    stops: Stops | None = None  # with ``linger``, in the final Snapshot of complete rollouts
 
     @property
     def complete(self) -> bool:
@@ -231,6 +258,55 @@ def _name(obj: Obj) -> str:
     return str((obj.get("metadata") or {}).get("name") or "")
 
 
+def _hash(pod: Obj) -> str | None:
+    return ((pod.get("metadata") or {}).get("labels") or {}).get("pod-template-hash")
+
+
+def old_pods(
+    names: Iterable[str],
+    deployments: Mapping[str, Obj],
+    replicasets: Sequence[Obj],
+    live: Sequence[Obj],
+    gone: Sequence[Obj],
+    now: float,
+) -> tuple[list[Obj], list[Obj]]:
+    """The old pods of the named Deployments (pure): (still stopping, deleted), by pod-template-hash."""
+    stopping: list[Obj] = []
+    ended: list[Obj] = []
+    for name in names:
+        deployment = deployments.get(name)
+        if deployment is None:
+            continue
+        rollout = deployment_rollout(deployment, replicasets, now)
+        new_hash = rollout.new.template_hash if rollout.new is not None else None
+        for pod in deployment_pods(deployment, live):
+            if _hash(pod) != new_hash and (pod.get("metadata") or {}).get("deletionTimestamp"):
+                stopping.append(pod)
+        ended.extend(p for p in deployment_pods(deployment, gone) if _hash(p) != new_hash)
+    return stopping, ended
+
+
+def pod_grace(pod: Obj) -> int:
+    """The grace period a pod is stopped with (its deletion's, else its spec's, else 30 s)."""
+    meta = pod.get("metadata") or {}
+    spec = pod.get("spec") or {}
+    for value in (meta.get("deletionGracePeriodSeconds"), spec.get("terminationGracePeriodSeconds")):
+        if isinstance(value, int):
+            return value
+    return 30
+
+
+def waiting_text(waiting: tuple[int, float | None, int]) -> str:
+    """``waiting for 3 old pods to stop (SIGTERM 4s ago, grace period 30s; Ctrl-C stops waiting, …)``."""
+    count, since, grace = waiting
+    pods = f"{count} old pod{'s' if count != 1 else ''}"
+    sigterm = f"SIGTERM {since:.0f}s ago, " if since is not None else ""
+    return (
+        f"waiting for {pods} to stop ({sigterm}grace period {grace}s; "
+        "Ctrl-C stops waiting, the release is done)"
+    )
+
+
 class _Cache:
     """Objects by kind and name (events by uid), folded from watch events."""
 
@@ -242,6 +318,7 @@ class _Cache:
             "events": {},
         }
         self.synced: set[str] = set()
+        self.deleted: dict[str, dict[str, Any]] = {}  # pods: their last state before they went
 
     @staticmethod
     def _key(kind: str, obj: Obj) -> str:
@@ -259,6 +336,8 @@ class _Cache:
             table[self._key(kind, event.object)] = event.object
         elif event.type == "DELETED" and event.object is not None:
             table.pop(self._key(kind, event.object), None)
+            if kind == "pods":
+                self.deleted[self._key(kind, event.object)] = event.object
 
 
 _KINDS = ("deployments", "replicasets", "pods", "events")
@@ -279,6 +358,7 @@ class Follower:
         idle: float = 0.5,
         settle: float = 1.0,
         watch_factory: Callable[..., Any] | None = None,
+        linger: bool = False,
     ) -> None:
         self.kube = kube
         self.namespace = namespace
@@ -293,6 +373,10 @@ class Follower:
         self._cache = _Cache()
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._scope = EventScope.of(deployments=[t.name for t in tracked])
+        self.linger = linger
+        self._linger_until: float | None = None
+        self._logs: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._logged: set[str] = set()  # processes one of whose stopping pods' logs were read
 
     def _make_watch(self, kind: str) -> Any:
         if self._watch_factory is not None:
@@ -312,12 +396,7 @@ class Follower:
         """The current state of every followed rollout."""
         now = self.clock()
         objects = self._cache.objects
-        cutoff = self.since - 1.0
-        records = [
-            r
-            for r in (event_record(e) for e in objects["events"].values())
-            if self._scope.matches(r) and r.at >= cutoff
-        ]
+        records = [r for r in self._records() if self._scope.matches(r)]
         index = index_events(records)
         replicasets = list(objects["replicasets"].values())
         pods = list(objects["pods"].values())
@@ -329,6 +408,92 @@ class Follower:
         )
         warnings = tuple(sorted((r for r in records if r.warning), key=lambda r: r.at))
         return Snapshot(now, now - self.since, items, warnings, connection, timed_out)
+
+    def _records(self) -> list[EventRecord]:
+        cutoff = self.since - 1.0
+        return [
+            r for r in (event_record(e) for e in self._cache.objects["events"].values()) if r.at >= cutoff
+        ]
+
+    def _old(self) -> tuple[list[Obj], list[Obj]]:
+        objects = self._cache.objects
+        return old_pods(
+            [t.name for t in self.tracked],
+            objects["deployments"],
+            list(objects["replicasets"].values()),
+            list(objects["pods"].values()),
+            list(self._cache.deleted.values()),
+            self.clock(),
+        )
+
+    def _stopping(self, snap: Snapshot) -> Snapshot | None:
+        """While old pods of complete rollouts still stop (and time is left): the Snapshot to show."""
+        if not self.linger or not snap.complete or snap.timed_out:
+            return None
+        stopping, facts = self._watch_stops()
+        if not stopping:
+            return None
+        grace = max(pod_grace(p) for p in stopping)
+        if self._linger_until is None:
+            self._linger_until = time.monotonic() + min(MAX_LINGER, grace + 2.0)
+        if time.monotonic() >= self._linger_until:
+            return None
+        since = max((f.seconds for f in facts if f.seconds is not None), default=None)
+        return replace(snap, waiting=(len(stopping), since, grace))
+
+    def _watch_stops(self) -> tuple[list[Obj], tuple[Any, ...]]:
+        """The old pods still stopping and their facts; reads the logs of slow ones while they exist."""
+        from kubectl_trace.health.shutdown import shutdown_facts
+
+        stopping, _ = self._old()
+        if not stopping:
+            return stopping, ()
+        facts = shutdown_facts(stopping, self._records(), self.clock())
+        self._read_logs(facts)
+        return stopping, facts
+
+    def _read_logs(self, facts: Sequence[Any]) -> None:
+        """The last lines of old pods slow to stop, while they still exist (one request each, a few)."""
+        from kubectl_trace.kube.errors import KubeError
+        from kubectl_trace.kube.resources import lookup
+
+        for f in facts:  # one pod of each process (its cause names the process's)
+            key = (f.pod, f.container)
+            slow = (f.seconds or 0.0) >= LOG_AFTER
+            if not slow or f.process in self._logged or len(self._logged) >= MAX_STOP_LOGS:
+                continue
+            self._logged.add(f.process)
+            try:
+                _, body = self.kube.get_raw(
+                    lookup("pods").path(self.namespace, f.pod, "log"),
+                    query={"container": f.container, "tailLines": STOP_LOG_TAIL},
+                    namespace=self.namespace,
+                )
+            except KubeError:
+                continue
+            self._logs[key] = tuple(body.decode("utf-8", "replace").splitlines())
+
+    def _stops(self, *, interrupted: bool = False) -> Stops:
+        stopping, ended = self._old()
+        return Stops(tuple(ended + stopping), tuple(self._records()), dict(self._logs), interrupted)
+
+    def _fold(self, batch: Sequence[tuple[str, Any]], connection: str) -> str:
+        """Fold a batch of watch events into the cache; returns the connection note."""
+        for kind, event in batch:
+            if kind == "error":
+                raise event
+            if event.type == "DISCONNECTED":
+                connection = f"reconnecting to the API server ({event.error})"
+            elif event.type in ("RECONNECTED", "RESET"):
+                connection = ""
+            self._cache.fold(kind, event)
+        return connection
+
+    def _final(self, snap: Snapshot) -> Snapshot:
+        """The last Snapshot: with ``linger`` and complete rollouts, with the old pods' stops."""
+        if not self.linger or not snap.complete:
+            return snap
+        return replace(snap, waiting=None, timed_out=False, stops=self._stops())
 
     def _settled(self, item: DeploymentProgress, now: float) -> DeploymentProgress:
         """A rollout counts as complete once its new unprobed containers have run ``settle`` seconds.
@@ -384,20 +549,16 @@ class Follower:
         last_emit = 0.0
         dirty = False
         final: Snapshot | None = None
+        waiting: Snapshot | None = None  # the rollouts are complete; old pods still stop
         try:
             while True:
+                if waiting is not None:  # the rollouts ended: the wait for old pods has its own limit
+                    deadline = self._linger_until
                 wait = self.interval
                 if deadline is not None:
                     wait = max(0.0, min(wait, deadline - time.monotonic()))
                 batch = self._next_batch(wait)
-                for kind, event in batch:
-                    if kind == "error":
-                        raise event
-                    if event.type == "DISCONNECTED":
-                        connection = f"reconnecting to the API server ({event.error})"
-                    elif event.type in ("RECONNECTED", "RESET"):
-                        connection = ""
-                    self._cache.fold(kind, event)
+                connection = self._fold(batch, connection)
                 dirty = dirty or bool(batch)
                 synced = self._cache.synced.issuperset(_KINDS)
                 now = time.monotonic()
@@ -409,10 +570,19 @@ class Follower:
                     continue
                 snap = self.snapshot(timed_out=timed_out, connection=connection)
                 dirty, last_emit = False, now
+                if self.linger and not snap.done:  # old pods replaced along the way: their logs
+                    self._watch_stops()
                 if snap.done:
-                    final = snap
-                    break
+                    waiting = self._stopping(snap)
+                    if waiting is None:
+                        final = self._final(snap)
+                        break
+                    snap = waiting
                 on_update(snap)
+        except KeyboardInterrupt:
+            if waiting is None:
+                raise
+            final = replace(waiting, waiting=None, stops=self._stops(interrupted=True))
         finally:
             for w in watches.values():
                 w.stop()
@@ -477,3 +647,7 @@ class PlainPrinter:
             if self.last.get(item.name) != line:
                 self.last[item.name] = line
                 self.write(f"[{snap.elapsed:6.1f}s] {line}\n")
+        count = str(snap.waiting[0]) if snap.waiting is not None else ""
+        if snap.waiting is not None and self.last.get("\0waiting") != count:  # once per count, not per second
+            self.write(f"[{snap.elapsed:6.1f}s] {waiting_text(snap.waiting)}\n")
+        self.last["\0waiting"] = count

@@ -33,6 +33,7 @@ from kubectl_trace.release.store import ReleaseStore
 
 if TYPE_CHECKING:
     from kubectl_trace.kube.calls import KubeClient
+    from kubectl_trace.release.shutdowns import ProcessShutdowns
     from kubectl_trace.userconfig import UserConfig
 
 __all__ = ["AppReleases", "Recorder", "author_of", "read_releases", "user_name"]
@@ -240,16 +241,20 @@ class Recorder:
         )
         return self.release
 
-    def finish(self, outcome: str) -> None:
-        """Record how the release's rollout ended."""
+    def finish(self, outcome: str, shutdowns: Sequence[ProcessShutdowns] = ()) -> None:
+        """Record how the release's rollout ended (and how its old pods stopped)."""
         if self.release is not None:
-            ReleaseStore(self.kube, self.namespace, self.app).set_outcome(self.release.number, outcome)
+            ReleaseStore(self.kube, self.namespace, self.app).set_outcome(
+                self.release.number, outcome, shutdowns
+            )
 
 
 def release_status(
     kube: KubeClient, app: str, namespace: str, deployments: Sequence[Obj], config: UserConfig
 ) -> Any:
-    """For ``status APP``: ``(json, lines)`` about the current release and drift; None when none is recorded.
+    """For ``status APP``: ``(json, lines, last)`` on the current release and drift; None without releases.
+
+    ``last`` is the newest release (its recorded shutdowns are shown when the pods are gone).
 
     One GET (the release ConfigMap); nothing is reconstructed here.
     """
@@ -287,4 +292,4 @@ def release_status(
         lines.append(f"drift: {item.text(last.number)} (changed outside nodeapp, e.g. kubectl)")
     if items:
         lines.append(f"  see: kubectl nodeapp history {app} -n {namespace}")
-    return document, lines
+    return document, lines, last

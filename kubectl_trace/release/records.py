@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kubectl_trace.errors import NodeappError, UsageError
+from kubectl_trace.release.shutdowns import ProcessShutdowns
 
 __all__ = [
     "GROUP_SECONDS",
@@ -79,6 +80,7 @@ class Release:
     time: float
     outcome: str = UNKNOWN
     legacy: bool = False
+    shutdowns: tuple[ProcessShutdowns, ...] = ()  # how the old pods stopped in its rollout
 
     @property
     def description(self) -> str:
@@ -350,7 +352,7 @@ def release_to_json(release: Release) -> dict[str, Any]:
     """The stored (and ``-o json``) form of a release."""
     from kubectl_trace.health import rfc3339
 
-    return {
+    out: dict[str, Any] = {
         "release": release.number,
         "action": release.action,
         "argument": release.argument,
@@ -364,6 +366,9 @@ def release_to_json(release: Release) -> dict[str, Any]:
         "outcome": release.outcome,
         "legacy": release.legacy,
     }
+    if release.shutdowns:  # only releases whose rollout was followed to the end have them
+        out["shutdowns"] = [s.to_json() for s in release.shutdowns]
+    return out
 
 
 def release_from_json(data: Mapping[str, Any]) -> Release:
@@ -383,6 +388,7 @@ def release_from_json(data: Mapping[str, Any]) -> Release:
         time=parse_rfc3339(str(data["time"])),
         outcome=str(data.get("outcome") or UNKNOWN),
         legacy=bool(data.get("legacy")),
+        shutdowns=tuple(ProcessShutdowns.from_json(s) for s in data.get("shutdowns") or ()),
     )
 
 
@@ -404,11 +410,14 @@ class Ledger:
         last = self.last
         return last.number + 1 if last is not None else 1
 
-    def with_outcome(self, number: int, outcome: str) -> bool:
-        """Set a release's outcome (False when it is not there any more)."""
+    def with_outcome(
+        self, number: int, outcome: str, shutdowns: Sequence[ProcessShutdowns] | None = None
+    ) -> bool:
+        """Set a release's outcome, and how its old pods stopped (False when it is not there any more)."""
         for i, r in enumerate(self.releases):
             if r.number == number:
-                self.releases[i] = replace(r, outcome=outcome)
+                stops = r.shutdowns if shutdowns is None else tuple(shutdowns)
+                self.releases[i] = replace(r, outcome=outcome, shutdowns=stops)
                 return True
         return False
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.errors import NodeappError
@@ -31,6 +31,7 @@ from kubectl_trace.release.records import Ledger, Release, release_from_json, re
 
 if TYPE_CHECKING:
     from kubectl_trace.kube.calls import KubeClient
+    from kubectl_trace.release.shutdowns import ProcessShutdowns
 
 __all__ = ["MAX_BYTES", "MAX_RELEASES", "ReleaseStore", "store_name"]
 
@@ -172,10 +173,14 @@ class ReleaseStore:
         result: Release = self.update(change)
         return result
 
-    def set_outcome(self, number: int, outcome: str) -> bool:
-        """Record how release ``number``'s rollout ended (False when it was dropped meanwhile)."""
+    def set_outcome(self, number: int, outcome: str, shutdowns: Sequence[ProcessShutdowns] = ()) -> bool:
+        """Record how release ``number``'s rollout ended, and how its old pods stopped when known.
+
+        False when the release was dropped meanwhile.
+        """
 
         def change(ledger: Ledger, exists: bool) -> bool | None:
-            return True if exists and ledger.with_outcome(number, outcome) else None
+            stops = shutdowns or None  # none known: keep what is there
+            return True if exists and ledger.with_outcome(number, outcome, stops) else None
 
         return bool(self.update(change))

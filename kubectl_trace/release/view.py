@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.release.follow import DeploymentProgress, PlainPrinter, Snapshot
+from kubectl_trace.release.follow import DeploymentProgress, PlainPrinter, Snapshot, waiting_text
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -55,7 +55,16 @@ def progress_table(snap: Snapshot, title: str = "", tick: int = 0) -> Renderable
     heading = f"{title} · {snap.elapsed:.0f}s" if title else f"{snap.elapsed:.0f}s"
     if snap.connection:
         heading += f" · {snap.connection}"
-    table = Table(title=heading, title_justify="left", box=None, pad_edge=False, expand=False)
+    caption = waiting_text(snap.waiting) if snap.waiting is not None else None
+    table = Table(
+        title=heading,
+        title_justify="left",
+        caption=caption,
+        caption_justify="left",
+        box=None,
+        pad_edge=False,
+        expand=False,
+    )
     table.add_column("", width=1, no_wrap=True)
     table.add_column("DEPLOYMENT", no_wrap=True)
     table.add_column("CHANGE", no_wrap=True)

@@ -5,7 +5,9 @@ thread of its own while ``status`` lists the other objects (one request, no retr
 cluster without metrics-server costs nothing); ``build_facts`` joins it with the pods and
 events through the pure ``health.resources``, ``health.heap`` and ``health.shutdown``;
 ``read_shutdown_logs`` reads the last lines of a few instances that were killed or are
-slow to stop, to tell whether the app handled SIGTERM at all.
+slow to stop, to tell whether the app handled SIGTERM at all. Pods replaced by a rollout
+leave nothing behind once deleted: ``with_recorded`` adds what the release flow saw of them
+(recorded in the latest release) for processes without a live shutdown.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
     from kubectl_trace.health.resources import PodUsage, ProcessUsage
     from kubectl_trace.health.shutdown import Shutdown
     from kubectl_trace.kube.calls import KubeClient
+    from kubectl_trace.release.records import Release
+    from kubectl_trace.release.shutdowns import ProcessShutdowns
 
 __all__ = [
     "MetricsAnswer",
@@ -34,6 +38,7 @@ __all__ = [
     "read_shutdown_logs",
     "render_facts",
     "start_metrics",
+    "with_recorded",
 ]
 
 METRICS_PATH = "/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods"
@@ -92,6 +97,19 @@ class ResourceFacts:
     oom: tuple[OomAdvice, ...]
     shutdowns: tuple[Shutdown, ...]
     flags: tuple[str, ...] = ()  # --probe: mixed Node.js versions, plain-text logs
+    recorded: tuple[ProcessShutdowns, ...] = ()  # of processes without a live shutdown
+    recorded_release: int | None = None  # the release they were recorded in
+
+
+def with_recorded(facts: ResourceFacts, release: Release | None) -> ResourceFacts:
+    """Add the release's recorded shutdowns of processes that have no live one (pure)."""
+    if release is None or not release.shutdowns:
+        return facts
+    live = {s.process or s.container for s in facts.shutdowns}
+    recorded = tuple(s for s in release.shutdowns if s.process not in live)
+    if not recorded:
+        return facts
+    return replace(facts, recorded=recorded, recorded_release=release.number)
 
 
 def build_facts(
@@ -209,6 +227,16 @@ def facts_json(facts: ResourceFacts) -> dict[str, Any]:
         "processes": to_json(facts.processes),
         "oom": to_json(facts.oom),
         "shutdowns": [{**to_json(s), "text": s.text, "bad": s.bad} for s in facts.shutdowns],
+        "releaseShutdowns": [
+            {
+                **s.to_json(),
+                "bad": s.killed > 0,
+                "release": facts.recorded_release,
+                "source": f"release v{facts.recorded_release}",
+                "summary": s.status_text(facts.recorded_release or 0),
+            }
+            for s in facts.recorded
+        ],
         "flags": list(facts.flags),
     }
 
@@ -231,7 +259,6 @@ def render_facts(facts: ResourceFacts, now: float | None = None) -> list[Rendera
 
     from kubectl_trace.health._common import ago
     from kubectl_trace.health.quantity import format_cpu, format_memory
-    from kubectl_trace.health.shutdown import summarise_shutdowns
 
     out: list[RenderableType] = [Text("resource use (metrics.k8s.io)", style="bold")]
     if facts.metrics_note:
@@ -274,16 +301,31 @@ def render_facts(facts: ResourceFacts, now: float | None = None) -> list[Rendera
         line.append(f"{_clean(advice.pod)}/{_clean(advice.container)}: {_clean(advice.message)}")
         out.append(line)
         out.append(Text(f"    fix: {_clean(advice.fix)}", style="yellow"))
-    summaries = summarise_shutdowns(facts.shutdowns)
-    if summaries:
-        out.append(Text(""))
-        out.append(Text("last shutdowns (Killing events, terminated states, grace periods)", style="bold"))
-        for process, text, causes in summaries:
-            bad = any(s.bad for s in facts.shutdowns if (s.process or s.container) == process)
-            line = Text(f"  {_clean(process)}: ")
-            line.append(_clean(text), style="bold red" if bad else "green")
-            out.append(line)
-            for cause in causes:
-                out.append(Text(f"    why: {_clean(cause)}", style="yellow"))
+    out.extend(_render_shutdowns(facts))
     out.append(Text(""))
+    return out
+
+
+def _render_shutdowns(facts: ResourceFacts) -> list[RenderableType]:
+    from rich.text import Text
+
+    from kubectl_trace.health.shutdown import summarise_shutdowns
+
+    rows = [
+        (process, text, causes, any(s.bad for s in facts.shutdowns if (s.process or s.container) == process))
+        for process, text, causes in summarise_shutdowns(facts.shutdowns)
+    ]
+    rows.extend(
+        (s.process, s.status_text(facts.recorded_release or 0), s.causes, s.notable) for s in facts.recorded
+    )
+    if not rows:
+        return []
+    out: list[RenderableType] = [Text("")]
+    out.append(Text("last shutdowns (Killing events, terminated states, grace periods)", style="bold"))
+    for process, text, causes, bad in sorted(rows, key=lambda r: r[0]):
+        line = Text(f"  {_clean(process)}: ")
+        line.append(_clean(text), style="bold red" if bad else "green")
+        out.append(line)
+        for cause in causes:
+            out.append(Text(f"    why: {_clean(cause)}", style="yellow"))
     return out
