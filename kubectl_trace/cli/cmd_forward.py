@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.cli.options import (
+    CommonOptions,
+    add_app_argument,
+    add_pod_choice_arguments,
+    check_pod_choice,
+)
 from kubectl_trace.environment import Environment
-from kubectl_trace.errors import UsageError
 
 DESCRIPTION = (
     "Forward a local port to a port of a ready pod of APP, as `kubectl port-forward` does, and\n"
@@ -35,10 +39,9 @@ class ForwardOptions:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``forward``."""
-    parser.add_argument("app", metavar="APP", help="the app: the Deployments labelled app=APP")
+    add_app_argument(parser)
     parser.add_argument("ports", metavar="[LOCAL:]REMOTE", help="ports, e.g. 0:3000 (a free local port)")
-    parser.add_argument("--process", metavar="P", help="pods of this process type (default: web)")
-    parser.add_argument("--pod", metavar="NAME", help="start with this pod of the app")
+    add_pod_choice_arguments(parser, pod_help="start with this pod of the app")
 
 
 def parse_options(args: argparse.Namespace, common: CommonOptions) -> ForwardOptions:
@@ -46,12 +49,7 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> ForwardOpt
     from kubectl_trace.debug.pods import parse_ports
 
     parse_ports(args.ports)  # a bad spec is a usage error before any request
-    if args.pod is not None:
-        from kubectl_trace.kube.names import validate_name
-
-        validate_name("pod", args.pod)
-    if args.process is not None and not args.process.strip():
-        raise UsageError("--process is empty")
+    check_pod_choice(args)
     return ForwardOptions(common=common, app=args.app, ports=args.ports, process=args.process, pod=args.pod)
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.cli.options import (
+    CommonOptions,
+    add_app_argument,
+    add_pod_choice_arguments,
+    check_pod_choice,
+)
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import UsageError
 
@@ -39,9 +44,8 @@ class InspectOptions:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``inspect``."""
-    parser.add_argument("app", metavar="APP", help="the app: the Deployments labelled app=APP")
-    parser.add_argument("--process", metavar="P", help="pods of this process type (default: web)")
-    parser.add_argument("--pod", metavar="NAME", help="this pod of the app (default: the newest ready one)")
+    add_app_argument(parser)
+    add_pod_choice_arguments(parser, pod_help="this pod of the app (default: the newest ready one)")
     what = parser.add_mutually_exclusive_group()
     what.add_argument(
         "--cpu-profile", metavar="DURATION", help="take a CPU profile this long (e.g. 30s) into a .cpuprofile"
@@ -77,10 +81,7 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> InspectOpt
         if not args.port.isdigit() or not 0 <= int(args.port) <= 65535:
             raise UsageError(f"invalid --port {args.port!r} (a number 0-65535; 0 picks a free one)")
         port = int(args.port)
-    if args.pod is not None:
-        from kubectl_trace.kube.names import validate_name
-
-        validate_name("pod", args.pod)
+    check_pod_choice(args)
     return InspectOptions(
         common=common,
         app=args.app,

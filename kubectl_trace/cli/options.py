@@ -82,6 +82,24 @@ def add_app_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_pod_choice_arguments(parser: argparse.ArgumentParser, *, pod_help: str) -> None:
+    """``--process P`` and ``--pod NAME``: which pod of the app (forward, inspect)."""
+    parser.add_argument("--process", metavar="P", help="pods of this process type (default: web)")
+    parser.add_argument("--pod", metavar="NAME", help=pod_help)
+
+
+def check_pod_choice(args: argparse.Namespace) -> None:
+    """``--process``/``--pod`` checked before any request (UsageError)."""
+    if args.pod is not None:
+        from kubectl_trace.kube.names import validate_name
+
+        validate_name("pod", args.pod)
+    if args.process is not None and not args.process.strip():
+        from kubectl_trace.errors import UsageError
+
+        raise UsageError("--process is empty")
+
+
 def add_target_argument(parser: argparse.ArgumentParser) -> None:
     """The optional TARGET positional of the pod commands (shell, logs, events, status)."""
     parser.add_argument("target", nargs="?", metavar="TARGET", help="pod, deploy/NAME, app name or pod regex")
