@@ -27,6 +27,8 @@ from kubectl_trace.health.events import EventRecord, event_record
 
 __all__ = [
     "Shutdown",
+    "by_process",
+    "causes_of",
     "pid1_cause",
     "shutdown_facts",
     "sigterm_seen",
@@ -234,19 +236,29 @@ def shutdown_facts(
     return tuple(out)
 
 
-def summarise_shutdowns(shutdowns: Sequence[Shutdown]) -> list[tuple[str, str, tuple[str, ...]]]:
-    """Per process: (process, one line, causes) — the worst outcome first, counted."""
+def by_process(shutdowns: Sequence[Shutdown]) -> list[tuple[str, list[Shutdown]]]:
+    """The shutdowns grouped by process (the container's name when a pod has no process), sorted."""
     groups: dict[str, list[Shutdown]] = {}
     for s in shutdowns:
         groups.setdefault(s.process or s.container, []).append(s)
+    return sorted(groups.items())
+
+
+def causes_of(shutdowns: Sequence[Shutdown]) -> tuple[str, ...]:
+    """Every cause the shutdowns name, each once, in order."""
+    causes: list[str] = []
+    for s in shutdowns:
+        causes.extend(c for c in s.causes if c not in causes)
+    return tuple(causes)
+
+
+def summarise_shutdowns(shutdowns: Sequence[Shutdown]) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Per process: (process, one line, causes) — the worst outcome first, counted."""
     out = []
-    for process, group in sorted(groups.items()):
+    for process, group in by_process(shutdowns):
         bad = [s for s in group if s.bad]
         shown = bad or group
         latest = max(shown, key=lambda s: s.killed_at or 0.0)
         counted = f" ({len(shown)} of {len(group)} shutdowns)" if len(group) > 1 else ""
-        causes: list[str] = []
-        for s in shown:
-            causes.extend(c for c in s.causes if c not in causes)
-        out.append((process, f"{latest.text}{counted}, last in pod {latest.pod}", tuple(causes)))
+        out.append((process, f"{latest.text}{counted}, last in pod {latest.pod}", causes_of(shown)))
     return out

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kubectl_trace.health.shutdown import by_process, causes_of
+
 if TYPE_CHECKING:
     from kubectl_trace.health.events import EventRecord
     from kubectl_trace.health.shutdown import Shutdown
@@ -102,18 +104,12 @@ def _summary(process: str, group: Sequence[Shutdown]) -> ProcessShutdowns:
         return ProcessShutdowns(process, _graceful_text(group), (), 0, len(group), GRACEFUL)
     shown = [s for s in group if s.outcome == worst]
     latest = max(shown, key=lambda s: s.killed_at or 0.0)
-    causes: list[str] = []
-    for s in bad or shown:
-        causes.extend(c for c in s.causes if c not in causes)
-    return ProcessShutdowns(process, latest.text, tuple(causes), len(bad), len(group), worst)
+    return ProcessShutdowns(process, latest.text, causes_of(bad or shown), len(bad), len(group), worst)
 
 
 def summarise_stops(shutdowns: Sequence[Shutdown]) -> tuple[ProcessShutdowns, ...]:
     """Per process (sorted): how its old pods stopped, the worst outcome named and counted."""
-    groups: dict[str, list[Shutdown]] = {}
-    for s in shutdowns:
-        groups.setdefault(s.process or s.container, []).append(s)
-    return tuple(_summary(process, group) for process, group in sorted(groups.items()))
+    return tuple(_summary(process, group) for process, group in by_process(shutdowns))
 
 
 def rollout_stops(
