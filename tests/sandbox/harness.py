@@ -15,9 +15,10 @@ import contextlib
 import math
 import os
 import secrets
+import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from kubectl_trace.sandbox.interfaces import ProxyAnswer
@@ -331,6 +332,17 @@ class LineReader:
                     return False
                 self._cond.wait(remaining)
             return True
+
+
+@contextlib.contextmanager
+def streaming(argv: list[str]) -> Iterator[tuple[subprocess.Popen[str], LineReader]]:
+    """Run ``argv`` (a ``kubectl … -f`` or ``-w``) with its stdout read line by line; killed on exit."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        yield proc, LineReader(proc.stdout)
+    finally:
+        proc.kill()
+        proc.wait(10)
 
 
 def make_deployment(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 
 from kubectl_trace.kube.errors import ApiError
 from tests.factories import controller_ref
-from tests.sandbox.harness import InProcessServer, LineReader, make_deployment
+from tests.sandbox.harness import InProcessServer, make_deployment, streaming
 
 NS = "prod"
 
@@ -87,23 +86,15 @@ def test_set_image_is_a_strategic_merge_patch_that_bumps_generation(
 
 def test_rollout_status_uses_watch_list_and_sees_progress(server: InProcessServer, skubectl: Any) -> None:
     _setup(server)
-    proc = subprocess.Popen(
-        [*skubectl.argv_prefix, "rollout", "status", "-n", NS, "deployment/web", "--timeout", "60s"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        out = LineReader(proc.stdout)
+    with streaming(
+        [*skubectl.argv_prefix, "rollout", "status", "-n", NS, "deployment/web", "--timeout", "60s"]
+    ) as (proc, out):
         out.wait_for(
             lambda line: "Waiting for deployment spec update to be observed" in line or "Waiting for" in line
         )
         _complete(server)
         out.wait_for(lambda line: line == 'deployment "web" successfully rolled out')
         assert proc.wait(20) == 0
-    finally:
-        proc.kill()
-        proc.wait(10)
     stats = server.call(server.api.status)
     assert stats["requests"]["byVerbResource"].get("watch deployments", 0) >= 1
     assert stats["requests"]["byCode"].get("410", 0) == 0

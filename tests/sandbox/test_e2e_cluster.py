@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.sandbox.harness import LineReader
+from tests.sandbox.harness import streaming
 
 IMAGE = "registry.sandbox.local/trace/trace-api"
 
@@ -127,21 +127,12 @@ def test_faults_drop_streams(private_sandbox: Any, kubectl_for: Any, eventually:
     pod = k("get", "pods", "-n", "staging", "-l", "process=worker", "-o", "name", check=True).stdout.split()[
         0
     ]
-    follow = subprocess.Popen(
-        [*k.argv_prefix, "logs", "-f", "-n", "staging", pod],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    watch = subprocess.Popen(
-        [*k.argv_prefix, "get", "pods", "-w", "-n", "staging"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        LineReader(follow.stdout).wait_for(lambda line: bool(line))
-        LineReader(watch.stdout).wait_for(lambda line: line.startswith("NAME"))
+    with (
+        streaming([*k.argv_prefix, "logs", "-f", "-n", "staging", pod]) as (follow, follow_out),
+        streaming([*k.argv_prefix, "get", "pods", "-w", "-n", "staging"]) as (watch, watch_out),
+    ):
+        follow_out.wait_for(lambda line: bool(line))
+        watch_out.wait_for(lambda line: line.startswith("NAME"))
         eventually(lambda: private_sandbox.status()["streams"].get("total", 0) >= 2, timeout=20)
         result = _nodeapp(private_sandbox, "fault", "drop-streams")
         assert result.returncode == 0 and re.match(r"dropped [2-9]\d* open stream", result.stderr)
@@ -150,10 +141,6 @@ def test_faults_drop_streams(private_sandbox: Any, kubectl_for: Any, eventually:
         assert follow.wait(20) == 1
         assert follow.stderr is not None and "unexpected EOF" in follow.stderr.read()
         assert watch.wait(20) == 0
-    finally:
-        for proc in (follow, watch):
-            proc.kill()
-            proc.wait(10)
 
 
 @pytest.mark.slow

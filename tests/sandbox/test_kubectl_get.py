@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 from typing import Any
 
 from tests.factories import controller_ref
-from tests.sandbox.harness import InProcessServer, LineReader, make_deployment
+from tests.sandbox.harness import InProcessServer, make_deployment, streaming
 
 
 def _columns(header: str) -> list[str]:
@@ -77,14 +76,7 @@ def test_get_pods_watch_streams_changes_from_another_client(
     server: InProcessServer, skubectl: Any, skube: Any
 ) -> None:
     server.add_pod("first")
-    proc = subprocess.Popen(
-        [*skubectl.argv_prefix, "get", "pods", "-w"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        out = LineReader(proc.stdout)
+    with streaming([*skubectl.argv_prefix, "get", "pods", "-w"]) as (proc, out):
         out.wait_for(lambda line: line.startswith("first "))
         skube.create(
             "pods",
@@ -97,9 +89,6 @@ def test_get_pods_watch_streams_changes_from_another_client(
         assert proc.poll() is None  # kubectl keeps watching
         headers = [line for line in out.lines if line.startswith("NAME")]
         assert len(headers) == 1
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_describe_pod_shows_conditions_containers_and_events(server: InProcessServer, skubectl: Any) -> None:

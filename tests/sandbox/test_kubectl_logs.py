@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 from typing import Any
 
 import pytest
 
 from kubectl_trace.timeparse import parse_rfc3339
-from tests.sandbox.harness import InProcessServer, LineReader, ScriptedLog
+from tests.sandbox.harness import InProcessServer, ScriptedLog, streaming
 
 
 @pytest.fixture
@@ -94,14 +93,7 @@ def test_container_errors(server: InProcessServer, pod: ScriptedLog, skube: Any,
 def test_follow_streams_new_lines_and_ends_when_the_pod_is_deleted(
     server: InProcessServer, pod: ScriptedLog, skubectl: Any
 ) -> None:
-    proc = subprocess.Popen(
-        [*skubectl.argv_prefix, "logs", "-f", "web-1", "-c", "app", "--tail", "1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        out = LineReader(proc.stdout)
+    with streaming([*skubectl.argv_prefix, "logs", "-f", "web-1", "-c", "app", "--tail", "1"]) as (proc, out):
         first = int(out.wait_for(lambda line: line.startswith("line ")).split()[1])
         out.wait_for(lambda line: line == f"line {first + 5}", timeout=20)
         server.call(lambda: server.store.remove("pods", "default", "web-1"))
@@ -109,30 +101,17 @@ def test_follow_streams_new_lines_and_ends_when_the_pod_is_deleted(
         assert proc.wait(10) == 0
         numbers = [int(line.split()[1]) for line in out.lines]
         assert numbers == list(range(first, first + len(numbers)))
-    finally:
-        proc.kill()
-        proc.wait(10)
 
 
 def test_follow_ends_when_the_instance_finishes(
     server: InProcessServer, pod: ScriptedLog, skubectl: Any
 ) -> None:
-    proc = subprocess.Popen(
-        [*skubectl.argv_prefix, "logs", "-f", "web-1", "-c", "app", "--tail", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        out = LineReader(proc.stdout)
+    with streaming([*skubectl.argv_prefix, "logs", "-f", "web-1", "-c", "app", "--tail", "0"]) as (proc, out):
         out.wait_for(lambda line: line.startswith("line "))
         server.call(pod.finish)
         assert out.wait_closed(timeout=15)
         assert proc.wait(10) == 0
         assert out.lines[-1] == f"line {pod.line_count(time.time()) - 1}"
-    finally:
-        proc.kill()
-        proc.wait(10)
 
 
 def test_a_deleted_pods_log_is_not_served(server: InProcessServer, pod: ScriptedLog, skubectl: Any) -> None:

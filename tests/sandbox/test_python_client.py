@@ -114,43 +114,27 @@ def test_stream_exec_returncode(server: InProcessServer, api: Any) -> None:
 
     server.add_pod("web-1")
     core = client.CoreV1Api(api)
-    output = stream(
-        core.connect_get_namespaced_pod_exec,
-        "web-1",
-        "default",
-        command=["sh", "-c", "echo hi"],
-        stderr=True,
-        stdin=False,
-        stdout=True,
-        tty=False,
-    )
-    assert output == "hi\n"
-    resp = stream(
-        core.connect_get_namespaced_pod_exec,
-        "web-1",
-        "default",
-        command=["sh", "-c", "echo out; echo err >&2; exit 3"],
-        stderr=True,
-        stdin=False,
-        stdout=True,
-        tty=False,
-        _preload_content=False,
-    )
+
+    def exec_web_1(command: list[str], *, stdin: bool = False, **options: Any) -> Any:
+        return stream(
+            core.connect_get_namespaced_pod_exec,
+            "web-1",
+            "default",
+            command=command,
+            stderr=True,
+            stdin=stdin,
+            stdout=True,
+            tty=False,
+            **options,
+        )
+
+    assert exec_web_1(["sh", "-c", "echo hi"]) == "hi\n"
+    resp = exec_web_1(["sh", "-c", "echo out; echo err >&2; exit 3"], _preload_content=False)
     resp.run_forever(timeout=20)
     assert resp.returncode == 3
     assert resp.read_stdout() == "out\n" and resp.read_stderr() == "err\n"
     resp.close()
-    interactive = stream(
-        core.connect_get_namespaced_pod_exec,
-        "web-1",
-        "default",
-        command=["cat"],
-        stderr=True,
-        stdin=True,
-        stdout=True,
-        tty=False,
-        _preload_content=False,
-    )
+    interactive = exec_web_1(["cat"], stdin=True, _preload_content=False)
     interactive.write_stdin("ping\n")
     interactive.close_channel(0)  # v5 half-close: cat sees EOF and exits 0
     deadline = time.monotonic() + 20

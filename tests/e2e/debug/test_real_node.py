@@ -49,6 +49,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SandboxH
         handle.stop()
 
 
+def inspect(invoke: Any, handle: SandboxHandle, *args: str) -> Any:
+    """``kubectl nodeapp inspect trace-api ARGS… -n production`` in process, against ``handle``."""
+    return invoke("inspect", "trace-api", *args, "-n", NS, kubeconfig=handle.kubeconfig)
+
+
 def _get(port: int, path: str) -> tuple[int, Any]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
     try:
@@ -128,19 +133,7 @@ def test_inspect_prints_a_devtools_url_and_closes_the_inspector_on_ctrl_c(
 def test_cpu_profile_and_heap_snapshot_files(cluster: Any, invoke: Any, tmp_path: Path) -> None:
     handle, _run = cluster
     profile_path = tmp_path / "api.cpuprofile"
-    result = invoke(
-        "inspect",
-        "trace-api",
-        "--process",
-        "web",
-        "--cpu-profile",
-        "2s",
-        "-o",
-        str(profile_path),
-        "-n",
-        NS,
-        kubeconfig=handle.kubeconfig,
-    )
+    result = inspect(invoke, handle, "--process", "web", "--cpu-profile", "2s", "-o", str(profile_path))
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith(f"wrote {profile_path} (")
     profile = json.loads(profile_path.read_text())
@@ -148,16 +141,7 @@ def test_cpu_profile_and_heap_snapshot_files(cluster: Any, invoke: Any, tmp_path
     assert profile_path.stat().st_mode & 0o077 == 0
 
     snapshot_path = tmp_path / "api.heapsnapshot"
-    result = invoke(
-        "inspect",
-        "trace-api",
-        "--heap-snapshot",
-        "-o",
-        str(snapshot_path),
-        "-n",
-        NS,
-        kubeconfig=handle.kubeconfig,
-    )
+    result = inspect(invoke, handle, "--heap-snapshot", "-o", str(snapshot_path))
     assert result.exit_code == 0, result.stderr
     assert "secrets included: keep it private" in result.stdout
     snapshot = json.loads(snapshot_path.read_text())
@@ -185,19 +169,7 @@ def test_an_inspector_already_open_is_used_and_left_open(
     run("exec", "-n", NS, pod, "--", "kill", "-USR1", "1", check=True)  # someone opened it before us
     eventually(lambda: not _inspector_closed(kube, pod), timeout=20, message="the inspector open")
     out = tmp_path / "p.cpuprofile"
-    result = invoke(
-        "inspect",
-        "trace-api",
-        "--pod",
-        pod,
-        "--cpu-profile",
-        "1s",
-        "-o",
-        str(out),
-        "-n",
-        NS,
-        kubeconfig=handle.kubeconfig,
-    )
+    result = inspect(invoke, handle, "--pod", pod, "--cpu-profile", "1s", "-o", str(out))
     assert result.exit_code == 0, result.stderr
     assert f"the inspector of node (PID 1) in {pod} was already open: it stays open" in result.stderr
     assert "closed the inspector" not in result.stderr and json.loads(out.read_text())["samples"]

@@ -6,27 +6,19 @@ is also covered against the sandbox by the command tests. Every test runs with b
 retry policy, one error vocabulary.
 """
 
-import io
 import json
 import threading
 import time
 
 import pytest
 
-from kubectl_trace.cli.runner import run
-from kubectl_trace.environment import Environment
 from kubectl_trace.kube.errors import ApiError, TransportError
 from kubectl_trace.kube.retry import Backoff
 from kubectl_trace.kube.watch import ResilientWatch
+from tests.inprocess import invoke
 from tests.scripted_api import kube, status
 
 pytestmark = pytest.mark.usefixtures("client_kind")  # every test with both clients
-
-
-def invoke(*argv):
-    env = Environment(io.StringIO(), io.StringIO(), io.StringIO(), False, False, False, {})
-    code = run(list(argv), env)
-    return env.stdout.getvalue(), env.stderr.getvalue(), code
 
 
 def test_token_is_sent_and_list_parsed(scripted_server, scripted_kubeconfig):

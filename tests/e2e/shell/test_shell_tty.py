@@ -33,6 +33,12 @@ def wrapped(directory: Path, args: str) -> str:
     return f"bash --norc --noprofile -c {shlex.quote(script)}"
 
 
+def start_shell(tmux, directory: Path, kubeconfig: str, target: str = "", **size: int) -> None:
+    """``kubectl nodeapp shell --kubeconfig … [TARGET] -n production`` in tmux, wrapped as above."""
+    args = " ".join(filter(None, [f"--kubeconfig {shlex.quote(kubeconfig)}", target, f"-n {NS}"]))
+    tmux.start(wrapped(directory, args), env=plugin_env(), **size)
+
+
 def wait_ready(tmux, tag: str = "READY") -> None:
     """The remote shell answers (whatever its prompt looks like)."""
     tmux.send(f"echo {tag}-$((6*7))", enter=True)
@@ -60,12 +66,7 @@ def children(pid: int) -> list[int]:
 
 
 def test_tty_size_resize_exit_status_and_restore(sandbox, tmux, tmp_path, eventually):
-    tmux.start(
-        wrapped(tmp_path, f"--kubeconfig {shlex.quote(sandbox.kubeconfig)} deploy/trace-api-web -n {NS}"),
-        width=120,
-        height=40,
-        env=plugin_env(),
-    )
+    start_shell(tmux, tmp_path, sandbox.kubeconfig, "deploy/trace-api-web", width=120, height=40)
     wait_ready(tmux)
     tmux.send("stty size", enter=True)
     tmux.wait_for("40 120")
@@ -78,10 +79,7 @@ def test_tty_size_resize_exit_status_and_restore(sandbox, tmux, tmp_path, eventu
 
 
 def test_ctrl_c_and_ctrl_d_go_to_the_remote(sandbox, tmux, tmp_path, eventually):
-    tmux.start(
-        wrapped(tmp_path, f"--kubeconfig {shlex.quote(sandbox.kubeconfig)} deploy/trace-api-web -n {NS}"),
-        env=plugin_env(),
-    )
+    start_shell(tmux, tmp_path, sandbox.kubeconfig, "deploy/trace-api-web")
     wait_ready(tmux)
     tmux.send("sleep 300; echo SLEPT", enter=True)
     tmux.wait_for("sleep 300; echo SLEPT")
@@ -94,12 +92,7 @@ def test_ctrl_c_and_ctrl_d_go_to_the_remote(sandbox, tmux, tmp_path, eventually)
 
 
 def test_dropped_stream_restores_the_terminal_and_exits_1(private_sandbox, tmux, tmp_path, eventually):
-    tmux.start(
-        wrapped(
-            tmp_path, f"--kubeconfig {shlex.quote(private_sandbox.kubeconfig)} deploy/trace-api-web -n {NS}"
-        ),
-        env=plugin_env(),
-    )
+    start_shell(tmux, tmp_path, private_sandbox.kubeconfig, "deploy/trace-api-web")
     wait_ready(tmux)
     assert private_sandbox.admin("POST", "faults/drop-streams")["dropped"] >= 1
     screen = tmux.wait_for("EXIT=1")
@@ -108,10 +101,7 @@ def test_dropped_stream_restores_the_terminal_and_exits_1(private_sandbox, tmux,
 
 
 def test_sigterm_restores_the_terminal(sandbox, tmux, tmp_path, eventually):
-    tmux.start(
-        wrapped(tmp_path, f"--kubeconfig {shlex.quote(sandbox.kubeconfig)} deploy/trace-api-web -n {NS}"),
-        env=plugin_env(),
-    )
+    start_shell(tmux, tmp_path, sandbox.kubeconfig, "deploy/trace-api-web")
     wait_ready(tmux)
     bash = int((tmp_path / "pid").read_text())
     (shell,) = eventually(lambda: children(bash), timeout=10)
@@ -122,7 +112,7 @@ def test_sigterm_restores_the_terminal(sandbox, tmux, tmp_path, eventually):
 
 
 def test_picker_on_a_terminal(sandbox, tmux, tmp_path, eventually):
-    tmux.start(wrapped(tmp_path, f"--kubeconfig {shlex.quote(sandbox.kubeconfig)} -n {NS}"), env=plugin_env())
+    start_shell(tmux, tmp_path, sandbox.kubeconfig)
     screen = tmux.wait_for("Pick a pod in production")
     for column in ("POD", "PROCESS", "READY", "RESTARTS", "AGE", "IMAGE"):
         assert column in screen
@@ -139,10 +129,7 @@ def test_picker_on_a_terminal(sandbox, tmux, tmp_path, eventually):
 
 
 def test_picker_cancelled_with_escape_exits_130(sandbox, tmux, tmp_path, eventually):
-    tmux.start(
-        wrapped(tmp_path, f"--kubeconfig {shlex.quote(sandbox.kubeconfig)} trace-api -n {NS}"),
-        env=plugin_env(),
-    )
+    start_shell(tmux, tmp_path, sandbox.kubeconfig, "trace-api")
     tmux.wait_for("Pick a pod of app trace-api")
     tmux.key("Escape")
     tmux.wait_for("EXIT=130")

@@ -1,4 +1,3 @@
-import io
 import subprocess
 import sys
 from pathlib import Path
@@ -7,28 +6,10 @@ import pytest
 
 from kubectl_trace import __version__
 from kubectl_trace.cli.parser import split_command
-from kubectl_trace.cli.runner import run
-from kubectl_trace.environment import Environment, resolve_color
+from kubectl_trace.environment import resolve_color
+from tests.inprocess import invoke
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def make_env() -> Environment:
-    return Environment(
-        stdin=io.StringIO(),
-        stdout=io.StringIO(),
-        stderr=io.StringIO(),
-        stdin_isatty=False,
-        stdout_isatty=False,
-        color=False,
-        environ={},
-    )
-
-
-def invoke(*argv: str) -> tuple[str, str, int]:
-    env = make_env()
-    code = run(list(argv), env)
-    return env.stdout.getvalue(), env.stderr.getvalue(), code  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

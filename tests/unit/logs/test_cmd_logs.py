@@ -1,19 +1,10 @@
 import argparse
-import io
 
 import pytest
 
 from kubectl_trace.cli import cmd_logs
 from kubectl_trace.cli.options import add_common_arguments, common_options
-from kubectl_trace.cli.runner import run
-from kubectl_trace.environment import Environment
-
-
-def invoke(*argv):
-    out, err = io.StringIO(), io.StringIO()
-    env = Environment(io.StringIO(), out, err, False, False, False, environ={})
-    code = run(list(argv), env)
-    return out.getvalue(), err.getvalue(), code
+from tests.inprocess import invoke
 
 
 def options(*argv):

@@ -1,12 +1,9 @@
 """The pure parts of ``status`` and ``events``: report building, rendering, JSON, flag checks."""
 
-import io
 import json
 import re
 
 from kubectl_trace.cli.cmd_events import _Printer, event_json
-from kubectl_trace.cli.runner import run
-from kubectl_trace.environment import Environment
 from kubectl_trace.health import event_record
 from kubectl_trace.kube.targets import Target
 from kubectl_trace.status.render import render_report
@@ -23,28 +20,13 @@ from tests.factories import (
     terminated,
     waiting,
 )
+from tests.inprocess import buffered_env, invoke
 
 PASSWORD = "s3cr3t-Pa55-w0rd"
 
 
 def make_env(width=140):
-    return Environment(
-        stdin=io.StringIO(),
-        stdout=io.StringIO(),
-        stderr=io.StringIO(),
-        stdin_isatty=False,
-        stdout_isatty=False,
-        color=False,
-        environ={},
-        clock=lambda: NOW,
-        width=width,
-    )
-
-
-def invoke(*argv):
-    env = make_env()
-    code = run(list(argv), env)
-    return env.stdout.getvalue(), env.stderr.getvalue(), code
+    return buffered_env(clock=lambda: NOW, width=width)
 
 
 def stalled_world():
@@ -158,6 +140,24 @@ def test_probe_results_make_the_report_unhealthy_and_render():
     assert [p["ok"] for p in report_json(report)["probes"]] == [False, True]
 
 
+def deployment_report(d, pods=()):
+    """The report of ``status deployment/NAME`` (context ``c``) on ``d`` and ``pods`` alone."""
+    namespace, name = d["metadata"]["namespace"], d["metadata"]["name"]
+    target = Target(
+        namespace=namespace, description=f"deployment {name}", kind="deployment", deployments=(d,)
+    )
+    return build_report(
+        namespace=namespace,
+        context="c",
+        target=target,
+        deployments=[d],
+        replicasets=[],
+        pods=list(pods),
+        events=[],
+        now=NOW,
+    )
+
+
 def test_crash_loop_report_shows_previous_lines():
     from dataclasses import replace
 
@@ -169,19 +169,7 @@ def test_crash_loop_report_shows_previous_lines():
         template_hash="1a2b3c4d5",
         statuses=[waiting(tag="c0ffee1", reason="CrashLoopBackOff", restarts=3, last=last)],
     )
-    target = Target(
-        namespace="production", description="deployment trace-api-web", kind="deployment", deployments=(d,)
-    )
-    report = build_report(
-        namespace="production",
-        context="c",
-        target=target,
-        deployments=[d],
-        replicasets=[],
-        pods=[crashing],
-        events=[],
-        now=NOW,
-    )
+    report = deployment_report(d, pods=[crashing])
     report = replace(
         report,
         previous_logs=(
@@ -210,19 +198,7 @@ def test_literal_password_never_rendered():
         liveness=probe("/livez", failureThreshold=6),
     )
     d = deployment("secrets-demo", namespace="staging", containers=[c], replicas=2)
-    target = Target(
-        namespace="staging", description="deployment secrets-demo", kind="deployment", deployments=(d,)
-    )
-    report = build_report(
-        namespace="staging",
-        context="c",
-        target=target,
-        deployments=[d],
-        replicasets=[],
-        pods=[],
-        events=[],
-        now=NOW,
-    )
+    report = deployment_report(d)
     text = render(report)
     assert "DB_PASSWORD" in text and PASSWORD not in text
     assert PASSWORD not in json.dumps(report_json(report))
