@@ -228,6 +228,18 @@ class InProcessServer:
 
         return self.call(lambda: self.store.create(resource, apply_defaults(resource, obj), namespace))
 
+    def resource_version(self) -> int:
+        """The store's current resourceVersion."""
+        return self.call(lambda: self.store.resource_version)
+
+    def label_pod(self, name: str, namespace: str = "default", **labels: str) -> None:
+        """Set ``labels`` on pod ``name`` (a change its watchers see)."""
+        self.call(
+            lambda: self.store.mutate(
+                "pods", namespace, name, lambda draft: draft["metadata"]["labels"].update(labels)
+            )
+        )
+
     def add_pod(
         self,
         name: str,

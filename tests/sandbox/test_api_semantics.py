@@ -318,14 +318,8 @@ def test_watch_list_sends_initial_events_then_a_bookmark_then_changes(
         assert bookmark["type"] == "BOOKMARK"
         assert bookmark["object"]["kind"] == "Pod" and bookmark["object"]["apiVersion"] == "v1"
         assert bookmark["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
-        assert bookmark["object"]["metadata"]["resourceVersion"] == str(
-            server.call(lambda: server.store.resource_version)
-        )
-        server.call(
-            lambda: server.store.mutate(
-                "pods", "default", "a", lambda d: d["metadata"]["labels"].update(x="1")
-            )
-        )
+        assert bookmark["object"]["metadata"]["resourceVersion"] == str(server.resource_version())
+        server.label_pod("a", x="1")
         change = next(events)
         assert (change["type"], change["object"]["metadata"]["name"]) == ("MODIFIED", "a")
     finally:
@@ -342,7 +336,7 @@ def test_watch_from_a_resource_version_replays_and_selectors_translate(
     server: InProcessServer, skube: Any
 ) -> None:
     server.add_pod("a", labels={"app": "web"})
-    rv = server.call(lambda: server.store.resource_version)
+    rv = server.resource_version()
     server.add_pod("b", labels={"app": "web"})  # after rv: replayed
     stream, events = _watch(
         skube, "/api/v1/namespaces/default/pods", resourceVersion=str(rv), labelSelector="app=web"
@@ -351,22 +345,12 @@ def test_watch_from_a_resource_version_replays_and_selectors_translate(
         replayed = next(events)
         assert (replayed["type"], replayed["object"]["metadata"]["name"]) == ("ADDED", "b")
         # a stops matching → DELETED (its last matching state, with the new resourceVersion)
-        server.call(
-            lambda: server.store.mutate(
-                "pods", "default", "a", lambda d: d["metadata"]["labels"].update(app="x")
-            )
-        )
+        server.label_pod("a", app="x")
         left = next(events)
         assert left["type"] == "DELETED" and left["object"]["metadata"]["labels"]["app"] == "web"
-        assert left["object"]["metadata"]["resourceVersion"] == str(
-            server.call(lambda: server.store.resource_version)
-        )
+        assert left["object"]["metadata"]["resourceVersion"] == str(server.resource_version())
         # and starts matching again → ADDED
-        server.call(
-            lambda: server.store.mutate(
-                "pods", "default", "a", lambda d: d["metadata"]["labels"].update(app="web")
-            )
-        )
+        server.label_pod("a", app="web")
         back = next(events)
         assert (back["type"], back["object"]["metadata"]["name"]) == ("ADDED", "a")
         server.add_pod("other", labels={"app": "db"})
@@ -430,16 +414,14 @@ def test_watch_timeout_and_bookmarks(server: InProcessServer, skube: Any) -> Non
         "/api/v1/pods",
         timeoutSeconds="2",
         allowWatchBookmarks="true",
-        resourceVersion=str(server.call(lambda: server.store.resource_version)),
+        resourceVersion=str(server.resource_version()),
     )
     received = list(events)
     elapsed = time.monotonic() - started
     stream.close()
     assert 1.5 <= elapsed < 10
     assert received and all(e["type"] == "BOOKMARK" for e in received)
-    assert received[-1]["object"]["metadata"]["resourceVersion"] == str(
-        server.call(lambda: server.store.resource_version)
-    )
+    assert received[-1]["object"]["metadata"]["resourceVersion"] == str(server.resource_version())
 
 
 def test_kubectl_apply_and_diff(server: InProcessServer, skubectl: Any, tmp_path: Path) -> None:

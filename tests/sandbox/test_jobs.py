@@ -18,6 +18,26 @@ def _get(kubectl: Any, ns: str, *what: str) -> Any:
     return json.loads(kubectl("get", *what, "-n", ns, "-o", "json", check=True).stdout)
 
 
+def _job(name: str, ns: str, container: dict[str, Any], **spec: Any) -> str:
+    """A Job manifest (JSON) whose one container ``c`` runs IMAGE with ``container``'s fields."""
+    return json.dumps(
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {
+                **spec,
+                "template": {
+                    "spec": {
+                        "restartPolicy": "Never",
+                        "containers": [{"name": "c", "image": IMAGE, **container}],
+                    }
+                },
+            },
+        }
+    )
+
+
 def test_create_job_wait_and_logs(kubectl: Any, ns: str, eventually: Any) -> None:
     kubectl("create", "job", "j", f"--image={IMAGE}", "-n", ns, "--", "sh", "-c", "echo hi", check=True)
     kubectl("wait", "--for=condition=complete", "job/j", "-n", ns, "--timeout=60s", check=True)
@@ -47,23 +67,8 @@ def test_create_job_wait_and_logs(kubectl: Any, ns: str, eventually: Any) -> Non
 
 
 def test_failing_job_counts_the_exit_code_and_fails(kubectl: Any, ns: str) -> None:
-    manifest = {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {"name": "bad", "namespace": ns},
-        "spec": {
-            "backoffLimit": 0,
-            "template": {
-                "spec": {
-                    "restartPolicy": "Never",
-                    "containers": [
-                        {"name": "c", "image": IMAGE, "command": ["sh", "-c", "echo no >&2; exit 3"]}
-                    ],
-                }
-            },
-        },
-    }
-    kubectl("apply", "-f", "-", input=json.dumps(manifest), check=True)
+    manifest = _job("bad", ns, {"command": ["sh", "-c", "echo no >&2; exit 3"]}, backoffLimit=0)
+    kubectl("apply", "-f", "-", input=manifest, check=True)
     kubectl("wait", "--for=condition=failed", "job/bad", "-n", ns, "--timeout=60s", check=True)
     job = _get(kubectl, ns, "job", "bad")
     conditions = [(c["type"], c["reason"]) for c in job["status"]["conditions"]]
@@ -102,21 +107,8 @@ def test_image_pull_failure_keeps_the_job_running(kubectl: Any, ns: str, eventua
 
 
 def test_ttl_after_finished_deletes_the_job_and_its_pods(kubectl: Any, ns: str, eventually: Any) -> None:
-    manifest = {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {"name": "short", "namespace": ns},
-        "spec": {
-            "ttlSecondsAfterFinished": 30,  # three real seconds
-            "template": {
-                "spec": {
-                    "restartPolicy": "Never",
-                    "containers": [{"name": "c", "image": IMAGE, "args": ["true"]}],
-                }
-            },
-        },
-    }
-    kubectl("apply", "-f", "-", input=json.dumps(manifest), check=True)
+    manifest = _job("short", ns, {"args": ["true"]}, ttlSecondsAfterFinished=30)  # three real seconds
+    kubectl("apply", "-f", "-", input=manifest, check=True)
     kubectl("wait", "--for=condition=complete", "job/short", "-n", ns, "--timeout=60s", check=True)
     eventually(lambda: not _get(kubectl, ns, "jobs")["items"], timeout=30, message="the TTL deletes the Job")
     eventually(lambda: not _get(kubectl, ns, "pods")["items"], timeout=30, message="and its pods")
@@ -212,21 +204,7 @@ def test_attach_to_a_completed_pod_is_refused(kube: Any, kubectl: Any, ns: str) 
 
 
 def test_suspend_and_resume(kubectl: Any, ns: str, eventually: Any) -> None:
-    manifest = {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {"name": "later", "namespace": ns},
-        "spec": {
-            "suspend": True,
-            "template": {
-                "spec": {
-                    "restartPolicy": "Never",
-                    "containers": [{"name": "c", "image": IMAGE, "args": ["true"]}],
-                }
-            },
-        },
-    }
-    kubectl("apply", "-f", "-", input=json.dumps(manifest), check=True)
+    kubectl("apply", "-f", "-", input=_job("later", ns, {"args": ["true"]}, suspend=True), check=True)
     kubectl("wait", "--for=condition=suspended", "job/later", "-n", ns, "--timeout=30s", check=True)
     assert "Suspended" in kubectl("get", "job", "later", "-n", ns, check=True).stdout
     assert not _get(kubectl, ns, "pods", "-l", "job-name=later")["items"]
@@ -253,22 +231,7 @@ def test_create_job_from_a_cronjob(kubectl: Any, ns: str) -> None:
 
 def test_completions_parallelism_and_deadline(kubectl: Any, ns: str, eventually: Any) -> None:
     def job(name: str, command: str, **spec: Any) -> str:
-        return json.dumps(
-            {
-                "apiVersion": "batch/v1",
-                "kind": "Job",
-                "metadata": {"name": name, "namespace": ns},
-                "spec": {
-                    **spec,
-                    "template": {
-                        "spec": {
-                            "restartPolicy": "Never",
-                            "containers": [{"name": "c", "image": IMAGE, "command": ["sh", "-c", command]}],
-                        }
-                    },
-                },
-            }
-        )
+        return _job(name, ns, {"command": ["sh", "-c", command]}, **spec)
 
     kubectl("apply", "-f", "-", input=job("three", "echo part", completions=3, parallelism=2), check=True)
     kubectl("apply", "-f", "-", input=job("slow", "sleep 300", activeDeadlineSeconds=20), check=True)

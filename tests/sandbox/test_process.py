@@ -159,6 +159,18 @@ def test_foreground_runs_until_interrupted(tmp_path: Path) -> None:
         proc.wait(10)
 
 
+def _kubectl_with(config: dict[str, Any], path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real kubectl ARGS… with ``config`` written to ``path`` as its kubeconfig."""
+    path.write_text(yaml.safe_dump(config))
+    cache = path.parent / "c"
+    return subprocess.run(
+        [KUBECTL, "--kubeconfig", str(path), "--cache-dir", str(cache), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def test_request_without_token_gets_401(sandbox: Any, tmp_path: Path) -> None:
     status, body = _raw_get(sandbox.kubeconfig, "/api/v1/namespaces", None)
     assert status == 401
@@ -178,14 +190,7 @@ def test_request_without_token_gets_401(sandbox: Any, tmp_path: Path) -> None:
     assert _raw_get(sandbox.kubeconfig, "/version", token)[0] == 200
     wrong = dict(config)
     wrong["users"] = [{"name": "nodeapp-sandbox", "user": {"token": "not-the-token"}}]
-    bare = tmp_path / "wrong-token.kubeconfig"
-    bare.write_text(yaml.safe_dump(wrong))
-    result = subprocess.run(
-        [KUBECTL, "--kubeconfig", str(bare), "--cache-dir", str(tmp_path / "c"), "get", "pods"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = _kubectl_with(wrong, tmp_path / "wrong-token.kubeconfig", "get", "pods")
     assert result.returncode == 1
     assert "You must be logged in to the server" in result.stderr
 
@@ -193,14 +198,7 @@ def test_request_without_token_gets_401(sandbox: Any, tmp_path: Path) -> None:
 def test_server_certificate_is_verified(sandbox: Any, tmp_path: Path) -> None:
     config = yaml.safe_load(Path(sandbox.kubeconfig).read_text())
     config["clusters"][0]["cluster"].pop("certificate-authority-data")
-    other = tmp_path / "no-ca.kubeconfig"
-    other.write_text(yaml.safe_dump(config))
-    result = subprocess.run(
-        [KUBECTL, "--kubeconfig", str(other), "--cache-dir", str(tmp_path / "c"), "get", "ns"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = _kubectl_with(config, tmp_path / "no-ca.kubeconfig", "get", "ns")
     assert result.returncode == 1 and "certificate" in result.stderr
 
 
