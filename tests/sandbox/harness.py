@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from kubectl_trace.sandbox.interfaces import ProxyAnswer
 from kubectl_trace.sandbox.podbox import ExecTarget
 from kubectl_trace.sandbox.store import Store, StoreError
+from tests.factories import deployment_manifest
 
 T = TypeVar("T")
 
@@ -362,16 +363,6 @@ def make_deployment(
 ) -> dict[str, Any]:
     """A Deployment body as a client would send it."""
     selector = labels or {"app": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": namespace, "labels": dict(selector)},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": dict(selector)},
-            "template": {
-                "metadata": {"labels": dict(selector)},
-                "spec": {"containers": [{"name": "app", "image": image}]},
-            },
-        },
-    }
+    return deployment_manifest(
+        name, namespace, selector, [{"name": "app", "image": image}], replicas=replicas
+    )

@@ -87,6 +87,12 @@ def deployment_row(screen: str, name: str) -> str:
     return ""
 
 
+def web_complete_with(screen: str, tag: str) -> bool:
+    """The trace-api-web row shows ``tag`` and a complete rollout."""
+    row = deployment_row(screen, "trace-api-web")
+    return tag in row and "Complete" in row
+
+
 def web_tag(kube: Any) -> str:
     dep = kube.get("deployments", "trace-api-web", "production")
     return str(dep["spec"]["template"]["spec"]["containers"][0]["image"]).rsplit(":", 1)[-1]
@@ -103,14 +109,7 @@ def test_rollout_stall_and_undo_on_screen(sandbox_factory, kubectl_for, kube_for
 
     # a good release: the new ReplicaSet appears, progresses, completes
     kubectl("set", "image", "deploy/trace-api-web", f"web={IMAGE}:a41c9e7", "-n", "production", check=True)
-    seen = screens_until(
-        tmux,
-        lambda s: (
-            "a41c9e7" in deployment_row(s, "trace-api-web")
-            and "Complete" in deployment_row(s, "trace-api-web")
-        ),
-        timeout=90,
-    )
+    seen = screens_until(tmux, lambda s: web_complete_with(s, "a41c9e7"), timeout=90)
     assert any("new rev" in s and "a41c9e7" in s and "old rev" in s for s in seen), (
         "the new ReplicaSet never showed"
     )
@@ -138,14 +137,7 @@ def test_rollout_stall_and_undo_on_screen(sandbox_factory, kubectl_for, kube_for
     tmux.send("y")
     tmux.wait_for("rolled back trace-api-web to revision", timeout=30)
     assert web_tag(kube) == "a41c9e7"
-    seen = screens_until(
-        tmux,
-        lambda s: (
-            "a41c9e7" in deployment_row(s, "trace-api-web")
-            and "Complete" in deployment_row(s, "trace-api-web")
-        ),
-        timeout=90,
-    )
+    seen = screens_until(tmux, lambda s: web_complete_with(s, "a41c9e7"), timeout=90)
     assert "badc0de" not in deployment_row(seen[-1], "trace-api-web")
 
     # q restores the terminal

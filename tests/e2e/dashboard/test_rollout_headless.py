@@ -8,6 +8,17 @@ import time
 IMAGE = "registry.sandbox.local/trace/trace-api"
 
 
+def set_tag(kubectl, process: str, tag: str) -> None:
+    """``kubectl set image deploy/trace-api-PROCESS PROCESS=IMAGE:TAG -n production``."""
+    container_image = f"{process}={IMAGE}:{tag}"
+    kubectl("set", "image", f"deploy/trace-api-{process}", container_image, "-n", "production", check=True)
+
+
+def until_complete(invoke, kubeconfig: str, target: str, *args: str):
+    """``rollout TARGET -n production --until-complete ARGS…`` in process."""
+    return invoke("rollout", target, "-n", "production", "--until-complete", *args, kubeconfig=kubeconfig)
+
+
 def test_once_prints_one_frame_for_a_pipe(sandbox, invoke):
     result = invoke(
         "rollout", "trace-api-web", "-n", "production", "--once", kubeconfig=sandbox.kubeconfig, width=100
@@ -61,19 +72,15 @@ def test_errors_are_one_line(sandbox, invoke):
 def test_until_complete_exits_0_on_success_and_1_on_a_stall(private_sandbox, kubectl_for, invoke):
     kubectl = kubectl_for(private_sandbox)
     kc = private_sandbox.kubeconfig
-    kubectl(
-        "set", "image", "deploy/trace-api-worker", f"worker={IMAGE}:a41c9e7", "-n", "production", check=True
-    )
-    result = invoke(
-        "rollout", "deploy/trace-api-worker", "-n", "production", "--until-complete", kubeconfig=kc
-    )
+    set_tag(kubectl, "worker", "a41c9e7")
+    result = until_complete(invoke, kc, "deploy/trace-api-worker")
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "✓ deployment trace-api-worker successfully rolled out a41c9e7 (revision " in result.stdout
     assert "trace-api-worker: " in result.stdout  # progress lines on the way
 
-    kubectl("set", "image", "deploy/trace-api-web", f"web={IMAGE}:badc0de", "-n", "production", check=True)
+    set_tag(kubectl, "web", "badc0de")
     started = time.monotonic()
-    result = invoke("rollout", "trace-api-web", "-n", "production", "--until-complete", kubeconfig=kc)
+    result = until_complete(invoke, kc, "trace-api-web")
     assert result.exit_code == 1, result.stdout + result.stderr
     assert result.stderr.startswith("✗ deployment trace-api-web stalled rolling out badc0de: ")
     assert "has timed out progressing" in result.stderr
@@ -85,17 +92,8 @@ def test_until_complete_exits_0_on_success_and_1_on_a_stall(private_sandbox, kub
 
 def test_until_complete_timeout(private_sandbox, kubectl_for, invoke):
     kubectl = kubectl_for(private_sandbox)
-    kubectl("set", "image", "deploy/trace-api-web", f"web={IMAGE}:0000000", "-n", "production", check=True)
-    result = invoke(
-        "rollout",
-        "trace-api-web",
-        "-n",
-        "production",
-        "--until-complete",
-        "--timeout",
-        "2s",
-        kubeconfig=private_sandbox.kubeconfig,
-    )
+    set_tag(kubectl, "web", "0000000")
+    result = until_complete(invoke, private_sandbox.kubeconfig, "trace-api-web", "--timeout", "2s")
     assert result.exit_code == 1
     assert "did not finish rolling out 0000000 in time" in result.stderr
     assert "ImagePullBackOff" in result.stderr or "ErrImagePull" in result.stderr
@@ -103,7 +101,7 @@ def test_until_complete_timeout(private_sandbox, kubectl_for, invoke):
 
 def test_until_complete_rides_out_dropped_streams(private_sandbox, kubectl_for, invoke):
     kubectl = kubectl_for(private_sandbox)
-    kubectl("set", "image", "deploy/trace-api-web", f"web={IMAGE}:a41c9e7", "-n", "production", check=True)
+    set_tag(kubectl, "web", "a41c9e7")
     stop = threading.Event()
 
     def cut() -> None:
@@ -113,14 +111,7 @@ def test_until_complete_rides_out_dropped_streams(private_sandbox, kubectl_for, 
     cutter = threading.Thread(target=cut, daemon=True)
     cutter.start()
     try:
-        result = invoke(
-            "rollout",
-            "trace-api-web",
-            "-n",
-            "production",
-            "--until-complete",
-            kubeconfig=private_sandbox.kubeconfig,
-        )
+        result = until_complete(invoke, private_sandbox.kubeconfig, "trace-api-web")
     finally:
         stop.set()
         cutter.join(5)
@@ -160,9 +151,7 @@ def test_actions_pause_resume_restart_and_undo_through_the_api(private_sandbox, 
     assert after["metadata"]["generation"] > before
     assert "restart by ana" in after["metadata"]["annotations"]["kubernetes.io/change-cause"]
 
-    kubectl_for(private_sandbox)(
-        "set", "image", "deploy/trace-api-worker", f"worker={IMAGE}:a41c9e7", "-n", "production", check=True
-    )
+    set_tag(kubectl_for(private_sandbox), "worker", "a41c9e7")
     history = {
         int(rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"]): rs
         for rs in kube.list("replicasets", "production", label_selector="app=trace-api,process=worker").items

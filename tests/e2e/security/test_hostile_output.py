@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.status.helpers import REPO, own_namespace
+from tests.factories import deployment_manifest, process_container
 from tests.hostile import (
     CORPUS,
     INVALID_UTF8,
@@ -44,38 +45,24 @@ def _deployment(
 ) -> dict[str, Any]:
     labels = {"app": APP, "process": process} if process in ("web", "worker", "clock") else {"app": APP}
     echoed = "\n".join([*hostile_lines(), JSON_LINE, LONG_LINE] if echo is None else echo)
-    return {
-        "metadata": {
-            "name": f"{APP}-{process}",
-            "namespace": namespace,
-            "labels": labels,
-            "annotations": {"kubernetes.io/change-cause": f"deploy {CLIP} {CORPUS['csi-clear']}"},
-        },
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "containers": [
-                        {
-                            "name": process,
-                            "image": image,
-                            "env": [
-                                {"name": "PROCESS_TYPE", "value": PROCESS_TYPES.get(process, process)},
-                                {"name": "GREETING", "value": f"hi {CLIP} {CORPUS['c1-csi']}"},
-                                {"name": "SANDBOX_LOG_ECHO", "value": echoed},
-                                {
-                                    "name": "SANDBOX_LOG_ECHO_B64",
-                                    "value": base64.b64encode(INVALID_UTF8).decode(),
-                                },
-                            ],
-                        }
-                    ]
-                },
-            },
-        },
-    }
+    container = process_container(
+        process,
+        image=image,
+        env=[
+            {"name": "PROCESS_TYPE", "value": PROCESS_TYPES.get(process, process)},
+            {"name": "GREETING", "value": f"hi {CLIP} {CORPUS['c1-csi']}"},
+            {"name": "SANDBOX_LOG_ECHO", "value": echoed},
+            {"name": "SANDBOX_LOG_ECHO_B64", "value": base64.b64encode(INVALID_UTF8).decode()},
+        ],
+    )
+    change_cause = f"deploy {CLIP} {CORPUS['csi-clear']}"
+    return deployment_manifest(
+        f"{APP}-{process}",
+        namespace,
+        labels,
+        [container],
+        annotations={"kubernetes.io/change-cause": change_cause},
+    )
 
 
 def _event(namespace: str, message: str) -> dict[str, Any]:

@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kubectl_trace.timeparse import parse_rfc3339
+from tests.factories import deployment_manifest, process_container
 
-from .helpers import REPO, own_namespace
+from .helpers import own_namespace
 
 KEYS = {
     "name",
@@ -53,27 +54,7 @@ def _event(
 
 def _deployment(namespace: str, name: str, tag: str) -> dict:
     labels = {"app": name, "process": "web"}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": f"{name}-web", "namespace": namespace, "labels": labels},
-        "spec": {
-            "replicas": 2,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "containers": [
-                        {
-                            "name": "web",
-                            "image": f"{REPO}:{tag}",
-                            "env": [{"name": "PROCESS_TYPE", "value": "web"}],
-                        }
-                    ]
-                },
-            },
-        },
-    }
+    return deployment_manifest(f"{name}-web", namespace, labels, [process_container(tag=tag)], replicas=2)
 
 
 def test_timeline_of_an_app_validates_as_json(sandbox, kube, invoke, eventually):

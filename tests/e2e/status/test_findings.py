@@ -7,48 +7,35 @@ from __future__ import annotations
 
 import json
 
-from .helpers import REPO, own_namespace
+from tests.factories import deployment_manifest, process_container
+
+from .helpers import own_namespace
 
 PASSWORD = "Pa55w0rd-never-print-me-7f3a"
 
 
 def _deployment(namespace: str) -> dict:
-    labels = {"app": "ledger", "process": "web"}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "ledger-web", "namespace": namespace, "labels": labels},
-        "spec": {
-            "replicas": 2,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "terminationGracePeriodSeconds": 30,
-                    "containers": [
-                        {
-                            "name": "web",
-                            "image": f"{REPO}:latest",
-                            "ports": [{"name": "http", "containerPort": 3000}],
-                            "env": [
-                                {"name": "PROCESS_TYPE", "value": "web"},
-                                {"name": "DB_USER", "value": "ledger"},
-                                {"name": "DB_PASSWORD", "value": PASSWORD},
-                            ],
-                            "livenessProbe": {
-                                "httpGet": {"path": "/healthz", "port": "http"},
-                                "initialDelaySeconds": 10,
-                                "failureThreshold": 6,
-                                "periodSeconds": 10,
-                            },
-                            "lifecycle": {"preStop": {"exec": {"command": ["sleep", "5"]}}},
-                            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
-                        }
-                    ],
-                },
-            },
+    web = process_container(
+        tag="latest",
+        ports=[{"name": "http", "containerPort": 3000}],
+        env=[
+            {"name": "PROCESS_TYPE", "value": "web"},
+            {"name": "DB_USER", "value": "ledger"},
+            {"name": "DB_PASSWORD", "value": PASSWORD},
+        ],
+        livenessProbe={
+            "httpGet": {"path": "/healthz", "port": "http"},
+            "initialDelaySeconds": 10,
+            "failureThreshold": 6,
+            "periodSeconds": 10,
         },
-    }
+        lifecycle={"preStop": {"exec": {"command": ["sleep", "5"]}}},
+        resources={"requests": {"cpu": "100m", "memory": "128Mi"}},
+    )
+    labels = {"app": "ledger", "process": "web"}
+    return deployment_manifest(
+        "ledger-web", namespace, labels, [web], replicas=2, terminationGracePeriodSeconds=30
+    )
 
 
 def test_literal_password_findings_and_no_leak(sandbox, kube, invoke, eventually):

@@ -6,6 +6,8 @@ import re
 import uuid
 from typing import Any
 
+from tests.factories import deployment_manifest, process_container
+
 from .helpers import REPO, own_namespace, status_json
 
 MI = 2**20
@@ -14,31 +16,13 @@ MI = 2**20
 def _deployment(
     name: str, tag: str, *, grace: int = 30, limit: str = "256Mi", replicas: int = 1
 ) -> dict[str, Any]:
+    web = process_container(
+        tag=tag, resources={"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": limit}}
+    )
     labels = {"app": name, "process": "web"}
-    return {
-        "metadata": {"name": name, "labels": labels},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "terminationGracePeriodSeconds": grace,
-                    "containers": [
-                        {
-                            "name": "web",
-                            "image": f"{REPO}:{tag}",
-                            "env": [{"name": "PROCESS_TYPE", "value": "web"}],
-                            "resources": {
-                                "requests": {"cpu": "100m", "memory": "128Mi"},
-                                "limits": {"memory": limit},
-                            },
-                        }
-                    ],
-                },
-            },
-        },
-    }
+    return deployment_manifest(
+        name, None, labels, [web], replicas=replicas, terminationGracePeriodSeconds=grace
+    )
 
 
 def _running_pods(kube: Any, namespace: str, app: str) -> list[dict[str, Any]]:

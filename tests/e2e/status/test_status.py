@@ -13,6 +13,8 @@ import os
 import subprocess
 from pathlib import Path
 
+from tests.factories import deployment_manifest
+
 from .helpers import REPO, own_namespace, rollout_of, set_image, shorten_deadline, status_json
 
 PRACTICE_CODES = {
@@ -222,21 +224,8 @@ def test_all_namespaces_summary(sandbox, kube, invoke, eventually):
     good, bad = own_namespace(kube, "status-all-ok"), own_namespace(kube, "status-all-bad")
     labels = {"app": "tiny", "process": "web"}
     try:
-        kube.create(
-            "deployments",
-            {
-                "metadata": {"name": "tiny-web", "namespace": good, "labels": labels},
-                "spec": {
-                    "replicas": 1,
-                    "selector": {"matchLabels": labels},
-                    "template": {
-                        "metadata": {"labels": labels},
-                        "spec": {"containers": [{"name": "web", "image": f"{REPO}:3f9c2a1"}]},
-                    },
-                },
-            },
-            good,
-        )
+        web = {"name": "web", "image": f"{REPO}:3f9c2a1"}
+        kube.create("deployments", deployment_manifest("tiny-web", good, labels, [web]), good)
         kube.create(
             "pods",
             {

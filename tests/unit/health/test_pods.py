@@ -297,29 +297,25 @@ def test_init_container_status():
         "image": "registry.sandbox.local/trace/migrate:1",
         "command": ["npm", "run", "migrate"],
     }
-    init_status = waiting("migrate", reason="PodInitializing")
-    p = pod(
-        phase="Pending",
-        ready=False,
-        init_containers=[init],
-        init_statuses=[init_status],
-        statuses=[waiting(reason="PodInitializing")],
-    )
-    assert pod_health(p, [], NOW).status == "Init:0/1"
+
+    def initializing(init_status):
+        return pod(
+            phase="Pending",
+            ready=False,
+            init_containers=[init],
+            init_statuses=[init_status],
+            statuses=[waiting(reason="PodInitializing")],
+        )
+
+    starting = initializing(waiting("migrate", reason="PodInitializing"))
+    assert pod_health(starting, [], NOW).status == "Init:0/1"
     crash = waiting(
         "migrate",
         reason="CrashLoopBackOff",
         restarts=3,
         last=terminated(2, "Error", started=-20, finished=-19),
     )
-    p = pod(
-        phase="Pending",
-        ready=False,
-        init_containers=[init],
-        init_statuses=[crash],
-        statuses=[waiting(reason="PodInitializing")],
-    )
-    h = pod_health(p, [], NOW)
+    h = pod_health(initializing(crash), [], NOW)
     assert h.status == "Init:CrashLoopBackOff"
     assert h.problems[0].code == "CrashLoopBackOff" and "init container migrate" in h.problems[0].message
 

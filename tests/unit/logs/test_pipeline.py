@@ -26,10 +26,10 @@ class Clock:
         return self.now
 
 
-def make(clock=None, **kw):
+def make(clock=None, terminal=False, **kw):
     opts = LogsOptions(kube=KubeSettings(), **kw)
     out, err = io.StringIO(), io.StringIO()
-    return Pipeline(opts, out, err, color=False, clock=clock or Clock()), out, err
+    return Pipeline(opts, out, err, color=False, terminal=terminal, clock=clock or Clock()), out, err
 
 
 def test_raw_fast_path_strips_timestamps_and_writes_bytes_in_order():
@@ -146,25 +146,12 @@ def test_a_gap_is_one_warning_on_stderr_and_a_record_in_json():
 
 def test_raw_on_a_terminal_is_shown_safely_and_raw_bytes_opts_out():
     line = data((1, "\x1b]52;c;ZQ==\x07 \x9b2J"))
-    p, out, _ = make(output="raw", follow=False)
-    p2 = Pipeline(
-        LogsOptions(kube=KubeSettings(), output="raw", follow=False),
-        out,
-        io.StringIO(),
-        color=False,
-        terminal=True,
-    )
+    p, _, _ = make(output="raw", follow=False)
+    p2, shown, _ = make(output="raw", follow=False, terminal=True)
     p2.handle(("data", A, line, 0.0))
     p2.finish()
-    assert out.getvalue() == "^[]52;c;ZQ==^G <9b>2J\n"
-    exact = io.StringIO()
-    p3 = Pipeline(
-        LogsOptions(kube=KubeSettings(), output="raw", follow=False, raw_bytes=True),
-        exact,
-        io.StringIO(),
-        color=False,
-        terminal=True,
-    )
+    assert shown.getvalue() == "^[]52;c;ZQ==^G <9b>2J\n"
+    p3, exact, _ = make(output="raw", follow=False, raw_bytes=True, terminal=True)
     p3.handle(("data", A, line, 0.0))
     p3.finish()
     assert exact.getvalue() == "\x1b]52;c;ZQ==\x07 \x9b2J\n"
