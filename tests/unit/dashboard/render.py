@@ -13,8 +13,7 @@ from kubectl_trace.dashboard.state import LogInput, LogLine, Snapshot, WatchInpu
 from kubectl_trace.dashboard.ui import UiState
 from kubectl_trace.dashboard.views import ViewContext, once_renderable, screen_lines
 from kubectl_trace.dashboard.widgets import lines_text
-
-from .objects import NOW, NS, stalled_story
+from tests.factories.rollout import NOW, NS, stalled_story
 
 FAILING = "trace-api-web-6f7c9d8b4-p9w2m"
 

@@ -14,8 +14,7 @@ from prompt_toolkit.output import DummyOutput
 from kubectl_trace.dashboard.app import Dashboard, DashboardSettings
 from kubectl_trace.dashboard.state import WatchInput
 from kubectl_trace.dashboard.ui import Action
-
-from .objects import NOW, NS, stalled_story
+from tests.factories.rollout import NOW, NS, stalled_story
 
 FAILING = "trace-api-web-6f7c9d8b4-p9w2m"
 UP, DOWN, ENTER, ESC = "\x1b[A", "\x1b[B", "\r", "\x1b"

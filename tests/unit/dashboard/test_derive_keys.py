@@ -8,8 +8,7 @@ from kubectl_trace.dashboard.keys import handle_key, previous_revision
 from kubectl_trace.dashboard.reducer import reduce, reduce_all
 from kubectl_trace.dashboard.state import WatchInput, empty_snapshot
 from kubectl_trace.dashboard.ui import Action, UiState
-
-from .objects import NOW, NS, deployment, pod, replicaset, stalled_story
+from tests.factories.rollout import NOW, NS, deployment, event, pod, replicaset, stalled_story
 
 FAILING = "trace-api-web-6f7c9d8b4-p9w2m"
 
@@ -242,8 +241,6 @@ def test_incremental_pod_rows_follow_changes_adds_and_deletes():
 
 def test_cached_scope_events_equal_the_uncached_ones_as_events_arrive():
     from kubectl_trace.dashboard.derive import scope_events
-
-    from .objects import event
 
     cache = FrameCache()
     s = snapshot()

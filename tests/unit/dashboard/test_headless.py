@@ -13,8 +13,8 @@ from kubectl_trace.dashboard.state import NoticeInput
 from kubectl_trace.dashboard.ui import UiState
 from kubectl_trace.errors import UsageError
 from kubectl_trace.kube.settings import KubeSettings
+from tests.factories.rollout import NOW, deployment, replicaset, stalled_story
 
-from .objects import NOW, deployment, replicaset, stalled_story
 from .render import story_snapshot
 
 

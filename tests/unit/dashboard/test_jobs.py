@@ -12,8 +12,9 @@ from kubectl_trace.dashboard.state import WatchInput
 from kubectl_trace.dashboard.ui import UiState
 from kubectl_trace.dashboard.views import ViewContext, allocate
 from kubectl_trace.run.job import RUN_ANNOTATION
+from tests.factories import ts
+from tests.factories.rollout import NOW, NS, deployment, stalled_story
 
-from .objects import NOW, NS, deployment, stalled_story, ts
 from .render import render_once, render_screen, story_snapshot
 
 

@@ -15,8 +15,7 @@ from kubectl_trace.dashboard.state import (
     WatchInput,
     empty_snapshot,
 )
-
-from .objects import NOW, NS, READINESS_503, event, stalled_story
+from tests.factories.rollout import NOW, NS, READINESS_503, event, stalled_story
 
 
 def listed(story=None):

@@ -10,8 +10,8 @@ from kubectl_trace.dashboard.reducer import reduce, reduce_all
 from kubectl_trace.dashboard.state import MetricsInput, Usage, WatchInput
 from kubectl_trace.dashboard.ui import UiState
 from kubectl_trace.dashboard.usage import MetricsPoller, usage_cells, usage_note
+from tests.factories.rollout import NOW
 
-from .objects import NOW
 from .render import render_screen, story_snapshot, with_logs
 
 FAILING = "trace-api-web-6f7c9d8b4-p9w2m"

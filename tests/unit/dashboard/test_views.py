@@ -11,8 +11,8 @@ from kubectl_trace.dashboard.state import NoticeInput, WatchInput, empty_snapsho
 from kubectl_trace.dashboard.ui import Action, Confirm, UiNotice, UiState
 from kubectl_trace.dashboard.views import ViewContext, allocate, screen_lines
 from kubectl_trace.dashboard.widgets import Column, fit_columns, lines_text, shorten_left
+from tests.factories.rollout import NOW, NS, deployment, pod, replicaset, stalled_story
 
-from .objects import NOW, NS, deployment, pod, replicaset, stalled_story
 from .render import console, render_once, render_screen, story_snapshot, with_logs
 
 WIDE_120x40 = """\

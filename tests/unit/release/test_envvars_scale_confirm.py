@@ -17,8 +17,7 @@ from kubectl_trace.release.envvars import (
 from kubectl_trace.release.patches import EnvAssignment
 from kubectl_trace.release.scaleargs import ScaleRequest, parse_scale, resolve_scale
 from kubectl_trace.userconfig import UserConfig
-
-from .objects import deployment
+from tests.factories.release import deployment
 
 ENV = [
     {"name": "PROCESS_TYPE", "value": "web"},

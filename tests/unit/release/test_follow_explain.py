@@ -8,8 +8,7 @@ from kubectl_trace.health import event_record
 from kubectl_trace.release.explain import LogTail, compact_log_line, explain, failing_container
 from kubectl_trace.release.follow import PlainPrinter, Snapshot, Tracked, plain_line, progress_of
 from kubectl_trace.release.view import progress_table
-
-from .objects import NOW, deployment, event, pod, replicaset
+from tests.factories.release import NOW, deployment, event, pod, replicaset
 
 
 def rolling(tag_new="a41c9e7", *, stalled=False, generation=5, observed=5):

@@ -5,8 +5,7 @@ import pytest
 from kubectl_trace.errors import NodeappError
 from kubectl_trace.release.history import ANNOTATIONS_TO_SKIP, history_rows, undo_plan
 from kubectl_trace.sandbox.server.patch import PatchError, apply_json_patch
-
-from .objects import NOW, REPO, deployment, replicaset
+from tests.factories.release import NOW, REPO, deployment, replicaset
 
 
 def app_history():

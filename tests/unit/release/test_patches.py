@@ -19,8 +19,7 @@ from kubectl_trace.release.patches import (
     scale_patch,
 )
 from kubectl_trace.sandbox.server.patch import apply_json_patch, apply_strategic_merge_patch
-
-from .objects import REPO, deployment
+from tests.factories.release import REPO, deployment
 
 
 def applied(obj, patch):

@@ -13,8 +13,7 @@ from kubectl_trace.release.plans import (
     plan_scale,
 )
 from kubectl_trace.sandbox.server.patch import apply_strategic_merge_patch
-
-from .objects import REPO, deployment
+from tests.factories.release import REPO, deployment
 
 
 def process(d):

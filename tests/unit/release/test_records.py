@@ -33,8 +33,7 @@ from kubectl_trace.release.records import (
     template_of,
 )
 from kubectl_trace.release.scaleargs import parse_scale, resolve_scale
-
-from .objects import NOW, REPO, deployment, replicaset
+from tests.factories.release import NOW, REPO, deployment, replicaset
 
 
 def state(tag: str, digest: str, name: str = "web") -> ProcessState:

@@ -14,9 +14,8 @@ from kubectl_trace.release.records import Ledger, Release, release_from_json, re
 from kubectl_trace.release.shutdowns import ProcessShutdowns, rollout_stops, summarise_stops
 from kubectl_trace.status.resources import MetricsAnswer, build_facts, facts_json, render_facts, with_recorded
 from tests.factories import NOW, container, event, pod, running, terminated, ts
-
-from .objects import deployment, replicaset
-from .objects import pod as rs_pod
+from tests.factories.release import deployment, replicaset
+from tests.factories.release import pod as rs_pod
 
 KILLED_TEXT = "killed after the 30s grace period (exit 137)"
 NO_HANDLER = "no SIGTERM handler seen in the logs: the app keeps running until SIGKILL"

@@ -5,8 +5,7 @@ import pytest
 from kubectl_trace.errors import NodeappError, UsageError
 from kubectl_trace.release.app import app_containers, infer_repository, process_name
 from kubectl_trace.release.tags import git_short_head, validate_tag, with_tag
-
-from .objects import REPO, deployment
+from tests.factories.release import REPO, deployment
 
 
 @pytest.mark.parametrize("tag", ["a41c9e7", "v1.2.3", "release_2026-03-01", "A" * 128, "_x"])

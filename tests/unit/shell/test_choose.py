@@ -8,8 +8,7 @@ from kubectl_trace.errors import NodeappError
 from kubectl_trace.kube.targets import Target
 from kubectl_trace.shell.choose import candidates_error, choose_pod, pick_container, rank_pods
 from kubectl_trace.shell.pods import image_tag, not_runnable, owner_deployment, pod_row, status_reason
-
-from .podfactory import NOW, deployment, pod
+from tests.factories.picker import NOW, deployment, pod
 
 WEB = deployment("trace-api-web", "web")
 WORKER = deployment("trace-api-worker", "worker")

@@ -7,8 +7,7 @@ from prompt_toolkit.output import DummyOutput
 from kubectl_trace.shell.fuzzy import fuzzy_filter, fuzzy_match
 from kubectl_trace.shell.picker import PickerState, pick_pod, render_rows
 from kubectl_trace.shell.pods import pod_row
-
-from .podfactory import NOW, pod
+from tests.factories.picker import NOW, pod
 
 PODS = [
     pod("trace-api-web-5d4f8b9c7-x2k9p", tag="3f9c2a1"),

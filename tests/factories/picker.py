@@ -1,11 +1,19 @@
-"""Pod and Deployment JSON as the API server sends them, for pure tests of pod choice."""
+"""Pods (in every state) and Deployments to choose from, for the pure tests of ``shell``'s pod choice."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from tests.factories.manifests import deployment_manifest
+from tests.factories.objects import IMAGE, controller_ref
+
 NOW = 1_790_000_000.0  # 2026-09-21T…Z
 T0 = "2026-09-21T10:00:00Z"
+
+
+def process_env(process: str) -> list[dict[str, str]]:
+    """The env that names a process (as the buildpack sets it)."""
+    return [{"name": "PROCESS_TYPE", "value": process}]
 
 
 def pod(
@@ -35,22 +43,11 @@ def pod(
         "uid": f"uid-{name}",
     }
     if deployment:
-        meta["ownerReferences"] = [
-            {
-                "apiVersion": "apps/v1",
-                "kind": "ReplicaSet",
-                "name": f"{deployment}-{template_hash}",
-                "uid": "rs-uid",
-                "controller": True,
-            }
-        ]
+        meta["ownerReferences"] = controller_ref("ReplicaSet", f"{deployment}-{template_hash}", "rs-uid")
     if terminating:
         meta["deletionTimestamp"] = "2026-09-21T11:00:00Z"
-    image = f"registry.sandbox.local/trace/trace-api:{tag}"
-    specs = [
-        {"name": c, "image": image, "env": [{"name": "PROCESS_TYPE", "value": process or ""}]}
-        for c in containers
-    ]
+    image = f"{IMAGE}:{tag}"
+    specs = [{"name": c, "image": image, "env": process_env(process or "")} for c in containers]
     phase = "Running"
     container_state: dict[str, Any] = {"running": {"startedAt": created}}
     last: dict[str, Any] = {}
@@ -98,17 +95,6 @@ def pod(
 
 
 def deployment(name: str, process: str, namespace: str = "production") -> dict[str, Any]:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": namespace, "labels": {"app": "trace-api"}},
-        "spec": {
-            "selector": {"matchLabels": {"app": "trace-api", "process": process}},
-            "template": {
-                "metadata": {"labels": {"app": "trace-api", "process": process}},
-                "spec": {
-                    "containers": [{"name": "app", "env": [{"name": "PROCESS_TYPE", "value": process}]}]
-                },
-            },
-        },
-    }
+    """Deployment NAME of app trace-api and ``process`` (container ``app``)."""
+    labels = {"app": "trace-api", "process": process}
+    return deployment_manifest(name, namespace, labels, [{"name": "app", "env": process_env(process)}])

@@ -1,5 +1,4 @@
-"""The tests' Kubernetes objects: pods, events, Deployments, ReplicaSets shaped as a real cluster
-reports them; manifests to create in the sandbox; the sandbox's log sequence numbers.
+"""Pods, events, Deployments and ReplicaSets as the API server reports them (status included).
 
 Field names and nesting follow the core/v1 and apps/v1 API reference (PodStatus,
 ContainerStatus, ContainerState*, Event, DeploymentStatus, DeploymentCondition); the
@@ -9,7 +8,6 @@ messages are the kubelet's and the controllers' wording.
 from __future__ import annotations
 
 import copy
-import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -171,17 +169,24 @@ def pod(
     cond: list[dict[str, Any]] | None = None,
     node: str | None = "sandbox-node-1",
     template_hash: str = "7d9f8c6b5",
+    labels: dict[str, str] | None = None,
+    owner_uid: str | None = None,
+    resource_version: str = "4242",
 ) -> dict[str, Any]:
+    """A pod of ReplicaSet NAME-minus-its-suffix (uid ``owner_uid``, default ``rs-uid-HASH``)."""
     specs = containers if containers is not None else [container(readiness=probe(), liveness=probe())]
+    owner = name.rsplit("-", 1)[0]
     meta: dict[str, Any] = {
         "name": name,
-        "generateName": name.rsplit("-", 1)[0] + "-",
+        "generateName": owner + "-",
         "namespace": namespace,
         "uid": uid,
-        "resourceVersion": "4242",
+        "resourceVersion": resource_version,
         "creationTimestamp": ts(created),
-        "labels": {"app": "trace-api", "process": "web", "pod-template-hash": template_hash},
-        "ownerReferences": controller_ref("ReplicaSet", name.rsplit("-", 1)[0], "rs-uid-" + template_hash),
+        "labels": labels
+        if labels is not None
+        else {"app": "trace-api", "process": "web", "pod-template-hash": template_hash},
+        "ownerReferences": controller_ref("ReplicaSet", owner, owner_uid or "rs-uid-" + template_hash),
     }
     if deleted is not None:
         meta["deletionTimestamp"] = ts(deleted)
@@ -213,6 +218,25 @@ def pod(
     return {"kind": "Pod", "apiVersion": "v1", "metadata": meta, "spec": spec, "status": status}
 
 
+def replicaset_pod(
+    rs: dict[str, Any], suffix: str, status: dict[str, Any], *, uid: str | None = None, **fields: Any
+) -> dict[str, Any]:
+    """Pod RS-SUFFIX of ReplicaSet ``rs``: its template's labels and containers, ``status`` for the
+    first container. ``fields``: the rest of ``pod``'s keywords."""
+    name = f"{rs['metadata']['name']}-{suffix}"
+    template = copy.deepcopy(rs["spec"]["template"])
+    return pod(
+        name,
+        namespace=rs["metadata"]["namespace"],
+        uid=uid or f"uid-{name}",
+        labels=template["metadata"]["labels"],
+        owner_uid=rs["metadata"]["uid"],
+        containers=template["spec"]["containers"],
+        statuses=[status],
+        **fields,
+    )
+
+
 _EVENT_SEQ = [0]
 
 
@@ -230,6 +254,7 @@ def event(
     last: float | None = None,
     container: str | None = "web",
     component: str = "kubelet",
+    event_uid: str | None = None,
 ) -> dict[str, Any]:
     _EVENT_SEQ[0] += 1
     involved: dict[str, Any] = {
@@ -248,7 +273,7 @@ def event(
         "metadata": {
             "name": f"{name}.{_EVENT_SEQ[0]:016x}",
             "namespace": namespace,
-            "uid": f"ev-{_EVENT_SEQ[0]}",
+            "uid": event_uid or f"ev-{_EVENT_SEQ[0]}",
             "resourceVersion": str(5000 + _EVENT_SEQ[0]),
             "creationTimestamp": ts(first),
         },
@@ -266,6 +291,46 @@ def event(
         "reportingComponent": component,
         "reportingInstance": "sandbox-node-1" if component == "kubelet" else "",
     }
+
+
+def rollout_conditions(
+    available: tuple[str, str],
+    progressing: tuple[str, str, str],
+    *,
+    progress_at: float,
+    progress_since: float = -3600,
+) -> list[dict[str, Any]]:
+    """A Deployment's Available and Progressing conditions: (status, reason[, message])."""
+    return [
+        {
+            "type": "Available",
+            "status": available[0],
+            "reason": available[1],
+            "message": "Deployment has minimum availability."
+            if available[0] == "True"
+            else "Deployment does not have minimum availability.",
+            "lastUpdateTime": ts(-3600),
+            "lastTransitionTime": ts(-3600),
+        },
+        {
+            "type": "Progressing",
+            "status": progressing[0],
+            "reason": progressing[1],
+            "message": progressing[2],
+            "lastUpdateTime": ts(progress_at),
+            "lastTransitionTime": ts(progress_since),
+        },
+    ]
+
+
+def pod_template(
+    labels: dict[str, str], containers: list[dict[str, Any]], termination_grace: int | None = 30
+) -> dict[str, Any]:
+    """A Deployment's (or ReplicaSet's) ``spec.template``."""
+    spec: dict[str, Any] = {"containers": containers, "restartPolicy": "Always", "dnsPolicy": "ClusterFirst"}
+    if termination_grace is not None:
+        spec["terminationGracePeriodSeconds"] = termination_grace
+    return {"metadata": {"labels": labels}, "spec": spec}
 
 
 def deployment(
@@ -289,13 +354,17 @@ def deployment(
     paused: bool = False,
     containers: list[dict[str, Any]] | None = None,
     process: str = "web",
+    app: str = "trace-api",
     progress_at: float = -120,
     termination_grace: int | None = 30,
+    annotations: dict[str, str] | None = None,
+    resource_version: str = "9000",
+    created: float = -86400,
 ) -> dict[str, Any]:
-    tpl_spec: dict[str, Any] = {
-        "containers": containers
-        if containers is not None
-        else [
+    """Deployment NAME of ``app``/``process``; ``status`` overrides keys of the complete one."""
+    labels = {"app": app, "process": process}
+    if containers is None:
+        containers = [
             container(
                 tag=tag,
                 readiness=probe(),
@@ -303,47 +372,20 @@ def deployment(
                 requests={"cpu": "100m", "memory": "128Mi"},
                 env=[{"name": "PROCESS_TYPE", "value": process}],
             )
-        ],
-        "restartPolicy": "Always",
-        "dnsPolicy": "ClusterFirst",
-    }
-    if termination_grace is not None:
-        tpl_spec["terminationGracePeriodSeconds"] = termination_grace
+        ]
     st = {
         "observedGeneration": generation if observed is None else observed,
         "replicas": replicas,
         "updatedReplicas": replicas,
         "readyReplicas": replicas,
         "availableReplicas": replicas,
-        "conditions": [
-            {
-                "type": "Available",
-                "status": available[0],
-                "reason": available[1],
-                "message": "Deployment has minimum availability."
-                if available[0] == "True"
-                else "Deployment does not have minimum availability.",
-                "lastUpdateTime": ts(-3600),
-                "lastTransitionTime": ts(-3600),
-            },
-            {
-                "type": "Progressing",
-                "status": progressing[0],
-                "reason": progressing[1],
-                "message": progressing[2],
-                "lastUpdateTime": ts(progress_at),
-                "lastTransitionTime": ts(-3600),
-            },
-        ],
+        "conditions": rollout_conditions(available, progressing, progress_at=progress_at),
     }
     st.update(status or {})
     spec: dict[str, Any] = {
         "replicas": replicas,
-        "selector": {"matchLabels": {"app": "trace-api", "process": process}},
-        "template": {
-            "metadata": {"labels": {"app": "trace-api", "process": process}},
-            "spec": tpl_spec,
-        },
+        "selector": {"matchLabels": dict(labels)},
+        "template": pod_template(dict(labels), containers, termination_grace),
         "strategy": strategy
         if strategy is not None
         else {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
@@ -360,10 +402,10 @@ def deployment(
             "namespace": namespace,
             "uid": uid,
             "generation": generation,
-            "resourceVersion": "9000",
-            "creationTimestamp": ts(-86400),
-            "labels": {"app": "trace-api", "process": process},
-            "annotations": {"deployment.kubernetes.io/revision": str(revision)},
+            "resourceVersion": resource_version,
+            "creationTimestamp": ts(created),
+            "labels": dict(labels),
+            "annotations": {"deployment.kubernetes.io/revision": str(revision), **(annotations or {})},
         },
         "spec": spec,
         "status": st,
@@ -379,32 +421,41 @@ def replicaset(
     replicas: int,
     ready: int | None = None,
     available: int | None = None,
+    current: int | None = None,
     created: float = -3600,
     owner_uid: str | None = None,
+    uid: str | None = None,
+    annotations: dict[str, str] | None = None,
+    resource_version: str | None = None,
 ) -> dict[str, Any]:
+    """The ReplicaSet TEMPLATE_HASH of ``deploy`` at ``revision``, running image ``tag``."""
     template = copy.deepcopy(deploy["spec"]["template"])
     template["metadata"]["labels"]["pod-template-hash"] = template_hash
     for c in template["spec"]["containers"]:
         c["image"] = f"{IMAGE}:{tag}"
     name = f"{deploy['metadata']['name']}-{template_hash}"
+    metadata: dict[str, Any] = {
+        "name": name,
+        "namespace": deploy["metadata"]["namespace"],
+        "uid": uid or f"rs-uid-{template_hash}",
+        "creationTimestamp": ts(created),
+        "labels": {**template["metadata"]["labels"]},
+        "annotations": {
+            "deployment.kubernetes.io/revision": str(revision),
+            "deployment.kubernetes.io/desired-replicas": str(deploy["spec"]["replicas"]),
+            "deployment.kubernetes.io/max-replicas": str(deploy["spec"]["replicas"] + 1),
+            **(annotations or {}),
+        },
+        "ownerReferences": controller_ref(
+            "Deployment", deploy["metadata"]["name"], owner_uid or deploy["metadata"]["uid"]
+        ),
+    }
+    if resource_version is not None:
+        metadata["resourceVersion"] = resource_version
     return {
         "kind": "ReplicaSet",
         "apiVersion": "apps/v1",
-        "metadata": {
-            "name": name,
-            "namespace": deploy["metadata"]["namespace"],
-            "uid": f"rs-uid-{template_hash}",
-            "creationTimestamp": ts(created),
-            "labels": {**template["metadata"]["labels"]},
-            "annotations": {
-                "deployment.kubernetes.io/revision": str(revision),
-                "deployment.kubernetes.io/desired-replicas": str(deploy["spec"]["replicas"]),
-                "deployment.kubernetes.io/max-replicas": str(deploy["spec"]["replicas"] + 1),
-            },
-            "ownerReferences": controller_ref(
-                "Deployment", deploy["metadata"]["name"], owner_uid or deploy["metadata"]["uid"]
-            ),
-        },
+        "metadata": metadata,
         "spec": {
             "replicas": replicas,
             "selector": {
@@ -416,84 +467,10 @@ def replicaset(
             "template": template,
         },
         "status": {
-            "replicas": replicas,
+            "replicas": replicas if current is None else current,
             "fullyLabeledReplicas": replicas,
             "readyReplicas": replicas if ready is None else ready,
             "availableReplicas": replicas if available is None else available,
             "observedGeneration": 1,
         },
     }
-
-
-# -- manifests to create in the sandbox -----------------------------------------------------
-
-
-def namespace(name: str) -> dict[str, Any]:
-    """A Namespace manifest."""
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
-
-
-def deployment_manifest(
-    name: str,
-    namespace: str | None,
-    labels: dict[str, str],
-    containers: list[dict[str, Any]],
-    *,
-    replicas: int = 1,
-    annotations: dict[str, str] | None = None,
-    pod_labels: dict[str, str] | None = None,
-    **pod_spec: Any,
-) -> dict[str, Any]:
-    """A Deployment body as a client sends it: ``labels`` on it and as its selector, ``pod_labels``
-    (default ``labels``) on its pods; each a copy of its own. ``pod_spec``: more pod spec fields."""
-    metadata: dict[str, Any] = {"name": name, "labels": dict(labels)}
-    if namespace is not None:
-        metadata["namespace"] = namespace
-    if annotations is not None:
-        metadata["annotations"] = annotations
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": metadata,
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": dict(labels)},
-            "template": {
-                "metadata": {"labels": dict(labels if pod_labels is None else pod_labels)},
-                "spec": {**pod_spec, "containers": containers},
-            },
-        },
-    }
-
-
-def process_container(process: str = "web", tag: str = "3f9c2a1", **fields: Any) -> dict[str, Any]:
-    """A container of the sandbox's trace-api image running ``process`` (env PROCESS_TYPE)."""
-    return {
-        "name": process,
-        "image": f"{IMAGE}:{tag}",
-        "env": [{"name": "PROCESS_TYPE", "value": process}],
-        **fields,
-    }
-
-
-def app_deployment(ns: str, name: str, replicas: int, process: str = "worker") -> dict[str, Any]:
-    """A Deployment of the sandbox's trace-api image running one process (labels app, process)."""
-    return deployment_manifest(
-        name,
-        ns,
-        {"app": name},
-        [process_container(process)],
-        replicas=replicas,
-        pod_labels={"app": name, "process": process},
-    )
-
-
-# -- the sandbox's generated log lines ------------------------------------------------------
-
-_SEQ = re.compile(r'(?:"seq":(\d+)\}|\sseq=(\d+))$')
-
-
-def seq_of(text: str) -> int | None:
-    """The per-instance sequence number that ends a sandbox log line (JSON or plain); None if none."""
-    match = _SEQ.search(text)
-    return int(match.group(1) or match.group(2)) if match else None

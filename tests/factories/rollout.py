@@ -1,0 +1,252 @@
+"""A namespace mid-rollout, as the dashboard watches it: Deployments, ReplicaSets, pods, events.
+
+Built from ``tests.factories.objects``; every object gets its own resourceVersion, as from one
+API server.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from tests.factories import objects
+from tests.factories.objects import IMAGE, probe
+from tests.factories.objects import NOW as NOW  # re-exported: the tests import it from here
+
+NS = "production"
+READINESS_503 = "Readiness probe failed: HTTP probe failed with statuscode: 503"
+
+_seq = itertools.count(1)
+
+
+def _resource_version() -> str:
+    return str(next(_seq) + 1000)
+
+
+def deployment(
+    name: str = "trace-api-web",
+    *,
+    tag: str = "3f9c2a1",
+    replicas: int = 3,
+    revision: int = 4,
+    generation: int = 4,
+    observed: int | None = None,
+    updated: int | None = None,
+    ready: int | None = None,
+    available: int | None = None,
+    current: int | None = None,
+    progressing: tuple[str, str, str] | None = None,
+    progress_at: float = -30,
+    paused: bool = False,
+    max_surge: Any = 1,
+    max_unavailable: Any = 0,
+    process: str = "web",
+    app: str = "trace-api",
+) -> dict[str, Any]:
+    available_n = replicas if available is None else available
+    web = {
+        "name": process,
+        "image": f"{IMAGE}:{tag}",
+        "env": [{"name": "PROCESS_TYPE", "value": process}],
+        "readinessProbe": probe(),
+        "livenessProbe": probe(),
+    }
+    minimum = "True" if available_n >= replicas - (max_unavailable or 0) else "False"
+    prog = progressing or (
+        "True",
+        "NewReplicaSetAvailable",
+        f'ReplicaSet "{name}-hash" has successfully progressed.',
+    )
+    return objects.deployment(
+        name,
+        namespace=NS,
+        uid=f"uid-{name}",
+        tag=tag,
+        replicas=replicas,
+        revision=revision,
+        generation=generation,
+        observed=observed,
+        status={
+            "replicas": replicas if current is None else current,
+            "updatedReplicas": replicas if updated is None else updated,
+            "readyReplicas": replicas if ready is None else ready,
+            "availableReplicas": available_n,
+            "unavailableReplicas": max(0, replicas - available_n),
+            "conditions": objects.rollout_conditions(
+                (minimum, "MinimumReplicasAvailable"),
+                prog,
+                progress_at=progress_at,
+                progress_since=progress_at,
+            ),
+        },
+        strategy={
+            "type": "RollingUpdate",
+            "rollingUpdate": {"maxSurge": max_surge, "maxUnavailable": max_unavailable},
+        },
+        paused=paused,
+        containers=[web],
+        process=process,
+        app=app,
+        termination_grace=None,
+        resource_version=_resource_version(),
+    )
+
+
+def replicaset(
+    deploy: dict[str, Any],
+    template_hash: str,
+    *,
+    revision: int,
+    tag: str,
+    replicas: int,
+    ready: int | None = None,
+    available: int | None = None,
+    current: int | None = None,
+    created: float = -3600,
+) -> dict[str, Any]:
+    return objects.replicaset(
+        deploy,
+        template_hash,
+        revision=revision,
+        tag=tag,
+        replicas=replicas,
+        ready=ready,
+        available=(replicas if ready is None else ready) if available is None else available,
+        current=current,
+        created=created,
+        uid=f"uid-{deploy['metadata']['name']}-{template_hash}",
+        resource_version=_resource_version(),
+    )
+
+
+def pod(
+    rs: dict[str, Any],
+    suffix: str,
+    *,
+    ready: bool = True,
+    created: float = -600,
+    restarts: int = 0,
+    last_termination: tuple[str, int, float] | None = None,
+    waiting: str | None = None,
+    deleted: float | None = None,
+) -> dict[str, Any]:
+    process = rs["spec"]["template"]["spec"]["containers"][0]["name"]
+    tag = rs["spec"]["template"]["spec"]["containers"][0]["image"].rsplit(":", 1)[1]
+    last: dict[str, Any] = {}
+    if last_termination is not None:
+        reason, code, finished = last_termination
+        last = objects.terminated(code, reason, started=finished - 100, finished=finished)
+    status = (
+        objects.waiting(process, tag, reason=waiting, restarts=restarts, last=last)
+        if waiting
+        else objects.running(process, tag, ready=ready, started=created + 2, restarts=restarts, last=last)
+    )
+    return objects.replicaset_pod(
+        rs,
+        suffix,
+        status,
+        phase="Pending" if waiting == "ContainerCreating" else "Running",
+        ready=ready,
+        created=created,
+        deleted=deleted,
+        resource_version=_resource_version(),
+    )
+
+
+def event(
+    reason: str,
+    message: str,
+    *,
+    kind: str = "Pod",
+    name: str,
+    type: str = "Normal",
+    count: int = 1,
+    first: float = -60,
+    last: float | None = None,
+    container: str | None = "web",
+    uid: str | None = None,
+) -> dict[str, Any]:
+    return objects.event(
+        reason,
+        message,
+        kind=kind,
+        name=name,
+        namespace=NS,
+        uid=f"uid-{name}",
+        type=type,
+        count=count,
+        first=first,
+        last=last,
+        container=container,
+        component="kubelet" if kind == "Pod" else "deployment-controller",
+        event_uid=uid,
+    )
+
+
+def stalled_story() -> dict[str, list[dict[str, Any]]]:
+    """production mid-rollout of the bad image badc0de: one new pod failing readiness with 503."""
+    web = deployment(
+        tag="badc0de",
+        revision=5,
+        generation=5,
+        updated=1,
+        ready=3,
+        available=3,
+        current=4,
+        progressing=("True", "ReplicaSetUpdated", 'ReplicaSet "trace-api-web-6f7c9d8b4" is progressing.'),
+        progress_at=-40,
+    )
+    old = replicaset(web, "5c6b1d9f7", revision=4, tag="3f9c2a1", replicas=3)
+    older = replicaset(web, "8d2e4a6c1", revision=3, tag="8b1d0e4", replicas=0, created=-7200)
+    new = replicaset(web, "6f7c9d8b4", revision=5, tag="badc0de", replicas=1, ready=0, created=-40)
+    worker = deployment("trace-api-worker", process="worker", replicas=2, revision=3, generation=3)
+    worker_rs = replicaset(worker, "77f5c8d9b", revision=3, tag="3f9c2a1", replicas=2)
+    ui = deployment("trace-ui", app="trace-ui", tag="9e1f00a", replicas=2, revision=2, generation=2)
+    ui_rs = replicaset(ui, "5b8c7d6e2", revision=2, tag="9e1f00a", replicas=2)
+    failing = pod(new, "p9w2m", ready=False, created=-38)
+    pods = [
+        pod(old, "aa1bc", created=-7000, restarts=1, last_termination=("OOMKilled", 137, -7200)),
+        pod(old, "k3j9d", created=-6900),
+        pod(old, "zz8qx", created=-6800),
+        failing,
+        pod(worker_rs, "w1x2y", created=-5000),
+        pod(worker_rs, "w3z4a", created=-5000),
+        pod(ui_rs, "u1v2w", created=-9000),
+        pod(ui_rs, "u3v4w", created=-9000),
+    ]
+    fname = failing["metadata"]["name"]
+    events = [
+        event(
+            "ScalingReplicaSet",
+            "Scaled up replica set trace-api-web-6f7c9d8b4 from 0 to 1",
+            kind="Deployment",
+            name="trace-api-web",
+            first=-40,
+        ),
+        event(
+            "Scheduled",
+            f"Successfully assigned production/{fname} to sandbox-node-1",
+            name=fname,
+            first=-39,
+            container=None,
+        ),
+        event(
+            "Pulled", f'Container image "{IMAGE}:badc0de" already present on machine', name=fname, first=-37
+        ),
+        event("Created", "Created container: web", name=fname, first=-37),
+        event("Started", "Started container web", name=fname, first=-36),
+        event("Unhealthy", READINESS_503, name=fname, type="Warning", count=3, first=-30, last=-5),
+        event(
+            "Started",
+            "Started container worker",
+            name="trace-api-worker-77f5c8d9b-w1x2y",
+            first=-4990,
+            container="worker",
+        ),
+    ]
+    return {
+        "deployments": [web, worker, ui],
+        "replicasets": [old, older, new, worker_rs, ui_rs],
+        "pods": pods,
+        "events": events,
+    }
