@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.factories.manifests import deployment_manifest
-from tests.factories.objects import IMAGE, controller_ref
+from tests.factories import IMAGE, controller_ref, deployment_manifest
 
 NOW = 1_790_000_000.0  # 2026-09-21T…Z
 T0 = "2026-09-21T10:00:00Z"

@@ -1,28 +1,23 @@
 """Deployments of app trace-api with their ReplicaSets (the revision history), pods and events,
-for deploy, history, rollback and the shutdown checks. Built from ``tests.factories.objects``.
+for deploy, history, rollback and the shutdown checks. Built from ``tests.factories``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from tests.factories import objects
-from tests.factories.objects import IMAGE as REPO
-from tests.factories.objects import NOW as NOW  # re-exported: the tests import it from here
-from tests.factories.objects import probe
+from tests import factories
+from tests.factories import NOW as NOW  # re-exported: the tests import it from here
+from tests.factories import container, probe
+
+REPO = factories.IMAGE  # the image repository of every process
 
 
 def containers(process: str, tag: str, *, env: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """The one container of a process: named after it, readiness on port 3000."""
-    return [
-        {
-            "name": process,
-            "image": f"{REPO}:{tag}",
-            "env": env if env is not None else [{"name": "PROCESS_TYPE", "value": process}],
-            "resources": {},
-            "readinessProbe": probe(port=3000, periodSeconds=5),
-        }
-    ]
+    """The one container of a process: named after it, readiness on port 3000, no preStop hook."""
+    env = env if env is not None else [{"name": "PROCESS_TYPE", "value": process}]
+    readiness = probe(port=3000, periodSeconds=5)
+    return [container(process, tag, readiness=readiness, env=env, prestop=False, ports=False)]
 
 
 def deployment(
@@ -30,7 +25,6 @@ def deployment(
     tag: str = "3f9c2a1",
     *,
     namespace: str = "production",
-    replicas: int = 3,
     revision: int = 2,
     generation: int = 4,
     rv: str = "1000",
@@ -38,23 +32,23 @@ def deployment(
     env: list[dict[str, Any]] | None = None,
     extra: list | None = None,
     status: dict[str, Any] | None = None,
-    paused: bool = False,
+    **fields: Any,
 ) -> dict[str, Any]:
-    """Deployment trace-api-PROCESS; ``status`` replaces the complete one."""
-    d = objects.deployment(
+    """Deployment trace-api-PROCESS; ``status`` replaces the complete one. ``fields``: more of
+    ``tests.factories.deployment``'s keywords (replicas, paused)."""
+    d = factories.deployment(
         f"trace-api-{process}",
         namespace=namespace,
         uid=f"uid-{namespace}-{process}",
         tag=tag,
-        replicas=replicas,
         revision=revision,
         generation=generation,
-        paused=paused,
         containers=containers(process, tag, env=env) + (extra or []),
         process=process,
         annotations=None if cause is None else {"kubernetes.io/change-cause": cause},
         resource_version=rv,
         created=-86400 * 20,
+        **fields,
     )
     if status is not None:
         d["status"] = status
@@ -73,14 +67,13 @@ def replicaset(
     age: float = 86400,
 ) -> dict[str, Any]:
     """The ReplicaSet HASH_ of ``deploy`` at ``revision``: its template with image ``tag``."""
-    return objects.replicaset(
+    return factories.replicaset(
         deploy,
         hash_,
         revision=revision,
         tag=tag,
         replicas=replicas,
         ready=ready,
-        available=ready,
         created=-age,
         uid=f"rs-{hash_}",
         annotations=None if cause is None else {"kubernetes.io/change-cause": cause},
@@ -99,15 +92,15 @@ def pod(
     """Pod RS-SUFFIX: running (``ready``), or waiting with reason ``waiting``."""
     name = rs["spec"]["template"]["spec"]["containers"][0]["name"]
     tag = rs["spec"]["template"]["spec"]["containers"][0]["image"].rsplit(":", 1)[1]
-    last = None if last_exit is None else objects.terminated(last_exit, "Error", started=-30, finished=-20)
+    last = None if last_exit is None else factories.terminated(last_exit, "Error", started=-30, finished=-20)
     status = (
-        objects.waiting(
+        factories.waiting(
             name, tag, reason=waiting, message=f"{waiting} for test", restarts=restarts, last=last
         )
         if waiting
-        else objects.running(name, tag, ready=ready, started=-60, restarts=restarts, last=last)
+        else factories.running(name, tag, ready=ready, started=-60, restarts=restarts, last=last)
     )
-    return objects.replicaset_pod(
+    return factories.replicaset_pod(
         rs,
         suffix,
         status,
@@ -124,7 +117,7 @@ def event(
 ) -> dict:
     """Event ``reason`` about ``obj`` (a pod's: its first container), ``count`` times up to ``at``."""
     meta = obj["metadata"]
-    return objects.event(
+    return factories.event(
         reason,
         message,
         kind=obj["kind"],

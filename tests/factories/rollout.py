@@ -1,6 +1,6 @@
 """A namespace mid-rollout, as the dashboard watches it: Deployments, ReplicaSets, pods, events.
 
-Built from ``tests.factories.objects``; every object gets its own resourceVersion, as from one
+Built from ``tests.factories``; every object gets its own resourceVersion, as from one
 API server.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from tests.factories import objects
-from tests.factories.objects import IMAGE, probe
-from tests.factories.objects import NOW as NOW  # re-exported: the tests import it from here
+from tests import factories
+from tests.factories import IMAGE, probe, replicaset
+from tests.factories import NOW as NOW  # re-exported: the tests import it from here
 
 NS = "production"
 READINESS_503 = "Readiness probe failed: HTTP probe failed with statuscode: 503"
@@ -28,21 +28,21 @@ def deployment(
     *,
     tag: str = "3f9c2a1",
     replicas: int = 3,
-    revision: int = 4,
     generation: int = 4,
-    observed: int | None = None,
     updated: int | None = None,
     ready: int | None = None,
     available: int | None = None,
     current: int | None = None,
     progressing: tuple[str, str, str] | None = None,
     progress_at: float = -30,
-    paused: bool = False,
     max_surge: Any = 1,
     max_unavailable: Any = 0,
     process: str = "web",
-    app: str = "trace-api",
+    **fields: Any,
 ) -> dict[str, Any]:
+    """Deployment NAME with these replica counts (default all ``replicas``), surge 1, unavailable 0.
+
+    ``fields``: more of ``tests.factories.deployment``'s keywords (revision, observed, paused, app)."""
     available_n = replicas if available is None else available
     web = {
         "name": process,
@@ -57,65 +57,33 @@ def deployment(
         "NewReplicaSetAvailable",
         f'ReplicaSet "{name}-hash" has successfully progressed.',
     )
-    return objects.deployment(
+    status = {
+        "replicas": replicas if current is None else current,
+        "updatedReplicas": replicas if updated is None else updated,
+        "readyReplicas": replicas if ready is None else ready,
+        "availableReplicas": available_n,
+        "unavailableReplicas": max(0, replicas - available_n),
+        "conditions": factories.rollout_conditions(
+            (minimum, "MinimumReplicasAvailable"), prog, progress_at=progress_at, progress_since=progress_at
+        ),
+    }
+    return factories.deployment(
         name,
         namespace=NS,
         uid=f"uid-{name}",
         tag=tag,
         replicas=replicas,
-        revision=revision,
         generation=generation,
-        observed=observed,
-        status={
-            "replicas": replicas if current is None else current,
-            "updatedReplicas": replicas if updated is None else updated,
-            "readyReplicas": replicas if ready is None else ready,
-            "availableReplicas": available_n,
-            "unavailableReplicas": max(0, replicas - available_n),
-            "conditions": objects.rollout_conditions(
-                (minimum, "MinimumReplicasAvailable"),
-                prog,
-                progress_at=progress_at,
-                progress_since=progress_at,
-            ),
-        },
+        status=status,
         strategy={
             "type": "RollingUpdate",
             "rollingUpdate": {"maxSurge": max_surge, "maxUnavailable": max_unavailable},
         },
-        paused=paused,
         containers=[web],
         process=process,
-        app=app,
         termination_grace=None,
         resource_version=_resource_version(),
-    )
-
-
-def replicaset(
-    deploy: dict[str, Any],
-    template_hash: str,
-    *,
-    revision: int,
-    tag: str,
-    replicas: int,
-    ready: int | None = None,
-    available: int | None = None,
-    current: int | None = None,
-    created: float = -3600,
-) -> dict[str, Any]:
-    return objects.replicaset(
-        deploy,
-        template_hash,
-        revision=revision,
-        tag=tag,
-        replicas=replicas,
-        ready=ready,
-        available=(replicas if ready is None else ready) if available is None else available,
-        current=current,
-        created=created,
-        uid=f"uid-{deploy['metadata']['name']}-{template_hash}",
-        resource_version=_resource_version(),
+        **fields,
     )
 
 
@@ -135,13 +103,13 @@ def pod(
     last: dict[str, Any] = {}
     if last_termination is not None:
         reason, code, finished = last_termination
-        last = objects.terminated(code, reason, started=finished - 100, finished=finished)
+        last = factories.terminated(code, reason, started=finished - 100, finished=finished)
     status = (
-        objects.waiting(process, tag, reason=waiting, restarts=restarts, last=last)
+        factories.waiting(process, tag, reason=waiting, restarts=restarts, last=last)
         if waiting
-        else objects.running(process, tag, ready=ready, started=created + 2, restarts=restarts, last=last)
+        else factories.running(process, tag, ready=ready, started=created + 2, restarts=restarts, last=last)
     )
-    return objects.replicaset_pod(
+    return factories.replicaset_pod(
         rs,
         suffix,
         status,
@@ -166,7 +134,7 @@ def event(
     container: str | None = "web",
     uid: str | None = None,
 ) -> dict[str, Any]:
-    return objects.event(
+    return factories.event(
         reason,
         message,
         kind=kind,
