@@ -19,6 +19,7 @@ from typing import Any
 
 NOW = 1_772_366_400.0  # 2026-03-01T12:00:00Z
 IMAGE = "registry.sandbox.local/trace/trace-api"
+READINESS_503 = "Readiness probe failed: HTTP probe failed with statuscode: 503"
 
 
 def controller_ref(kind: str, name: str, uid: str) -> list[dict[str, Any]]:
@@ -482,6 +483,23 @@ def replicaset(
             "observedGeneration": 1,
         },
     }
+
+
+STALLED_MESSAGE = 'ReplicaSet "trace-api-web-6b7f4d9c8" has timed out progressing.'
+
+
+def stalled_deployment() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """trace-api-web past its progress deadline rolling out badc0de, and its ReplicaSets: the new
+    one (6b7f4d9c8, its one pod not ready) and the old one (7d9f8c6b5, three ready)."""
+    d = deployment(
+        tag="badc0de",
+        revision=5,
+        progressing=("False", "ProgressDeadlineExceeded", STALLED_MESSAGE),
+        status={"replicas": 4, "updatedReplicas": 1, "readyReplicas": 3, "availableReplicas": 3},
+    )
+    new = replicaset(d, "6b7f4d9c8", revision=5, tag="badc0de", replicas=1, ready=0, available=0)
+    old = replicaset(d, "7d9f8c6b5", revision=4, tag="3f9c2a1", replicas=3)
+    return d, [new, old]
 
 
 # -- manifests to create in the sandbox -----------------------------------------------------

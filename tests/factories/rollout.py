@@ -12,9 +12,9 @@ from typing import Any
 from tests import factories
 from tests.factories import IMAGE, probe, replicaset
 from tests.factories import NOW as NOW  # re-exported: the tests import it from here
+from tests.factories import READINESS_503 as READINESS_503  # re-exported: the tests import it from here
 
 NS = "production"
-READINESS_503 = "Readiness probe failed: HTTP probe failed with statuscode: 503"
 
 _seq = itertools.count(1)
 

@@ -1,17 +1,10 @@
 from kubectl_trace.health import event_record, group_events, index_events, timeline
 from kubectl_trace.health.events import events_for
-from tests.factories import NOW, event, ts
+from tests.factories import NOW, READINESS_503, event, ts
 
 
 def test_classic_event_record():
-    e = event(
-        "Unhealthy",
-        "Readiness probe failed: HTTP probe failed with statuscode: 503",
-        type="Warning",
-        count=12,
-        first=-180,
-        last=-2,
-    )
+    e = event("Unhealthy", READINESS_503, type="Warning", count=12, first=-180, last=-2)
     r = event_record(e)
     assert (r.kind, r.object_name, r.container) == ("Pod", "trace-api-web-7d9f8c6b5-x2k4q", "web")
     assert r.warning and r.reason == "Unhealthy"

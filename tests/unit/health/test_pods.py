@@ -3,6 +3,7 @@ import json
 from kubectl_trace.health import index_events, pod_health, to_json
 from tests.factories import (
     NOW,
+    READINESS_503,
     conditions,
     container,
     event,
@@ -12,8 +13,6 @@ from tests.factories import (
     terminated,
     waiting,
 )
-
-READINESS_503 = "Readiness probe failed: HTTP probe failed with statuscode: 503"
 
 
 def test_healthy_pod():

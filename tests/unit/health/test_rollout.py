@@ -4,7 +4,7 @@ import pytest
 
 from kubectl_trace.health import deployment_pods, deployment_replicasets, deployment_rollout, to_json
 from kubectl_trace.health.rollout import resolve_int_or_percent
-from tests.factories import NOW, deployment, pod, replicaset
+from tests.factories import NOW, STALLED_MESSAGE, deployment, pod, replicaset, stalled_deployment
 
 
 def test_complete():
@@ -48,15 +48,8 @@ def test_progressing_rollout_with_surge():
 
 
 def test_stalled_rollout():
-    message = 'ReplicaSet "trace-api-web-6b7f4d9c8" has timed out progressing.'
-    d = deployment(
-        tag="badc0de",
-        revision=5,
-        progressing=("False", "ProgressDeadlineExceeded", message),
-        status={"replicas": 4, "updatedReplicas": 1, "readyReplicas": 3, "availableReplicas": 3},
-    )
-    new = replicaset(d, "6b7f4d9c8", revision=5, tag="badc0de", replicas=1, ready=0, available=0)
-    old = replicaset(d, "7d9f8c6b5", revision=4, tag="3f9c2a1", replicas=3)
+    d, (new, old) = stalled_deployment()
+    message = STALLED_MESSAGE
     r = deployment_rollout(d, [new, old], NOW)
     assert r.state == "stalled" and not r.ok
     assert r.message == message

@@ -10,6 +10,8 @@ from kubectl_trace.status.render import render_report
 from kubectl_trace.status.report import PreviousLog, ProbeCheck, build_report, report_json
 from tests.factories import (
     NOW,
+    READINESS_503,
+    STALLED_MESSAGE,
     container,
     deployment,
     event,
@@ -17,6 +19,7 @@ from tests.factories import (
     probe,
     replicaset,
     running,
+    stalled_deployment,
     terminated,
     waiting,
 )
@@ -30,17 +33,8 @@ def make_env(width=140):
 
 
 def stalled_world():
-    message = 'ReplicaSet "trace-api-web-6b7f4d9c8" has timed out progressing.'
-    d = deployment(
-        tag="badc0de",
-        revision=5,
-        progressing=("False", "ProgressDeadlineExceeded", message),
-        status={"replicas": 4, "updatedReplicas": 1, "readyReplicas": 3, "availableReplicas": 3},
-    )
-    rss = [
-        replicaset(d, "6b7f4d9c8", revision=5, tag="badc0de", replicas=1, ready=0, available=0),
-        replicaset(d, "7d9f8c6b5", revision=4, tag="3f9c2a1", replicas=3),
-    ]
+    d, rss = stalled_deployment()
+    message = STALLED_MESSAGE
     new_pod = pod(
         "trace-api-web-6b7f4d9c8-abcde",
         uid="new-uid",
@@ -219,16 +213,7 @@ def test_event_printer_lines_and_json():
                 component="deployment-controller",
             )
         ),
-        event_record(
-            event(
-                "Unhealthy",
-                "Readiness probe failed: HTTP probe failed with statuscode: 503",
-                type="Warning",
-                count=12,
-                first=-180,
-                last=-2,
-            )
-        ),
+        event_record(event("Unhealthy", READINESS_503, type="Warning", count=12, first=-180, last=-2)),
     ]
     printer.fit(records)
     printer.header()
