@@ -226,20 +226,41 @@ def pod(
 
 
 def replicaset_pod(
-    rs: dict[str, Any], suffix: str, status: dict[str, Any], *, uid: str | None = None, **fields: Any
+    rs: dict[str, Any],
+    suffix: str,
+    *,
+    ready: bool = True,
+    waiting_reason: str | None = None,
+    waiting_message: str = "",
+    restarts: int = 0,
+    last: dict[str, Any] | None = None,
+    started: float = -300,
+    uid: str | None = None,
+    **fields: Any,
 ) -> dict[str, Any]:
-    """Pod RS-SUFFIX of ReplicaSet ``rs``: its template's labels and containers, ``status`` for the
-    first container. ``fields``: the rest of ``pod``'s keywords."""
+    """Pod RS-SUFFIX of ReplicaSet ``rs`` (its template's labels and containers): its first
+    container running since ``started`` (``ready``), or waiting for ``waiting_reason``
+    (ContainerCreating: a Pending pod). ``fields``: more of ``pod``'s keywords."""
     name = f"{rs['metadata']['name']}-{suffix}"
     template = copy.deepcopy(rs["spec"]["template"])
+    first = template["spec"]["containers"][0]
+    tag = first["image"].rsplit(":", 1)[1]
+    if waiting_reason:
+        state = waiting(
+            first["name"], tag, reason=waiting_reason, message=waiting_message, restarts=restarts, last=last
+        )
+    else:
+        state = running(first["name"], tag, ready=ready, started=started, restarts=restarts, last=last)
     return pod(
         name,
         namespace=rs["metadata"]["namespace"],
         uid=uid or f"uid-{name}",
+        phase="Pending" if waiting_reason == "ContainerCreating" else "Running",
         labels=template["metadata"]["labels"],
         owner_uid=rs["metadata"]["uid"],
         containers=template["spec"]["containers"],
-        statuses=[status],
+        statuses=[state],
+        ready=ready,
         **fields,
     )
 

@@ -90,23 +90,17 @@ def pod(
     last_exit: int | None = None,
 ) -> dict[str, Any]:
     """Pod RS-SUFFIX: running (``ready``), or waiting with reason ``waiting``."""
-    name = rs["spec"]["template"]["spec"]["containers"][0]["name"]
-    tag = rs["spec"]["template"]["spec"]["containers"][0]["image"].rsplit(":", 1)[1]
     last = None if last_exit is None else factories.terminated(last_exit, "Error", started=-30, finished=-20)
-    status = (
-        factories.waiting(
-            name, tag, reason=waiting, message=f"{waiting} for test", restarts=restarts, last=last
-        )
-        if waiting
-        else factories.running(name, tag, ready=ready, started=-60, restarts=restarts, last=last)
-    )
     return factories.replicaset_pod(
         rs,
         suffix,
-        status,
-        uid=f"pod-{suffix}",
-        phase="Pending" if waiting == "ContainerCreating" else "Running",
         ready=ready,
+        waiting_reason=waiting,
+        waiting_message=f"{waiting} for test",
+        restarts=restarts,
+        last=last,
+        started=-60,
+        uid=f"pod-{suffix}",
         created=-120,
         node="node-1",
     )

@@ -91,49 +91,34 @@ def pod(
     rs: dict[str, Any],
     suffix: str,
     *,
-    ready: bool = True,
     created: float = -600,
-    restarts: int = 0,
     last_termination: tuple[str, int, float] | None = None,
     waiting: str | None = None,
-    deleted: float | None = None,
+    **fields: Any,
 ) -> dict[str, Any]:
-    process = rs["spec"]["template"]["spec"]["containers"][0]["name"]
-    tag = rs["spec"]["template"]["spec"]["containers"][0]["image"].rsplit(":", 1)[1]
-    last: dict[str, Any] = {}
+    """Pod RS-SUFFIX, started 2 s after ``created``; ``last_termination``: (reason, exit code, when).
+    ``fields``: more of ``tests.factories.replicaset_pod``'s keywords (ready, restarts, deleted)."""
+    last = None
     if last_termination is not None:
         reason, code, finished = last_termination
         last = factories.terminated(code, reason, started=finished - 100, finished=finished)
-    status = (
-        factories.waiting(process, tag, reason=waiting, restarts=restarts, last=last)
-        if waiting
-        else factories.running(process, tag, ready=ready, started=created + 2, restarts=restarts, last=last)
-    )
     return factories.replicaset_pod(
         rs,
         suffix,
-        status,
-        phase="Pending" if waiting == "ContainerCreating" else "Running",
-        ready=ready,
+        waiting_reason=waiting,
+        last=last,
+        started=created + 2,
         created=created,
-        deleted=deleted,
         resource_version=_resource_version(),
+        **fields,
     )
 
 
 def event(
-    reason: str,
-    message: str,
-    *,
-    kind: str = "Pod",
-    name: str,
-    type: str = "Normal",
-    count: int = 1,
-    first: float = -60,
-    last: float | None = None,
-    container: str | None = "web",
-    uid: str | None = None,
+    reason: str, message: str, *, name: str, kind: str = "Pod", uid: str | None = None, **fields: Any
 ) -> dict[str, Any]:
+    """Event ``reason`` about NAME in production, from the kubelet (pods) or the deployment controller.
+    ``fields``: more of ``tests.factories.event``'s keywords (type, count, first, last, container)."""
     return factories.event(
         reason,
         message,
@@ -141,13 +126,9 @@ def event(
         name=name,
         namespace=NS,
         uid=f"uid-{name}",
-        type=type,
-        count=count,
-        first=first,
-        last=last,
-        container=container,
         component="kubelet" if kind == "Pod" else "deployment-controller",
         event_uid=uid,
+        **fields,
     )
 
 
