@@ -449,43 +449,37 @@ def replicaset(
     replicas: int,
     ready: int | None = None,
     available: int | None = None,
-    current: int | None = None,
     created: float = -3600,
-    owner_uid: str | None = None,
     uid: str | None = None,
     annotations: dict[str, str] | None = None,
-    resource_version: str | None = None,
 ) -> dict[str, Any]:
-    """The ReplicaSet TEMPLATE_HASH of ``deploy`` at ``revision``, running image ``tag``; ``ready``,
-    ``available`` (default: ``ready``) and ``current`` replicas default to ``replicas``."""
+    """The ReplicaSet TEMPLATE_HASH of ``deploy`` at ``revision``, running image ``tag``; ``ready``
+    and ``available`` (default: ``ready``) replicas default to ``replicas``."""
     template = copy.deepcopy(deploy["spec"]["template"])
     template["metadata"]["labels"]["pod-template-hash"] = template_hash
     for c in template["spec"]["containers"]:
         c["image"] = f"{IMAGE}:{tag}"
     name = f"{deploy['metadata']['name']}-{template_hash}"
     status_ready = replicas if ready is None else ready
-    metadata: dict[str, Any] = {
-        "name": name,
-        "namespace": deploy["metadata"]["namespace"],
-        "uid": uid or f"rs-uid-{template_hash}",
-        "creationTimestamp": ts(created),
-        "labels": {**template["metadata"]["labels"]},
-        "annotations": {
-            "deployment.kubernetes.io/revision": str(revision),
-            "deployment.kubernetes.io/desired-replicas": str(deploy["spec"]["replicas"]),
-            "deployment.kubernetes.io/max-replicas": str(deploy["spec"]["replicas"] + 1),
-            **(annotations or {}),
-        },
-        "ownerReferences": controller_ref(
-            "Deployment", deploy["metadata"]["name"], owner_uid or deploy["metadata"]["uid"]
-        ),
-    }
-    if resource_version is not None:
-        metadata["resourceVersion"] = resource_version
     return {
         "kind": "ReplicaSet",
         "apiVersion": "apps/v1",
-        "metadata": metadata,
+        "metadata": {
+            "name": name,
+            "namespace": deploy["metadata"]["namespace"],
+            "uid": uid or f"rs-uid-{template_hash}",
+            "creationTimestamp": ts(created),
+            "labels": {**template["metadata"]["labels"]},
+            "annotations": {
+                "deployment.kubernetes.io/revision": str(revision),
+                "deployment.kubernetes.io/desired-replicas": str(deploy["spec"]["replicas"]),
+                "deployment.kubernetes.io/max-replicas": str(deploy["spec"]["replicas"] + 1),
+                **(annotations or {}),
+            },
+            "ownerReferences": controller_ref(
+                "Deployment", deploy["metadata"]["name"], deploy["metadata"]["uid"]
+            ),
+        },
         "spec": {
             "replicas": replicas,
             "selector": {
@@ -497,7 +491,7 @@ def replicaset(
             "template": template,
         },
         "status": {
-            "replicas": replicas if current is None else current,
+            "replicas": replicas,
             "fullyLabeledReplicas": replicas,
             "readyReplicas": status_ready,
             "availableReplicas": status_ready if available is None else available,
