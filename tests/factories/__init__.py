@@ -534,10 +534,12 @@ def deployment_manifest(
     replicas: int = 1,
     annotations: dict[str, str] | None = None,
     pod_labels: dict[str, str] | None = None,
+    deployment_spec: dict[str, Any] | None = None,
     **pod_spec: Any,
 ) -> dict[str, Any]:
     """A Deployment body as a client sends it: ``labels`` on it and as its selector, ``pod_labels``
-    (default ``labels``) on its pods; each a copy of its own. ``pod_spec``: more pod spec fields."""
+    (default ``labels``) on its pods; each a copy of its own. ``deployment_spec``: more Deployment
+    spec fields (strategy, progressDeadlineSeconds); ``pod_spec``: more pod spec fields."""
     metadata: dict[str, Any] = {"name": name, "labels": dict(labels)}
     if namespace is not None:
         metadata["namespace"] = namespace
@@ -554,6 +556,7 @@ def deployment_manifest(
                 "metadata": {"labels": dict(labels if pod_labels is None else pod_labels)},
                 "spec": {**pod_spec, "containers": containers},
             },
+            **(deployment_spec or {}),
         },
     }
 
@@ -565,6 +568,20 @@ def process_container(process: str = "web", tag: str = "3f9c2a1", **fields: Any)
         "image": f"{IMAGE}:{tag}",
         "env": [{"name": "PROCESS_TYPE", "value": process}],
         **fields,
+    }
+
+
+def job_manifest(name: str, namespace: str, container: dict[str, Any], **spec: Any) -> dict[str, Any]:
+    """A Job whose one container ``c`` runs ``container``'s fields (image, command…), never
+    restarted. ``spec``: more Job spec fields (backoffLimit, completions, suspend…)."""
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            **spec,
+            "template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", **container}]}},
+        },
     }
 
 

@@ -7,26 +7,17 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from tests.factories import job_manifest
 from tests.sandbox.demo import needs_namespaces
 
 IMAGE = "registry.sandbox.local/trace/trace-api:a41c9e7"
 
 
 def _job(name: str, ns: str, script: str, env: dict[str, str] | None = None) -> str:
-    container: dict[str, Any] = {"name": "c", "image": IMAGE, "command": ["sh", "-c", script]}
+    container: dict[str, Any] = {"image": IMAGE, "command": ["sh", "-c", script]}
     if env:
         container["env"] = [{"name": k, "value": v} for k, v in env.items()]
-    return json.dumps(
-        {
-            "apiVersion": "batch/v1",
-            "kind": "Job",
-            "metadata": {"name": name, "namespace": ns},
-            "spec": {
-                "backoffLimit": 0,
-                "template": {"spec": {"restartPolicy": "Never", "containers": [container]}},
-            },
-        }
-    )
+    return json.dumps(job_manifest(name, ns, container, backoffLimit=0))
 
 
 def _finished_pod(kubectl: Any, ns: str, job: str, condition: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import pytest
 
 from kubectl_trace.sandbox.cron import CronError, parse_schedule
 from kubectl_trace.timeparse import parse_rfc3339
+from tests.factories import job_manifest
 from tests.sandbox.modelcheck import validate
 
 IMAGE = "registry.sandbox.local/trace/trace-api:a41c9e7"
@@ -19,23 +20,8 @@ def _get(kubectl: Any, ns: str, *what: str) -> Any:
 
 
 def _job(name: str, ns: str, container: dict[str, Any], **spec: Any) -> str:
-    """A Job manifest (JSON) whose one container ``c`` runs IMAGE with ``container``'s fields."""
-    return json.dumps(
-        {
-            "apiVersion": "batch/v1",
-            "kind": "Job",
-            "metadata": {"name": name, "namespace": ns},
-            "spec": {
-                **spec,
-                "template": {
-                    "spec": {
-                        "restartPolicy": "Never",
-                        "containers": [{"name": "c", "image": IMAGE, **container}],
-                    }
-                },
-            },
-        }
-    )
+    """A Job manifest (JSON) whose one container runs IMAGE with ``container``'s fields."""
+    return json.dumps(job_manifest(name, ns, {"image": IMAGE, **container}, **spec))
 
 
 def test_create_job_wait_and_logs(kubectl: Any, ns: str, eventually: Any) -> None:

@@ -14,15 +14,18 @@ def set_tag(kubectl, process: str, tag: str) -> None:
     kubectl("set", "image", f"deploy/trace-api-{process}", container_image, "-n", "production", check=True)
 
 
+def once(invoke, kubeconfig: str, *args: str, **options):
+    """``rollout ARGS… --once`` in process: one frame, as into a pipe."""
+    return invoke("rollout", *args, "--once", kubeconfig=kubeconfig, **options)
+
+
 def until_complete(invoke, kubeconfig: str, target: str, *args: str):
     """``rollout TARGET -n production --until-complete ARGS…`` in process."""
     return invoke("rollout", target, "-n", "production", "--until-complete", *args, kubeconfig=kubeconfig)
 
 
 def test_once_prints_one_frame_for_a_pipe(sandbox, invoke):
-    result = invoke(
-        "rollout", "trace-api-web", "-n", "production", "--once", kubeconfig=sandbox.kubeconfig, width=100
-    )
+    result = once(invoke, sandbox.kubeconfig, "trace-api-web", "-n", "production", width=100)
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.rstrip("\n").split("\n")
     assert lines[0].startswith(" nodeapp rollout · context nodeapp-sandbox · namespace production")
@@ -37,27 +40,17 @@ def test_once_prints_one_frame_for_a_pipe(sandbox, invoke):
 
 
 def test_once_with_colour_when_asked(sandbox, invoke):
-    result = invoke(
-        "rollout",
-        "-n",
-        "staging",
-        "--once",
-        "--color",
-        "always",
-        "--log-lines",
-        "0",
-        kubeconfig=sandbox.kubeconfig,
-    )
+    result = once(invoke, sandbox.kubeconfig, "-n", "staging", "--color", "always", "--log-lines", "0")
     assert result.exit_code == 0, result.stderr
     assert "\x1b[" in result.stdout and "namespace staging" in result.stdout
     assert "─ Logs" not in result.stdout
 
 
 def test_errors_are_one_line(sandbox, invoke):
-    result = invoke("rollout", "nope", "-n", "production", "--once", kubeconfig=sandbox.kubeconfig)
+    result = once(invoke, sandbox.kubeconfig, "nope", "-n", "production")
     assert result.exit_code == 1 and result.stderr.startswith("error: ") and "nope" in result.stderr
     assert "Traceback" not in result.stderr
-    result = invoke("rollout", "-n", "no-such-namespace", "--once", kubeconfig=sandbox.kubeconfig)
+    result = once(invoke, sandbox.kubeconfig, "-n", "no-such-namespace")
     assert result.exit_code == 1 and 'namespace "no-such-namespace" not found' in result.stderr
     result = invoke("rollout", "-n", "production", kubeconfig=sandbox.kubeconfig)
     assert result.exit_code == 1

@@ -39,10 +39,15 @@ def start_shell(tmux, directory: Path, kubeconfig: str, target: str = "", **size
     tmux.start(wrapped(directory, args), env=plugin_env(), **size)
 
 
+def typed(tmux, line: str, answer: str) -> str:
+    """Type ``line`` and Enter; the screen once ``answer`` shows."""
+    tmux.send(line, enter=True)
+    return tmux.wait_for(answer, timeout=30)
+
+
 def wait_ready(tmux, tag: str = "READY") -> None:
     """The remote shell answers (whatever its prompt looks like)."""
-    tmux.send(f"echo {tag}-$((6*7))", enter=True)
-    tmux.wait_for(f"{tag}-42", timeout=30)
+    typed(tmux, f"echo {tag}-$((6*7))", f"{tag}-42")
 
 
 def same_terminal_state(directory: Path, eventually) -> None:
@@ -68,21 +73,17 @@ def children(pid: int) -> list[int]:
 def test_tty_size_resize_exit_status_and_restore(sandbox, tmux, tmp_path, eventually):
     start_shell(tmux, tmp_path, sandbox.kubeconfig, "deploy/trace-api-web", width=120, height=40)
     wait_ready(tmux)
-    tmux.send("stty size", enter=True)
-    tmux.wait_for("40 120")
+    typed(tmux, "stty size", "40 120")
     tmux.resize(100, 30)
-    tmux.send("clear; stty size", enter=True)
-    tmux.wait_for("30 100")
-    tmux.send("exit 3", enter=True)
-    tmux.wait_for("EXIT=3")
+    typed(tmux, "clear; stty size", "30 100")
+    typed(tmux, "exit 3", "EXIT=3")
     same_terminal_state(tmp_path, eventually)
 
 
 def test_ctrl_c_and_ctrl_d_go_to_the_remote(sandbox, tmux, tmp_path, eventually):
     start_shell(tmux, tmp_path, sandbox.kubeconfig, "deploy/trace-api-web")
     wait_ready(tmux)
-    tmux.send("sleep 300; echo SLEPT", enter=True)
-    tmux.wait_for("sleep 300; echo SLEPT")
+    typed(tmux, "sleep 300; echo SLEPT", "sleep 300; echo SLEPT")
     tmux.key("C-c")  # interrupts the remote sleep (and the list), not this program
     wait_ready(tmux, "AFTER")
     assert "SLEPT" not in tmux.capture().replace("echo SLEPT", "")
@@ -121,10 +122,8 @@ def test_picker_on_a_terminal(sandbox, tmux, tmp_path, eventually):
     tmux.wait_for("> trace-api-worker-")
     tmux.key("Enter")
     tmux.wait_for(":/app#")  # the pod's shell is up: what is typed before may be flushed with the picker
-    tmux.send("echo $PROCESS_TYPE-$((1+1))", enter=True)
-    tmux.wait_for("worker-2")
-    tmux.send("exit", enter=True)
-    tmux.wait_for("EXIT=0")
+    typed(tmux, "echo $PROCESS_TYPE-$((1+1))", "worker-2")
+    typed(tmux, "exit", "EXIT=0")
     same_terminal_state(tmp_path, eventually)
 
 

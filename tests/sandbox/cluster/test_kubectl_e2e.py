@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import seq_of
+from tests.factories import deployment_manifest, namespace, process_container, seq_of
 from tests.sandbox.cluster.harness import API
 
 Obj = dict[str, Any]
@@ -174,8 +174,7 @@ def test_set_image_status_history_undo_with_the_real_kubectl(
 @contextmanager
 def own_namespace(kubectl: Any) -> Iterator[str]:
     name = f"e2e-{uuid.uuid4().hex[:8]}"
-    manifest = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
-    kubectl("create", "-f", "-", "--validate=false", input=json.dumps(manifest), check=True)
+    kubectl("create", "-f", "-", "--validate=false", input=json.dumps(namespace(name)), check=True)
     try:
         yield name
     finally:
@@ -183,37 +182,25 @@ def own_namespace(kubectl: Any) -> Iterator[str]:
 
 
 def app_manifest(namespace: str, name: str, tag: str, *, deadline: int = 40) -> str:
-    return json.dumps(
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": {"name": name, "namespace": namespace},
-            "spec": {
-                "replicas": 2,
-                "progressDeadlineSeconds": deadline,
-                "selector": {"matchLabels": {"app": name}},
-                "strategy": {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-                "template": {
-                    "metadata": {"labels": {"app": name, "process": "web"}},
-                    "spec": {
-                        "containers": [
-                            {
-                                "name": "web",
-                                "image": f"{API}:{tag}",
-                                "env": [{"name": "PROCESS_TYPE", "value": "web"}],
-                                "ports": [{"name": "http", "containerPort": 3000}],
-                                "readinessProbe": {
-                                    "httpGet": {"path": "/healthz", "port": "http"},
-                                    "initialDelaySeconds": 2,
-                                    "periodSeconds": 5,
-                                },
-                            }
-                        ]
-                    },
-                },
-            },
-        }
+    web = process_container(
+        image=f"{API}:{tag}",
+        ports=[{"name": "http", "containerPort": 3000}],
+        readinessProbe={
+            "httpGet": {"path": "/healthz", "port": "http"},
+            "initialDelaySeconds": 2,
+            "periodSeconds": 5,
+        },
     )
+    rollout = {
+        "progressDeadlineSeconds": deadline,
+        "strategy": {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+    }
+    labels = {"app": name}
+    pod_labels = {"app": name, "process": "web"}
+    manifest = deployment_manifest(
+        name, namespace, labels, [web], replicas=2, pod_labels=pod_labels, deployment_spec=rollout
+    )
+    return json.dumps(manifest)
 
 
 def test_unready_release_stalls_and_rollout_status_reports_the_deadline(

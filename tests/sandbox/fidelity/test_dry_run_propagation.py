@@ -26,13 +26,24 @@ def _ready_pods(kubectl: Callable[..., Any], ns: str, selector: str) -> list[str
     ]
 
 
+def _running_deployment(
+    kubectl: Callable[..., Any], eventually: Callable[..., Any], ns: str, name: str, replicas: int
+) -> list[str]:
+    """Apply Deployment NAME (label app=NAME); the names of its pods once ``replicas`` run."""
+    _create(kubectl, ns, deployment(name, replicas=replicas))
+
+    def running() -> list[str] | None:
+        pods = _ready_pods(kubectl, ns, f"app={name}")
+        return pods if len(pods) == replicas else None
+
+    pods: list[str] = eventually(running)
+    return pods
+
+
 def test_server_dry_run_delete_of_a_pod_and_of_a_collection_leaves_them(
     kubectl: Callable[..., Any], namespace: str, eventually: Callable[..., Any]
 ) -> None:
-    _create(kubectl, namespace, deployment("web", replicas=2))
-    pods = eventually(
-        lambda: (lambda p: p if len(p) == 2 else None)(_ready_pods(kubectl, namespace, "app=web"))
-    )
+    pods = _running_deployment(kubectl, eventually, namespace, "web", 2)
     one = kubectl("delete", "pod", pods[0], "-n", namespace, "--dry-run=server", check=True)
     assert "(server dry run)" in one.stdout
     every = kubectl("delete", "pods", "--all", "-n", namespace, "--dry-run=server", check=True)
@@ -83,8 +94,7 @@ def test_dry_run_create_and_update_answer_like_a_real_write(official: Any, names
 def test_cascade_orphan_leaves_the_replicaset_and_its_pods(
     kubectl: Callable[..., Any], namespace: str, eventually: Callable[..., Any]
 ) -> None:
-    _create(kubectl, namespace, deployment("orph", replicas=2))
-    eventually(lambda: len(_ready_pods(kubectl, namespace, "app=orph")) == 2)
+    _running_deployment(kubectl, eventually, namespace, "orph", 2)
     kubectl("delete", "deploy", "orph", "-n", namespace, "--cascade=orphan", check=True)
 
     def released() -> Any:
@@ -103,8 +113,7 @@ def test_cascade_foreground_keeps_the_owner_until_its_dependents_are_gone(
 ) -> None:
     from kubernetes import client
 
-    _create(kubectl, namespace, deployment("fg", replicas=2))
-    eventually(lambda: len(_ready_pods(kubectl, namespace, "app=fg")) == 2)
+    _running_deployment(kubectl, eventually, namespace, "fg", 2)
     rs = json.loads(kubectl("get", "rs", "-n", namespace, "-l", "app=fg", "-o", "json", check=True).stdout)
     rs_name = rs["items"][0]["metadata"]["name"]
     # a finalizer of someone else's holds the ReplicaSet, and so its owner, until it is removed
@@ -147,8 +156,7 @@ def test_cascade_foreground_keeps_the_owner_until_its_dependents_are_gone(
 def test_background_is_the_default_and_takes_the_dependents(
     kubectl: Callable[..., Any], namespace: str, eventually: Callable[..., Any]
 ) -> None:
-    _create(kubectl, namespace, deployment("bg", replicas=1))
-    eventually(lambda: len(_ready_pods(kubectl, namespace, "app=bg")) == 1)
+    _running_deployment(kubectl, eventually, namespace, "bg", 1)
     kubectl("delete", "deploy", "bg", "-n", namespace, "--wait=false", check=True)
     assert kubectl("get", "deploy", "bg", "-n", namespace).returncode == 1
     eventually(
