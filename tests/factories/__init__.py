@@ -450,7 +450,6 @@ def replicaset(
     ready: int | None = None,
     available: int | None = None,
     created: float = -3600,
-    uid: str | None = None,
     annotations: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The ReplicaSet TEMPLATE_HASH of ``deploy`` at ``revision``, running image ``tag``; ``ready``
@@ -467,7 +466,7 @@ def replicaset(
         "metadata": {
             "name": name,
             "namespace": deploy["metadata"]["namespace"],
-            "uid": uid or f"rs-uid-{template_hash}",
+            "uid": f"rs-uid-{template_hash}",
             "creationTimestamp": ts(created),
             "labels": {**template["metadata"]["labels"]},
             "annotations": {
@@ -527,7 +526,7 @@ def namespace(name: str) -> dict[str, Any]:
 
 def deployment_manifest(
     name: str,
-    namespace: str | None,
+    namespace: str,
     labels: dict[str, str],
     containers: list[dict[str, Any]],
     *,
@@ -540,15 +539,15 @@ def deployment_manifest(
     """A Deployment body as a client sends it: ``labels`` on it and as its selector, ``pod_labels``
     (default ``labels``) on its pods; each a copy of its own. ``deployment_spec``: more Deployment
     spec fields (strategy, progressDeadlineSeconds); ``pod_spec``: more pod spec fields."""
-    metadata: dict[str, Any] = {"name": name, "labels": dict(labels)}
-    if namespace is not None:
-        metadata["namespace"] = namespace
-    if annotations is not None:
-        metadata["annotations"] = annotations
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": metadata,
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": dict(labels),
+            "annotations": annotations or {},
+        },
         "spec": {
             "replicas": replicas,
             "selector": {"matchLabels": dict(labels)},

@@ -75,7 +75,6 @@ def replicaset(
         replicas=replicas,
         ready=ready,
         created=-age,
-        uid=f"rs-{hash_}",
         annotations=None if cause is None else {"kubernetes.io/change-cause": cause},
     )
 

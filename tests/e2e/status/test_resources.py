@@ -14,14 +14,14 @@ MI = 2**20
 
 
 def _deployment(
-    name: str, tag: str, *, grace: int = 30, limit: str = "256Mi", replicas: int = 1
+    name: str, namespace: str, tag: str, *, grace: int = 30, limit: str = "256Mi", replicas: int = 1
 ) -> dict[str, Any]:
     web = process_container(
         tag=tag, resources={"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": limit}}
     )
     labels = {"app": name, "process": "web"}
     return deployment_manifest(
-        name, None, labels, [web], replicas=replicas, terminationGracePeriodSeconds=grace
+        name, namespace, labels, [web], replicas=replicas, terminationGracePeriodSeconds=grace
     )
 
 
@@ -64,7 +64,7 @@ def test_oom_kill_says_the_limit_the_heap_and_what_to_change(
     sandbox: Any, kube: Any, invoke: Any, eventually: Any
 ) -> None:
     namespace = own_namespace(kube, "oom")
-    kube.create("deployments", _deployment("hungry", "3f9c2a1", limit="256Mi"), namespace)
+    kube.create("deployments", _deployment("hungry", namespace, "3f9c2a1", limit="256Mi"), namespace)
     (pod,) = eventually(lambda: _running_pods(kube, namespace, "hungry"), timeout=30)
     sandbox.admin("POST", "faults/kill", {"namespace": namespace, "pod": pod["metadata"]["name"]})
 
@@ -89,7 +89,7 @@ def test_sigterm_ignoring_image_killed_after_grace_period_and_why(
     sandbox.admin("POST", "images/mark", {"tag": tag, "fault": "ignore-sigterm"})
     try:
         # in place: a new image for the running pod restarts its container; SIGTERM is ignored
-        kube.create("deployments", _deployment("deaf", tag, grace=20), namespace)
+        kube.create("deployments", _deployment("deaf", namespace, tag, grace=20), namespace)
         (pod,) = eventually(lambda: _running_pods(kube, namespace, "deaf"), timeout=30)
         name = pod["metadata"]["name"]
         kubectl("set", "image", f"pod/{name}", f"web={REPO}:3f9c2a1", "-n", namespace, check=True)
@@ -107,7 +107,7 @@ def test_sigterm_ignoring_image_killed_after_grace_period_and_why(
         ]
 
         # a rollout away from the image: the old pods run on after SIGTERM for their grace period
-        kube.create("deployments", _deployment("deaf2", tag, grace=600, replicas=1), namespace)
+        kube.create("deployments", _deployment("deaf2", namespace, tag, grace=600, replicas=1), namespace)
         eventually(lambda: _running_pods(kube, namespace, "deaf2"), timeout=30)
         kubectl("set", "image", "deploy/deaf2", f"web={REPO}:3f9c2a1", "-n", namespace, check=True)
 

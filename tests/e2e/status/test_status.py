@@ -13,6 +13,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.factories import deployment_manifest
 
 from .helpers import REPO, own_namespace, rollout_of, set_image, shorten_deadline, status_json
@@ -75,14 +77,20 @@ def test_status_through_kubectl_plugin_lookup(sandbox, kubectl, eventually):
     assert json.loads(result.stdout)["healthy"] is True
 
 
-def test_badc0de_stalls_on_failing_readiness(private_sandbox, kubectl_for, kube_for, invoke, eventually):
+@pytest.fixture
+def release(private_sandbox, kubectl_for, kube_for):
+    """``release(DEPLOYMENT, NAMESPACE, TAG)``: its image set to TAG with the real kubectl."""
     kubectl, kube = kubectl_for(private_sandbox), kube_for(private_sandbox)
+    return lambda deployment, namespace, tag: set_image(kubectl, kube, deployment, namespace, tag)
+
+
+def test_badc0de_stalls_on_failing_readiness(private_sandbox, kubectl_for, release, invoke, eventually):
     cfg = private_sandbox.kubeconfig
     eventually(
         lambda: _complete(status_json(invoke, cfg, "deploy/trace-api-web", "-n", "production")[0]), timeout=60
     )
-    shorten_deadline(kubectl, "trace-api-web", "production", 60)
-    set_image(kubectl, kube, "trace-api-web", "production", "badc0de")
+    shorten_deadline(kubectl_for(private_sandbox), "trace-api-web", "production", 60)
+    release("trace-api-web", "production", "badc0de")
 
     def stalled():
         doc, code = status_json(invoke, cfg, "trace-api", "-n", "production")
@@ -148,10 +156,9 @@ def test_badc0de_stalls_on_failing_readiness(private_sandbox, kubectl_for, kube_
     assert "Node.js: v" in probe_screen.stdout
 
 
-def test_c0ffee1_crash_loops_with_previous_lines(private_sandbox, kubectl_for, kube_for, invoke, eventually):
-    kubectl, kube = kubectl_for(private_sandbox), kube_for(private_sandbox)
+def test_c0ffee1_crash_loops_with_previous_lines(private_sandbox, release, invoke, eventually):
     cfg = private_sandbox.kubeconfig
-    set_image(kubectl, kube, "trace-api-worker", "staging", "c0ffee1")
+    release("trace-api-worker", "staging", "c0ffee1")
 
     def crashing():
         doc, code = status_json(invoke, cfg, "deploy/trace-api-worker", "-n", "staging")
@@ -172,10 +179,9 @@ def test_c0ffee1_crash_loops_with_previous_lines(private_sandbox, kubectl_for, k
     assert "previous instance of" in screen.stdout and "Cannot find module" in screen.stdout
 
 
-def test_0000000_image_pull_error(private_sandbox, kubectl_for, kube_for, invoke, eventually):
-    kubectl, kube = kubectl_for(private_sandbox), kube_for(private_sandbox)
+def test_0000000_image_pull_error(private_sandbox, release, invoke, eventually):
     cfg = private_sandbox.kubeconfig
-    set_image(kubectl, kube, "trace-api-web", "staging", "0000000")
+    release("trace-api-web", "staging", "0000000")
 
     def pull_error():
         doc, code = status_json(invoke, cfg, "deploy/trace-api-web", "-n", "staging")
