@@ -16,6 +16,7 @@ from kubectl_trace.kube.selectors import (
     parse_label_selector,
 )
 from kubectl_trace.kube.targets import Target, classify, deployment_process, pod_process
+from tests import factories
 
 # -- selectors ------------------------------------------------------------------------------
 
@@ -84,25 +85,17 @@ def test_classify_invalid_regex():
 
 
 def pod(name, labels=None, env=None, ns="production"):
-    return {
-        "metadata": {"name": name, "namespace": ns, "labels": labels or {}},
-        "spec": {
-            "containers": [{"name": "app", "env": [{"name": k, "value": v} for k, v in (env or {}).items()]}]
-        },
-    }
+    """Pod NAME with only ``labels`` and one container ``app`` with ``env``."""
+    env_vars = [{"name": k, "value": v} for k, v in (env or {}).items()]
+    return factories.pod(
+        name, namespace=ns, labels=labels or {}, containers=[factories.container("app", env=env_vars)]
+    )
 
 
 def deployment(name, match, process=None):
-    labels = dict(match)
-    if process:
-        labels["process"] = process
-    return {
-        "metadata": {"name": name},
-        "spec": {
-            "selector": {"matchLabels": match},
-            "template": {"metadata": {"labels": labels}, "spec": {"containers": []}},
-        },
-    }
+    """Deployment NAME selecting ``match``; its pods also labelled ``process`` when given."""
+    pod_labels = {**match, "process": process} if process else match
+    return factories.deployment_manifest(name, "production", match, [], pod_labels=pod_labels)
 
 
 def test_process_of_pod_label_or_env():
