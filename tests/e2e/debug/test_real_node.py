@@ -23,6 +23,7 @@ from kubectl_trace.sandbox.nodejs import find_node
 from kubectl_trace.sandbox.process import SandboxHandle
 from tests.conftest import _kubectl_runner, _start
 from tests.e2e.debug.tools import Running
+from tests.e2e.pods import live_pods
 
 pytestmark = pytest.mark.skipif(find_node() is None, reason="no Node.js >= 18 (install the dev extra)")
 NS = "production"
@@ -161,11 +162,7 @@ def test_an_inspector_already_open_is_used_and_left_open(
 
     handle, run = cluster
     kube = kube_for(handle)
-    pod = next(
-        p["metadata"]["name"]
-        for p in kube.list("pods", NS, label_selector="app=trace-api,process=web").items
-        if not p["metadata"].get("deletionTimestamp")
-    )
+    pod = live_pods(kube, NS, "app=trace-api,process=web")[0]["metadata"]["name"]
     run("exec", "-n", NS, pod, "--", "kill", "-USR1", "1", check=True)  # someone opened it before us
     eventually(lambda: not _inspector_closed(kube, pod), timeout=20, message="the inspector open")
     out = tmp_path / "p.cpuprofile"

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from tests.e2e.pods import is_ready, is_running, live_pods
+
 ROOT = Path(__file__).resolve().parents[3]
 
 IMAGE = "registry.sandbox.local/trace/trace-api:3f9c2a1"
@@ -45,15 +47,8 @@ def web_deployment(app: str, replicas: int = 2) -> dict[str, Any]:
 
 def ready_pods(kube: Any, namespace: str, app: str) -> list[str]:
     """Names of the app's running, ready, not terminating pods."""
-    out = []
-    for pod in kube.list("pods", namespace, label_selector=f"app={app}").items:
-        status = pod.get("status") or {}
-        ready = any(
-            c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or []
-        )
-        if ready and status.get("phase") == "Running" and not pod["metadata"].get("deletionTimestamp"):
-            out.append(str(pod["metadata"]["name"]))
-    return sorted(out)
+    pods = live_pods(kube, namespace, f"app={app}", lambda pod: is_running(pod) and is_ready(pod))
+    return sorted(str(pod["metadata"]["name"]) for pod in pods)
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from kubectl_trace.kube.client import Kube, connect_best
 from kubectl_trace.kube.errors import InsecureConnectionWarning
 from kubectl_trace.kube.lite import LiteKube
 from kubectl_trace.kube.settings import KubeSettings
+from tests.e2e.pods import running_pod_names
 from tests.proxies import TunnelProxy
 
 
@@ -108,14 +109,7 @@ def test_exec_goes_through_the_official_clients_proxy_and_tls(sandbox, tmp_path,
     from kubectl_trace.kube.exec import run_command
 
     pod = eventually(
-        lambda: next(
-            (
-                p["metadata"]["name"]
-                for p in kube.list("pods", "production", label_selector="app=trace-api,process=web").items
-                if p["status"].get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")
-            ),
-            None,
-        ),
+        lambda: (running_pod_names(kube, "production", "app=trace-api,process=web") or [None])[0],
         timeout=60,
         message="a running web pod",
     )

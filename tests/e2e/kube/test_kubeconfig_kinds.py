@@ -40,6 +40,7 @@ import yaml
 from tests.conftest import wait_until
 from tests.credential_plugins import V1, V1BETA1, exec_user, runs, write_plugin
 from tests.e2e.logs._follow import BIN, child_env
+from tests.e2e.pods import running_pod_names
 from tests.e2e.release.appcopy import copy_app
 from tests.proxies import TunnelProxy
 
@@ -191,14 +192,7 @@ def kinds(sandbox, tmp_path_factory) -> Iterator[dict[str, Kind]]:
 
 @pytest.fixture
 def running_pod(kube, eventually) -> str:
-    pods = eventually(
-        lambda: [
-            p["metadata"]["name"]
-            for p in kube.list("pods", NS, label_selector="app=trace-api,process=web").items
-            if p["status"].get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")
-        ],
-        timeout=60,
-    )
+    pods = eventually(lambda: running_pod_names(kube, NS, "app=trace-api,process=web"), timeout=60)
     return pods[0]
 
 

@@ -11,6 +11,8 @@ import copy
 import uuid
 from typing import Any
 
+from tests import factories
+
 from .helpers import settled
 
 _KEEP_META = ("name", "labels", "annotations")
@@ -36,7 +38,7 @@ def _clean(obj: dict[str, Any], namespace: str) -> dict[str, Any]:
 def copy_app(kube: Any, eventually: Any, prefix: str = "rel") -> str:
     """A new namespace running staging's trace-api (settled); returns its name."""
     namespace = f"{prefix}-{uuid.uuid4().hex[:8]}"
-    kube.create("namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    kube.create("namespaces", factories.namespace(namespace))
     for kind in ("secrets", "configmaps"):
         for obj in kube.list(kind, "staging").items:
             name = obj["metadata"]["name"]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from kubectl_trace.health import deployment_rollout, image_tag
+from tests.e2e.pods import is_ready, live_pods
 
 REPO = "registry.sandbox.local/trace/trace-api"
 APP_DEPLOYMENTS = ("trace-api-clock", "trace-api-web", "trace-api-worker")
@@ -62,16 +63,7 @@ def settled(kube: Any, namespace: str) -> bool:
 
 def ready_pods(kube: Any, namespace: str, process: str) -> list[dict[str, Any]]:
     """Running, ready, not terminating pods of one process."""
-    pods = kube.list("pods", namespace, label_selector=f"app=trace-api,process={process}").items
-    return [
-        p
-        for p in pods
-        if not p["metadata"].get("deletionTimestamp")
-        and any(
-            c.get("type") == "Ready" and c.get("status") == "True"
-            for c in p["status"].get("conditions") or []
-        )
-    ]
+    return live_pods(kube, namespace, f"app=trace-api,process={process}", is_ready)
 
 
 def env_of(deployment: Mapping[str, Any]) -> dict[str, Any]:

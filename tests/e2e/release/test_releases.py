@@ -15,6 +15,8 @@ import time
 
 import pytest
 
+from tests import factories
+
 from .appcopy import copy_app
 from .helpers import APP_DEPLOYMENTS, REPO, deployments, env_of, nodeapp, settled, tags
 
@@ -244,7 +246,7 @@ def test_the_store_gives_unique_numbers_to_concurrent_writers(sandbox, kube, kub
     from kubectl_trace.release.store import ReleaseStore
 
     ns = f"store-{int(time.time() * 1000) % 10_000_000}"
-    kube.create("namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+    kube.create("namespaces", factories.namespace(ns))
     numbers: list[int] = []
     errors: list[BaseException] = []
 

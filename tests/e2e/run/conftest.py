@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests import factories
+
 _KEEP_META = ("name", "labels", "annotations")
 
 
@@ -27,7 +29,7 @@ def app_ns(kube: Any, kubectl: Any, eventually: Any) -> Iterator[str]:
     Nothing here writes to the session sandbox's shared namespaces.
     """
     ns = f"run-{uuid.uuid4().hex[:6]}"
-    kube.create("namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+    kube.create("namespaces", factories.namespace(ns))
     for kind in ("configmaps", "secrets"):
         for obj in kube.list(kind, "staging").items:
             if obj["metadata"]["name"].startswith("trace-api"):

@@ -14,6 +14,7 @@ import pytest
 
 from kubectl_trace.cli.runner import run
 from kubectl_trace.environment import Environment
+from tests.e2e.pods import running_pod_names
 
 ROOT = Path(__file__).resolve().parents[3]
 BIN = ROOT / "bin"
@@ -21,12 +22,7 @@ NS = "production"
 
 
 def running_pods(kube, namespace: str, process: str) -> list[str]:
-    pods = kube.list("pods", namespace, label_selector=f"app=trace-api,process={process}").items
-    return sorted(
-        p["metadata"]["name"]
-        for p in pods
-        if p["status"].get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")
-    )
+    return running_pod_names(kube, namespace, f"app=trace-api,process={process}")
 
 
 @pytest.fixture

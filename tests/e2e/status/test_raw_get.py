@@ -10,6 +10,7 @@ import pytest
 from kubectl_trace.kube.errors import ApiError
 from kubectl_trace.kube.lite import connect_lite
 from kubectl_trace.kube.settings import KubeSettings
+from tests.e2e.pods import is_running, live_pods
 
 
 def test_get_raw_through_both_clients(sandbox, kube, eventually):
@@ -17,12 +18,7 @@ def test_get_raw_through_both_clients(sandbox, kube, eventually):
     assert lite is not None
     try:
         pods = eventually(
-            lambda: [
-                p
-                for p in kube.list("pods", "production", label_selector="app=trace-api,process=web").items
-                if p["status"].get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")
-            ],
-            timeout=60,
+            lambda: live_pods(kube, "production", "app=trace-api,process=web", is_running), timeout=60
         )
         name = pods[0]["metadata"]["name"]
         path = f"/api/v1/namespaces/production/pods/{name}:3000/proxy/healthz"

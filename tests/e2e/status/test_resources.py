@@ -6,6 +6,7 @@ import re
 import uuid
 from typing import Any
 
+from tests.e2e.pods import has_running_container, live_pods
 from tests.factories import deployment_manifest, process_container
 
 from .helpers import REPO, own_namespace, status_json
@@ -26,16 +27,7 @@ def _deployment(
 
 
 def _running_pods(kube: Any, namespace: str, app: str) -> list[dict[str, Any]]:
-    pods = kube.list("pods", namespace, label_selector=f"app={app}").items
-    return [
-        p
-        for p in pods
-        if not p["metadata"].get("deletionTimestamp")
-        and any(
-            "running" in (s.get("state") or {})
-            for s in (p.get("status") or {}).get("containerStatuses") or []
-        )
-    ]
+    return live_pods(kube, namespace, f"app={app}", has_running_container)
 
 
 def test_status_json_carries_cpu_and_memory_per_pod(sandbox: Any, invoke: Any, eventually: Any) -> None:
