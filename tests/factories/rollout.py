@@ -10,7 +10,7 @@ import itertools
 from typing import Any
 
 from tests import factories
-from tests.factories import IMAGE, probe, replicaset
+from tests.factories import IMAGE, container, probe, replicaset
 from tests.factories import NOW as NOW  # re-exported: the tests import it from here
 from tests.factories import READINESS_503 as READINESS_503  # re-exported: the tests import it from here
 
@@ -44,13 +44,8 @@ def deployment(
 
     ``fields``: more of ``tests.factories.deployment``'s keywords (revision, observed, paused, app)."""
     available_n = replicas if available is None else available
-    web = {
-        "name": process,
-        "image": f"{IMAGE}:{tag}",
-        "env": [{"name": "PROCESS_TYPE", "value": process}],
-        "readinessProbe": probe(),
-        "livenessProbe": probe(),
-    }
+    env = [{"name": "PROCESS_TYPE", "value": process}]
+    web = container(process, tag, readiness=probe(), liveness=probe(), env=env, prestop=False, ports=False)
     minimum = "True" if available_n >= replicas - (max_unavailable or 0) else "False"
     prog = progressing or (
         "True",
