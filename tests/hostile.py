@@ -86,14 +86,12 @@ def run_on_tty(*argv: str, kubeconfig: str, color: bool = True, width: int = 160
     ``tty=False``: stdout is a pipe instead (no colour), to compare.
     """
     from kubectl_trace.cli.runner import run
-    from kubectl_trace.environment import Environment
+    from tests.inprocess import buffered_env
 
     out, err = TtyBuffer(tty), TtyBuffer(tty)
-    env = Environment(
-        stdin=io.StringIO(""),
+    env = buffered_env(
         stdout=out,
         stderr=err,
-        stdin_isatty=False,
         stdout_isatty=tty,
         color=color and tty,
         environ={"TERM": "xterm-256color"},

@@ -15,6 +15,7 @@ import pytest
 from kubectl_trace.cli.runner import run
 from kubectl_trace.environment import Environment
 from tests.e2e.pods import running_pod_names
+from tests.inprocess import buffered_env
 
 ROOT = Path(__file__).resolve().parents[3]
 BIN = ROOT / "bin"
@@ -48,14 +49,10 @@ def nodeapp(*args: str, kubeconfig: str, input: bytes = b"", timeout: float = 60
 
 def binary_env(stdin: bytes) -> tuple[Environment, io.BytesIO, io.BytesIO]:
     out, err = io.BytesIO(), io.BytesIO()
-    env = Environment(
+    env = buffered_env(
         stdin=io.TextIOWrapper(io.BytesIO(stdin)),
         stdout=io.TextIOWrapper(out, write_through=True),
         stderr=io.TextIOWrapper(err, write_through=True),
-        stdin_isatty=False,
-        stdout_isatty=False,
-        color=False,
-        environ={},
     )
     return env, out, err
 
