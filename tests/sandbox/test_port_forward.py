@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from kubectl_trace.sandbox.server import spdy
+from tests.processes import end
 from tests.sandbox.demo import NS
 
 SPDY = "SPDY/3.1+portforward.k8s.io"
@@ -53,15 +54,9 @@ class Forward:
 
     def stop(self) -> tuple[int, str]:
         """End kubectl (if still running); its exit status and stderr."""
-        if self.process.poll() is None:
-            self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        code = end(self.process)
         assert self.process.stderr is not None
-        return self.process.returncode, self.process.stderr.read()
+        return code, self.process.stderr.read()
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.pods import is_ready, is_running, live_pods
+from tests.processes import end
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -102,10 +103,4 @@ class Running:
         raise AssertionError(f"no {which} line matching {pattern!r}; saw {self.seen}")
 
     def interrupt(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-        try:
-            return self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait()
+        return end(self.process, signal.SIGINT)
