@@ -12,12 +12,15 @@ import platform
 import re
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "BENCHMARKS.md"
+# The scripts measure this checkout's package, whichever Python runs them.
+sys.path.insert(0, str(ROOT))
 
 
 def _compile_package() -> None:

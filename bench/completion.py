@@ -11,10 +11,7 @@ Goal: ≤ 300 ms.
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import KUBECTL, alternate, output, sandbox, wall, warm_up, workdir
 from _report import ROOT, arguments, median, ms, publish, ratio, stamp, table
 

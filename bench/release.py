@@ -27,9 +27,7 @@ import itertools
 import os
 import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import (
     IMAGE,
     NODEAPP,
@@ -45,7 +43,6 @@ from _harness import (
 )
 from _report import ROOT, arguments, median, ms, publish, ratio, stamp, table
 
-sys.path.insert(0, str(ROOT))
 PROCESSES = ("clock", "web", "worker")
 Argvs = Callable[[], list[list[str]]]
 

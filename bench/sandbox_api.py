@@ -26,8 +26,6 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _harness import IMAGE, Credentials, credentials, kubectl_argv, output, process_cpu, sandbox, workdir
 from _report import arguments, median, publish, row, stamp, table
 

@@ -10,10 +10,7 @@ kubectl's. Writes its section of BENCHMARKS.md unless --no-write.
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import KUBECTL, NODEAPP, wall
 from _report import arguments, median, publish, ratio, stamp, table
 

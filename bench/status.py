@@ -22,13 +22,10 @@ from __future__ import annotations
 import os
 import select
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import (
     NODEAPP,
     alternate,
@@ -43,9 +40,8 @@ from _harness import (
     warm_up,
     workdir,
 )
-from _report import ROOT, arguments, median, ms, publish, ratio, stamp, table
+from _report import arguments, median, ms, publish, ratio, stamp, table
 
-sys.path.insert(0, str(ROOT))
 NS = "production"
 T0 = 1_772_366_400.0
 

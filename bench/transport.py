@@ -16,12 +16,9 @@ Writes the ``transport`` section of BENCHMARKS.md unless --no-write.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import PYTHON, alternate, sandbox, wall, warm_up, workdir
 from _report import arguments, median, publish, stamp, table
 
