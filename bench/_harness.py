@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from _report import ROOT
+from _report import ROOT, median
 
 if TYPE_CHECKING:
     from kubectl_trace.kube.lite import LiteKube
@@ -62,6 +62,20 @@ def sandbox(kubeconfig: str | Path, *, timeout: float = 90, **options: Any) -> I
         yield handle
     finally:
         handle.stop()
+
+
+@contextmanager
+def private_sandbox(prefix: str, **options: Any) -> Iterator[tuple[SandboxHandle, Path]]:
+    """A sandbox (as ``sandbox``) and the temporary directory that holds its kubeconfig, for caches too."""
+    with workdir(prefix) as work, sandbox(work / "kubeconfig", **options) as handle:
+        yield handle, work
+
+
+@contextmanager
+def demo_web_pod(prefix: str, **options: Any) -> Iterator[tuple[SandboxHandle, Path, str]]:
+    """A private demo sandbox (1 log line/s) and the name of a ready web pod of trace-api in production."""
+    with private_sandbox(prefix, fixture="demo", log_rate=1.0, **options) as (handle, work):
+        yield handle, work, ready_pod(handle.kubeconfig, "production", "app=trace-api,process=web")
 
 
 @dataclass(frozen=True)
@@ -189,9 +203,15 @@ def ready_pod(kubeconfig: str, namespace: str, selector: str, timeout: float = 1
         return wait_until(first_ready, timeout, f"a ready pod of {selector} in {namespace}")
 
 
-def succeeds(argv: list[str], env: Mapping[str, str] | None = None) -> bool:
-    """Whether ``argv`` exits 0 (its output discarded)."""
-    return subprocess.run(argv, capture_output=True, env=env, check=False).returncode == 0
+def wait_for_success(argvs: list[list[str]], env: Mapping[str, str], timeout: float, what: str) -> None:
+    """Run the commands every 0.5 s until they all exit 0 (their output discarded)."""
+
+    def succeed() -> bool:
+        return all(
+            subprocess.run(argv, capture_output=True, env=env, check=False).returncode == 0 for argv in argvs
+        )
+
+    wait_until(succeed, timeout, what)
 
 
 def output(argv: list[str], env: Mapping[str, str] | None = None, timeout: float | None = None) -> str:
@@ -271,6 +291,23 @@ def alternate(runs: int, cases: Mapping[str, Callable[[], T]]) -> dict[str, list
         for name, case in cases.items():
             results[name].append(case())
     return results
+
+
+def compare_walls(
+    runs: int,
+    ours: Callable[[], list[list[str]]],
+    theirs: Callable[[], list[list[str]]],
+    env: Mapping[str, str],
+) -> tuple[float, float]:
+    """Median ``wall`` seconds of our commands and of kubectl's for the same task.
+
+    Each side gives its commands for a run (a new value each time, where a run must change
+    something); one warm-up of each, then ``runs`` alternating rounds.
+    """
+    sides = {"ours": lambda: wall(*ours(), env=env), "theirs": lambda: wall(*theirs(), env=env)}
+    warm_up(sides)
+    times = alternate(runs, sides)
+    return median(times["ours"]), median(times["theirs"])
 
 
 def warm_up(cases: Mapping[str, Callable[[], object]]) -> None:

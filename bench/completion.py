@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import os
 
-from _harness import KUBECTL, alternate, output, sandbox, wall, warm_up, workdir
+from _harness import KUBECTL, alternate, output, private_sandbox, wall, warm_up
 from _report import ROOT, arguments, median, ms, publish, ratio, stamp, table
 
 
 def main() -> None:
     args = arguments(__doc__, runs=15).parse_args()
-    with workdir("bench-completion-") as work, sandbox(work / "kubeconfig", fixture="demo") as handle:
+    with private_sandbox("bench-completion-", fixture="demo") as (handle, work):
         env = {
             "PATH": f"{ROOT / 'bin'}:{ROOT / '.venv' / 'bin'}:/usr/bin:/bin",
             "HOME": str(work),

@@ -42,13 +42,12 @@ from _harness import (
     IMAGE,
     NODEAPP,
     kubectl_argv,
+    private_sandbox,
     process_cpu,
     process_memory,
-    sandbox,
     wait_until,
     wall,
     web_deployment,
-    workdir,
 )
 from _report import ROOT, arguments, median, publish, ratio, stamp, table
 
@@ -266,10 +265,7 @@ def main() -> None:
     if shutil.which("tmux") is None:
         raise SystemExit("tmux is needed (the dashboard runs in a terminal)")
     load_before = os.getloadavg()
-    with (
-        workdir("bench-dashboard-") as work,
-        sandbox(work / "kubeconfig", time_scale=0.2, fixture="empty", log_rate=1.0) as handle,
-    ):
+    with private_sandbox("bench-dashboard-", time_scale=0.2, fixture="empty", log_rate=1.0) as (handle, work):
         screen = Screen(str(work))
         try:
             kube = connect(KubeSettings(kubeconfig=handle.kubeconfig, namespace=NS))

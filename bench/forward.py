@@ -23,7 +23,7 @@ import subprocess
 import threading
 import time
 
-from _harness import NODEAPP, alternate, kubectl_argv, ready_pod, sandbox, stop, warm_up, workdir
+from _harness import NODEAPP, alternate, demo_web_pod, kubectl_argv, stop, warm_up
 from _report import arguments, median, ms, publish, ratio, stamp, table
 
 NS = "production"
@@ -139,12 +139,8 @@ def main() -> None:
     args = parser.parse_args()
 
     load_before = os.getloadavg()
-    with (
-        workdir("bench-forward-") as work,
-        sandbox(work / "kubeconfig", fixture="demo", log_rate=1.0, containers="node", timeout=60) as handle,
-    ):
+    with demo_web_pod("bench-forward-", containers="node") as (handle, work, pod):
         kubeconfig = handle.kubeconfig
-        pod = ready_pod(kubeconfig, NS, "app=trace-api,process=web")
         kubectl = [*kubectl_argv(kubeconfig, work / "cache"), "-n", NS]
         ours = [NODEAPP, "forward", "trace-api", "--pod", pod, "--kubeconfig", kubeconfig, "-n", NS]
         theirs = [*kubectl, "port-forward", f"pod/{pod}"]

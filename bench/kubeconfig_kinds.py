@@ -32,13 +32,11 @@ from _harness import (
     NODEAPP,
     PYTHON,
     alternate,
+    demo_web_pod,
     first_output,
     kubectl_argv,
-    ready_pod,
-    sandbox,
     wall,
     warm_up,
-    workdir,
 )
 from _report import arguments, median, ms, publish, ratio, stamp, table
 
@@ -155,11 +153,7 @@ def cases(
 def main() -> None:
     args = arguments(__doc__, runs=11).parse_args()
     load_before = os.getloadavg()[0]
-    with (
-        workdir("bench-kinds-") as work,
-        sandbox(work / "kubeconfig", fixture="demo", log_rate=1.0) as handle,
-    ):
-        pod = ready_pod(handle.kubeconfig, NS, "app=trace-api,process=web")
+    with demo_web_pod("bench-kinds-") as (handle, work, pod):
         kinds = {"token": handle.kubeconfig, "exec plugin": exec_kubeconfig(handle.kubeconfig, work)}
         plan: dict[tuple[str, str, str], Callable[[], float]] = {}
         for kind, kubeconfig in kinds.items():

@@ -31,20 +31,28 @@ from collections.abc import Callable, Iterator
 from _harness import (
     IMAGE,
     NODEAPP,
-    alternate,
     clean_env,
+    compare_walls,
     kubectl_argv,
     median_cpu,
-    sandbox,
-    succeeds,
-    wait_until,
-    wall,
-    workdir,
+    private_sandbox,
+    wait_for_success,
 )
-from _report import ROOT, arguments, median, ms, publish, ratio, stamp, table
+from _report import ROOT, arguments, ms, publish, ratio, stamp, table
 
 PROCESSES = ("clock", "web", "worker")
 Argvs = Callable[[], list[list[str]]]
+
+
+NOTES = [
+    "`history` reads the release ConfigMap (one GET) once releases are recorded, and the",
+    "ReplicaSets (one LIST) before; `kubectl rollout history` ×3 is three processes. `deploy`",
+    "and `env set` do more than the kubectl side: they record the release (read, then a",
+    "resourceVersion-guarded write of the ConfigMap, and its outcome at the end) and keep",
+    "watching the clock process — no readiness probe, so `kubectl rollout status` calls it",
+    "rolled out the moment it starts — until its new container has run 1 s, which is what",
+    "catches a tag that crashes at start (c0ffee1) instead of reporting success.",
+]
 
 
 def pure_frame(pods: int, runs: int) -> float:
@@ -80,9 +88,14 @@ def each_process(argv: Callable[[str], list[str]]) -> list[list[str]]:
     return [argv(p) for p in PROCESSES]
 
 
+def rollout_status(k: list[str]) -> list[list[str]]:
+    """``kubectl rollout status`` of each process's Deployment in staging."""
+    return each_process(lambda p: [*k, "rollout", "status", f"deployment/trace-api-{p}", "-n", "staging"])
+
+
 def cases(n: list[str], k: list[str]) -> list[tuple[str, Argvs, Argvs]]:
     """Per task: its name, our commands, the kubectl commands a user types for the same result."""
-    status = each_process(lambda p: [*k, "rollout", "status", f"deployment/trace-api-{p}", "-n", "staging"])
+    status = rollout_status(k)
     ours_tag, theirs_tag = fresh("bench{:02d}a"), fresh("bench{:02d}b")
     ours_env, theirs_env = fresh("BENCH_A=run{}"), fresh("BENCH_B=run{}")
     ours_web, theirs_web = itertools.cycle(["web=2", "web=4"]), itertools.cycle(["3", "1"])
@@ -137,26 +150,11 @@ def cases(n: list[str], k: list[str]) -> list[tuple[str, Argvs, Argvs]]:
 def sandbox_rows(runs: int) -> list[tuple[str, float, float]]:
     """Per task: median wall seconds of ours and of kubectl's, alternating."""
     env = clean_env()
-    with workdir("bench-release-") as work, sandbox(work / "kubeconfig", fixture="demo") as handle:
+    with private_sandbox("bench-release-", fixture="demo") as (handle, work):
         k = kubectl_argv(handle.kubeconfig, work / "cache")
         n = [NODEAPP, "--kubeconfig", handle.kubeconfig]
-        ready = each_process(
-            lambda p: [*k, "rollout", "status", f"deployment/trace-api-{p}", "-n", "staging"]
-        )
-        wait_until(lambda: all(succeeds(argv, env) for argv in ready), 60, "the demo app to be ready")
-        wall(  # warm-up (kubectl's discovery cache, page cache)
-            [*n, "history", "trace-api", "-n", "production"],
-            [*k, "rollout", "history", "deploy/trace-api-web", "-n", "production"],
-            env=env,
-        )
-        rows = []
-        for name, ours, theirs in cases(n, k):
-            times = alternate(
-                runs,
-                {"ours": lambda o=ours: wall(*o(), env=env), "theirs": lambda t=theirs: wall(*t(), env=env)},
-            )
-            rows.append((name, median(times["ours"]), median(times["theirs"])))
-        return rows
+        wait_for_success(rollout_status(k), env, 60, "the demo app to be ready")
+        return [(name, *compare_walls(runs, ours, theirs, env)) for name, ours, theirs in cases(n, k)]
 
 
 def main() -> None:
@@ -188,13 +186,7 @@ def main() -> None:
         "",
         f"Load average at the end: {os.getloadavg()[0]:.1f}.",
         "",
-        "`history` reads the release ConfigMap (one GET) once releases are recorded, and the",
-        "ReplicaSets (one LIST) before; `kubectl rollout history` ×3 is three processes. `deploy`",
-        "and `env set` do more than the kubectl side: they record the release (read, then a",
-        "resourceVersion-guarded write of the ConfigMap, and its outcome at the end) and keep",
-        "watching the clock process — no readiness probe, so `kubectl rollout status` calls it",
-        "rolled out the moment it starts — until its new container has run 1 s, which is what",
-        "catches a tag that crashes at start (c0ffee1) instead of reporting success.",
+        *NOTES,
     ]
     publish("release", lines, args.no_write)
 

@@ -26,7 +26,7 @@ import threading
 import time
 from pathlib import Path
 
-from _harness import IMAGE, Credentials, credentials, kubectl_argv, output, process_cpu, sandbox, workdir
+from _harness import IMAGE, Credentials, credentials, kubectl_argv, output, private_sandbox, process_cpu
 from _report import arguments, median, publish, row, stamp, table
 
 from kubectl_trace.sandbox.process import SandboxHandle
@@ -177,12 +177,8 @@ def main() -> int:
 
     rows: list[list[str]] = []
     load_before = load()
-    with (
-        workdir("bench-sandbox-api-") as work,
-        sandbox(
-            work / "kubeconfig", fixture="empty", time_scale=0.05, log_rate=args.rate, timeout=60
-        ) as handle,
-    ):
+    options = {"fixture": "empty", "time_scale": 0.05, "log_rate": args.rate}
+    with private_sandbox("bench-sandbox-api-", **options) as (handle, work):
         kubectl = kubectl_argv(handle.kubeconfig, work / "cache")
         output(
             [*kubectl, "create", "deployment", "bench", f"--image={IMAGE}:{TAG}", f"--replicas={args.pods}"]

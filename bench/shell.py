@@ -22,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from _harness import NODEAPP, alternate, first_output, kubectl_argv, ready_pod, sandbox, warm_up, workdir
+from _harness import NODEAPP, alternate, demo_web_pod, first_output, kubectl_argv, warm_up
 from _report import arguments, median, ms, publish, ratio, stamp, table
 
 NS = "production"
@@ -74,12 +74,8 @@ def main() -> None:
     args = parser.parse_args()
 
     load_before = os.getloadavg()
-    with (
-        workdir("bench-shell-") as work,
-        sandbox(work / "kubeconfig", fixture="demo", log_rate=1.0, timeout=60) as handle,
-    ):
+    with demo_web_pod("bench-shell-") as (handle, work, pod):
         kubeconfig = handle.kubeconfig
-        pod = ready_pod(kubeconfig, NS, "app=trace-api,process=web")
         ours = [NODEAPP, "shell", "--kubeconfig", kubeconfig, "-n", NS]
         theirs = [*kubectl_argv(kubeconfig, work / "cache"), "-n", NS, "exec"]
         hi = ["--", "echo", "hi"]

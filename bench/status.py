@@ -32,13 +32,12 @@ from _harness import (
     clean_env,
     kubectl_argv,
     median_cpu,
-    sandbox,
+    private_sandbox,
     stop,
     succeeds,
     wait_until,
     wall,
     warm_up,
-    workdir,
 )
 from _report import arguments, median, ms, publish, ratio, stamp, table
 
@@ -264,7 +263,7 @@ def sandbox_section(runs: int) -> list[str]:
     from kubectl_trace.kube.settings import KubeSettings
 
     env = clean_env()
-    with workdir("bench-status-") as work, sandbox(work / "kubeconfig", fixture="demo") as handle:
+    with private_sandbox("bench-status-", fixture="demo") as (handle, work):
         cfg = handle.kubeconfig
         ours_status = [NODEAPP, "status", "trace-api", "-n", NS, "--kubeconfig", cfg]
         wait_until(lambda: succeeds(ours_status, env), 60, f"status trace-api -n {NS} to succeed")

@@ -19,7 +19,7 @@ import json
 import time
 from collections.abc import Callable
 
-from _harness import PYTHON, alternate, sandbox, wall, warm_up, workdir
+from _harness import PYTHON, alternate, private_sandbox, wall, warm_up
 from _report import arguments, median, publish, stamp, table
 
 IMPORTS = {
@@ -27,6 +27,15 @@ IMPORTS = {
     "http.client + ssl": "import http.client, ssl",
     "urllib3": "import urllib3",
 }
+
+
+NOTES = [
+    "urllib3 brings http.client and ssl with it, so its import cost is added to every command's",
+    "start-up; per request urllib3 is no faster (the second column, same server, same run).",
+    "What urllib3 would add here (pools shared across threads, HTTPS proxies, its retries) we",
+    "either do not need (one kept-alive connection per thread, our own retry policy) or leave",
+    "to the fallback (an https:// proxy). Hence http.client (see kube/lite.py's docstring).",
+]
 
 
 def import_costs(runs: int) -> dict[str, float]:
@@ -45,7 +54,7 @@ def request_rates(runs: int, requests: int) -> dict[str, list[float]]:
     from kubectl_trace.kube.lite import connect_lite
     from kubectl_trace.kube.settings import KubeSettings
 
-    with workdir("bench-transport-") as work, sandbox(work / "kubeconfig", fixture="demo") as handle:
+    with private_sandbox("bench-transport-", fixture="demo") as (handle, _work):
         lite = connect_lite(KubeSettings(kubeconfig=handle.kubeconfig), {})
         assert lite is not None
         creds = lite.auth.current()
@@ -112,11 +121,7 @@ def main() -> None:
             ],
         ),
         "",
-        "urllib3 brings http.client and ssl with it, so its import cost is added to every command's",
-        "start-up; per request urllib3 is no faster (the second column, same server, same run).",
-        "What urllib3 would add here (pools shared across threads, HTTPS proxies, its retries) we",
-        "either do not need (one kept-alive connection per thread, our own retry policy) or leave",
-        "to the fallback (an https:// proxy). Hence http.client (see kube/lite.py's docstring).",
+        *NOTES,
     ]
     publish("transport", lines, args.no_write)
 
