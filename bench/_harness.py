@@ -15,7 +15,7 @@ import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +33,7 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python")
 IMAGE = "registry.sandbox.local/trace/trace-api"
 
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 
 
 # --- where the commands run ------------------------------------------------------------------
@@ -196,9 +197,9 @@ def ready_pod(kubeconfig: str, namespace: str, selector: str, timeout: float = 1
 
     with lite_client(kubeconfig) as client:
 
-        def first_ready() -> str | None:
+        def first_ready() -> str:
             pods = client.list("pods", namespace, label_selector=selector).items
-            return next((str(p["metadata"]["name"]) for p in pods if ready(p)), None)
+            return next((str(p["metadata"]["name"]) for p in pods if ready(p)), "")
 
         return wait_until(first_ready, timeout, f"a ready pod of {selector} in {namespace}")
 
@@ -284,9 +285,9 @@ def median_cpu(fn: Callable[[], object], runs: int) -> float:
     return statistics.median(samples)
 
 
-def alternate(runs: int, cases: Mapping[str, Callable[[], T]]) -> dict[str, list[T]]:
+def alternate(runs: int, cases: Mapping[K, Callable[[], T]]) -> dict[K, list[T]]:
     """Every case once per round, ``runs`` rounds, so that load drifts hit every side alike."""
-    results: dict[str, list[T]] = {name: [] for name in cases}
+    results: dict[K, list[T]] = {name: [] for name in cases}
     for _ in range(runs):
         for name, case in cases.items():
             results[name].append(case())
@@ -310,7 +311,7 @@ def compare_walls(
     return median(times["ours"]), median(times["theirs"])
 
 
-def warm_up(cases: Mapping[str, Callable[[], object]]) -> None:
+def warm_up(cases: Mapping[K, Callable[[], object]]) -> None:
     """Run every case once, unmeasured (kubectl's discovery cache, the page cache, connections)."""
     for case in cases.values():
         case()

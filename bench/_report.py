@@ -103,7 +103,7 @@ def arguments(doc: str, *, runs: int | None = None, runs_help: str | None = None
 def table(columns: Sequence[str], align: str, rows: Iterable[Sequence[object]]) -> list[str]:
     """A Markdown table; ``align`` has one letter a column, ``l`` or ``r``."""
     rule = "".join("---|" if a == "l" else "---:|" for a in align)
-    return [row(columns), "|" + rule, *(row(row) for row in rows)]
+    return [row(columns), "|" + rule, *(row(cells) for cells in rows)]
 
 
 def row(cells: Sequence[object]) -> str:

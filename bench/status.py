@@ -28,16 +28,13 @@ from typing import Any
 
 from _harness import (
     NODEAPP,
-    alternate,
     clean_env,
+    compare_walls,
     kubectl_argv,
     median_cpu,
     private_sandbox,
     stop,
-    succeeds,
-    wait_until,
-    wall,
-    warm_up,
+    wait_for_success,
 )
 from _report import arguments, median, ms, publish, ratio, stamp, table
 
@@ -266,7 +263,7 @@ def sandbox_section(runs: int) -> list[str]:
     with private_sandbox("bench-status-", fixture="demo") as (handle, work):
         cfg = handle.kubeconfig
         ours_status = [NODEAPP, "status", "trace-api", "-n", NS, "--kubeconfig", cfg]
-        wait_until(lambda: succeeds(ours_status, env), 60, f"status trace-api -n {NS} to succeed")
+        wait_for_success([ours_status], env, 60, f"status trace-api -n {NS} to succeed")
         kube = connect(KubeSettings(kubeconfig=cfg))
         try:
             pods = [
@@ -295,15 +292,10 @@ def sandbox_section(runs: int) -> list[str]:
                     [[*k, "events", "-n", NS]],
                 ),
             }
-            results: dict[str, tuple[float, float]] = {}
-            for name, (ours, theirs) in cases.items():
-                sides = {
-                    "ours": lambda o=ours: wall(*o, env=env),
-                    "theirs": lambda t=theirs: wall(*t, env=env),
-                }
-                warm_up(sides)  # discovery cache, page cache
-                times = alternate(runs, sides)
-                results[name] = (median(times["ours"]), median(times["theirs"]))
+            results = {
+                name: compare_walls(runs, lambda o=ours: o, lambda t=theirs: t, env)
+                for name, (ours, theirs) in cases.items()
+            }
             kube.create("namespaces", {"metadata": {"name": "bench-events"}})
             ours_w = watch_latency(
                 [NODEAPP, "events", "-n", "bench-events", "-w", "--kubeconfig", cfg],
