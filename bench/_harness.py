@@ -204,8 +204,9 @@ def ready_pod(kubeconfig: str, namespace: str, selector: str, timeout: float = 1
         return wait_until(first_ready, timeout, f"a ready pod of {selector} in {namespace}")
 
 
-def wait_for_success(argvs: list[list[str]], env: Mapping[str, str], timeout: float, what: str) -> None:
-    """Run the commands every 0.5 s until they all exit 0 (their output discarded)."""
+def wait_for_success(argvs: list[list[str]], timeout: float, what: str) -> None:
+    """Run the commands (in ``clean_env``, output discarded) every 0.5 s until they all exit 0."""
+    env = clean_env()
 
     def succeed() -> bool:
         return all(
@@ -295,16 +296,14 @@ def alternate(runs: int, cases: Mapping[K, Callable[[], T]]) -> dict[K, list[T]]
 
 
 def compare_walls(
-    runs: int,
-    ours: Callable[[], list[list[str]]],
-    theirs: Callable[[], list[list[str]]],
-    env: Mapping[str, str],
+    runs: int, ours: Callable[[], list[list[str]]], theirs: Callable[[], list[list[str]]]
 ) -> tuple[float, float]:
-    """Median ``wall`` seconds of our commands and of kubectl's for the same task.
+    """Median ``wall`` seconds of our commands and of kubectl's for the same task, in ``clean_env``.
 
     Each side gives its commands for a run (a new value each time, where a run must change
     something); one warm-up of each, then ``runs`` alternating rounds.
     """
+    env = clean_env()
     sides = {"ours": lambda: wall(*ours(), env=env), "theirs": lambda: wall(*theirs(), env=env)}
     warm_up(sides)
     times = alternate(runs, sides)

@@ -111,6 +111,15 @@ def row(cells: Sequence[object]) -> str:
     return "| " + " | ".join(str(cell) for cell in cells) + " |"
 
 
+def versus_table(rows: Iterable[tuple[str, float, float]]) -> list[str]:
+    """A task a row: our seconds, kubectl's for the same result, and the ratio."""
+    return table(
+        ["task", "kubectl-nodeapp", "kubectl (peer)", "ratio"],
+        "lrrr",
+        [(task, ms(ours), ms(theirs), ratio(ours, theirs)) for task, ours, theirs in rows],
+    )
+
+
 def ratio(ours: float, theirs: float) -> str:
     """``ours / theirs`` as the tables write it."""
     return f"{ours / theirs:.2f}×"

@@ -31,14 +31,13 @@ from collections.abc import Callable, Iterator
 from _harness import (
     IMAGE,
     NODEAPP,
-    clean_env,
     compare_walls,
     kubectl_argv,
     median_cpu,
     private_sandbox,
     wait_for_success,
 )
-from _report import ROOT, arguments, ms, publish, ratio, stamp, table
+from _report import ROOT, arguments, publish, stamp, versus_table
 
 PROCESSES = ("clock", "web", "worker")
 Argvs = Callable[[], list[list[str]]]
@@ -149,12 +148,11 @@ def cases(n: list[str], k: list[str]) -> list[tuple[str, Argvs, Argvs]]:
 
 def sandbox_rows(runs: int) -> list[tuple[str, float, float]]:
     """Per task: median wall seconds of ours and of kubectl's, alternating."""
-    env = clean_env()
     with private_sandbox("bench-release-", fixture="demo") as (handle, work):
         k = kubectl_argv(handle.kubeconfig, work / "cache")
         n = [NODEAPP, "--kubeconfig", handle.kubeconfig]
-        wait_for_success(rollout_status(k), env, 60, "the demo app to be ready")
-        return [(name, *compare_walls(runs, ours, theirs, env)) for name, ours, theirs in cases(n, k)]
+        wait_for_success(rollout_status(k), 60, "the demo app to be ready")
+        return [(name, *compare_walls(runs, ours, theirs)) for name, ours, theirs in cases(n, k)]
 
 
 def main() -> None:
@@ -178,11 +176,7 @@ def main() -> None:
         "median wall time from the first spawn to the last exit; the kubectl side runs the commands",
         "a user would type, one after the other:",
         "",
-        *table(
-            ["task", "kubectl-nodeapp", "kubectl (peer)", "ratio"],
-            "lrrr",
-            [(name, ms(ours), ms(theirs), ratio(ours, theirs)) for name, ours, theirs in rows],
-        ),
+        *versus_table(rows),
         "",
         f"Load average at the end: {os.getloadavg()[0]:.1f}.",
         "",

@@ -36,7 +36,7 @@ from _harness import (
     stop,
     wait_for_success,
 )
-from _report import arguments, median, ms, publish, ratio, stamp, table
+from _report import arguments, median, ms, publish, stamp, table, versus_table
 
 NS = "production"
 T0 = 1_772_366_400.0
@@ -259,11 +259,10 @@ def sandbox_section(runs: int) -> list[str]:
     from kubectl_trace.kube.client import connect
     from kubectl_trace.kube.settings import KubeSettings
 
-    env = clean_env()
     with private_sandbox("bench-status-", fixture="demo") as (handle, work):
         cfg = handle.kubeconfig
         ours_status = [NODEAPP, "status", "trace-api", "-n", NS, "--kubeconfig", cfg]
-        wait_for_success([ours_status], env, 60, f"status trace-api -n {NS} to succeed")
+        wait_for_success([ours_status], 60, f"status trace-api -n {NS} to succeed")
         kube = connect(KubeSettings(kubeconfig=cfg))
         try:
             pods = [
@@ -293,7 +292,7 @@ def sandbox_section(runs: int) -> list[str]:
                 ),
             }
             results = {
-                name: compare_walls(runs, lambda o=ours: o, lambda t=theirs: t, env)
+                name: compare_walls(runs, lambda o=ours: o, lambda t=theirs: t)
                 for name, (ours, theirs) in cases.items()
             }
             kube.create("namespaces", {"metadata": {"name": "bench-events"}})
@@ -315,23 +314,13 @@ def sandbox_section(runs: int) -> list[str]:
         "`exec -- node --version`",
         "events": "`kubectl events`",
     }
-    rows = [
-        (f"`{name}` vs {peers[name]}", ms(ours), ms(theirs), ratio(ours, theirs))
-        for name, (ours, theirs) in results.items()
-    ]
-    rows.append(
-        (
-            "`events -w`: Event created → line printed vs `get events -w`",
-            ms(ours_w),
-            ms(theirs_w),
-            ratio(ours_w, theirs_w),
-        )
-    )
+    rows = [(f"`{name}` vs {peers[name]}", ours, theirs) for name, (ours, theirs) in results.items()]
+    rows.append(("`events -w`: Event created → line printed vs `get events -w`", ours_w, theirs_w))
     return [
         f"Against a private sandbox (demo fixture, time scale 0.1), {runs} alternating runs, median wall",
         "time (spawn to exit, output discarded):",
         "",
-        *table(["task", "kubectl-nodeapp", "kubectl (peer)", "ratio"], "lrrr", rows),
+        *versus_table(rows),
     ]
 
 
