@@ -11,7 +11,6 @@ import base64
 import os
 import shlex
 import ssl
-import statistics
 import subprocess
 import tempfile
 import time
@@ -283,7 +282,7 @@ def median_cpu(fn: Callable[[], object], runs: int) -> float:
         start = time.process_time()
         fn()
         samples.append(time.process_time() - start)
-    return statistics.median(samples)
+    return median(samples)
 
 
 def alternate(runs: int, cases: Mapping[K, Callable[[], T]]) -> dict[K, list[T]]:

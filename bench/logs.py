@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from _harness import (
     IMAGE,
@@ -53,7 +53,8 @@ from _harness import (
 )
 from _report import arguments, median, ms, publish, stamp, table
 
-from kubectl_trace.sandbox.process import SandboxHandle
+if TYPE_CHECKING:
+    from kubectl_trace.sandbox.process import SandboxHandle
 
 TAG = "3f9c2a1"
 NS = "bench"
