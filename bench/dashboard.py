@@ -273,20 +273,20 @@ def main() -> None:
             pods_now = setup["pods"]
             print(f"set-up: {setup['setup_s']:.0f} s, {pods_now} pods, status {setup['status']}", flush=True)
 
-            kubectl = [
+            kubectl_get = [
                 *kubectl_argv(handle.kubeconfig, work / "kubectl-cache"),
                 "get",
                 "deploy,rs,pods",
                 "-n",
                 NS,
             ]
-            wall(kubectl)  # discovery cache warm-up
+            wall(kubectl_get)  # discovery cache warm-up
             ours, peer = [], []
             pid = 0
             for run in range(args.runs):
                 took, pid = first_frame(screen, handle.kubeconfig, pods_now, run)
                 ours.append(took)
-                peer.append(wall(kubectl))
+                peer.append(wall(kubectl_get))
                 if run < args.runs - 1:
                     screen.tmux("kill-session", "-t", f"ff{run}")
             print(f"first frame: ours {median(ours):.2f} s, kubectl get {median(peer):.2f} s", flush=True)
