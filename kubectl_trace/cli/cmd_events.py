@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.cli.options import CommonOptions, add_target_argument
+from kubectl_trace.cli.options import CommonOptions, add_target_argument, options_from
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import UsageError
 
@@ -103,17 +103,7 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> EventsOpti
                 )
             chosen.append(name)
         types = tuple(dict.fromkeys(chosen))
-    return EventsOptions(
-        common=common,
-        target=args.target,
-        watch=bool(args.watch),
-        since=args.since,
-        types=types,
-        output=args.output,
-        process=args.process,
-        selector=args.selector,
-        all_namespaces=bool(args.all_namespaces),
-    )
+    return options_from(EventsOptions, args, common, types=types)
 
 
 # -- which events ------------------------------------------------------------------------

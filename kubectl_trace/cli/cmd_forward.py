@@ -10,6 +10,7 @@ from kubectl_trace.cli.options import (
     add_app_argument,
     add_pod_choice_arguments,
     check_pod_choice,
+    options_from,
 )
 from kubectl_trace.environment import Environment
 
@@ -50,7 +51,7 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> ForwardOpt
 
     parse_ports(args.ports)  # a bad spec is a usage error before any request
     check_pod_choice(args)
-    return ForwardOptions(common=common, app=args.app, ports=args.ports, process=args.process, pod=args.pod)
+    return options_from(ForwardOptions, args, common)
 
 
 def run(options: ForwardOptions, env: Environment) -> int:

@@ -6,7 +6,7 @@ import argparse
 import json
 from dataclasses import dataclass
 
-from kubectl_trace.cli.options import CommonOptions, add_app_argument
+from kubectl_trace.cli.options import CommonOptions, add_app_argument, options_from
 from kubectl_trace.environment import Environment
 
 DESCRIPTION = (
@@ -64,14 +64,7 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> HistoryOpt
         if not str(args.limit).isdigit() or int(args.limit) < 1:
             raise UsageError(f"--limit takes a positive number, not {args.limit!r}")
         limit = int(args.limit)
-    return HistoryOptions(
-        common=common,
-        app=args.app,
-        process=args.process,
-        output=args.output,
-        revisions=bool(args.revisions),
-        limit=limit,
-    )
+    return options_from(HistoryOptions, args, common, limit=limit)
 
 
 def run(options: HistoryOptions, env: Environment) -> int:

@@ -7,7 +7,7 @@ import json
 import time
 from dataclasses import dataclass
 
-from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.cli.options import CommonOptions, options_from
 from kubectl_trace.environment import Environment
 
 DESCRIPTION = (
@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_options(args: argparse.Namespace, common: CommonOptions) -> InfoOptions:
     """Validate the flags."""
-    return InfoOptions(common=common, output=args.output)
+    return options_from(InfoOptions, args, common)
 
 
 def run(options: InfoOptions, env: Environment) -> int:

@@ -10,6 +10,7 @@ from kubectl_trace.cli.options import (
     add_app_argument,
     add_pod_choice_arguments,
     check_pod_choice,
+    options_from,
 )
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import UsageError
@@ -82,16 +83,7 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> InspectOpt
             raise UsageError(f"invalid --port {args.port!r} (a number 0-65535; 0 picks a free one)")
         port = int(args.port)
     check_pod_choice(args)
-    return InspectOptions(
-        common=common,
-        app=args.app,
-        process=args.process,
-        pod=args.pod,
-        cpu_profile=seconds,
-        heap_snapshot=bool(args.heap_snapshot),
-        output=args.output_file,
-        port=port,
-    )
+    return options_from(InspectOptions, args, common, cpu_profile=seconds, output=args.output_file, port=port)
 
 
 def run(options: InspectOptions, env: Environment) -> int:

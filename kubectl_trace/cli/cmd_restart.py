@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from kubectl_trace.cli.options import CommonOptions, add_app_argument
+from kubectl_trace.cli.options import CommonOptions, add_app_argument, options_from
 from kubectl_trace.environment import Environment
 from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
 
@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_options(args: argparse.Namespace, common: CommonOptions) -> RestartOptions:
     """Validate the flags."""
-    return RestartOptions(common=common, app=args.app, process=args.process, change=change_settings(args))
+    return options_from(RestartOptions, args, common, change=change_settings(args))
 
 
 def run(options: RestartOptions, env: Environment) -> int:

@@ -6,7 +6,7 @@ import argparse
 import re
 from dataclasses import dataclass
 
-from kubectl_trace.cli.options import CommonOptions, take_command_after_dashdash
+from kubectl_trace.cli.options import CommonOptions, options_from, take_command_after_dashdash
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import UsageError
 
@@ -86,16 +86,14 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> RunOptions
         if not sep or not _ENV_NAME.fullmatch(name):
             raise UsageError(f"invalid --env {item!r}: expected NAME=VALUE")
         env.append((name, value))
-    return RunOptions(
-        common=common,
-        app=args.app,
-        process=args.process,
+    return options_from(
+        RunOptions,
+        args,
+        common,
         tag=validate_tag(args.tag) if args.tag is not None else None,
-        keep=bool(args.keep),
         timeout_seconds=timeout,
         env=tuple(env),
         command=tuple(command),
-        no_tty=bool(args.no_tty),
     )
 
 

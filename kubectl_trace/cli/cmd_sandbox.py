@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.cli.options import CommonOptions, options_from
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import NodeappError, UsageError
 
@@ -203,26 +203,13 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> SandboxCom
         raise UsageError(f"unexpected arguments for sandbox {action}: {' '.join(rest)}")
     if action == "up":
         _check_up(args)
-    return SandboxCommand(
-        action=action,
+    return options_from(
+        SandboxCommand,
+        args,
         kubeconfig=_kubeconfig(common, action),
         sub=sub,
         target=target,
         namespace=common.kube.namespace,
-        container=args.container,
-        port=args.port,
-        time_scale=args.time_scale,
-        log_rate=args.log_rate,
-        log_backlog=args.log_backlog,
-        fixture=args.fixture,
-        containers=args.containers,
-        foreground=args.foreground,
-        exit_with_parent=args.exit_with_parent,
-        fault=args.fault,
-        rate=args.rate,
-        seconds=args.seconds,
-        ms=args.ms,
-        output=args.output,
     )
 
 

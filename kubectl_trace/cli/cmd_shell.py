@@ -7,7 +7,12 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.cli.options import CommonOptions, add_target_argument, take_command_after_dashdash
+from kubectl_trace.cli.options import (
+    CommonOptions,
+    add_target_argument,
+    options_from,
+    take_command_after_dashdash,
+)
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import ExitStatus, UsageError
 
@@ -77,17 +82,7 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> ShellOptio
         raise UsageError("nothing after --", hint="give a command, e.g. -- node --version")
     if args.target is not None and not args.target.strip():
         raise UsageError("TARGET is empty")
-    return ShellOptions(
-        common=common,
-        target=args.target,
-        container=args.container,
-        process=args.process,
-        selector=args.selector,
-        any_state=bool(args.any_state),
-        pick=bool(args.pick),
-        no_tty=bool(args.no_tty),
-        command=tuple(command or ()),
-    )
+    return options_from(ShellOptions, args, common, command=tuple(command or ()))
 
 
 def default_command(tty: bool, environ: Any) -> list[str]:

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.cli.options import CommonOptions, add_target_argument
+from kubectl_trace.cli.options import CommonOptions, add_target_argument, options_from
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import NodeappError, UsageError
 from kubectl_trace.status.report import StatusReport, build_report, report_json
@@ -89,15 +89,7 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> StatusOpti
             "-A sums up every namespace and takes no TARGET, --process, -l or --probe",
             hint="for one namespace in full: kubectl nodeapp status -n NAMESPACE",
         )
-    return StatusOptions(
-        common=common,
-        target=args.target,
-        probe=bool(args.probe),
-        output=args.output,
-        process=args.process,
-        selector=args.selector,
-        all_namespaces=bool(args.all_namespaces),
-    )
+    return options_from(StatusOptions, args, common)
 
 
 # -- gathering (I/O) ------------------------------------------------------------------------

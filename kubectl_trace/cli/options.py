@@ -5,11 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kubectl_trace.kube.settings import KubeSettings
 from kubectl_trace.timeparse import parse_duration
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+    Options = TypeVar("Options", bound=DataclassInstance)
 
 __all__ = [
     "GLOBAL_VALUE_FLAGS",
@@ -18,6 +23,7 @@ __all__ = [
     "add_common_arguments",
     "add_target_argument",
     "common_options",
+    "options_from",
 ]
 
 # Flags that take a value, accepted before the subcommand too (kubectl nodeapp -n prod logs).
@@ -126,6 +132,21 @@ def common_options(args: argparse.Namespace) -> CommonOptions:
         color=args.color or load_user_config().color,
         debug=bool(args.debug),
     )
+
+
+def options_from(
+    cls: type[Options], args: argparse.Namespace, common: CommonOptions | None = None, **checked: Any
+) -> Options:
+    """A command's frozen options: ``checked`` values, else the flag of each field's name, and ``common``.
+
+    ``checked`` holds what parse_options validated or converted; every other field whose name is a
+    flag's ``dest`` takes the flag as parsed, and the rest keep their defaults.
+    """
+    values = {"common": common, **checked} if common is not None else dict(checked)
+    for field in fields(cls):
+        if field.name not in values and hasattr(args, field.name):
+            values[field.name] = getattr(args, field.name)
+    return cls(**values)
 
 
 def split_command(argv: Sequence[str]) -> tuple[list[str], list[str] | None]:
