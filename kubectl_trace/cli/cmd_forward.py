@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from kubectl_trace.cli.options import (
-    CommonOptions,
-    add_app_argument,
-    add_pod_choice_arguments,
-    check_pod_choice,
-    options_from,
-)
+from kubectl_trace.cli.options import CommonOptions, add_app_argument, add_pod_choice_arguments, pod_choice
 from kubectl_trace.environment import Environment
+
+if TYPE_CHECKING:
+    from kubectl_trace.debug.forward import ForwardSettings
 
 DESCRIPTION = (
     "Forward a local port to a port of a ready pod of APP, as `kubectl port-forward` does, and\n"
@@ -32,10 +30,7 @@ class ForwardOptions:
     """Options of ``forward``."""
 
     common: CommonOptions
-    app: str
-    ports: str
-    process: str | None
-    pod: str | None
+    settings: ForwardSettings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,28 +42,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_options(args: argparse.Namespace, common: CommonOptions) -> ForwardOptions:
     """Validate the flags."""
+    from kubectl_trace.debug.forward import ForwardSettings
     from kubectl_trace.debug.pods import parse_ports
 
-    parse_ports(args.ports)  # a bad spec is a usage error before any request
-    check_pod_choice(args)
-    return options_from(ForwardOptions, args, common)
+    ports = parse_ports(args.ports)  # a bad spec is a usage error before any request
+    return ForwardOptions(common, ForwardSettings(pod_choice(args, common), ports))
 
 
 def run(options: ForwardOptions, env: Environment) -> int:
     """Resolve the app, pick a pod, forward until Ctrl-C."""
-    from kubectl_trace.debug.forward import ForwardSettings, run_forward
-    from kubectl_trace.debug.pods import parse_ports
-    from kubectl_trace.kube.client import connect_best
+    from kubectl_trace.cli.client import connected
+    from kubectl_trace.debug.forward import run_forward
 
-    kube = connect_best(options.common.kube, env.environ)
-    try:
-        settings = ForwardSettings(
-            app=options.app,
-            namespace=options.common.kube.namespace or kube.namespace,
-            ports=parse_ports(options.ports),
-            process=options.process,
-            pod=options.pod,
-        )
-        return run_forward(kube, settings, env)
-    finally:
-        kube.close()
+    with connected(options.common, env) as kube:
+        return run_forward(kube, options.settings, env)

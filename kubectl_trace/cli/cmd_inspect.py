@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from kubectl_trace.cli.options import (
-    CommonOptions,
-    add_app_argument,
-    add_pod_choice_arguments,
-    check_pod_choice,
-    options_from,
-)
+from kubectl_trace.cli.options import CommonOptions, add_app_argument, add_pod_choice_arguments, pod_choice
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import UsageError
+
+if TYPE_CHECKING:
+    from kubectl_trace.debug.inspect import InspectSettings
 
 DESCRIPTION = (
     "Open the Node.js inspector of a ready pod of APP and forward it to 127.0.0.1: the node\n"
@@ -34,13 +32,7 @@ class InspectOptions:
     """Options of ``inspect``."""
 
     common: CommonOptions
-    app: str
-    process: str | None
-    pod: str | None
-    cpu_profile: float | None
-    heap_snapshot: bool
-    output: str | None
-    port: int | None
+    settings: InspectSettings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,6 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_options(args: argparse.Namespace, common: CommonOptions) -> InspectOptions:
     """Validate the flags."""
+    from kubectl_trace.debug.inspect import InspectSettings
     from kubectl_trace.timeparse import parse_duration
 
     seconds = None
@@ -82,27 +75,20 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> InspectOpt
         if not args.port.isdigit() or not 0 <= int(args.port) <= 65535:
             raise UsageError(f"invalid --port {args.port!r} (a number 0-65535; 0 picks a free one)")
         port = int(args.port)
-    check_pod_choice(args)
-    return options_from(InspectOptions, args, common, cpu_profile=seconds, output=args.output_file, port=port)
+    settings = InspectSettings(
+        pod_choice(args, common),
+        cpu_profile=seconds,
+        heap_snapshot=args.heap_snapshot,
+        output=args.output_file,
+        local_port=port,
+    )
+    return InspectOptions(common, settings)
 
 
 def run(options: InspectOptions, env: Environment) -> int:
     """Resolve the app, open and forward the inspector, use it, close it."""
-    from kubectl_trace.debug.inspect import InspectSettings, run_inspect
-    from kubectl_trace.kube.client import connect_best
+    from kubectl_trace.cli.client import connected
+    from kubectl_trace.debug.inspect import run_inspect
 
-    kube = connect_best(options.common.kube, env.environ)
-    try:
-        settings = InspectSettings(
-            app=options.app,
-            namespace=options.common.kube.namespace or kube.namespace,
-            process=options.process,
-            pod=options.pod,
-            cpu_profile=options.cpu_profile,
-            heap_snapshot=options.heap_snapshot,
-            output=options.output,
-            local_port=options.port,
-        )
-        return run_inspect(kube, settings, env)
-    finally:
-        kube.close()
+    with connected(options.common, env) as kube:
+        return run_inspect(kube, options.settings, env)

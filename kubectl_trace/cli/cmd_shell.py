@@ -96,13 +96,14 @@ def default_command(tty: bool, environ: Any) -> list[str]:
 
 def run(options: ShellOptions, env: Environment) -> int:
     """Choose the pod, open the exec stream, attach the terminal or the pipes."""
+    from kubectl_trace.cli.client import connected
     from kubectl_trace.kube.exec import open_exec
     from kubectl_trace.shell.attach import attach_pipes, attach_tty
     from kubectl_trace.shell.choose import pick_container
     from kubectl_trace.shell.pods import container_names
 
-    kube = _connect(options, env)
-    try:
+    # the lean client for plain kubeconfigs: a shell should start fast
+    with connected(options.common, env) as kube:
         pod = _choose(kube, options, env)
         if pod is None:
             return ExitStatus.INTERRUPTED
@@ -130,15 +131,6 @@ def run(options: ShellOptions, env: Environment) -> int:
             if tty:
                 return attach_tty(session, env)
             return attach_pipes(session, env)
-    finally:
-        kube.close()
-
-
-def _connect(options: ShellOptions, env: Environment) -> KubeClient:
-    """The lean client for plain kubeconfigs (a shell should start fast), else ``Kube``."""
-    from kubectl_trace.kube.client import connect_best
-
-    return connect_best(options.common.kube, env.environ)
 
 
 def _choose(kube: KubeClient, options: ShellOptions, env: Environment) -> dict[str, Any] | None:

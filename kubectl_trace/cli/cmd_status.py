@@ -19,7 +19,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.cli.options import CommonOptions, add_target_argument, options_from
+from kubectl_trace.cli.options import (
+    CommonOptions,
+    PodQuery,
+    add_pod_query_arguments,
+    add_target_argument,
+    options_from,
+    pod_query,
+)
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import NodeappError, UsageError
 from kubectl_trace.status.report import StatusReport, build_report, report_json
@@ -52,11 +59,9 @@ class StatusOptions:
     """Options of ``status``."""
 
     common: CommonOptions
-    target: str | None
+    query: PodQuery
     probe: bool
     output: str
-    process: str | None
-    selector: str | None
     all_namespaces: bool = False
 
 
@@ -69,8 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="run each container's HTTP probes now (through the API server) and ask for its Node.js version",
     )
     parser.add_argument("-o", "--output", choices=("pretty", "json"), default="pretty", help="output format")
-    parser.add_argument("--process", metavar="P", help="only this process type (web, worker, clock)")
-    parser.add_argument("-l", "--selector", metavar="SELECTOR", help="only pods with these labels")
+    add_pod_query_arguments(parser)
     parser.add_argument(
         "-A",
         "--all-namespaces",
@@ -81,15 +85,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_options(args: argparse.Namespace, common: CommonOptions) -> StatusOptions:
     """Validate the flags."""
-    from kubectl_trace.kube.targets import classify
-
-    classify(args.target)
-    if args.all_namespaces and (args.target or args.process or args.selector or args.probe):
+    query = pod_query(args)
+    if args.all_namespaces and (query.given or args.probe):
         raise UsageError(
             "-A sums up every namespace and takes no TARGET, --process, -l or --probe",
             hint="for one namespace in full: kubectl nodeapp status -n NAMESPACE",
         )
-    return options_from(StatusOptions, args, common)
+    return options_from(StatusOptions, args, common, query=query)
 
 
 # -- gathering (I/O) ------------------------------------------------------------------------
@@ -206,7 +208,6 @@ def _batch(kube: KubeClient, target: Target, namespace: str) -> tuple[tuple[Any,
 def run(options: StatusOptions, env: Environment) -> int:
     """Gather, explain, and exit 1 when anything is unhealthy."""
     from kubectl_trace.kube.client import connect_best
-    from kubectl_trace.kube.targets import resolve_in_namespace
     from kubectl_trace.status.checks import crash_candidates, fetch_previous_logs, probe_now
     from kubectl_trace.status.render import print_renderables, render_report
     from kubectl_trace.status.resources import process_flags, read_shutdown_logs
@@ -215,9 +216,7 @@ def run(options: StatusOptions, env: Environment) -> int:
     if options.all_namespaces:
         return _run_all(kube, options, env)
     try:
-        namespace, target = resolve_in_namespace(
-            kube, options.target, process=options.process, label_selector=options.selector
-        )
+        namespace, target = options.query.resolve(kube)
         now = env.clock()
         report, pods = gather(kube, target, namespace, now)
         if not report.deployments and not report.other_pods:

@@ -14,16 +14,25 @@ from kubectl_trace.timeparse import parse_duration
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
+    from kubectl_trace.debug.pods import PodChoice
+    from kubectl_trace.kube.calls import KubeClient
+    from kubectl_trace.kube.targets import Target
+
     Options = TypeVar("Options", bound=DataclassInstance)
 
 __all__ = [
     "GLOBAL_VALUE_FLAGS",
     "CommonOptions",
+    "PodQuery",
     "add_app_argument",
     "add_common_arguments",
+    "add_pod_choice_arguments",
+    "add_pod_query_arguments",
     "add_target_argument",
     "common_options",
     "options_from",
+    "pod_choice",
+    "pod_query",
 ]
 
 # Flags that take a value, accepted before the subcommand too (kubectl nodeapp -n prod logs).
@@ -94,8 +103,10 @@ def add_pod_choice_arguments(parser: argparse.ArgumentParser, *, pod_help: str) 
     parser.add_argument("--pod", metavar="NAME", help=pod_help)
 
 
-def check_pod_choice(args: argparse.Namespace) -> None:
-    """``--process``/``--pod`` checked before any request (UsageError)."""
+def pod_choice(args: argparse.Namespace, common: CommonOptions) -> PodChoice:
+    """APP, ``--process`` and ``--pod`` (checked before any request: UsageError) in ``-n``'s namespace."""
+    from kubectl_trace.debug.pods import PodChoice
+
     if args.pod is not None:
         from kubectl_trace.kube.names import validate_name
 
@@ -104,11 +115,46 @@ def check_pod_choice(args: argparse.Namespace) -> None:
         from kubectl_trace.errors import UsageError
 
         raise UsageError("--process is empty")
+    return PodChoice(args.app, common.kube.namespace, args.process, args.pod)
 
 
 def add_target_argument(parser: argparse.ArgumentParser) -> None:
     """The optional TARGET positional of the pod commands (shell, logs, events, status)."""
     parser.add_argument("target", nargs="?", metavar="TARGET", help="pod, deploy/NAME, app name or pod regex")
+
+
+@dataclass(frozen=True)
+class PodQuery:
+    """TARGET narrowed by ``--process`` and ``-l``: what ``status`` and ``events`` look at."""
+
+    target: str | None
+    process: str | None
+    selector: str | None
+
+    @property
+    def given(self) -> bool:
+        """Whether any of TARGET, ``--process`` and ``-l`` was given."""
+        return bool(self.target or self.process or self.selector)
+
+    def resolve(self, kube: KubeClient) -> tuple[str, Target]:
+        """The connection's namespace and TARGET resolved in it (``kube.targets.resolve_in_namespace``)."""
+        from kubectl_trace.kube.targets import resolve_in_namespace
+
+        return resolve_in_namespace(kube, self.target, process=self.process, label_selector=self.selector)
+
+
+def add_pod_query_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--process P`` and ``-l SELECTOR``, which narrow TARGET (``status``, ``events``)."""
+    parser.add_argument("--process", metavar="P", help="only this process type (web, worker, clock)")
+    parser.add_argument("-l", "--selector", metavar="SELECTOR", help="only pods with these labels")
+
+
+def pod_query(args: argparse.Namespace) -> PodQuery:
+    """TARGET, ``--process`` and ``-l``; a bad TARGET regex is a usage error now, not after connecting."""
+    from kubectl_trace.kube.targets import classify
+
+    classify(args.target)
+    return PodQuery(args.target, args.process, args.selector)
 
 
 def common_options(args: argparse.Namespace) -> CommonOptions:
