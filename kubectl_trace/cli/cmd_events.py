@@ -17,14 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.cli.options import (
-    CommonOptions,
-    PodQuery,
-    add_pod_query_arguments,
-    add_target_argument,
-    options_from,
-    pod_query,
-)
+from kubectl_trace.cli.options import CommonOptions, PodQuery, add_pod_query_arguments, options_from
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import UsageError
 
@@ -68,7 +61,6 @@ class EventsOptions:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``events``."""
-    add_target_argument(parser)
     parser.add_argument("-w", "--watch", action="store_true", help="after the timeline, follow new events")
     parser.add_argument(
         "--since", metavar="D", help="only events seen in the last D (5m, 1h) or since a time"
@@ -87,7 +79,7 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> EventsOpti
     """Validate the flags."""
     from kubectl_trace.timeparse import parse_since
 
-    query = pod_query(args)
+    query = PodQuery.from_args(args)
     if args.all_namespaces and query.given:
         raise UsageError(
             "-A shows every namespace's events and takes no TARGET, --process or -l",

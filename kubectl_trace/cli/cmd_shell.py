@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.cli.options import (
     CommonOptions,
+    add_command_arguments,
     add_target_argument,
     options_from,
-    take_command_after_dashdash,
 )
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import ExitStatus, UsageError
@@ -68,11 +68,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--pick", action="store_true", help="always ask which pod, even within one deployment"
     )
-    parser.add_argument(
-        "--no-tty", action="store_true", help="no remote TTY even on a terminal (stdout and stderr apart)"
+    add_command_arguments(
+        parser,
+        usage="kubectl nodeapp shell [TARGET] [flags] [-- COMMAND [ARGS…]]",
+        no_tty_help="no remote TTY even on a terminal (stdout and stderr apart)",
     )
-    parser.usage = "kubectl nodeapp shell [TARGET] [flags] [-- COMMAND [ARGS…]]"
-    take_command_after_dashdash(parser)
 
 
 def parse_options(args: argparse.Namespace, common: CommonOptions) -> ShellOptions:

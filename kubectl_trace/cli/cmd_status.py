@@ -19,14 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.cli.options import (
-    CommonOptions,
-    PodQuery,
-    add_pod_query_arguments,
-    add_target_argument,
-    options_from,
-    pod_query,
-)
+from kubectl_trace.cli.options import CommonOptions, PodQuery, add_pod_query_arguments, options_from
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import NodeappError, UsageError
 from kubectl_trace.status.report import StatusReport, build_report, report_json
@@ -67,7 +60,6 @@ class StatusOptions:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``status``."""
-    add_target_argument(parser)
     parser.add_argument(
         "--probe",
         action="store_true",
@@ -85,7 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_options(args: argparse.Namespace, common: CommonOptions) -> StatusOptions:
     """Validate the flags."""
-    query = pod_query(args)
+    query = PodQuery.from_args(args)
     if args.all_namespaces and (query.given or args.probe):
         raise UsageError(
             "-A sums up every namespace and takes no TARGET, --process, -l or --probe",

@@ -25,6 +25,7 @@ __all__ = [
     "CommonOptions",
     "PodQuery",
     "add_app_argument",
+    "add_command_arguments",
     "add_common_arguments",
     "add_pod_choice_arguments",
     "add_pod_query_arguments",
@@ -32,7 +33,6 @@ __all__ = [
     "common_options",
     "options_from",
     "pod_choice",
-    "pod_query",
 ]
 
 # Flags that take a value, accepted before the subcommand too (kubectl nodeapp -n prod logs).
@@ -131,6 +131,14 @@ class PodQuery:
     process: str | None
     selector: str | None
 
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> PodQuery:
+        """TARGET, ``--process`` and ``-l``; a bad TARGET regex is a usage error now, not after connecting."""
+        from kubectl_trace.kube.targets import classify
+
+        classify(args.target)
+        return cls(args.target, args.process, args.selector)
+
     @property
     def given(self) -> bool:
         """Whether any of TARGET, ``--process`` and ``-l`` was given."""
@@ -144,17 +152,10 @@ class PodQuery:
 
 
 def add_pod_query_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--process P`` and ``-l SELECTOR``, which narrow TARGET (``status``, ``events``)."""
+    """TARGET, and ``--process P`` and ``-l SELECTOR`` which narrow it (``status``, ``events``)."""
+    add_target_argument(parser)
     parser.add_argument("--process", metavar="P", help="only this process type (web, worker, clock)")
     parser.add_argument("-l", "--selector", metavar="SELECTOR", help="only pods with these labels")
-
-
-def pod_query(args: argparse.Namespace) -> PodQuery:
-    """TARGET, ``--process`` and ``-l``; a bad TARGET regex is a usage error now, not after connecting."""
-    from kubectl_trace.kube.targets import classify
-
-    classify(args.target)
-    return PodQuery(args.target, args.process, args.selector)
 
 
 def common_options(args: argparse.Namespace) -> CommonOptions:
@@ -202,6 +203,13 @@ def split_command(argv: Sequence[str]) -> tuple[list[str], list[str] | None]:
         at = argv.index("--")
         return argv[:at], argv[at + 1 :]
     return argv, None
+
+
+def add_command_arguments(parser: argparse.ArgumentParser, *, usage: str, no_tty_help: str) -> None:
+    """``-- COMMAND [ARGS…]`` (into ``args.command``) and ``--no-tty`` (``shell``, ``run``)."""
+    parser.add_argument("--no-tty", action="store_true", help=no_tty_help)
+    parser.usage = usage
+    take_command_after_dashdash(parser)
 
 
 def take_command_after_dashdash(parser: argparse.ArgumentParser) -> None:
