@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.cli.options import CommonOptions, add_app_argument, options_from
+from kubectl_trace.cli.options import AppOptions, CommonOptions, add_app_argument, options_from
 from kubectl_trace.environment import Environment
 from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
 
@@ -39,11 +39,9 @@ _ACTIONS = ("list", "set", "unset")
 
 
 @dataclass(frozen=True)
-class EnvOptions:
+class EnvOptions(AppOptions):
     """Options of ``env``."""
 
-    common: CommonOptions
-    app: str
     action: str
     items: tuple[str, ...]
     from_secret: str | None

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kubectl_trace.cli.options import CommonOptions, add_app_argument, add_pod_choice_arguments, pod_choice
+from kubectl_trace.cli.options import CommonOptions, FeatureOptions, add_pod_choice_arguments, pod_choice
 from kubectl_trace.environment import Environment
 
 if TYPE_CHECKING:
@@ -25,31 +24,22 @@ EXAMPLES = """\
   kubectl nodeapp forward trace-api 3000 --pod trace-api-web-7d9f-x2k -n production"""
 
 
-@dataclass(frozen=True)
-class ForwardOptions:
-    """Options of ``forward``."""
-
-    common: CommonOptions
-    settings: ForwardSettings
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``forward``."""
-    add_app_argument(parser)
-    parser.add_argument("ports", metavar="[LOCAL:]REMOTE", help="ports, e.g. 0:3000 (a free local port)")
     add_pod_choice_arguments(parser, pod_help="start with this pod of the app")
+    parser.add_argument("ports", metavar="[LOCAL:]REMOTE", help="ports, e.g. 0:3000 (a free local port)")
 
 
-def parse_options(args: argparse.Namespace, common: CommonOptions) -> ForwardOptions:
+def parse_options(args: argparse.Namespace, common: CommonOptions) -> FeatureOptions[ForwardSettings]:
     """Validate the flags."""
     from kubectl_trace.debug.forward import ForwardSettings
     from kubectl_trace.debug.pods import parse_ports
 
     ports = parse_ports(args.ports)  # a bad spec is a usage error before any request
-    return ForwardOptions(common, ForwardSettings(pod_choice(args, common), ports))
+    return FeatureOptions(common, ForwardSettings(pod_choice(args, common), ports))
 
 
-def run(options: ForwardOptions, env: Environment) -> int:
+def run(options: FeatureOptions[ForwardSettings], env: Environment) -> int:
     """Resolve the app, pick a pod, forward until Ctrl-C."""
     from kubectl_trace.cli.client import connected
     from kubectl_trace.debug.forward import run_forward

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kubectl_trace.cli.options import CommonOptions, add_app_argument, add_pod_choice_arguments, pod_choice
+from kubectl_trace.cli.options import (
+    CommonOptions,
+    FeatureOptions,
+    add_pod_choice_arguments,
+    pod_choice,
+    whole_number,
+)
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import UsageError
 
@@ -27,17 +32,8 @@ EXAMPLES = """\
   kubectl nodeapp inspect trace-api --heap-snapshot -o api.heapsnapshot --pod trace-api-web-7d9f-x2k"""
 
 
-@dataclass(frozen=True)
-class InspectOptions:
-    """Options of ``inspect``."""
-
-    common: CommonOptions
-    settings: InspectSettings
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``inspect``."""
-    add_app_argument(parser)
     add_pod_choice_arguments(parser, pod_help="this pod of the app (default: the newest ready one)")
     what = parser.add_mutually_exclusive_group()
     what.add_argument(
@@ -56,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", metavar="LOCAL", help="local port of the forward (default: 9229 when free)")
 
 
-def parse_options(args: argparse.Namespace, common: CommonOptions) -> InspectOptions:
+def parse_options(args: argparse.Namespace, common: CommonOptions) -> FeatureOptions[InspectSettings]:
     """Validate the flags."""
     from kubectl_trace.debug.inspect import InspectSettings
     from kubectl_trace.timeparse import parse_duration
@@ -70,11 +66,12 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> InspectOpt
         raise UsageError("-o FILE needs --cpu-profile DURATION or --heap-snapshot")
     if args.output_file is not None and not args.output_file.strip():
         raise UsageError("-o FILE is empty")
-    port = None
-    if args.port is not None:
-        if not args.port.isdigit() or not 0 <= int(args.port) <= 65535:
-            raise UsageError(f"invalid --port {args.port!r} (a number 0-65535; 0 picks a free one)")
-        port = int(args.port)
+    port = whole_number(
+        args.port,
+        low=0,
+        high=65535,
+        error=f"invalid --port {args.port!r} (a number 0-65535; 0 picks a free one)",
+    )
     settings = InspectSettings(
         pod_choice(args, common),
         cpu_profile=seconds,
@@ -82,10 +79,10 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> InspectOpt
         output=args.output_file,
         local_port=port,
     )
-    return InspectOptions(common, settings)
+    return FeatureOptions(common, settings)
 
 
-def run(options: InspectOptions, env: Environment) -> int:
+def run(options: FeatureOptions[InspectSettings], env: Environment) -> int:
     """Resolve the app, open and forward the inspector, use it, close it."""
     from kubectl_trace.cli.client import connected
     from kubectl_trace.debug.inspect import run_inspect

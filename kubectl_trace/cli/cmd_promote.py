@@ -6,7 +6,7 @@ import argparse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.cli.options import CommonOptions, add_app_argument, options_from
+from kubectl_trace.cli.options import AppOptions, CommonOptions, add_app_argument, options_from
 from kubectl_trace.environment import Environment
 from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
 
@@ -33,11 +33,9 @@ EXAMPLES = """\
 
 
 @dataclass(frozen=True)
-class PromoteOptions:
+class PromoteOptions(AppOptions):
     """Options of ``promote``."""
 
-    common: CommonOptions
-    app: str
     source: str
     target: str
     force: bool

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from kubectl_trace.cli.options import CommonOptions, add_app_argument, options_from
+from kubectl_trace.cli.options import AppOptions, CommonOptions, add_app_argument, options_from
 from kubectl_trace.environment import Environment
 from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
 
@@ -26,11 +26,9 @@ EXAMPLES = """\
 
 
 @dataclass(frozen=True)
-class RollbackOptions:
+class RollbackOptions(AppOptions):
     """Options of ``rollback``."""
 
-    common: CommonOptions
-    app: str
     to: int | None
     to_tag: str | None
     force: bool

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_trace.cli.options import CommonOptions, add_app_argument, options_from
+from kubectl_trace.cli.options import AppOptions, CommonOptions, add_app_argument, options_from
 from kubectl_trace.environment import Environment
 from kubectl_trace.release.scaleargs import ScaleRequest
 from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
@@ -29,11 +29,9 @@ EXAMPLES = """\
 
 
 @dataclass(frozen=True)
-class ScaleOptions:
+class ScaleOptions(AppOptions):
     """Options of ``scale``."""
 
-    common: CommonOptions
-    app: str
     requests: tuple[ScaleRequest, ...]
     output: str
     change: ChangeSettings

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from kubectl_trace.kube.settings import KubeSettings
 from kubectl_trace.timeparse import parse_duration
@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GLOBAL_VALUE_FLAGS",
+    "AppOptions",
     "CommonOptions",
+    "FeatureOptions",
     "PodQuery",
     "add_app_argument",
     "add_command_arguments",
@@ -33,6 +35,7 @@ __all__ = [
     "common_options",
     "options_from",
     "pod_choice",
+    "whole_number",
 ]
 
 # Flags that take a value, accepted before the subcommand too (kubectl nodeapp -n prod logs).
@@ -59,6 +62,17 @@ class CommonOptions:
     kube: KubeSettings
     color: str = "auto"
     debug: bool = False
+
+
+Settings = TypeVar("Settings")
+
+
+@dataclass(frozen=True)
+class FeatureOptions(Generic[Settings]):
+    """A command's options that are the global flags and the settings record its feature takes."""
+
+    common: CommonOptions
+    settings: Settings
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -88,6 +102,14 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
 
 
+@dataclass(frozen=True)
+class AppOptions:
+    """The options of a command on one APP (deploy, env, history, …): the global flags and APP."""
+
+    common: CommonOptions
+    app: str
+
+
 def add_app_argument(parser: argparse.ArgumentParser) -> None:
     """The APP positional of the release commands (deploy, env, history, promote, restart, …)."""
     parser.add_argument(
@@ -98,7 +120,8 @@ def add_app_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def add_pod_choice_arguments(parser: argparse.ArgumentParser, *, pod_help: str) -> None:
-    """``--process P`` and ``--pod NAME``: which pod of the app (forward, inspect)."""
+    """APP, ``--process P`` and ``--pod NAME``: which pod of the app (forward, inspect)."""
+    add_app_argument(parser)
     parser.add_argument("--process", metavar="P", help="pods of this process type (default: web)")
     parser.add_argument("--pod", metavar="NAME", help=pod_help)
 
@@ -179,6 +202,17 @@ def common_options(args: argparse.Namespace) -> CommonOptions:
         color=args.color or load_user_config().color,
         debug=bool(args.debug),
     )
+
+
+def whole_number(text: str | None, *, low: int, high: int | None = None, error: str) -> int | None:
+    """A flag's whole number from ``low`` to ``high`` (None when not given; else UsageError(``error``))."""
+    if text is None:
+        return None
+    if not text.isdigit() or int(text) < low or (high is not None and int(text) > high):
+        from kubectl_trace.errors import UsageError
+
+        raise UsageError(error)
+    return int(text)
 
 
 def options_from(
