@@ -64,6 +64,14 @@ class CommonOptions:
     debug: bool = False
 
 
+@dataclass(frozen=True)
+class AppOptions:
+    """The options of a command on one APP (deploy, env, history, …): the global flags and APP."""
+
+    common: CommonOptions
+    app: str
+
+
 Settings = TypeVar("Settings")
 
 
@@ -100,14 +108,6 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: the config file's color, else auto)",
     )
     group.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
-
-
-@dataclass(frozen=True)
-class AppOptions:
-    """The options of a command on one APP (deploy, env, history, …): the global flags and APP."""
-
-    common: CommonOptions
-    app: str
 
 
 def add_app_argument(parser: argparse.ArgumentParser) -> None:
