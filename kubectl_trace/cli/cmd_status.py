@@ -199,15 +199,14 @@ def _batch(kube: KubeClient, target: Target, namespace: str) -> tuple[tuple[Any,
 
 def run(options: StatusOptions, env: Environment) -> int:
     """Gather, explain, and exit 1 when anything is unhealthy."""
-    from kubectl_trace.kube.client import connect_best
+    from kubectl_trace.cli.client import connected
     from kubectl_trace.status.checks import crash_candidates, fetch_previous_logs, probe_now
     from kubectl_trace.status.render import print_renderables, render_report
     from kubectl_trace.status.resources import process_flags, read_shutdown_logs
 
-    kube = connect_best(options.common.kube, env.environ)
     if options.all_namespaces:
-        return _run_all(kube, options, env)
-    try:
+        return _run_all(options, env)
+    with connected(options.common, env) as kube:
         namespace, target = options.query.resolve(kube)
         now = env.clock()
         report, pods = gather(kube, target, namespace, now)
@@ -227,8 +226,6 @@ def run(options: StatusOptions, env: Environment) -> int:
                 flags = process_flags(kube, namespace, target.select(pods), versions)
                 report = replace(report, resources=replace(report.resources, flags=flags))
         release = report.release
-    finally:
-        kube.close()
     if options.output == "json":
         document = report_json(report)
         if release is not None:
@@ -255,16 +252,15 @@ def _release(kube: KubeClient, target: Target, namespace: str) -> Any:
     return release_status(kube, target.app, namespace, target.deployments, load_user_config())
 
 
-def _run_all(kube: KubeClient, options: StatusOptions, env: Environment) -> int:
+def _run_all(options: StatusOptions, env: Environment) -> int:
     """``status -A``: the summary of every namespace."""
+    from kubectl_trace.cli.client import connected
     from kubectl_trace.status.all import all_json, gather_all, render_all
     from kubectl_trace.status.render import print_renderables
 
-    try:
+    with connected(options.common, env) as kube:
         reports = gather_all(kube, env.clock())
         context = kube.conn.context
-    finally:
-        kube.close()
     if options.output == "json":
         env.stdout.write(json.dumps(all_json(reports, context), indent=2) + "\n")
     else:
