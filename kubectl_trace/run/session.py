@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 from kubectl_trace.errors import NodeappError
+from kubectl_trace.health.pods import START_FAILURE_REASONS
 
 if TYPE_CHECKING:
     from kubectl_trace.kube.calls import KubeClient
@@ -37,17 +38,6 @@ Obj = Mapping[str, Any]
 
 _POLL = 0.2
 _UNSCHEDULABLE_GRACE = 60.0
-_START_REASONS = frozenset(
-    {
-        "ImagePullBackOff",
-        "ErrImagePull",
-        "ErrImageNeverPull",
-        "InvalidImageName",
-        "CreateContainerConfigError",
-        "CreateContainerError",
-        "RunContainerError",
-    }
-)
 
 
 class CannotStart(NodeappError):
@@ -108,7 +98,7 @@ class JobRun:
                 if "running" in state or "terminated" in state:
                     return pod
                 reason = str((state.get("waiting") or {}).get("reason") or "")
-                if reason in _START_REASONS:
+                if reason in START_FAILURE_REASONS:
                     raise CannotStart(*explain_pod(self.kube, pod, self.clock()))
                 if _unschedulable(pod):
                     now = self.clock()
