@@ -29,7 +29,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import KW_ONLY, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.health import (
@@ -334,37 +334,44 @@ class _Cache:
 _KINDS = ("deployments", "replicasets", "pods", "events")
 
 
-@dataclass(eq=False)
 class Follower:
     """Follow the rollouts of some Deployments of one namespace until they end."""
 
-    kube: KubeClient
-    namespace: str
-    tracked: Sequence[Tracked]
-    _: KW_ONLY
-    since: float
-    clock: Callable[[], float] = time.time
-    interval: float = 0.1
-    idle: float = 0.5
-    settle: float = 1.0
-    watch_factory: Callable[..., Any] | None = None
-    linger: bool = False
-    _complete_since: dict[str, float] = field(default_factory=dict, init=False, repr=False)
-    _cache: _Cache = field(default_factory=_Cache, init=False, repr=False)
-    _queue: queue.Queue[tuple[str, Any]] = field(default_factory=queue.Queue, init=False, repr=False)
-    _scope: EventScope = field(init=False, repr=False)
-    _linger_until: float | None = field(default=None, init=False, repr=False)
-    _logs: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict, init=False, repr=False)
-    # processes one of whose stopping pods' logs were read
-    _logged: set[str] = field(default_factory=set, init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self.tracked = list(self.tracked)
-        self._scope = EventScope.of(deployments=[t.name for t in self.tracked])
+    def __init__(
+        self,
+        kube: KubeClient,
+        namespace: str,
+        tracked: Sequence[Tracked],
+        *,
+        since: float,
+        clock: Callable[[], float] = time.time,
+        interval: float = 0.1,
+        idle: float = 0.5,
+        settle: float = 1.0,
+        watch_factory: Callable[..., Any] | None = None,
+        linger: bool = False,
+    ) -> None:
+        self.kube = kube
+        self.namespace = namespace
+        self.tracked = list(tracked)
+        self.since = since
+        self.clock = clock
+        self.interval = interval
+        self.idle = idle
+        self.settle = settle
+        self._complete_since: dict[str, float] = {}
+        self._watch_factory = watch_factory
+        self._cache = _Cache()
+        self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._scope = EventScope.of(deployments=[t.name for t in tracked])
+        self.linger = linger
+        self._linger_until: float | None = None
+        self._logs: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._logged: set[str] = set()  # processes one of whose stopping pods' logs were read
 
     def _make_watch(self, kind: str) -> Any:
-        if self.watch_factory is not None:
-            return self.watch_factory(self.kube, kind, self.namespace)
+        if self._watch_factory is not None:
+            return self._watch_factory(self.kube, kind, self.namespace)
         from kubectl_trace.kube.watch import ResilientWatch
 
         return ResilientWatch(self.kube, kind, self.namespace)
