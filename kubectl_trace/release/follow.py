@@ -44,6 +44,7 @@ from kubectl_trace.health import (
     index_events,
     pod_health,
 )
+from kubectl_trace.health.pods import START_FAILURE_REASONS
 from kubectl_trace.release.history import equal_ignoring_hash
 
 if TYPE_CHECKING:
@@ -67,18 +68,8 @@ MAX_STOP_LOGS = 3
 STOP_LOG_TAIL = 20
 
 # Problems of a new pod that a rollout does not recover from by waiting.
-FATAL_CODES = frozenset(
-    {
-        "CrashLoopBackOff",
-        "ImagePullBackOff",
-        "ErrImagePull",
-        "InvalidImageName",
-        "ErrImageNeverPull",
-        "CreateContainerConfigError",
-        "CreateContainerError",
-        "RunContainerError",
-    }
-)
+FATAL_CODES = START_FAILURE_REASONS | {"CrashLoopBackOff"}
+
 
 Obj = Mapping[str, Any]
 
