@@ -116,11 +116,15 @@ class WatchFeed:
 
     def start(self) -> None:
         """Open the watches."""
+        from kubectl_trace.kube.calls import Selection
         from kubectl_trace.kube.watch import ResilientWatch
 
         for kind in self.kinds:
             watch = ResilientWatch(
-                self.kube, kind, self.namespace, policy=self.policy, timeout_seconds=self.timeout_seconds
+                self.kube,
+                Selection(kind, self.namespace),
+                policy=self.policy,
+                timeout_seconds=self.timeout_seconds,
             )
             self._watches[kind] = watch
             thread = threading.Thread(target=self._run, args=(kind, watch), name=f"watch-{kind}", daemon=True)

@@ -41,6 +41,7 @@ __all__ = [
     "Query",
     "Request",
     "ResourceCalls",
+    "Selection",
     "Stream",
     "default_retry",
     "query_value",
@@ -109,6 +110,25 @@ class ObjectList:
 
     items: list[dict[str, Any]]
     resource_version: str
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a list or a watch reads: objects of one kind, in one namespace or all, narrowed.
+
+    ``namespace`` None means the connection's namespace; with ``all_namespaces`` it is not
+    used. The selectors are the API server's ``labelSelector`` / ``fieldSelector`` text.
+    """
+
+    kind: str
+    namespace: str | None = None
+    all_namespaces: bool = False
+    label_selector: str | None = None
+    field_selector: str | None = None
+
+    def query(self) -> dict[str, str | None]:
+        """The selectors as query parameters (None: left out)."""
+        return {"labelSelector": self.label_selector, "fieldSelector": self.field_selector}
 
 
 def query_value(value: Any) -> str:
@@ -309,6 +329,11 @@ class ResourceCalls:
             return None
         return namespace or self.namespace
 
+    def _selected(self, selection: Selection) -> tuple[Resource, str | None]:
+        """The resource of ``selection`` and the namespace in its path (None: every namespace)."""
+        r = lookup(selection.kind)
+        return r, None if selection.all_namespaces else self._ns(r, selection.namespace)
+
     # -- objects --------------------------------------------------------------------------
 
     def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
@@ -327,16 +352,14 @@ class ResourceCalls:
         field_selector: str | None = None,
         retry: RetryPolicy | None = None,
     ) -> ObjectList:
-        """LIST a collection (one namespace, or all)."""
-        r = lookup(kind)
-        ns = None if all_namespaces else self._ns(r, namespace)
-        data = self.request(
-            "GET",
-            r.path(ns),
-            query={"labelSelector": label_selector, "fieldSelector": field_selector},
-            namespace=ns,
-            retry=retry,
-        )
+        """LIST a collection (one namespace, or all): ``list_selection`` with its fields spelled out."""
+        selection = Selection(kind, namespace, all_namespaces, label_selector, field_selector)
+        return self.list_selection(selection, retry=retry)
+
+    def list_selection(self, selection: Selection, *, retry: RetryPolicy | None = None) -> ObjectList:
+        """LIST what ``selection`` selects."""
+        r, ns = self._selected(selection)
+        data = self.request("GET", r.path(ns), query=selection.query(), namespace=ns, retry=retry)
         items = data.get("items") or []
         for item in items:  # lists omit kind/apiVersion on items; put them back
             item.setdefault("kind", r.kind)
@@ -415,37 +438,23 @@ class ResourceCalls:
     # -- streams --------------------------------------------------------------------------
 
     def watch_stream(
-        self,
-        kind: str,
-        namespace: str | None = None,
-        *,
-        resource_version: str | None = None,
-        label_selector: str | None = None,
-        field_selector: str | None = None,
-        timeout_seconds: int | None = None,
-        all_namespaces: bool = False,
+        self, selection: Selection, *, resource_version: str | None = None, timeout_seconds: int | None = None
     ) -> tuple[Stream, Iterator[dict[str, Any]]]:
-        """Open one watch request; return the stream (to close) and its decoded events.
+        """Open one watch request on ``selection``; return the stream (to close) and its decoded events.
 
         An ``ERROR`` event is raised as ApiError (410 Expired included). The iterator ends
         when the server ends the stream.
         """
-        r = lookup(kind)
-        ns = None if all_namespaces else self._ns(r, namespace)
-        stream = self.open(
-            "GET",
-            r.path(ns),
-            query={
-                "watch": "true",
-                "allowWatchBookmarks": "true",
-                "resourceVersion": resource_version or None,
-                "labelSelector": label_selector,
-                "fieldSelector": field_selector,
-                "timeoutSeconds": timeout_seconds,
-            },
-            timeout=(CONNECT_TIMEOUT, (timeout_seconds or 300) + 30),
-            namespace=ns,
-        )
+        r, ns = self._selected(selection)
+        query = {
+            "watch": "true",
+            "allowWatchBookmarks": "true",
+            "resourceVersion": resource_version or None,
+            **selection.query(),
+            "timeoutSeconds": timeout_seconds,
+        }
+        timeout = (CONNECT_TIMEOUT, (timeout_seconds or 300) + 30)
+        stream = self.open("GET", r.path(ns), query=query, timeout=timeout, namespace=ns)
         server = self.conn.server
 
         def events() -> Iterator[dict[str, Any]]:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubectl_trace.kube.calls import KubeClient, ObjectList, Stream
+from kubectl_trace.kube.calls import KubeClient, ObjectList, Selection, Stream
 from kubectl_trace.kube.errors import ApiError, KubeError
 from kubectl_trace.kube.retry import NO_RETRY, Backoff, RetryPolicy
 
@@ -35,27 +35,19 @@ class WatchEvent:
 
 
 class ResilientWatch:
-    """Iterate events of one resource kind until ``stop()`` (callable from any thread)."""
+    """Iterate the events of what ``selection`` selects until ``stop()`` (callable from any thread)."""
 
     def __init__(
         self,
         kube: KubeClient,
-        kind: str,
-        namespace: str | None = None,
+        selection: Selection,
         *,
-        all_namespaces: bool = False,
-        label_selector: str | None = None,
-        field_selector: str | None = None,
         policy: RetryPolicy | None = None,
         timeout_seconds: int = 290,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.kube = kube
-        self.kind = kind
-        self.namespace = namespace
-        self.all_namespaces = all_namespaces
-        self.label_selector = label_selector
-        self.field_selector = field_selector
+        self.selection = selection
         self.policy: RetryPolicy = policy or Backoff(max_attempts=None, cap=3.0)
         self.timeout_seconds = timeout_seconds
         self.resource_version: str | None = None
@@ -126,27 +118,14 @@ class ResilientWatch:
 
     def _list(self) -> ObjectList:
         self.requests += 1
-        listed = self.kube.list(
-            self.kind,
-            self.namespace,
-            all_namespaces=self.all_namespaces,
-            label_selector=self.label_selector,
-            field_selector=self.field_selector,
-            retry=NO_RETRY,
-        )
+        listed = self.kube.list_selection(self.selection, retry=NO_RETRY)
         self.resource_version = listed.resource_version
         return listed
 
     def _open_watch(self) -> tuple[Stream, Iterator[dict[str, Any]]]:
         self.requests += 1
         stream, events = self.kube.watch_stream(
-            self.kind,
-            self.namespace,
-            all_namespaces=self.all_namespaces,
-            resource_version=self.resource_version,
-            label_selector=self.label_selector,
-            field_selector=self.field_selector,
-            timeout_seconds=self.timeout_seconds,
+            self.selection, resource_version=self.resource_version, timeout_seconds=self.timeout_seconds
         )
         self._stream = stream
         return stream, events

@@ -323,13 +323,7 @@ class Supervisor:
     def list_once(self, pods: Sequence[Mapping[str, Any]] | None = None) -> int:
         """Without ``-f``: list the pods (unless given), start their tailers; return how many."""
         if pods is None:
-            ns = None if self.options.all_namespaces else self.target.namespace
-            pods = self.kube.list(
-                "pods",
-                ns,
-                all_namespaces=self.options.all_namespaces,
-                label_selector=self.target.label_selector,
-            ).items
+            pods = self.kube.list_selection(self.target.pods).items
         self.reset(tuple(pods), initial=True)
         with self._lock:
             self.finished_listing = True
@@ -343,13 +337,7 @@ class Supervisor:
         """Start watching pods on a thread; events go to ``update``/``removed``."""
         from kubectl_trace.kube.watch import ResilientWatch
 
-        self._watch = ResilientWatch(
-            self.kube,
-            "pods",
-            None if self.options.all_namespaces else self.target.namespace,
-            all_namespaces=self.options.all_namespaces,
-            label_selector=self.target.label_selector,
-        )
+        self._watch = ResilientWatch(self.kube, self.target.pods)
         self._thread = threading.Thread(target=self._watch_loop, name="watch pods", daemon=True)
         self._thread.start()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kubectl_trace.kube.calls import Selection
 from kubectl_trace.kube.settings import KubeSettings
 
 __all__ = ["LogsOptions"]
@@ -43,3 +44,8 @@ class LogsOptions:
     group_hold: float = 0.02
     order_delay: float = 0.3
     flush_interval: float = 0.02
+
+    @property
+    def pods(self) -> Selection:
+        """The pods whose logs TARGET picks from: the namespace (None: the connection's) or all, ``-l``."""
+        return Selection("pods", self.kube.namespace, self.all_namespaces, self.selector)

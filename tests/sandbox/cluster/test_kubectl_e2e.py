@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from kubectl_trace.kube.calls import Selection
 from tests.factories import seq_of
 from tests.sandbox.cluster.harness import API
 
@@ -29,7 +30,7 @@ class PodWatch:
     def __init__(self, kube: Any, namespace: str, selector: str) -> None:
         self.events: list[Obj] = []
         self._stream, events = kube.watch_stream(
-            "pods", namespace, label_selector=selector, timeout_seconds=300
+            Selection("pods", namespace, label_selector=selector), timeout_seconds=300
         )
         self._thread = threading.Thread(target=self._run, args=(events,), daemon=True)
         self._thread.start()
