@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from kubectl_trace.dashboard.state import BATCH_KINDS, WATCHED, Input, LogInput, LogLine, WatchInput
+from kubectl_trace.kube.calls import LogQuery
 from kubectl_trace.kube.errors import ApiError, KubeError
 
 if TYPE_CHECKING:
@@ -273,15 +274,14 @@ class LogFollower:
         failures = 0
         while not stop.is_set():
             try:
-                stream = self.kube.pod_log(
-                    self.namespace,
-                    pod,
-                    container=container or None,
+                query = LogQuery(
+                    container or None,
                     follow=True,
                     timestamps=True,
                     tail_lines=None if last_ts else self.tail_lines,
                     since_time=last_ts or None,
                 )
+                stream = self.kube.pod_log(self.namespace, pod, query)
             except ApiError as exc:
                 if stop.is_set():
                     return

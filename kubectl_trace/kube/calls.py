@@ -37,6 +37,7 @@ __all__ = [
     "PATCH_TYPES",
     "UNSET",
     "KubeClient",
+    "LogQuery",
     "ObjectList",
     "Query",
     "Request",
@@ -129,6 +130,33 @@ class Selection:
     def query(self) -> dict[str, str | None]:
         """The selectors as query parameters (None: left out)."""
         return {"labelSelector": self.label_selector, "fieldSelector": self.field_selector}
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    """What a pod log request asks for (the PodLogOptions): whose log, which part of it, how."""
+
+    container: str | None = None
+    follow: bool = False
+    previous: bool = False  # the log of the container's previous instance
+    timestamps: bool = False
+    since_seconds: int | None = None
+    since_time: str | None = None  # RFC 3339
+    tail_lines: int | None = None
+    limit_bytes: int | None = None
+
+    def query(self) -> dict[str, Any]:
+        """The query parameters (None: left out; flags only when set)."""
+        return {
+            "container": self.container,
+            "follow": "true" if self.follow else None,
+            "previous": "true" if self.previous else None,
+            "timestamps": "true" if self.timestamps else None,
+            "sinceSeconds": self.since_seconds,
+            "sinceTime": self.since_time,
+            "tailLines": self.tail_lines,
+            "limitBytes": self.limit_bytes,
+        }
 
 
 def query_value(value: Any) -> str:
@@ -474,36 +502,15 @@ class ResourceCalls:
 
         return stream, events()
 
-    def pod_log(
-        self,
-        namespace: str,
-        pod: str,
-        *,
-        container: str | None = None,
-        follow: bool = False,
-        previous: bool = False,
-        timestamps: bool = False,
-        since_seconds: int | None = None,
-        since_time: str | None = None,
-        tail_lines: int | None = None,
-        limit_bytes: int | None = None,
-    ) -> Stream:
-        """Open a pod's log (``/log``); read it with ``chunks()`` or ``lines()``."""
+    def pod_log(self, namespace: str, pod: str, query: LogQuery | None = None) -> Stream:
+        """Open a pod's log (``/log``), as ``query`` asks; read it with ``chunks()`` or ``lines()``."""
+        query = query or LogQuery()
         return self.open(
             "GET",
             lookup("pods").path(namespace, pod, "log"),
-            query={
-                "container": container,
-                "follow": "true" if follow else None,
-                "previous": "true" if previous else None,
-                "timestamps": "true" if timestamps else None,
-                "sinceSeconds": since_seconds,
-                "sinceTime": since_time,
-                "tailLines": tail_lines,
-                "limitBytes": limit_bytes,
-            },
+            query=query.query(),
             accept="*/*",
-            timeout=(CONNECT_TIMEOUT, None) if follow else timeouts(UNSET, self.conn.request_timeout),
+            timeout=(CONNECT_TIMEOUT, None) if query.follow else timeouts(UNSET, self.conn.request_timeout),
             namespace=namespace,
         )
 

@@ -15,10 +15,11 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from kubectl_trace.kube.calls import LogQuery
 from kubectl_trace.logs.instances import ContainerView, container_names, container_view, pod_uid
 from kubectl_trace.logs.options import LogsOptions
 from kubectl_trace.logs.record import Marker, Source
-from kubectl_trace.logs.tailer import Sink, Tailer, TailRequest
+from kubectl_trace.logs.tailer import Sink, Tailer
 from kubectl_trace.timeparse import format_rfc3339_nano, parse_rfc3339
 
 if TYPE_CHECKING:
@@ -166,10 +167,10 @@ class Supervisor:
                     )
                 self._start(pod, view, total, from_start=from_start, marker=marker)
 
-    def _window(self, *, follow: bool, previous: bool) -> TailRequest:
+    def _window(self, *, follow: bool, previous: bool) -> LogQuery:
         """A request for the lines ``--tail`` / ``--since`` ask for."""
         opts = self.options
-        return TailRequest(
+        return LogQuery(
             follow=follow,
             previous=previous,
             tail_lines=opts.tail,
@@ -198,7 +199,7 @@ class Supervisor:
         previous = not view.running and view.instance == view.previous
         follow = opts.follow and view.running
         if from_start:
-            request = TailRequest(follow=follow, previous=previous)
+            request = LogQuery(follow=follow, previous=previous)
         else:
             request = self._window(follow=follow, previous=previous)
         self._launch(pod, view.name, total, view.instance, request, marker)
@@ -209,7 +210,7 @@ class Supervisor:
         name: str,
         total: int,
         instance: str,
-        request: TailRequest,
+        request: LogQuery,
         marker: Marker | None,
     ) -> None:
         source = self._source(pod, name, total, instance)

@@ -24,9 +24,10 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from kubectl_trace.kube.calls import LogQuery
 from kubectl_trace.kube.errors import ApiError, KubeError
 from kubectl_trace.kube.retry import NO_RETRY, Backoff, RetryPolicy
 from kubectl_trace.logs.instances import InstanceCheck, check_instance
@@ -36,21 +37,10 @@ from kubectl_trace.logs.resume import LineCutter, ResumePoint
 if TYPE_CHECKING:
     from kubectl_trace.kube.calls import KubeClient, Stream
 
-__all__ = ["TailRequest", "Tailer"]
+__all__ = ["Tailer"]
 
 Sink = Callable[[tuple[Any, ...]], None]
 _TERMINATING_RETRY = 0.1  # seconds between tries to read a terminating pod's log
-
-
-@dataclass(frozen=True)
-class TailRequest:
-    """How the first request of a tailer asks for the log."""
-
-    follow: bool = True
-    previous: bool = False
-    tail_lines: int | None = None
-    since_seconds: int | None = None
-    since_time: str | None = None
 
 
 class Tailer:
@@ -62,7 +52,7 @@ class Tailer:
         source: Source,
         *,
         uid: str,
-        request: TailRequest,
+        request: LogQuery,
         sink: Sink,
         marker: Marker | None = None,
         policy: RetryPolicy | None = None,
@@ -291,25 +281,13 @@ class Tailer:
             return self._open_now(follow=follow, previous=previous)
 
     def _open_now(self, *, follow: bool, previous: bool) -> Stream:
-        request = self.request
         self.requests += 1
+        start = self.request  # the first request's --tail / --since
         if self.point is not None:  # resuming: from the last line read
-            start: dict[str, Any] = {"since_time": self.point.since_time}
-        else:
-            start = {
-                "tail_lines": request.tail_lines,
-                "since_seconds": request.since_seconds,
-                "since_time": request.since_time,
-            }
-        stream = self.kube.pod_log(
-            self.source.namespace,
-            self.source.pod,
-            container=self.source.container,
-            follow=follow,
-            previous=previous,
-            timestamps=True,
-            **start,
-        )
+            start = LogQuery(since_time=self.point.since_time)
+        source = self.source
+        query = replace(start, container=source.container, follow=follow, previous=previous, timestamps=True)
+        stream = self.kube.pod_log(source.namespace, source.pod, query)
         self._stream = stream
         if self.stopped:
             stream.close()

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from kubectl_trace.kube.calls import Selection
+from kubectl_trace.kube.calls import LogQuery, Selection
 from tests.factories import seq_of
 from tests.sandbox.cluster.harness import API
 
@@ -319,7 +319,7 @@ def test_follow_logs_across_drop_streams_without_loss_or_repeat(
     thread.start()
     while time.monotonic() < stop:
         stream = kube.pod_log(
-            "production", name, container="worker", follow=True, timestamps=True, since_time=last_ts
+            "production", name, LogQuery("worker", follow=True, timestamps=True, since_time=last_ts)
         )
         try:
             for raw in stream.lines():
