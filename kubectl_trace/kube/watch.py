@@ -10,7 +10,6 @@ banner while the API is unreachable. Retries follow the injected policy.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Any
 from kubectl_trace.kube.calls import KubeClient, ObjectList, Selection, Stream
 from kubectl_trace.kube.errors import ApiError, KubeError
 from kubectl_trace.kube.retry import NO_RETRY, Backoff, RetryPolicy
+from kubectl_trace.kube.stream import StreamStop
 
 __all__ = ["ResilientWatch", "WatchEvent"]
 
@@ -54,20 +54,16 @@ class ResilientWatch:
         self.relists = 0
         self.requests = 0
         self._clock = clock
-        self._stopped = threading.Event()
-        self._stream: Stream | None = None
+        self._stop = StreamStop()
 
     def stop(self) -> None:
         """End the iteration (closes the open stream so a blocked read returns)."""
-        self._stopped.set()
-        stream = self._stream
-        if stream is not None:
-            stream.close()
+        self._stop.stop()
 
     @property
     def stopped(self) -> bool:
         """Whether ``stop()`` was called."""
-        return self._stopped.is_set()
+        return self._stop.stopped
 
     def __iter__(self) -> Iterator[WatchEvent]:
         """Events until stopped; raises the error the policy gives up on."""
@@ -111,10 +107,7 @@ class ResilientWatch:
                     raise
                 disconnected = True
                 yield WatchEvent("DISCONNECTED", error=exc, retry_in=decision.delay)
-                self._stopped.wait(decision.delay)
-            finally:
-                if self._stream is not None and self.stopped:
-                    self._stream.close()
+                self._stop.wait(decision.delay)
 
     def _list(self) -> ObjectList:
         self.requests += 1
@@ -127,8 +120,7 @@ class ResilientWatch:
         stream, events = self.kube.watch_stream(
             self.selection, resource_version=self.resource_version, timeout_seconds=self.timeout_seconds
         )
-        self._stream = stream
-        return stream, events
+        return self._stop.reading(stream), events
 
     def _events(self, stream: Stream, events: Iterator[dict[str, Any]]) -> Iterator[WatchEvent]:
         """The events of one watch request, remembering where it got to (bookmarks included)."""
@@ -145,9 +137,8 @@ class ResilientWatch:
             yield WatchEvent(str(event.get("type")), obj)
             if self.stopped:
                 break
-        stream.close()
-        self._stream = None
+        self._stop.release(stream)
         # The server ended the stream (timeout, restart, dropped): resume from the
         # last resourceVersion. A stream that ends at once, repeatedly, gets a pause.
         if not self.stopped and count == 0 and self._clock() - opened < 1.0:
-            self._stopped.wait(0.2)
+            self._stop.wait(0.2)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from kubectl_trace.kube.calls import LogQuery
 from kubectl_trace.kube.errors import ApiError, KubeError
 from kubectl_trace.kube.retry import NO_RETRY, Backoff, RetryPolicy
+from kubectl_trace.kube.stream import StreamStop
 from kubectl_trace.logs.instances import InstanceCheck, check_instance
 from kubectl_trace.logs.record import Marker, Source
 from kubectl_trace.logs.resume import LineCutter, ResumePoint
@@ -83,8 +84,7 @@ class Tailer:
         self._unread = False
         self._terminating = False  # the pod is being deleted: retry without waiting long
         self._abandoned = False
-        self._stop = threading.Event()
-        self._stream: Stream | None = None
+        self._stop = StreamStop()
         self._thread: threading.Thread | None = None
 
     # -- control ----------------------------------------------------------------------
@@ -98,10 +98,7 @@ class Tailer:
 
     def stop(self) -> None:
         """Stop now (from any thread): the open stream is closed so a blocked read returns."""
-        self._stop.set()
-        stream = self._stream
-        if stream is not None:
-            stream.close()
+        self._stop.stop()
 
     def terminating(self) -> None:
         """The pod is being deleted (from any thread): retry reads without long waits."""
@@ -110,15 +107,12 @@ class Tailer:
     def abandon(self) -> None:
         """Stop because the pod was deleted a while ago: report a gap if lines were unread."""
         self._abandoned = True
-        self._stop.set()
-        stream = self._stream
-        if stream is not None:
-            stream.close()
+        self._stop.stop()
 
     @property
     def stopped(self) -> bool:
         """Whether ``stop()`` was called."""
-        return self._stop.is_set()
+        return self._stop.stopped
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the thread."""
@@ -287,11 +281,7 @@ class Tailer:
             start = LogQuery(since_time=self.point.since_time)
         source = self.source
         query = replace(start, container=source.container, follow=follow, previous=previous, timestamps=True)
-        stream = self.kube.pod_log(source.namespace, source.pod, query)
-        self._stream = stream
-        if self.stopped:
-            stream.close()
-        return stream
+        return self._stop.reading(self.kube.pod_log(source.namespace, source.pod, query))
 
     def _pump(self, stream: Stream, cutter: LineCutter, hold: list[bytes] | None = None) -> bool:
         """Read the stream to its end; True when it ended cleanly (not by an error).
@@ -319,8 +309,7 @@ class Tailer:
             if hold is None:
                 self.delivered += cutter.delivered
             self.skipped += cutter.skipped
-            self._stream = None
-            stream.close()
+            self._stop.release(stream)
 
     def _deliver(self, data: bytes) -> None:
         if data:
