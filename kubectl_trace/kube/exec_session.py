@@ -19,6 +19,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kubectl_trace.kube.errors import KubeError, TransportError
 from kubectl_trace.kube.frames import (
@@ -43,7 +45,10 @@ from kubectl_trace.kube.frames import (
     resize_frame,
 )
 
-__all__ = ["ExecError", "ExecSession", "ExecStreamLost", "Sink"]
+if TYPE_CHECKING:
+    from kubectl_trace.kube.upgrade import WebSocket
+
+__all__ = ["ExecError", "ExecSession", "ExecStreamLost", "SessionLimits", "Sink"]
 
 _RECV_SIZE = 256 * 1024
 _READ_BURST = 32  # reads in a row before the loop writes again (a TLS read yields ≤ 16 KiB)
@@ -63,33 +68,36 @@ class ExecStreamLost(TransportError):
 Sink = Callable[[bytes], object]
 
 
+@dataclass(frozen=True)
+class SessionLimits:
+    """How long a session waits, and how much it holds."""
+
+    ping_interval: float = 5.0  # seconds of quiet before a ping (as kubectl does)
+    read_deadline: float = 61.0  # seconds without hearing anything: the connection is lost
+    max_queued: int = 2 * 1024 * 1024  # stdin bytes waiting before ``send_stdin`` blocks
+
+
 class ExecSession:
     """An open exec stream. ``run()`` drives it in one thread; other threads feed it.
 
     ``send_stdin``, ``close_stdin`` and ``resize`` are thread-safe and only queue frames:
     the thread inside ``run()`` is the only one that touches the socket. ``send_stdin``
-    blocks while more than ``max_queued`` bytes wait (backpressure on local stdin).
+    blocks while more than ``limits.max_queued`` bytes wait (backpressure on local stdin).
     """
 
     def __init__(
         self,
-        sock: socket.socket,
-        protocol: str,
+        ws: WebSocket,
         *,
         description: str,
-        initial: bytes = b"",
-        ping_interval: float = 5.0,
-        read_deadline: float = 61.0,
-        max_queued: int = 2 * 1024 * 1024,
+        limits: SessionLimits = SessionLimits(),
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._sock: socket.socket | None = sock
-        self._initial = initial  # frames that arrived with the handshake answer
-        self.protocol = protocol
+        self._sock: socket.socket | None = ws.sock
+        self._initial = ws.initial  # frames that arrived with the handshake answer
+        self.protocol = ws.protocol
         self.description = description
-        self._ping_interval = ping_interval
-        self._read_deadline = read_deadline
-        self._max_queued = max_queued
+        self.limits = limits
         self._clock = clock
         self._cond = threading.Condition()
         self._queue: deque[bytes | bytearray] = deque()
@@ -140,7 +148,7 @@ class ExecSession:
 
     def _enqueue(self, frame: bytes | bytearray, *, block: bool) -> bool:
         with self._cond:
-            while block and self._queued > self._max_queued and not self._ended:
+            while block and self._queued > self.limits.max_queued and not self._ended:
                 self._cond.wait()
             if self._ended:
                 return False
@@ -337,7 +345,7 @@ class _Pump:
         now = session._clock()
         self.deadline = None if timeout is None else now + timeout
         self.last_inbound = now
-        self.next_ping = now + session._ping_interval
+        self.next_ping = now + session.limits.ping_interval
         self.out = memoryview(b"")
         self.feed = memoryview(stdin) if stdin is not None else None
         self.feed_pos = 0
@@ -429,7 +437,7 @@ class _Pump:
             self.last_inbound = now
         if now >= self.next_ping:
             session._queue_control(client_frame(OP_PING, b""))
-            self.next_ping = now + session._ping_interval
+            self.next_ping = now + session.limits.ping_interval
         if self.deadline is not None and now >= self.deadline:
             raise TransportError(
                 f"the command in {session.description} did not finish within {self.timeout:g}s",
@@ -440,10 +448,11 @@ class _Pump:
         """Nothing moved: wait for the socket, a wake-up or the next timer."""
         session = self.session
         silent = now - self.last_inbound
-        if silent > session._read_deadline:
-            raise session._lost(f"no answer for {session._read_deadline:g}s")
+        read_deadline = session.limits.read_deadline
+        if silent > read_deadline:
+            raise session._lost(f"no answer for {read_deadline:g}s")
         self.poller.register(self.fileno, select.POLLIN | (select.POLLOUT if self.out else 0))
-        wait = max(0.0, min(self.next_ping - now, session._read_deadline - silent))
+        wait = max(0.0, min(self.next_ping - now, read_deadline - silent))
         if self.deadline is not None:
             wait = min(wait, max(0.0, self.deadline - now))
         for fd, _events in self.poller.poll(wait * 1000.0):

@@ -13,6 +13,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.kube.calls import LogQuery
@@ -39,27 +40,20 @@ def _nano(ts: str | None) -> str:
         return ts
 
 
+@dataclass(eq=False)
 class Supervisor:
     """Decides which instances are tailed and runs their tailers."""
 
-    def __init__(
-        self,
-        kube: KubeClient,
-        target: Any,
-        options: LogsOptions,
-        sink: Sink,
-        *,
-        clock: Callable[[], float] = time.time,
-        make_tailer: Callable[..., Tailer] = Tailer,
-        grace: float = 5.0,
-    ) -> None:
-        self.kube = kube
-        self.target = target
-        self.options = options
-        self.sink = sink
-        self.clock = clock
-        self.make_tailer = make_tailer
-        self.grace = grace
+    kube: KubeClient
+    target: Any
+    options: LogsOptions
+    sink: Sink
+    _: KW_ONLY
+    clock: Callable[[], float] = time.time
+    make_tailer: Callable[..., Tailer] = Tailer
+    grace: float = 5.0
+
+    def __post_init__(self) -> None:
         self._lock = threading.RLock()
         self._tracked: dict[tuple[str, str], Any] = {}
         self._pods: dict[str, Mapping[str, Any]] = {}
@@ -215,15 +209,7 @@ class Supervisor:
     ) -> None:
         source = self._source(pod, name, total, instance)
         if marker is not None:
-            marker = Marker(
-                source,
-                marker.ts,
-                marker.event,
-                marker.exit_code,
-                marker.reason,
-                marker.single_container,
-                marker.arrival,
-            )
+            marker = replace(marker, source=source)
         tailer = self.make_tailer(
             self.kube,
             source,

@@ -24,7 +24,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.kube.calls import LogQuery
@@ -44,35 +44,29 @@ Sink = Callable[[tuple[Any, ...]], None]
 _TERMINATING_RETRY = 0.1  # seconds between tries to read a terminating pod's log
 
 
+@dataclass(eq=False)
 class Tailer:
-    """Streams one container instance into ``sink`` on its own thread."""
+    """Streams one container instance into ``sink`` on its own thread.
 
-    def __init__(
-        self,
-        kube: KubeClient,
-        source: Source,
-        *,
-        uid: str,
-        request: LogQuery,
-        sink: Sink,
-        marker: Marker | None = None,
-        policy: RetryPolicy | None = None,
-        clock: Callable[[], float] = time.time,
-        on_done: Callable[[Tailer], None] | None = None,
-        gate: Any = None,
-    ) -> None:
-        self.kube = kube
-        self.source = source
-        self.uid = uid
-        self.request = request
-        self.sink = sink
-        self.marker = marker
-        self.policy: RetryPolicy = policy or Backoff(max_attempts=None, cap=2.0)
-        self.clock = clock
-        self.on_done = on_done
-        # Opening many streams at once (TLS handshakes) costs memory and CPU in a burst;
-        # a shared semaphore lets a few open at a time.
-        self.gate = gate if gate is not None else contextlib.nullcontext()
+    ``request`` is the first request's (``--tail``, ``--since``, previous, follow); ``marker``
+    is said before the first line. ``gate`` is entered to open a stream: opening many at
+    once (TLS handshakes) costs memory and CPU in a burst, so a shared semaphore lets a few
+    open at a time.
+    """
+
+    kube: KubeClient
+    source: Source
+    _: KW_ONLY
+    uid: str
+    request: LogQuery
+    sink: Sink
+    marker: Marker | None = None
+    policy: RetryPolicy = field(default_factory=lambda: Backoff(max_attempts=None, cap=2.0))
+    clock: Callable[[], float] = time.time
+    on_done: Callable[[Tailer], None] | None = None
+    gate: Any = field(default_factory=contextlib.nullcontext)
+
+    def __post_init__(self) -> None:
         self.point: ResumePoint | None = None
         self.delivered = 0
         self.skipped = 0
