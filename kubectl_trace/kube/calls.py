@@ -226,9 +226,16 @@ class ResourceCalls:
     else, and every public signature, is written here once (see the module doc).
     """
 
-    conn: Connection
-    retry: RetryPolicy
-    _sleep: Callable[[float], None] = staticmethod(time.sleep)
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.conn = conn
+        self.retry: RetryPolicy = retry if retry is not None else default_retry()
+        self._sleep = sleep
 
     # -- the transport primitives --------------------------------------------------------
 

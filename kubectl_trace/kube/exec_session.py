@@ -19,7 +19,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, InitVar, dataclass
 
 from kubectl_trace.kube import frames
 from kubectl_trace.kube.errors import KubeError, TransportError
@@ -292,6 +292,7 @@ class ExecSession:
         self.close()
 
 
+@dataclass(eq=False)
 class _Pump:
     """One ``run()`` of a session: the only code that touches the socket while it runs.
 
@@ -300,25 +301,21 @@ class _Pump:
     moved, waits for the socket, a wake-up or the next timer.
     """
 
-    def __init__(
-        self,
-        session: ExecSession,
-        sock: socket.socket,
-        on_stdout: Sink,
-        on_stderr: Sink | None,
-        *,
-        stdin: bytes | None,
-        timeout: float | None,
-    ) -> None:
-        self.session = session
-        self.sock = sock
-        sock.setblocking(False)
-        self.fileno = sock.fileno()
-        self.on_stdout, self.on_stderr = on_stdout, on_stderr
+    session: ExecSession
+    sock: socket.socket
+    on_stdout: Sink
+    on_stderr: Sink | None
+    _: KW_ONLY
+    stdin: InitVar[bytes | None]
+    timeout: float | None  # seconds for the whole run (None: no limit)
+
+    def __post_init__(self, stdin: bytes | None) -> None:
+        session, timeout = self.session, self.timeout
+        self.sock.setblocking(False)
+        self.fileno = self.sock.fileno()
         self.decoder = frames.FrameDecoder()
         self.poller = select.poll()
         self.poller.register(session._wake_r, select.POLLIN)
-        self.timeout = timeout
         now = session._clock()
         self.deadline = None if timeout is None else now + timeout
         self.last_inbound = now
