@@ -9,7 +9,8 @@ base class builds the retrying, decoding ``request`` on the first — one retry 
 ``get``, ``list``, ``create``, ``replace``, ``patch``, ``delete``, ``watch_stream``,
 ``pod_log`` and friends on both, so the two clients cannot drift apart in paths,
 parameters, retries or error handling. ``KubeClient`` (``ResourceCalls`` itself) is the
-typed face commands use; a transport receives each request as one ``Request``.
+typed face commands use; a transport receives each request as one ``Request``. What a list
+or a watch reads travels as one ``Selection``, what a log request asks for as one ``LogQuery``.
 """
 
 from __future__ import annotations
