@@ -62,12 +62,12 @@ NS = "bench"
 # (which kubectl-nodeapp needs to resume streams), to see the client's own capacity when
 # the sandbox does not have to format a timestamp per line. The output is not usable.
 NO_TIMESTAMPS = (
-    "import sys\n"
-    "from kubectl_trace.kube.calls import ResourceCalls\n"
+    "import dataclasses, sys\n"
+    "from kubectl_trace.kube.calls import LogQuery, ResourceCalls\n"
     "original = ResourceCalls.pod_log\n"
-    "def pod_log(self, *args, **kwargs):\n"
-    "    kwargs['timestamps'] = False\n"
-    "    return original(self, *args, **kwargs)\n"
+    "def pod_log(self, namespace, pod, query=None):\n"
+    "    query = dataclasses.replace(query or LogQuery(), timestamps=False)\n"
+    "    return original(self, namespace, pod, query)\n"
     "ResourceCalls.pod_log = pod_log\n"
     "from kubectl_trace.cli.main import main\n"
     "main(sys.argv[1:])\n"

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from kubectl_trace.health.events import EventRecord, EventScope
-    from kubectl_trace.kube.calls import KubeClient
+    from kubectl_trace.kube.calls import KubeClient, Selection
     from kubectl_trace.kube.targets import Target
 
     # the timeline's filter: records, and the time before which none are shown (None: all)
@@ -249,13 +249,20 @@ class _Printer:
 # -- running ---------------------------------------------------------------------------------
 
 
+def _events_in(namespace: str | None, selector: str | None) -> Selection:
+    """The events of ``namespace`` (None: every namespace) that the field ``selector`` matches."""
+    from kubectl_trace.kube.calls import Selection
+
+    return Selection("events", namespace, all_namespaces=namespace is None, field_selector=selector)
+
+
 def _collect(
     kube: KubeClient, namespace: str | None, selectors: Sequence[str | None]
 ) -> list[dict[str, Any]]:
     """The events the selectors match, once each (``namespace`` None: every namespace)."""
     items: dict[str, dict[str, Any]] = {}
     for selector in selectors:
-        listed = kube.list("events", namespace, all_namespaces=namespace is None, field_selector=selector)
+        listed = kube.list_selection(_events_in(namespace, selector))
         for event in listed.items:
             meta = event.get("metadata") or {}
             items[str(meta.get("uid") or f"{meta.get('namespace')}/{meta.get('name')}")] = event
@@ -378,14 +385,7 @@ def _follow(
 
     inbox: queue.Queue[tuple[int, Any]] = queue.Queue()
     watches = [
-        ResilientWatch(
-            kube,
-            "events",
-            namespace,
-            all_namespaces=namespace is None,
-            field_selector=selector,
-            timeout_seconds=290,
-        )
+        ResilientWatch(kube, _events_in(namespace, selector), timeout_seconds=290)
         for selector in plan.selectors
     ]
 

@@ -135,21 +135,17 @@ def run(options: ShellOptions, env: Environment) -> int:
 
 def _choose(kube: KubeClient, options: ShellOptions, env: Environment) -> dict[str, Any] | None:
     """The pod to exec in (None when the user cancelled the picker)."""
+    from kubectl_trace.kube.calls import Selection
     from kubectl_trace.kube.targets import resolve
     from kubectl_trace.shell.choose import candidates_error, choose_pod
 
     namespace = options.common.kube.namespace or kube.namespace
-    target = resolve(
-        kube,
-        options.target,
-        namespace=namespace,
-        process=options.process,
-        label_selector=options.selector,
-    )
+    among = Selection("pods", namespace, label_selector=options.selector)
+    target = resolve(kube, options.target, among, process=options.process)
     if target.kind == "pod":
         pods = [target.pod if target.pod is not None else kube.get("pods", str(target.pod_name), namespace)]
     else:
-        pods = kube.list("pods", namespace, label_selector=options.selector).items
+        pods = kube.list_selection(among).items
         if not pods and target.kind != "deployment":  # a namespace that does not exist lists empty
             kube.require_namespace(namespace)
     choice = choose_pod(

@@ -16,6 +16,7 @@ from dataclasses import KW_ONLY, InitVar, dataclass, field
 from typing import TYPE_CHECKING
 
 from kubectl_trace.dashboard.state import BATCH_KINDS, WATCHED, Input, LogInput, LogLine, WatchInput
+from kubectl_trace.kube.calls import LogQuery
 from kubectl_trace.kube.errors import ApiError, KubeError
 
 if TYPE_CHECKING:
@@ -112,11 +113,15 @@ class WatchFeed:
 
     def start(self) -> None:
         """Open the watches."""
+        from kubectl_trace.kube.calls import Selection
         from kubectl_trace.kube.watch import ResilientWatch
 
         for kind in self.kinds:
             watch = ResilientWatch(
-                self.kube, kind, self.namespace, policy=self.policy, timeout_seconds=self.timeout_seconds
+                self.kube,
+                Selection(kind, self.namespace),
+                policy=self.policy,
+                timeout_seconds=self.timeout_seconds,
             )
             self._watches[kind] = watch
             thread = threading.Thread(target=self._run, args=(kind, watch), name=f"watch-{kind}", daemon=True)
@@ -257,15 +262,14 @@ class LogFollower:
         failures = 0
         while not stop.is_set():
             try:
-                stream = self.kube.pod_log(
-                    self.namespace,
-                    pod,
-                    container=container or None,
+                query = LogQuery(
+                    container or None,
                     follow=True,
                     timestamps=True,
                     tail_lines=None if last_ts else self.tail_lines,
                     since_time=last_ts or None,
                 )
+                stream = self.kube.pod_log(self.namespace, pod, query)
             except ApiError as exc:
                 if stop.is_set():
                     return

@@ -96,6 +96,7 @@ def run_forward(kube: Any, settings: ForwardSettings, env: Environment, *, confi
     """Forward until Ctrl-C (or SIGTERM); exit status 0."""
     from kubectl_trace.debug.interrupt import terminate_as_interrupt
     from kubectl_trace.debug.pods import choose_pod, remote_port
+    from kubectl_trace.kube.calls import Selection
     from kubectl_trace.kube.forwarder import Forwarder
     from kubectl_trace.kube.watch import ResilientWatch
     from kubectl_trace.textsafe import visible
@@ -112,7 +113,7 @@ def run_forward(kube: Any, settings: ForwardSettings, env: Environment, *, confi
         local_port=local,
         on_error=lambda p, e: say(env, _error_message(p, e, port)),
     )
-    watch = ResilientWatch(kube, "pods", app.namespace, label_selector=app.label_selector)
+    watch = ResilientWatch(kube, Selection("pods", app.namespace, label_selector=app.label_selector))
 
     def moved(old: str | None, new: str | None, why: str) -> None:
         forwarder.pod = new

@@ -372,9 +372,10 @@ class Follower:
     def _make_watch(self, kind: str) -> Any:
         if self._watch_factory is not None:
             return self._watch_factory(self.kube, kind, self.namespace)
+        from kubectl_trace.kube.calls import Selection
         from kubectl_trace.kube.watch import ResilientWatch
 
-        return ResilientWatch(self.kube, kind, self.namespace)
+        return ResilientWatch(self.kube, Selection(kind, self.namespace))
 
     def _pump(self, kind: str, watch: Any) -> None:
         try:

@@ -119,9 +119,11 @@ class JobRun:
 
     def stream(self, pod: Obj, result: RunResult) -> None:
         """Follow the pod's log until the container ends."""
+        from kubectl_trace.kube.calls import LogQuery
+
         name = str(pod["metadata"]["name"])
         container = _main_container_name(pod)
-        stream = self.kube.pod_log(self.namespace, name, container=container, follow=True)
+        stream = self.kube.pod_log(self.namespace, name, LogQuery(container, follow=True))
         try:
             for raw in stream.lines():
                 line = raw.decode("utf-8", "replace")
