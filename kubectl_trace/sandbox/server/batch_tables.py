@@ -4,45 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubectl_trace.kube.selectors import format_label_selector
+from kubectl_trace.sandbox.server.table_columns import (
+    Column,
+    Field,
+    Printer,
+    age,
+    named_printer,
+    workload_wide,
+)
 from kubectl_trace.timeparse import format_age, parse_rfc3339
 
-__all__ = ["CRONJOB_COLUMNS", "JOB_COLUMNS", "cronjob_cells", "job_cells"]
+__all__ = ["CRONJOBS", "JOBS", "job_status"]
 
 Obj = dict[str, Any]
-Column = tuple[str, str, int]
-
-_WIDE: list[Column] = [("Containers", "string", 1), ("Images", "string", 1), ("Selector", "string", 1)]
-
-JOB_COLUMNS: list[Column] = [
-    ("Name", "string", 0),
-    ("Status", "string", 0),
-    ("Completions", "string", 0),
-    ("Duration", "string", 0),
-    ("Age", "string", 0),
-    *_WIDE,
-]
-
-CRONJOB_COLUMNS: list[Column] = [
-    ("Name", "string", 0),
-    ("Schedule", "string", 0),
-    ("Timezone", "string", 0),
-    ("Suspend", "boolean", 0),
-    ("Active", "integer", 0),
-    ("Last Schedule", "string", 0),
-    ("Age", "string", 0),
-    *_WIDE,
-]
-
-
-def _since(stamp: str | None, now: float) -> str:
-    if not stamp:
-        return "<unknown>"
-    try:
-        seconds = now - parse_rfc3339(stamp)
-    except ValueError:
-        return "<unknown>"
-    return "<invalid>" if seconds < -1 else format_age(seconds)
 
 
 def _has(status: Obj, type_: str) -> bool:
@@ -63,52 +37,46 @@ def job_status(job: Obj) -> str:
     return "Running"
 
 
-def _template_cells(template_spec: Obj, selector: Obj | None) -> list[str]:
-    containers = template_spec.get("containers") or []
-    return [
-        ",".join(str(c.get("name", "")) for c in containers),
-        ",".join(str(c.get("image", "")) for c in containers),
-        format_label_selector(selector) if selector else "<none>",
-    ]
-
-
-def job_cells(job: Obj, now: float) -> list[Any]:
-    """One row of ``kubectl get jobs``."""
+def _completions(job: Obj, now: float) -> str:
     spec, status = job.get("spec") or {}, job.get("status") or {}
     succeeded = int(status.get("succeeded") or 0)
     if spec.get("completions") is not None:
-        completions = f"{succeeded}/{spec['completions']}"
-    elif int(spec.get("parallelism") or 0) > 1:
-        completions = f"{succeeded}/1 of {spec['parallelism']}"
-    else:
-        completions = f"{succeeded}/1"
-    duration = ""
-    if status.get("startTime"):
-        start = parse_rfc3339(status["startTime"])
-        end = parse_rfc3339(status["completionTime"]) if status.get("completionTime") else now
-        duration = format_age(end - start)
-    return [
-        (job.get("metadata") or {}).get("name", ""),
-        job_status(job),
-        completions,
-        duration,
-        _since((job.get("metadata") or {}).get("creationTimestamp"), now),
-        *_template_cells(((spec.get("template") or {}).get("spec")) or {}, spec.get("selector")),
-    ]
+        return f"{succeeded}/{spec['completions']}"
+    if int(spec.get("parallelism") or 0) > 1:
+        return f"{succeeded}/1 of {spec['parallelism']}"
+    return f"{succeeded}/1"
 
 
-def cronjob_cells(cronjob: Obj, now: float) -> list[Any]:
-    """One row of ``kubectl get cronjobs``."""
-    spec, status = cronjob.get("spec") or {}, cronjob.get("status") or {}
-    job_spec = (spec.get("jobTemplate") or {}).get("spec") or {}
-    last = status.get("lastScheduleTime")
-    return [
-        (cronjob.get("metadata") or {}).get("name", ""),
-        spec.get("schedule", ""),
-        spec.get("timeZone") or "<none>",
-        bool(spec.get("suspend")),
-        len(status.get("active") or []),
-        _since(last, now) if last else "<none>",
-        _since((cronjob.get("metadata") or {}).get("creationTimestamp"), now),
-        *_template_cells(((job_spec.get("template") or {}).get("spec")) or {}, job_spec.get("selector")),
-    ]
+def _duration(job: Obj, now: float) -> str:
+    status = job.get("status") or {}
+    if not status.get("startTime"):
+        return ""
+    start = parse_rfc3339(status["startTime"])
+    end = parse_rfc3339(status["completionTime"]) if status.get("completionTime") else now
+    return format_age(end - start)
+
+
+def _last_schedule(cronjob: Obj, now: float) -> str:
+    last = (cronjob.get("status") or {}).get("lastScheduleTime")
+    return age(last, now) if last else "<none>"
+
+
+def _spec(obj: Obj) -> Obj:
+    return obj.get("spec") or {}
+
+
+JOBS: Printer = named_printer(
+    Field(Column("Status"), lambda o, now: job_status(o)),
+    Field(Column("Completions"), _completions),
+    Field(Column("Duration"), _duration),
+    wide=workload_wide(("spec",), no_selector="<none>"),
+)
+
+CRONJOBS: Printer = named_printer(
+    Field(Column("Schedule"), lambda o, now: _spec(o).get("schedule", "")),
+    Field(Column("Timezone"), lambda o, now: _spec(o).get("timeZone") or "<none>"),
+    Field(Column("Suspend", "boolean"), lambda o, now: bool(_spec(o).get("suspend"))),
+    Field(Column("Active", "integer"), lambda o, now: len((o.get("status") or {}).get("active") or [])),
+    Field(Column("Last Schedule"), _last_schedule),
+    wide=workload_wide(("spec", "jobTemplate", "spec"), no_selector="<none>"),
+)
