@@ -10,11 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from kubectl_trace.sandbox.server.batch_tables import CRONJOBS, JOBS
 from kubectl_trace.sandbox.server.table_columns import (
     AGE,
     NAME,
-    Cell,
     Column,
     Field,
     Printer,
@@ -22,8 +20,8 @@ from kubectl_trace.sandbox.server.table_columns import (
     created,
     meta,
     named_printer,
-    workload_wide,
 )
+from kubectl_trace.sandbox.server.workload_tables import CRONJOBS, DEPLOYMENTS, JOBS, REPLICASETS
 from kubectl_trace.timeparse import format_age, parse_rfc3339
 
 __all__ = ["TABLE_RESOURCES", "table", "wants_table"]
@@ -187,33 +185,6 @@ def _pod_conditions(pod: Obj) -> list[Obj] | None:
     return None
 
 
-# -- workloads --------------------------------------------------------------------------
-
-
-def _count(section: str, key: str) -> Cell:
-    """A number in the object's ``spec`` or ``status`` (0 when unset)."""
-    return lambda obj, now: int((obj.get(section) or {}).get(key) or 0)
-
-
-def _deployment_ready(obj: Obj, now: float) -> str:
-    return f"{_count('status', 'readyReplicas')(obj, now)}/{_count('spec', 'replicas')(obj, now)}"
-
-
-_DEPLOYMENTS = named_printer(
-    Field(Column("Ready"), _deployment_ready),
-    Field(Column("Up-to-date"), _count("status", "updatedReplicas")),
-    Field(Column("Available"), _count("status", "availableReplicas")),
-    wide=workload_wide(("spec",), no_selector=""),
-)
-
-_REPLICASETS = named_printer(
-    Field(Column("Desired", "integer"), _count("spec", "replicas")),
-    Field(Column("Current", "integer"), _count("status", "replicas")),
-    Field(Column("Ready", "integer"), _count("status", "readyReplicas")),
-    wide=workload_wide(("spec",), no_selector=""),
-)
-
-
 # -- the rest -------------------------------------------------------------------------------
 
 _NAMESPACES = named_printer(Field(Column("Status"), lambda o, now: (o.get("status") or {}).get("phase", "")))
@@ -367,8 +338,8 @@ def _service_cells(obj: Obj, now: float) -> list[Any]:
 
 TABLE_RESOURCES: dict[str, Printer] = {
     "pods": Printer(_POD_COLUMNS, _pod_cells),
-    "deployments": _DEPLOYMENTS,
-    "replicasets": _REPLICASETS,
+    "deployments": DEPLOYMENTS,
+    "replicasets": REPLICASETS,
     "namespaces": _NAMESPACES,
     "nodes": Printer(_NODE_COLUMNS, _node_cells),
     "events": Printer(_EVENT_COLUMNS, _event_cells),

@@ -1,20 +1,16 @@
-"""Table columns of ``kubectl get jobs,cronjobs`` (``printJob`` / ``printCronJob``; pure)."""
+"""Table columns of the workloads: ``kubectl get deployments,replicasets,jobs,cronjobs`` (pure).
+
+As the API server's ``printDeployment``, ``printReplicaSet``, ``printJob`` and ``printCronJob``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from kubectl_trace.sandbox.server.table_columns import (
-    Column,
-    Field,
-    Printer,
-    age,
-    named_printer,
-    workload_wide,
-)
+from kubectl_trace.sandbox.server.table_columns import Cell, Column, Field, age, named_printer, workload_wide
 from kubectl_trace.timeparse import format_age, parse_rfc3339
 
-__all__ = ["CRONJOBS", "JOBS", "job_status"]
+__all__ = ["CRONJOBS", "DEPLOYMENTS", "JOBS", "REPLICASETS", "job_status"]
 
 Obj = dict[str, Any]
 
@@ -65,14 +61,38 @@ def _spec(obj: Obj) -> Obj:
     return obj.get("spec") or {}
 
 
-JOBS: Printer = named_printer(
+def _count(section: str, key: str) -> Cell:
+    """A number in the object's ``spec`` or ``status`` (0 when unset)."""
+    return lambda obj, now: int((obj.get(section) or {}).get(key) or 0)
+
+
+def _deployment_ready(obj: Obj, now: float) -> str:
+    return f"{_count('status', 'readyReplicas')(obj, now)}/{_count('spec', 'replicas')(obj, now)}"
+
+
+DEPLOYMENTS = named_printer(
+    Field(Column("Ready"), _deployment_ready),
+    Field(Column("Up-to-date"), _count("status", "updatedReplicas")),
+    Field(Column("Available"), _count("status", "availableReplicas")),
+    wide=workload_wide(("spec",), no_selector=""),
+)
+
+REPLICASETS = named_printer(
+    Field(Column("Desired", "integer"), _count("spec", "replicas")),
+    Field(Column("Current", "integer"), _count("status", "replicas")),
+    Field(Column("Ready", "integer"), _count("status", "readyReplicas")),
+    wide=workload_wide(("spec",), no_selector=""),
+)
+
+
+JOBS = named_printer(
     Field(Column("Status"), lambda o, now: job_status(o)),
     Field(Column("Completions"), _completions),
     Field(Column("Duration"), _duration),
     wide=workload_wide(("spec",), no_selector="<none>"),
 )
 
-CRONJOBS: Printer = named_printer(
+CRONJOBS = named_printer(
     Field(Column("Schedule"), lambda o, now: _spec(o).get("schedule", "")),
     Field(Column("Timezone"), lambda o, now: _spec(o).get("timeZone") or "<none>"),
     Field(Column("Suspend", "boolean"), lambda o, now: bool(_spec(o).get("suspend"))),
