@@ -204,8 +204,18 @@ class Kubelet:
             raise StoreError.bad_request(f"container {container} is not valid for pod {pod}")
         return slot
 
+    def _hosted(self, namespace: str, pod: str, container: str) -> tuple[PodWorker, Slot]:
+        """The worker and the slot of a container of a pod that runs on a node."""
+        worker = self._worker(namespace, pod)
+        if worker is None:
+            raise StoreError.bad_request(f"pod {pod} does not have a host assigned")
+        return worker, self._slot(worker, pod, container)
+
     def container_log(self, namespace: str, pod: str, container: str, *, previous: bool) -> ContainerLog:
         """The current (or previous) instance's log; StoreError 400 when there is none."""
+        no_previous = StoreError.bad_request(
+            f'previous terminated container "{container}" in pod "{pod}" not found'
+        )
         worker = self._worker(namespace, pod)
         if worker is None:
             obj = self.ctx.store.get("pods", namespace, pod)
@@ -214,16 +224,12 @@ class Kubelet:
             if container not in names:
                 raise StoreError.bad_request(f"container {container} is not valid for pod {pod}")
             if previous:
-                raise StoreError.bad_request(
-                    f'previous terminated container "{container}" in pod "{pod}" not found'
-                )
+                raise no_previous
             return _EmptyLog()
         slot = self._slot(worker, pod, container)
         if previous:
             if len(slot.runs) < 2:
-                raise StoreError.bad_request(
-                    f'previous terminated container "{container}" in pod "{pod}" not found'
-                )
+                raise no_previous
             return slot.runs[0].log
         run = slot.current
         if run is None:
@@ -239,10 +245,7 @@ class Kubelet:
 
     def exec_target(self, namespace: str, pod: str, container: str) -> ExecTarget:
         """Where to run an exec; StoreError 400 when the container is not running."""
-        worker = self._worker(namespace, pod)
-        if worker is None:
-            raise StoreError.bad_request(f"pod {pod} does not have a host assigned")
-        slot = self._slot(worker, pod, container)
+        worker, slot = self._hosted(namespace, pod, container)
         run = slot.running
         if run is None:
             raise StoreError.bad_request(f'container not found ("{container}")')
@@ -253,10 +256,7 @@ class Kubelet:
 
     def attach_target(self, namespace: str, pod: str, container: str) -> CommandProcess:
         """The running process to attach to (containers that run their command for real)."""
-        worker = self._worker(namespace, pod)
-        if worker is None:
-            raise StoreError.bad_request(f"pod {pod} does not have a host assigned")
-        slot = self._slot(worker, pod, container)
+        _, slot = self._hosted(namespace, pod, container)
         run = slot.running
         if run is None or run.process is None:
             raise StoreError.bad_request(f"container {container} not found in pod {pod}")
