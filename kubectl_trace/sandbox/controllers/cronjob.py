@@ -20,7 +20,7 @@ from typing import Any
 
 from kubectl_trace.sandbox.controllers import Context
 from kubectl_trace.sandbox.controllers.job import job_finished
-from kubectl_trace.sandbox.controllers.util import controller_of, owner_reference
+from kubectl_trace.sandbox.controllers.util import controller_of, owned_object
 from kubectl_trace.sandbox.cron import CronError, CronSchedule, parse_schedule
 from kubectl_trace.sandbox.store import StoreError, rfc3339
 from kubectl_trace.sandbox.timescale import Timer
@@ -249,18 +249,8 @@ class CronJobController:
         name = f"{cronjob['metadata']['name']}-{int(scheduled // 60)}"
         annotations = dict(tmeta.get("annotations") or {})
         annotations[_SCHEDULED_ANNOTATION] = rfc3339(self.wall(scheduled))
-        job: Obj = {
-            "apiVersion": "batch/v1",
-            "kind": "Job",
-            "metadata": {
-                "name": name,
-                "namespace": cronjob["metadata"]["namespace"],
-                "labels": dict(tmeta.get("labels") or {}),
-                "annotations": annotations,
-                "ownerReferences": [owner_reference(cronjob)],
-            },
-            "spec": default_job_spec(template.get("spec") or {}),
-        }
+        job = owned_object(cronjob, "batch/v1", "Job", name, dict(tmeta.get("labels") or {}), annotations)
+        job["spec"] = default_job_spec(template.get("spec") or {})
         try:
             created = self.ctx.store.create("jobs", job)
         except StoreError as err:

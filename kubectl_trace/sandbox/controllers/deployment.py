@@ -67,6 +67,7 @@ from kubectl_trace.sandbox.controllers.util import (
     HASH_LABEL,
     controller_of,
     equal_ignore_hash,
+    owned_object,
     owner_reference,
     selector_matches,
     template_hash,
@@ -265,17 +266,8 @@ class DeploymentController:
         selector = copy.deepcopy(d["spec"].get("selector") or {})
         selector["matchLabels"] = {**(selector.get("matchLabels") or {}), HASH_LABEL: pod_hash}
         name = f"{d['metadata']['name']}-{pod_hash}"
-        rs: Obj = {
-            "apiVersion": "apps/v1",
-            "kind": "ReplicaSet",
-            "metadata": {
-                "name": name,
-                "namespace": d["metadata"]["namespace"],
-                "labels": dict(tmeta["labels"]),
-                "ownerReferences": [owner_reference(d)],
-            },
-            "spec": {"replicas": 0, "selector": selector, "template": template},
-        }
+        rs = owned_object(d, "apps/v1", "ReplicaSet", name, dict(tmeta["labels"]))
+        rs["spec"] = {"replicas": 0, "selector": selector, "template": template}
         if d["spec"].get("minReadySeconds"):
             rs["spec"]["minReadySeconds"] = int(d["spec"]["minReadySeconds"])
         new_count = new_rs_new_replicas(d, [*old_rss, rs], rs)

@@ -19,10 +19,9 @@ import copy
 from typing import Any
 
 from kubectl_trace.sandbox.controllers import Context
-from kubectl_trace.sandbox.controllers.pods import create_pod
+from kubectl_trace.sandbox.controllers.pods import create_pod, delete_pod
 from kubectl_trace.sandbox.controllers.util import (
     controller_of,
-    graceful_delete,
     is_pod_ready,
 )
 from kubectl_trace.sandbox.store import StoreError, rfc3339
@@ -216,7 +215,7 @@ class JobController:
                     active += self._manage(job, spec, succeeded, failed, active, now)
             if not pods_run:  # a target was reached, or the Job is suspended: its pods stop
                 for pod in active:
-                    self._delete_pod(job, pod)
+                    delete_pod(self.ctx, job, pod, _COMPONENT)
                 terminating += active
                 active = []
             if not terminating and not active:
@@ -335,13 +334,3 @@ class JobController:
             old.cancel()
         delay = max(0.0, when - self.ctx.clock()) + 0.001
         self._timers[key] = self.ctx.timers.after_real(delay, lambda: self.ctx.queue.enqueue(self.QUEUE, key))
-
-    def _delete_pod(self, job: Obj, pod: Obj) -> None:
-        graceful_delete(self.ctx.store, pod, now=self.ctx.clock())
-        self.ctx.recorder.record(
-            job,
-            "Normal",
-            "SuccessfulDelete",
-            f"Deleted pod: {pod['metadata']['name']}",
-            component=_COMPONENT,
-        )

@@ -1,4 +1,4 @@
-"""Creating the pods of a controller's template (ReplicaSet, Job), as ``controller.PodControl`` does."""
+"""Creating and deleting the pods of a controller (ReplicaSet, Job), as ``controller.PodControl`` does."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import copy
 from typing import Any
 
 from kubectl_trace.sandbox.controllers import Context
-from kubectl_trace.sandbox.controllers.util import owner_reference, random_suffix
+from kubectl_trace.sandbox.controllers.util import graceful_delete, owner_reference, random_suffix
 from kubectl_trace.sandbox.defaults import default_pod, qos_class
 from kubectl_trace.sandbox.store import StoreError
 
-__all__ = ["create_pod"]
+__all__ = ["create_pod", "delete_pod"]
 
 Obj = dict[str, Any]
 
@@ -48,3 +48,10 @@ def create_pod(ctx: Context, owner: Obj, template: Obj, component: str) -> Obj |
         ctx.recorder.record(owner, "Normal", "SuccessfulCreate", message, component=component)
         return created
     return None
+
+
+def delete_pod(ctx: Context, owner: Obj, pod: Obj, component: str) -> None:
+    """Delete a pod of ``owner`` gracefully and record ``SuccessfulDelete`` on the owner."""
+    graceful_delete(ctx.store, pod, now=ctx.clock())
+    message = f"Deleted pod: {pod['metadata']['name']}"
+    ctx.recorder.record(owner, "Normal", "SuccessfulDelete", message, component=component)

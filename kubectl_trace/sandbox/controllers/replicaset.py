@@ -13,10 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from kubectl_trace.sandbox.controllers import Context
-from kubectl_trace.sandbox.controllers.pods import create_pod
+from kubectl_trace.sandbox.controllers.pods import create_pod, delete_pod
 from kubectl_trace.sandbox.controllers.util import (
     controller_of,
-    graceful_delete,
     is_pod_active,
     is_pod_ready,
     is_pod_terminating,
@@ -98,14 +97,7 @@ class ReplicaSetController:
             return True
         if diff > 0:
             for pod in self._pods_to_delete(active, diff):
-                graceful_delete(self.ctx.store, pod, now=self.ctx.clock())
-                self.ctx.recorder.record(
-                    rs,
-                    "Normal",
-                    "SuccessfulDelete",
-                    f"Deleted pod: {pod['metadata']['name']}",
-                    component="replicaset-controller",
-                )
+                delete_pod(self.ctx, rs, pod, "replicaset-controller")
             return True
         return False
 

@@ -23,6 +23,7 @@ __all__ = [
     "int_or_percent",
     "is_pod_active",
     "is_pod_ready",
+    "owned_object",
     "owner_reference",
     "random_suffix",
     "selector_matches",
@@ -113,6 +114,17 @@ def owner_reference(obj: Obj) -> Obj:
         "controller": True,
         "blockOwnerDeletion": True,
     }
+
+
+def owned_object(
+    owner: Obj, api_version: str, kind: str, name: str, labels: Obj, annotations: Obj | None = None
+) -> Obj:
+    """A new object ``name`` in ``owner``'s namespace, controlled by ``owner`` (no spec yet)."""
+    meta: Obj = {"name": name, "namespace": owner["metadata"]["namespace"], "labels": labels}
+    if annotations is not None:
+        meta["annotations"] = annotations
+    meta["ownerReferences"] = [owner_reference(owner)]
+    return {"apiVersion": api_version, "kind": kind, "metadata": meta}
 
 
 def controller_of(obj: Obj) -> Obj | None:
