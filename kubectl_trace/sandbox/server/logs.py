@@ -15,6 +15,7 @@ the sandbox keeps no deleted pod's log readable either.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ from kubectl_trace.sandbox.interfaces import ContainerLog
 from kubectl_trace.sandbox.server.containers import resolve_container
 from kubectl_trace.sandbox.server.responses import query_bool, query_int
 from kubectl_trace.sandbox.server.routes import Route
+from kubectl_trace.sandbox.server.state import CLIENT_GONE
 from kubectl_trace.sandbox.store import StoreError
 from kubectl_trace.timeparse import format_rfc3339_nano, parse_rfc3339
 
@@ -178,10 +180,10 @@ async def serve_log(api: ApiServer, request: web.Request, route: Route) -> web.S
         if request.transport is not None:
             request.transport.close()
 
-    stream = api.streams.open("log", f"{route.namespace}/{route.name}/{container}", drop)
     written = 0
     limit = options.limit_bytes if options.limit_bytes is not None else math.inf
-    try:
+    key = f"{route.namespace}/{route.name}/{container}"
+    with api.streams.held("log", key, drop), contextlib.suppress(*CLIENT_GONE):
         await response.prepare(request)
         index = _first_index(log, options, clock())
         follow = options.follow and not options.previous
@@ -215,8 +217,4 @@ async def serve_log(api: ApiServer, request: web.Request, route: Route) -> web.S
             wait = max(wait, last_write + flush_interval - time.monotonic())
             await log.wait(wait)
         await response.write_eof()
-        return response
-    except (ConnectionResetError, ConnectionError, RuntimeError):
-        return response
-    finally:
-        api.streams.release(stream)
+    return response
