@@ -18,12 +18,11 @@ import hashlib
 import json
 import math
 import random
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_trace.sandbox.instancelog import InstanceLog, Render
+from kubectl_trace.sandbox.instancelog import InstanceLog, Render, SecondStamp
 
 __all__ = [
     "APP_VERSION",
@@ -43,21 +42,16 @@ _STRIDE = 613
 
 
 class _Iso:
-    """Millisecond ISO-8601 timestamps with the per-second prefix cached."""
+    """Millisecond ISO-8601 timestamps."""
 
-    __slots__ = ("_prefix", "_sec")
+    __slots__ = ("_second",)
 
     def __init__(self) -> None:
-        self._sec = -1
-        self._prefix = ""
+        self._second = SecondStamp()
 
     def __call__(self, t: float) -> str:
         sec = int(t)
-        if sec != self._sec:
-            self._sec = sec
-            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec))
-        ms = int((t - sec) * 1000)
-        return f"{self._prefix}.{ms:03d}Z"
+        return f"{self._second(sec)}.{int((t - sec) * 1000):03d}Z"
 
 
 # A renderer turns (index within its segment, time, seq) into the line's text.

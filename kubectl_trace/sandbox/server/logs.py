@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import math
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -39,29 +40,18 @@ _CHUNK_LINES = 2000  # lines per write when catching up on a long backlog
 _RECHECK = 2.0  # seconds between checks that the pod still exists while idle
 
 
+@dataclass(frozen=True, kw_only=True)
 class LogRequest:
     """The validated PodLogOptions of one request."""
 
-    def __init__(
-        self,
-        *,
-        container: str | None,
-        follow: bool,
-        previous: bool,
-        timestamps: bool,
-        since_seconds: int | None,
-        since_time: float | None,
-        tail_lines: int | None,
-        limit_bytes: int | None,
-    ) -> None:
-        self.container = container
-        self.follow = follow
-        self.previous = previous
-        self.timestamps = timestamps
-        self.since_seconds = since_seconds
-        self.since_time = since_time
-        self.tail_lines = tail_lines
-        self.limit_bytes = limit_bytes
+    container: str | None
+    follow: bool
+    previous: bool
+    timestamps: bool
+    since_seconds: int | None
+    since_time: float | None
+    tail_lines: int | None
+    limit_bytes: int | None
 
     def start_time(self, now: float) -> float | None:
         """The earliest timestamp wanted (later of sinceSeconds and sinceTime), if any."""
