@@ -21,14 +21,7 @@ from kubectl_trace.sandbox.noderuntime import NodeProcess, http_probe
 from kubectl_trace.sandbox.podslots import Run, Slot, listen_port
 from kubectl_trace.sandbox.timescale import TimeScale
 
-__all__ = [
-    "LogSettings",
-    "printing_run",
-    "probe_node",
-    "probe_simulated",
-    "resolve_port",
-    "simulated_run",
-]
+__all__ = ["LogSettings", "printing_run", "probe_node", "probe_simulated", "resolve_port", "simulated_run"]
 
 Obj = dict[str, Any]
 PortOf = Callable[[Any], "int | None"]

@@ -156,11 +156,16 @@ _JOB_STACK = (
 )
 
 
+def _healthz(rng: random.Random, status: int, fastest_ms: int, slowest_ms: int) -> tuple[str, str]:
+    """The kubelet's probe, as the web process logs it."""
+    msg, http = _request(rng, "GET", "/healthz", status, rng.randint(fastest_ms, slowest_ms))
+    return _gke("INFO", msg, httpRequest=http)
+
+
 def _web_entry(rng: random.Random, i: int) -> tuple[str, str]:
     roll = rng.random()
     if roll < 0.10:
-        msg, http = _request(rng, "GET", "/healthz", 200, rng.randint(0, 3))
-        return _gke("INFO", msg, httpRequest=http)
+        return _healthz(rng, 200, 0, 3)
     elif roll < 0.68:
         method, url, status = rng.choice(
             (
@@ -203,8 +208,7 @@ def _web_entry(rng: random.Random, i: int) -> tuple[str, str]:
 def _web_unready_entry(rng: random.Random, i: int) -> tuple[str, str]:
     roll = rng.random()
     if roll < 0.35:
-        msg, http = _request(rng, "GET", "/healthz", 503, rng.randint(1, 4))
-        return _gke("INFO", msg, httpRequest=http)
+        return _healthz(rng, 503, 1, 4)
     elif roll < 0.65:
         err = {
             "name": "Error",

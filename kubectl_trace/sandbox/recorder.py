@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from kubectl_trace.sandbox.store import Store, StoreError, rfc3339
@@ -23,23 +24,17 @@ Obj = dict[str, Any]
 _Key = tuple[str, str, str, str, str, str, str]
 
 
+@dataclass(eq=False)
 class EventRecorder:
     """Writes Events into the store, aggregating identical ones."""
 
-    def __init__(
-        self,
-        store: Store,
-        *,
-        clock: Callable[[], float] = time.time,
-        ttl: float = 3600.0,
-        max_events: int = 20_000,
-    ) -> None:
-        self.store = store
-        self.clock = clock
-        self.ttl = ttl
-        self.max_events = max_events
-        self._index: dict[_Key, tuple[str, str]] = {}
-        self._last_ns = 0
+    store: Store
+    _: KW_ONLY
+    clock: Callable[[], float] = time.time
+    ttl: float = 3600.0  # seconds an event is kept after its last occurrence
+    max_events: int = 20_000
+    _index: dict[_Key, tuple[str, str]] = field(default_factory=dict, init=False, repr=False)
+    _last_ns: int = field(default=0, init=False, repr=False)
 
     def _name(self, base: str) -> str:
         ns = time.time_ns()
