@@ -64,10 +64,9 @@ from kubectl_trace.sandbox.controllers.deployment_status import (
     set_condition,
 )
 from kubectl_trace.sandbox.controllers.util import (
-    HASH_LABEL,
     controller_of,
     equal_ignore_hash,
-    owned_object,
+    new_replicaset,
     owner_reference,
     selector_matches,
     template_hash,
@@ -258,16 +257,10 @@ class DeploymentController:
 
     def _create_new_rs(self, d: Obj, old_rss: list[Obj], new_revision: str) -> Obj | None:
         store = self.ctx.store
-        template = copy.deepcopy(d["spec"].get("template") or {})
+        template = d["spec"].get("template") or {}
         collisions = d["status"].get("collisionCount")
-        pod_hash = template_hash(template, collisions)
-        tmeta = template.setdefault("metadata", {})
-        tmeta["labels"] = {**(tmeta.get("labels") or {}), HASH_LABEL: pod_hash}
-        selector = copy.deepcopy(d["spec"].get("selector") or {})
-        selector["matchLabels"] = {**(selector.get("matchLabels") or {}), HASH_LABEL: pod_hash}
-        name = f"{d['metadata']['name']}-{pod_hash}"
-        rs = owned_object(d, "apps/v1", "ReplicaSet", name, dict(tmeta["labels"]))
-        rs["spec"] = {"replicas": 0, "selector": selector, "template": template}
+        rs = new_replicaset(d, template, template_hash(template, collisions), 0)
+        name = rs["metadata"]["name"]
         if d["spec"].get("minReadySeconds"):
             rs["spec"]["minReadySeconds"] = int(d["spec"]["minReadySeconds"])
         new_count = new_rs_new_replicas(d, [*old_rss, rs], rs)
