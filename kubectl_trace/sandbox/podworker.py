@@ -33,6 +33,7 @@ from kubectl_trace.sandbox.noderuntime import NodeContainers, NodeProcess
 from kubectl_trace.sandbox.podbox import ExecTarget
 from kubectl_trace.sandbox.podslots import Backoff, NodeInfo, Probe, Run, Slot, listen_port, prestop_seconds
 from kubectl_trace.sandbox.podstatus import Conditions, containers_ready, pod_status
+from kubectl_trace.sandbox.recorder import EventSource
 from kubectl_trace.sandbox.store import StoreError
 from kubectl_trace.sandbox.timescale import Timer, go_duration
 
@@ -133,9 +134,8 @@ class PodWorker:
             type_,
             reason,
             message,
-            component="kubelet",
-            host=self.node.name,
-            field_path=slot.field_path if slot is not None else None,
+            EventSource("kubelet", self.node.name),
+            slot.field_path if slot is not None else "",
         )
 
     def touch(self) -> None:

@@ -18,10 +18,18 @@ from typing import Any
 
 from kubectl_trace.sandbox.store import Store, StoreError, rfc3339
 
-__all__ = ["EventRecorder"]
+__all__ = ["EventRecorder", "EventSource"]
 
 Obj = dict[str, Any]
 _Key = tuple[str, str, str, str, str, str, str]
+
+
+@dataclass(frozen=True)
+class EventSource:
+    """Who reports an event: ``source.component`` and, for the kubelet, its node (``source.host``)."""
+
+    component: str
+    host: str | None = None
 
 
 @dataclass(eq=False)
@@ -44,17 +52,13 @@ class EventRecorder:
         return f"{base}.{ns:x}"
 
     def record(
-        self,
-        obj: Obj,
-        type_: str,
-        reason: str,
-        message: str,
-        *,
-        component: str,
-        host: str | None = None,
-        field_path: str | None = None,
+        self, obj: Obj, type_: str, reason: str, message: str, source: EventSource, field_path: str = ""
     ) -> None:
-        """Record that ``reason``/``message`` happened to ``obj`` (now)."""
+        """Record that ``reason``/``message`` happened to ``obj`` (now), reported by ``source``.
+
+        ``field_path``: the part of ``obj`` it is about (a container: ``spec.containers{web}``).
+        """
+        component, host = source.component, source.host
         meta = obj.get("metadata", {})
         namespace = meta.get("namespace") or "default"
         key: _Key = (
@@ -88,15 +92,15 @@ class EventRecorder:
             del involved["namespace"]
         if field_path:
             involved["fieldPath"] = field_path
-        source: Obj = {"component": component}
+        reported: Obj = {"component": component}
         if host:
-            source["host"] = host
+            reported["host"] = host
         event: Obj = {
             "metadata": {"name": self._name(meta.get("name", "event")), "namespace": namespace},
             "involvedObject": involved,
             "reason": reason,
             "message": message,
-            "source": source,
+            "source": reported,
             "firstTimestamp": now,
             "lastTimestamp": now,
             "count": 1,

@@ -71,6 +71,7 @@ from kubectl_trace.sandbox.controllers.util import (
     selector_matches,
     template_hash,
 )
+from kubectl_trace.sandbox.recorder import EventSource
 from kubectl_trace.sandbox.store import StoreError, rfc3339
 
 __all__ = ["DeploymentController"]
@@ -78,7 +79,7 @@ __all__ = ["DeploymentController"]
 Obj = dict[str, Any]
 Key = tuple[str, str]
 
-_COMPONENT = "deployment-controller"
+_SOURCE = EventSource("deployment-controller")
 
 
 class DeploymentController:
@@ -101,7 +102,7 @@ class DeploymentController:
         return new_condition("Progressing", status, reason, message, rfc3339(self._now()))
 
     def _event(self, d: Obj, message: str, reason: str = "ScalingReplicaSet", type_: str = "Normal") -> None:
-        self.ctx.recorder.record(d, type_, reason, message, component=_COMPONENT)
+        self.ctx.recorder.record(d, type_, reason, message, _SOURCE)
 
     def _write(self, d: Obj) -> Obj:
         """Store the deployment's status and annotations (as UpdateStatus does)."""

@@ -21,10 +21,13 @@ from kubectl_trace.sandbox.controllers.util import (
     is_pod_terminating,
     ready_condition,
 )
+from kubectl_trace.sandbox.recorder import EventSource
 
 __all__ = ["ReplicaSetController"]
 
 Obj = dict[str, Any]
+
+_SOURCE = EventSource("replicaset-controller")
 Key = tuple[str, str]
 
 _PHASE_RANK = {"Pending": 0, "Unknown": 1, "Running": 2}
@@ -93,11 +96,11 @@ class ReplicaSetController:
         diff = len(active) - want
         if diff < 0:
             for _ in range(-diff):
-                create_pod(self.ctx, rs, rs["spec"].get("template") or {}, "replicaset-controller")
+                create_pod(self.ctx, rs, rs["spec"].get("template") or {}, _SOURCE)
             return True
         if diff > 0:
             for pod in self._pods_to_delete(active, diff):
-                delete_pod(self.ctx, rs, pod, "replicaset-controller")
+                delete_pod(self.ctx, rs, pod, _SOURCE)
             return True
         return False
 
