@@ -311,13 +311,7 @@ class Store:
         return new
 
     def update(
-        self,
-        resource: str,
-        obj: Obj,
-        *,
-        subresource: str | None = None,
-        check_rv: bool = True,
-        dry_run: bool = False,
+        self, resource: str, obj: Obj, *, subresource: str | None = None, dry_run: bool = False
     ) -> Obj:
         """Replace an object (PUT semantics).
 
@@ -333,7 +327,7 @@ class Store:
         ns = meta_in.get("namespace") if info.namespaced else None
         current = self.get(resource, ns, name)
         given_rv = meta_in.get("resourceVersion")
-        if check_rv and given_rv and str(given_rv) != current["metadata"]["resourceVersion"]:
+        if given_rv and str(given_rv) != current["metadata"]["resourceVersion"]:
             raise StoreError.conflict(
                 info,
                 name,
