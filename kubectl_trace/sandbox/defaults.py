@@ -9,15 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = [
-    "apply_defaults",
-    "default_cronjob",
-    "default_deployment",
-    "default_job_spec",
-    "default_pod",
-    "default_pod_spec",
-    "qos_class",
-]
+__all__ = ["apply_defaults", "default_job_spec", "default_pod", "qos_class"]
 
 Obj = dict[str, Any]
 
@@ -34,7 +26,7 @@ def _default_template(spec: Obj, *, metadata: bool = True) -> None:
     template = spec.setdefault("template", {})
     if metadata:
         template.setdefault("metadata", {})
-    default_pod_spec(template.setdefault("spec", {}))
+    _default_pod_spec(template.setdefault("spec", {}))
 
 
 def _default_probe(probe: Obj | None) -> None:
@@ -76,7 +68,7 @@ def _default_container(container: Obj) -> None:
             ref.setdefault("apiVersion", "v1")
 
 
-def default_pod_spec(spec: Obj) -> Obj:
+def _default_pod_spec(spec: Obj) -> Obj:
     """Fill a pod spec's defaults in place (and return it)."""
     _fill(
         spec,
@@ -102,7 +94,7 @@ def default_pod_spec(spec: Obj) -> Obj:
 def default_pod(pod: Obj) -> Obj:
     """Fill a pod's spec defaults, tolerations and priority, in place."""
     spec = pod.setdefault("spec", {})
-    default_pod_spec(spec)
+    _default_pod_spec(spec)
     _fill(spec, {"priority": 0, "preemptionPolicy": "PreemptLowerPriority"})
     if "tolerations" not in spec:
         spec["tolerations"] = [
@@ -117,7 +109,7 @@ def default_pod(pod: Obj) -> Obj:
     return pod
 
 
-def default_deployment(deployment: Obj) -> Obj:
+def _default_deployment(deployment: Obj) -> Obj:
     """Fill a Deployment's defaults in place (replicas 1, RollingUpdate 25%/25%, …)."""
     spec = deployment.setdefault("spec", {})
     spec.setdefault("replicas", 1)
@@ -130,7 +122,7 @@ def default_deployment(deployment: Obj) -> Obj:
     return deployment
 
 
-def default_replicaset(rs: Obj) -> Obj:
+def _default_replicaset(rs: Obj) -> Obj:
     """Fill a ReplicaSet's defaults in place."""
     spec = rs.setdefault("spec", {})
     spec.setdefault("replicas", 1)
@@ -154,7 +146,7 @@ def default_job_spec(spec: Obj) -> Obj:
     return spec
 
 
-def default_cronjob(cronjob: Obj) -> Obj:
+def _default_cronjob(cronjob: Obj) -> Obj:
     """``SetDefaults_CronJob``: Allow, not suspended, history limits 3 and 1, in place."""
     spec = cronjob.setdefault("spec", {})
     _fill(
@@ -195,13 +187,13 @@ def apply_defaults(resource: str, obj: Obj) -> Obj:
         default_pod(obj)
         _fill(obj.setdefault("status", {}), {"phase": "Pending", "qosClass": qos_class(obj["spec"])})
     elif resource == "deployments":
-        default_deployment(obj)
+        _default_deployment(obj)
     elif resource == "replicasets":
-        default_replicaset(obj)
+        _default_replicaset(obj)
     elif resource == "jobs":
         default_job_spec(obj.setdefault("spec", {}))
     elif resource == "cronjobs":
-        default_cronjob(obj)
+        _default_cronjob(obj)
     elif resource == "secrets":
         obj.setdefault("type", "Opaque")
     elif resource == "services":
