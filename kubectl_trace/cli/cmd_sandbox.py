@@ -251,16 +251,10 @@ def _up(cmd: SandboxCommand, env: Environment) -> int:
 def _foreground(cmd: SandboxCommand, kubeconfig: str, env: Environment) -> int:
     import asyncio
 
-    from kubectl_trace.sandbox.process import clear_stale, find_sandbox
+    from kubectl_trace.sandbox.process import claim_kubeconfig
     from kubectl_trace.sandbox.server.serve import serve
 
-    running = find_sandbox(kubeconfig)
-    if running is not None:
-        raise NodeappError(
-            f"a sandbox already runs for {kubeconfig} ({running.server}, pid {running.pid})",
-            hint=f"stop it first: kubectl nodeapp sandbox down --kubeconfig {kubeconfig}",
-        )
-    clear_stale(kubeconfig)
+    claim_kubeconfig(kubeconfig)
 
     def ready(state: dict[str, Any]) -> None:
         env.stderr.write(f"sandbox running at {state['server']}; Ctrl-C stops it\n")
