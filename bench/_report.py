@@ -1,4 +1,4 @@
-"""Shared helpers for the benchmark scripts: machine facts, medians, BENCHMARKS.md sections.
+"""What the benchmark scripts write: machine facts, medians, tables, BENCHMARKS.md sections.
 
 Each script owns one section of BENCHMARKS.md, delimited by
 ``<!-- bench:NAME -->`` … ``<!-- /bench:NAME -->``, and rewrites only that section.
@@ -6,17 +6,21 @@ Each script owns one section of BENCHMARKS.md, delimited by
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import re
 import statistics
 import subprocess
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "BENCHMARKS.md"
+# The scripts measure this checkout's package, whichever Python runs them.
+sys.path.insert(0, str(ROOT))
 
 
 def _compile_package() -> None:
@@ -84,19 +88,51 @@ def update_section(name: str, markdown: str) -> None:
     BENCHMARKS.write_text(text)
 
 
-def first_output(argv: list[str], expect: bytes | None = None) -> float:
-    """Seconds from spawn to the first byte on stdout (the process is then waited for).
+def arguments(doc: str, *, runs: int | None = None, runs_help: str | None = None) -> argparse.ArgumentParser:
+    """A script's parser: its docstring as help, ``--runs`` (when it takes one) and ``--no-write``.
 
-    Raises when the command fails, or when ``expect`` is given and its whole stdout differs.
+    The script adds its own options and calls ``parse_args``.
     """
-    start = time.perf_counter()
-    child = subprocess.Popen(
-        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    if runs is not None:
+        parser.add_argument("--runs", type=int, default=runs, help=runs_help)
+    parser.add_argument("--no-write", action="store_true", help="print the section only")
+    return parser
+
+
+def table(columns: Sequence[str], align: str, rows: Iterable[Sequence[object]]) -> list[str]:
+    """A Markdown table; ``align`` has one letter a column, ``l`` or ``r``."""
+    rule = "".join("---|" if a == "l" else "---:|" for a in align)
+    return [row(columns), "|" + rule, *(row(cells) for cells in rows)]
+
+
+def row(cells: Sequence[object]) -> str:
+    """One row of a Markdown table."""
+    return "| " + " | ".join(str(cell) for cell in cells) + " |"
+
+
+def versus_table(rows: Iterable[tuple[str, float, float]]) -> list[str]:
+    """A task a row: our seconds, kubectl's for the same result, and the ratio."""
+    return table(
+        ["task", "kubectl-nodeapp", "kubectl (peer)", "ratio"],
+        "lrrr",
+        [(task, ms(ours), ms(theirs), ratio(ours, theirs)) for task, ours, theirs in rows],
     )
-    assert child.stdout is not None
-    byte = child.stdout.read(1)
-    elapsed = time.perf_counter() - start
-    rest, err = child.communicate(timeout=60)
-    if not byte or child.returncode != 0 or (expect is not None and byte + rest != expect):
-        raise RuntimeError(f"{argv[0]} failed ({child.returncode}): {byte + rest!r} {err[-300:]!r}")
-    return elapsed
+
+
+def ratio(ours: float, theirs: float) -> str:
+    """``ours / theirs`` as the tables write it."""
+    return f"{ours / theirs:.2f}×"
+
+
+def ms(seconds: float) -> str:
+    """Seconds as whole milliseconds."""
+    return f"{seconds * 1000:.0f} ms"
+
+
+def publish(name: str, lines: Sequence[str], no_write: bool) -> None:
+    """Print a section and, unless ``no_write``, put it in BENCHMARKS.md as section ``name``."""
+    text = "\n".join(lines)
+    print(text)
+    if not no_write:
+        update_section(name, text)

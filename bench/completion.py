@@ -10,79 +10,46 @@ Goal: ≤ 300 ms.
 
 from __future__ import annotations
 
-import argparse
 import os
-import subprocess
-import sys
-import tempfile
-import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import ROOT, median, stamp, update_section
-
-from kubectl_trace.sandbox.interfaces import SandboxOptions
-from kubectl_trace.sandbox.process import start_sandbox
-
-KUBECTL = str(ROOT / ".venv" / "bin" / "kubectl")
-
-
-def timed(argv: list[str], env: dict[str, str]) -> tuple[float, str]:
-    start = time.perf_counter()
-    out = subprocess.run(argv, capture_output=True, text=True, env=env, check=True)
-    return time.perf_counter() - start, out.stdout
+from _harness import KUBECTL, alternate, output, private_sandbox, wall, warm_up
+from _report import ROOT, arguments, median, ms, publish, ratio, stamp, table
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--no-write", action="store_true")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        handle = start_sandbox(
-            os.path.join(tmp, "kubeconfig"),
-            SandboxOptions(time_scale=0.1, containers="simulated"),
-            timeout=90,
-        )
-        try:
-            env = {
-                "PATH": f"{ROOT / 'bin'}:{ROOT / '.venv' / 'bin'}:/usr/bin:/bin",
-                "HOME": tmp,
-                "KUBECONFIG": handle.kubeconfig,
-            }
-            ours_argv = [KUBECTL, "__complete", "nodeapp", "logs", "-n", "production", "trace"]
-            peer_argv = [KUBECTL, "__complete", "get", "pods", "-n", "production", "trace"]
-            for argv in (ours_argv, peer_argv):  # warm-up (kubectl's discovery cache, page cache)
-                timed(argv, env)
-            ours, peer = [], []
-            for _ in range(args.runs):  # interleaved, so both see the same machine load
-                ours.append(timed(ours_argv, env)[0])
-                peer.append(timed(peer_argv, env)[0])
-            sample = timed(ours_argv, env)[1].splitlines()
-        finally:
-            handle.stop()
-    o, p = median(ours) * 1000, median(peer) * 1000
-    text = "\n".join(
-        [
-            "## Completion",
-            "",
-            f"{stamp()} Load average: {os.getloadavg()[0]:.1f}. `bench/completion.py --runs {args.runs}`,",
-            "medians, interleaved runs, demo sandbox. Goal: ≤ 300 ms.",
-            "",
-            "| what the shell waits for on TAB | median |",
-            "|---|---:|",
-            f"| `kubectl __complete nodeapp logs -n production trace` (ours: apps and pods) | {o:.0f} ms |",
-            f"| `kubectl __complete get pods -n production trace` (kubectl's own, peer) | {p:.0f} ms |",
-            f"| ratio | {o / p:.2f}× |",
-            "",
-            f"Candidates returned: {len(sample) - 1}.",
-        ]
-    )
-    print(text)
-    if not args.no_write:
-        update_section("completion", text)
+    args = arguments(__doc__, runs=15).parse_args()
+    with private_sandbox("bench-completion-", fixture="demo") as (handle, work):
+        env = {
+            "PATH": f"{ROOT / 'bin'}:{ROOT / '.venv' / 'bin'}:/usr/bin:/bin",
+            "HOME": str(work),
+            "KUBECONFIG": handle.kubeconfig,
+        }
+        ours_argv = [KUBECTL, "__complete", "nodeapp", "logs", "-n", "production", "trace"]
+        peer_argv = [KUBECTL, "__complete", "get", "pods", "-n", "production", "trace"]
+        cases = {"ours": lambda: wall(ours_argv, env=env), "peer": lambda: wall(peer_argv, env=env)}
+        warm_up(cases)
+        times = alternate(args.runs, cases)
+        sample = output(ours_argv, env=env).splitlines()
+    o, p = median(times["ours"]), median(times["peer"])
+    lines = [
+        "## Completion",
+        "",
+        f"{stamp()} Load average: {os.getloadavg()[0]:.1f}. `bench/completion.py --runs {args.runs}`,",
+        "medians, interleaved runs, demo sandbox. Goal: ≤ 300 ms.",
+        "",
+        *table(
+            ["what the shell waits for on TAB", "median"],
+            "lr",
+            [
+                ["`kubectl __complete nodeapp logs -n production trace` (ours: apps and pods)", ms(o)],
+                ["`kubectl __complete get pods -n production trace` (kubectl's own, peer)", ms(p)],
+                ["ratio", ratio(o, p)],
+            ],
+        ),
+        "",
+        f"Candidates returned: {len(sample) - 1}.",
+    ]
+    publish("completion", lines, args.no_write)
 
 
 if __name__ == "__main__":

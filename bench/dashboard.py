@@ -26,7 +26,6 @@ Writes its section of BENCHMARKS.md unless --no-write.
 
 from __future__ import annotations
 
-import argparse
 import io
 import os
 import shlex
@@ -39,62 +38,37 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from _report import ROOT, median, stamp, update_section
+from _harness import (
+    IMAGE,
+    NODEAPP,
+    kubectl_argv,
+    private_sandbox,
+    process_cpu,
+    process_memory,
+    wait_until,
+    wall,
+    web_deployment,
+)
+from _report import ROOT, arguments, median, publish, ratio, stamp, table
 
 from kubectl_trace.kube.client import connect
 from kubectl_trace.kube.settings import KubeSettings
-from kubectl_trace.sandbox.interfaces import SandboxOptions
-from kubectl_trace.sandbox.process import SandboxHandle, start_sandbox
+from kubectl_trace.sandbox.process import SandboxHandle
 
-KUBECTL = str(ROOT / ".venv" / "bin" / "kubectl")
-IMAGE = "registry.sandbox.local/trace/trace-api"
 NS = "bench"
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 def deployment(replicas: int) -> dict[str, Any]:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "big", "namespace": NS, "labels": {"app": "big"}},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": "big"}},
-            "progressDeadlineSeconds": 36000,
-            "strategy": {"rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}},
-            "template": {
-                "metadata": {"labels": {"app": "big", "process": "web"}},
-                "spec": {
-                    "containers": [
-                        {
-                            "name": "web",
-                            "image": f"{IMAGE}:1000001",
-                            "env": [{"name": "PROCESS_TYPE", "value": "web"}],
-                            "ports": [{"name": "http", "containerPort": 3000}],
-                            "readinessProbe": {
-                                "httpGet": {"path": "/healthz", "port": "http"},
-                                "periodSeconds": 30,
-                            },
-                            "livenessProbe": {
-                                "httpGet": {"path": "/healthz", "port": "http"},
-                                "periodSeconds": 30,
-                            },
-                        }
-                    ]
-                },
-            },
-        },
-    }
-
-
-def wait(check: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        time.sleep(0.5)
+    return web_deployment(
+        "big",
+        NS,
+        replicas,
+        f"{IMAGE}:1000001",
+        probe_every=30,
+        liveness=True,
+        progressDeadlineSeconds=36000,
+        strategy={"rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}},
+    )
 
 
 def set_up(kube: Any, pods: int) -> dict[str, Any]:
@@ -106,7 +80,7 @@ def set_up(kube: Any, pods: int) -> dict[str, Any]:
         status = kube.get("deployments", "big", NS).get("status") or {}
         return status.get("availableReplicas", 0) == pods and status.get("updatedReplicas", 0) == pods
 
-    wait(available, 1200, f"{pods} pods to be available")
+    wait_until(available, 1200, f"{pods} pods to be available")
     patch = {"spec": {"template": {"spec": {"containers": [{"name": "web", "image": f"{IMAGE}:1000002"}]}}}}
     kube.patch("deployments", "big", patch, NS)
 
@@ -114,14 +88,14 @@ def set_up(kube: Any, pods: int) -> dict[str, Any]:
         status = kube.get("deployments", "big", NS).get("status") or {}
         return status.get("updatedReplicas", 0) >= pods // 4
 
-    wait(quarter, 600, "a quarter of the pods to be updated")
+    wait_until(quarter, 600, "a quarter of the pods to be updated")
     kube.patch("deployments", "big", {"spec": {"paused": True}}, NS)
 
     def settled() -> bool:  # every pod there is ready: no more start-up events
         status = kube.get("deployments", "big", NS).get("status") or {}
         return status.get("readyReplicas", 0) == status.get("replicas", -1)
 
-    wait(settled, 600, "the paused rollout's pods to be ready")
+    wait_until(settled, 600, "the paused rollout's pods to be ready")
     time.sleep(5)  # the last events land
     status = kube.get("deployments", "big", NS).get("status") or {}
     return {"setup_s": time.monotonic() - started, "status": status, "pods": len(kube.list("pods", NS).items)}
@@ -141,7 +115,7 @@ class Screen:
 
     def start(self, kubeconfig: str, name: str) -> tuple[float, int]:
         pid_file = os.path.join(self.work, f"{name}.pid")
-        argv = [str(ROOT / "bin" / "kubectl-nodeapp"), "rollout", "big", "-n", NS, "--kubeconfig", kubeconfig]
+        argv = [NODEAPP, "rollout", "big", "-n", NS, "--kubeconfig", kubeconfig]
         script = f"echo $$ > {pid_file}; exec {shlex.join(argv)}"
         for _attempt in range(3):  # a tmux server still shutting down can refuse a new session
             started = time.perf_counter()
@@ -181,24 +155,9 @@ def import_cost(runs: int) -> tuple[float, float]:
     """Wall time of a bare interpreter, and of one importing the UI libraries (prompt_toolkit, rich)."""
     bare, heavy = [], []
     for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "pass"], check=True)
-        bare.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        code = "import prompt_toolkit.application, rich.console"
-        subprocess.run([sys.executable, "-c", code], check=True)
-        heavy.append(time.perf_counter() - started)
+        bare.append(wall([sys.executable, "-c", "pass"]))
+        heavy.append(wall([sys.executable, "-c", "import prompt_toolkit.application, rich.console"]))
     return median(bare), median(heavy)
-
-
-def kubectl_table(kubeconfig: str, cache: str) -> float:
-    started = time.perf_counter()
-    subprocess.run(
-        [KUBECTL, "--kubeconfig", kubeconfig, "--cache-dir", cache, "get", "deploy,rs,pods", "-n", NS],
-        stdout=subprocess.DEVNULL,
-        check=True,
-    )
-    return time.perf_counter() - started
 
 
 def frame_times(kube: Any, frames: int) -> tuple[float, float, int]:
@@ -236,21 +195,6 @@ def frame_times(kube: Any, frames: int) -> tuple[float, float, int]:
         times.append(time.perf_counter() - started)
     times.sort()
     return median(times), times[int(len(times) * 0.95) - 1], len(snapshot.pods)
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
-def memory_mb(pid: int) -> tuple[float, float]:
-    rss = hwm = 0.0
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            rss = int(line.split()[1]) / 1024
-        elif line.startswith("VmHWM:"):
-            hwm = int(line.split()[1]) / 1024
-    return rss, hwm
 
 
 def churn(kube: Any, names: list[str], rate: float, stop: threading.Event) -> list[int]:
@@ -312,101 +256,95 @@ def requests_total(handle: SandboxHandle) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__, runs=3)
     parser.add_argument("--pods", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--cpu-seconds", type=float, default=30.0)
     parser.add_argument("--steady-seconds", type=float, default=60.0)
     parser.add_argument("--rate", type=float, default=50.0)
-    parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     if shutil.which("tmux") is None:
         raise SystemExit("tmux is needed (the dashboard runs in a terminal)")
     load_before = os.getloadavg()
-    work = tempfile.mkdtemp(prefix="bench-dashboard-")
-    handle = start_sandbox(
-        os.path.join(work, "kubeconfig"),
-        SandboxOptions(time_scale=0.2, fixture="empty", log_rate=1.0, containers="simulated"),
-        exit_with_parent=os.getpid(),
-        timeout=90,
-    )
-    screen = Screen(work)
-    try:
-        kube = connect(KubeSettings(kubeconfig=handle.kubeconfig, namespace=NS))
-        setup = set_up(kube, args.pods)
-        pods_now = setup["pods"]
-        print(f"set-up: {setup['setup_s']:.0f} s, {pods_now} pods, status {setup['status']}", flush=True)
+    with private_sandbox("bench-dashboard-", time_scale=0.2, fixture="empty", log_rate=1.0) as (handle, work):
+        screen = Screen(str(work))
+        try:
+            kube = connect(KubeSettings(kubeconfig=handle.kubeconfig, namespace=NS))
+            setup = set_up(kube, args.pods)
+            pods_now = setup["pods"]
+            print(f"set-up: {setup['setup_s']:.0f} s, {pods_now} pods, status {setup['status']}", flush=True)
 
-        cache = os.path.join(work, "kubectl-cache")
-        kubectl_table(handle.kubeconfig, cache)  # discovery cache warm-up
-        ours, peer = [], []
-        pid = 0
-        for run in range(args.runs):
-            took, pid = first_frame(screen, handle.kubeconfig, pods_now, run)
-            ours.append(took)
-            peer.append(kubectl_table(handle.kubeconfig, cache))
-            if run < args.runs - 1:
-                screen.tmux("kill-session", "-t", f"ff{run}")
-        print(f"first frame: ours {median(ours):.2f} s, kubectl get {median(peer):.2f} s", flush=True)
-        bare_s, imports_s = import_cost(args.runs)
-        events_listed = len(kube.list("events", NS).items)
+            kubectl_get = [
+                *kubectl_argv(handle.kubeconfig, work / "kubectl-cache"),
+                "get",
+                "deploy,rs,pods",
+                "-n",
+                NS,
+            ]
+            wall(kubectl_get)  # discovery cache warm-up
+            ours, peer = [], []
+            pid = 0
+            for run in range(args.runs):
+                took, pid = first_frame(screen, handle.kubeconfig, pods_now, run)
+                ours.append(took)
+                peer.append(wall(kubectl_get))
+                if run < args.runs - 1:
+                    screen.tmux("kill-session", "-t", f"ff{run}")
+            print(f"first frame: ours {median(ours):.2f} s, kubectl get {median(peer):.2f} s", flush=True)
+            bare_s, imports_s = import_cost(args.runs)
+            events_listed = len(kube.list("events", NS).items)
 
-        frame_med, frame_p95, _shown = frame_times(kube, 60)
-        print(f"frame: median {frame_med * 1000:.1f} ms, p95 {frame_p95 * 1000:.1f} ms", flush=True)
+            frame_med, frame_p95, _shown = frame_times(kube, 60)
+            print(f"frame: median {frame_med * 1000:.1f} ms, p95 {frame_p95 * 1000:.1f} ms", flush=True)
 
-        # CPU and memory of the running dashboard (the last first-frame run) under churn
-        time.sleep(2)
-        names = sorted(p["metadata"]["name"] for p in kube.list("pods", NS).items)
-        stop = threading.Event()
-        sent = churn(kube, names, args.rate, stop)
-        time.sleep(3)  # warm-up
-        cpu0, wall0, sent0 = cpu_seconds(pid), time.monotonic(), sent[0]
-        time.sleep(args.cpu_seconds)
-        cpu1, wall1, sent1 = cpu_seconds(pid), time.monotonic(), sent[0]
-        stop.set()
-        rss, hwm = memory_mb(pid)
-        cpu_share = (cpu1 - cpu0) / (wall1 - wall0)
-        rate = (sent1 - sent0) / (wall1 - wall0)
-        print(
-            f"cpu {cpu_share * 100:.1f} % at {rate:.1f} changes/s, rss {rss:.0f} MB (peak {hwm:.0f})",
-            flush=True,
-        )
-        idle0 = cpu_seconds(pid)
-        time.sleep(10)
-        idle_share = (cpu_seconds(pid) - idle0) / 10
+            # CPU and memory of the running dashboard (the last first-frame run) under churn
+            time.sleep(2)
+            names = sorted(p["metadata"]["name"] for p in kube.list("pods", NS).items)
+            stop = threading.Event()
+            sent = churn(kube, names, args.rate, stop)
+            time.sleep(3)  # warm-up
+            cpu0, wall0, sent0 = process_cpu(pid), time.monotonic(), sent[0]
+            time.sleep(args.cpu_seconds)
+            cpu1, wall1, sent1 = process_cpu(pid), time.monotonic(), sent[0]
+            stop.set()
+            rss, hwm = process_memory(pid)
+            cpu_share = (cpu1 - cpu0) / (wall1 - wall0)
+            rate = (sent1 - sent0) / (wall1 - wall0)
+            print(
+                f"cpu {cpu_share * 100:.1f} % at {rate:.1f} changes/s, rss {rss:.0f} MB (peak {hwm:.0f})",
+                flush=True,
+            )
+            idle0 = process_cpu(pid)
+            time.sleep(10)
+            idle_share = (process_cpu(pid) - idle0) / 10
 
-        # steady state: only the dashboard talks to the API
-        time.sleep(3)
-        before = requests_total(handle)
-        steady_cpu0 = cpu_seconds(pid)
-        time.sleep(args.steady_seconds)
-        ours_requests = requests_total(handle) - before
-        steady_cpu = (cpu_seconds(pid) - steady_cpu0) / args.steady_seconds
-        screen.close()
-        time.sleep(1)
-        before = requests_total(handle)
-        poll = subprocess.run(
-            [sys.executable, "-c", POLLER, handle.kubeconfig, str(args.steady_seconds)],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=str(ROOT),
-        )
-        poll_requests = requests_total(handle) - before
-        import json
+            # steady state: only the dashboard talks to the API
+            time.sleep(3)
+            before = requests_total(handle)
+            steady_cpu0 = process_cpu(pid)
+            time.sleep(args.steady_seconds)
+            ours_requests = requests_total(handle) - before
+            steady_cpu = (process_cpu(pid) - steady_cpu0) / args.steady_seconds
+            screen.close()
+            time.sleep(1)
+            before = requests_total(handle)
+            poll = subprocess.run(
+                [sys.executable, "-c", POLLER, handle.kubeconfig, str(args.steady_seconds)],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=str(ROOT),
+            )
+            poll_requests = requests_total(handle) - before
+            import json
 
-        polled = json.loads(poll.stdout.strip().splitlines()[-1])
-        print(
-            f"requests in {args.steady_seconds:.0f} s: ours {ours_requests}, polling {poll_requests}",
-            flush=True,
-        )
-        kube.close()
-    finally:
-        screen.close()
-        handle.stop()
-        shutil.rmtree(work, ignore_errors=True)
+            polled = json.loads(poll.stdout.strip().splitlines()[-1])
+            print(
+                f"requests in {args.steady_seconds:.0f} s: ours {ours_requests}, polling {poll_requests}",
+                flush=True,
+            )
+            kube.close()
+        finally:
+            screen.close()
     load_after = os.getloadavg()
 
     minutes = args.steady_seconds / 60
@@ -420,20 +358,40 @@ def main() -> None:
         f" ({setup['status'].get('updatedReplicas')} updated), set up in {setup['setup_s']:.0f} s."
         f" Runs: {args.runs}; medians.",
         "",
-        "| measure | kubectl-nodeapp rollout | peer | ratio |",
-        "|---|---|---|---|",
-        f"| time to first full frame (launch → pods table with all {pods_now} pods, tmux 120×40)"
-        f" vs `kubectl get deploy,rs,pods` printed | {median(ours):.2f} s | {median(peer):.2f} s"
-        f" | {median(ours) / median(peer):.2f}× |",
-        f"| one frame (fold 5 changes, derive, render, convert) at 120×40 | median {frame_med * 1000:.1f} ms,"
-        f" p95 {frame_p95 * 1000:.1f} ms | — | — |",
-        f"| CPU of the dashboard while {rate:.0f} pod changes/s arrive | {cpu_share * 100:.1f} % of a core"
-        f" (idle afterwards: {idle_share * 100:.1f} %) | — | — |",
-        f"| resident memory of the dashboard | {rss:.0f} MB (peak {hwm:.0f} MB) | — | — |",
-        f"| API requests in {args.steady_seconds:.0f} s of steady state | {ours_requests} (open watches only;"
-        f" CPU {steady_cpu * 100:.1f} %) | {poll_requests} (lists every 2 s:"
-        f" {polled['bytes'] / 1e6 / minutes:.0f} MB/min received,"
-        f" {polled['cpu'] / args.steady_seconds * 100:.0f} % CPU for the poller alone) | — |",
+        *table(
+            ["measure", "kubectl-nodeapp rollout", "peer", "ratio"],
+            "llll",
+            [
+                [
+                    f"time to first full frame (launch → pods table with all {pods_now} pods, tmux 120×40)"
+                    " vs `kubectl get deploy,rs,pods` printed",
+                    f"{median(ours):.2f} s",
+                    f"{median(peer):.2f} s",
+                    ratio(median(ours), median(peer)),
+                ],
+                [
+                    "one frame (fold 5 changes, derive, render, convert) at 120×40",
+                    f"median {frame_med * 1000:.1f} ms, p95 {frame_p95 * 1000:.1f} ms",
+                    "—",
+                    "—",
+                ],
+                [
+                    f"CPU of the dashboard while {rate:.0f} pod changes/s arrive",
+                    f"{cpu_share * 100:.1f} % of a core (idle afterwards: {idle_share * 100:.1f} %)",
+                    "—",
+                    "—",
+                ],
+                ["resident memory of the dashboard", f"{rss:.0f} MB (peak {hwm:.0f} MB)", "—", "—"],
+                [
+                    f"API requests in {args.steady_seconds:.0f} s of steady state",
+                    f"{ours_requests} (open watches only; CPU {steady_cpu * 100:.1f} %)",
+                    f"{poll_requests} (lists every 2 s:"
+                    f" {polled['bytes'] / 1e6 / minutes:.0f} MB/min received,"
+                    f" {polled['cpu'] / args.steady_seconds * 100:.0f} % CPU for the poller alone)",
+                    "—",
+                ],
+            ],
+        ),
         "",
         f"The first frame lists and folds all {pods_now} pods and {events_listed} events of the namespace;"
         f" a bare `python` starts in {bare_s:.2f} s and one that only imports prompt_toolkit and rich in"
@@ -444,10 +402,7 @@ def main() -> None:
         "Targets: first frame ≤ 1 s, one frame ≤ 50 ms, CPU ≤ 25 % at 50 changes/s,"
         " memory ≤ 200 MB, only open watches in steady state.",
     ]
-    markdown = "\n".join(lines)
-    print(markdown)
-    if not args.no_write:
-        update_section("dashboard", markdown)
+    publish("dashboard", lines, args.no_write)
 
 
 if __name__ == "__main__":

@@ -16,23 +16,16 @@ Medians of N runs each. Writes the ``forward`` section of BENCHMARKS.md unless -
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import socket
 import subprocess
-import sys
-import tempfile
 import threading
 import time
-from collections.abc import Callable
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import ROOT, median, stamp, update_section
+from _harness import NODEAPP, alternate, demo_web_pod, kubectl_argv, stop, warm_up
+from _report import arguments, median, ms, publish, ratio, stamp, table
 
-NODEAPP = str(ROOT / "bin" / "kubectl-nodeapp")
-KUBECTL = str(ROOT / ".venv" / "bin" / "kubectl")
 NS = "production"
 BLOB_SERVER = (
     "const http = require('http'); const mib = Buffer.alloc(1 << 20, 120);"
@@ -56,7 +49,7 @@ class Forward:
         line = self.process.stdout.readline()
         found = _PORT_LINE.search(line)
         if not found:
-            self.stop()
+            stop(self.process)
             raise RuntimeError(f"{argv[0]} printed {line!r}")
         self.port = int(found.group(1))
         # keep reading (kubectl prints a line per connection): a full pipe would stall it
@@ -68,12 +61,7 @@ class Forward:
             pass
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop(self.process)
 
 
 def first_byte(port: int, path: str) -> bytes:
@@ -118,34 +106,6 @@ def blob(port: int, megabytes: int) -> float:
     return time.perf_counter() - start
 
 
-def alternate(runs: int, cases: dict[str, Callable[[], float]]) -> dict[str, list[float]]:
-    results: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(runs):
-        for name, case in cases.items():
-            results[name].append(case())
-    return results
-
-
-def wait_for_pod(kubeconfig: str, timeout: float = 120.0) -> str:
-    from kubectl_trace.kube.lite import connect_lite
-    from kubectl_trace.kube.settings import KubeSettings
-
-    client = connect_lite(KubeSettings(kubeconfig=kubeconfig), {})
-    assert client is not None
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            for pod in client.list("pods", NS, label_selector="app=trace-api,process=web").items:
-                conditions = pod["status"].get("conditions") or []
-                ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
-                if ready and not pod["metadata"].get("deletionTimestamp"):
-                    return str(pod["metadata"]["name"])
-            time.sleep(0.5)
-    finally:
-        client.close()
-    raise RuntimeError("no ready web pod in production")
-
-
 def start_blob_server(kubectl: list[str], pod: str) -> tuple[subprocess.Popen[bytes], int]:
     child = subprocess.Popen(
         [*kubectl, "exec", pod, "--", "node", "-e", BLOB_SERVER],
@@ -173,97 +133,77 @@ NOTES = [
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--runs", type=int, default=11, help="rounds for time to first byte")
+    parser = arguments(__doc__, runs=11, runs_help="rounds for time to first byte")
     parser.add_argument("--blob-runs", type=int, default=5, help="rounds for the throughput test")
     parser.add_argument("--megabytes", type=int, default=64)
-    parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
 
-    from kubectl_trace.sandbox.interfaces import SandboxOptions
-    from kubectl_trace.sandbox.process import start_sandbox
-
     load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory(prefix="bench-forward-") as tmp:
-        work = Path(tmp)
-        handle = start_sandbox(
-            str(work / "kubeconfig"),
-            SandboxOptions(time_scale=0.1, log_rate=1.0, containers="node"),
-            exit_with_parent=os.getpid(),
-        )
+    with demo_web_pod("bench-forward-", containers="node") as (handle, work, pod):
+        kubeconfig = handle.kubeconfig
+        kubectl = [*kubectl_argv(kubeconfig, work / "cache"), "-n", NS]
+        ours = [NODEAPP, "forward", "trace-api", "--pod", pod, "--kubeconfig", kubeconfig, "-n", NS]
+        theirs = [*kubectl, "port-forward", f"pod/{pod}"]
+        first = {
+            "nodeapp": lambda: time_to_first_byte([*ours, "0:3000"]),
+            "kubectl": lambda: time_to_first_byte([*theirs, "0:3000"]),
+        }
+        warm_up(first)  # kubectl's discovery cache, page cache
+        ttfb = alternate(args.runs, first)
+        server, blob_port = start_blob_server(kubectl, pod)
+        forwards = {
+            "nodeapp": Forward([*ours, f"0:{blob_port}"]),
+            "kubectl": Forward([*theirs, f"0:{blob_port}"]),
+        }
         try:
-            kubeconfig = handle.kubeconfig
-            pod = wait_for_pod(kubeconfig)
-            kubectl = [KUBECTL, "--kubeconfig", kubeconfig, "--cache-dir", str(work / "cache"), "-n", NS]
-            ours = [NODEAPP, "forward", "trace-api", "--pod", pod, "--kubeconfig", kubeconfig, "-n", NS]
-            theirs = [*kubectl, "port-forward", f"pod/{pod}"]
-            time_to_first_byte([*theirs, "0:3000"])  # warm-up (kubectl's discovery cache, page cache)
-            time_to_first_byte([*ours, "0:3000"])
-            ttfb = alternate(
-                args.runs,
+            for forward in forwards.values():
+                blob(forward.port, 1)  # warm-up
+            through = alternate(
+                args.blob_runs,
                 {
-                    "nodeapp": lambda: time_to_first_byte([*ours, "0:3000"]),
-                    "kubectl": lambda: time_to_first_byte([*theirs, "0:3000"]),
+                    name: (lambda f=forward: blob(f.port, args.megabytes))
+                    for name, forward in forwards.items()
                 },
             )
-            server, blob_port = start_blob_server(kubectl, pod)
-            forwards = {
-                "nodeapp": Forward([*ours, f"0:{blob_port}"]),
-                "kubectl": Forward([*theirs, f"0:{blob_port}"]),
-            }
-            try:
-                for forward in forwards.values():
-                    blob(forward.port, 1)  # warm-up
-                through = alternate(
-                    args.blob_runs,
-                    {
-                        name: (lambda f=forward: blob(f.port, args.megabytes))
-                        for name, forward in forwards.items()
-                    },
-                )
-            finally:
-                for forward in forwards.values():
-                    forward.stop()
-                server.kill()
-                server.wait()
         finally:
-            handle.stop()
+            for forward in forwards.values():
+                forward.stop()
+            server.kill()
+            server.wait()
     load_after = os.getloadavg()
 
-    ours_ms, theirs_ms = median(ttfb["nodeapp"]) * 1000, median(ttfb["kubectl"]) * 1000
+    ours_s, theirs_s = median(ttfb["nodeapp"]), median(ttfb["kubectl"])
     rate = {name: (args.megabytes << 20) / median(values) / 1e6 for name, values in through.items()}
-    rows = [
-        f"| time to first byte of `GET /healthz` | {ours_ms:.0f} ms | {theirs_ms:.0f} ms | "
-        f"{ours_ms / theirs_ms:.2f}× |",
-        f"| {args.megabytes} MiB `GET /blob` | {rate['nodeapp']:.0f} MB/s | {rate['kubectl']:.0f} MB/s | "
-        f"{rate['nodeapp'] / rate['kubectl']:.2f}× |",
+    lines = [
+        "## forward: `kubectl nodeapp forward` vs `kubectl port-forward`",
+        "",
+        stamp(),
+        f"Load average before/after: {load_before[0]:.2f} / {load_after[0]:.2f} (1 min).",
+        "",
+        "Same sandbox (real Node.js containers), same pod, alternating runs; medians of "
+        f"{args.runs} runs (first byte) and {args.blob_runs} runs (throughput). Time to first byte "
+        "is spawn → the printed port → connect → first byte of the app's answer; throughput is one "
+        "GET on a new connection through a running forward, every byte read. kubectl tunnels "
+        "SPDY in one WebSocket for all connections; ours opens a `v4.channel.k8s.io` WebSocket per "
+        "connection (the protocol has one stream per port). Script: `bench/forward.py`.",
+        "",
+        *table(
+            ["measure", "kubectl nodeapp forward", "kubectl port-forward", "ratio"],
+            "llll",
+            [
+                ["time to first byte of `GET /healthz`", ms(ours_s), ms(theirs_s), ratio(ours_s, theirs_s)],
+                [
+                    f"{args.megabytes} MiB `GET /blob`",
+                    f"{rate['nodeapp']:.0f} MB/s",
+                    f"{rate['kubectl']:.0f} MB/s",
+                    ratio(rate["nodeapp"], rate["kubectl"]),
+                ],
+            ],
+        ),
+        "",
+        *NOTES,
     ]
-    markdown = "\n".join(
-        [
-            "## forward: `kubectl nodeapp forward` vs `kubectl port-forward`",
-            "",
-            stamp(),
-            f"Load average before/after: {load_before[0]:.2f} / {load_after[0]:.2f} (1 min).",
-            "",
-            "Same sandbox (real Node.js containers), same pod, alternating runs; medians of "
-            f"{args.runs} runs (first byte) and {args.blob_runs} runs (throughput). Time to first byte "
-            "is spawn → the printed port → connect → first byte of the app's answer; throughput is one "
-            "GET on a new connection through a running forward, every byte read. kubectl tunnels "
-            "SPDY in one WebSocket for all connections; ours opens a `v4.channel.k8s.io` WebSocket per "
-            "connection (the protocol has one stream per port). Script: `bench/forward.py`.",
-            "",
-            "| measure | kubectl nodeapp forward | kubectl port-forward | ratio |",
-            "|---|---|---|---|",
-            *rows,
-            "",
-            *NOTES,
-        ]
-    )
-    print(markdown)
-    if not args.no_write:
-        update_section("forward", markdown)
+    publish("forward", lines, args.no_write)
 
 
 if __name__ == "__main__":

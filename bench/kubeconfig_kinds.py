@@ -20,26 +20,28 @@ Medians of N rounds; goal ≤ 1.5× kubectl's for each, with either kubeconfig. 
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import stat
 import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import yaml
+from _harness import (
+    NODEAPP,
+    PYTHON,
+    alternate,
+    demo_web_pod,
+    first_output,
+    kubectl_argv,
+    wall,
+    warm_up,
+)
+from _report import arguments, median, ms, publish, ratio, stamp, table
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import ROOT, first_output, median, stamp, update_section
-
-NODEAPP = str(ROOT / "bin" / "kubectl-nodeapp")
-KUBECTL = str(ROOT / ".venv" / "bin" / "kubectl")
 NS = "production"
-
+COMMANDS = ("logs --tail 1 --no-follow", "shell POD -- echo hi", "status")
 
 NOTES = [
     "What the profile says. The exec-plugin kubeconfig no longer costs an import of the official",
@@ -57,16 +59,6 @@ NOTES = [
     "of the logs and status paths (option dataclasses built at import, the CLI registry), and",
     "kubeconfigs `simple_yaml` cannot read (a token it cannot parse makes the loader import PyYAML).",
 ]
-
-
-def until_exit(*argvs: list[str]) -> float:
-    """Seconds to run the commands one after the other (each must succeed and print)."""
-    start = time.perf_counter()
-    for argv in argvs:
-        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, check=False)
-        if done.returncode != 0 or not done.stdout:
-            raise RuntimeError(f"{argv} failed ({done.returncode}): {done.stderr[-300:]!r}")
-    return time.perf_counter() - start
 
 
 def import_profile(argv: list[str], runs: int) -> tuple[float, dict[str, float]]:
@@ -90,24 +82,12 @@ def import_profile(argv: list[str], runs: int) -> tuple[float, dict[str, float]]
             # subtracted from the importing module's): count none of it twice, none below 0
             seen[name.strip()] = seen.get(name.strip(), 0.0) + max(0, int(own)) / 1000
         totals.append(sum(seen.values()))
-        for name, ms in seen.items():
-            per_module.setdefault(name, []).append(ms)
+        for name, took in seen.items():
+            per_module.setdefault(name, []).append(took)
     # a module missing from a run (imported only sometimes) counts 0 there
     return median(totals), {
         name: median(values + [0.0] * (runs - len(values))) for name, values in per_module.items()
     }
-
-
-def interpreter_ms(runs: int) -> float:
-    """Median wall time of the venv's Python doing nothing (start-up and exit)."""
-    python = str(ROOT / ".venv" / "bin" / "python")
-    return median([until_exit_quiet([python, "-c", "pass"]) for _ in range(runs)]) * 1000
-
-
-def until_exit_quiet(argv: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(argv, check=True)
-    return time.perf_counter() - start
 
 
 def exec_kubeconfig(kubeconfig: str, directory: Path) -> str:
@@ -134,78 +114,67 @@ def exec_kubeconfig(kubeconfig: str, directory: Path) -> str:
     return str(path)
 
 
+def commands(kubeconfig: str, pod: str) -> dict[str, list[str]]:
+    """Our side of each case, for one kubeconfig."""
+    ours = [NODEAPP, "--kubeconfig", kubeconfig, "-n", NS]
+    return {
+        "logs --tail 1 --no-follow": [*ours, "logs", "deploy/trace-api-web", "--tail", "1", "--no-follow"],
+        "shell POD -- echo hi": [*ours, "shell", pod, "--", "echo", "hi"],
+        "status": [*ours, "status", "trace-api"],
+    }
+
+
 def cases(
     kubeconfig: str, cache: Path, pod: str
 ) -> dict[str, tuple[Callable[[], float], Callable[[], float]]]:
     """Per command: (ours, kubectl's) measurements for one kubeconfig."""
-    ours = [NODEAPP, "--kubeconfig", kubeconfig, "-n", NS]
-    theirs = [KUBECTL, "--kubeconfig", kubeconfig, "--cache-dir", str(cache), "-n", NS]
+    ours = commands(kubeconfig, pod)
+    theirs = [*kubectl_argv(kubeconfig, cache), "-n", NS]
     return {
         "logs --tail 1 --no-follow": (
-            lambda: first_output([*ours, "logs", "deploy/trace-api-web", "--tail", "1", "--no-follow"]),
+            lambda: first_output(ours["logs --tail 1 --no-follow"]),
             lambda: first_output([*theirs, "logs", "deploy/trace-api-web", "--tail", "1"]),
         ),
         "shell POD -- echo hi": (
-            lambda: first_output([*ours, "shell", pod, "--", "echo", "hi"]),
+            lambda: first_output(ours["shell POD -- echo hi"]),
             lambda: first_output([*theirs, "exec", pod, "--", "echo", "hi"]),
         ),
         "status": (
-            lambda: until_exit([*ours, "status", "trace-api"]),
-            lambda: until_exit(
-                [*theirs, "get", "deploy,rs,pods", "-l", "app=trace-api"], [*theirs, "get", "events"]
+            lambda: wall(ours["status"], need_output=True),
+            lambda: wall(
+                [*theirs, "get", "deploy,rs,pods", "-l", "app=trace-api"],
+                [*theirs, "get", "events"],
+                need_output=True,
             ),
         ),
     }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--runs", type=int, default=11)
-    parser.add_argument("--no-write", action="store_true")
-    args = parser.parse_args()
-
-    from shell import wait_for_pod
-
-    from kubectl_trace.sandbox.interfaces import SandboxOptions
-    from kubectl_trace.sandbox.process import start_sandbox
-
+    args = arguments(__doc__, runs=11).parse_args()
     load_before = os.getloadavg()[0]
-    results: dict[tuple[str, str, str], list[float]] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-kinds-") as tmp:
-        work = Path(tmp)
-        handle = start_sandbox(
-            str(work / "kubeconfig"),
-            SandboxOptions(time_scale=0.1, log_rate=1.0, containers="simulated"),
-            exit_with_parent=os.getpid(),
-        )
-        try:
-            pod = wait_for_pod(handle.kubeconfig)
-            kinds = {"token": handle.kubeconfig, "exec plugin": exec_kubeconfig(handle.kubeconfig, work)}
-            plan: dict[tuple[str, str, str], Callable[[], float]] = {}
-            for kind, kubeconfig in kinds.items():
-                for command, (ours, theirs) in cases(kubeconfig, work / "cache", pod).items():
-                    plan[(kind, command, "nodeapp")] = ours
-                    plan[(kind, command, "kubectl")] = theirs
-            for run in plan.values():  # warm-up: kubectl's discovery cache, the page cache
-                run()
-            results = {key: [] for key in plan}
-            for _ in range(args.runs):
-                for key, run in plan.items():
-                    results[key].append(run())
-            ours = [NODEAPP, "--kubeconfig", handle.kubeconfig, "-n", NS]
-            profiles = {
-                "logs --tail 1 --no-follow": import_profile(
-                    [*ours, "logs", "deploy/trace-api-web", "--tail", "1", "--no-follow"], args.runs
-                ),
-                "shell POD -- echo hi": import_profile([*ours, "shell", pod, "--", "echo", "hi"], args.runs),
-                "status": import_profile([*ours, "status", "trace-api"], args.runs),
-            }
-            interpreter = interpreter_ms(args.runs)
-        finally:
-            handle.stop()
+    with demo_web_pod("bench-kinds-") as (handle, work, pod):
+        kinds = {"token": handle.kubeconfig, "exec plugin": exec_kubeconfig(handle.kubeconfig, work)}
+        plan: dict[tuple[str, str, str], Callable[[], float]] = {}
+        for kind, kubeconfig in kinds.items():
+            for command, (ours, theirs) in cases(kubeconfig, work / "cache", pod).items():
+                plan[(kind, command, "nodeapp")] = ours
+                plan[(kind, command, "kubectl")] = theirs
+        warm_up(plan)
+        results = alternate(args.runs, plan)
+        profiles = {
+            command: import_profile(argv, args.runs)
+            for command, argv in commands(handle.kubeconfig, pod).items()
+        }
+        interpreter = median([wall([PYTHON, "-c", "pass"]) for _ in range(args.runs)])
     load_after = os.getloadavg()[0]
+
+    def median_of(kind: str, command: str, tool: str) -> float:
+        return median(results[(kind, command, tool)])
+
+    def kind_cells(kind: str, command: str) -> list[str]:
+        ours, theirs = median_of(kind, command, "nodeapp"), median_of(kind, command, "kubectl")
+        return [ms(ours), ms(theirs), ratio(ours, theirs)]
 
     lines = [
         "## Start-up by kubeconfig kind: token vs exec credential plugin",
@@ -217,48 +186,52 @@ def main() -> None:
         "script printing an ExecCredential (as cloud plugins do); kubectl runs the same plugin.",
         "Goal: ≤ 1.5× kubectl with either kubeconfig.",
         "",
-        "| command | token: nodeapp | token: kubectl | ratio "
-        "| exec plugin: nodeapp | exec plugin: kubectl | ratio |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for command in ("logs --tail 1 --no-follow", "shell POD -- echo hi", "status"):
-        row = [f"`{command}`"]
-        for kind in ("token", "exec plugin"):
-            ours = median(results[(kind, command, "nodeapp")]) * 1000
-            theirs = median(results[(kind, command, "kubectl")]) * 1000
-            row += [f"{ours:.0f} ms", f"{theirs:.0f} ms", f"{ours / theirs:.2f}×"]
-        lines.append("| " + " | ".join(row) + " |")
-    lines += [
+        *table(
+            [
+                "command",
+                *("token: nodeapp", "token: kubectl", "ratio"),
+                *("exec plugin: nodeapp", "exec plugin: kubectl", "ratio"),
+            ],
+            "lrrrrrr",
+            [
+                [f"`{command}`", *kind_cells("token", command), *kind_cells("exec plugin", command)]
+                for command in COMMANDS
+            ],
+        ),
         "",
         "Where the time goes (token kubeconfig, medians; imports from `-X importtime` in separate runs):",
         "",
-        "| command | nodeapp total | Python start-up (`python -c pass`) | imports | the rest "
-        "(config, TLS, requests, output) | kubectl total |",
-        "|---|---:|---:|---:|---:|---:|",
     ]
+    rows = []
     for command, (imported, _modules) in profiles.items():
-        total = median(results[("token", command, "nodeapp")]) * 1000
-        peer = median(results[("token", command, "kubectl")]) * 1000
-        rest = total - interpreter - imported
-        lines.append(
-            f"| `{command}` | {total:.0f} ms | {interpreter:.0f} ms | {imported:.0f} ms "
-            f"| {rest:.0f} ms | {peer:.0f} ms |"
-        )
+        total, peer = median_of("token", command, "nodeapp"), median_of("token", command, "kubectl")
+        rest = total - interpreter - imported / 1000
+        rows.append([f"`{command}`", ms(total), ms(interpreter), f"{imported:.0f} ms", ms(rest), ms(peer)])
+    lines += table(
+        [
+            "command",
+            "nodeapp total",
+            "Python start-up (`python -c pass`)",
+            "imports",
+            "the rest (config, TLS, requests, output)",
+            "kubectl total",
+        ],
+        "lrrrrr",
+        rows,
+    )
     _total, modules = profiles["logs --tail 1 --no-follow"]
-    ours_ms = sum(ms for name, ms in modules.items() if name.startswith("kubectl_trace"))
+    ours_ms = sum(took for name, took in modules.items() if name.startswith("kubectl_trace"))
     top = sorted(modules.items(), key=lambda item: -item[1])[:12]
     lines += [
         "",
         f"Imports of `logs`: {len(modules)} modules, {sum(modules.values()):.0f} ms, "
         f"of which kubectl_trace's own {ours_ms:.0f} ms. Largest self times: "
-        + ", ".join(f"{name} {ms:.1f}" for name, ms in top)
+        + ", ".join(f"{name} {took:.1f}" for name, took in top)
         + " (ms).",
+        "",
+        *NOTES,
     ]
-    lines += ["", *NOTES]
-    text = "\n".join(lines)
-    print(text)
-    if not args.no_write:
-        update_section("kubeconfig-kinds", text)
+    publish("kubeconfig-kinds", lines, args.no_write)
 
 
 if __name__ == "__main__":

@@ -23,41 +23,35 @@ unless --no-write.
 
 from __future__ import annotations
 
-import argparse
+import itertools
 import os
-import subprocess
 import sys
-import tempfile
-import time
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Iterator
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import ROOT, median, stamp, update_section
+from _harness import (
+    IMAGE,
+    NODEAPP,
+    compare_walls,
+    kubectl_argv,
+    median_cpu,
+    private_sandbox,
+    wait_for_success,
+)
+from _report import ROOT, arguments, publish, stamp, versus_table
 
-sys.path.insert(0, str(ROOT))
-NODEAPP = str(ROOT / "bin" / "kubectl-nodeapp")
-KUBECTL = str(ROOT / ".venv" / "bin" / "kubectl")
-REPO = "registry.sandbox.local/trace/trace-api"
 PROCESSES = ("clock", "web", "worker")
+Argvs = Callable[[], list[list[str]]]
 
 
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("KUBECONFIG", "NO_COLOR", "FORCE_COLOR")}
-    env["KUBECTL_NODEAPP_CONFIG"] = os.devnull + ".missing.toml"
-    return env
-
-
-def wall(argvs: list[list[str]]) -> float:
-    """Run the commands one after the other; seconds from the first spawn to the last exit."""
-    start = time.perf_counter()
-    for argv in argvs:
-        done = subprocess.run(
-            argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False, env=_env()
-        )
-        if done.returncode != 0:
-            raise SystemExit(f"{' '.join(argv)} failed: {done.stderr.decode(errors='replace')[-500:]}")
-    return time.perf_counter() - start
+NOTES = [
+    "`history` reads the release ConfigMap (one GET) once releases are recorded, and the",
+    "ReplicaSets (one LIST) before; `kubectl rollout history` ×3 is three processes. `deploy`",
+    "and `env set` do more than the kubectl side: they record the release (read, then a",
+    "resourceVersion-guarded write of the ConfigMap, and its outcome at the end) and keep",
+    "watching the clock process — no readiness probe, so `kubectl rollout status` calls it",
+    "rolled out the moment it starts — until its new container has run 1 s, which is what",
+    "catches a tag that crashes at start (c0ffee1) instead of reporting success.",
+]
 
 
 def pure_frame(pods: int, runs: int) -> float:
@@ -78,125 +72,93 @@ def pure_frame(pods: int, runs: int) -> float:
         for reason in ("Unhealthy", "Pulled", "Started")
     ]
     index = index_events(events)
-    samples = []
-    for _ in range(runs):
-        start = time.process_time()
-        progress_of(Tracked("trace-api-web", 5), d, [old, new], all_pods, index, NOW)
-        samples.append(time.process_time() - start)
-    return median(samples)
+    return median_cpu(
+        lambda: progress_of(Tracked("trace-api-web", 5), d, [old, new], all_pods, index, NOW), runs
+    )
+
+
+def fresh(template: str) -> Iterator[str]:
+    """``template`` with 0, 1, 2, … in turn: a new value for every run, so every run changes something."""
+    return (template.format(i) for i in itertools.count())
+
+
+def each_process(argv: Callable[[str], list[str]]) -> list[list[str]]:
+    """The same kubectl command for the Deployment of each process."""
+    return [argv(p) for p in PROCESSES]
+
+
+def rollout_status(k: list[str]) -> list[list[str]]:
+    """``kubectl rollout status`` of each process's Deployment in staging."""
+    return each_process(lambda p: [*k, "rollout", "status", f"deployment/trace-api-{p}", "-n", "staging"])
+
+
+def cases(n: list[str], k: list[str]) -> list[tuple[str, Argvs, Argvs]]:
+    """Per task: its name, our commands, the kubectl commands a user types for the same result."""
+    status = rollout_status(k)
+    ours_tag, theirs_tag = fresh("bench{:02d}a"), fresh("bench{:02d}b")
+    ours_env, theirs_env = fresh("BENCH_A=run{}"), fresh("BENCH_B=run{}")
+    ours_web, theirs_web = itertools.cycle(["web=2", "web=4"]), itertools.cycle(["3", "1"])
+
+    def history(ns: str) -> Argvs:
+        return lambda: each_process(
+            lambda p: [*k, "rollout", "history", f"deployment/trace-api-{p}", "-n", ns]
+        )
+
+    def set_image() -> list[list[str]]:
+        tag = next(theirs_tag)
+        return each_process(
+            lambda p: [*k, "set", "image", f"deployment/trace-api-{p}", f"{p}={IMAGE}:{tag}", "-n", "staging"]
+        )
+
+    def set_env() -> list[list[str]]:
+        env = next(theirs_env)
+        return each_process(lambda p: [*k, "set", "env", f"deployment/trace-api-{p}", env, "-n", "staging"])
+
+    return [
+        (
+            "`history` (reconstructed from ReplicaSets) vs `rollout history` ×3",
+            lambda: [[*n, "history", "trace-api", "-n", "production"]],
+            history("production"),
+        ),
+        (
+            "`deploy --tag T` (3 Deployments, followed) vs `set image` ×3 + `rollout status` ×3",
+            lambda: [[*n, "deploy", "trace-api", "-n", "staging", "--tag", next(ours_tag)]],
+            lambda: [*set_image(), *status],
+        ),
+        (
+            "`env set K=V` (3 Deployments, followed) vs `set env` ×3 + `rollout status` ×3",
+            lambda: [[*n, "env", "trace-api", "set", next(ours_env), "-n", "staging"]],
+            lambda: [*set_env(), *status],
+        ),
+        (
+            "`history` (recorded releases) vs `rollout history` ×3",
+            lambda: [[*n, "history", "trace-api", "-n", "staging"]],
+            history("staging"),
+        ),
+        (
+            "`scale web=N` (followed) vs `scale` + `rollout status`",
+            lambda: [[*n, "scale", "trace-api", next(ours_web), "-n", "staging"]],
+            lambda: [
+                [*k, "scale", "deployment/trace-api-web", f"--replicas={next(theirs_web)}", "-n", "staging"],
+                status[1],
+            ],
+        ),
+    ]
 
 
 def sandbox_rows(runs: int) -> list[tuple[str, float, float]]:
-    from kubectl_trace.kube.client import connect
-    from kubectl_trace.kube.settings import KubeSettings
-    from kubectl_trace.sandbox.interfaces import SandboxOptions
-    from kubectl_trace.sandbox.process import start_sandbox
-
-    directory = tempfile.mkdtemp(prefix="bench-release-")
-    cfg = os.path.join(directory, "kubeconfig")
-    handle = start_sandbox(
-        cfg,
-        SandboxOptions(time_scale=0.1, fixture="demo", containers="simulated"),
-        exit_with_parent=os.getpid(),
-        timeout=90,
-    )
-    kube = connect(KubeSettings(kubeconfig=cfg))
-    k = [KUBECTL, "--kubeconfig", cfg, "--cache-dir", os.path.join(directory, "cache")]
-    n = [NODEAPP, "--kubeconfig", cfg]
-    status = [[*k, "rollout", "status", f"deployment/trace-api-{p}", "-n", "staging"] for p in PROCESSES]
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # the demo app ready everywhere
-            if all(
-                subprocess.run([*k, *argv[len(k) :]], capture_output=True, env=_env(), check=False).returncode
-                == 0
-                for argv in status
-            ):
-                break
-            time.sleep(0.5)
-        else:
-            raise RuntimeError("the demo app did not become ready within 60 s")
-        wall(
-            [
-                [*n, "history", "trace-api", "-n", "production"],
-                [*k, "rollout", "history", "deploy/trace-api-web", "-n", "production"],
-            ]
-        )
-        rows: list[tuple[str, float, float]] = []
-
-        def compare(name: str, ours: Any, theirs: Any) -> None:
-            a, b = [], []
-            for i in range(runs):
-                a.append(wall(ours(i)))
-                b.append(wall(theirs(i)))
-            rows.append((name, median(a), median(b)))
-
-        compare(
-            "`history` (reconstructed from ReplicaSets) vs `rollout history` ×3",
-            lambda i: [[*n, "history", "trace-api", "-n", "production"]],
-            lambda i: [
-                [*k, "rollout", "history", f"deployment/trace-api-{p}", "-n", "production"] for p in PROCESSES
-            ],
-        )
-        compare(
-            "`deploy --tag T` (3 Deployments, followed) vs `set image` ×3 + `rollout status` ×3",
-            lambda i: [[*n, "deploy", "trace-api", "-n", "staging", "--tag", f"bench{i:02d}a"]],
-            lambda i: [
-                *[
-                    [
-                        *k,
-                        "set",
-                        "image",
-                        f"deployment/trace-api-{p}",
-                        f"{p}={REPO}:bench{i:02d}b",
-                        "-n",
-                        "staging",
-                    ]
-                    for p in PROCESSES
-                ],
-                *status,
-            ],
-        )
-        compare(
-            "`env set K=V` (3 Deployments, followed) vs `set env` ×3 + `rollout status` ×3",
-            lambda i: [[*n, "env", "trace-api", "set", f"BENCH_A=run{i}", "-n", "staging"]],
-            lambda i: [
-                *[
-                    [*k, "set", "env", f"deployment/trace-api-{p}", f"BENCH_B=run{i}", "-n", "staging"]
-                    for p in PROCESSES
-                ],
-                *status,
-            ],
-        )
-        compare(
-            "`history` (recorded releases) vs `rollout history` ×3",
-            lambda i: [[*n, "history", "trace-api", "-n", "staging"]],
-            lambda i: [
-                [*k, "rollout", "history", f"deployment/trace-api-{p}", "-n", "staging"] for p in PROCESSES
-            ],
-        )
-        compare(
-            "`scale web=N` (followed) vs `scale` + `rollout status`",
-            lambda i: [[*n, "scale", "trace-api", f"web={2 + i % 2 * 2}", "-n", "staging"]],
-            lambda i: [
-                [*k, "scale", "deployment/trace-api-web", f"--replicas={3 - i % 2 * 2}", "-n", "staging"],
-                status[1],
-            ],
-        )
-        return rows
-    finally:
-        kube.close()
-        handle.stop()
+    """Per task: median wall seconds of ours and of kubectl's, alternating."""
+    with private_sandbox("bench-release-", fixture="demo") as (handle, work):
+        k = kubectl_argv(handle.kubeconfig, work / "cache")
+        n = [NODEAPP, "--kubeconfig", handle.kubeconfig]
+        wait_for_success(rollout_status(k), 60, "the demo app to be ready")
+        return [(name, *compare_walls(runs, ours, theirs)) for name, ours, theirs in cases(n, k)]
 
 
 def main() -> None:
     """Measure and write the section."""
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--runs", type=int, default=5)
+    parser = arguments(__doc__, runs=5)
     parser.add_argument("--pods", type=int, default=1000)
-    parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     load = os.getloadavg()[0]
     frame = pure_frame(args.pods, max(args.runs, 5))
@@ -214,27 +176,13 @@ def main() -> None:
         "median wall time from the first spawn to the last exit; the kubectl side runs the commands",
         "a user would type, one after the other:",
         "",
-        "| task | kubectl-nodeapp | kubectl (peer) | ratio |",
-        "|---|---:|---:|---:|",
-        *[
-            f"| {name} | {ours * 1000:.0f} ms | {theirs * 1000:.0f} ms | {ours / theirs:.2f}× |"
-            for name, ours, theirs in rows
-        ],
+        *versus_table(rows),
         "",
         f"Load average at the end: {os.getloadavg()[0]:.1f}.",
         "",
-        "`history` reads the release ConfigMap (one GET) once releases are recorded, and the",
-        "ReplicaSets (one LIST) before; `kubectl rollout history` ×3 is three processes. `deploy`",
-        "and `env set` do more than the kubectl side: they record the release (read, then a",
-        "resourceVersion-guarded write of the ConfigMap, and its outcome at the end) and keep",
-        "watching the clock process — no readiness probe, so `kubectl rollout status` calls it",
-        "rolled out the moment it starts — until its new container has run 1 s, which is what",
-        "catches a tag that crashes at start (c0ffee1) instead of reporting success.",
+        *NOTES,
     ]
-    text = "\n".join(lines)
-    print(text)
-    if not args.no_write:
-        update_section("release", text)
+    publish("release", lines, args.no_write)
 
 
 if __name__ == "__main__":

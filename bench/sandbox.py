@@ -18,67 +18,42 @@ Writes its section of BENCHMARKS.md unless --no-write.
 from __future__ import annotations
 
 import argparse
-import base64
 import http.client
 import json
 import os
-import ssl
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from _report import ROOT, median, stamp, update_section
+from _harness import (
+    IMAGE,
+    credentials,
+    kubectl_argv,
+    process_memory,
+    sandbox,
+    wait_until,
+    wall,
+    web_deployment,
+    workdir,
+)
+from _report import arguments, median, publish, stamp, table
 
 from kubectl_trace.kube.client import connect
 from kubectl_trace.kube.settings import KubeSettings
-from kubectl_trace.sandbox.interfaces import SandboxOptions
-from kubectl_trace.sandbox.process import SandboxHandle, start_sandbox
-
-KUBECTL = str(ROOT / ".venv" / "bin" / "kubectl")
-IMAGE = "registry.sandbox.local/trace/trace-api"
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+from kubectl_trace.sandbox.process import SandboxHandle
 
 
 def deployment(name: str, replicas: int, tag: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": "default"},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": name}},
-            "strategy": {"rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
-            "template": {
-                "metadata": {"labels": {"app": name, "process": "web"}},
-                "spec": {
-                    "containers": [
-                        {
-                            "name": "web",
-                            "image": f"{IMAGE}:{tag}",
-                            "env": [{"name": "PROCESS_TYPE", "value": "web"}],
-                            "ports": [{"name": "http", "containerPort": 3000}],
-                            "readinessProbe": {
-                                "httpGet": {"path": "/healthz", "port": "http"},
-                                "periodSeconds": 5,
-                            },
-                        }
-                    ]
-                },
-            },
-        },
-    }
+    return web_deployment(
+        name,
+        "default",
+        replicas,
+        f"{IMAGE}:{tag}",
+        probe_every=5,
+        strategy={"rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
+    )
 
 
 def complete(kube: Any, name: str) -> bool:
@@ -94,41 +69,29 @@ def complete(kube: Any, name: str) -> bool:
 
 
 def wait_complete(kube: Any, name: str, timeout: float = 900) -> float:
+    """Seconds until the rollout of ``name`` is complete."""
     started = time.monotonic()
-    while not complete(kube, name):
-        if time.monotonic() - started > timeout:
-            raise SystemExit(f"rollout of {name} did not complete within {timeout:.0f}s")
-        time.sleep(0.2)
+    wait_until(lambda: complete(kube, name), timeout, f"the rollout of {name}", every=0.2)
     return time.monotonic() - started
 
 
-def kubectl(handle: SandboxHandle, cache: str, *args: str) -> float:
-    started = time.perf_counter()
-    subprocess.run(
-        [KUBECTL, "--kubeconfig", handle.kubeconfig, "--cache-dir", cache, *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        check=True,
-    )
-    return time.perf_counter() - started
+def rss_mb(pid: int) -> float:
+    return process_memory(pid)[0]
 
 
 class Raw:
     """Plain HTTPS reads with the sandbox's token (what a log reader costs the server)."""
 
     def __init__(self, handle: SandboxHandle) -> None:
-        import yaml
-
-        config = yaml.safe_load(Path(handle.kubeconfig).read_text())
-        ca = base64.b64decode(config["clusters"][0]["cluster"]["certificate-authority-data"]).decode()
-        self.token = config["users"][0]["user"]["token"]
-        self.context = ssl.create_default_context(cadata=ca)
+        self.credentials = credentials(handle.kubeconfig)
         self.host, self.port = handle.host, handle.port
 
     def read(self, path: str) -> tuple[int, int]:
         """(bytes, lines) of a whole response body."""
-        conn = http.client.HTTPSConnection(self.host, self.port, context=self.context, timeout=300)
-        conn.request("GET", path, headers={"Authorization": f"Bearer {self.token}"})
+        conn = http.client.HTTPSConnection(
+            self.host, self.port, context=self.credentials.context, timeout=300
+        )
+        conn.request("GET", path, headers=self.credentials.headers)
         response = conn.getresponse()
         total = lines = 0
         while True:
@@ -143,29 +106,23 @@ class Raw:
         return total, lines
 
 
-def bench_pods(args: argparse.Namespace, work: str) -> dict[str, Any]:
-    handle = start_sandbox(
-        os.path.join(work, "pods.kubeconfig"),
-        SandboxOptions(time_scale=0.05, fixture="empty", log_rate=2.0, containers="simulated"),
-        exit_with_parent=os.getpid(),
-        timeout=90,
-    )
-    try:
+def bench_pods(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    with sandbox(work / "pods.kubeconfig", time_scale=0.05, fixture="empty", log_rate=2.0) as handle:
         kube = connect(KubeSettings(kubeconfig=handle.kubeconfig, namespace="default"))
         rss_idle = rss_mb(handle.pid)
         kube.create("deployments", deployment("big", args.pods, "1000001"), "default")
         create_s = wait_complete(kube, "big")
         rss_up = rss_mb(handle.pid)
-        cache = os.path.join(work, "kubectl-cache")
-        kubectl(handle, cache, "get", "pods", "-o", "json")  # discovery cache warm-up
+        kubectl = kubectl_argv(handle.kubeconfig, work / "kubectl-cache")
+        wall([*kubectl, "get", "pods", "-o", "json"])  # discovery cache warm-up
         py_list, kc_json, kc_table = [], [], []
         for _ in range(args.runs):
             started = time.perf_counter()
             items = kube.list("pods", "default").items
             py_list.append(time.perf_counter() - started)
             assert len(items) == args.pods, len(items)
-            kc_json.append(kubectl(handle, cache, "get", "pods", "-o", "json"))
-            kc_table.append(kubectl(handle, cache, "get", "pods"))
+            kc_json.append(wall([*kubectl, "get", "pods", "-o", "json"]))
+            kc_table.append(wall([*kubectl, "get", "pods"]))
         patch = {
             "spec": {"template": {"spec": {"containers": [{"name": "web", "image": f"{IMAGE}:1000002"}]}}}
         }
@@ -188,20 +145,11 @@ def bench_pods(args: argparse.Namespace, work: str) -> dict[str, Any]:
             "kc_table_ms": median(kc_table) * 1000,
             "objects": status.get("objects"),
         }
-    finally:
-        handle.stop()
 
 
-def bench_logs(args: argparse.Namespace, work: str) -> dict[str, Any]:
-    handle = start_sandbox(
-        os.path.join(work, "logs.kubeconfig"),
-        SandboxOptions(
-            time_scale=0.05, fixture="empty", log_rate=2.0, log_backlog=args.backlog, containers="simulated"
-        ),
-        exit_with_parent=os.getpid(),
-        timeout=90,
-    )
-    try:
+def bench_logs(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    options = {"time_scale": 0.05, "fixture": "empty", "log_rate": 2.0, "log_backlog": args.backlog}
+    with sandbox(work / "logs.kubeconfig", **options) as handle:
         kube = connect(KubeSettings(kubeconfig=handle.kubeconfig, namespace="default"))
         kube.create("deployments", deployment("logs", 20, "2000001"), "default")
         wait_complete(kube, "logs")
@@ -235,11 +183,11 @@ def bench_logs(args: argparse.Namespace, work: str) -> dict[str, Any]:
             return sum(counts) / (time.perf_counter() - started)
 
         fifty = [many(50) for _ in range(max(1, args.runs // 2))]
-        cache = os.path.join(work, "kubectl-cache-logs")
-        kubectl(handle, cache, "logs", pods[0], "-c", "web")
+        kubectl = kubectl_argv(handle.kubeconfig, work / "kubectl-cache-logs")
+        wall([*kubectl, "logs", pods[0], "-c", "web"])
         lines_per_pod = raw.read(path.format(pods[0]))[1]
         kc_one = [
-            lines_per_pod / kubectl(handle, cache, "logs", pods[i % len(pods)], "-c", "web")
+            lines_per_pod / wall([*kubectl, "logs", pods[i % len(pods)], "-c", "web"])
             for i in range(args.runs)
         ]
 
@@ -249,17 +197,7 @@ def bench_logs(args: argparse.Namespace, work: str) -> dict[str, Any]:
             for i in range(readers):
                 procs.append(
                     subprocess.Popen(
-                        [
-                            KUBECTL,
-                            "--kubeconfig",
-                            handle.kubeconfig,
-                            "--cache-dir",
-                            cache,
-                            "logs",
-                            pods[i % 20],
-                            "-c",
-                            "web",
-                        ],
+                        [*kubectl, "logs", pods[i % 20], "-c", "web"],
                         stdout=subprocess.DEVNULL,
                         stderr=subprocess.DEVNULL,
                     )
@@ -282,21 +220,15 @@ def bench_logs(args: argparse.Namespace, work: str) -> dict[str, Any]:
             "kc_fifty": median(kc_fifty),
             "rss": rss,
         }
-    finally:
-        handle.stop()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__, runs=5)
     parser.add_argument("--pods", type=int, default=2000)
-    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--backlog", type=int, default=50_000)
-    parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     load = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as work:
+    with workdir("bench-sandbox-") as work:
         pods = bench_pods(args, work)
         print(json.dumps(pods), flush=True)
         logs = bench_logs(args, work)
@@ -312,35 +244,47 @@ def main() -> None:
         f"**{pods['pods']} pods in one Deployment** "
         "(time scale 0.05, RollingUpdate 25%/25%, readiness probes):",
         "",
-        "| measure | value |",
-        "|---|---:|",
-        f"| create → rollout complete | {pods['create_s']:.1f} s |",
-        f"| roll to a new image → complete | {pods['roll_s']:.1f} s |",
-        f"| server RSS: idle / {pods['pods']} pods / after the roll | "
-        f"{pods['rss_idle']:.0f} / {pods['rss_up']:.0f} / {pods['rss_rolled']:.0f} MB |",
-        f"| list {pods['pods']} pods, Python client (`Kube.list`) | {pods['py_list_ms']:.0f} ms |",
-        f"| list {pods['pods']} pods, `kubectl get pods -o json` (peer, whole process) "
-        f"| {pods['kc_json_ms']:.0f} ms |",
-        f"| `kubectl get pods` table (peer, whole process) | {pods['kc_table_ms']:.0f} ms |",
+        *table(
+            ["measure", "value"],
+            "lr",
+            [
+                ["create → rollout complete", f"{pods['create_s']:.1f} s"],
+                ["roll to a new image → complete", f"{pods['roll_s']:.1f} s"],
+                [
+                    f"server RSS: idle / {pods['pods']} pods / after the roll",
+                    f"{pods['rss_idle']:.0f} / {pods['rss_up']:.0f} / {pods['rss_rolled']:.0f} MB",
+                ],
+                [f"list {pods['pods']} pods, Python client (`Kube.list`)", f"{pods['py_list_ms']:.0f} ms"],
+                [
+                    f"list {pods['pods']} pods, `kubectl get pods -o json` (peer, whole process)",
+                    f"{pods['kc_json_ms']:.0f} ms",
+                ],
+                ["`kubectl get pods` table (peer, whole process)", f"{pods['kc_table_ms']:.0f} ms"],
+            ],
+        ),
         "",
         f"**Logs served** (20 pods, {logs['backlog']:,} lines of history each = "
         f"{logs['lines_per_pod']:,} lines per read, whole log, no follow):",
         "",
-        "| reader | lines/s |",
-        "|---|---:|",
-        f"| 1 raw HTTPS reader | {logs['one']:,.0f} |",
-        f"| 1 raw HTTPS reader, `timestamps=true` | {logs['one_ts']:,.0f} |",
-        f"| 50 concurrent raw readers (aggregate) | {logs['fifty']:,.0f} |",
-        f"| 1 `kubectl logs` (peer, whole process) | {logs['kc_one']:,.0f} |",
-        f"| 50 concurrent `kubectl logs` (peer, aggregate) | {logs['kc_fifty']:,.0f} |",
+        *table(
+            ["reader", "lines/s"],
+            "lr",
+            [
+                [reader, f"{logs[key]:,.0f}"]
+                for reader, key in [
+                    ("1 raw HTTPS reader", "one"),
+                    ("1 raw HTTPS reader, `timestamps=true`", "one_ts"),
+                    ("50 concurrent raw readers (aggregate)", "fifty"),
+                    ("1 `kubectl logs` (peer, whole process)", "kc_one"),
+                    ("50 concurrent `kubectl logs` (peer, aggregate)", "kc_fifty"),
+                ]
+            ],
+        ),
         "",
         f"Server RSS after the log runs: {logs['rss']:.0f} MB. A product benchmark reading logs faster",
         "than the raw readers above would be measuring the sandbox, not itself.",
     ]
-    text = "\n".join(lines)
-    print(text)
-    if not args.no_write:
-        update_section("sandbox", text)
+    publish("sandbox", lines, args.no_write)
 
 
 if __name__ == "__main__":

@@ -19,64 +19,24 @@ Writes its section of BENCHMARKS.md unless --no-write.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import base64
-import os
-import ssl
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from _report import ROOT, median, stamp, update_section
+from _harness import IMAGE, Credentials, credentials, kubectl_argv, output, private_sandbox, process_cpu
+from _report import arguments, median, publish, row, stamp, table
 
-from kubectl_trace.sandbox.interfaces import SandboxOptions
-from kubectl_trace.sandbox.process import SandboxHandle, start_sandbox
+from kubectl_trace.sandbox.process import SandboxHandle
 
-KUBECTL = str(ROOT / ".venv" / "bin" / "kubectl")
-IMAGE = "registry.sandbox.local/trace/trace-api:aaaa111"
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+TAG = "aaaa111"
 
 
 def load() -> str:
     """The load averages, for the report."""
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-class Credentials:
-    """What a raw client needs: base URL, token, TLS context."""
-
-    def __init__(self, handle: SandboxHandle) -> None:
-        import yaml
-
-        config = yaml.safe_load(Path(handle.kubeconfig).read_text())
-        ca = base64.b64decode(config["clusters"][0]["cluster"]["certificate-authority-data"]).decode()
-        self.base = config["clusters"][0]["cluster"]["server"]
-        self.headers = {"Authorization": f"Bearer {config['users'][0]['user']['token']}"}
-        self.ssl = ssl.create_default_context(cadata=ca)
-
-
-def kubectl(handle: SandboxHandle, cache: str, *args: str) -> str:
-    """Run kubectl against the sandbox; return stdout (raise on failure)."""
-    result = subprocess.run(
-        [KUBECTL, "--kubeconfig", handle.kubeconfig, "--cache-dir", cache, *args],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=600,
-    )
-    return result.stdout
 
 
 async def _follow_all(creds: Credentials, pods: list[str], seconds: float) -> list[int]:
@@ -86,8 +46,8 @@ async def _follow_all(creds: Credentials, pods: list[str], seconds: float) -> li
     deadline = time.monotonic() + seconds
 
     async def follow(i: int, session: aiohttp.ClientSession) -> None:
-        url = f"{creds.base}/api/v1/namespaces/default/pods/{pods[i]}/log?follow=true&tailLines=0"
-        async with session.get(url, headers=creds.headers, ssl=creds.ssl) as response:
+        url = f"{creds.server}/api/v1/namespaces/default/pods/{pods[i]}/log?follow=true&tailLines=0"
+        async with session.get(url, headers=creds.headers, ssl=creds.context) as response:
             async for _line in response.content:
                 if time.monotonic() >= deadline:
                     return
@@ -106,19 +66,19 @@ async def _follow_all(creds: Credentials, pods: list[str], seconds: float) -> li
 
 def raw_followers(handle: SandboxHandle, pods: list[str], seconds: float) -> tuple[float, list[int]]:
     """Server CPU seconds and lines per follower for raw followers of ``pods``."""
-    creds = Credentials(handle)
-    before = cpu_seconds(handle.pid)
+    creds = credentials(handle.kubeconfig)
+    before = process_cpu(handle.pid)
     counts = asyncio.run(_follow_all(creds, pods, seconds))
-    return cpu_seconds(handle.pid) - before, counts
+    return process_cpu(handle.pid) - before, counts
 
 
 def kubectl_followers(
-    handle: SandboxHandle, cache: str, pods: list[str], seconds: float
+    handle: SandboxHandle, kubectl: list[str], pods: list[str], seconds: float
 ) -> tuple[float, list[int]]:
     """The peer: one ``kubectl logs -f --tail=0`` process per pod."""
     procs = [
         subprocess.Popen(
-            [KUBECTL, "--kubeconfig", handle.kubeconfig, "--cache-dir", cache, "logs", "-f", "--tail=0", pod],
+            [*kubectl, "logs", "-f", "--tail=0", pod],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
@@ -137,9 +97,9 @@ def kubectl_followers(
         t.start()
     time.sleep(2.0)  # let every kubectl start (discovery is cached after the first)
     start_counts = list(counts)
-    before = cpu_seconds(handle.pid)
+    before = process_cpu(handle.pid)
     time.sleep(seconds)
-    used = cpu_seconds(handle.pid) - before
+    used = process_cpu(handle.pid) - before
     lines = [c - s for c, s in zip(counts, start_counts, strict=True)]
     ended = [p.returncode for p in procs if p.poll() is not None]
     if ended:  # a follower that gave up would make the sandbox look cheap
@@ -159,8 +119,8 @@ async def _watch_all(creds: Credentials, watchers: int, until: threading.Event) 
     counts = [0] * watchers
 
     async def watch(i: int, session: aiohttp.ClientSession) -> None:
-        url = f"{creds.base}/api/v1/pods?watch=true&resourceVersion=0&timeoutSeconds=600"
-        async with session.get(url, headers=creds.headers, ssl=creds.ssl) as response:
+        url = f"{creds.server}/api/v1/pods?watch=true&resourceVersion=0&timeoutSeconds=600"
+        async with session.get(url, headers=creds.headers, ssl=creds.context) as response:
             async for _line in response.content:
                 counts[i] += 1
 
@@ -176,78 +136,87 @@ async def _watch_all(creds: Credentials, watchers: int, until: threading.Event) 
 
 
 def watch_fanout(
-    handle: SandboxHandle, cache: str, watchers: int, pods: int
+    handle: SandboxHandle, kubectl: list[str], watchers: int, pods: int
 ) -> tuple[float, list[int], float]:
     """Server CPU seconds and events per watcher while the Deployment scales down and up."""
-    creds = Credentials(handle)
+    creds = credentials(handle.kubeconfig)
     done = threading.Event()
     result: list[list[int]] = []
     thread = threading.Thread(target=lambda: result.append(asyncio.run(_watch_all(creds, watchers, done))))
     thread.start()
     time.sleep(2.0)
-    before = cpu_seconds(handle.pid)
+    before = process_cpu(handle.pid)
     started = time.monotonic()
-    kubectl(handle, cache, "scale", "deployment/bench", f"--replicas={pods // 2}")
-    kubectl(handle, cache, "rollout", "status", "deployment/bench", "--timeout=300s")
-    kubectl(handle, cache, "scale", "deployment/bench", f"--replicas={pods}")
-    kubectl(handle, cache, "rollout", "status", "deployment/bench", "--timeout=300s")
+    for replicas in (pods // 2, pods):
+        scale(kubectl, replicas)
     time.sleep(2.0)
     elapsed = time.monotonic() - started
-    used = cpu_seconds(handle.pid) - before
+    used = process_cpu(handle.pid) - before
     done.set()
     thread.join(60)
     return used, result[0] if result else [], elapsed
 
 
+def rolled_out(kubectl: list[str]) -> None:
+    """Wait until the Deployment ``bench`` has rolled out."""
+    output([*kubectl, "rollout", "status", "deployment/bench", "--timeout=300s"], timeout=600)
+
+
+def scale(kubectl: list[str], replicas: int) -> None:
+    """Scale the Deployment ``bench`` and wait for its rollout."""
+    output([*kubectl, "scale", "deployment/bench", f"--replicas={replicas}"], timeout=600)
+    rolled_out(kubectl)
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--pods", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=20.0)
-    parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
 
-    directory = tempfile.mkdtemp(prefix="bench-sandbox-api-")
-    cache = os.path.join(directory, "cache")
-    handle = start_sandbox(
-        os.path.join(directory, "kubeconfig"),
-        SandboxOptions(fixture="empty", time_scale=0.05, log_rate=args.rate, containers="simulated"),
-        exit_with_parent=os.getpid(),
-    )
-    rows: list[str] = []
+    rows: list[list[str]] = []
     load_before = load()
-    try:
-        kubectl(handle, cache, "create", "deployment", "bench", f"--image={IMAGE}", f"--replicas={args.pods}")
-        kubectl(handle, cache, "rollout", "status", "deployment/bench", "--timeout=300s")
-        pods = kubectl(handle, cache, "get", "pods", "-l", "app=bench", "-o", "name").split()
-        pods = [p.split("/", 1)[1] for p in pods]
+    options = {"fixture": "empty", "time_scale": 0.05, "log_rate": args.rate}
+    with private_sandbox("bench-sandbox-api-", **options) as (handle, work):
+        kubectl = kubectl_argv(handle.kubeconfig, work / "cache")
+        output(
+            [*kubectl, "create", "deployment", "bench", f"--image={IMAGE}:{TAG}", f"--replicas={args.pods}"]
+        )
+        rolled_out(kubectl)
+        names = output([*kubectl, "get", "pods", "-l", "app=bench", "-o", "name"]).split()
+        pods = [p.split("/", 1)[1] for p in names]
         expected = args.rate * args.seconds
 
-        before = cpu_seconds(handle.pid)
+        before = process_cpu(handle.pid)
         time.sleep(args.seconds)
-        idle = cpu_seconds(handle.pid) - before
+        idle = process_cpu(handle.pid) - before
 
-        def row(label: str, streams: int, used: float, lines: list[int]) -> None:
+        def add_row(label: str, streams: int, used: float, lines: list[int]) -> None:
             pct = 100.0 * used / args.seconds
             per_stream = 1000.0 * max(0.0, used - idle) / args.seconds / max(1, streams)
             got = median(lines) if lines else 0.0
+            spread = f"({min(lines) if lines else 0}–{max(lines) if lines else 0})"
             rows.append(
-                f"| {label} | {streams} | {pct:.1f}% | {per_stream:.2f} ms/s | {got:.0f} of {expected:.0f} "
-                f"({min(lines) if lines else 0}–{max(lines) if lines else 0}) |"
+                [
+                    label,
+                    str(streams),
+                    f"{pct:.1f}%",
+                    f"{per_stream:.2f} ms/s",
+                    f"{got:.0f} of {expected:.0f} {spread}",
+                ]
             )
-            print(rows[-1], flush=True)
+            print(row(rows[-1]), flush=True)
 
-        rows.append(f"| idle (nobody reads) | 0 | {100.0 * idle / args.seconds:.1f}% | – | – |")
-        print(rows[-1], flush=True)
+        rows.append(["idle (nobody reads)", "0", f"{100.0 * idle / args.seconds:.1f}%", "–", "–"])
+        print(row(rows[-1]), flush=True)
         used, lines = raw_followers(handle, pods, args.seconds)
-        row("raw followers (asyncio, HTTPS)", len(pods), used, lines)
-        used, lines = kubectl_followers(handle, cache, pods, args.seconds)
-        row("peer: `kubectl logs -f --tail=0` processes", len(pods), used, lines)
+        add_row("raw followers (asyncio, HTTPS)", len(pods), used, lines)
+        used, lines = kubectl_followers(handle, kubectl, pods, args.seconds)
+        add_row("peer: `kubectl logs -f --tail=0` processes", len(pods), used, lines)
         used, lines = raw_followers(handle, pods * 4, args.seconds)
-        row("raw followers, four per pod", 4 * len(pods), used, lines)
-        used, events, elapsed = watch_fanout(handle, cache, 100, len(pods))
+        add_row("raw followers, four per pod", 4 * len(pods), used, lines)
+        used, events, elapsed = watch_fanout(handle, kubectl, 100, len(pods))
         status = handle.status()
         watch_line = (
             f"100 raw watchers of all pods while the Deployment scaled {len(pods)} → {len(pods) // 2} → "
@@ -257,9 +226,8 @@ def main() -> int:
         )
         print(watch_line)
         requests = status["requests"]["total"]
-    finally:
-        handle.stop()
-    section = "\n".join(
+    publish(
+        "sandbox-api",
         [
             "### Sandbox API server: log followers and watchers",
             "",
@@ -273,17 +241,13 @@ def main() -> int:
             "(the raw readers share one client process), not loss — the server tests check that a follower "
             "gets every line in order. Writes to a follower are coalesced to at most one per 0.2 s.",
             "",
-            "| readers | streams | server CPU | per stream | lines per stream |",
-            "| --- | ---: | ---: | ---: | ---: |",
-            *rows,
+            *table(["readers", "streams", "server CPU", "per stream", "lines per stream"], "lrrrr", rows),
             "",
             watch_line,
             f"The sandbox counted {requests} API requests in the run.",
-        ]
+        ],
+        args.no_write,
     )
-    if not args.no_write:
-        update_section("sandbox-api", section)
-    print(section)
     return 0
 
 

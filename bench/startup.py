@@ -9,42 +9,22 @@ kubectl's. Writes its section of BENCHMARKS.md unless --no-write.
 
 from __future__ import annotations
 
-import argparse
 import os
-import subprocess
-import sys
-import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import ROOT, median, stamp, update_section
+from _harness import KUBECTL, NODEAPP, wall
+from _report import arguments, median, publish, ratio, stamp, table
 
 CASES = [
-    ("kubectl-nodeapp --help", [str(ROOT / "bin" / "kubectl-nodeapp"), "--help"]),
-    ("kubectl-nodeapp logs --help", [str(ROOT / "bin" / "kubectl-nodeapp"), "logs", "--help"]),
-    ("kubectl-nodeapp-logs --help", [str(ROOT / "bin" / "kubectl-nodeapp-logs"), "--help"]),
-    ("kubectl-nodeapp --version", [str(ROOT / "bin" / "kubectl-nodeapp"), "--version"]),
-    ("kubectl --help (peer)", [str(ROOT / ".venv" / "bin" / "kubectl"), "--help"]),
+    ("kubectl-nodeapp --help", [NODEAPP, "--help"]),
+    ("kubectl-nodeapp logs --help", [NODEAPP, "logs", "--help"]),
+    ("kubectl-nodeapp-logs --help", [NODEAPP + "-logs", "--help"]),
+    ("kubectl-nodeapp --version", [NODEAPP, "--version"]),
+    ("kubectl --help (peer)", [KUBECTL, "--help"]),
 ]
 
 
-def wall(argv: list[str]) -> float:
-    """Seconds from spawn to exit; a command that fails is an error, not a fast result."""
-    start = time.perf_counter()
-    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
-    took = time.perf_counter() - start
-    if done.returncode != 0:
-        raise RuntimeError(f"{argv[:3]} exited {done.returncode}: {done.stderr[-300:]!r}")
-    return took
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--no-write", action="store_true")
-    args = parser.parse_args()
+    args = arguments(__doc__, runs=30).parse_args()
     results: dict[str, float] = {}
     for name, argv in CASES:
         for _ in range(3):
@@ -60,15 +40,13 @@ def main() -> None:
         "time of each command (output discarded) over the runs, after 3 warm-ups.",
         "Goal: `kubectl-nodeapp --help` ≤ 150 ms.",
         "",
-        "| command | median wall | vs kubectl --help |",
-        "|---|---:|---:|",
+        *table(
+            ["command", "median wall", "vs kubectl --help"],
+            "lrr",
+            [(f"`{name}`", f"{ms:.0f} ms", ratio(ms, peer)) for name, ms in results.items()],
+        ),
     ]
-    for name, ms in results.items():
-        lines.append(f"| `{name}` | {ms:.0f} ms | {ms / peer:.2f}× |")
-    text = "\n".join(lines)
-    print(text)
-    if not args.no_write:
-        update_section("startup", text)
+    publish("startup", lines, args.no_write)
 
 
 if __name__ == "__main__":

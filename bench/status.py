@@ -19,24 +19,25 @@ Writes the ``status`` section of BENCHMARKS.md unless --no-write.
 
 from __future__ import annotations
 
-import argparse
 import os
 import select
-import shutil
 import subprocess
-import sys
-import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import ROOT, median, stamp, update_section
+from _harness import (
+    NODEAPP,
+    clean_env,
+    compare_walls,
+    kubectl_argv,
+    median_cpu,
+    private_sandbox,
+    stop,
+    wait_for_success,
+)
+from _report import arguments, median, ms, publish, stamp, table, versus_table
 
-sys.path.insert(0, str(ROOT))
-NODEAPP = str(ROOT / "bin" / "kubectl-nodeapp")
-KUBECTL = str(ROOT / ".venv" / "bin" / "kubectl")
 NS = "production"
 T0 = 1_772_366_400.0
 
@@ -171,57 +172,43 @@ def synthetic(
     return out_pods, out_events, deployment, rss
 
 
-def cpu(fn: Any, runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.process_time()
-        fn()
-        samples.append(time.process_time() - start)
-    return median(samples)
-
-
 def pure_section(pods: int, runs: int) -> list[str]:
     from kubectl_trace.health import deployment_rollout, event_record, index_events, pod_health
 
     out_pods, out_events, deployment, rss = synthetic(pods)
     index = index_events(out_events)
     now = T0
-    frame = cpu(lambda: [pod_health(p, index, now) for p in out_pods], runs)
-    build = cpu(lambda: index_events(out_events), runs)
-    records = cpu(lambda: [event_record(e) for e in out_events], runs)
-    rollout = cpu(lambda: [deployment_rollout(deployment, rss, now) for _ in range(100)], runs) / 100
+    frame = median_cpu(lambda: [pod_health(p, index, now) for p in out_pods], runs)
+    build = median_cpu(lambda: index_events(out_events), runs)
+    records = median_cpu(lambda: [event_record(e) for e in out_events], runs)
+    rollout = median_cpu(lambda: [deployment_rollout(deployment, rss, now) for _ in range(100)], runs) / 100
     return [
         f"Pure health module, {pods} pods / {len(out_events)} events, median CPU time of {runs} passes:",
         "",
-        "| work | median | per item |",
-        "|---|---:|---:|",
-        f"| `pod_health` for every pod (one frame) | {frame * 1000:.0f} ms "
-        f"| {frame / pods * 1e6:.0f} µs/pod |",
-        f"| `index_events` (build the per-pod index) | {build * 1000:.0f} ms "
-        f"| {build / len(out_events) * 1e6:.1f} µs/event |",
-        f"| `event_record` (normalise one event) | {records * 1000:.0f} ms "
-        f"| {records / len(out_events) * 1e6:.1f} µs/event |",
-        f"| `deployment_rollout` (one Deployment, 2 ReplicaSets) | {rollout * 1e6:.0f} µs | |",
+        *table(
+            ["work", "median", "per item"],
+            "lrr",
+            [
+                ["`pod_health` for every pod (one frame)", ms(frame), f"{frame / pods * 1e6:.0f} µs/pod"],
+                [
+                    "`index_events` (build the per-pod index)",
+                    ms(build),
+                    f"{build / len(out_events) * 1e6:.1f} µs/event",
+                ],
+                [
+                    "`event_record` (normalise one event)",
+                    ms(records),
+                    f"{records / len(out_events) * 1e6:.1f} µs/event",
+                ],
+                ["`deployment_rollout` (one Deployment, 2 ReplicaSets)", f"{rollout * 1e6:.0f} µs", ""],
+            ],
+        ),
     ]
-
-
-def wall(argv: list[str]) -> float:
-    """Seconds from spawn to exit; a command that fails is an error, not a fast result."""
-    start = time.perf_counter()
-    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False, env=_env())
-    took = time.perf_counter() - start
-    if done.returncode != 0:
-        raise RuntimeError(f"{argv[:4]} exited {done.returncode}: {done.stderr[-300:]!r}")
-    return took
-
-
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
 
 
 def watch_latency(argv: list[str], kube: Any, namespace: str, marker: str, runs: int) -> float:
     """Median seconds from creating an Event to a stdout line mentioning it."""
-    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env())
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=clean_env())
     buffer = b""
 
     def wait_for(text: bytes, timeout: float) -> float | None:
@@ -264,124 +251,82 @@ def watch_latency(argv: list[str], kube: Any, namespace: str, marker: str, runs:
                 samples.append(seen - start)
             time.sleep(0.2)
     finally:
-        child.terminate()
-        child.wait(timeout=10)
+        stop(child, timeout=10)
     return median(samples) if samples else float("nan")
 
 
 def sandbox_section(runs: int) -> list[str]:
     from kubectl_trace.kube.client import connect
     from kubectl_trace.kube.settings import KubeSettings
-    from kubectl_trace.sandbox.interfaces import SandboxOptions
-    from kubectl_trace.sandbox.process import start_sandbox
 
-    directory = tempfile.mkdtemp(prefix="bench-status-")
-    cfg = os.path.join(directory, "kubeconfig")
-    handle = start_sandbox(
-        cfg,
-        SandboxOptions(time_scale=0.1, fixture="demo", containers="simulated"),
-        exit_with_parent=os.getpid(),
-        timeout=90,
-    )
-    kube = connect(KubeSettings(kubeconfig=cfg))
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if (
-                subprocess.run(
-                    [NODEAPP, "status", "trace-api", "-n", NS, "--kubeconfig", cfg],
-                    capture_output=True,
-                    env=_env(),
-                ).returncode
-                == 0
-            ):
-                break
-            time.sleep(0.5)
-        else:
-            raise RuntimeError(f"status trace-api -n {NS} did not succeed within 60 s")
-        pods = [
-            p["metadata"]["name"]
-            for p in kube.list("pods", NS, label_selector="app=trace-api,process=web").items
-        ]
-        k = [KUBECTL, "--kubeconfig", cfg, "--cache-dir", os.path.join(directory, "cache")]
-        cases = {
-            "status": (
-                [[NODEAPP, "status", "trace-api", "-n", NS, "--kubeconfig", cfg]],
-                [[*k, "get", "deploy,rs,pods", "-n", NS], [*k, "get", "events", "-n", NS]],
-            ),
-            "status --probe": (
-                [[NODEAPP, "status", "deploy/trace-api-web", "-n", NS, "--probe", "--kubeconfig", cfg]],
-                [
-                    argv
-                    for pod in pods
-                    for argv in (
-                        [*k, "get", "--raw", f"/api/v1/namespaces/{NS}/pods/{pod}:3000/proxy/healthz"],
-                        [*k, "exec", pod, "-n", NS, "-c", "web", "--", "node", "--version"],
-                    )
-                ],
-            ),
-            "events": (
-                [[NODEAPP, "events", "trace-api", "-n", NS, "--kubeconfig", cfg]],
-                [[*k, "events", "-n", NS]],
-            ),
-        }
-        for ours, theirs in cases.values():  # warm-up (discovery cache, page cache)
-            for argv in ours + theirs:
-                wall(argv)
-        results: dict[str, tuple[float, float]] = {}
-        for name, (ours, theirs) in cases.items():
-            a, b = [], []
-            for _ in range(runs):
-                a.append(sum(wall(argv) for argv in ours))
-                b.append(sum(wall(argv) for argv in theirs))
-            results[name] = (median(a), median(b))
-        kube.create("namespaces", {"metadata": {"name": "bench-events"}})
-        ours_w = watch_latency(
-            [NODEAPP, "events", "-n", "bench-events", "-w", "--kubeconfig", cfg],
-            kube,
-            "bench-events",
-            "Ours",
-            runs,
-        )
-        theirs_w = watch_latency(
-            [*k, "get", "events", "-n", "bench-events", "-w"], kube, "bench-events", "Theirs", runs
-        )
-    finally:
-        kube.close()
-        handle.stop()
-        shutil.rmtree(directory, ignore_errors=True)
-    lines = [
-        f"Against a private sandbox (demo fixture, time scale 0.1), {runs} alternating runs, median wall",
-        "time (spawn to exit, output discarded):",
-        "",
-        "| task | kubectl-nodeapp | kubectl (peer) | ratio |",
-        "|---|---:|---:|---:|",
-    ]
+    with private_sandbox("bench-status-", fixture="demo") as (handle, work):
+        cfg = handle.kubeconfig
+        ours_status = [NODEAPP, "status", "trace-api", "-n", NS, "--kubeconfig", cfg]
+        wait_for_success([ours_status], 60, f"status trace-api -n {NS} to succeed")
+        kube = connect(KubeSettings(kubeconfig=cfg))
+        try:
+            pods = [
+                p["metadata"]["name"]
+                for p in kube.list("pods", NS, label_selector="app=trace-api,process=web").items
+            ]
+            k = kubectl_argv(cfg, work / "cache")
+            cases = {
+                "status": (
+                    [ours_status],
+                    [[*k, "get", "deploy,rs,pods", "-n", NS], [*k, "get", "events", "-n", NS]],
+                ),
+                "status --probe": (
+                    [[NODEAPP, "status", "deploy/trace-api-web", "-n", NS, "--probe", "--kubeconfig", cfg]],
+                    [
+                        argv
+                        for pod in pods
+                        for argv in (
+                            [*k, "get", "--raw", f"/api/v1/namespaces/{NS}/pods/{pod}:3000/proxy/healthz"],
+                            [*k, "exec", pod, "-n", NS, "-c", "web", "--", "node", "--version"],
+                        )
+                    ],
+                ),
+                "events": (
+                    [[NODEAPP, "events", "trace-api", "-n", NS, "--kubeconfig", cfg]],
+                    [[*k, "events", "-n", NS]],
+                ),
+            }
+            results = {
+                name: compare_walls(runs, lambda o=ours: o, lambda t=theirs: t)
+                for name, (ours, theirs) in cases.items()
+            }
+            kube.create("namespaces", {"metadata": {"name": "bench-events"}})
+            ours_w = watch_latency(
+                [NODEAPP, "events", "-n", "bench-events", "-w", "--kubeconfig", cfg],
+                kube,
+                "bench-events",
+                "Ours",
+                runs,
+            )
+            theirs_w = watch_latency(
+                [*k, "get", "events", "-n", "bench-events", "-w"], kube, "bench-events", "Theirs", runs
+            )
+        finally:
+            kube.close()
     peers = {
         "status": "`get deploy,rs,pods` + `get events`",
         "status --probe": f"per web pod ({len(pods)}): `get --raw …/proxy/healthz` + "
         "`exec -- node --version`",
         "events": "`kubectl events`",
     }
-    for name, (ours, theirs) in results.items():
-        lines.append(
-            f"| `{name}` vs {peers[name]} | {ours * 1000:.0f} ms | {theirs * 1000:.0f} ms "
-            f"| {ours / theirs:.2f}× |"
-        )
-    lines.append(
-        f"| `events -w`: Event created → line printed vs `get events -w` | {ours_w * 1000:.0f} ms | "
-        f"{theirs_w * 1000:.0f} ms | {ours_w / theirs_w:.2f}× |"
-    )
-    return lines
+    rows = [(f"`{name}` vs {peers[name]}", ours, theirs) for name, (ours, theirs) in results.items()]
+    rows.append(("`events -w`: Event created → line printed vs `get events -w`", ours_w, theirs_w))
+    return [
+        f"Against a private sandbox (demo fixture, time scale 0.1), {runs} alternating runs, median wall",
+        "time (spawn to exit, output discarded):",
+        "",
+        *versus_table(rows),
+    ]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--runs", type=int, default=10)
+    parser = arguments(__doc__, runs=10)
     parser.add_argument("--pods", type=int, default=2000)
-    parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     load = os.getloadavg()[0]
     lines = [
@@ -396,10 +341,7 @@ def main() -> None:
         "",
         f"Load average at the end: {os.getloadavg()[0]:.1f}.",
     ]
-    text = "\n".join(lines)
-    print(text)
-    if not args.no_write:
-        update_section("status", text)
+    publish("status", lines, args.no_write)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.cli.options import CommonOptions, options_from
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import NodeappError, UsageError
 
@@ -94,13 +94,7 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> DemoOption
         raise UsageError(
             f"--good-tag must be a 7-character git short hash other than {BAD_TAG} (got {args.good_tag!r})"
         )
-    return DemoOptions(
-        common=common,
-        time_scale=args.time_scale,
-        good_tag=args.good_tag,
-        live=args.live,
-        containers=args.containers,
-    )
+    return options_from(DemoOptions, args, common)
 
 
 class Story:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_trace.cli.options import CommonOptions, add_app_argument
+from kubectl_trace.cli.options import AppOptions, CommonOptions, add_app_argument, options_from
 from kubectl_trace.environment import Environment
 from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
 
@@ -34,11 +34,9 @@ EXAMPLES = """\
 
 
 @dataclass(frozen=True)
-class DeployOptions:
+class DeployOptions(AppOptions):
     """Options of ``deploy``."""
 
-    common: CommonOptions
-    app: str
     tag: str | None
     change: ChangeSettings
     release_command: str | None = None
@@ -66,9 +64,7 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> DeployOpti
         from kubectl_trace.run.release import parse_release_command
 
         parse_release_command(release)  # bad quoting is a usage error before anything happens
-    return DeployOptions(
-        common=common, app=args.app, tag=tag, change=change_settings(args), release_command=release
-    )
+    return options_from(DeployOptions, args, common, tag=tag, change=change_settings(args))
 
 
 def run(options: DeployOptions, env: Environment) -> int:

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.cli.options import CommonOptions, add_app_argument
+from kubectl_trace.cli.options import AppOptions, CommonOptions, add_app_argument, options_from
 from kubectl_trace.environment import Environment
 from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
 
@@ -39,11 +39,9 @@ _ACTIONS = ("list", "set", "unset")
 
 
 @dataclass(frozen=True)
-class EnvOptions:
+class EnvOptions(AppOptions):
     """Options of ``env``."""
 
-    common: CommonOptions
-    app: str
     action: str
     items: tuple[str, ...]
     from_secret: str | None
@@ -104,18 +102,8 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> EnvOptions
         raise UsageError(f"{'--secret' if args.secret else '--force'} goes with set")
     if args.secret and args.from_secret:
         raise UsageError("--secret stores new values; --from-secret references an existing Secret: pick one")
-    return EnvOptions(
-        common=common,
-        app=args.app,
-        action=action,
-        items=tuple(words),
-        from_secret=args.from_secret,
-        process=args.process,
-        reveal=bool(args.reveal),
-        output=args.output,
-        change=change_settings(args),
-        secret=bool(args.secret),
-        force=bool(args.force),
+    return options_from(
+        EnvOptions, args, common, action=action, items=tuple(words), change=change_settings(args)
     )
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.cli.options import CommonOptions, add_target_argument
+from kubectl_trace.cli.options import CommonOptions, PodQuery, add_pod_query_arguments, options_from
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import UsageError
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from kubectl_trace.health.events import EventRecord, EventScope
-    from kubectl_trace.kube.calls import KubeClient
+    from kubectl_trace.kube.calls import KubeClient, Selection
     from kubectl_trace.kube.targets import Target
 
     # the timeline's filter: records, and the time before which none are shown (None: all)
@@ -51,19 +51,16 @@ class EventsOptions:
     """Options of ``events``."""
 
     common: CommonOptions
-    target: str | None
+    query: PodQuery
     watch: bool
     since: str | None
     types: tuple[str, ...] | None
     output: str
-    process: str | None
-    selector: str | None
     all_namespaces: bool = False
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``events``."""
-    add_target_argument(parser)
     parser.add_argument("-w", "--watch", action="store_true", help="after the timeline, follow new events")
     parser.add_argument(
         "--since", metavar="D", help="only events seen in the last D (5m, 1h) or since a time"
@@ -72,8 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--types", metavar="T", help="comma-separated event types to show: Normal, Warning (default: both)"
     )
     parser.add_argument("-o", "--output", choices=("pretty", "json"), default="pretty", help="output format")
-    parser.add_argument("--process", metavar="P", help="only this process type (web, worker, clock)")
-    parser.add_argument("-l", "--selector", metavar="SELECTOR", help="only pods with these labels")
+    add_pod_query_arguments(parser)
     parser.add_argument(
         "-A", "--all-namespaces", action="store_true", help="the events of every namespace (no TARGET)"
     )
@@ -81,11 +77,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_options(args: argparse.Namespace, common: CommonOptions) -> EventsOptions:
     """Validate the flags."""
-    from kubectl_trace.kube.targets import classify
     from kubectl_trace.timeparse import parse_since
 
-    classify(args.target)  # an invalid regex is a usage error now, not after connecting
-    if args.all_namespaces and (args.target or args.process or args.selector):
+    query = PodQuery.from_args(args)
+    if args.all_namespaces and query.given:
         raise UsageError(
             "-A shows every namespace's events and takes no TARGET, --process or -l",
             hint="name the namespace instead: -n NAMESPACE",
@@ -103,17 +98,7 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> EventsOpti
                 )
             chosen.append(name)
         types = tuple(dict.fromkeys(chosen))
-    return EventsOptions(
-        common=common,
-        target=args.target,
-        watch=bool(args.watch),
-        since=args.since,
-        types=types,
-        output=args.output,
-        process=args.process,
-        selector=args.selector,
-        all_namespaces=bool(args.all_namespaces),
-    )
+    return options_from(EventsOptions, args, common, query=query, types=types)
 
 
 # -- which events ------------------------------------------------------------------------
@@ -264,13 +249,20 @@ class _Printer:
 # -- running ---------------------------------------------------------------------------------
 
 
+def _events_in(namespace: str | None, selector: str | None) -> Selection:
+    """The events of ``namespace`` (None: every namespace) that the field ``selector`` matches."""
+    from kubectl_trace.kube.calls import Selection
+
+    return Selection("events", namespace, all_namespaces=namespace is None, field_selector=selector)
+
+
 def _collect(
     kube: KubeClient, namespace: str | None, selectors: Sequence[str | None]
 ) -> list[dict[str, Any]]:
     """The events the selectors match, once each (``namespace`` None: every namespace)."""
     items: dict[str, dict[str, Any]] = {}
     for selector in selectors:
-        listed = kube.list("events", namespace, all_namespaces=namespace is None, field_selector=selector)
+        listed = kube.list_selection(_events_in(namespace, selector))
         for event in listed.items:
             meta = event.get("metadata") or {}
             items[str(meta.get("uid") or f"{meta.get('namespace')}/{meta.get('name')}")] = event
@@ -279,22 +271,18 @@ def _collect(
 
 def run(options: EventsOptions, env: Environment) -> int:
     """List (and with -w, follow) the events of the TARGET."""
+    from kubectl_trace.cli.client import connected
     from kubectl_trace.health.events import EventScope, event_record, timeline
-    from kubectl_trace.kube.client import connect_best
-    from kubectl_trace.kube.targets import resolve_in_namespace
     from kubectl_trace.timeparse import parse_since
 
     # The lean client when the kubeconfig allows it: ~0.5 s sooner than the official one.
-    kube: KubeClient = connect_best(options.common.kube, env.environ)
-    try:
+    with connected(options.common, env) as kube:
         namespace: str | None
         if options.all_namespaces:
             namespace = None
             plan = _Plan(EventScope.of(everything=True), (None,), "any object")
         else:
-            namespace, target = resolve_in_namespace(
-                kube, options.target, process=options.process, label_selector=options.selector
-            )
+            namespace, target = options.query.resolve(kube)
             plan = plan_for(kube, target)
         since_at = parse_since(options.since, now=env.clock()) if options.since else None
         printer = _Printer(env, options.output, namespaces=options.all_namespaces)
@@ -315,8 +303,6 @@ def run(options: EventsOptions, env: Environment) -> int:
             printer.emit(records, env.clock())
             return 0
         return _follow(kube, namespace, plan, printer, select, since_at, env)
-    finally:
-        kube.close()
 
 
 class _Timeline:
@@ -399,14 +385,7 @@ def _follow(
 
     inbox: queue.Queue[tuple[int, Any]] = queue.Queue()
     watches = [
-        ResilientWatch(
-            kube,
-            "events",
-            namespace,
-            all_namespaces=namespace is None,
-            field_selector=selector,
-            timeout_seconds=290,
-        )
+        ResilientWatch(kube, _events_in(namespace, selector), timeout_seconds=290)
         for selector in plan.selectors
     ]
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from kubectl_trace.cli.options import (
-    CommonOptions,
-    add_app_argument,
-    add_pod_choice_arguments,
-    check_pod_choice,
-)
+from kubectl_trace.cli.options import CommonOptions, FeatureOptions, add_pod_choice_arguments, pod_choice
 from kubectl_trace.environment import Environment
+
+if TYPE_CHECKING:
+    from kubectl_trace.debug.forward import ForwardSettings
 
 DESCRIPTION = (
     "Forward a local port to a port of a ready pod of APP, as `kubectl port-forward` does, and\n"
@@ -26,48 +24,25 @@ EXAMPLES = """\
   kubectl nodeapp forward trace-api 3000 --pod trace-api-web-7d9f-x2k -n production"""
 
 
-@dataclass(frozen=True)
-class ForwardOptions:
-    """Options of ``forward``."""
-
-    common: CommonOptions
-    app: str
-    ports: str
-    process: str | None
-    pod: str | None
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``forward``."""
-    add_app_argument(parser)
-    parser.add_argument("ports", metavar="[LOCAL:]REMOTE", help="ports, e.g. 0:3000 (a free local port)")
     add_pod_choice_arguments(parser, pod_help="start with this pod of the app")
+    parser.add_argument("ports", metavar="[LOCAL:]REMOTE", help="ports, e.g. 0:3000 (a free local port)")
 
 
-def parse_options(args: argparse.Namespace, common: CommonOptions) -> ForwardOptions:
+def parse_options(args: argparse.Namespace, common: CommonOptions) -> FeatureOptions[ForwardSettings]:
     """Validate the flags."""
+    from kubectl_trace.debug.forward import ForwardSettings
     from kubectl_trace.debug.pods import parse_ports
 
-    parse_ports(args.ports)  # a bad spec is a usage error before any request
-    check_pod_choice(args)
-    return ForwardOptions(common=common, app=args.app, ports=args.ports, process=args.process, pod=args.pod)
+    ports = parse_ports(args.ports)  # a bad spec is a usage error before any request
+    return FeatureOptions(common, ForwardSettings(pod_choice(args, common), ports))
 
 
-def run(options: ForwardOptions, env: Environment) -> int:
+def run(options: FeatureOptions[ForwardSettings], env: Environment) -> int:
     """Resolve the app, pick a pod, forward until Ctrl-C."""
-    from kubectl_trace.debug.forward import ForwardSettings, run_forward
-    from kubectl_trace.debug.pods import parse_ports
-    from kubectl_trace.kube.client import connect_best
+    from kubectl_trace.cli.client import connected
+    from kubectl_trace.debug.forward import run_forward
 
-    kube = connect_best(options.common.kube, env.environ)
-    try:
-        settings = ForwardSettings(
-            app=options.app,
-            namespace=options.common.kube.namespace or kube.namespace,
-            ports=parse_ports(options.ports),
-            process=options.process,
-            pod=options.pod,
-        )
-        return run_forward(kube, settings, env)
-    finally:
-        kube.close()
+    with connected(options.common, env) as kube:
+        return run_forward(kube, options.settings, env)

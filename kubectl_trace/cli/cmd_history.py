@@ -6,7 +6,7 @@ import argparse
 import json
 from dataclasses import dataclass
 
-from kubectl_trace.cli.options import CommonOptions, add_app_argument
+from kubectl_trace.cli.options import AppOptions, CommonOptions, add_app_argument, options_from, whole_number
 from kubectl_trace.environment import Environment
 
 DESCRIPTION = (
@@ -31,11 +31,9 @@ EXAMPLES = """\
 
 
 @dataclass(frozen=True)
-class HistoryOptions:
+class HistoryOptions(AppOptions):
     """Options of ``history``."""
 
-    common: CommonOptions
-    app: str
     process: str | None
     output: str
     revisions: bool = False
@@ -57,21 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_options(args: argparse.Namespace, common: CommonOptions) -> HistoryOptions:
     """Validate the flags."""
-    from kubectl_trace.errors import UsageError
-
-    limit = None
-    if args.limit is not None:
-        if not str(args.limit).isdigit() or int(args.limit) < 1:
-            raise UsageError(f"--limit takes a positive number, not {args.limit!r}")
-        limit = int(args.limit)
-    return HistoryOptions(
-        common=common,
-        app=args.app,
-        process=args.process,
-        output=args.output,
-        revisions=bool(args.revisions),
-        limit=limit,
-    )
+    limit = whole_number(args.limit, low=1, error=f"--limit takes a positive number, not {args.limit!r}")
+    return options_from(HistoryOptions, args, common, limit=limit)
 
 
 def run(options: HistoryOptions, env: Environment) -> int:

@@ -7,7 +7,7 @@ import json
 import time
 from dataclasses import dataclass
 
-from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.cli.options import CommonOptions, options_from
 from kubectl_trace.environment import Environment
 
 DESCRIPTION = (
@@ -37,29 +37,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_options(args: argparse.Namespace, common: CommonOptions) -> InfoOptions:
     """Validate the flags."""
-    return InfoOptions(common=common, output=args.output)
+    return options_from(InfoOptions, args, common)
 
 
 def run(options: InfoOptions, env: Environment) -> int:
     """Resolve the connection and probe it."""
-    from kubectl_trace.kube.client import connect_best
+    from kubectl_trace.cli.client import connected
     from kubectl_trace.kube.errors import ApiError
 
-    kube = connect_best(options.common.kube, env.environ)
-    conn = kube.conn
-    started = time.monotonic()
-    version = kube.server_version()
-    latency_ms = (time.monotonic() - started) * 1000
-    exists = kube.namespace_exists(conn.namespace)
-    access: dict[str, bool | None] = {}
-    for kind in ("pods", "deployments"):
-        try:
-            kube.list(kind, conn.namespace)
-            access[kind] = True
-        except ApiError as exc:
-            if exc.status != 403:
-                raise
-            access[kind] = False
+    with connected(options.common, env) as kube:
+        conn = kube.conn
+        started = time.monotonic()
+        version = kube.server_version()
+        latency_ms = (time.monotonic() - started) * 1000
+        exists = kube.namespace_exists(conn.namespace)
+        access: dict[str, bool | None] = {}
+        for kind in ("pods", "deployments"):
+            try:
+                kube.list(kind, conn.namespace)
+                access[kind] = True
+            except ApiError as exc:
+                if exc.status != 403:
+                    raise
+                access[kind] = False
     facts = {
         "context": conn.context,
         "cluster": conn.cluster,

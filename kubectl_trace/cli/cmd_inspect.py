@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kubectl_trace.cli.options import (
     CommonOptions,
-    add_app_argument,
+    FeatureOptions,
     add_pod_choice_arguments,
-    check_pod_choice,
+    pod_choice,
+    whole_number,
 )
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import UsageError
+
+if TYPE_CHECKING:
+    from kubectl_trace.debug.inspect import InspectSettings
 
 DESCRIPTION = (
     "Open the Node.js inspector of a ready pod of APP and forward it to 127.0.0.1: the node\n"
@@ -28,23 +32,8 @@ EXAMPLES = """\
   kubectl nodeapp inspect trace-api --heap-snapshot -o api.heapsnapshot --pod trace-api-web-7d9f-x2k"""
 
 
-@dataclass(frozen=True)
-class InspectOptions:
-    """Options of ``inspect``."""
-
-    common: CommonOptions
-    app: str
-    process: str | None
-    pod: str | None
-    cpu_profile: float | None
-    heap_snapshot: bool
-    output: str | None
-    port: int | None
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``inspect``."""
-    add_app_argument(parser)
     add_pod_choice_arguments(parser, pod_help="this pod of the app (default: the newest ready one)")
     what = parser.add_mutually_exclusive_group()
     what.add_argument(
@@ -63,8 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", metavar="LOCAL", help="local port of the forward (default: 9229 when free)")
 
 
-def parse_options(args: argparse.Namespace, common: CommonOptions) -> InspectOptions:
+def parse_options(args: argparse.Namespace, common: CommonOptions) -> FeatureOptions[InspectSettings]:
     """Validate the flags."""
+    from kubectl_trace.debug.inspect import InspectSettings
     from kubectl_trace.timeparse import parse_duration
 
     seconds = None
@@ -76,41 +66,26 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> InspectOpt
         raise UsageError("-o FILE needs --cpu-profile DURATION or --heap-snapshot")
     if args.output_file is not None and not args.output_file.strip():
         raise UsageError("-o FILE is empty")
-    port = None
-    if args.port is not None:
-        if not args.port.isdigit() or not 0 <= int(args.port) <= 65535:
-            raise UsageError(f"invalid --port {args.port!r} (a number 0-65535; 0 picks a free one)")
-        port = int(args.port)
-    check_pod_choice(args)
-    return InspectOptions(
-        common=common,
-        app=args.app,
-        process=args.process,
-        pod=args.pod,
-        cpu_profile=seconds,
-        heap_snapshot=bool(args.heap_snapshot),
-        output=args.output_file,
-        port=port,
+    port = whole_number(
+        args.port,
+        low=0,
+        high=65535,
+        error=f"invalid --port {args.port!r} (a number 0-65535; 0 picks a free one)",
     )
+    settings = InspectSettings(
+        pod_choice(args, common),
+        cpu_profile=seconds,
+        heap_snapshot=args.heap_snapshot,
+        output=args.output_file,
+        local_port=port,
+    )
+    return FeatureOptions(common, settings)
 
 
-def run(options: InspectOptions, env: Environment) -> int:
+def run(options: FeatureOptions[InspectSettings], env: Environment) -> int:
     """Resolve the app, open and forward the inspector, use it, close it."""
-    from kubectl_trace.debug.inspect import InspectSettings, run_inspect
-    from kubectl_trace.kube.client import connect_best
+    from kubectl_trace.cli.client import connected
+    from kubectl_trace.debug.inspect import run_inspect
 
-    kube = connect_best(options.common.kube, env.environ)
-    try:
-        settings = InspectSettings(
-            app=options.app,
-            namespace=options.common.kube.namespace or kube.namespace,
-            process=options.process,
-            pod=options.pod,
-            cpu_profile=options.cpu_profile,
-            heap_snapshot=options.heap_snapshot,
-            output=options.output,
-            local_port=options.port,
-        )
-        return run_inspect(kube, settings, env)
-    finally:
-        kube.close()
+    with connected(options.common, env) as kube:
+        return run_inspect(kube, options.settings, env)

@@ -7,7 +7,7 @@ import math
 import re
 from typing import Any
 
-from kubectl_trace.cli.options import CommonOptions, add_target_argument
+from kubectl_trace.cli.options import CommonOptions, add_target_argument, options_from
 from kubectl_trace.errors import UsageError
 from kubectl_trace.logs.options import LogsOptions
 
@@ -167,12 +167,10 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> LogsOption
             parse_label_selector(args.selector)
         except SelectorError as exc:
             raise UsageError(str(exc)) from None
-    return LogsOptions(
+    return options_from(
+        LogsOptions,
+        args,
         kube=common.kube,
-        target=args.target,
-        all_namespaces=bool(args.all_namespaces),
-        selector=args.selector,
-        process=args.process,
         container=_regex("--container", args.container),
         exclude_container=_regex("--exclude-container", args.exclude_container),
         exclude_pod=_regex("--exclude-pod", args.exclude_pod),
@@ -180,16 +178,9 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> LogsOption
         tail=_tail(args.tail, follow=follow, since=args.since is not None),
         since_seconds=since_seconds,
         since_time=since_time,
-        previous=bool(args.previous),
-        timestamps=bool(args.timestamps),
-        level=args.level,
         include=tuple(p for p in (_regex("--include", t) for t in args.include) if p is not None),
         exclude=tuple(p for p in (_regex("--exclude", t) for t in args.exclude) if p is not None),
         highlight=highlight,
-        output=args.output,
-        raw_bytes=bool(args.raw_bytes),
-        max_streams=args.max_streams,
-        order=args.order,
         color=common.color,
         debug=common.debug,
     )

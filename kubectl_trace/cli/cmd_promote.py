@@ -6,7 +6,7 @@ import argparse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.cli.options import CommonOptions, add_app_argument
+from kubectl_trace.cli.options import AppOptions, CommonOptions, add_app_argument, options_from
 from kubectl_trace.environment import Environment
 from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
 
@@ -33,11 +33,9 @@ EXAMPLES = """\
 
 
 @dataclass(frozen=True)
-class PromoteOptions:
+class PromoteOptions(AppOptions):
     """Options of ``promote``."""
 
-    common: CommonOptions
-    app: str
     source: str
     target: str
     force: bool
@@ -67,15 +65,7 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> PromoteOpt
 
     if args.source == args.target:
         raise UsageError(f"--from and --to are the same namespace ({args.source})")
-    return PromoteOptions(
-        common=common,
-        app=args.app,
-        source=args.source,
-        target=args.target,
-        force=bool(args.force),
-        change=change_settings(args),
-        with_config=bool(args.with_config),
-    )
+    return options_from(PromoteOptions, args, common, change=change_settings(args))
 
 
 def run(options: PromoteOptions, env: Environment) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from kubectl_trace.cli.options import CommonOptions, add_app_argument
+from kubectl_trace.cli.options import AppOptions, CommonOptions, add_app_argument, options_from
 from kubectl_trace.environment import Environment
 from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
 
@@ -22,11 +22,9 @@ EXAMPLES = """\
 
 
 @dataclass(frozen=True)
-class RestartOptions:
+class RestartOptions(AppOptions):
     """Options of ``restart``."""
 
-    common: CommonOptions
-    app: str
     process: str | None
     change: ChangeSettings
 
@@ -40,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_options(args: argparse.Namespace, common: CommonOptions) -> RestartOptions:
     """Validate the flags."""
-    return RestartOptions(common=common, app=args.app, process=args.process, change=change_settings(args))
+    return options_from(RestartOptions, args, common, change=change_settings(args))
 
 
 def run(options: RestartOptions, env: Environment) -> int:

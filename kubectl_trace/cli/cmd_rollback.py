@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from kubectl_trace.cli.options import CommonOptions, add_app_argument
+from kubectl_trace.cli.options import AppOptions, CommonOptions, add_app_argument, options_from
 from kubectl_trace.environment import Environment
 from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
 
@@ -26,11 +26,9 @@ EXAMPLES = """\
 
 
 @dataclass(frozen=True)
-class RollbackOptions:
+class RollbackOptions(AppOptions):
     """Options of ``rollback``."""
 
-    common: CommonOptions
-    app: str
     to: int | None
     to_tag: str | None
     force: bool
@@ -68,12 +66,12 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> RollbackOp
         raise UsageError(
             "rollback returns every process to one release (never a mix); --process is not allowed"
         )
-    return RollbackOptions(
-        common=common,
-        app=args.app,
+    return options_from(
+        RollbackOptions,
+        args,
+        common,
         to=parse_release_number(args.to) if args.to is not None else None,
         to_tag=validate_tag(args.to_tag, flag="--to-tag") if args.to_tag is not None else None,
-        force=bool(args.force),
         change=change_settings(args),
     )
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.cli.options import CommonOptions, options_from
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import NodeappError, UsageError
 
@@ -103,15 +102,7 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> RolloutOpt
         raise UsageError(f"invalid --width {args.width}: expected 40 to 1000 columns")
     if args.log_lines < 0:
         raise UsageError("--log-lines must be 0 or more")
-    return RolloutOptions(
-        common=common,
-        deployment=deployment,
-        once=bool(args.once),
-        until_complete=bool(args.until_complete),
-        timeout=timeout,
-        width=args.width,
-        log_lines=args.log_lines,
-    )
+    return options_from(RolloutOptions, args, common, deployment=deployment, timeout=timeout)
 
 
 def _global_args(common: CommonOptions) -> list[str]:
@@ -126,10 +117,10 @@ def _global_args(common: CommonOptions) -> list[str]:
 
 def run(options: RolloutOptions, env: Environment) -> int:
     """Open the dashboard (or print one frame, or follow one rollout)."""
-    from kubectl_trace.kube.client import connect_best
+    from kubectl_trace.cli.client import connected
 
-    kube = connect_best(options.common.kube, env.environ)  # the lean client: first frame ~1 s sooner
-    try:
+    # the lean client: first frame ~1 s sooner
+    with connected(options.common, env) as kube:
         namespace = kube.namespace
         kube.require_namespace(namespace)
         if options.deployment is not None:
@@ -143,6 +134,8 @@ def run(options: RolloutOptions, env: Environment) -> int:
                     hint="use --once to print one frame, or --until-complete DEPLOYMENT to follow a rollout",
                 )
             return _once(kube, namespace, options, env)
+        from kubectl_trace.dashboard import run_dashboard
+
         return run_dashboard(
             kube,
             namespace,
@@ -150,8 +143,6 @@ def run(options: RolloutOptions, env: Environment) -> int:
             env=env,
             global_args=_global_args(options.common),
         )
-    finally:
-        kube.close()
 
 
 def _once(kube: KubeClient, namespace: str, options: RolloutOptions, env: Environment) -> int:
@@ -194,18 +185,3 @@ def _until_complete(kube: KubeClient, namespace: str, options: RolloutOptions, e
         stream.write(f"  {safe_text(line)}\n")
     stream.flush()
     return outcome.status
-
-
-def run_dashboard(
-    kube: KubeClient,
-    namespace: str,
-    *,
-    deployment: str | None = None,
-    env: Environment,
-    global_args: list[str] | None = None,
-    on_ready: Callable[[Any], None] | None = None,
-) -> int:
-    """Open the dashboard on ``namespace`` (see ``kubectl_trace.dashboard.run_dashboard``)."""
-    from kubectl_trace.dashboard import run_dashboard as run
-
-    return run(kube, namespace, deployment=deployment, env=env, global_args=global_args, on_ready=on_ready)

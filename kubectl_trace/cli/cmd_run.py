@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from kubectl_trace.cli.options import CommonOptions, take_command_after_dashdash
+from kubectl_trace.cli.options import CommonOptions, add_command_arguments, options_from
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import UsageError
+
+if TYPE_CHECKING:
+    from kubectl_trace.run.oneoff import OneOff
 
 DESCRIPTION = (
     "Run a one-off process of an app — a migration, a console, a script — as a Kubernetes Job\n"
@@ -35,16 +39,10 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 
 @dataclass(frozen=True)
 class RunOptions:
-    """Options of ``run``."""
+    """Options of ``run``: the request, whose TTY is decided when it runs (on a terminal, unless --no-tty)."""
 
     common: CommonOptions
-    app: str
-    process: str
-    tag: str | None
-    keep: bool
-    timeout_seconds: int | None
-    env: tuple[tuple[str, str], ...]
-    command: tuple[str, ...]
+    request: OneOff
     no_tty: bool = False
 
 
@@ -62,16 +60,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-e", "--env", action="append", default=[], metavar="NAME=VALUE", help="set a variable (repeatable)"
     )
-    parser.add_argument(
-        "--no-tty", action="store_true", help="no TTY even on a terminal (output streamed from the log)"
+    add_command_arguments(
+        parser,
+        usage="kubectl nodeapp run APP [flags] -- COMMAND [ARGS…]",
+        no_tty_help="no TTY even on a terminal (output streamed from the log)",
     )
-    parser.usage = "kubectl nodeapp run APP [flags] -- COMMAND [ARGS…]"
-    take_command_after_dashdash(parser)
 
 
 def parse_options(args: argparse.Namespace, common: CommonOptions) -> RunOptions:
     """Validate the flags."""
     from kubectl_trace.release.tags import validate_tag
+    from kubectl_trace.run.oneoff import OneOff
     from kubectl_trace.timeparse import parse_duration
 
     command = getattr(args, "command", None)
@@ -86,37 +85,26 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> RunOptions
         if not sep or not _ENV_NAME.fullmatch(name):
             raise UsageError(f"invalid --env {item!r}: expected NAME=VALUE")
         env.append((name, value))
-    return RunOptions(
-        common=common,
-        app=args.app,
-        process=args.process,
+    request = options_from(
+        OneOff,
+        args,
         tag=validate_tag(args.tag) if args.tag is not None else None,
-        keep=bool(args.keep),
         timeout_seconds=timeout,
         env=tuple(env),
         command=tuple(command),
-        no_tty=bool(args.no_tty),
     )
+    return RunOptions(common, request, no_tty=args.no_tty)
 
 
 def run(options: RunOptions, env: Environment) -> int:
     """Build the Job, run it, pass its exit status through."""
     from kubectl_trace.cli.release_context import connect
     from kubectl_trace.release.flow import user_name
-    from kubectl_trace.run.oneoff import OneOff, run_oneoff
+    from kubectl_trace.run.oneoff import run_oneoff
 
     ctx = connect(options.common, env)
     try:
-        request = OneOff(
-            app=options.app,
-            command=options.command,
-            process=options.process,
-            tag=options.tag,
-            keep=options.keep,
-            timeout_seconds=options.timeout_seconds,
-            env=options.env,
-            tty=env.interactive and not options.no_tty,
-        )
+        request = replace(options.request, tty=env.interactive and not options.no_tty)
         return run_oneoff(ctx.kube, ctx.config, env, request, user=user_name(env.environ))
     finally:
         ctx.kube.close()

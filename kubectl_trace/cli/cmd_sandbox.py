@@ -8,11 +8,12 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.cli.options import CommonOptions
+from kubectl_trace.cli.options import CommonOptions, options_from
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import NodeappError, UsageError
 
 if TYPE_CHECKING:
+    from kubectl_trace.sandbox.interfaces import SandboxOptions
     from kubectl_trace.sandbox.process import SandboxHandle
 
 __all__ = ["DESCRIPTION", "EXAMPLES", "SandboxCommand", "add_arguments", "parse_options", "run"]
@@ -58,16 +59,11 @@ class SandboxCommand:
 
     action: str
     kubeconfig: str | None
+    server: SandboxOptions  # up: the sandbox to start
     sub: str | None = None
     target: str | None = None
     namespace: str | None = None
     container: str | None = None
-    port: int = 0
-    time_scale: float = 1.0
-    log_rate: float = 2.0
-    log_backlog: int = 0
-    fixture: str = "demo"
-    containers: str = "auto"
     foreground: bool = False
     exit_with_parent: int | None = None
     fault: str | None = None
@@ -190,6 +186,8 @@ def _check_up(args: argparse.Namespace) -> None:
 
 def parse_options(args: argparse.Namespace, common: CommonOptions) -> SandboxCommand:
     """Validate the action and its arguments."""
+    from kubectl_trace.sandbox.interfaces import SandboxOptions
+
     action = args.action
     rest: list[str] = list(args.args)
     if action not in _ACTIONS:
@@ -203,39 +201,14 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> SandboxCom
         raise UsageError(f"unexpected arguments for sandbox {action}: {' '.join(rest)}")
     if action == "up":
         _check_up(args)
-    return SandboxCommand(
-        action=action,
+    return options_from(
+        SandboxCommand,
+        args,
         kubeconfig=_kubeconfig(common, action),
+        server=options_from(SandboxOptions, args),
         sub=sub,
         target=target,
         namespace=common.kube.namespace,
-        container=args.container,
-        port=args.port,
-        time_scale=args.time_scale,
-        log_rate=args.log_rate,
-        log_backlog=args.log_backlog,
-        fixture=args.fixture,
-        containers=args.containers,
-        foreground=args.foreground,
-        exit_with_parent=args.exit_with_parent,
-        fault=args.fault,
-        rate=args.rate,
-        seconds=args.seconds,
-        ms=args.ms,
-        output=args.output,
-    )
-
-
-def _options(cmd: SandboxCommand) -> Any:
-    from kubectl_trace.sandbox.interfaces import SandboxOptions
-
-    return SandboxOptions(
-        port=cmd.port,
-        time_scale=cmd.time_scale,
-        log_rate=cmd.log_rate,
-        log_backlog=cmd.log_backlog,
-        fixture=cmd.fixture,
-        containers=cmd.containers,
     )
 
 
@@ -258,7 +231,7 @@ def _up(cmd: SandboxCommand, env: Environment) -> int:
         return _foreground(cmd, kubeconfig, env)
     from kubectl_trace.sandbox.process import start_sandbox
 
-    handle = start_sandbox(kubeconfig, _options(cmd), exit_with_parent=cmd.exit_with_parent)
+    handle = start_sandbox(kubeconfig, cmd.server, exit_with_parent=cmd.exit_with_parent)
     env.stderr.write(
         f"sandbox running at {handle.server} (pid {handle.pid}); stop it with: "
         f"kubectl nodeapp sandbox down --kubeconfig {kubeconfig}\n"
@@ -278,16 +251,10 @@ def _up(cmd: SandboxCommand, env: Environment) -> int:
 def _foreground(cmd: SandboxCommand, kubeconfig: str, env: Environment) -> int:
     import asyncio
 
-    from kubectl_trace.sandbox.process import clear_stale, find_sandbox
+    from kubectl_trace.sandbox.process import claim_kubeconfig
     from kubectl_trace.sandbox.server.serve import serve
 
-    running = find_sandbox(kubeconfig)
-    if running is not None:
-        raise NodeappError(
-            f"a sandbox already runs for {kubeconfig} ({running.server}, pid {running.pid})",
-            hint=f"stop it first: kubectl nodeapp sandbox down --kubeconfig {kubeconfig}",
-        )
-    clear_stale(kubeconfig)
+    claim_kubeconfig(kubeconfig)
 
     def ready(state: dict[str, Any]) -> None:
         env.stderr.write(f"sandbox running at {state['server']}; Ctrl-C stops it\n")
@@ -297,7 +264,7 @@ def _foreground(cmd: SandboxCommand, kubeconfig: str, env: Environment) -> int:
         env.stdout.flush()
 
     try:
-        asyncio.run(serve(_options(cmd), kubeconfig, exit_with_parent=cmd.exit_with_parent, on_ready=ready))
+        asyncio.run(serve(cmd.server, kubeconfig, exit_with_parent=cmd.exit_with_parent, on_ready=ready))
     except OSError as exc:
         raise NodeappError(f"cannot start the sandbox: {exc}") from None
     return 0

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_trace.cli.options import CommonOptions, add_app_argument
+from kubectl_trace.cli.options import AppOptions, CommonOptions, add_app_argument, options_from
 from kubectl_trace.environment import Environment
 from kubectl_trace.release.scaleargs import ScaleRequest
 from kubectl_trace.release.settings import ChangeSettings, add_change_arguments, change_settings
@@ -29,11 +29,9 @@ EXAMPLES = """\
 
 
 @dataclass(frozen=True)
-class ScaleOptions:
+class ScaleOptions(AppOptions):
     """Options of ``scale``."""
 
-    common: CommonOptions
-    app: str
     requests: tuple[ScaleRequest, ...]
     output: str
     change: ChangeSettings
@@ -53,12 +51,8 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> ScaleOptio
     """Validate the counts."""
     from kubectl_trace.release.scaleargs import parse_scale
 
-    return ScaleOptions(
-        common=common,
-        app=args.app,
-        requests=tuple(parse_scale(args.counts)),
-        output=args.output,
-        change=change_settings(args),
+    return options_from(
+        ScaleOptions, args, common, requests=tuple(parse_scale(args.counts)), change=change_settings(args)
     )
 
 

@@ -7,7 +7,12 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.cli.options import CommonOptions, add_target_argument, take_command_after_dashdash
+from kubectl_trace.cli.options import (
+    CommonOptions,
+    add_command_arguments,
+    add_target_argument,
+    options_from,
+)
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import ExitStatus, UsageError
 
@@ -63,11 +68,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--pick", action="store_true", help="always ask which pod, even within one deployment"
     )
-    parser.add_argument(
-        "--no-tty", action="store_true", help="no remote TTY even on a terminal (stdout and stderr apart)"
+    add_command_arguments(
+        parser,
+        usage="kubectl nodeapp shell [TARGET] [flags] [-- COMMAND [ARGS…]]",
+        no_tty_help="no remote TTY even on a terminal (stdout and stderr apart)",
     )
-    parser.usage = "kubectl nodeapp shell [TARGET] [flags] [-- COMMAND [ARGS…]]"
-    take_command_after_dashdash(parser)
 
 
 def parse_options(args: argparse.Namespace, common: CommonOptions) -> ShellOptions:
@@ -77,17 +82,7 @@ def parse_options(args: argparse.Namespace, common: CommonOptions) -> ShellOptio
         raise UsageError("nothing after --", hint="give a command, e.g. -- node --version")
     if args.target is not None and not args.target.strip():
         raise UsageError("TARGET is empty")
-    return ShellOptions(
-        common=common,
-        target=args.target,
-        container=args.container,
-        process=args.process,
-        selector=args.selector,
-        any_state=bool(args.any_state),
-        pick=bool(args.pick),
-        no_tty=bool(args.no_tty),
-        command=tuple(command or ()),
-    )
+    return options_from(ShellOptions, args, common, command=tuple(command or ()))
 
 
 def default_command(tty: bool, environ: Any) -> list[str]:
@@ -101,13 +96,14 @@ def default_command(tty: bool, environ: Any) -> list[str]:
 
 def run(options: ShellOptions, env: Environment) -> int:
     """Choose the pod, open the exec stream, attach the terminal or the pipes."""
+    from kubectl_trace.cli.client import connected
     from kubectl_trace.kube.exec import open_exec
     from kubectl_trace.shell.attach import attach_pipes, attach_tty
     from kubectl_trace.shell.choose import pick_container
     from kubectl_trace.shell.pods import container_names
 
-    kube = _connect(options, env)
-    try:
+    # the lean client for plain kubeconfigs: a shell should start fast
+    with connected(options.common, env) as kube:
         pod = _choose(kube, options, env)
         if pod is None:
             return ExitStatus.INTERRUPTED
@@ -135,34 +131,21 @@ def run(options: ShellOptions, env: Environment) -> int:
             if tty:
                 return attach_tty(session, env)
             return attach_pipes(session, env)
-    finally:
-        kube.close()
-
-
-def _connect(options: ShellOptions, env: Environment) -> KubeClient:
-    """The lean client for plain kubeconfigs (a shell should start fast), else ``Kube``."""
-    from kubectl_trace.kube.client import connect_best
-
-    return connect_best(options.common.kube, env.environ)
 
 
 def _choose(kube: KubeClient, options: ShellOptions, env: Environment) -> dict[str, Any] | None:
     """The pod to exec in (None when the user cancelled the picker)."""
+    from kubectl_trace.kube.calls import Selection
     from kubectl_trace.kube.targets import resolve
     from kubectl_trace.shell.choose import candidates_error, choose_pod
 
     namespace = options.common.kube.namespace or kube.namespace
-    target = resolve(
-        kube,
-        options.target,
-        namespace=namespace,
-        process=options.process,
-        label_selector=options.selector,
-    )
+    among = Selection("pods", namespace, label_selector=options.selector)
+    target = resolve(kube, options.target, among, process=options.process)
     if target.kind == "pod":
         pods = [target.pod if target.pod is not None else kube.get("pods", str(target.pod_name), namespace)]
     else:
-        pods = kube.list("pods", namespace, label_selector=options.selector).items
+        pods = kube.list_selection(among).items
         if not pods and target.kind != "deployment":  # a namespace that does not exist lists empty
             kube.require_namespace(namespace)
     choice = choose_pod(

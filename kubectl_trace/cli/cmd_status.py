@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.cli.options import CommonOptions, add_target_argument
+from kubectl_trace.cli.options import CommonOptions, PodQuery, add_pod_query_arguments, options_from
 from kubectl_trace.environment import Environment
 from kubectl_trace.errors import NodeappError, UsageError
 from kubectl_trace.status.report import StatusReport, build_report, report_json
@@ -52,25 +52,21 @@ class StatusOptions:
     """Options of ``status``."""
 
     common: CommonOptions
-    target: str | None
+    query: PodQuery
     probe: bool
     output: str
-    process: str | None
-    selector: str | None
     all_namespaces: bool = False
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``status``."""
-    add_target_argument(parser)
     parser.add_argument(
         "--probe",
         action="store_true",
         help="run each container's HTTP probes now (through the API server) and ask for its Node.js version",
     )
     parser.add_argument("-o", "--output", choices=("pretty", "json"), default="pretty", help="output format")
-    parser.add_argument("--process", metavar="P", help="only this process type (web, worker, clock)")
-    parser.add_argument("-l", "--selector", metavar="SELECTOR", help="only pods with these labels")
+    add_pod_query_arguments(parser)
     parser.add_argument(
         "-A",
         "--all-namespaces",
@@ -81,23 +77,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_options(args: argparse.Namespace, common: CommonOptions) -> StatusOptions:
     """Validate the flags."""
-    from kubectl_trace.kube.targets import classify
-
-    classify(args.target)
-    if args.all_namespaces and (args.target or args.process or args.selector or args.probe):
+    query = PodQuery.from_args(args)
+    if args.all_namespaces and (query.given or args.probe):
         raise UsageError(
             "-A sums up every namespace and takes no TARGET, --process, -l or --probe",
             hint="for one namespace in full: kubectl nodeapp status -n NAMESPACE",
         )
-    return StatusOptions(
-        common=common,
-        target=args.target,
-        probe=bool(args.probe),
-        output=args.output,
-        process=args.process,
-        selector=args.selector,
-        all_namespaces=bool(args.all_namespaces),
-    )
+    return options_from(StatusOptions, args, common, query=query)
 
 
 # -- gathering (I/O) ------------------------------------------------------------------------
@@ -213,19 +199,15 @@ def _batch(kube: KubeClient, target: Target, namespace: str) -> tuple[tuple[Any,
 
 def run(options: StatusOptions, env: Environment) -> int:
     """Gather, explain, and exit 1 when anything is unhealthy."""
-    from kubectl_trace.kube.client import connect_best
-    from kubectl_trace.kube.targets import resolve_in_namespace
+    from kubectl_trace.cli.client import connected
     from kubectl_trace.status.checks import crash_candidates, fetch_previous_logs, probe_now
     from kubectl_trace.status.render import print_renderables, render_report
     from kubectl_trace.status.resources import process_flags, read_shutdown_logs
 
-    kube = connect_best(options.common.kube, env.environ)
     if options.all_namespaces:
-        return _run_all(kube, options, env)
-    try:
-        namespace, target = resolve_in_namespace(
-            kube, options.target, process=options.process, label_selector=options.selector
-        )
+        return _run_all(options, env)
+    with connected(options.common, env) as kube:
+        namespace, target = options.query.resolve(kube)
         now = env.clock()
         report, pods = gather(kube, target, namespace, now)
         if not report.deployments and not report.other_pods:
@@ -244,8 +226,6 @@ def run(options: StatusOptions, env: Environment) -> int:
                 flags = process_flags(kube, namespace, target.select(pods), versions)
                 report = replace(report, resources=replace(report.resources, flags=flags))
         release = report.release
-    finally:
-        kube.close()
     if options.output == "json":
         document = report_json(report)
         if release is not None:
@@ -272,16 +252,15 @@ def _release(kube: KubeClient, target: Target, namespace: str) -> Any:
     return release_status(kube, target.app, namespace, target.deployments, load_user_config())
 
 
-def _run_all(kube: KubeClient, options: StatusOptions, env: Environment) -> int:
+def _run_all(options: StatusOptions, env: Environment) -> int:
     """``status -A``: the summary of every namespace."""
+    from kubectl_trace.cli.client import connected
     from kubectl_trace.status.all import all_json, gather_all, render_all
     from kubectl_trace.status.render import print_renderables
 
-    try:
+    with connected(options.common, env) as kube:
         reports = gather_all(kube, env.clock())
         context = kube.conn.context
-    finally:
-        kube.close()
     if options.output == "json":
         env.stdout.write(json.dumps(all_json(reports, context), indent=2) + "\n")
     else:

@@ -5,19 +5,37 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from kubectl_trace.kube.settings import KubeSettings
 from kubectl_trace.timeparse import parse_duration
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+    from kubectl_trace.debug.pods import PodChoice
+    from kubectl_trace.kube.calls import KubeClient
+    from kubectl_trace.kube.targets import Target
+
+    Options = TypeVar("Options", bound=DataclassInstance)
+
 __all__ = [
     "GLOBAL_VALUE_FLAGS",
+    "AppOptions",
     "CommonOptions",
+    "FeatureOptions",
+    "PodQuery",
     "add_app_argument",
+    "add_command_arguments",
     "add_common_arguments",
+    "add_pod_choice_arguments",
+    "add_pod_query_arguments",
     "add_target_argument",
     "common_options",
+    "options_from",
+    "pod_choice",
+    "whole_number",
 ]
 
 # Flags that take a value, accepted before the subcommand too (kubectl nodeapp -n prod logs).
@@ -44,6 +62,25 @@ class CommonOptions:
     kube: KubeSettings
     color: str = "auto"
     debug: bool = False
+
+
+@dataclass(frozen=True)
+class AppOptions:
+    """The options of a command on one APP (deploy, env, history, …): the global flags and APP."""
+
+    common: CommonOptions
+    app: str
+
+
+Settings = TypeVar("Settings")
+
+
+@dataclass(frozen=True)
+class FeatureOptions(Generic[Settings]):
+    """A command's options that are the global flags and the settings record its feature takes."""
+
+    common: CommonOptions
+    settings: Settings
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -83,13 +120,16 @@ def add_app_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def add_pod_choice_arguments(parser: argparse.ArgumentParser, *, pod_help: str) -> None:
-    """``--process P`` and ``--pod NAME``: which pod of the app (forward, inspect)."""
+    """APP, ``--process P`` and ``--pod NAME``: which pod of the app (forward, inspect)."""
+    add_app_argument(parser)
     parser.add_argument("--process", metavar="P", help="pods of this process type (default: web)")
     parser.add_argument("--pod", metavar="NAME", help=pod_help)
 
 
-def check_pod_choice(args: argparse.Namespace) -> None:
-    """``--process``/``--pod`` checked before any request (UsageError)."""
+def pod_choice(args: argparse.Namespace, common: CommonOptions) -> PodChoice:
+    """APP, ``--process`` and ``--pod`` (checked before any request: UsageError) in ``-n``'s namespace."""
+    from kubectl_trace.debug.pods import PodChoice
+
     if args.pod is not None:
         from kubectl_trace.kube.names import validate_name
 
@@ -98,11 +138,47 @@ def check_pod_choice(args: argparse.Namespace) -> None:
         from kubectl_trace.errors import UsageError
 
         raise UsageError("--process is empty")
+    return PodChoice(args.app, common.kube.namespace, args.process, args.pod)
 
 
 def add_target_argument(parser: argparse.ArgumentParser) -> None:
     """The optional TARGET positional of the pod commands (shell, logs, events, status)."""
     parser.add_argument("target", nargs="?", metavar="TARGET", help="pod, deploy/NAME, app name or pod regex")
+
+
+@dataclass(frozen=True)
+class PodQuery:
+    """TARGET narrowed by ``--process`` and ``-l``: what ``status`` and ``events`` look at."""
+
+    target: str | None
+    process: str | None
+    selector: str | None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> PodQuery:
+        """TARGET, ``--process`` and ``-l``; a bad TARGET regex is a usage error now, not after connecting."""
+        from kubectl_trace.kube.targets import classify
+
+        classify(args.target)
+        return cls(args.target, args.process, args.selector)
+
+    @property
+    def given(self) -> bool:
+        """Whether any of TARGET, ``--process`` and ``-l`` was given."""
+        return bool(self.target or self.process or self.selector)
+
+    def resolve(self, kube: KubeClient) -> tuple[str, Target]:
+        """The connection's namespace and TARGET resolved in it (``kube.targets.resolve_in_namespace``)."""
+        from kubectl_trace.kube.targets import resolve_in_namespace
+
+        return resolve_in_namespace(kube, self.target, process=self.process, label_selector=self.selector)
+
+
+def add_pod_query_arguments(parser: argparse.ArgumentParser) -> None:
+    """TARGET, and ``--process P`` and ``-l SELECTOR`` which narrow it (``status``, ``events``)."""
+    add_target_argument(parser)
+    parser.add_argument("--process", metavar="P", help="only this process type (web, worker, clock)")
+    parser.add_argument("-l", "--selector", metavar="SELECTOR", help="only pods with these labels")
 
 
 def common_options(args: argparse.Namespace) -> CommonOptions:
@@ -128,6 +204,32 @@ def common_options(args: argparse.Namespace) -> CommonOptions:
     )
 
 
+def whole_number(text: str | None, *, low: int, high: int | None = None, error: str) -> int | None:
+    """A flag's whole number from ``low`` to ``high`` (None when not given; else UsageError(``error``))."""
+    if text is None:
+        return None
+    if not text.isdigit() or int(text) < low or (high is not None and int(text) > high):
+        from kubectl_trace.errors import UsageError
+
+        raise UsageError(error)
+    return int(text)
+
+
+def options_from(
+    cls: type[Options], args: argparse.Namespace, common: CommonOptions | None = None, **checked: Any
+) -> Options:
+    """A command's frozen options: ``checked`` values, else the flag of each field's name, and ``common``.
+
+    ``checked`` holds what parse_options validated or converted; every other field whose name is a
+    flag's ``dest`` takes the flag as parsed, and the rest keep their defaults.
+    """
+    values = {"common": common, **checked} if common is not None else dict(checked)
+    for field in fields(cls):
+        if field.name not in values and hasattr(args, field.name):
+            values[field.name] = getattr(args, field.name)
+    return cls(**values)
+
+
 def split_command(argv: Sequence[str]) -> tuple[list[str], list[str] | None]:
     """Everything after the first ``--`` is a command to run, untouched by argparse (None: no ``--``)."""
     argv = list(argv)
@@ -135,6 +237,13 @@ def split_command(argv: Sequence[str]) -> tuple[list[str], list[str] | None]:
         at = argv.index("--")
         return argv[:at], argv[at + 1 :]
     return argv, None
+
+
+def add_command_arguments(parser: argparse.ArgumentParser, *, usage: str, no_tty_help: str) -> None:
+    """``-- COMMAND [ARGS…]`` (into ``args.command``) and ``--no-tty`` (``shell``, ``run``)."""
+    parser.add_argument("--no-tty", action="store_true", help=no_tty_help)
+    parser.usage = usage
+    take_command_after_dashdash(parser)
 
 
 def take_command_after_dashdash(parser: argparse.ArgumentParser) -> None:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from dataclasses import KW_ONLY, InitVar, dataclass, field
 from typing import TYPE_CHECKING
 
 from kubectl_trace.dashboard.state import BATCH_KINDS, WATCHED, Input, LogInput, LogLine, WatchInput
+from kubectl_trace.kube.calls import LogQuery
 from kubectl_trace.kube.errors import ApiError, KubeError
 
 if TYPE_CHECKING:
@@ -72,6 +74,7 @@ class Inbox:
         return self._ready.wait(timeout)
 
 
+@dataclass(eq=False)
 class WatchFeed:
     """One ``ResilientWatch`` per kind of one namespace, each in a daemon thread.
 
@@ -82,32 +85,26 @@ class WatchFeed:
     With ``metrics_every`` seconds, a ``usage.MetricsPoller`` polls PodMetrics beside them.
     """
 
-    def __init__(
-        self,
-        kube: KubeClient,
-        namespace: str,
-        inbox: Inbox,
-        *,
-        kinds: Iterable[str] = WATCHED,
-        clock: Callable[[], float] = time.time,
-        policy: RetryPolicy | None = None,
-        timeout_seconds: int = 290,
-        metrics_every: float | None = None,
-    ) -> None:
-        self.kube = kube
-        self.namespace = namespace
-        self.inbox = inbox
-        self.kinds = tuple(kinds)
-        self.clock = clock
-        self.policy = policy
-        self.timeout_seconds = timeout_seconds
-        self._watches: dict[str, ResilientWatch] = {}
-        self._threads: list[threading.Thread] = []
-        self._metrics: MetricsPoller | None = None
+    kube: KubeClient
+    namespace: str
+    inbox: Inbox
+    _: KW_ONLY
+    kinds: tuple[str, ...] = WATCHED
+    clock: Callable[[], float] = time.time
+    policy: RetryPolicy | None = None
+    timeout_seconds: int = 290
+    metrics_every: InitVar[float | None] = None
+    _watches: dict[str, ResilientWatch] = field(default_factory=dict, init=False, repr=False)
+    _threads: list[threading.Thread] = field(default_factory=list, init=False, repr=False)
+    _metrics: MetricsPoller | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self, metrics_every: float | None) -> None:
         if metrics_every is not None:
             from kubectl_trace.dashboard.usage import MetricsPoller
 
-            self._metrics = MetricsPoller(kube, namespace, inbox, every=metrics_every, clock=clock)
+            self._metrics = MetricsPoller(
+                self.kube, self.namespace, self.inbox, every=metrics_every, clock=self.clock
+            )
 
     @property
     def started(self) -> bool:
@@ -116,11 +113,15 @@ class WatchFeed:
 
     def start(self) -> None:
         """Open the watches."""
+        from kubectl_trace.kube.calls import Selection
         from kubectl_trace.kube.watch import ResilientWatch
 
         for kind in self.kinds:
             watch = ResilientWatch(
-                self.kube, kind, self.namespace, policy=self.policy, timeout_seconds=self.timeout_seconds
+                self.kube,
+                Selection(kind, self.namespace),
+                policy=self.policy,
+                timeout_seconds=self.timeout_seconds,
             )
             self._watches[kind] = watch
             thread = threading.Thread(target=self._run, args=(kind, watch), name=f"watch-{kind}", daemon=True)
@@ -198,6 +199,7 @@ def parse_log_line(raw: bytes) -> tuple[str, LogLine]:
     return ts_text, LogLine(ts, ts_text, parsed.level, message.replace("\t", "    "))
 
 
+@dataclass(eq=False)
 class LogFollower:
     """Streams the log of the selected pod's container into the inbox.
 
@@ -207,27 +209,18 @@ class LogFollower:
     already shown; a container that has not started yet is retried every few seconds.
     """
 
-    def __init__(
-        self,
-        kube: KubeClient,
-        namespace: str,
-        inbox: Inbox,
-        *,
-        tail_lines: int = 100,
-        clock: Callable[[], float] = time.time,
-        retry_delay: float = 2.0,
-    ) -> None:
-        self.kube = kube
-        self.namespace = namespace
-        self.inbox = inbox
-        self.tail_lines = tail_lines
-        self.clock = clock
-        self.retry_delay = retry_delay
-        self.generation = 0
-        self.target: tuple[str, str] | None = None
-        self._stop: threading.Event | None = None
-        self._stream: Stream | None = None
-        self._lock = threading.Lock()
+    kube: KubeClient
+    namespace: str
+    inbox: Inbox
+    _: KW_ONLY
+    tail_lines: int = 100
+    clock: Callable[[], float] = time.time
+    retry_delay: float = 2.0
+    generation: int = field(default=0, init=False)
+    target: tuple[str, str] | None = field(default=None, init=False)
+    _stop: threading.Event | None = field(default=None, init=False, repr=False)
+    _stream: Stream | None = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def follow(self, pod: str | None, container: str | None) -> None:
         """Tail ``pod``/``container`` from now on (None: tail nothing)."""
@@ -269,15 +262,14 @@ class LogFollower:
         failures = 0
         while not stop.is_set():
             try:
-                stream = self.kube.pod_log(
-                    self.namespace,
-                    pod,
-                    container=container or None,
+                query = LogQuery(
+                    container or None,
                     follow=True,
                     timestamps=True,
                     tail_lines=None if last_ts else self.tail_lines,
                     since_time=last_ts or None,
                 )
+                stream = self.kube.pod_log(self.namespace, pod, query)
             except ApiError as exc:
                 if stop.is_set():
                     return

@@ -78,6 +78,7 @@ def once(
     from kubectl_trace.dashboard.derive import default_container
     from kubectl_trace.dashboard.usage import metrics_input
     from kubectl_trace.dashboard.views import ViewContext, once_renderable
+    from kubectl_trace.kube.calls import LogQuery
     from kubectl_trace.kube.errors import KubeError
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="metrics") as pool:
@@ -90,9 +91,8 @@ def once(
         container = default_container(frame.pod)
         inputs = [LogInput(1, "open", now, pod=frame.log_pod, container=container or "")]
         try:
-            stream = kube.pod_log(
-                namespace, frame.log_pod, container=container, timestamps=True, tail_lines=log_lines
-            )
+            query = LogQuery(container, timestamps=True, tail_lines=log_lines)
+            stream = kube.pod_log(namespace, frame.log_pod, query)
             try:
                 lines = tuple(parse_log_line(raw)[1] for raw in stream.lines())
             finally:

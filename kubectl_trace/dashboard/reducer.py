@@ -21,7 +21,6 @@ from kubectl_trace.dashboard.state import (
     LogInput,
     LogTail,
     MetricsInput,
-    Notice,
     NoticeInput,
     Snapshot,
     Usage,
@@ -148,7 +147,7 @@ class _Batch:
         elif isinstance(item, LogInput):
             self.apply_log(item)
         elif isinstance(item, NoticeInput):
-            self.notice = Notice(item.text, item.level, item.at)
+            self.notice = item
         elif isinstance(item, MetricsInput):
             by_pod = {_name(m): m for m in item.items or ()}
             self.usage = Usage(by_pod, "" if item.items is not None else item.note, item.at)

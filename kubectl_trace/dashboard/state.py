@@ -8,7 +8,7 @@ that shares every untouched object with the old (``PMap``).
 
 Inputs are small frozen records produced by the data feed's threads:
 ``WatchInput`` (one ``ResilientWatch`` event of one kind), ``LogInput`` (log tail
-progress), ``NoticeInput`` (an action's outcome) and ``MetricsInput`` (a poll of
+progress), ``NoticeInput`` (an action's outcome: the ``Notice`` itself) and ``MetricsInput`` (a poll of
 ``metrics.k8s.io``: CPU and memory per pod).
 """
 
@@ -119,7 +119,11 @@ class Usage:
 
 @dataclass(frozen=True)
 class Notice:
-    """A one-line outcome shown in the status line for a while (``level``: info or error)."""
+    """A one-line message shown in the status line for a while (``level``: info or error).
+
+    An action's outcome (``NoticeInput``, kept in the snapshot) or the key handler's own
+    (``ui.UiNotice``, kept in the UI state).
+    """
 
     text: str
     level: str
@@ -226,13 +230,8 @@ class LogInput:
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class NoticeInput:
-    """An action finished (or failed): show ``text`` for a while."""
-
-    text: str
-    level: str
-    at: float
+# An action finished (or failed): its outcome arrives as the notice to show.
+NoticeInput = Notice
 
 
 @dataclass(frozen=True)

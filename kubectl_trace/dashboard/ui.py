@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from kubectl_trace.dashboard.state import Notice
+
 __all__ = ["Action", "Confirm", "UiNotice", "UiState"]
 
 
@@ -36,13 +38,8 @@ class Confirm:
     lines: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class UiNotice:
-    """A message from the key handler itself (e.g. nothing to roll back to)."""
-
-    text: str
-    level: str  # info, error
-    at: float
+# A message from the key handler itself (e.g. nothing to roll back to).
+UiNotice = Notice
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Protocol
 
 from kubectl_trace.dashboard.state import Input, MetricsInput, Usage
@@ -41,26 +42,19 @@ def metrics_input(kube: Any, namespace: str, at: float) -> MetricsInput:
     return MetricsInput(at, items, answer.note)
 
 
+@dataclass(eq=False)
 class MetricsPoller:
     """Polls PodMetrics of one namespace into an inbox until ``stop()``."""
 
-    def __init__(
-        self,
-        kube: Any,
-        namespace: str,
-        inbox: Inbox,
-        *,
-        every: float = METRICS_EVERY,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.kube = kube
-        self.namespace = namespace
-        self.inbox = inbox
-        self.every = every
-        self.clock = clock
-        self.polls = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+    kube: Any
+    namespace: str
+    inbox: Inbox
+    _: KW_ONLY
+    every: float = METRICS_EVERY
+    clock: Callable[[], float] = time.time
+    polls: int = field(default=0, init=False)
+    _stop: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
+    _thread: threading.Thread | None = field(default=None, init=False, repr=False)
 
     def start(self) -> None:
         """Poll in a daemon thread (the first poll at once)."""

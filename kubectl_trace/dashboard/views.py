@@ -213,14 +213,8 @@ def help_box(width: int) -> Panel:
     table.add_column()
     for keys, what in HELP:
         table.add_row(keys, what)
-    return Panel(
-        Group(table, Text(""), Text("any key closes this help", style="grey50")),
-        title=" Keys ",
-        title_align="left",
-        box=box.DOUBLE,
-        border_style="cyan",
-        padding=(0, 1),
-        width=width,
+    return _dialog(
+        Group(table, Text(""), Text("any key closes this help", style="grey50")), "Keys", "cyan", 1, width
     )
 
 
@@ -235,13 +229,18 @@ def confirm_box(ui: UiState, width: int) -> Panel | None:
     answer.append("n", style="bold red")
     answer.append(" no (default)")
     body.extend([Text(""), answer])
+    return _dialog(Group(*body), "Confirm", "yellow", 2, width)
+
+
+def _dialog(body: Group, title: str, border_style: str, side_padding: int, width: int) -> Panel:
+    """A box drawn over the dashboard: a double border with its title on the left."""
     return Panel(
-        Group(*body),
-        title=" Confirm ",
+        body,
+        title=f" {title} ",
         title_align="left",
         box=box.DOUBLE,
-        border_style="yellow",
-        padding=(0, 2),
+        border_style=border_style,
+        padding=(0, side_padding),
         width=width,
     )
 

@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.debug.pods import AppPods, PortSpec, next_pod
+from kubectl_trace.debug.pods import AppPods, PodChoice, PortSpec, next_pod, pod_name
+from kubectl_trace.debug.say import say
 
 if TYPE_CHECKING:
     from kubectl_trace.environment import Environment
@@ -25,13 +26,10 @@ __all__ = ["ForwardSettings", "PodFollower", "run_forward"]
 
 @dataclass(frozen=True)
 class ForwardSettings:
-    """What to forward: APP, ``[LOCAL:]REMOTE``, ``--process``, ``--pod``."""
+    """What to forward: the pod chosen (APP, ``--process``, ``--pod``) and ``[LOCAL:]REMOTE``."""
 
-    app: str
-    namespace: str
+    choice: PodChoice
     ports: PortSpec
-    process: str | None = None
-    pod: str | None = None
 
 
 class PodFollower:
@@ -52,12 +50,12 @@ class PodFollower:
     def apply(self, event: WatchEvent) -> None:
         """Fold in one event of the pods watch."""
         if event.type == "RESET":
-            self.pods = {_name(p): p for p in self.app.select(event.items)}
+            self.pods = {pod_name(p): p for p in self.app.select(event.items)}
         elif event.type in ("ADDED", "MODIFIED") and event.object is not None:
             if self.app.owns(event.object):
-                self.pods[_name(event.object)] = event.object
+                self.pods[pod_name(event.object)] = event.object
         elif event.type == "DELETED" and event.object is not None:
-            self.pods.pop(_name(event.object), None)
+            self.pods.pop(pod_name(event.object), None)
         else:
             return
         chosen = next_pod(self.current, self.pods.values())
@@ -74,20 +72,6 @@ class PodFollower:
         if (pod.get("metadata") or {}).get("deletionTimestamp"):
             return "terminating"
         return "not ready"
-
-
-def _name(pod: Mapping[str, Any]) -> str:
-    return str((pod.get("metadata") or {}).get("name") or "")
-
-
-def _say(env: Environment, text: str) -> None:
-    from kubectl_trace.textsafe import visible
-
-    try:
-        env.stderr.write(visible(text) + "\n")
-        env.stderr.flush()
-    except (OSError, ValueError):
-        pass
 
 
 def _move_message(app: AppPods, old: str | None, new: str | None, why: str) -> str:
@@ -111,16 +95,14 @@ def _error_message(pod: str | None, error: KubeError, port: int) -> str:
 def run_forward(kube: Any, settings: ForwardSettings, env: Environment, *, config: Any = None) -> int:
     """Forward until Ctrl-C (or SIGTERM); exit status 0."""
     from kubectl_trace.debug.interrupt import terminate_as_interrupt
-    from kubectl_trace.debug.pods import load_app_pods, pick_pod, remote_port
+    from kubectl_trace.debug.pods import choose_pod, remote_port
+    from kubectl_trace.kube.calls import Selection
     from kubectl_trace.kube.forwarder import Forwarder
     from kubectl_trace.kube.watch import ResilientWatch
     from kubectl_trace.textsafe import visible
 
-    app = load_app_pods(
-        kube, settings.app, namespace=settings.namespace, process=settings.process, config=config
-    )
-    pod = pick_pod(kube, app, settings.pod)
-    name = _name(pod)
+    app, pod = choose_pod(kube, settings.choice, config)
+    name = pod_name(pod)
     port = remote_port(settings.ports, pod)
     local = port if settings.ports.local is None else settings.ports.local
     forwarder = Forwarder(
@@ -129,13 +111,13 @@ def run_forward(kube: Any, settings: ForwardSettings, env: Environment, *, confi
         port,
         pod=name,
         local_port=local,
-        on_error=lambda p, e: _say(env, _error_message(p, e, port)),
+        on_error=lambda p, e: say(env, _error_message(p, e, port)),
     )
-    watch = ResilientWatch(kube, "pods", app.namespace, label_selector=app.label_selector)
+    watch = ResilientWatch(kube, Selection("pods", app.namespace, label_selector=app.label_selector))
 
     def moved(old: str | None, new: str | None, why: str) -> None:
         forwarder.pod = new
-        _say(env, _move_message(app, old, new, why))
+        say(env, _move_message(app, old, new, why))
 
     follower = PodFollower(app, name, moved)
     try:
@@ -162,8 +144,8 @@ def _follow(watch: Any, follower: PodFollower, env: Environment) -> None:
         if event.type == "DISCONNECTED" and not down:
             down = True
             detail = event.error.message if event.error is not None else "disconnected"
-            _say(env, f"lost the watch of the app's pods ({detail}); retrying, still forwarding")
+            say(env, f"lost the watch of the app's pods ({detail}); retrying, still forwarding")
         elif event.type in ("RECONNECTED", "RESET") and down:
             down = False
-            _say(env, "watching the app's pods again")
+            say(env, "watching the app's pods again")
         follower.apply(event)

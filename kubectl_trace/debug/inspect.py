@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
+from kubectl_trace.debug.pods import PodChoice, pod_name
+from kubectl_trace.debug.say import say
 from kubectl_trace.errors import NodeappError
 
 if TYPE_CHECKING:
@@ -40,21 +42,14 @@ class InspectorDown(NodeappError):
 
 @dataclass(frozen=True)
 class InspectSettings:
-    """What ``inspect`` was asked to do."""
+    """What ``inspect`` was asked to do, and to which pod (APP, ``--process``, ``--pod``)."""
 
-    app: str
-    namespace: str
-    process: str | None = None
-    pod: str | None = None
+    choice: PodChoice
     cpu_profile: float | None = None  # seconds
     heap_snapshot: bool = False
     output: str | None = None
     local_port: int | None = None  # None: 9229 when free, else any
     wait: float = 10.0  # for the inspector to answer after SIGUSR1
-
-
-def _name(pod: Mapping[str, Any]) -> str:
-    return str((pod.get("metadata") or {}).get("name") or "")
 
 
 def _node_options(pod: Mapping[str, Any], container: str) -> list[str]:
@@ -134,17 +129,7 @@ class _Quiet:
 
     def __call__(self, pod: str | None, error: Any) -> None:
         if not self.quiet:
-            _say(self.env, f"inspector connection through {pod} failed: {error.message}")
-
-
-def _say(env: Environment, text: str) -> None:
-    from kubectl_trace.textsafe import visible
-
-    try:
-        env.stderr.write(visible(text) + "\n")
-        env.stderr.flush()
-    except (OSError, ValueError):
-        pass
+            say(self.env, f"inspector connection through {pod} failed: {error.message}")
 
 
 def _listen(kube: Any, namespace: str, pod: str, port: int, wanted: int | None, errors: _Quiet) -> Forwarder:
@@ -165,19 +150,16 @@ def run_inspect(kube: Any, settings: InspectSettings, env: Environment, *, confi
     """Open, forward, use and close the inspector of a node process of the app."""
     from kubectl_trace.debug.interrupt import terminate_as_interrupt
     from kubectl_trace.debug.nodeproc import inspector_port
-    from kubectl_trace.debug.pods import load_app_pods, pick_pod
+    from kubectl_trace.debug.pods import choose_pod
     from kubectl_trace.shell.choose import pick_container
 
-    app = load_app_pods(
-        kube, settings.app, namespace=settings.namespace, process=settings.process, config=config
-    )
-    pod = pick_pod(kube, app, settings.pod)
-    name, container = _name(pod), pick_container(pod, None)
+    app, pod = choose_pod(kube, settings.choice, config)
+    name, container = pod_name(pod), pick_container(pod, None)
     node, processes = find_node(kube, app.namespace, name, container)
     if node.pid != 1:
         first = next((p for p in processes if p.pid == 1), None)
         if first is not None:
-            _say(env, f"note: PID 1 is `{first.command}`; node is PID {node.pid} (`{node.command}`)")
+            say(env, f"note: PID 1 is `{first.command}`; node is PID {node.pid} (`{node.command}`)")
     port = inspector_port(node, _node_options(pod, container))
     target = _Target(app.namespace, name, container, node, port)
     with terminate_as_interrupt():  # kill or a closed terminal: still close what we opened
@@ -213,7 +195,7 @@ def _forward_and_use(kube: Any, settings: InspectSettings, env: Environment, tar
                     "(set --inspect-port in NODE_OPTIONS)",
                 )
         else:
-            _say(env, f"the inspector of node (PID {node.pid}) in {name} was already open: it stays open")
+            say(env, f"the inspector of node (PID {node.pid}) in {name} was already open: it stays open")
         errors.quiet = False
         urls = _urls(local)
         return _use(settings, env, urls, name, node)
@@ -272,7 +254,7 @@ def _capture(settings: InspectSettings, env: Environment, urls: InspectorUrls, p
     with CdpSession(urls.websocket) as session:
         if kind == "cpuprofile":
             seconds = float(settings.cpu_profile or 0)
-            _say(env, f"profiling {pod} for {seconds:g}s (Ctrl-C stops early and keeps the profile)…")
+            say(env, f"profiling {pod} for {seconds:g}s (Ctrl-C stops early and keeps the profile)…")
             pause = threading.Event()
             counts = _write_atomically(
                 path, lambda out: cpu_profile(session, lambda: pause.wait(seconds), out)
@@ -280,7 +262,7 @@ def _capture(settings: InspectSettings, env: Environment, urls: InspectorUrls, p
             summary = f"{counts['samples']} samples, {counts['nodes']} call-tree nodes"
             where = "Chrome DevTools → Performance → Load profile, or VS Code"
         else:
-            _say(env, f"taking a heap snapshot of {pod} (the process pauses while V8 writes it)…")
+            say(env, f"taking a heap snapshot of {pod} (the process pauses while V8 writes it)…")
             size = _write_atomically(path, lambda out: heap_snapshot(session, out))
             summary = f"{size / 1e6:.1f} MB; it holds the process's memory, secrets included: keep it private"
             where = "Chrome DevTools → Memory → Load"
@@ -319,6 +301,6 @@ def _close(env: Environment, port: int, pod: str, node: Process) -> None:
             with CdpSession(local_urls(targets[0], port).websocket, timeout=10.0) as session:
                 close_inspector(session)
     except (OSError, CdpError) as exc:
-        _say(env, f"warning: could not close the inspector of PID {node.pid} in {pod}: {exc}")
+        say(env, f"warning: could not close the inspector of PID {node.pid} in {pod}: {exc}")
         return
-    _say(env, f"closed the inspector of node (PID {node.pid}) in {pod}")
+    say(env, f"closed the inspector of node (PID {node.pid}) in {pod}")

@@ -16,13 +16,16 @@ from kubectl_trace.errors import NodeappError, UsageError
 
 __all__ = [
     "AppPods",
+    "PodChoice",
     "PortSpec",
+    "choose_pod",
     "is_ready",
     "list_app_pods",
     "load_app_pods",
     "next_pod",
     "parse_ports",
     "pick_pod",
+    "pod_name",
     "ready_pods",
     "remote_port",
 ]
@@ -76,14 +79,15 @@ def is_ready(pod: Mapping[str, Any]) -> bool:
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
-def _name(pod: Mapping[str, Any]) -> str:
+def pod_name(pod: Mapping[str, Any]) -> str:
+    """The pod's ``metadata.name`` ("" when it has none)."""
     return str((pod.get("metadata") or {}).get("name") or "")
 
 
 def ready_pods(pods: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """The ready pods, newest first (the one a rollout replaces last), then by name."""
     ready = [p for p in pods if is_ready(p)]
-    ready.sort(key=_name)
+    ready.sort(key=pod_name)
     ready.sort(key=lambda p: str((p.get("metadata") or {}).get("creationTimestamp") or ""), reverse=True)
     return ready
 
@@ -91,9 +95,9 @@ def ready_pods(pods: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
 def next_pod(current: str | None, pods: Iterable[Mapping[str, Any]]) -> str | None:
     """Where to forward now: ``current`` while it is ready, else the newest ready pod (or None)."""
     ready = ready_pods(pods)
-    if current is not None and any(_name(p) == current for p in ready):
+    if current is not None and any(pod_name(p) == current for p in ready):
         return current
-    return _name(ready[0]) if ready else None
+    return pod_name(ready[0]) if ready else None
 
 
 @dataclass(frozen=True)
@@ -163,6 +167,23 @@ def load_app_pods(kube: Any, app: str, *, namespace: str, process: str | None, c
     return AppPods(app, namespace, chosen, tuple(found), _selector_text(found))
 
 
+@dataclass(frozen=True)
+class PodChoice:
+    """Which pod a debugging command talks to: of APP, ``--process`` and ``--pod`` (else the newest ready)."""
+
+    app: str
+    namespace: str | None  # None: the kubeconfig context's namespace
+    process: str | None = None
+    pod: str | None = None
+
+
+def choose_pod(kube: Any, choice: PodChoice, config: Any = None) -> tuple[AppPods, Mapping[str, Any]]:
+    """The app's pods (``load_app_pods``) and the one chosen among them (``pick_pod``)."""
+    namespace = choice.namespace or kube.namespace
+    app = load_app_pods(kube, choice.app, namespace=namespace, process=choice.process, config=config)
+    return app, pick_pod(kube, app, choice.pod)
+
+
 def list_app_pods(kube: Any, app: AppPods) -> list[Mapping[str, Any]]:
     """The app's pods now (one LIST)."""
     items = kube.list("pods", app.namespace, label_selector=app.label_selector).items
@@ -173,7 +194,7 @@ def pick_pod(kube: Any, app: AppPods, wanted: str | None) -> Mapping[str, Any]:
     """``--pod NAME`` (a ready pod of the app), else the newest ready pod of the app."""
     pods = list_app_pods(kube, app)
     if wanted is not None:
-        pod = next((p for p in pods if _name(p) == wanted), None)
+        pod = next((p for p in pods if pod_name(p) == wanted), None)
         if pod is None:
             raise NodeappError(
                 f"pod {wanted} is not a pod of {app.description}",
@@ -199,4 +220,4 @@ def remote_port(spec: PortSpec, pod: Mapping[str, Any]) -> int:
         for port in container.get("ports") or []:
             if port.get("name") == spec.remote and port.get("containerPort"):
                 return int(port["containerPort"])
-    raise NodeappError(f"pod {_name(pod)} has no port named {spec.remote!r}")
+    raise NodeappError(f"pod {pod_name(pod)} has no port named {spec.remote!r}")

@@ -20,6 +20,7 @@ from kubectl_trace.kube.podstatus import pod_status_column
 __all__ = [
     "ERROR_WAITING_REASONS",
     "RECENT_RESTART_SECONDS",
+    "START_FAILURE_REASONS",
     "ContainerHealth",
     "PodHealth",
     "ProbeHealth",
@@ -28,22 +29,19 @@ __all__ = [
     "pod_health",
 ]
 
-# Waiting reasons that mean "this will not fix itself" (kubelet / kuberuntime wording).
-ERROR_WAITING_REASONS = frozenset(
-    {
-        "CrashLoopBackOff",
-        "ImagePullBackOff",
-        "ErrImagePull",
-        "ErrImageNeverPull",
-        "InvalidImageName",
-        "CreateContainerConfigError",
-        "CreateContainerError",
-        "RunContainerError",
-        "PreStartHookError",
-        "PostStartHookError",
-    }
-)
 _PULL_REASONS = frozenset({"ImagePullBackOff", "ErrImagePull", "ErrImageNeverPull", "InvalidImageName"})
+# Waiting reasons of a container that cannot start: no image, or no way to create or run it.
+START_FAILURE_REASONS = _PULL_REASONS | {
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "RunContainerError",
+}
+# Waiting reasons that mean "this will not fix itself" (kubelet / kuberuntime wording).
+ERROR_WAITING_REASONS = START_FAILURE_REASONS | {
+    "CrashLoopBackOff",
+    "PreStartHookError",
+    "PostStartHookError",
+}
 # A restart this recent is worth a warning even when the pod is ready again.
 RECENT_RESTART_SECONDS = 600.0
 # Slack on top of a probe's own period when deciding whether a liveness failure is current.

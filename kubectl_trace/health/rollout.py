@@ -63,7 +63,7 @@ class ReplicaSetInfo:
     @property
     def tags(self) -> tuple[str, ...]:
         """The distinct image tags, in container order."""
-        return _distinct(i.tag or "(no tag)" for i in self.images)
+        return _image_tags(self.images)
 
     @property
     def active(self) -> bool:
@@ -117,7 +117,7 @@ class RolloutState:
     @property
     def tags(self) -> tuple[str, ...]:
         """The distinct image tags of the template, in container order."""
-        return _distinct(i.tag or "(no tag)" for i in self.images)
+        return _image_tags(self.images)
 
     @property
     def old_tags(self) -> tuple[str, ...]:
@@ -160,6 +160,11 @@ def _distinct(values: Iterable[str]) -> tuple[str, ...]:
     for v in values:
         seen.setdefault(v, None)
     return tuple(seen)
+
+
+def _image_tags(images: Iterable[ContainerImage]) -> tuple[str, ...]:
+    """The distinct tags of ``images``, in container order (``(no tag)`` for an image without one)."""
+    return _distinct(i.tag or "(no tag)" for i in images)
 
 
 def resolve_int_or_percent(value: Any, total: int, *, round_up: bool, default: str) -> int:
@@ -441,7 +446,7 @@ def _summary(
     images: tuple[ContainerImage, ...],
     old: tuple[ReplicaSetInfo, ...],
 ) -> str:
-    tags = ",".join(_distinct(i.tag or "(no tag)" for i in images))
+    tags = ",".join(_image_tags(images))
     if state == "stalled":
         return f"stalled rolling out {tags}: {message}" if message else f"stalled rolling out {tags}"
     if state == "paused":

@@ -9,7 +9,8 @@ base class builds the retrying, decoding ``request`` on the first — one retry 
 ``get``, ``list``, ``create``, ``replace``, ``patch``, ``delete``, ``watch_stream``,
 ``pod_log`` and friends on both, so the two clients cannot drift apart in paths,
 parameters, retries or error handling. ``KubeClient`` (``ResourceCalls`` itself) is the
-typed face commands use; a transport receives each request as one ``Request``.
+typed face commands use; a transport receives each request as one ``Request``. What a list
+or a watch reads travels as one ``Selection``, what a log request asks for as one ``LogQuery``.
 """
 
 from __future__ import annotations
@@ -37,10 +38,12 @@ __all__ = [
     "PATCH_TYPES",
     "UNSET",
     "KubeClient",
+    "LogQuery",
     "ObjectList",
     "Query",
     "Request",
     "ResourceCalls",
+    "Selection",
     "Stream",
     "default_retry",
     "query_value",
@@ -111,6 +114,52 @@ class ObjectList:
     resource_version: str
 
 
+@dataclass(frozen=True)
+class Selection:
+    """What a list or a watch reads: objects of one kind, in one namespace or all, narrowed.
+
+    ``namespace`` None means the connection's namespace; with ``all_namespaces`` it is not
+    used. The selectors are the API server's ``labelSelector`` / ``fieldSelector`` text.
+    """
+
+    kind: str
+    namespace: str | None = None
+    all_namespaces: bool = False
+    label_selector: str | None = None
+    field_selector: str | None = None
+
+    def query(self) -> dict[str, str | None]:
+        """The selectors as query parameters (None: left out)."""
+        return {"labelSelector": self.label_selector, "fieldSelector": self.field_selector}
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    """What a pod log request asks for (the PodLogOptions): whose log, which part of it, how."""
+
+    container: str | None = None
+    follow: bool = False
+    previous: bool = False  # the log of the container's previous instance
+    timestamps: bool = False
+    since_seconds: int | None = None
+    since_time: str | None = None  # RFC 3339
+    tail_lines: int | None = None
+    limit_bytes: int | None = None
+
+    def query(self) -> dict[str, Any]:
+        """The query parameters (None: left out; flags only when set)."""
+        return {
+            "container": self.container,
+            "follow": "true" if self.follow else None,
+            "previous": "true" if self.previous else None,
+            "timestamps": "true" if self.timestamps else None,
+            "sinceSeconds": self.since_seconds,
+            "sinceTime": self.since_time,
+            "tailLines": self.tail_lines,
+            "limitBytes": self.limit_bytes,
+        }
+
+
 def query_value(value: Any) -> str:
     """A query parameter as the API server reads it (booleans lower-case)."""
     if isinstance(value, bool):
@@ -178,9 +227,16 @@ class ResourceCalls:
     else, and every public signature, is written here once (see the module doc).
     """
 
-    conn: Connection
-    retry: RetryPolicy
-    _sleep: Callable[[float], None] = staticmethod(time.sleep)
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.conn = conn
+        self.retry: RetryPolicy = retry if retry is not None else default_retry()
+        self._sleep = sleep
 
     # -- the transport primitives --------------------------------------------------------
 
@@ -309,6 +365,11 @@ class ResourceCalls:
             return None
         return namespace or self.namespace
 
+    def _selected(self, selection: Selection) -> tuple[Resource, str | None]:
+        """The resource of ``selection`` and the namespace in its path (None: every namespace)."""
+        r = lookup(selection.kind)
+        return r, None if selection.all_namespaces else self._ns(r, selection.namespace)
+
     # -- objects --------------------------------------------------------------------------
 
     def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
@@ -327,16 +388,14 @@ class ResourceCalls:
         field_selector: str | None = None,
         retry: RetryPolicy | None = None,
     ) -> ObjectList:
-        """LIST a collection (one namespace, or all)."""
-        r = lookup(kind)
-        ns = None if all_namespaces else self._ns(r, namespace)
-        data = self.request(
-            "GET",
-            r.path(ns),
-            query={"labelSelector": label_selector, "fieldSelector": field_selector},
-            namespace=ns,
-            retry=retry,
-        )
+        """LIST a collection (one namespace, or all): ``list_selection`` with its fields spelled out."""
+        selection = Selection(kind, namespace, all_namespaces, label_selector, field_selector)
+        return self.list_selection(selection, retry=retry)
+
+    def list_selection(self, selection: Selection, *, retry: RetryPolicy | None = None) -> ObjectList:
+        """LIST what ``selection`` selects."""
+        r, ns = self._selected(selection)
+        data = self.request("GET", r.path(ns), query=selection.query(), namespace=ns, retry=retry)
         items = data.get("items") or []
         for item in items:  # lists omit kind/apiVersion on items; put them back
             item.setdefault("kind", r.kind)
@@ -415,37 +474,23 @@ class ResourceCalls:
     # -- streams --------------------------------------------------------------------------
 
     def watch_stream(
-        self,
-        kind: str,
-        namespace: str | None = None,
-        *,
-        resource_version: str | None = None,
-        label_selector: str | None = None,
-        field_selector: str | None = None,
-        timeout_seconds: int | None = None,
-        all_namespaces: bool = False,
+        self, selection: Selection, *, resource_version: str | None = None, timeout_seconds: int | None = None
     ) -> tuple[Stream, Iterator[dict[str, Any]]]:
-        """Open one watch request; return the stream (to close) and its decoded events.
+        """Open one watch request on ``selection``; return the stream (to close) and its decoded events.
 
         An ``ERROR`` event is raised as ApiError (410 Expired included). The iterator ends
         when the server ends the stream.
         """
-        r = lookup(kind)
-        ns = None if all_namespaces else self._ns(r, namespace)
-        stream = self.open(
-            "GET",
-            r.path(ns),
-            query={
-                "watch": "true",
-                "allowWatchBookmarks": "true",
-                "resourceVersion": resource_version or None,
-                "labelSelector": label_selector,
-                "fieldSelector": field_selector,
-                "timeoutSeconds": timeout_seconds,
-            },
-            timeout=(CONNECT_TIMEOUT, (timeout_seconds or 300) + 30),
-            namespace=ns,
-        )
+        r, ns = self._selected(selection)
+        query = {
+            "watch": "true",
+            "allowWatchBookmarks": "true",
+            "resourceVersion": resource_version or None,
+            **selection.query(),
+            "timeoutSeconds": timeout_seconds,
+        }
+        timeout = (CONNECT_TIMEOUT, (timeout_seconds or 300) + 30)
+        stream = self.open("GET", r.path(ns), query=query, timeout=timeout, namespace=ns)
         server = self.conn.server
 
         def events() -> Iterator[dict[str, Any]]:
@@ -465,36 +510,15 @@ class ResourceCalls:
 
         return stream, events()
 
-    def pod_log(
-        self,
-        namespace: str,
-        pod: str,
-        *,
-        container: str | None = None,
-        follow: bool = False,
-        previous: bool = False,
-        timestamps: bool = False,
-        since_seconds: int | None = None,
-        since_time: str | None = None,
-        tail_lines: int | None = None,
-        limit_bytes: int | None = None,
-    ) -> Stream:
-        """Open a pod's log (``/log``); read it with ``chunks()`` or ``lines()``."""
+    def pod_log(self, namespace: str, pod: str, query: LogQuery | None = None) -> Stream:
+        """Open a pod's log (``/log``), as ``query`` asks; read it with ``chunks()`` or ``lines()``."""
+        query = query or LogQuery()
         return self.open(
             "GET",
             lookup("pods").path(namespace, pod, "log"),
-            query={
-                "container": container,
-                "follow": "true" if follow else None,
-                "previous": "true" if previous else None,
-                "timestamps": "true" if timestamps else None,
-                "sinceSeconds": since_seconds,
-                "sinceTime": since_time,
-                "tailLines": tail_lines,
-                "limitBytes": limit_bytes,
-            },
+            query=query.query(),
             accept="*/*",
-            timeout=(CONNECT_TIMEOUT, None) if follow else timeouts(UNSET, self.conn.request_timeout),
+            timeout=(CONNECT_TIMEOUT, None) if query.follow else timeouts(UNSET, self.conn.request_timeout),
             namespace=namespace,
         )
 

@@ -16,15 +16,13 @@ from __future__ import annotations
 import base64
 import socket
 import ssl
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from kubectl_trace.kube.calls import KubeClient, ObjectList, Request, ResourceCalls, default_retry
-from kubectl_trace.kube.config import Connection
+from kubectl_trace.kube.calls import KubeClient, ObjectList, Request, ResourceCalls
 from kubectl_trace.kube.errors import KubeError, TransportError, api_error, transport_error
 from kubectl_trace.kube.retry import RetryPolicy
 from kubectl_trace.kube.stream import StreamBase
@@ -69,17 +67,6 @@ class RawStream(StreamBase):
 
 class Kube(ResourceCalls):
     """A connection to one cluster, as one user, with one default namespace."""
-
-    def __init__(
-        self,
-        conn: Connection,
-        *,
-        retry: RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.conn = conn
-        self.retry: RetryPolicy = retry if retry is not None else default_retry()
-        self._sleep = sleep
 
     @cached_property
     def api_client(self) -> Any:

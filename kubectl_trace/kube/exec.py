@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from kubectl_trace.kube.exec_session import ExecError, ExecSession, ExecStreamLost
+from kubectl_trace.kube.exec_session import ExecError, ExecSession, ExecStreamLost, SessionLimits
 from kubectl_trace.kube.frames import PROTOCOLS, V4_PROTOCOL, V5_PROTOCOL, ExecStatus
 from kubectl_trace.kube.upgrade import open_websocket
 
@@ -127,12 +127,9 @@ def open_stream(
     path = f"/api/v1/namespaces/{namespace}/pods/{pod}/{subresource}"
     ws = open_websocket(kube, path, query, protocols, timeout=timeout, namespace=namespace)
     return ExecSession(
-        ws.sock,
-        ws.protocol,
+        ws,
         description=f"pod {namespace}/{pod}" + (f" container {container}" if container else ""),
-        initial=ws.initial,
-        ping_interval=ping_interval,
-        read_deadline=read_deadline,
+        limits=SessionLimits(ping_interval, read_deadline),
     )
 
 

@@ -19,31 +19,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import KW_ONLY, InitVar, dataclass
 
+from kubectl_trace.kube import frames
 from kubectl_trace.kube.errors import KubeError, TransportError
-from kubectl_trace.kube.frames import (
-    CHANNEL_ERROR,
-    CHANNEL_STDERR,
-    CHANNEL_STDOUT,
-    MAX_FRAME,
-    OP_BINARY,
-    OP_CLOSE,
-    OP_PING,
-    OP_PONG,
-    OP_TEXT,
-    V5_PROTOCOL,
-    ExecStatus,
-    FrameDecoder,
-    ProtocolError,
-    client_frame,
-    close_frame,
-    close_stdin_frame,
-    encode_stdin,
-    parse_status,
-    resize_frame,
-)
+from kubectl_trace.kube.upgrade import WebSocket
 
-__all__ = ["ExecError", "ExecSession", "ExecStreamLost", "Sink"]
+__all__ = ["ExecError", "ExecSession", "ExecStreamLost", "SessionLimits", "Sink"]
 
 _RECV_SIZE = 256 * 1024
 _READ_BURST = 32  # reads in a row before the loop writes again (a TLS read yields ≤ 16 KiB)
@@ -63,33 +45,36 @@ class ExecStreamLost(TransportError):
 Sink = Callable[[bytes], object]
 
 
+@dataclass(frozen=True)
+class SessionLimits:
+    """How long a session waits, and how much it holds."""
+
+    ping_interval: float = 5.0  # seconds of quiet before a ping (as kubectl does)
+    read_deadline: float = 61.0  # seconds without hearing anything: the connection is lost
+    max_queued: int = 2 * 1024 * 1024  # stdin bytes waiting before ``send_stdin`` blocks
+
+
 class ExecSession:
     """An open exec stream. ``run()`` drives it in one thread; other threads feed it.
 
     ``send_stdin``, ``close_stdin`` and ``resize`` are thread-safe and only queue frames:
     the thread inside ``run()`` is the only one that touches the socket. ``send_stdin``
-    blocks while more than ``max_queued`` bytes wait (backpressure on local stdin).
+    blocks while more than ``limits.max_queued`` bytes wait (backpressure on local stdin).
     """
 
     def __init__(
         self,
-        sock: socket.socket,
-        protocol: str,
+        ws: WebSocket,
         *,
         description: str,
-        initial: bytes = b"",
-        ping_interval: float = 5.0,
-        read_deadline: float = 61.0,
-        max_queued: int = 2 * 1024 * 1024,
+        limits: SessionLimits = SessionLimits(),
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._sock: socket.socket | None = sock
-        self._initial = initial  # frames that arrived with the handshake answer
-        self.protocol = protocol
+        self._sock: socket.socket | None = ws.sock
+        self._initial = ws.initial  # frames that arrived with the handshake answer
+        self.protocol = ws.protocol
         self.description = description
-        self._ping_interval = ping_interval
-        self._read_deadline = read_deadline
-        self._max_queued = max_queued
+        self.limits = limits
         self._clock = clock
         self._cond = threading.Condition()
         self._queue: deque[bytes | bytearray] = deque()
@@ -103,14 +88,14 @@ class ExecSession:
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
-        self.status: ExecStatus | None = None
+        self.status: frames.ExecStatus | None = None
 
     # -- feeding (any thread) --
 
     @property
     def can_half_close(self) -> bool:
         """Whether stdin can be closed while the command runs (v5 only)."""
-        return self.protocol == V5_PROTOCOL
+        return self.protocol == frames.V5_PROTOCOL
 
     @property
     def ended(self) -> bool:
@@ -120,8 +105,8 @@ class ExecSession:
     def send_stdin(self, data: bytes | bytearray | memoryview) -> bool:
         """Queue ``data`` for the command's stdin; False when the stream is already over."""
         view = memoryview(data)
-        for start in range(0, len(view), MAX_FRAME - 1):
-            frame = encode_stdin(view[start : start + MAX_FRAME - 1])
+        for start in range(0, len(view), frames.MAX_FRAME - 1):
+            frame = frames.encode_stdin(view[start : start + frames.MAX_FRAME - 1])
             if not self._enqueue(frame, block=True):
                 return False
         return True
@@ -132,15 +117,15 @@ class ExecSession:
             return
         self._stdin_closed = True
         if self.can_half_close:
-            self._enqueue(close_stdin_frame(), block=False)
+            self._enqueue(frames.close_stdin_frame(), block=False)
 
     def resize(self, width: int, height: int) -> None:
         """Tell the remote terminal its size (channel 4)."""
-        self._enqueue(resize_frame(width, height), block=False)
+        self._enqueue(frames.resize_frame(width, height), block=False)
 
     def _enqueue(self, frame: bytes | bytearray, *, block: bool) -> bool:
         with self._cond:
-            while block and self._queued > self._max_queued and not self._ended:
+            while block and self._queued > self.limits.max_queued and not self._ended:
                 self._cond.wait()
             if self._ended:
                 return False
@@ -184,7 +169,7 @@ class ExecSession:
         pump = _Pump(self, sock, on_stdout, on_stderr, stdin=stdin, timeout=timeout)
         try:
             pump.drive(on_wake)
-        except ProtocolError as exc:
+        except frames.ProtocolError as exc:
             raise self._lost(f"protocol error: {exc}") from None
         finally:
             self._finish()
@@ -213,43 +198,43 @@ class ExecSession:
                 self._control.clear()
                 return memoryview(control), feed_pos
             if self._queue:
-                frames: list[bytes | bytearray] = []
+                batch: list[bytes | bytearray] = []
                 size = 0
-                while self._queue and size < MAX_FRAME:
+                while self._queue and size < frames.MAX_FRAME:
                     frame = self._queue.popleft()
-                    frames.append(frame)
+                    batch.append(frame)
                     size += len(frame)
                 self._queued -= size
                 self._cond.notify_all()
-                return memoryview(b"".join(frames) if len(frames) > 1 else frames[0]), feed_pos
+                return memoryview(b"".join(batch) if len(batch) > 1 else batch[0]), feed_pos
         if feed is not None and feed_pos < len(feed):
-            chunk = feed[feed_pos : feed_pos + MAX_FRAME - 1]
-            return memoryview(encode_stdin(chunk)), feed_pos + len(chunk)
+            chunk = feed[feed_pos : feed_pos + frames.MAX_FRAME - 1]
+            return memoryview(frames.encode_stdin(chunk)), feed_pos + len(chunk)
         return memoryview(b""), feed_pos
 
     def _handle(self, opcode: int, payload: bytes, on_stdout: Sink, on_stderr: Sink | None) -> bool:
         """Dispatch one message; True when the server closed the WebSocket."""
-        if opcode in (OP_BINARY, OP_TEXT):
+        if opcode in (frames.OP_BINARY, frames.OP_TEXT):
             if not payload:
                 return False
             channel = payload[0]
-            if channel == CHANNEL_STDOUT:
+            if channel == frames.CHANNEL_STDOUT:
                 if len(payload) > 1:
                     on_stdout(payload[1:])
-            elif channel == CHANNEL_STDERR:
+            elif channel == frames.CHANNEL_STDERR:
                 if len(payload) > 1:
                     (on_stderr or on_stdout)(payload[1:])
-            elif channel == CHANNEL_ERROR:
-                self.status = parse_status(payload[1:])
+            elif channel == frames.CHANNEL_ERROR:
+                self.status = frames.parse_status(payload[1:])
             # CHANNEL_CLOSE from the server ([255, ch]) and unknown channels: nothing to do
             return False
-        if opcode == OP_PING:
-            self._queue_control(client_frame(OP_PONG, payload))
+        if opcode == frames.OP_PING:
+            self._queue_control(frames.client_frame(frames.OP_PONG, payload))
             return False
-        if opcode == OP_CLOSE:
+        if opcode == frames.OP_CLOSE:
             if not self._close_sent:
                 self._close_sent = True
-                self._send_now(close_frame(payload[:2]) if len(payload) >= 2 else close_frame())
+                self._send_now(frames.close_frame(payload[:2]) if len(payload) >= 2 else frames.close_frame())
             return True
         return False  # pong
 
@@ -286,7 +271,7 @@ class ExecSession:
             self._cond.notify_all()
         if self._sock is not None and not self._close_sent:
             self._close_sent = True
-            self._send_now(close_frame())
+            self._send_now(frames.close_frame())
         with contextlib.suppress(Exception):
             if self._sock is not None:
                 self._sock.shutdown(socket.SHUT_RDWR)
@@ -307,6 +292,7 @@ class ExecSession:
         self.close()
 
 
+@dataclass(eq=False)
 class _Pump:
     """One ``run()`` of a session: the only code that touches the socket while it runs.
 
@@ -315,29 +301,25 @@ class _Pump:
     moved, waits for the socket, a wake-up or the next timer.
     """
 
-    def __init__(
-        self,
-        session: ExecSession,
-        sock: socket.socket,
-        on_stdout: Sink,
-        on_stderr: Sink | None,
-        *,
-        stdin: bytes | None,
-        timeout: float | None,
-    ) -> None:
-        self.session = session
-        self.sock = sock
-        sock.setblocking(False)
-        self.fileno = sock.fileno()
-        self.on_stdout, self.on_stderr = on_stdout, on_stderr
-        self.decoder = FrameDecoder()
+    session: ExecSession
+    sock: socket.socket
+    on_stdout: Sink
+    on_stderr: Sink | None
+    _: KW_ONLY
+    stdin: InitVar[bytes | None]
+    timeout: float | None  # seconds for the whole run (None: no limit)
+
+    def __post_init__(self, stdin: bytes | None) -> None:
+        session, timeout = self.session, self.timeout
+        self.sock.setblocking(False)
+        self.fileno = self.sock.fileno()
+        self.decoder = frames.FrameDecoder()
         self.poller = select.poll()
         self.poller.register(session._wake_r, select.POLLIN)
-        self.timeout = timeout
         now = session._clock()
         self.deadline = None if timeout is None else now + timeout
         self.last_inbound = now
-        self.next_ping = now + session._ping_interval
+        self.next_ping = now + session.limits.ping_interval
         self.out = memoryview(b"")
         self.feed = memoryview(stdin) if stdin is not None else None
         self.feed_pos = 0
@@ -392,7 +374,7 @@ class _Pump:
         if not self.out:
             return False
         try:
-            sent = self.sock.send(self.out[:MAX_FRAME])
+            sent = self.sock.send(self.out[: frames.MAX_FRAME])
         except (ssl.SSLWantWriteError, ssl.SSLWantReadError, BlockingIOError):
             return False
         except OSError as exc:
@@ -428,8 +410,8 @@ class _Pump:
         if received:
             self.last_inbound = now
         if now >= self.next_ping:
-            session._queue_control(client_frame(OP_PING, b""))
-            self.next_ping = now + session._ping_interval
+            session._queue_control(frames.client_frame(frames.OP_PING, b""))
+            self.next_ping = now + session.limits.ping_interval
         if self.deadline is not None and now >= self.deadline:
             raise TransportError(
                 f"the command in {session.description} did not finish within {self.timeout:g}s",
@@ -440,10 +422,11 @@ class _Pump:
         """Nothing moved: wait for the socket, a wake-up or the next timer."""
         session = self.session
         silent = now - self.last_inbound
-        if silent > session._read_deadline:
-            raise session._lost(f"no answer for {session._read_deadline:g}s")
+        read_deadline = session.limits.read_deadline
+        if silent > read_deadline:
+            raise session._lost(f"no answer for {read_deadline:g}s")
         self.poller.register(self.fileno, select.POLLIN | (select.POLLOUT if self.out else 0))
-        wait = max(0.0, min(self.next_ping - now, session._read_deadline - silent))
+        wait = max(0.0, min(self.next_ping - now, read_deadline - silent))
         if self.deadline is not None:
             wait = min(wait, max(0.0, self.deadline - now))
         for fd, _events in self.poller.poll(wait * 1000.0):

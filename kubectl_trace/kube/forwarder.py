@@ -14,6 +14,7 @@ import select
 import socket
 import threading
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from kubectl_trace.kube.errors import KubeError
@@ -31,54 +32,36 @@ class ListenError(KubeError):
 OnError = Callable[[str | None, KubeError], None]
 
 
+@dataclass(eq=False)
 class Forwarder:
     """A TCP listener on 127.0.0.1; every accepted connection gets a tunnel of its own.
 
-    ``pod`` (settable from any thread; None = no pod to forward to) names where new
-    connections go; open connections stay on their pod until it ends them. ``on_error(pod,
-    error)`` hears about connections that could not be forwarded (pod gone, port refused,
-    tunnel lost) and ``on_connection(pod)`` about each accepted one; both run on the
-    connection's thread. ``close()`` stops listening and ends every open connection.
+    ``pod`` (None = no pod to forward to) names where new connections go: it may be set
+    from any thread (one reference, read once per connection); open connections stay on
+    their pod until it ends them. ``on_error(pod, error)`` hears about connections that
+    could not be forwarded (pod gone, port refused, tunnel lost) and ``on_connection(pod)``
+    about each accepted one; both run on the connection's thread. ``close()`` stops
+    listening and ends every open connection.
     """
 
-    def __init__(
-        self,
-        kube: Any,
-        namespace: str,
-        remote_port: int,
-        *,
-        pod: str | None = None,
-        local_port: int = 0,
-        on_error: OnError | None = None,
-        on_connection: Callable[[str], None] | None = None,
-        connect_timeout: float | None = None,
-    ) -> None:
-        self.kube = kube
-        self.namespace = namespace
-        self.remote_port = remote_port
-        self.local_port = local_port
-        self._pod = pod
-        self._on_error = on_error
-        self._on_connection = on_connection
-        self._timeout = connect_timeout
+    kube: Any
+    namespace: str
+    remote_port: int
+    _: KW_ONLY
+    pod: str | None = None
+    local_port: int = 0  # 0: a free one
+    on_error: OnError | None = None
+    on_connection: Callable[[str], None] | None = None
+    connect_timeout: float | None = None
+    connections: int = field(default=0, init=False)  # accepted so far
+
+    def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._open: set[socket.socket] = set()
         self._listener: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._wake_r, self._wake_w = -1, -1
-        self.connections = 0  # accepted so far
-
-    @property
-    def pod(self) -> str | None:
-        """Where new connections go."""
-        with self._lock:
-            return self._pod
-
-    @pod.setter
-    def pod(self, name: str | None) -> None:
-        with self._lock:
-            self._pod = name
 
     @property
     def port(self) -> int:
@@ -133,10 +116,11 @@ class Forwarder:
             if pod is None:
                 self._report(None, KubeError("no pod to forward to right now"))
                 return
-            if self._on_connection is not None:
-                self._on_connection(pod)
+            if self.on_connection is not None:
+                self.on_connection(pod)
             try:
-                tunnel = open_tunnel(self.kube, self.namespace, pod, self.remote_port, timeout=self._timeout)
+                timeout = self.connect_timeout
+                tunnel = open_tunnel(self.kube, self.namespace, pod, self.remote_port, timeout=timeout)
             except KubeError as exc:
                 self._report(pod, exc)
                 return
@@ -153,8 +137,8 @@ class Forwarder:
                 self._open.discard(conn)
 
     def _report(self, pod: str | None, error: KubeError) -> None:
-        if self._on_error is not None and not self._stop.is_set():
-            self._on_error(pod, error)
+        if self.on_error is not None and not self._stop.is_set():
+            self.on_error(pod, error)
 
     def close(self) -> None:
         """Stop listening and end the open connections."""

@@ -42,7 +42,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from kubectl_trace.kube.auth import Auth, Credentials, data_or_file, ssl_context
-from kubectl_trace.kube.calls import CONNECT_TIMEOUT, Request, ResourceCalls, default_retry
+from kubectl_trace.kube.calls import CONNECT_TIMEOUT, Request, ResourceCalls
 from kubectl_trace.kube.config import Connection, SelectedContext, select_context
 from kubectl_trace.kube.dial import Http1Connection, Proxy, connect_socket
 from kubectl_trace.kube.errors import ApiError, KubeConfigError, KubeError, api_error, transport_error
@@ -168,12 +168,10 @@ class LiteKube(ResourceCalls):
         proxy: Proxy | None = None,
         tls_server_name: str | None = None,
     ) -> None:
-        self.conn = conn
+        super().__init__(conn, retry=retry, sleep=sleep)
         self.auth = auth
         self.proxy = proxy
         self.headers = dict(headers)
-        self.retry: RetryPolicy = retry if retry is not None else default_retry()
-        self._sleep = sleep
         url = urlsplit(conn.server)
         self._scheme = url.scheme
         self._host = url.hostname or ""

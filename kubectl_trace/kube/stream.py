@@ -2,18 +2,24 @@
 
 Each says how it reads chunks, which socket it rides on and how it lets go; this base
 turns transport errors into ``KubeError`` (none after ``close()``), cuts lines, and
-closes so that a read blocked in another thread returns.
+closes so that a read blocked in another thread returns. ``StreamStop`` is how another
+thread stops a loop that reads one stream after another (a watch, a log tailer).
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from kubectl_trace.kube.errors import KubeError
 
-__all__ = ["StreamBase", "split_lines"]
+if TYPE_CHECKING:
+    from kubectl_trace.kube.calls import Stream
+
+__all__ = ["StreamBase", "StreamStop", "split_lines"]
 
 
 def split_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -73,3 +79,44 @@ class StreamBase:
                 sock.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(Exception):
             self._release()
+
+
+class StreamStop:
+    """The stop flag of a thread that reads one stream at a time.
+
+    ``stop()`` may be called from any thread: it sets the flag and closes the stream being
+    read, so that a read blocked in it returns. The reading thread names each stream it
+    opens with ``reading`` and lets go of it with ``release``.
+    """
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._stream: Stream | None = None
+
+    def stop(self) -> None:
+        """Set the flag and close the stream being read."""
+        self._event.set()
+        stream = self._stream
+        if stream is not None:
+            stream.close()
+
+    @property
+    def stopped(self) -> bool:
+        """Whether ``stop()`` was called."""
+        return self._event.is_set()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep ``seconds``, or less when stopped meanwhile; whether stopped."""
+        return self._event.wait(seconds)
+
+    def reading(self, stream: Stream) -> Stream:
+        """``stream`` is now the one being read (closed at once when already stopped)."""
+        self._stream = stream
+        if self.stopped:
+            stream.close()
+        return stream
+
+    def release(self, stream: Stream) -> None:
+        """Close ``stream``: it is read no more."""
+        self._stream = None
+        stream.close()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.errors import UsageError
+from kubectl_trace.kube.calls import Selection
 from kubectl_trace.kube.selectors import (
     LabelRequirement,
     SelectorError,
@@ -182,6 +183,13 @@ class Target:
             )
         return True
 
+    @property
+    def pods(self) -> Selection:
+        """The pods to list or watch for this target (``matches`` then narrows them)."""
+        return Selection(
+            "pods", self.namespace, all_namespaces=self.namespace is None, label_selector=self.label_selector
+        )
+
     def select(self, pods: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         """The pods of ``pods`` that match, in name order."""
         return sorted((p for p in pods if self.matches(p)), key=lambda p: p["metadata"]["name"])
@@ -311,33 +319,34 @@ def resolve_in_namespace(
     """The connection's namespace (a clear error when it does not exist) and TARGET resolved in it."""
     namespace = str(kube.namespace)
     kube.require_namespace(namespace)
-    resolved = resolve(kube, target, namespace=namespace, process=process, label_selector=label_selector)
-    return namespace, resolved
+    among = Selection("pods", namespace, label_selector=label_selector)
+    return namespace, resolve(kube, target, among, process=process)
 
 
 def resolve(
     kube: KubeClient,
     target: str | None,
+    among: Selection | None = None,
     *,
-    namespace: str | None = None,
-    all_namespaces: bool = False,
     process: str | None = None,
-    label_selector: str | None = None,
     config: UserConfig | None = None,
 ) -> Target:
     """Resolve TARGET against the cluster (a ``Kube``): one or two GETs at most.
 
-    ``config`` (default: the user's config file) names the process label/env and app label.
+    ``among`` is where TARGET's pods are (its namespace or all of them, its ``-l`` label
+    selector); by default, the connection's namespace. ``config`` (default: the user's config
+    file) names the process label/env and app label.
 
     Raises UsageError for an invalid regex or selector, ApiError for API failures
     (404 for ``deploy/NAME`` or ``pod/NAME`` that does not exist).
     """
     query = classify(target)
+    among = among or Selection("pods")
     try:
-        labels = parse_label_selector(label_selector)
+        labels = parse_label_selector(among.label_selector)
     except SelectorError as exc:
         raise UsageError(str(exc)) from None
-    ns = None if all_namespaces else (namespace or kube.namespace)
+    ns = None if among.all_namespaces else (among.namespace or kube.namespace)
     if config is None:
         from kubectl_trace.userconfig import load_user_config
 
@@ -346,7 +355,7 @@ def resolve(
         "namespace": ns,
         "process": process,
         "labels": labels,
-        "label_selector": label_selector or None,
+        "label_selector": among.label_selector or None,
         "process_label": config.process_label,
         "process_env": config.process_env,
         "app_label": config.app_label,
@@ -376,14 +385,14 @@ def resolve(
     # A bare name: a pod, else an app, else a regex on pod names.
     from kubectl_trace.kube.errors import ApiError
 
-    if not all_namespaces:
+    if not among.all_namespaces:
         try:
             pod = kube.get("pods", query.text, ns)
             return Target(description=f"pod {query.text}", kind="pod", pod_name=query.text, pod=pod, **common)
         except ApiError as exc:
             if exc.status != 404:
                 raise
-    deployments = kube.list("deployments", ns, all_namespaces=all_namespaces).items
+    deployments = kube.list("deployments", ns, all_namespaces=among.all_namespaces).items
     matched = _app_deployments(query.text, deployments, config.app_label)
     if matched:
         narrowed = _narrow(matched, process, plabel, penv)

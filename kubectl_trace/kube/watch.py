@@ -10,15 +10,15 @@ banner while the API is unreachable. Retries follow the injected policy.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubectl_trace.kube.calls import KubeClient, ObjectList, Stream
+from kubectl_trace.kube.calls import KubeClient, ObjectList, Selection, Stream
 from kubectl_trace.kube.errors import ApiError, KubeError
 from kubectl_trace.kube.retry import NO_RETRY, Backoff, RetryPolicy
+from kubectl_trace.kube.stream import StreamStop
 
 __all__ = ["ResilientWatch", "WatchEvent"]
 
@@ -35,47 +35,35 @@ class WatchEvent:
 
 
 class ResilientWatch:
-    """Iterate events of one resource kind until ``stop()`` (callable from any thread)."""
+    """Iterate the events of what ``selection`` selects until ``stop()`` (callable from any thread)."""
 
     def __init__(
         self,
         kube: KubeClient,
-        kind: str,
-        namespace: str | None = None,
+        selection: Selection,
         *,
-        all_namespaces: bool = False,
-        label_selector: str | None = None,
-        field_selector: str | None = None,
         policy: RetryPolicy | None = None,
         timeout_seconds: int = 290,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.kube = kube
-        self.kind = kind
-        self.namespace = namespace
-        self.all_namespaces = all_namespaces
-        self.label_selector = label_selector
-        self.field_selector = field_selector
+        self.selection = selection
         self.policy: RetryPolicy = policy or Backoff(max_attempts=None, cap=3.0)
         self.timeout_seconds = timeout_seconds
         self.resource_version: str | None = None
         self.relists = 0
         self.requests = 0
         self._clock = clock
-        self._stopped = threading.Event()
-        self._stream: Stream | None = None
+        self._stop = StreamStop()
 
     def stop(self) -> None:
         """End the iteration (closes the open stream so a blocked read returns)."""
-        self._stopped.set()
-        stream = self._stream
-        if stream is not None:
-            stream.close()
+        self._stop.stop()
 
     @property
     def stopped(self) -> bool:
         """Whether ``stop()`` was called."""
-        return self._stopped.is_set()
+        return self._stop.stopped
 
     def __iter__(self) -> Iterator[WatchEvent]:
         """Events until stopped; raises the error the policy gives up on."""
@@ -119,37 +107,20 @@ class ResilientWatch:
                     raise
                 disconnected = True
                 yield WatchEvent("DISCONNECTED", error=exc, retry_in=decision.delay)
-                self._stopped.wait(decision.delay)
-            finally:
-                if self._stream is not None and self.stopped:
-                    self._stream.close()
+                self._stop.wait(decision.delay)
 
     def _list(self) -> ObjectList:
         self.requests += 1
-        listed = self.kube.list(
-            self.kind,
-            self.namespace,
-            all_namespaces=self.all_namespaces,
-            label_selector=self.label_selector,
-            field_selector=self.field_selector,
-            retry=NO_RETRY,
-        )
+        listed = self.kube.list_selection(self.selection, retry=NO_RETRY)
         self.resource_version = listed.resource_version
         return listed
 
     def _open_watch(self) -> tuple[Stream, Iterator[dict[str, Any]]]:
         self.requests += 1
         stream, events = self.kube.watch_stream(
-            self.kind,
-            self.namespace,
-            all_namespaces=self.all_namespaces,
-            resource_version=self.resource_version,
-            label_selector=self.label_selector,
-            field_selector=self.field_selector,
-            timeout_seconds=self.timeout_seconds,
+            self.selection, resource_version=self.resource_version, timeout_seconds=self.timeout_seconds
         )
-        self._stream = stream
-        return stream, events
+        return self._stop.reading(stream), events
 
     def _events(self, stream: Stream, events: Iterator[dict[str, Any]]) -> Iterator[WatchEvent]:
         """The events of one watch request, remembering where it got to (bookmarks included)."""
@@ -166,9 +137,8 @@ class ResilientWatch:
             yield WatchEvent(str(event.get("type")), obj)
             if self.stopped:
                 break
-        stream.close()
-        self._stream = None
+        self._stop.release(stream)
         # The server ended the stream (timeout, restart, dropped): resume from the
         # last resourceVersion. A stream that ends at once, repeatedly, gets a pause.
         if not self.stopped and count == 0 and self._clock() - opened < 1.0:
-            self._stopped.wait(0.2)
+            self._stop.wait(0.2)

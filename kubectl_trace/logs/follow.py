@@ -13,12 +13,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from kubectl_trace.kube.calls import LogQuery
 from kubectl_trace.logs.instances import ContainerView, container_names, container_view, pod_uid
 from kubectl_trace.logs.options import LogsOptions
 from kubectl_trace.logs.record import Marker, Source
-from kubectl_trace.logs.tailer import Sink, Tailer, TailRequest
+from kubectl_trace.logs.tailer import Sink, Tailer
 from kubectl_trace.timeparse import format_rfc3339_nano, parse_rfc3339
 
 if TYPE_CHECKING:
@@ -38,27 +40,20 @@ def _nano(ts: str | None) -> str:
         return ts
 
 
+@dataclass(eq=False)
 class Supervisor:
     """Decides which instances are tailed and runs their tailers."""
 
-    def __init__(
-        self,
-        kube: KubeClient,
-        target: Any,
-        options: LogsOptions,
-        sink: Sink,
-        *,
-        clock: Callable[[], float] = time.time,
-        make_tailer: Callable[..., Tailer] = Tailer,
-        grace: float = 5.0,
-    ) -> None:
-        self.kube = kube
-        self.target = target
-        self.options = options
-        self.sink = sink
-        self.clock = clock
-        self.make_tailer = make_tailer
-        self.grace = grace
+    kube: KubeClient
+    target: Any
+    options: LogsOptions
+    sink: Sink
+    _: KW_ONLY
+    clock: Callable[[], float] = time.time
+    make_tailer: Callable[..., Tailer] = Tailer
+    grace: float = 5.0
+
+    def __post_init__(self) -> None:
         self._lock = threading.RLock()
         self._tracked: dict[tuple[str, str], Any] = {}
         self._pods: dict[str, Mapping[str, Any]] = {}
@@ -166,10 +161,10 @@ class Supervisor:
                     )
                 self._start(pod, view, total, from_start=from_start, marker=marker)
 
-    def _window(self, *, follow: bool, previous: bool) -> TailRequest:
+    def _window(self, *, follow: bool, previous: bool) -> LogQuery:
         """A request for the lines ``--tail`` / ``--since`` ask for."""
         opts = self.options
-        return TailRequest(
+        return LogQuery(
             follow=follow,
             previous=previous,
             tail_lines=opts.tail,
@@ -198,7 +193,7 @@ class Supervisor:
         previous = not view.running and view.instance == view.previous
         follow = opts.follow and view.running
         if from_start:
-            request = TailRequest(follow=follow, previous=previous)
+            request = LogQuery(follow=follow, previous=previous)
         else:
             request = self._window(follow=follow, previous=previous)
         self._launch(pod, view.name, total, view.instance, request, marker)
@@ -209,20 +204,12 @@ class Supervisor:
         name: str,
         total: int,
         instance: str,
-        request: TailRequest,
+        request: LogQuery,
         marker: Marker | None,
     ) -> None:
         source = self._source(pod, name, total, instance)
         if marker is not None:
-            marker = Marker(
-                source,
-                marker.ts,
-                marker.event,
-                marker.exit_code,
-                marker.reason,
-                marker.single_container,
-                marker.arrival,
-            )
+            marker = replace(marker, source=source)
         tailer = self.make_tailer(
             self.kube,
             source,
@@ -323,13 +310,7 @@ class Supervisor:
     def list_once(self, pods: Sequence[Mapping[str, Any]] | None = None) -> int:
         """Without ``-f``: list the pods (unless given), start their tailers; return how many."""
         if pods is None:
-            ns = None if self.options.all_namespaces else self.target.namespace
-            pods = self.kube.list(
-                "pods",
-                ns,
-                all_namespaces=self.options.all_namespaces,
-                label_selector=self.target.label_selector,
-            ).items
+            pods = self.kube.list_selection(self.target.pods).items
         self.reset(tuple(pods), initial=True)
         with self._lock:
             self.finished_listing = True
@@ -343,13 +324,7 @@ class Supervisor:
         """Start watching pods on a thread; events go to ``update``/``removed``."""
         from kubectl_trace.kube.watch import ResilientWatch
 
-        self._watch = ResilientWatch(
-            self.kube,
-            "pods",
-            None if self.options.all_namespaces else self.target.namespace,
-            all_namespaces=self.options.all_namespaces,
-            label_selector=self.target.label_selector,
-        )
+        self._watch = ResilientWatch(self.kube, self.target.pods)
         self._thread = threading.Thread(target=self._watch_loop, name="watch pods", daemon=True)
         self._thread.start()
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
@@ -126,41 +127,15 @@ def guess_plain_level(text: str) -> str | None:
     return None
 
 
+@dataclass(slots=True)
 class Parsed:
     """What a line says: level, message, fields and stack (``structured`` for JSON lines)."""
 
-    __slots__ = ("fields", "level", "message", "stack", "structured")
-
-    def __init__(
-        self,
-        structured: bool,
-        level: str | None,
-        message: str,
-        fields: dict[str, Any],
-        stack: str | None = None,
-    ) -> None:
-        self.structured = structured
-        self.level = level
-        self.message = message
-        self.fields = fields
-        self.stack = stack
-
-    def __repr__(self) -> str:
-        return (
-            f"Parsed(structured={self.structured}, level={self.level!r}, message={self.message!r}, "
-            f"fields={self.fields!r}, stack={self.stack!r})"
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Parsed):
-            return NotImplemented
-        return (self.structured, self.level, self.message, self.fields, self.stack) == (
-            other.structured,
-            other.level,
-            other.message,
-            other.fields,
-            other.stack,
-        )
+    structured: bool
+    level: str | None
+    message: str
+    fields: dict[str, Any]
+    stack: str | None = None
 
 
 def _std_loads() -> Any:

@@ -292,14 +292,7 @@ class Pipeline:
 def _resolve(kube: KubeClient, options: LogsOptions) -> Any:
     from kubectl_trace.kube.targets import resolve
 
-    return resolve(
-        kube,
-        options.target,
-        namespace=options.kube.namespace,
-        all_namespaces=options.all_namespaces,
-        process=options.process,
-        label_selector=options.selector,
-    )
+    return resolve(kube, options.target, options.pods, process=options.process)
 
 
 class _Background:
@@ -325,14 +318,8 @@ class _Background:
         return self._value
 
 
-def _list_pods(kube: KubeClient, options: LogsOptions, namespace: str) -> list[dict[str, Any]]:
-    listed = kube.list(
-        "pods",
-        None if options.all_namespaces else namespace,
-        all_namespaces=options.all_namespaces,
-        label_selector=options.selector,
-    )
-    return list(listed.items)
+def _list_pods(kube: KubeClient, options: LogsOptions) -> list[dict[str, Any]]:
+    return list(kube.list_selection(options.pods).items)
 
 
 def run_logs(options: LogsOptions, env: Any, *, kube: KubeClient | None = None) -> int:
@@ -356,7 +343,7 @@ def run_logs(options: LogsOptions, env: Any, *, kube: KubeClient | None = None) 
         where = "in all namespaces" if options.all_namespaces else f'in namespace "{namespace}"'
         # Without -f the pod list does not depend on TARGET (pods are matched here): ask for
         # it while TARGET is resolved, one round trip less before the first line.
-        listing = None if options.follow else _Background(lambda: _list_pods(kube, options, namespace))
+        listing = None if options.follow else _Background(lambda: _list_pods(kube, options))
         target = _resolve(kube, options)
         pipeline.waiting_text = f"no running containers of {target.description} {where} yet"
         supervisor = Supervisor(kube, target, options, pipeline.put, clock=pipeline.clock)

@@ -307,70 +307,44 @@ class JsonRenderer(Renderer):
     def line(self, source: Source, ts: str, text: str) -> str:
         """One single line as one object."""
         parsed = parse_text_keep_stack(text)
-        structured = parsed.structured
-        return json_escape_controls(
-            _dumps(
-                {
-                    "namespace": source.namespace,
-                    "pod": source.pod,
-                    "container": source.container,
-                    "timestamp": ts or None,
-                    "level": parsed.level,
-                    "message": parsed.message,
-                    "fields": parsed.fields if structured else {},
-                    "raw": text,
-                }
-            )
-            + "\n"
-        )
+        fields = parsed.fields if parsed.structured else {}
+        return _json_line(source, ts, parsed.level, parsed.message, fields, text)
 
     def entry(self, entry: Entry) -> str:
         """One object, one line."""
         parsed = entry.parsed
         if parsed is None or (parsed.structured and parsed.stack is not None):
             parsed = entry.parsed = parse_text_keep_stack(entry.text)
-        source = entry.source
         raw = entry.raw
-        obj = {
-            "namespace": source.namespace,
-            "pod": source.pod,
-            "container": source.container,
-            "timestamp": entry.ts or None,
-            "level": parsed.level,
-            "message": parsed.message if parsed.structured else raw,
-            "fields": parsed.fields if parsed.structured else {},
-            "raw": raw,
-        }
-        return json_escape_controls(json.dumps(obj, ensure_ascii=False, separators=(",", ":"))) + "\n"
+        message, fields = (parsed.message, parsed.fields) if parsed.structured else (raw, {})
+        return _json_line(entry.source, entry.ts, parsed.level, message, fields, raw)
 
     def marker(self, marker: Marker) -> tuple[str, bool]:
         """A restart as an object with ``fields.event``."""
-        source = marker.source
-        obj = {
-            "namespace": source.namespace,
-            "pod": source.pod,
-            "container": source.container,
-            "timestamp": marker.ts or None,
-            "level": None,
-            "message": marker.text,
-            "fields": {"event": marker.event, "exitCode": marker.exit_code, "reason": marker.reason},
-            "raw": None,
-        }
-        return json_escape_controls(json.dumps(obj, ensure_ascii=False, separators=(",", ":"))) + "\n", False
+        fields = {"event": marker.event, "exitCode": marker.exit_code, "reason": marker.reason}
+        return _json_line(marker.source, marker.ts, None, marker.text, fields, None), False
 
     def gap(self, source: Source, last_ts: str) -> str:
         """``fields.event`` "gap": the pod was deleted before the rest of its log was read."""
-        obj = {
-            "namespace": source.namespace,
-            "pod": source.pod,
-            "container": source.container,
-            "timestamp": last_ts or None,
-            "level": None,
-            "message": "pod deleted before its log could be resumed: lines after timestamp may be missing",
-            "fields": {"event": "gap", "after": last_ts or None},
-            "raw": None,
-        }
-        return json.dumps(obj, separators=(",", ":")) + "\n"
+        message = "pod deleted before its log could be resumed: lines after timestamp may be missing"
+        return _json_line(source, last_ts, None, message, {"event": "gap", "after": last_ts or None}, None)
+
+
+def _json_line(
+    source: Source, ts: str, level: str | None, message: str, fields: dict[str, Any], raw: str | None
+) -> str:
+    """One ``-o json`` object on one line: the source, the time (None when unknown), what it says."""
+    obj = {
+        "namespace": source.namespace,
+        "pod": source.pod,
+        "container": source.container,
+        "timestamp": ts or None,
+        "level": level,
+        "message": message,
+        "fields": fields,
+        "raw": raw,
+    }
+    return json_escape_controls(_dumps(obj)) + "\n"
 
 
 def make_renderer(

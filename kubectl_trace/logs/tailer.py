@@ -24,11 +24,13 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from kubectl_trace.kube.calls import LogQuery
 from kubectl_trace.kube.errors import ApiError, KubeError
 from kubectl_trace.kube.retry import NO_RETRY, Backoff, RetryPolicy
+from kubectl_trace.kube.stream import StreamStop
 from kubectl_trace.logs.instances import InstanceCheck, check_instance
 from kubectl_trace.logs.record import Marker, Source
 from kubectl_trace.logs.resume import LineCutter, ResumePoint
@@ -36,52 +38,35 @@ from kubectl_trace.logs.resume import LineCutter, ResumePoint
 if TYPE_CHECKING:
     from kubectl_trace.kube.calls import KubeClient, Stream
 
-__all__ = ["TailRequest", "Tailer"]
+__all__ = ["Tailer"]
 
 Sink = Callable[[tuple[Any, ...]], None]
 _TERMINATING_RETRY = 0.1  # seconds between tries to read a terminating pod's log
 
 
-@dataclass(frozen=True)
-class TailRequest:
-    """How the first request of a tailer asks for the log."""
-
-    follow: bool = True
-    previous: bool = False
-    tail_lines: int | None = None
-    since_seconds: int | None = None
-    since_time: str | None = None
-
-
+@dataclass(eq=False)
 class Tailer:
-    """Streams one container instance into ``sink`` on its own thread."""
+    """Streams one container instance into ``sink`` on its own thread.
 
-    def __init__(
-        self,
-        kube: KubeClient,
-        source: Source,
-        *,
-        uid: str,
-        request: TailRequest,
-        sink: Sink,
-        marker: Marker | None = None,
-        policy: RetryPolicy | None = None,
-        clock: Callable[[], float] = time.time,
-        on_done: Callable[[Tailer], None] | None = None,
-        gate: Any = None,
-    ) -> None:
-        self.kube = kube
-        self.source = source
-        self.uid = uid
-        self.request = request
-        self.sink = sink
-        self.marker = marker
-        self.policy: RetryPolicy = policy or Backoff(max_attempts=None, cap=2.0)
-        self.clock = clock
-        self.on_done = on_done
-        # Opening many streams at once (TLS handshakes) costs memory and CPU in a burst;
-        # a shared semaphore lets a few open at a time.
-        self.gate = gate if gate is not None else contextlib.nullcontext()
+    ``request`` is the first request's (``--tail``, ``--since``, previous, follow); ``marker``
+    is said before the first line. ``gate`` is entered to open a stream: opening many at
+    once (TLS handshakes) costs memory and CPU in a burst, so a shared semaphore lets a few
+    open at a time.
+    """
+
+    kube: KubeClient
+    source: Source
+    _: KW_ONLY
+    uid: str
+    request: LogQuery
+    sink: Sink
+    marker: Marker | None = None
+    policy: RetryPolicy = field(default_factory=lambda: Backoff(max_attempts=None, cap=2.0))
+    clock: Callable[[], float] = time.time
+    on_done: Callable[[Tailer], None] | None = None
+    gate: Any = field(default_factory=contextlib.nullcontext)
+
+    def __post_init__(self) -> None:
         self.point: ResumePoint | None = None
         self.delivered = 0
         self.skipped = 0
@@ -93,8 +78,7 @@ class Tailer:
         self._unread = False
         self._terminating = False  # the pod is being deleted: retry without waiting long
         self._abandoned = False
-        self._stop = threading.Event()
-        self._stream: Stream | None = None
+        self._stop = StreamStop()
         self._thread: threading.Thread | None = None
 
     # -- control ----------------------------------------------------------------------
@@ -108,10 +92,7 @@ class Tailer:
 
     def stop(self) -> None:
         """Stop now (from any thread): the open stream is closed so a blocked read returns."""
-        self._stop.set()
-        stream = self._stream
-        if stream is not None:
-            stream.close()
+        self._stop.stop()
 
     def terminating(self) -> None:
         """The pod is being deleted (from any thread): retry reads without long waits."""
@@ -120,15 +101,12 @@ class Tailer:
     def abandon(self) -> None:
         """Stop because the pod was deleted a while ago: report a gap if lines were unread."""
         self._abandoned = True
-        self._stop.set()
-        stream = self._stream
-        if stream is not None:
-            stream.close()
+        self._stop.stop()
 
     @property
     def stopped(self) -> bool:
         """Whether ``stop()`` was called."""
-        return self._stop.is_set()
+        return self._stop.stopped
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the thread."""
@@ -291,29 +269,13 @@ class Tailer:
             return self._open_now(follow=follow, previous=previous)
 
     def _open_now(self, *, follow: bool, previous: bool) -> Stream:
-        request = self.request
         self.requests += 1
+        start = self.request  # the first request's --tail / --since
         if self.point is not None:  # resuming: from the last line read
-            start: dict[str, Any] = {"since_time": self.point.since_time}
-        else:
-            start = {
-                "tail_lines": request.tail_lines,
-                "since_seconds": request.since_seconds,
-                "since_time": request.since_time,
-            }
-        stream = self.kube.pod_log(
-            self.source.namespace,
-            self.source.pod,
-            container=self.source.container,
-            follow=follow,
-            previous=previous,
-            timestamps=True,
-            **start,
-        )
-        self._stream = stream
-        if self.stopped:
-            stream.close()
-        return stream
+            start = LogQuery(since_time=self.point.since_time)
+        source = self.source
+        query = replace(start, container=source.container, follow=follow, previous=previous, timestamps=True)
+        return self._stop.reading(self.kube.pod_log(source.namespace, source.pod, query))
 
     def _pump(self, stream: Stream, cutter: LineCutter, hold: list[bytes] | None = None) -> bool:
         """Read the stream to its end; True when it ended cleanly (not by an error).
@@ -341,8 +303,7 @@ class Tailer:
             if hold is None:
                 self.delivered += cutter.delivered
             self.skipped += cutter.skipped
-            self._stream = None
-            stream.close()
+            self._stop.release(stream)
 
     def _deliver(self, data: bytes) -> None:
         if data:

@@ -44,6 +44,7 @@ from kubectl_trace.health import (
     index_events,
     pod_health,
 )
+from kubectl_trace.health.pods import START_FAILURE_REASONS
 from kubectl_trace.release.history import equal_ignoring_hash
 
 if TYPE_CHECKING:
@@ -67,18 +68,8 @@ MAX_STOP_LOGS = 3
 STOP_LOG_TAIL = 20
 
 # Problems of a new pod that a rollout does not recover from by waiting.
-FATAL_CODES = frozenset(
-    {
-        "CrashLoopBackOff",
-        "ImagePullBackOff",
-        "ErrImagePull",
-        "InvalidImageName",
-        "ErrImageNeverPull",
-        "CreateContainerConfigError",
-        "CreateContainerError",
-        "RunContainerError",
-    }
-)
+FATAL_CODES = START_FAILURE_REASONS | {"CrashLoopBackOff"}
+
 
 Obj = Mapping[str, Any]
 
@@ -381,9 +372,10 @@ class Follower:
     def _make_watch(self, kind: str) -> Any:
         if self._watch_factory is not None:
             return self._watch_factory(self.kube, kind, self.namespace)
+        from kubectl_trace.kube.calls import Selection
         from kubectl_trace.kube.watch import ResilientWatch
 
-        return ResilientWatch(self.kube, kind, self.namespace)
+        return ResilientWatch(self.kube, Selection(kind, self.namespace))
 
     def _pump(self, kind: str, watch: Any) -> None:
         try:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -241,6 +241,32 @@ def _containers(deployment: Obj, names: Iterable[str]) -> list[tuple[str, Mappin
     return out
 
 
+def _env_patch(
+    deployment: Obj,
+    containers: Sequence[str],
+    cause: str,
+    verb: str,
+    edits: Callable[[Mapping[str, Any]], list[tuple[str, dict[str, Any]]]],
+) -> Patch | None:
+    """A strategic patch of the named containers' ``env``: ``edits(container)`` gives its elements.
+
+    Each edit is (what the patch says it does, the env element); the summary is ``verb``
+    and each thing done once, in order. None when no container needs an edit.
+    """
+    ns, name = _ident(deployment)
+    sections: dict[str, list[dict[str, Any]]] = {}
+    done: dict[str, None] = {}
+    for field, c in _containers(deployment, containers):
+        found = edits(c)
+        if found:
+            sections.setdefault(field, []).append({"name": c["name"], "env": [e for _, e in found]})
+            done.update(dict.fromkeys(what for what, _ in found))
+    if not sections:
+        return None
+    body = {"metadata": _guarded_metadata(deployment, cause), "spec": {"template": {"spec": sections}}}
+    return Patch(ns, name, "strategic", body, f"{verb} " + ", ".join(done))
+
+
 def env_set_patch(
     deployment: Obj,
     containers: Sequence[str],
@@ -251,12 +277,10 @@ def env_set_patch(
 
     A literal replacing a secret reference (or the reverse) deletes the other field.
     """
-    ns, name = _ident(deployment)
-    sections: dict[str, list[dict[str, Any]]] = {}
-    changed: dict[str, None] = {}
-    for field, c in _containers(deployment, containers):
+
+    def edits(c: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         current = {str(e.get("name")): e for e in c.get("env") or []}
-        elements = []
+        out = []
         for a in assignments:
             wanted = a.entry()
             have = current.get(a.name)
@@ -268,35 +292,22 @@ def env_set_patch(
                     element["value"] = None
                 if "valueFrom" in have and "valueFrom" not in element:
                     element["valueFrom"] = None
-            elements.append(element)
-            changed.setdefault(a.describe(), None)
-        if elements:
-            sections.setdefault(field, []).append({"name": c["name"], "env": elements})
-    if not sections:
-        return None
-    body = {"metadata": _guarded_metadata(deployment, cause), "spec": {"template": {"spec": sections}}}
-    return Patch(ns, name, "strategic", body, "set " + ", ".join(changed))
+            out.append((a.describe(), element))
+        return out
+
+    return _env_patch(deployment, containers, cause, "set", edits)
 
 
 def env_unset_patch(
     deployment: Obj, containers: Sequence[str], names: Sequence[str], cause: str
 ) -> Patch | None:
     """Remove env vars from the named containers (those that have them)."""
-    ns, name = _ident(deployment)
-    sections: dict[str, list[dict[str, Any]]] = {}
-    removed: dict[str, None] = {}
-    for field, c in _containers(deployment, containers):
+
+    def edits(c: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         present = {str(e.get("name")) for e in c.get("env") or []}
-        elements: list[dict[str, Any]] = [{"name": n, "$patch": "delete"} for n in names if n in present]
-        for n in names:
-            if n in present:
-                removed.setdefault(n, None)
-        if elements:
-            sections.setdefault(field, []).append({"name": c["name"], "env": elements})
-    if not sections:
-        return None
-    body = {"metadata": _guarded_metadata(deployment, cause), "spec": {"template": {"spec": sections}}}
-    return Patch(ns, name, "strategic", body, "unset " + ", ".join(removed))
+        return [(n, {"name": n, "$patch": "delete"}) for n in names if n in present]
+
+    return _env_patch(deployment, containers, cause, "unset", edits)
 
 
 # -- replicas, restart --------------------------------------------------------------------

@@ -29,33 +29,28 @@ def release_targets(
     from kubectl_trace.health.rollout import deployment_replicasets
 
     if is_mixed(release) and not force:
-        raise NodeappError(
+        raise _refused(
             f"v{release.number} ran different tags on its processes ({tags_summary(release.processes)}): "
-            "going back to it would put a mix of tags in place; nothing was changed",
+            "going back to it would put a mix of tags in place",
             hint="pick a release on one tag (--to vN, --to-tag TAG), or add --force to restore it as it was",
         )
     missing = sorted(set(data.deployments) - set(release.processes))
     if missing:
-        raise NodeappError(
+        raise _refused(
             f"v{release.number} has no {', '.join(missing)} process (it was added later): "
-            "the app cannot run that release as a whole; nothing was changed",
-            hint="pick a later release with --to vN",
+            "the app cannot run that release as a whole"
         )
     gone = sorted(set(release.processes) - set(data.deployments))
     if gone:
-        raise NodeappError(
-            f"v{release.number} ran {', '.join(gone)} whose Deployment no longer exists; nothing was changed",
-            hint="pick a later release with --to vN",
-        )
+        raise _refused(f"v{release.number} ran {', '.join(gone)} whose Deployment no longer exists")
     out = []
     for process, state in sorted(release.processes.items()):
         deployment = data.deployments[process]
         template = data.templates.get(state.template)
         if template is None:
-            raise NodeappError(
+            raise _refused(
                 f"the pod template of {process} in v{release.number} was not kept "
-                "(its ReplicaSet is gone and no copy was recorded); nothing was changed",
-                hint="pick a later release with --to vN",
+                "(its ReplicaSet is gone and no copy was recorded)"
             )
         owned = deployment_replicasets(deployment, replicasets)
         kept = any(template_digest(template_of(rs)) == state.template for rs in owned)
@@ -72,3 +67,8 @@ def release_targets(
             )
         )
     return out
+
+
+def _refused(why: str, hint: str = "pick a later release with --to vN") -> NodeappError:
+    """The error for a release that cannot be restored: ``why``, and that nothing changed."""
+    return NodeappError(f"{why}; nothing was changed", hint=hint)

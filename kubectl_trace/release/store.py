@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import KW_ONLY, dataclass
 from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.errors import NodeappError
@@ -73,17 +74,20 @@ def _data(ledger: Ledger) -> dict[str, str]:
         ledger.trim(len(ledger.releases) - 1)
 
 
+@dataclass(frozen=True)
 class ReleaseStore:
     """The release records of one app in one namespace (a ``ResourceCalls`` client)."""
 
-    def __init__(
-        self, kube: KubeClient, namespace: str, app: str, *, sleep: Callable[[float], None] = time.sleep
-    ) -> None:
-        self.kube = kube
-        self.namespace = namespace
-        self.app = app
-        self.name = store_name(app)
-        self._sleep = sleep
+    kube: KubeClient
+    namespace: str
+    app: str
+    _: KW_ONLY
+    sleep: Callable[[float], None] = time.sleep
+
+    @property
+    def name(self) -> str:
+        """The ConfigMap holding the records."""
+        return store_name(self.app)
 
     def _read(self) -> tuple[Ledger, dict[str, Any] | None]:
         try:
@@ -133,7 +137,7 @@ class ReleaseStore:
                 self._write(ledger, cm)
             except ApiError as exc:
                 if exc.status == 409:  # stale resourceVersion, or created meanwhile
-                    self._sleep(min(0.2, 0.01 * (attempt + 1)))
+                    self.sleep(min(0.2, 0.01 * (attempt + 1)))
                     continue
                 raise
             return result

@@ -26,6 +26,7 @@ __all__ = [
     "RUN_PROCESS",
     "RunSpec",
     "build_run_job",
+    "job_condition",
     "run_job_name",
 ]
 
@@ -142,3 +143,11 @@ def build_run_job(deployment: Obj, spec: RunSpec) -> dict[str, Any]:
         },
         "spec": job_spec,
     }
+
+
+def job_condition(job: Obj, type_: str) -> Obj | None:
+    """The Job's condition ``type_`` (``Complete``, ``Failed``, …) when it holds, else None."""
+    for cond in (job.get("status") or {}).get("conditions") or []:
+        if cond.get("type") == type_ and cond.get("status") == "True":
+            return dict(cond)
+    return None

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 from kubectl_trace.errors import NodeappError
+from kubectl_trace.health.pods import START_FAILURE_REASONS
+from kubectl_trace.run.job import job_condition
 
 if TYPE_CHECKING:
     from kubectl_trace.kube.calls import KubeClient
@@ -37,17 +39,6 @@ Obj = Mapping[str, Any]
 
 _POLL = 0.2
 _UNSCHEDULABLE_GRACE = 60.0
-_START_REASONS = frozenset(
-    {
-        "ImagePullBackOff",
-        "ErrImagePull",
-        "ErrImageNeverPull",
-        "InvalidImageName",
-        "CreateContainerConfigError",
-        "CreateContainerError",
-        "RunContainerError",
-    }
-)
 
 
 class CannotStart(NodeappError):
@@ -108,14 +99,14 @@ class JobRun:
                 if "running" in state or "terminated" in state:
                     return pod
                 reason = str((state.get("waiting") or {}).get("reason") or "")
-                if reason in _START_REASONS:
+                if reason in START_FAILURE_REASONS:
                     raise CannotStart(*explain_pod(self.kube, pod, self.clock()))
                 if _unschedulable(pod):
                     now = self.clock()
                     unschedulable_since = unschedulable_since or now
                     if now - unschedulable_since >= _UNSCHEDULABLE_GRACE:
                         raise CannotStart(*explain_pod(self.kube, pod, now))
-            failed = _condition(job, "Failed")
+            failed = job_condition(job, "Failed")
             if failed is not None and pod is None:
                 why = failed.get("message") or failed.get("reason")
                 raise CannotStart(f"job {self.name} failed: {why}")
@@ -128,9 +119,11 @@ class JobRun:
 
     def stream(self, pod: Obj, result: RunResult) -> None:
         """Follow the pod's log until the container ends."""
+        from kubectl_trace.kube.calls import LogQuery
+
         name = str(pod["metadata"]["name"])
         container = _main_container_name(pod)
-        stream = self.kube.pod_log(self.namespace, name, container=container, follow=True)
+        stream = self.kube.pod_log(self.namespace, name, LogQuery(container, follow=True))
         try:
             for raw in stream.lines():
                 line = raw.decode("utf-8", "replace")
@@ -173,13 +166,6 @@ def _main_state(pod: Obj) -> dict[str, Any]:
         if status.get("name") == name:
             return dict(status.get("state") or {})
     return {}
-
-
-def _condition(obj: Obj, type_: str) -> Obj | None:
-    for cond in (obj.get("status") or {}).get("conditions") or []:
-        if cond.get("type") == type_ and cond.get("status") == "True":
-            return dict(cond)
-    return None
 
 
 def _unschedulable(pod: Obj) -> bool:
@@ -248,7 +234,7 @@ def run_job(
     result.exit_code, result.reason = run.wait_for_exit(name)
     if result.exit_code != 0:
         job = run.kube.get("jobs", run.name, run.namespace)
-        target = _condition(job, "FailureTarget") or _condition(job, "Failed")
+        target = job_condition(job, "FailureTarget") or job_condition(job, "Failed")
         if target is not None and target.get("reason") == "DeadlineExceeded":
             result.reason = "DeadlineExceeded"
     return result

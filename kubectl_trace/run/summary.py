@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_trace.run.job import RUN_ANNOTATION
+from kubectl_trace.run.job import RUN_ANNOTATION, job_condition
 from kubectl_trace.timeparse import parse_rfc3339
 
 __all__ = ["CronJobSummary", "JobSummary", "cronjob_summaries", "job_summaries", "template_pod"]
@@ -52,13 +52,6 @@ def _time(text: Any) -> float | None:
         return None
 
 
-def _condition(obj: Obj, type_: str) -> Obj | None:
-    for cond in (obj.get("status") or {}).get("conditions") or []:
-        if cond.get("type") == type_ and cond.get("status") == "True":
-            return dict(cond)
-    return None
-
-
 def template_pod(obj: Obj) -> dict[str, Any]:
     """A pod-shaped view of a Job's (or CronJob's) pod template, for target matching."""
     spec = obj.get("spec") or {}
@@ -95,8 +88,8 @@ def job_summaries(jobs: Iterable[Obj], limit: int = 10) -> list[JobSummary]:
     out = []
     for job in jobs:
         meta, status = job.get("metadata") or {}, job.get("status") or {}
-        failed = _condition(job, "Failed") or _condition(job, "FailureTarget")
-        if _condition(job, "Complete") or _condition(job, "SuccessCriteriaMet"):
+        failed = job_condition(job, "Failed") or job_condition(job, "FailureTarget")
+        if job_condition(job, "Complete") or job_condition(job, "SuccessCriteriaMet"):
             state, reason = "succeeded", ""
         elif failed is not None:
             state, reason = "failed", str(failed.get("reason") or "Failed")

@@ -9,30 +9,33 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = [
-    "apply_defaults",
-    "default_cronjob",
-    "default_deployment",
-    "default_job_spec",
-    "default_pod",
-    "default_pod_spec",
-    "qos_class",
-]
+__all__ = ["apply_defaults", "default_job_spec", "default_pod", "qos_class"]
 
 Obj = dict[str, Any]
+
+
+def _fill(obj: Obj, defaults: Obj) -> Obj:
+    """Set, in this order, each of ``defaults`` that ``obj`` does not have yet (in place)."""
+    for key, value in defaults.items():
+        obj.setdefault(key, value)
+    return obj
+
+
+def _default_template(spec: Obj, *, metadata: bool = True) -> None:
+    """The pod template of a workload spec: its metadata and its pod spec's defaults."""
+    template = spec.setdefault("template", {})
+    if metadata:
+        template.setdefault("metadata", {})
+    _default_pod_spec(template.setdefault("spec", {}))
 
 
 def _default_probe(probe: Obj | None) -> None:
     if not isinstance(probe, dict):
         return
-    probe.setdefault("timeoutSeconds", 1)
-    probe.setdefault("periodSeconds", 10)
-    probe.setdefault("successThreshold", 1)
-    probe.setdefault("failureThreshold", 3)
+    _fill(probe, {"timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1, "failureThreshold": 3})
     http = probe.get("httpGet")
     if isinstance(http, dict):
-        http.setdefault("scheme", "HTTP")
-        http.setdefault("path", "/")
+        _fill(http, {"scheme": "HTTP", "path": "/"})
 
 
 def _pull_policy(image: str) -> str:
@@ -45,10 +48,15 @@ def _pull_policy(image: str) -> str:
 
 
 def _default_container(container: Obj) -> None:
-    container.setdefault("imagePullPolicy", _pull_policy(container.get("image", "")))
-    container.setdefault("terminationMessagePath", "/dev/termination-log")
-    container.setdefault("terminationMessagePolicy", "File")
-    container.setdefault("resources", {})
+    _fill(
+        container,
+        {
+            "imagePullPolicy": _pull_policy(container.get("image", "")),
+            "terminationMessagePath": "/dev/termination-log",
+            "terminationMessagePolicy": "File",
+            "resources": {},
+        },
+    )
     for port in container.get("ports") or []:
         if isinstance(port, dict):
             port.setdefault("protocol", "TCP")
@@ -60,13 +68,18 @@ def _default_container(container: Obj) -> None:
             ref.setdefault("apiVersion", "v1")
 
 
-def default_pod_spec(spec: Obj) -> Obj:
+def _default_pod_spec(spec: Obj) -> Obj:
     """Fill a pod spec's defaults in place (and return it)."""
-    spec.setdefault("restartPolicy", "Always")
-    spec.setdefault("terminationGracePeriodSeconds", 30)
-    spec.setdefault("dnsPolicy", "ClusterFirst")
-    spec.setdefault("securityContext", {})
-    spec.setdefault("schedulerName", "default-scheduler")
+    _fill(
+        spec,
+        {
+            "restartPolicy": "Always",
+            "terminationGracePeriodSeconds": 30,
+            "dnsPolicy": "ClusterFirst",
+            "securityContext": {},
+            "schedulerName": "default-scheduler",
+        },
+    )
     if "serviceAccountName" not in spec:
         spec["serviceAccountName"] = spec.get("serviceAccount", "default")
     spec.setdefault("serviceAccount", spec["serviceAccountName"])
@@ -81,51 +94,39 @@ def default_pod_spec(spec: Obj) -> Obj:
 def default_pod(pod: Obj) -> Obj:
     """Fill a pod's spec defaults, tolerations and priority, in place."""
     spec = pod.setdefault("spec", {})
-    default_pod_spec(spec)
-    spec.setdefault("priority", 0)
-    spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
+    _default_pod_spec(spec)
+    _fill(spec, {"priority": 0, "preemptionPolicy": "PreemptLowerPriority"})
     if "tolerations" not in spec:
         spec["tolerations"] = [
             {
-                "key": "node.kubernetes.io/not-ready",
+                "key": f"node.kubernetes.io/{taint}",
                 "operator": "Exists",
                 "effect": "NoExecute",
                 "tolerationSeconds": 300,
-            },
-            {
-                "key": "node.kubernetes.io/unreachable",
-                "operator": "Exists",
-                "effect": "NoExecute",
-                "tolerationSeconds": 300,
-            },
+            }
+            for taint in ("not-ready", "unreachable")
         ]
     return pod
 
 
-def default_deployment(deployment: Obj) -> Obj:
+def _default_deployment(deployment: Obj) -> Obj:
     """Fill a Deployment's defaults in place (replicas 1, RollingUpdate 25%/25%, …)."""
     spec = deployment.setdefault("spec", {})
     spec.setdefault("replicas", 1)
     strategy = spec.setdefault("strategy", {})
     strategy.setdefault("type", "RollingUpdate")
     if strategy["type"] == "RollingUpdate":
-        rolling = strategy.setdefault("rollingUpdate", {})
-        rolling.setdefault("maxSurge", "25%")
-        rolling.setdefault("maxUnavailable", "25%")
-    spec.setdefault("revisionHistoryLimit", 10)
-    spec.setdefault("progressDeadlineSeconds", 600)
-    template = spec.setdefault("template", {})
-    template.setdefault("metadata", {})
-    default_pod_spec(template.setdefault("spec", {}))
+        _fill(strategy.setdefault("rollingUpdate", {}), {"maxSurge": "25%", "maxUnavailable": "25%"})
+    _fill(spec, {"revisionHistoryLimit": 10, "progressDeadlineSeconds": 600})
+    _default_template(spec)
     return deployment
 
 
-def default_replicaset(rs: Obj) -> Obj:
+def _default_replicaset(rs: Obj) -> Obj:
     """Fill a ReplicaSet's defaults in place."""
     spec = rs.setdefault("spec", {})
     spec.setdefault("replicas", 1)
-    template = spec.setdefault("template", {})
-    default_pod_spec(template.setdefault("spec", {}))
+    _default_template(spec, metadata=False)
     return rs
 
 
@@ -137,25 +138,27 @@ def default_job_spec(spec: Obj) -> Obj:
     spec.setdefault("parallelism", 1)
     if spec.get("backoffLimit") is None:
         spec["backoffLimit"] = 6
-    spec.setdefault("completionMode", "NonIndexed")
-    spec.setdefault("suspend", False)
-    spec.setdefault("podReplacementPolicy", "TerminatingOrFailed")
-    template = spec.setdefault("template", {})
-    template.setdefault("metadata", {})
-    default_pod_spec(template.setdefault("spec", {}))
+    _fill(
+        spec,
+        {"completionMode": "NonIndexed", "suspend": False, "podReplacementPolicy": "TerminatingOrFailed"},
+    )
+    _default_template(spec)
     return spec
 
 
-def default_cronjob(cronjob: Obj) -> Obj:
+def _default_cronjob(cronjob: Obj) -> Obj:
     """``SetDefaults_CronJob``: Allow, not suspended, history limits 3 and 1, in place."""
     spec = cronjob.setdefault("spec", {})
-    spec.setdefault("concurrencyPolicy", "Allow")
-    spec.setdefault("suspend", False)
-    spec.setdefault("successfulJobsHistoryLimit", 3)
-    spec.setdefault("failedJobsHistoryLimit", 1)
-    job_template = spec.setdefault("jobTemplate", {})
-    template = job_template.setdefault("spec", {}).setdefault("template", {})
-    default_pod_spec(template.setdefault("spec", {}))
+    _fill(
+        spec,
+        {
+            "concurrencyPolicy": "Allow",
+            "suspend": False,
+            "successfulJobsHistoryLimit": 3,
+            "failedJobsHistoryLimit": 1,
+        },
+    )
+    _default_template(spec.setdefault("jobTemplate", {}).setdefault("spec", {}), metadata=False)
     return cronjob
 
 
@@ -182,23 +185,19 @@ def apply_defaults(resource: str, obj: Obj) -> Obj:
     """Defaults for a newly created object of ``resource`` (plural), in place."""
     if resource == "pods":
         default_pod(obj)
-        status = obj.setdefault("status", {})
-        status.setdefault("phase", "Pending")
-        status.setdefault("qosClass", qos_class(obj["spec"]))
+        _fill(obj.setdefault("status", {}), {"phase": "Pending", "qosClass": qos_class(obj["spec"])})
     elif resource == "deployments":
-        default_deployment(obj)
+        _default_deployment(obj)
     elif resource == "replicasets":
-        default_replicaset(obj)
+        _default_replicaset(obj)
     elif resource == "jobs":
         default_job_spec(obj.setdefault("spec", {}))
     elif resource == "cronjobs":
-        default_cronjob(obj)
+        _default_cronjob(obj)
     elif resource == "secrets":
         obj.setdefault("type", "Opaque")
     elif resource == "services":
-        spec = obj.setdefault("spec", {})
-        spec.setdefault("type", "ClusterIP")
-        spec.setdefault("sessionAffinity", "None")
+        spec = _fill(obj.setdefault("spec", {}), {"type": "ClusterIP", "sessionAffinity": "None"})
         for port in spec.get("ports") or []:
             if isinstance(port, dict):
                 port.setdefault("protocol", "TCP")

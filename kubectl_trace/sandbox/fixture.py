@@ -17,10 +17,9 @@ change causes), so ``kubectl rollout history`` and ``undo`` work from the start.
 from __future__ import annotations
 
 import base64
-import copy
 from typing import Any
 
-from kubectl_trace.sandbox.controllers.util import HASH_LABEL, owner_reference, template_hash
+from kubectl_trace.sandbox.controllers.util import new_replicaset, template_hash
 from kubectl_trace.sandbox.defaults import apply_defaults
 from kubectl_trace.sandbox.store import Store, rfc3339
 
@@ -162,33 +161,19 @@ def _deployment(namespace: str, app: str, process: str, replicas: int, tag: str,
 def _history_rs(
     deployment: Obj, template: Obj, revision: int, replicas: int, tag: str, created: float
 ) -> Obj:
-    pod_hash = template_hash(template)
-    tpl = copy.deepcopy(template)
-    tpl["metadata"]["labels"] = {**tpl["metadata"]["labels"], HASH_LABEL: pod_hash}
-    selector = copy.deepcopy(deployment["spec"]["selector"])
-    selector["matchLabels"] = {**selector["matchLabels"], HASH_LABEL: pod_hash}
     surge = 1 if deployment["spec"]["strategy"]["type"] == "RollingUpdate" else 0
     want = deployment["spec"]["replicas"]
     app = deployment["metadata"]["labels"]["app"]
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "ReplicaSet",
-        "metadata": {
-            "name": f"{deployment['metadata']['name']}-{pod_hash}",
-            "namespace": deployment["metadata"]["namespace"],
-            "labels": dict(tpl["metadata"]["labels"]),
-            "annotations": {
-                "deployment.kubernetes.io/desired-replicas": str(want),
-                "deployment.kubernetes.io/max-replicas": str(want + surge),
-                "deployment.kubernetes.io/revision": str(revision),
-                "kubernetes.io/change-cause": f"deploy {app} {tag}",
-            },
-            "ownerReferences": [owner_reference(deployment)],
-            "creationTimestamp": rfc3339(created),
-        },
-        "spec": {"replicas": replicas, "selector": selector, "template": tpl},
-        "status": {"replicas": 0, "observedGeneration": 1},
+    annotations = {
+        "deployment.kubernetes.io/desired-replicas": str(want),
+        "deployment.kubernetes.io/max-replicas": str(want + surge),
+        "deployment.kubernetes.io/revision": str(revision),
+        "kubernetes.io/change-cause": f"deploy {app} {tag}",
     }
+    rs = new_replicaset(deployment, template, template_hash(template), replicas, annotations)
+    rs["metadata"]["creationTimestamp"] = rfc3339(created)
+    rs["status"] = {"replicas": 0, "observedGeneration": 1}
+    return rs
 
 
 def fixture_images() -> list[str]:

@@ -19,11 +19,14 @@ import time
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
-__all__ = ["InstanceLog", "Render"]
+__all__ = ["InstanceLog", "Render", "SecondStamp"]
 
 
-class _NanoStamp:
-    """``timeparse.format_rfc3339_nano`` (same digits), with the per-second prefix cached."""
+class SecondStamp:
+    """``YYYY-MM-DDTHH:MM:SS`` of a whole second (UTC), kept for the last second asked.
+
+    Log lines come in order, many a second: a timestamp's fraction is all that changes.
+    """
 
     __slots__ = ("_prefix", "_sec")
 
@@ -31,16 +34,29 @@ class _NanoStamp:
         self._sec = -1
         self._prefix = ""
 
+    def __call__(self, sec: int) -> str:
+        """The prefix of second ``sec`` (epoch)."""
+        if sec != self._sec:
+            self._sec = sec
+            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec))
+        return self._prefix
+
+
+class _NanoStamp:
+    """``timeparse.format_rfc3339_nano`` (same digits)."""
+
+    __slots__ = ("_second",)
+
+    def __init__(self) -> None:
+        self._second = SecondStamp()
+
     def __call__(self, ts: float) -> str:
         whole = int(ts // 1)
         nanos = round((ts - whole) * 1e9)
         if nanos >= 1_000_000_000:
             whole += 1
             nanos -= 1_000_000_000
-        if whole != self._sec:
-            self._sec = whole
-            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
-        return f"{self._prefix}.{nanos:09d}Z"
+        return f"{self._second(whole)}.{nanos:09d}Z"
 
 
 # A renderer turns (index within its segment, time, seq) into the line's text.

@@ -18,12 +18,11 @@ import hashlib
 import json
 import math
 import random
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_trace.sandbox.instancelog import InstanceLog, Render
+from kubectl_trace.sandbox.instancelog import InstanceLog, Render, SecondStamp
 
 __all__ = [
     "APP_VERSION",
@@ -43,21 +42,16 @@ _STRIDE = 613
 
 
 class _Iso:
-    """Millisecond ISO-8601 timestamps with the per-second prefix cached."""
+    """Millisecond ISO-8601 timestamps."""
 
-    __slots__ = ("_prefix", "_sec")
+    __slots__ = ("_second",)
 
     def __init__(self) -> None:
-        self._sec = -1
-        self._prefix = ""
+        self._second = SecondStamp()
 
     def __call__(self, t: float) -> str:
         sec = int(t)
-        if sec != self._sec:
-            self._sec = sec
-            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec))
-        ms = int((t - sec) * 1000)
-        return f"{self._prefix}.{ms:03d}Z"
+        return f"{self._second(sec)}.{int((t - sec) * 1000):03d}Z"
 
 
 # A renderer turns (index within its segment, time, seq) into the line's text.
@@ -162,124 +156,112 @@ _JOB_STACK = (
 )
 
 
-def _web_pool(rng: random.Random) -> list[tuple[str, str]]:
-    pool: list[tuple[str, str]] = []
-    for _ in range(_POOL):
-        roll = rng.random()
-        if roll < 0.10:
-            msg, http = _request(rng, "GET", "/healthz", 200, rng.randint(0, 3))
-            pool.append(_gke("INFO", msg, httpRequest=http))
-        elif roll < 0.68:
-            method, url, status = rng.choice(
-                (
-                    ("GET", f"/api/traces/{_hex(rng, 8)}", 200),
-                    ("GET", "/api/traces?service=checkout&limit=50", 200),
-                    ("GET", "/api/services", 200),
-                    ("GET", f"/api/spans/{_hex(rng, 16)}", 200),
-                    ("POST", "/api/traces", 202),
-                    ("GET", f"/api/search?q=user%3A{rng.randint(1000, 9999)}", 200),
-                    ("GET", f"/api/traces/{_hex(rng, 8)}", 304),
-                    ("GET", f"/api/traces/{_hex(rng, 8)}", 404),
-                )
+def _healthz(rng: random.Random, status: int, fastest_ms: int, slowest_ms: int) -> tuple[str, str]:
+    """The kubelet's probe, as the web process logs it."""
+    msg, http = _request(rng, "GET", "/healthz", status, rng.randint(fastest_ms, slowest_ms))
+    return _gke("INFO", msg, httpRequest=http)
+
+
+def _web_entry(rng: random.Random, i: int) -> tuple[str, str]:
+    roll = rng.random()
+    if roll < 0.10:
+        return _healthz(rng, 200, 0, 3)
+    elif roll < 0.68:
+        method, url, status = rng.choice(
+            (
+                ("GET", f"/api/traces/{_hex(rng, 8)}", 200),
+                ("GET", "/api/traces?service=checkout&limit=50", 200),
+                ("GET", "/api/services", 200),
+                ("GET", f"/api/spans/{_hex(rng, 16)}", 200),
+                ("POST", "/api/traces", 202),
+                ("GET", f"/api/search?q=user%3A{rng.randint(1000, 9999)}", 200),
+                ("GET", f"/api/traces/{_hex(rng, 8)}", 304),
+                ("GET", f"/api/traces/{_hex(rng, 8)}", 404),
             )
-            msg, http = _request(rng, method, url, status, rng.randint(2, 140))
-            pool.append(_gke("INFO", msg, httpRequest=http))
-        elif roll < 0.78:
-            key = f"traces:{_hex(rng, 8)}"
-            pool.append(_gke("DEBUG", rng.choice(("cache hit", "cache miss")), key=key))
-        elif roll < 0.84:
-            pool.append(
-                _gke("INFO", "pg pool stats", total=10, idle=rng.randint(5, 10), waiting=rng.randint(0, 1))
-            )
-        elif roll < 0.93:
-            ms = rng.randint(800, 2600)
-            msg, http = _request(rng, "GET", "/api/traces?service=search&limit=500", 200, ms)
-            pool.append(_gke("WARNING", f"slow request: {msg}", httpRequest=http, thresholdMs=750))
+        )
+        msg, http = _request(rng, method, url, status, rng.randint(2, 140))
+        return _gke("INFO", msg, httpRequest=http)
+    elif roll < 0.78:
+        key = f"traces:{_hex(rng, 8)}"
+        return _gke("DEBUG", rng.choice(("cache hit", "cache miss")), key=key)
+    elif roll < 0.84:
+        return _gke("INFO", "pg pool stats", total=10, idle=rng.randint(5, 10), waiting=rng.randint(0, 1))
+    elif roll < 0.93:
+        ms = rng.randint(800, 2600)
+        msg, http = _request(rng, "GET", "/api/traces?service=search&limit=500", 200, ms)
+        return _gke("WARNING", f"slow request: {msg}", httpRequest=http, thresholdMs=750)
+    else:
+        url = f"/api/traces/{_hex(rng, 8)}"
+        if rng.random() < 0.5:
+            msg, http = _request(rng, "GET", url, 500, rng.randint(5000, 5100))
+            err = {"name": "TimeoutError", "message": "Query read timeout", "stack": _TIMEOUT_STACK}
         else:
-            url = f"/api/traces/{_hex(rng, 8)}"
-            if rng.random() < 0.5:
-                msg, http = _request(rng, "GET", url, 500, rng.randint(5000, 5100))
-                err = {"name": "TimeoutError", "message": "Query read timeout", "stack": _TIMEOUT_STACK}
-            else:
-                msg, http = _request(rng, "GET", url, 500, rng.randint(3, 30))
-                err = {
-                    "name": "TypeError",
-                    "message": "Cannot read properties of undefined (reading 'spans')",
-                    "stack": _TYPE_STACK,
-                }
-            pool.append(_gke("ERROR", f"request failed: {msg}", err=err, httpRequest=http))
-    return pool
-
-
-def _web_unready_pool(rng: random.Random) -> list[tuple[str, str]]:
-    pool: list[tuple[str, str]] = []
-    for _ in range(_POOL):
-        roll = rng.random()
-        if roll < 0.35:
-            msg, http = _request(rng, "GET", "/healthz", 503, rng.randint(1, 4))
-            pool.append(_gke("INFO", msg, httpRequest=http))
-        elif roll < 0.65:
+            msg, http = _request(rng, "GET", url, 500, rng.randint(3, 30))
             err = {
-                "name": "Error",
-                "message": "connect ECONNREFUSED 10.96.112.7:5432",
-                "stack": _REFUSED_STACK,
+                "name": "TypeError",
+                "message": "Cannot read properties of undefined (reading 'spans')",
+                "stack": _TYPE_STACK,
             }
-            pool.append(_gke("ERROR", "db not connected", err=err, code="ECONNREFUSED"))
-        elif roll < 0.85:
-            msg, http = _request(rng, "GET", f"/api/traces/{_hex(rng, 8)}", 503, rng.randint(1, 6))
-            pool.append(_gke("WARNING", f"{msg} (database unavailable)", httpRequest=http))
-        else:
-            pool.append(
-                _gke("INFO", "retrying database connection", attempt=rng.randint(2, 40), delayMs=5000)
-            )
-    return pool
+        return _gke("ERROR", f"request failed: {msg}", err=err, httpRequest=http)
 
 
-def _worker_pool(rng: random.Random) -> list[tuple[str, str]]:
-    pool: list[tuple[str, str]] = []
-    jobs = ("ingest-batch", "rollup-hourly", "index-spans", "send-digest", "cleanup-expired")
-    for _ in range(_POOL):
-        roll = rng.random()
-        job = {
-            "id": _hex(rng, 6),
-            "queue": rng.choice(("traces", "rollups")),
-            "name": rng.choice(jobs),
-            "attempt": 1,
+def _web_unready_entry(rng: random.Random, i: int) -> tuple[str, str]:
+    roll = rng.random()
+    if roll < 0.35:
+        return _healthz(rng, 503, 1, 4)
+    elif roll < 0.65:
+        err = {
+            "name": "Error",
+            "message": "connect ECONNREFUSED 10.96.112.7:5432",
+            "stack": _REFUSED_STACK,
         }
-        if roll < 0.38:
-            pool.append(_gke("INFO", "job started", job=job))
-        elif roll < 0.78:
-            pool.append(_gke("INFO", "job completed", job=job, durationMs=rng.randint(12, 4800)))
-        elif roll < 0.88:
-            pool.append(_gke("DEBUG", "polling queue", queue=job["queue"], waiting=rng.randint(0, 25)))
-        elif roll < 0.96:
-            job["attempt"] = rng.randint(1, 4)
-            err = {"name": "Error", "message": "deadlock detected"}
-            pool.append(_gke("WARNING", "job failed, will retry in 30s", job=job, err=err))
-        else:
-            job["attempt"] = 5
-            err = {"name": "Error", "message": "rollup window already locked", "stack": _JOB_STACK}
-            pool.append(_gke("ERROR", "job failed permanently", job=job, err=err))
-    return pool
+        return _gke("ERROR", "db not connected", err=err, code="ECONNREFUSED")
+    elif roll < 0.85:
+        msg, http = _request(rng, "GET", f"/api/traces/{_hex(rng, 8)}", 503, rng.randint(1, 6))
+        return _gke("WARNING", f"{msg} (database unavailable)", httpRequest=http)
+    else:
+        return _gke("INFO", "retrying database connection", attempt=rng.randint(2, 40), delayMs=5000)
 
 
-def _clock_pool(rng: random.Random) -> list[tuple[str, str] | str]:
-    pool: list[tuple[str, str] | str] = []
+def _worker_entry(rng: random.Random, i: int) -> tuple[str, str]:
+    jobs = ("ingest-batch", "rollup-hourly", "index-spans", "send-digest", "cleanup-expired")
+    roll = rng.random()
+    job = {
+        "id": _hex(rng, 6),
+        "queue": rng.choice(("traces", "rollups")),
+        "name": rng.choice(jobs),
+        "attempt": 1,
+    }
+    if roll < 0.38:
+        return _gke("INFO", "job started", job=job)
+    elif roll < 0.78:
+        return _gke("INFO", "job completed", job=job, durationMs=rng.randint(12, 4800))
+    elif roll < 0.88:
+        return _gke("DEBUG", "polling queue", queue=job["queue"], waiting=rng.randint(0, 25))
+    elif roll < 0.96:
+        job["attempt"] = rng.randint(1, 4)
+        err = {"name": "Error", "message": "deadlock detected"}
+        return _gke("WARNING", "job failed, will retry in 30s", job=job, err=err)
+    else:
+        job["attempt"] = 5
+        err = {"name": "Error", "message": "rollup window already locked", "stack": _JOB_STACK}
+        return _gke("ERROR", "job failed permanently", job=job, err=err)
+
+
+def _clock_entry(rng: random.Random, i: int) -> tuple[str, str] | str:
     schedules = (
         ("rollup-hourly", "0 * * * *"),
         ("cleanup-expired", "*/5 * * * *"),
         ("digest-daily", "0 6 * * *"),
     )
-    for _ in range(_POOL):
-        roll = rng.random()
-        name, cron = rng.choice(schedules)
-        if roll < 0.55:
-            pool.append(f"[clock] tick: {rng.randint(0, 2)} schedule(s) due")
-        elif roll < 0.85:
-            pool.append(_gke("INFO", "schedule fired", schedule=cron, job=name, jobId=_hex(rng, 6)))
-        else:
-            pool.append(f"[clock] next run: {name} in {rng.randint(1, 59)}m{rng.randint(0, 59)}s")
-    return pool
+    roll = rng.random()
+    name, cron = rng.choice(schedules)
+    if roll < 0.55:
+        return f"[clock] tick: {rng.randint(0, 2)} schedule(s) due"
+    elif roll < 0.85:
+        return _gke("INFO", "schedule fired", schedule=cron, job=name, jobId=_hex(rng, 6))
+    else:
+        return f"[clock] next run: {name} in {rng.randint(1, 59)}m{rng.randint(0, 59)}s"
 
 
 def _mixed_render(pool: Sequence[tuple[str, str] | str], offset: int) -> Render:
@@ -296,35 +278,32 @@ def _mixed_render(pool: Sequence[tuple[str, str] | str], offset: int) -> Render:
     return render
 
 
-def _pino_pool(rng: random.Random) -> list[tuple[int, str]]:
+def _pino_entry(rng: random.Random, i: int) -> tuple[int, str]:
     """trace-ui logs with pino: (level, JSON fragment after "hostname")."""
-    pool: list[tuple[int, str]] = []
-    for i in range(_POOL):
-        roll = rng.random()
-        if roll < 0.75:
-            url = rng.choice(
-                ("/", "/traces", f"/traces/{_hex(rng, 8)}", "/services", "/_next/data/build/index.json")
-            )
-            status = rng.choice((200, 200, 200, 304))
-            body = {
-                "req": {"id": i + 1, "method": "GET", "url": url, "remoteAddress": "10.244.0.1"},
-                "res": {"statusCode": status},
-                "responseTime": rng.randint(2, 180),
-                "msg": "request completed",
-            }
-            pool.append((30, _json(body)[1:-1]))
-        elif roll < 0.88:
-            pool.append((20, _json({"route": "/traces/[id]", "msg": "render cache hit"})[1:-1]))
-        elif roll < 0.96:
-            pool.append((40, _json({"durationMs": rng.randint(900, 3000), "msg": "slow render"})[1:-1]))
-        else:
-            err = {"type": "FetchError", "message": "request to http://trace-api-web/api/services failed"}
-            err["stack"] = (
-                f"FetchError: {err['message']}\n"
-                "    at ClientRequest.<anonymous> (/app/.next/server/chunks/431.js:1:8822)"
-            )
-            pool.append((50, _json({"err": err, "msg": "upstream request failed"})[1:-1]))
-    return pool
+    roll = rng.random()
+    if roll < 0.75:
+        url = rng.choice(
+            ("/", "/traces", f"/traces/{_hex(rng, 8)}", "/services", "/_next/data/build/index.json")
+        )
+        status = rng.choice((200, 200, 200, 304))
+        body = {
+            "req": {"id": i + 1, "method": "GET", "url": url, "remoteAddress": "10.244.0.1"},
+            "res": {"statusCode": status},
+            "responseTime": rng.randint(2, 180),
+            "msg": "request completed",
+        }
+        return (30, _json(body)[1:-1])
+    elif roll < 0.88:
+        return (20, _json({"route": "/traces/[id]", "msg": "render cache hit"})[1:-1])
+    elif roll < 0.96:
+        return (40, _json({"durationMs": rng.randint(900, 3000), "msg": "slow render"})[1:-1])
+    else:
+        err = {"type": "FetchError", "message": "request to http://trace-api-web/api/services failed"}
+        err["stack"] = (
+            f"FetchError: {err['message']}\n"
+            "    at ClientRequest.<anonymous> (/app/.next/server/chunks/431.js:1:8822)"
+        )
+        return (50, _json({"err": err, "msg": "upstream request failed"})[1:-1])
 
 
 def _pino_render(pool: Sequence[tuple[int, str]], hostname: str, offset: int) -> Render:
@@ -348,24 +327,21 @@ def _pino_line(level: int, msg: str, hostname: str) -> Render:
     return render
 
 
-def _generic_pool(rng: random.Random) -> list[str]:
-    pool = []
-    for _ in range(_POOL):
-        path = rng.choice(("/", "/index.html", "/favicon.ico", "/status"))
-        status = rng.choice((200, 200, 200, 304, 404))
-        pool.append(
-            f'level=info msg="handled request" path={path} status={status} duration={rng.randint(1, 40)}ms'
-        )
-    return pool
+def _generic_entry(rng: random.Random, i: int) -> str:
+    path = rng.choice(("/", "/index.html", "/favicon.ico", "/status"))
+    status = rng.choice((200, 200, 200, 304, 404))
+    return f'level=info msg="handled request" path={path} status={status} duration={rng.randint(1, 40)}ms'
 
 
 _POOLS: dict[str, Any] = {}
 
 
-def _pool(name: str, build: Callable[[random.Random], Any]) -> Any:
+def _pool(name: str, entry: Callable[[random.Random, int], Any]) -> Any:
+    """The ``_POOL`` entries a style's steady output cycles through (made once, the same every run)."""
     pool = _POOLS.get(name)
     if pool is None:
-        pool = build(random.Random(f"nodeapp-sandbox-{name}"))
+        rng = random.Random(f"nodeapp-sandbox-{name}")
+        pool = [entry(rng, i) for i in range(_POOL)]
         _POOLS[name] = pool
     return pool
 
@@ -508,16 +484,16 @@ _CRASH = (
 
 def _steady(style: LogStyle, seed: int, hostname: str) -> Render:
     if style.app == "trace-ui":
-        return _pino_render(_pool("ui", _pino_pool), hostname, seed % _POOL)
+        return _pino_render(_pool("ui", _pino_entry), hostname, seed % _POOL)
     if style.app == "generic":
-        return _plain_render(_pool("generic", _generic_pool), seed % _POOL, _STRIDE)
+        return _plain_render(_pool("generic", _generic_entry), seed % _POOL, _STRIDE)
     if style.process == "worker":
-        return _gke_render(_pool("worker", _worker_pool), seed % _POOL, _STRIDE)
+        return _gke_render(_pool("worker", _worker_entry), seed % _POOL, _STRIDE)
     if style.process == "clock":
-        return _mixed_render(_pool("clock", _clock_pool), seed % _POOL)
+        return _mixed_render(_pool("clock", _clock_entry), seed % _POOL)
     if style.fault == "unready":
-        return _gke_render(_pool("web-unready", _web_unready_pool), seed % _POOL, _STRIDE)
-    return _gke_render(_pool("web", _web_pool), seed % _POOL, _STRIDE)
+        return _gke_render(_pool("web-unready", _web_unready_entry), seed % _POOL, _STRIDE)
+    return _gke_render(_pool("web", _web_entry), seed % _POOL, _STRIDE)
 
 
 def instance_seed(namespace: str, pod: str, container: str, instance: int) -> int:

@@ -25,22 +25,17 @@ from typing import Any
 
 from kubectl_trace.errors import NodeappError
 from kubectl_trace.sandbox.interfaces import SandboxOptions
+from kubectl_trace.sandbox.statedir import LOG_FILE, STATE_FILE, remove_own_kubeconfig, state_dir_for
 
 __all__ = [
     "SandboxHandle",
+    "claim_kubeconfig",
     "find_sandbox",
     "start_sandbox",
     "state_dir_for",
 ]
 
-_STATE_FILE = "state.json"
-_LOG_FILE = "server.log"
 _MARKER = "kubectl_trace.sandbox"
-
-
-def state_dir_for(kubeconfig: str) -> str:
-    """The state directory of the sandbox that writes ``kubeconfig``."""
-    return os.path.abspath(os.path.expanduser(kubeconfig)) + ".sandbox"
 
 
 def _pid_is_sandbox(pid: int) -> bool:
@@ -59,7 +54,7 @@ def _pid_is_sandbox(pid: int) -> bool:
 
 def _read_state(state_dir: str) -> dict[str, Any] | None:
     try:
-        with open(os.path.join(state_dir, _STATE_FILE), encoding="utf-8") as handle:
+        with open(os.path.join(state_dir, STATE_FILE), encoding="utf-8") as handle:
             data = json.load(handle)
     except (OSError, ValueError):
         return None
@@ -68,7 +63,7 @@ def _read_state(state_dir: str) -> dict[str, Any] | None:
 
 def _log_tail(state_dir: str, lines: int = 8) -> str:
     try:
-        with open(os.path.join(state_dir, _LOG_FILE), encoding="utf-8", errors="replace") as handle:
+        with open(os.path.join(state_dir, LOG_FILE), encoding="utf-8", errors="replace") as handle:
             return "".join(handle.readlines()[-lines:]).strip()
     except OSError:
         return ""
@@ -198,20 +193,8 @@ class SandboxHandle:
         self.stop()
 
 
-def _sha256(path: str) -> str | None:
-    import hashlib
-
-    try:
-        with open(path, "rb") as handle:
-            return hashlib.sha256(handle.read()).hexdigest()
-    except OSError:
-        return None
-
-
 def _remove_files(state_dir: str, kubeconfig: str, kubeconfig_sha: str | None) -> None:
-    if kubeconfig_sha and _sha256(kubeconfig) == kubeconfig_sha:
-        with contextlib.suppress(OSError):
-            os.unlink(kubeconfig)
+    remove_own_kubeconfig(kubeconfig, kubeconfig_sha)
     shutil.rmtree(state_dir, ignore_errors=True)
 
 
@@ -293,6 +276,20 @@ def server_command(
     return argv
 
 
+def claim_kubeconfig(kubeconfig: str) -> None:
+    """Make way for a new sandbox writing ``kubeconfig`` (an absolute path).
+
+    NodeappError when one already runs for it; the state a dead one left is cleared.
+    """
+    running = find_sandbox(kubeconfig)
+    if running is not None:
+        raise NodeappError(
+            f"a sandbox already runs for {kubeconfig} ({running.server}, pid {running.pid})",
+            hint=f"stop it first: kubectl nodeapp sandbox down --kubeconfig {kubeconfig}",
+        )
+    clear_stale(kubeconfig)
+
+
 def start_sandbox(
     kubeconfig: str,
     options: SandboxOptions | None = None,
@@ -319,13 +316,7 @@ def start_sandbox(
             "refusing to write the sandbox kubeconfig over ~/.kube/config",
             hint="pass another file, e.g. --kubeconfig /tmp/nodeapp-sandbox.kubeconfig",
         )
-    running = find_sandbox(kubeconfig)
-    if running is not None:
-        raise NodeappError(
-            f"a sandbox already runs for {kubeconfig} ({running.server}, pid {running.pid})",
-            hint=f"stop it first: kubectl nodeapp sandbox down --kubeconfig {kubeconfig}",
-        )
-    clear_stale(kubeconfig)
+    claim_kubeconfig(kubeconfig)
     if os.path.exists(kubeconfig) and not _is_sandbox_kubeconfig(kubeconfig):
         raise NodeappError(
             f"{kubeconfig} exists and is not a sandbox kubeconfig; refusing to overwrite it",
@@ -333,7 +324,7 @@ def start_sandbox(
         )
     state_dir = options.state_dir or state_dir_for(kubeconfig)
     os.makedirs(state_dir, mode=0o700, exist_ok=True)
-    log_path = os.path.join(state_dir, _LOG_FILE)
+    log_path = os.path.join(state_dir, LOG_FILE)
     argv = server_command(kubeconfig, options, exit_with_parent=exit_with_parent)
     child_env = dict(os.environ if env is None else env)
     child_env.setdefault("PYTHONUNBUFFERED", "1")

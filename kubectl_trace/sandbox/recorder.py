@@ -13,33 +13,36 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from kubectl_trace.sandbox.store import Store, StoreError, rfc3339
 
-__all__ = ["EventRecorder"]
+__all__ = ["EventRecorder", "EventSource"]
 
 Obj = dict[str, Any]
 _Key = tuple[str, str, str, str, str, str, str]
 
 
+@dataclass(frozen=True)
+class EventSource:
+    """Who reports an event: ``source.component`` and, for the kubelet, its node (``source.host``)."""
+
+    component: str
+    host: str | None = None
+
+
+@dataclass(eq=False)
 class EventRecorder:
     """Writes Events into the store, aggregating identical ones."""
 
-    def __init__(
-        self,
-        store: Store,
-        *,
-        clock: Callable[[], float] = time.time,
-        ttl: float = 3600.0,
-        max_events: int = 20_000,
-    ) -> None:
-        self.store = store
-        self.clock = clock
-        self.ttl = ttl
-        self.max_events = max_events
-        self._index: dict[_Key, tuple[str, str]] = {}
-        self._last_ns = 0
+    store: Store
+    _: KW_ONLY
+    clock: Callable[[], float] = time.time
+    ttl: float = 3600.0  # seconds an event is kept after its last occurrence
+    max_events: int = 20_000
+    _index: dict[_Key, tuple[str, str]] = field(default_factory=dict, init=False, repr=False)
+    _last_ns: int = field(default=0, init=False, repr=False)
 
     def _name(self, base: str) -> str:
         ns = time.time_ns()
@@ -49,17 +52,13 @@ class EventRecorder:
         return f"{base}.{ns:x}"
 
     def record(
-        self,
-        obj: Obj,
-        type_: str,
-        reason: str,
-        message: str,
-        *,
-        component: str,
-        host: str | None = None,
-        field_path: str | None = None,
+        self, obj: Obj, type_: str, reason: str, message: str, source: EventSource, field_path: str = ""
     ) -> None:
-        """Record that ``reason``/``message`` happened to ``obj`` (now)."""
+        """Record that ``reason``/``message`` happened to ``obj`` (now), reported by ``source``.
+
+        ``field_path``: the part of ``obj`` it is about (a container: ``spec.containers{web}``).
+        """
+        component, host = source.component, source.host
         meta = obj.get("metadata", {})
         namespace = meta.get("namespace") or "default"
         key: _Key = (
@@ -93,15 +92,15 @@ class EventRecorder:
             del involved["namespace"]
         if field_path:
             involved["fieldPath"] = field_path
-        source: Obj = {"component": component}
+        reported: Obj = {"component": component}
         if host:
-            source["host"] = host
+            reported["host"] = host
         event: Obj = {
             "metadata": {"name": self._name(meta.get("name", "event")), "namespace": namespace},
             "involvedObject": involved,
             "reason": reason,
             "message": message,
-            "source": source,
+            "source": reported,
             "firstTimestamp": now,
             "lastTimestamp": now,
             "count": 1,

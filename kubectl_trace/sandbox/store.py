@@ -69,34 +69,27 @@ class StoreError(Exception):
         return body
 
     @classmethod
+    def _about(cls, code: int, reason: str, resource: Resource, name: str, message: str) -> StoreError:
+        """An error about one object, with the details that name it."""
+        return cls(code, reason, message, details=_details(resource, name))
+
+    @classmethod
     def not_found(cls, resource: Resource, name: str) -> StoreError:
         """404 ``pods "x" not found``."""
-        return cls(
-            404,
-            "NotFound",
-            f'{resource.group_resource} "{name}" not found',
-            details=_details(resource, name),
-        )
+        return cls._about(404, "NotFound", resource, name, f'{resource.group_resource} "{name}" not found')
 
     @classmethod
     def already_exists(cls, resource: Resource, name: str) -> StoreError:
         """409 AlreadyExists."""
-        return cls(
-            409,
-            "AlreadyExists",
-            f'{resource.group_resource} "{name}" already exists',
-            details=_details(resource, name),
+        return cls._about(
+            409, "AlreadyExists", resource, name, f'{resource.group_resource} "{name}" already exists'
         )
 
     @classmethod
     def conflict(cls, resource: Resource, name: str, why: str) -> StoreError:
         """409 Conflict, as for a stale resourceVersion."""
-        return cls(
-            409,
-            "Conflict",
-            f'Operation cannot be fulfilled on {resource.group_resource} "{name}": {why}',
-            details=_details(resource, name),
-        )
+        message = f'Operation cannot be fulfilled on {resource.group_resource} "{name}": {why}'
+        return cls._about(409, "Conflict", resource, name, message)
 
     @classmethod
     def expired(cls, rv: int, current: int) -> StoreError:
@@ -318,13 +311,7 @@ class Store:
         return new
 
     def update(
-        self,
-        resource: str,
-        obj: Obj,
-        *,
-        subresource: str | None = None,
-        check_rv: bool = True,
-        dry_run: bool = False,
+        self, resource: str, obj: Obj, *, subresource: str | None = None, dry_run: bool = False
     ) -> Obj:
         """Replace an object (PUT semantics).
 
@@ -340,7 +327,7 @@ class Store:
         ns = meta_in.get("namespace") if info.namespaced else None
         current = self.get(resource, ns, name)
         given_rv = meta_in.get("resourceVersion")
-        if check_rv and given_rv and str(given_rv) != current["metadata"]["resourceVersion"]:
+        if given_rv and str(given_rv) != current["metadata"]["resourceVersion"]:
             raise StoreError.conflict(
                 info,
                 name,

@@ -77,6 +77,7 @@ def test_limit_bytes_truncates(pod: ScriptedLog, skubectl: Any) -> None:
 
 
 def test_container_errors(server: InProcessServer, pod: ScriptedLog, skube: Any, skubectl: Any) -> None:
+    from kubectl_trace.kube.calls import LogQuery
     from kubectl_trace.kube.errors import ApiError
 
     with pytest.raises(ApiError) as error:
@@ -84,7 +85,7 @@ def test_container_errors(server: InProcessServer, pod: ScriptedLog, skube: Any,
     assert error.value.status == 400
     assert "a container name must be specified for pod web-1, choose one of: [app side]" in str(error.value)
     with pytest.raises(ApiError) as error:
-        skube.pod_log("default", "web-1", container="db")
+        skube.pod_log("default", "web-1", LogQuery("db"))
     assert "container db is not valid for pod web-1" in str(error.value)
     server.add_pod("pending-1", node=None, phase="Pending")
     assert skubectl("logs", "pending-1", check=True).stdout == ""

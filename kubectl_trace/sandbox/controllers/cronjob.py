@@ -20,8 +20,9 @@ from typing import Any
 
 from kubectl_trace.sandbox.controllers import Context
 from kubectl_trace.sandbox.controllers.job import job_finished
-from kubectl_trace.sandbox.controllers.util import controller_of, owner_reference
+from kubectl_trace.sandbox.controllers.util import controller_of, owned_object
 from kubectl_trace.sandbox.cron import CronError, CronSchedule, parse_schedule
+from kubectl_trace.sandbox.recorder import EventSource
 from kubectl_trace.sandbox.store import StoreError, rfc3339
 from kubectl_trace.sandbox.timescale import Timer
 from kubectl_trace.timeparse import parse_rfc3339
@@ -30,7 +31,7 @@ __all__ = ["CronJobController", "owning_cronjob"]
 
 Obj = dict[str, Any]
 Key = tuple[str, str]
-_COMPONENT = "cronjob-controller"
+_SOURCE = EventSource("cronjob-controller")
 _SCHEDULED_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp"
 
 
@@ -130,7 +131,7 @@ class CronJobController:
                     "Normal",
                     "SawCompletedJob",
                     f"Saw completed job: {meta['name']}, condition: {finished}",
-                    component=_COMPONENT,
+                    _SOURCE,
                 )
             done = (job.get("status") or {}).get("completionTime")
             if finished == "Complete" and done:
@@ -159,7 +160,7 @@ class CronJobController:
         with contextlib.suppress(StoreError):
             self.ctx.store.remove("jobs", meta["namespace"], meta["name"], uid=meta["uid"])
             self.ctx.recorder.record(
-                cronjob, "Normal", "SuccessfulDelete", f"Deleted job {meta['name']}", component=_COMPONENT
+                cronjob, "Normal", "SuccessfulDelete", f"Deleted job {meta['name']}", _SOURCE
             )
 
     def _parsed(self, cronjob: Obj) -> CronSchedule | None:
@@ -174,7 +175,7 @@ class CronJobController:
                     "Warning",
                     "UnparseableSchedule",
                     f"unparseable schedule: {text!r} : {err}",
-                    component=_COMPONENT,
+                    _SOURCE,
                 )
         return self._schedules[text]
 
@@ -215,7 +216,7 @@ class CronJobController:
                 "Warning",
                 "MissSchedule",
                 f"Missed scheduled time to start a job: {rfc3339(self.wall(due))}",
-                component=_COMPONENT,
+                _SOURCE,
             )
             return
         policy = spec.get("concurrencyPolicy") or "Allow"
@@ -226,7 +227,7 @@ class CronJobController:
                 "Normal",
                 "JobAlreadyActive",
                 "Not starting job because prior execution is running and concurrency policy is Forbid",
-                component=_COMPONENT,
+                _SOURCE,
             )
             return
         if active and policy == "Replace":
@@ -249,28 +250,16 @@ class CronJobController:
         name = f"{cronjob['metadata']['name']}-{int(scheduled // 60)}"
         annotations = dict(tmeta.get("annotations") or {})
         annotations[_SCHEDULED_ANNOTATION] = rfc3339(self.wall(scheduled))
-        job: Obj = {
-            "apiVersion": "batch/v1",
-            "kind": "Job",
-            "metadata": {
-                "name": name,
-                "namespace": cronjob["metadata"]["namespace"],
-                "labels": dict(tmeta.get("labels") or {}),
-                "annotations": annotations,
-                "ownerReferences": [owner_reference(cronjob)],
-            },
-            "spec": default_job_spec(template.get("spec") or {}),
-        }
+        job = owned_object(cronjob, "batch/v1", "Job", name, dict(tmeta.get("labels") or {}), annotations)
+        job["spec"] = default_job_spec(template.get("spec") or {})
         try:
             created = self.ctx.store.create("jobs", job)
         except StoreError as err:
             if err.code == 409:
                 return None  # already started for this schedule
             self.ctx.recorder.record(
-                cronjob, "Warning", "FailedCreate", f"Error creating job: {err.message}", component=_COMPONENT
+                cronjob, "Warning", "FailedCreate", f"Error creating job: {err.message}", _SOURCE
             )
             return None
-        self.ctx.recorder.record(
-            cronjob, "Normal", "SuccessfulCreate", f"Created job {name}", component=_COMPONENT
-        )
+        self.ctx.recorder.record(cronjob, "Normal", "SuccessfulCreate", f"Created job {name}", _SOURCE)
         return created

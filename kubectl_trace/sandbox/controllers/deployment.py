@@ -64,13 +64,14 @@ from kubectl_trace.sandbox.controllers.deployment_status import (
     set_condition,
 )
 from kubectl_trace.sandbox.controllers.util import (
-    HASH_LABEL,
     controller_of,
     equal_ignore_hash,
+    new_replicaset,
     owner_reference,
     selector_matches,
     template_hash,
 )
+from kubectl_trace.sandbox.recorder import EventSource
 from kubectl_trace.sandbox.store import StoreError, rfc3339
 
 __all__ = ["DeploymentController"]
@@ -78,7 +79,7 @@ __all__ = ["DeploymentController"]
 Obj = dict[str, Any]
 Key = tuple[str, str]
 
-_COMPONENT = "deployment-controller"
+_SOURCE = EventSource("deployment-controller")
 
 
 class DeploymentController:
@@ -101,7 +102,7 @@ class DeploymentController:
         return new_condition("Progressing", status, reason, message, rfc3339(self._now()))
 
     def _event(self, d: Obj, message: str, reason: str = "ScalingReplicaSet", type_: str = "Normal") -> None:
-        self.ctx.recorder.record(d, type_, reason, message, component=_COMPONENT)
+        self.ctx.recorder.record(d, type_, reason, message, _SOURCE)
 
     def _write(self, d: Obj) -> Obj:
         """Store the deployment's status and annotations (as UpdateStatus does)."""
@@ -257,25 +258,10 @@ class DeploymentController:
 
     def _create_new_rs(self, d: Obj, old_rss: list[Obj], new_revision: str) -> Obj | None:
         store = self.ctx.store
-        template = copy.deepcopy(d["spec"].get("template") or {})
+        template = d["spec"].get("template") or {}
         collisions = d["status"].get("collisionCount")
-        pod_hash = template_hash(template, collisions)
-        tmeta = template.setdefault("metadata", {})
-        tmeta["labels"] = {**(tmeta.get("labels") or {}), HASH_LABEL: pod_hash}
-        selector = copy.deepcopy(d["spec"].get("selector") or {})
-        selector["matchLabels"] = {**(selector.get("matchLabels") or {}), HASH_LABEL: pod_hash}
-        name = f"{d['metadata']['name']}-{pod_hash}"
-        rs: Obj = {
-            "apiVersion": "apps/v1",
-            "kind": "ReplicaSet",
-            "metadata": {
-                "name": name,
-                "namespace": d["metadata"]["namespace"],
-                "labels": dict(tmeta["labels"]),
-                "ownerReferences": [owner_reference(d)],
-            },
-            "spec": {"replicas": 0, "selector": selector, "template": template},
-        }
+        rs = new_replicaset(d, template, template_hash(template, collisions), 0)
+        name = rs["metadata"]["name"]
         if d["spec"].get("minReadySeconds"):
             rs["spec"]["minReadySeconds"] = int(d["spec"]["minReadySeconds"])
         new_count = new_rs_new_replicas(d, [*old_rss, rs], rs)

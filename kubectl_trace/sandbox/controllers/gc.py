@@ -101,6 +101,15 @@ class GarbageCollector:
         elif key[0] == "namespace":
             self._namespace(key[1])
 
+    def _remove(self, resource: str, ns: str, name: str) -> None:
+        """Remove an object now (gone already: nothing to do)."""
+        with contextlib.suppress(StoreError):
+            self.ctx.store.remove(resource, ns or None, name)
+
+    def _orphan(self, resource: str, ns: str, name: str, uid: str) -> None:
+        """Drop a dependent's owner reference to ``uid``."""
+        self.ctx.store.mutate(resource, ns or None, name, lambda draft: _drop_owner(draft, uid))
+
     def _delete(self, resource: str, ns: str, name: str, *, foreground: bool = False) -> None:
         store = self.ctx.store
         obj = store.try_get(resource, ns or None, name)
@@ -123,8 +132,7 @@ class GarbageCollector:
             with contextlib.suppress(StoreError):
                 store.mutate(resource, ns or None, name, mark)
             return
-        with contextlib.suppress(StoreError):
-            store.remove(resource, ns or None, name)
+        self._remove(resource, ns, name)
 
     def _collect(self, uid: str) -> None:
         store = self.ctx.store
@@ -135,7 +143,7 @@ class GarbageCollector:
             refs = obj["metadata"].get("ownerReferences") or []
             alive = [r for r in refs if r.get("uid") != uid and self._find_owner(r, ns or None) is not None]
             if alive:
-                store.mutate(resource, ns or None, name, lambda draft: _drop_owner(draft, uid))
+                self._orphan(resource, ns, name, uid)
             else:
                 self._delete(resource, ns, name)
 
@@ -152,9 +160,7 @@ class GarbageCollector:
         if "orphan" in finalizers:
             for dep_resource, dep_ns, dep_name in deps:
                 with contextlib.suppress(StoreError):
-                    store.mutate(
-                        dep_resource, dep_ns or None, dep_name, lambda draft: _drop_owner(draft, uid)
-                    )
+                    self._orphan(dep_resource, dep_ns, dep_name, uid)
             finalizers.remove("orphan")
         elif "foregroundDeletion" in finalizers:
             if deps:
@@ -171,8 +177,7 @@ class GarbageCollector:
 
             store.mutate(resource, ns or None, name, keep)
             return
-        with contextlib.suppress(StoreError):
-            store.remove(resource, ns or None, name)
+        self._remove(resource, ns, name)
 
     def _namespace(self, name: str) -> None:
         store = self.ctx.store
@@ -181,21 +186,16 @@ class GarbageCollector:
             if not info.namespaced:
                 continue
             for obj in store.list(resource, name):
-                if namespace is None:
-                    # the namespace is gone already: nothing may stay behind
-                    with contextlib.suppress(StoreError):
-                        store.remove(resource, name, obj["metadata"]["name"])
-                elif resource == "events":
-                    with contextlib.suppress(StoreError):
-                        store.remove(resource, name, obj["metadata"]["name"])
+                if namespace is None or resource == "events":
+                    # events go at once; and once the namespace is gone nothing may stay behind
+                    self._remove(resource, name, obj["metadata"]["name"])
                 else:
                     self._delete(resource, name, obj["metadata"]["name"])
         if namespace is None:
             return
         leftover = sum(len(store.list(r, name)) for r, info in RESOURCES.items() if info.namespaced)
         if leftover == 0:
-            with contextlib.suppress(StoreError):
-                store.remove("namespaces", None, name)
+            self._remove("namespaces", "", name)
         elif (namespace.get("status") or {}).get("phase") != "Terminating":
 
             def terminating(draft: Obj) -> None:

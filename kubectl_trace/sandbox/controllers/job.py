@@ -19,12 +19,12 @@ import copy
 from typing import Any
 
 from kubectl_trace.sandbox.controllers import Context
-from kubectl_trace.sandbox.controllers.pods import create_pod
+from kubectl_trace.sandbox.controllers.pods import create_pod, delete_pod
 from kubectl_trace.sandbox.controllers.util import (
     controller_of,
-    graceful_delete,
     is_pod_ready,
 )
+from kubectl_trace.sandbox.recorder import EventSource
 from kubectl_trace.sandbox.store import StoreError, rfc3339
 from kubectl_trace.timeparse import parse_rfc3339
 
@@ -46,7 +46,7 @@ JOB_LABELS = (
     "controller-uid",
     "job-name",
 )
-_COMPONENT = "job-controller"
+_SOURCE = EventSource("job-controller")
 _BACKOFF_BASE = 10.0
 _BACKOFF_MAX = 360.0
 _SUCCESS = ("CompletionsReached", "Reached expected number of succeeded pods")
@@ -208,7 +208,7 @@ class JobController:
                     conditions.append(_condition(target[0], target[1], target[2], now))
                     types.add(target[0])
                     if target[0] == "FailureTarget":
-                        self.ctx.recorder.record(job, "Warning", target[1], target[2], component=_COMPONENT)
+                        self.ctx.recorder.record(job, "Warning", target[1], target[2], _SOURCE)
                     pods_run = False
                 elif suspended:
                     pods_run = False
@@ -216,7 +216,7 @@ class JobController:
                     active += self._manage(job, spec, succeeded, failed, active, now)
             if not pods_run:  # a target was reached, or the Job is suspended: its pods stop
                 for pod in active:
-                    self._delete_pod(job, pod)
+                    delete_pod(self.ctx, job, pod, _SOURCE)
                 terminating += active
                 active = []
             if not terminating and not active:
@@ -259,7 +259,7 @@ class JobController:
             conditions.append(_condition(final, reason, message, now))
             if final == "Complete":
                 status["completionTime"] = rfc3339(now)
-                self.ctx.recorder.record(job, "Normal", "Completed", "Job completed", component=_COMPONENT)
+                self.ctx.recorder.record(job, "Normal", "Completed", "Job completed", _SOURCE)
             return
 
     def _suspension(
@@ -269,11 +269,11 @@ class JobController:
         current = next((c for c in conditions if c.get("type") == "Suspended"), None)
         if suspended and (current is None or current.get("status") != "True"):
             cond = _condition("Suspended", "JobSuspended", "Job suspended", now)
-            self.ctx.recorder.record(job, "Normal", "Suspended", "Job suspended", component=_COMPONENT)
+            self.ctx.recorder.record(job, "Normal", "Suspended", "Job suspended", _SOURCE)
             status.pop("startTime", None)
         elif not suspended and current is not None and current.get("status") == "True":
             cond = {**_condition("Suspended", "JobResumed", "Job resumed", now), "status": "False"}
-            self.ctx.recorder.record(job, "Normal", "Resumed", "Job resumed", component=_COMPONENT)
+            self.ctx.recorder.record(job, "Normal", "Resumed", "Job resumed", _SOURCE)
             status.pop("startTime", None)
         else:
             return conditions
@@ -323,7 +323,7 @@ class JobController:
                 return []
         created = []
         for _ in range(missing):
-            pod = create_pod(self.ctx, job, (job.get("spec") or {}).get("template") or {}, _COMPONENT)
+            pod = create_pod(self.ctx, job, (job.get("spec") or {}).get("template") or {}, _SOURCE)
             if pod is not None:
                 created.append(pod)
         return created
@@ -335,13 +335,3 @@ class JobController:
             old.cancel()
         delay = max(0.0, when - self.ctx.clock()) + 0.001
         self._timers[key] = self.ctx.timers.after_real(delay, lambda: self.ctx.queue.enqueue(self.QUEUE, key))
-
-    def _delete_pod(self, job: Obj, pod: Obj) -> None:
-        graceful_delete(self.ctx.store, pod, now=self.ctx.clock())
-        self.ctx.recorder.record(
-            job,
-            "Normal",
-            "SuccessfulDelete",
-            f"Deleted pod: {pod['metadata']['name']}",
-            component=_COMPONENT,
-        )

@@ -13,19 +13,21 @@ from __future__ import annotations
 from typing import Any
 
 from kubectl_trace.sandbox.controllers import Context
-from kubectl_trace.sandbox.controllers.pods import create_pod
+from kubectl_trace.sandbox.controllers.pods import create_pod, delete_pod
 from kubectl_trace.sandbox.controllers.util import (
     controller_of,
-    graceful_delete,
     is_pod_active,
     is_pod_ready,
     is_pod_terminating,
     ready_condition,
 )
+from kubectl_trace.sandbox.recorder import EventSource
 
 __all__ = ["ReplicaSetController"]
 
 Obj = dict[str, Any]
+
+_SOURCE = EventSource("replicaset-controller")
 Key = tuple[str, str]
 
 _PHASE_RANK = {"Pending": 0, "Unknown": 1, "Running": 2}
@@ -94,18 +96,11 @@ class ReplicaSetController:
         diff = len(active) - want
         if diff < 0:
             for _ in range(-diff):
-                create_pod(self.ctx, rs, rs["spec"].get("template") or {}, "replicaset-controller")
+                create_pod(self.ctx, rs, rs["spec"].get("template") or {}, _SOURCE)
             return True
         if diff > 0:
             for pod in self._pods_to_delete(active, diff):
-                graceful_delete(self.ctx.store, pod, now=self.ctx.clock())
-                self.ctx.recorder.record(
-                    rs,
-                    "Normal",
-                    "SuccessfulDelete",
-                    f"Deleted pod: {pod['metadata']['name']}",
-                    component="replicaset-controller",
-                )
+                delete_pod(self.ctx, rs, pod, _SOURCE)
             return True
         return False
 

@@ -12,11 +12,14 @@ from collections import Counter
 from typing import Any
 
 from kubectl_trace.sandbox.controllers import Context
+from kubectl_trace.sandbox.recorder import EventSource
 from kubectl_trace.sandbox.store import StoreError, rfc3339
 
 __all__ = ["PodScheduler"]
 
 Obj = dict[str, Any]
+
+_SOURCE = EventSource("default-scheduler")
 
 
 class PodScheduler:
@@ -86,9 +89,7 @@ class PodScheduler:
                 status["conditions"] = conditions
 
             store.mutate("pods", ns, name, unschedulable)
-            self.ctx.recorder.record(
-                pod, "Warning", "FailedScheduling", message, component="default-scheduler"
-            )
+            self.ctx.recorder.record(pod, "Warning", "FailedScheduling", message, _SOURCE)
             if uid not in self._failed:
                 self._failed.add(uid)
             # kube-scheduler retries unschedulable pods periodically
@@ -116,7 +117,7 @@ class PodScheduler:
             "Normal",
             "Scheduled",
             f"Successfully assigned {ns}/{name} to {node_name}",
-            component="default-scheduler",
+            _SOURCE,
         )
 
     def forget(self, pod: Obj) -> None:

@@ -23,6 +23,8 @@ __all__ = [
     "int_or_percent",
     "is_pod_active",
     "is_pod_ready",
+    "new_replicaset",
+    "owned_object",
     "owner_reference",
     "random_suffix",
     "selector_matches",
@@ -113,6 +115,32 @@ def owner_reference(obj: Obj) -> Obj:
         "controller": True,
         "blockOwnerDeletion": True,
     }
+
+
+def owned_object(
+    owner: Obj, api_version: str, kind: str, name: str, labels: Obj, annotations: Obj | None = None
+) -> Obj:
+    """A new object ``name`` in ``owner``'s namespace, controlled by ``owner`` (no spec yet)."""
+    meta: Obj = {"name": name, "namespace": owner["metadata"]["namespace"], "labels": labels}
+    if annotations is not None:
+        meta["annotations"] = annotations
+    meta["ownerReferences"] = [owner_reference(owner)]
+    return {"apiVersion": api_version, "kind": kind, "metadata": meta}
+
+
+def new_replicaset(
+    deployment: Obj, template: Obj, pod_hash: str, replicas: int, annotations: Obj | None = None
+) -> Obj:
+    """A ReplicaSet of ``deployment`` for ``template``: named, labelled and selecting by ``pod_hash``."""
+    template = copy.deepcopy(template)
+    tmeta = template.setdefault("metadata", {})
+    tmeta["labels"] = {**(tmeta.get("labels") or {}), HASH_LABEL: pod_hash}
+    selector = copy.deepcopy(deployment["spec"].get("selector") or {})
+    selector["matchLabels"] = {**(selector.get("matchLabels") or {}), HASH_LABEL: pod_hash}
+    name = f"{deployment['metadata']['name']}-{pod_hash}"
+    rs = owned_object(deployment, "apps/v1", "ReplicaSet", name, dict(tmeta["labels"]), annotations)
+    rs["spec"] = {"replicas": replicas, "selector": selector, "template": template}
+    return rs
 
 
 def controller_of(obj: Obj) -> Obj | None:

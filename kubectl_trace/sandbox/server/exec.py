@@ -120,20 +120,17 @@ class ExecSession:
         """
         argv = command or self.argv
         os.makedirs(cwd, exist_ok=True)
+
+        async def start(**stdio: Any) -> asyncio.subprocess.Process:
+            return await asyncio.create_subprocess_exec(
+                argv[0], *argv[1:], executable=program, cwd=cwd, env=env, start_new_session=True, **stdio
+            )
+
         if tty:
             master, slave = pty.openpty()
             try:
-                self.process = await asyncio.create_subprocess_exec(
-                    argv[0],
-                    *argv[1:],
-                    executable=program,
-                    stdin=slave,
-                    stdout=slave,
-                    stderr=slave,
-                    cwd=cwd,
-                    env=env,
-                    start_new_session=True,
-                    preexec_fn=terminal_setup(argv),
+                self.process = await start(
+                    stdin=slave, stdout=slave, stderr=slave, preexec_fn=terminal_setup(argv)
                 )
             except BaseException:
                 os.close(master)
@@ -146,16 +143,10 @@ class ExecSession:
         else:
             pipe = asyncio.subprocess.PIPE
             devnull = asyncio.subprocess.DEVNULL
-            self.process = await asyncio.create_subprocess_exec(
-                argv[0],
-                *argv[1:],
-                executable=program,
+            self.process = await start(
                 stdin=pipe if stdin else devnull,
                 stdout=pipe if stdout else devnull,
                 stderr=pipe if stderr else devnull,
-                cwd=cwd,
-                env=env,
-                start_new_session=True,
             )
 
     def _on_pty_readable(self) -> None:

@@ -15,8 +15,10 @@ the sandbox keeps no deleted pod's log readable either.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -25,6 +27,7 @@ from kubectl_trace.sandbox.interfaces import ContainerLog
 from kubectl_trace.sandbox.server.containers import resolve_container
 from kubectl_trace.sandbox.server.responses import query_bool, query_int
 from kubectl_trace.sandbox.server.routes import Route
+from kubectl_trace.sandbox.server.state import CLIENT_GONE
 from kubectl_trace.sandbox.store import StoreError
 from kubectl_trace.timeparse import format_rfc3339_nano, parse_rfc3339
 
@@ -37,29 +40,18 @@ _CHUNK_LINES = 2000  # lines per write when catching up on a long backlog
 _RECHECK = 2.0  # seconds between checks that the pod still exists while idle
 
 
+@dataclass(frozen=True, kw_only=True)
 class LogRequest:
     """The validated PodLogOptions of one request."""
 
-    def __init__(
-        self,
-        *,
-        container: str | None,
-        follow: bool,
-        previous: bool,
-        timestamps: bool,
-        since_seconds: int | None,
-        since_time: float | None,
-        tail_lines: int | None,
-        limit_bytes: int | None,
-    ) -> None:
-        self.container = container
-        self.follow = follow
-        self.previous = previous
-        self.timestamps = timestamps
-        self.since_seconds = since_seconds
-        self.since_time = since_time
-        self.tail_lines = tail_lines
-        self.limit_bytes = limit_bytes
+    container: str | None
+    follow: bool
+    previous: bool
+    timestamps: bool
+    since_seconds: int | None
+    since_time: float | None
+    tail_lines: int | None
+    limit_bytes: int | None
 
     def start_time(self, now: float) -> float | None:
         """The earliest timestamp wanted (later of sinceSeconds and sinceTime), if any."""
@@ -178,10 +170,10 @@ async def serve_log(api: ApiServer, request: web.Request, route: Route) -> web.S
         if request.transport is not None:
             request.transport.close()
 
-    stream = api.streams.open("log", f"{route.namespace}/{route.name}/{container}", drop)
     written = 0
     limit = options.limit_bytes if options.limit_bytes is not None else math.inf
-    try:
+    key = f"{route.namespace}/{route.name}/{container}"
+    with api.streams.held("log", key, drop), contextlib.suppress(*CLIENT_GONE):
         await response.prepare(request)
         index = _first_index(log, options, clock())
         follow = options.follow and not options.previous
@@ -215,8 +207,4 @@ async def serve_log(api: ApiServer, request: web.Request, route: Route) -> web.S
             wait = max(wait, last_write + flush_interval - time.monotonic())
             await log.wait(wait)
         await response.write_eof()
-        return response
-    except (ConnectionResetError, ConnectionError, RuntimeError):
-        return response
-    finally:
-        api.streams.release(stream)
+    return response

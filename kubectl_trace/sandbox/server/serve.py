@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import ipaddress
 import json
 import os
@@ -23,11 +22,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kubectl_trace.sandbox.interfaces import SandboxOptions
+from kubectl_trace.sandbox.statedir import (
+    LOG_FILE,
+    STATE_FILE,
+    file_sha256,
+    remove_own_kubeconfig,
+    state_dir_for,
+)
 
-__all__ = ["STATE_FILE", "LoopbackError", "check_loopback", "default_state_dir", "serve"]
-
-STATE_FILE = "state.json"
-LOG_FILE = "server.log"
+__all__ = ["LoopbackError", "check_loopback", "serve"]
 
 
 class LoopbackError(ValueError):
@@ -47,19 +50,6 @@ def check_loopback(host: str) -> str:
     if not address.is_loopback:
         raise LoopbackError(f"refusing to bind {host}: the sandbox listens on loopback only (127.0.0.1)")
     return str(address)
-
-
-def default_state_dir(kubeconfig: str) -> str:
-    """Where a sandbox keeps its state: a directory next to its kubeconfig."""
-    return os.path.abspath(os.path.expanduser(kubeconfig)) + ".sandbox"
-
-
-def _sha256(path: str) -> str | None:
-    try:
-        with open(path, "rb") as handle:
-            return hashlib.sha256(handle.read()).hexdigest()
-    except OSError:
-        return None
 
 
 def _write_json(path: str, data: dict[str, Any]) -> None:
@@ -89,9 +79,7 @@ async def _watch_parent(pid: int, stop: asyncio.Event) -> None:
 
 
 def _cleanup(state_dir: str, kubeconfig: str, kubeconfig_sha: str | None) -> None:
-    if kubeconfig_sha is not None and _sha256(kubeconfig) == kubeconfig_sha:
-        with contextlib.suppress(OSError):
-            os.unlink(kubeconfig)
+    remove_own_kubeconfig(kubeconfig, kubeconfig_sha)
     with contextlib.suppress(OSError):
         os.unlink(os.path.join(state_dir, STATE_FILE))
     for entry in os.listdir(state_dir) if os.path.isdir(state_dir) else []:
@@ -132,7 +120,7 @@ async def serve(
 
     host = check_loopback(options.host)
     kubeconfig = os.path.abspath(os.path.expanduser(kubeconfig))
-    state_dir = os.path.abspath(options.state_dir or default_state_dir(kubeconfig))
+    state_dir = os.path.abspath(options.state_dir or state_dir_for(kubeconfig))
     os.makedirs(state_dir, mode=0o700, exist_ok=True)
     options = SandboxOptions(**{**asdict(options), "host": host, "state_dir": state_dir})
     stop = stop or asyncio.Event()
@@ -169,7 +157,7 @@ async def serve(
         server = f"https://{host}:{port}" if ":" not in host else f"https://[{host}]:{port}"
         api.server_address = f"{host}:{port}"
         write_kubeconfig(kubeconfig, kubeconfig_dict(server, creds.ca_pem, token, viewer_token=viewer_token))
-        kubeconfig_sha = _sha256(kubeconfig)
+        kubeconfig_sha = file_sha256(kubeconfig)
         state = {
             "pid": os.getpid(),
             "host": host,

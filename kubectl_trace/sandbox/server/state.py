@@ -6,11 +6,14 @@ import contextlib
 import itertools
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Faults", "Metrics", "OpenStream", "StreamRegistry"]
+__all__ = ["CLIENT_GONE", "Faults", "Metrics", "OpenStream", "StreamRegistry"]
+
+# what writing a streamed answer raises once the client has gone (aiohttp: RuntimeError)
+CLIENT_GONE = (ConnectionError, RuntimeError)
 
 
 @dataclass
@@ -125,6 +128,15 @@ class StreamRegistry:
     def release(self, stream: OpenStream) -> None:
         """Forget a stream that ended."""
         self._streams.pop(stream.id, None)
+
+    @contextlib.contextmanager
+    def held(self, kind: str, description: str, close: Callable[[], None]) -> Iterator[OpenStream]:
+        """A stream registered for the length of a ``with`` block."""
+        stream = self.open(kind, description, close)
+        try:
+            yield stream
+        finally:
+            self.release(stream)
 
     def drop_all(self) -> int:
         """End every open stream now; returns how many there were."""

@@ -7,62 +7,37 @@ the server sends every column with a priority and kubectl shows priority 1 only 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-from kubectl_trace.kube.selectors import format_label_selector
-from kubectl_trace.sandbox.server.batch_tables import CRONJOB_COLUMNS, JOB_COLUMNS, cronjob_cells, job_cells
+from kubectl_trace.sandbox.server.table_columns import (
+    AGE,
+    NAME,
+    Column,
+    Field,
+    Printer,
+    age,
+    created,
+    meta,
+    named_printer,
+)
+from kubectl_trace.sandbox.server.workload_tables import CRONJOBS, DEPLOYMENTS, JOBS, REPLICASETS
 from kubectl_trace.timeparse import format_age, parse_rfc3339
 
 __all__ = ["TABLE_RESOURCES", "table", "wants_table"]
 
 Obj = dict[str, Any]
-Column = tuple[str, str, int]  # name, type, priority
-
-_NAME: Column = ("Name", "string", 0)
-_AGE: Column = ("Age", "string", 0)
-
-
-def _age(ts: str | None, now: float) -> str:
-    if not ts:
-        return "<unknown>"
-    try:
-        seconds = now - parse_rfc3339(ts)
-    except ValueError:
-        return "<unknown>"
-    if seconds < -1:
-        return "<invalid>"
-    return format_age(seconds)
-
-
-def _meta(obj: Obj) -> Obj:
-    return obj.get("metadata") or {}
-
-
-def _created(obj: Obj, now: float) -> str:
-    return _age(_meta(obj).get("creationTimestamp"), now)
-
-
-def _containers_cells(template_spec: Obj) -> tuple[str, str]:
-    containers = template_spec.get("containers") or []
-    return (
-        ",".join(str(c.get("name", "")) for c in containers),
-        ",".join(str(c.get("image", "")) for c in containers),
-    )
 
 
 # -- pods -------------------------------------------------------------------------------
 
-_POD_COLUMNS: list[Column] = [
-    _NAME,
-    ("Ready", "string", 0),
-    ("Status", "string", 0),
-    ("Restarts", "string", 0),
-    _AGE,
-    ("IP", "string", 1),
-    ("Node", "string", 1),
-    ("Nominated Node", "string", 1),
-    ("Readiness Gates", "string", 1),
+_POD_COLUMNS = [
+    NAME,
+    Column("Ready"),
+    Column("Status"),
+    Column("Restarts"),
+    AGE,
+    *(Column(name, priority=1) for name in ("IP", "Node", "Nominated Node", "Readiness Gates")),
 ]
 
 
@@ -169,24 +144,24 @@ def _readiness_gates(spec: Obj, status: Obj) -> str:
 def _pod_cells(pod: Obj, now: float) -> list[Any]:
     spec = pod.get("spec") or {}
     status = pod.get("status") or {}
-    meta = _meta(pod)
+    metadata = meta(pod)
     row = _PodRow(spec, status)
     initializing, sidecar_restarts, last_sidecar_restart = row.init_containers(spec, status)
     if not initializing or _condition_true(status, "Initialized"):
         row.restarts, row.last_restart = sidecar_restarts, last_sidecar_restart
         row.containers(status)
-    if meta.get("deletionTimestamp"):
+    if metadata.get("deletionTimestamp"):
         if status.get("reason") == "NodeLost":
             row.reason = "Unknown"
         elif status.get("phase") not in ("Succeeded", "Failed"):
             row.reason = "Terminating"
     ips = status.get("podIPs") or []
     return [
-        meta.get("name", ""),
+        metadata.get("name", ""),
         f"{row.ready}/{row.total}",
         row.reason,
         row.restarts_text(now),
-        _created(pod, now),
+        created(pod, now),
         (ips[0].get("ip") if ips else None) or "<none>",
         spec.get("nodeName") or "<none>",
         status.get("nominatedNodeName") or "<none>",
@@ -210,86 +185,31 @@ def _pod_conditions(pod: Obj) -> list[Obj] | None:
     return None
 
 
-# -- workloads --------------------------------------------------------------------------
-
-_WORKLOAD_WIDE: list[Column] = [
-    ("Containers", "string", 1),
-    ("Images", "string", 1),
-    ("Selector", "string", 1),
-]
-
-_DEPLOYMENT_COLUMNS: list[Column] = [
-    _NAME,
-    ("Ready", "string", 0),
-    ("Up-to-date", "string", 0),
-    ("Available", "string", 0),
-    _AGE,
-    *_WORKLOAD_WIDE,
-]
-
-
-def _deployment_cells(obj: Obj, now: float) -> list[Any]:
-    spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    names, images = _containers_cells(((spec.get("template") or {}).get("spec")) or {})
-    selector = spec.get("selector")
-    return [
-        _meta(obj).get("name", ""),
-        f"{int(status.get('readyReplicas') or 0)}/{int(spec.get('replicas') or 0)}",
-        int(status.get("updatedReplicas") or 0),
-        int(status.get("availableReplicas") or 0),
-        _created(obj, now),
-        names,
-        images,
-        format_label_selector(selector) if selector is not None else "",
-    ]
-
-
-_REPLICASET_COLUMNS: list[Column] = [
-    _NAME,
-    ("Desired", "integer", 0),
-    ("Current", "integer", 0),
-    ("Ready", "integer", 0),
-    _AGE,
-    *_WORKLOAD_WIDE,
-]
-
-
-def _replicaset_cells(obj: Obj, now: float) -> list[Any]:
-    spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    names, images = _containers_cells(((spec.get("template") or {}).get("spec")) or {})
-    selector = spec.get("selector")
-    return [
-        _meta(obj).get("name", ""),
-        int(spec.get("replicas") or 0),
-        int(status.get("replicas") or 0),
-        int(status.get("readyReplicas") or 0),
-        _created(obj, now),
-        names,
-        images,
-        format_label_selector(selector) if selector is not None else "",
-    ]
-
-
 # -- the rest -------------------------------------------------------------------------------
 
-_NAMESPACE_COLUMNS: list[Column] = [_NAME, ("Status", "string", 0), _AGE]
+_NAMESPACES = named_printer(Field(Column("Status"), lambda o, now: (o.get("status") or {}).get("phase", "")))
 
+_SECRETS = named_printer(
+    Field(Column("Type"), lambda o, now: o.get("type", "")),
+    Field(Column("Data"), lambda o, now: len(o.get("data") or {})),
+)
 
-def _namespace_cells(obj: Obj, now: float) -> list[Any]:
-    return [_meta(obj).get("name", ""), (obj.get("status") or {}).get("phase", ""), _created(obj, now)]
+_SERVICEACCOUNTS = named_printer(Field(Column("Secrets"), lambda o, now: len(o.get("secrets") or [])))
 
+_CONFIGMAPS = named_printer(
+    Field(Column("Data"), lambda o, now: len(o.get("data") or {}) + len(o.get("binaryData") or {}))
+)
 
-_NODE_COLUMNS: list[Column] = [
-    _NAME,
-    ("Status", "string", 0),
-    ("Roles", "string", 0),
-    _AGE,
-    ("Version", "string", 0),
-    ("Internal-IP", "string", 1),
-    ("External-IP", "string", 1),
-    ("OS-Image", "string", 1),
-    ("Kernel-Version", "string", 1),
-    ("Container-Runtime", "string", 1),
+_NODE_COLUMNS = [
+    NAME,
+    Column("Status"),
+    Column("Roles"),
+    AGE,
+    Column("Version"),
+    *(
+        Column(name, priority=1)
+        for name in ("Internal-IP", "External-IP", "OS-Image", "Kernel-Version", "Container-Runtime")
+    ),
 ]
 
 
@@ -304,7 +224,7 @@ def _node_cells(obj: Obj, now: float) -> list[Any]:
     if (obj.get("spec") or {}).get("unschedulable"):
         state.append("SchedulingDisabled")
     roles = set()
-    for key, value in (_meta(obj).get("labels") or {}).items():
+    for key, value in (meta(obj).get("labels") or {}).items():
         if key.startswith("node-role.kubernetes.io/") and key != "node-role.kubernetes.io/":
             roles.add(key.split("/", 1)[1])
         elif key == "kubernetes.io/role" and value:
@@ -318,10 +238,10 @@ def _node_cells(obj: Obj, now: float) -> list[Any]:
         return "<none>"
 
     return [
-        _meta(obj).get("name", ""),
+        meta(obj).get("name", ""),
         ",".join(state),
         ",".join(sorted(roles)) or "<none>",
-        _created(obj, now),
+        created(obj, now),
         info.get("kubeletVersion", ""),
         address("InternalIP"),
         address("ExternalIP"),
@@ -331,17 +251,12 @@ def _node_cells(obj: Obj, now: float) -> list[Any]:
     ]
 
 
-_EVENT_COLUMNS: list[Column] = [
-    ("Last Seen", "string", 0),
-    ("Type", "string", 0),
-    ("Reason", "string", 0),
-    ("Object", "string", 0),
-    ("Subobject", "string", 1),
-    ("Source", "string", 1),
-    ("Message", "string", 0),
-    ("First Seen", "string", 1),
-    ("Count", "string", 1),
-    ("Name", "string", 1),
+_EVENT_COLUMNS = [
+    *(Column(name) for name in ("Last Seen", "Type", "Reason", "Object")),
+    Column("Subobject", priority=1),
+    Column("Source", priority=1),
+    Column("Message"),
+    *(Column(name, priority=1) for name in ("First Seen", "Count", "Name")),
 ]
 
 
@@ -356,13 +271,13 @@ def _event_source(obj: Obj) -> str:
 
 def _event_cells(obj: Obj, now: float) -> list[Any]:
     first = (
-        _age(obj.get("firstTimestamp"), now) if obj.get("firstTimestamp") else _age(obj.get("eventTime"), now)
+        age(obj.get("firstTimestamp"), now) if obj.get("firstTimestamp") else age(obj.get("eventTime"), now)
     )
-    last = _age(obj.get("lastTimestamp"), now) if obj.get("lastTimestamp") else first
+    last = age(obj.get("lastTimestamp"), now) if obj.get("lastTimestamp") else first
     count = int(obj.get("count") or 0)
     series = obj.get("series")
     if series:
-        last = _age(series.get("lastObservedTime"), now)
+        last = age(series.get("lastObservedTime"), now)
         count = int(series.get("count") or 0)
     elif count == 0:
         count = 1
@@ -379,40 +294,15 @@ def _event_cells(obj: Obj, now: float) -> list[Any]:
         str(obj.get("message", "")).strip(),
         first,
         count,
-        _meta(obj).get("name", ""),
+        meta(obj).get("name", ""),
     ]
 
 
-_SECRET_COLUMNS: list[Column] = [_NAME, ("Type", "string", 0), ("Data", "string", 0), _AGE]
-
-
-def _secret_cells(obj: Obj, now: float) -> list[Any]:
-    return [_meta(obj).get("name", ""), obj.get("type", ""), len(obj.get("data") or {}), _created(obj, now)]
-
-
-_SERVICEACCOUNT_COLUMNS: list[Column] = [_NAME, ("Secrets", "string", 0), _AGE]
-
-
-def _serviceaccount_cells(obj: Obj, now: float) -> list[Any]:
-    return [_meta(obj).get("name", ""), len(obj.get("secrets") or []), _created(obj, now)]
-
-
-_CONFIGMAP_COLUMNS: list[Column] = [_NAME, ("Data", "string", 0), _AGE]
-
-
-def _configmap_cells(obj: Obj, now: float) -> list[Any]:
-    count = len(obj.get("data") or {}) + len(obj.get("binaryData") or {})
-    return [_meta(obj).get("name", ""), count, _created(obj, now)]
-
-
-_SERVICE_COLUMNS: list[Column] = [
-    _NAME,
-    ("Type", "string", 0),
-    ("Cluster-IP", "string", 0),
-    ("External-IP", "string", 0),
-    ("Port(s)", "string", 0),
-    _AGE,
-    ("Selector", "string", 1),
+_SERVICE_COLUMNS = [
+    NAME,
+    *(Column(name) for name in ("Type", "Cluster-IP", "External-IP", "Port(s)")),
+    AGE,
+    Column("Selector", priority=1),
 ]
 
 
@@ -436,32 +326,31 @@ def _service_cells(obj: Obj, now: float) -> list[Any]:
             ports.append(f"{port.get('port')}/{proto}")
     selector = spec.get("selector") or {}
     return [
-        _meta(obj).get("name", ""),
+        meta(obj).get("name", ""),
         kind,
         ips[0] if ips else "<none>",
         external or "<none>",
         ",".join(ports) or "<none>",
-        _created(obj, now),
+        created(obj, now),
         ",".join(f"{k}={v}" for k, v in sorted(selector.items())) or "<none>",
     ]
 
 
-Printer = tuple[list[Column], Callable[[Obj, float], list[Any]]]
-
 TABLE_RESOURCES: dict[str, Printer] = {
-    "pods": (_POD_COLUMNS, _pod_cells),
-    "deployments": (_DEPLOYMENT_COLUMNS, _deployment_cells),
-    "replicasets": (_REPLICASET_COLUMNS, _replicaset_cells),
-    "namespaces": (_NAMESPACE_COLUMNS, _namespace_cells),
-    "nodes": (_NODE_COLUMNS, _node_cells),
-    "events": (_EVENT_COLUMNS, _event_cells),
-    "secrets": (_SECRET_COLUMNS, _secret_cells),
-    "configmaps": (_CONFIGMAP_COLUMNS, _configmap_cells),
-    "serviceaccounts": (_SERVICEACCOUNT_COLUMNS, _serviceaccount_cells),
-    "services": (_SERVICE_COLUMNS, _service_cells),
-    "jobs": (JOB_COLUMNS, job_cells),
-    "cronjobs": (CRONJOB_COLUMNS, cronjob_cells),
+    "pods": Printer(_POD_COLUMNS, _pod_cells),
+    "deployments": DEPLOYMENTS,
+    "replicasets": REPLICASETS,
+    "namespaces": _NAMESPACES,
+    "nodes": Printer(_NODE_COLUMNS, _node_cells),
+    "events": Printer(_EVENT_COLUMNS, _event_cells),
+    "secrets": _SECRETS,
+    "configmaps": _CONFIGMAPS,
+    "serviceaccounts": _SERVICEACCOUNTS,
+    "services": Printer(_SERVICE_COLUMNS, _service_cells),
+    "jobs": JOBS,
+    "cronjobs": CRONJOBS,
 }
+_DEFAULT = named_printer()  # resources without a printer: NAME and AGE
 
 
 def wants_table(accept: str | None) -> bool:
@@ -489,10 +378,10 @@ def table(
     headers: bool = True,
 ) -> Obj:
     """A ``Table`` of ``objects``; resources without a printer get Name and Age."""
-    columns, cells = TABLE_RESOURCES.get(resource, ([_NAME, _AGE], _default_cells))
+    printer = TABLE_RESOURCES.get(resource, _DEFAULT)
     rows = []
     for obj in objects:
-        row: Obj = {"cells": cells(obj, now)}
+        row: Obj = {"cells": printer.cells(obj, now)}
         if resource == "pods":
             conditions = _pod_conditions(obj)
             if conditions:
@@ -513,10 +402,6 @@ def table(
         "kind": "Table",
         "apiVersion": "meta.k8s.io/v1",
         "metadata": metadata,
-        "columnDefinitions": _column_definitions(columns) if headers else [],
+        "columnDefinitions": _column_definitions(printer.columns) if headers else [],
         "rows": rows,
     }
-
-
-def _default_cells(obj: Obj, now: float) -> list[Any]:
-    return [_meta(obj).get("name", ""), _created(obj, now)]

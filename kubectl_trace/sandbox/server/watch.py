@@ -21,6 +21,7 @@ from kubectl_trace.sandbox.server.eventsv1 import is_view, view_of
 from kubectl_trace.sandbox.server.fields import compile_selectors
 from kubectl_trace.sandbox.server.responses import dumps, query_bool, query_int
 from kubectl_trace.sandbox.server.routes import Route
+from kubectl_trace.sandbox.server.state import CLIENT_GONE
 from kubectl_trace.sandbox.server.tables import table, wants_table
 from kubectl_trace.sandbox.server.watchhub import Watcher
 from kubectl_trace.sandbox.store import StoreError
@@ -210,21 +211,19 @@ async def serve_watch(
     expired = _start(api, resource, watcher, options)
     response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
     response.enable_chunked_encoding()
-    stream = api.streams.open("watch", f"{resource.plural} {route.namespace or '*'}", watcher.drop)
+    what = f"{resource.plural} {route.namespace or '*'}"
     try:
-        await response.prepare(request)
-        if expired is not None:
-            api.hub.remove(watcher)
-            await response.write(dumps({"type": "ERROR", "object": expired.status()}) + b"\n")
-        elif not await _stream(api, request, response, resource, watcher, options):
-            return response
-        await response.write_eof()
-        return response
-    except (ConnectionResetError, ConnectionError, RuntimeError):
-        return response
+        with api.streams.held("watch", what, watcher.drop), contextlib.suppress(*CLIENT_GONE):
+            await response.prepare(request)
+            if expired is not None:
+                api.hub.remove(watcher)
+                await response.write(dumps({"type": "ERROR", "object": expired.status()}) + b"\n")
+            elif not await _stream(api, request, response, resource, watcher, options):
+                return response
+            await response.write_eof()
     finally:
         api.hub.remove(watcher)
-        api.streams.release(stream)
+    return response
 
 
 def _abort(request: web.Request) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from kubectl_trace.sandbox.server.responses import EncodeCache
@@ -23,24 +24,18 @@ Obj = dict[str, Any]
 MAX_BACKLOG = 50_000  # a watcher this far behind is cut off (the client re-watches)
 
 
+@dataclass(eq=False)
 class Watcher:
     """One open watch: a filter and a queue of (type, object) waiting to be written."""
 
-    def __init__(
-        self,
-        resource: str,
-        namespace: str | None,
-        predicate: Callable[[Obj], bool] | None,
-        name: str | None = None,
-    ) -> None:
-        self.resource = resource
-        self.namespace = namespace
-        self.predicate = predicate
-        self.name = name
-        self.queue: deque[tuple[str, Obj]] = deque()
-        self.wakeup = asyncio.Event()
-        self.overflow = False
-        self.dropped = False
+    resource: str
+    namespace: str | None
+    predicate: Callable[[Obj], bool] | None
+    name: str | None = None  # a watch of one object, by name
+    queue: deque[tuple[str, Obj]] = field(default_factory=deque)
+    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    overflow: bool = False
+    dropped: bool = False
 
     def matches(self, obj: Obj | None) -> bool:
         """Whether ``obj`` is in this watch's selection."""

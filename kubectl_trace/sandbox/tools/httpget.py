@@ -123,6 +123,29 @@ def fetch(url: str, method: str, tool: str, timeout: float) -> tuple[str, int, l
     return lines[0], status, headers, body
 
 
+class _Argv:
+    """The arguments left to read: each in turn, a flag's value, or more put back in front."""
+
+    def __init__(self, args: list[str]) -> None:
+        self._left = args[::-1]
+
+    def __iter__(self) -> _Argv:
+        return self
+
+    def __next__(self) -> str:
+        if not self._left:
+            raise StopIteration
+        return self._left.pop()
+
+    def value(self, missing: str = "") -> str:
+        """The next argument as a flag's value (``missing`` when there is none)."""
+        return self._left.pop() if self._left else missing
+
+    def put_back(self, args: list[str]) -> None:
+        """Read ``args`` next."""
+        self._left.extend(args[::-1])
+
+
 @dataclass
 class _WgetOptions:
     quiet: bool = False
@@ -142,9 +165,8 @@ def _wget_value(opts: _WgetOptions, flag: str, value: str) -> None:
 
 def _wget_options(args: list[str]) -> _WgetOptions:
     opts = _WgetOptions()
-    i = 0
-    while i < len(args):
-        arg = args[i]
+    argv = _Argv(args)
+    for arg in argv:
         if arg in ("-q", "--quiet"):
             opts.quiet = True
         elif arg == "--spider":
@@ -152,22 +174,16 @@ def _wget_options(args: list[str]) -> _WgetOptions:
         elif arg in ("-S", "--server-response"):
             opts.show_headers = True
         elif arg in ("-O", "-T", "-U", "--header", "-Y"):
-            i += 1
-            _wget_value(opts, arg, args[i] if i < len(args) else "")
+            _wget_value(opts, arg, argv.value())
         elif arg.startswith("-O") and len(arg) > 2:
             opts.output = arg[2:]
         elif arg.startswith("-q") and "O" in arg:
             opts.quiet = True
-            rest = arg[arg.index("O") + 1 :]
-            if not rest:
-                i += 1
-                rest = args[i] if i < len(args) else "-"
-            opts.output = rest
+            opts.output = arg[arg.index("O") + 1 :] or argv.value("-")
         elif arg.startswith("-") and arg != "-":
             raise Failure(f"wget: unrecognized option '{arg}'", 1)
         else:
             opts.urls.append(arg)
-        i += 1
     if not opts.urls:
         raise Failure("BusyBox v1.36.1 multi-call binary.\n\nUsage: wget [-cqS] [-O FILE] URL...", 1)
     return opts
@@ -238,11 +254,10 @@ def _curl_value(opts: _CurlOptions, flag: str, value: str) -> None:
 
 def _curl_options(args: list[str]) -> _CurlOptions:
     opts = _CurlOptions()
-    i = 0
-    while i < len(args):
-        arg = args[i]
+    argv = _Argv(args)
+    for arg in argv:
         if arg.startswith("-") and not arg.startswith("--") and len(arg) > 2 and arg[1:].isalpha():
-            args[i : i + 1] = [f"-{c}" for c in arg[1:]]
+            argv.put_back([f"-{c}" for c in arg[1:]])
             continue
         if arg in ("-f", "--fail"):
             opts.fail = True
@@ -251,13 +266,11 @@ def _curl_options(args: list[str]) -> _CurlOptions:
         elif arg in ("-I", "--head"):
             opts.head, opts.method = True, "HEAD"
         elif arg in _CURL_VALUE_FLAGS:
-            i += 1
-            _curl_value(opts, arg, args[i] if i < len(args) else "")
+            _curl_value(opts, arg, argv.value())
         elif arg.startswith("-") and arg not in _CURL_IGNORED:
             raise Failure(f"curl: option {arg}: is unknown", 2)
         elif not arg.startswith("-"):
             opts.urls.append(arg)
-        i += 1
     if not opts.urls:
         raise Failure("curl: try 'curl --help' for more information", 2)
     return opts

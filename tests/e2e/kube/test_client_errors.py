@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from kubectl_trace.kube.calls import Selection
 from kubectl_trace.kube.errors import ApiError, TransportError
 from kubectl_trace.kube.retry import Backoff
 from kubectl_trace.kube.watch import ResilientWatch
@@ -138,7 +139,9 @@ def test_watch_resumes_from_last_rv_and_relists_on_410(scripted_server, scripted
 
     scripted_server.answer(pods, handle)
     watch = ResilientWatch(
-        kube(scripted_kubeconfig), "pods", policy=Backoff(initial=0.01, jitter=0, max_attempts=None)
+        kube(scripted_kubeconfig),
+        Selection("pods"),
+        policy=Backoff(initial=0.01, jitter=0, max_attempts=None),
     )
     seen = []
     for event in watch:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kubectl_trace.kube.calls import LogQuery
 from kubectl_trace.kube.client import connect
 from kubectl_trace.kube.errors import ApiError
 from kubectl_trace.kube.lite import connect_lite
@@ -164,7 +165,7 @@ def test_streams_raw_gets_and_upgrades_re_run_the_plugin_after_a_401(
         eventually(lambda: _status_with(sandbox, short.authorization) == 401, timeout=10)
         token_file.write_text(sandbox.admin("POST", "credentials/token", {"seconds": 600})["token"])
         if operation == "stream":
-            stream = lite.pod_log("production", pod, tail_lines=1)
+            stream = lite.pod_log("production", pod, LogQuery(tail_lines=1))
             try:
                 assert next(stream.lines())
             finally:

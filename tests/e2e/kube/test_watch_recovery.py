@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from kubectl_trace.kube.calls import Selection
 from kubectl_trace.kube.errors import ApiError, TransportError
 from kubectl_trace.kube.retry import Backoff
 from kubectl_trace.kube.watch import ResilientWatch, WatchEvent
@@ -25,7 +26,9 @@ class Watching:
     """A ResilientWatch of the configmaps of one namespace, iterated in a thread."""
 
     def __init__(self, kube: Any, namespace: str) -> None:
-        self.watch = ResilientWatch(kube, "configmaps", namespace, policy=QUICK, timeout_seconds=30)
+        self.watch = ResilientWatch(
+            kube, Selection("configmaps", namespace), policy=QUICK, timeout_seconds=30
+        )
         self.events: list[WatchEvent] = []
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)

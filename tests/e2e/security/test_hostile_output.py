@@ -104,12 +104,13 @@ def hostile_ns(sandbox: Any) -> Any:
 
 
 def _printed(kube: Any, namespace: str) -> bool:
+    from kubectl_trace.kube.calls import LogQuery
     from kubectl_trace.kube.errors import ApiError
 
     pods = kube.list("pods", namespace).items
     for pod in pods:
         try:
-            stream = kube.pod_log(namespace, pod["metadata"]["name"], container="web")
+            stream = kube.pod_log(namespace, pod["metadata"]["name"], LogQuery("web"))
         except ApiError:  # not started yet
             continue
         try:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from kubectl_trace.kube.calls import LogQuery, Selection
 from tests.factories import deployment_manifest, namespace, process_container, seq_of
 from tests.sandbox.cluster.harness import API
 
@@ -29,7 +30,7 @@ class PodWatch:
     def __init__(self, kube: Any, namespace: str, selector: str) -> None:
         self.events: list[Obj] = []
         self._stream, events = kube.watch_stream(
-            "pods", namespace, label_selector=selector, timeout_seconds=300
+            Selection("pods", namespace, label_selector=selector), timeout_seconds=300
         )
         self._thread = threading.Thread(target=self._run, args=(events,), daemon=True)
         self._thread.start()
@@ -305,7 +306,7 @@ def test_follow_logs_across_drop_streams_without_loss_or_repeat(
     thread.start()
     while time.monotonic() < stop:
         stream = kube.pod_log(
-            "production", name, container="worker", follow=True, timestamps=True, since_time=last_ts
+            "production", name, LogQuery("worker", follow=True, timestamps=True, since_time=last_ts)
         )
         try:
             for raw in stream.lines():
