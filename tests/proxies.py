@@ -125,12 +125,9 @@ class TunnelProxy:
 
     def _socks(self, client: socket.socket) -> tuple[str, int] | None:
         def exact(count: int) -> bytes:
-            data = b""
-            while len(data) < count:
-                chunk = client.recv(count - len(data))
-                if not chunk:
-                    raise OSError("closed")
-                data += chunk
+            data = client.recv(count, socket.MSG_WAITALL)  # all of them, or fewer at the end
+            if len(data) < count:
+                raise OSError("closed")
             return data
 
         _version, count = exact(2)
