@@ -22,15 +22,11 @@ def _clean(obj: dict[str, Any], namespace: str) -> dict[str, Any]:
     out = {k: copy.deepcopy(v) for k, v in obj.items() if k not in ("status",)}
     meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k in _KEEP_META}
     meta["namespace"] = namespace
-    annotations = {
+    meta["annotations"] = {  # without the Deployment controller's own
         k: v
         for k, v in (meta.get("annotations") or {}).items()
         if not k.startswith("deployment.kubernetes.io/")
     }
-    if annotations:
-        meta["annotations"] = annotations
-    else:
-        meta.pop("annotations", None)
     out["metadata"] = meta
     return out
 
