@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import sys
 from collections.abc import Callable, Iterator
 
 from _harness import (
@@ -37,7 +36,7 @@ from _harness import (
     private_sandbox,
     wait_for_success,
 )
-from _report import ROOT, arguments, publish, stamp, versus_table
+from _report import arguments, publish, stamp, versus_table
 
 PROCESSES = ("clock", "web", "worker")
 Argvs = Callable[[], list[list[str]]]
@@ -56,11 +55,9 @@ NOTES = [
 
 def pure_frame(pods: int, runs: int) -> float:
     """Median CPU seconds of one follower frame over one Deployment with ``pods`` pods."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from unit.release.objects import NOW, deployment, event, pod, replicaset
-
     from kubectl_trace.health import index_events
     from kubectl_trace.release.follow import Tracked, progress_of
+    from tests.factories.release import NOW, deployment, event, pod, replicaset
 
     d = deployment("web", tag="a41c9e7", replicas=pods, generation=5)
     old = replicaset(d, "3f9c2a1", 2, hash_="old000", replicas=pods // 2)
