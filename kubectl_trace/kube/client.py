@@ -230,9 +230,9 @@ def _proxy(configuration: Any, server: str) -> Proxy | None:
             kind="protocol",
         )
     basic = str((configuration.proxy_headers or {}).get("proxy-authorization", ""))
-    if basic.startswith("Basic ") and not proxy.username:
+    if basic.startswith("Basic ") and proxy.credentials is None:
         user, _, password = base64.b64decode(basic.split()[1]).decode().partition(":")
-        proxy = replace(proxy, username=user, password=password)
+        proxy = replace(proxy, credentials=(user, password))
     return proxy
 
 

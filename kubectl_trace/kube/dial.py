@@ -48,13 +48,16 @@ _DEFAULT_PORTS = {"http": 80, "https": 443, "socks5": 1080, "socks5h": 1080}
 
 @dataclass(frozen=True)
 class Proxy:
-    """A proxy to reach the API server through."""
+    """A proxy to reach the API server through.
+
+    ``credentials``: (user, password) when the URL or the client's Proxy-Authorization header
+    gave any.
+    """
 
     scheme: str
     host: str
     port: int
-    username: str = ""
-    password: str = ""
+    credentials: tuple[str, str] | None = None
 
     @property
     def display(self) -> str:
@@ -85,13 +88,9 @@ def parse_proxy(value: str, *, where: str = "proxy-url") -> Proxy:
         )
     if not url.hostname:
         raise KubeConfigError(f'invalid proxy address "{value}" ({where}): no host')
-    return Proxy(
-        scheme=scheme,
-        host=url.hostname,
-        port=port or _DEFAULT_PORTS[scheme],
-        username=unquote(url.username or ""),
-        password=unquote(url.password or ""),
-    )
+    user, password = unquote(url.username or ""), unquote(url.password or "")
+    credentials = (user, password) if user or password else None
+    return Proxy(scheme, url.hostname, port or _DEFAULT_PORTS[scheme], credentials)
 
 
 def _env(environ: Mapping[str, str], *names: str) -> str:
@@ -208,8 +207,8 @@ def _http_tunnel(sock: socket.socket, proxy: Proxy, host: str, port: int) -> Non
 
     target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     lines = [f"CONNECT {target} HTTP/1.1", f"Host: {target}"]
-    if proxy.username or proxy.password:
-        basic = base64.b64encode(f"{proxy.username}:{proxy.password}".encode()).decode("ascii")
+    if proxy.credentials:
+        basic = base64.b64encode(":".join(proxy.credentials).encode()).decode("ascii")
         lines.append(f"Proxy-Authorization: Basic {basic}")
     sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
     try:
@@ -237,13 +236,12 @@ _SOCKS_REPLIES = {
 
 
 def _socks5(sock: socket.socket, proxy: Proxy, host: str, port: int) -> None:
-    with_password = bool(proxy.username or proxy.password)
-    sock.sendall(b"\x05\x02\x00\x02" if with_password else b"\x05\x01\x00")
+    sock.sendall(b"\x05\x02\x00\x02" if proxy.credentials else b"\x05\x01\x00")
     version, method = _recv_exact(sock, 2)
     if version != 5:
         raise ProxyError(f"{proxy.display} is not a SOCKS5 proxy")
-    if method == 2 and with_password:
-        user, password = proxy.username.encode(), proxy.password.encode()
+    if method == 2 and proxy.credentials:
+        user, password = (part.encode() for part in proxy.credentials)
         sock.sendall(b"\x01" + bytes([len(user)]) + user + bytes([len(password)]) + password)
         if _recv_exact(sock, 2)[1] != 0:
             raise ProxyError(f"the SOCKS5 proxy at {proxy.display} rejected the username or password")

@@ -45,13 +45,7 @@ def test_proxy_url_in_the_kubeconfig_always_applies():
         "https://127.0.0.1:6443", {"proxy-url": "http://u:p%40ss@proxy:3128"}, {"NO_PROXY": "*"}
     )
     assert proxy is not None
-    assert (proxy.scheme, proxy.host, proxy.port, proxy.username, proxy.password) == (
-        "http",
-        "proxy",
-        3128,
-        "u",
-        "p@ss",
-    )
+    assert (proxy.scheme, proxy.host, proxy.port, proxy.credentials) == ("http", "proxy", 3128, ("u", "p@ss"))
     assert proxy.display == "http://proxy:3128"  # no credentials in messages
 
 
