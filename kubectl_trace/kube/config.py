@@ -186,6 +186,20 @@ class SelectedContext:
     paths: tuple[str, ...]
     config: dict[str, Any]
 
+    def connection(self, settings: KubeSettings, configuration: Any = None) -> Connection:
+        """The Connection this context describes (``configuration``: the official client's)."""
+        return Connection(
+            context=self.name,
+            cluster=self.cluster_name,
+            user=self.user_name,
+            namespace=self.namespace,
+            server=str(self.cluster["server"]),
+            source=os.pathsep.join(self.paths),
+            request_timeout=settings.request_timeout,
+            configuration=configuration,
+            insecure=bool(self.cluster.get("insecure-skip-tls-verify")),
+        )
+
 
 def select_context(settings: KubeSettings, environ: Mapping[str, str]) -> SelectedContext | None:
     """Pick the context as kubectl does; None when there is no kubeconfig at all.
@@ -263,14 +277,4 @@ def load_connection(settings: KubeSettings, environ: Mapping[str, str] | None = 
         raise KubeConfigError(f"invalid kubeconfig (context {name!r}): {exc}") from None
     except (OSError, ValueError) as exc:
         raise KubeConfigError(f"cannot load credentials of context {name!r}: {exc}") from None
-    return Connection(
-        context=name,
-        cluster=selected.cluster_name,
-        user=selected.user_name,
-        namespace=selected.namespace,
-        server=selected.cluster["server"],
-        source=os.pathsep.join(selected.paths),
-        request_timeout=settings.request_timeout,
-        configuration=configuration,
-        insecure=bool(selected.cluster.get("insecure-skip-tls-verify")),
-    )
+    return selected.connection(settings, configuration)

@@ -140,16 +140,7 @@ def connect_lite(
     from kubectl_trace import __version__
 
     headers = {"Accept": "application/json", "User-Agent": f"kubectl-nodeapp/{__version__}"}
-    conn = Connection(
-        context=selected.name,
-        cluster=selected.cluster_name,
-        user=selected.user_name,
-        namespace=selected.namespace,
-        server=str(cluster["server"]),
-        source=os.pathsep.join(selected.paths),
-        request_timeout=settings.request_timeout,
-        insecure=bool(cluster.get("insecure-skip-tls-verify")),
-    )
+    conn = selected.connection(settings)
     server_name = str(cluster.get("tls-server-name") or "") or None
     return LiteKube(conn, auth, headers, retry=retry, proxy=proxy, tls_server_name=server_name)
 
