@@ -76,6 +76,11 @@ def _no_color_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FORCE_COLOR", raising=False)
 
 
+# What makes coverage measure a Python child (pyproject's [tool.coverage.run] patch): the sandbox
+# servers go without, since they are the tests' cluster, not a command under test.
+_COVERAGE_VARIABLES = ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START")
+
+
 def _start(directory: Path, **options: Any) -> SandboxHandle:
     opts = SandboxOptions(
         time_scale=options.pop("time_scale", TEST_TIME_SCALE),
@@ -83,7 +88,10 @@ def _start(directory: Path, **options: Any) -> SandboxHandle:
         containers=options.pop("containers", TEST_CONTAINERS),
         **options,
     )
-    return start_sandbox(str(directory / "kubeconfig"), opts, exit_with_parent=os.getpid(), timeout=90)
+    env = {k: v for k, v in os.environ.items() if k not in _COVERAGE_VARIABLES}
+    return start_sandbox(
+        str(directory / "kubeconfig"), opts, exit_with_parent=os.getpid(), timeout=90, env=env
+    )
 
 
 @pytest.fixture(scope="session")
