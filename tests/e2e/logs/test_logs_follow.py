@@ -108,11 +108,11 @@ def test_drop_streams_loses_and_repeats_nothing(sandbox_factory, kubectl_for, ku
     try:
         eventually(lambda: len({json.loads(x)["pod"] for x in f.text()}) == 5, timeout=30, message="all pods")
         started = time.monotonic()
-        for _ in range(10):
-            time.sleep(5.5)  # pacing the fault under test, not waiting for anything
+        for _ in range(11):
+            time.sleep(2.5)  # pacing the fault under test, not waiting for anything
             dropped = sandbox.admin("POST", "faults/drop-streams")["dropped"]
-            assert dropped >= 6  # five log streams and the pod watch, every time
-        time.sleep(max(0.0, 60 - (time.monotonic() - started)))  # the test follows for 60 s
+            assert dropped >= 6  # five log streams and the pod watch, all back within 2.5 s, every time
+        time.sleep(max(0.0, 30 - (time.monotonic() - started)))  # the test follows for 30 s
         total = len(f.text())
     finally:
         code = f.interrupt()
@@ -122,8 +122,8 @@ def test_drop_streams_loses_and_repeats_nothing(sandbox_factory, kubectl_for, ku
     assert len(seqs) == 5
     check_contiguous(seqs)
     for numbers in seqs.values():
-        assert len(numbers) >= 50 * 50  # ~60 s at 50 lines/s: the stream kept up
-    assert total > 5 * 50 * 50
+        assert len(numbers) >= 50 * 25  # ~30 s at 50 lines/s: the stream kept up
+    assert total > 5 * 50 * 25
 
 
 @pytest.mark.slow
