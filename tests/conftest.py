@@ -38,7 +38,7 @@ Every test that needs a cluster uses these (never a cluster of its own making):
     when tmux is not installed. Sessions are killed at the end of the test.
 
 An autouse fixture clears ``NO_COLOR`` and ``FORCE_COLOR`` for every test, and every test that
-uses ``tmux`` is marked ``tmux`` (``tests/run`` runs those with the ``slow`` ones, after the rest).
+uses ``tmux`` is marked ``tmux`` (``tests/run`` runs those with the ``slow`` ones, beside the rest).
 """
 
 from __future__ import annotations
@@ -386,7 +386,7 @@ def tmux() -> Iterator[Tmux]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that drives a terminal through ``tmux`` is marked ``tmux`` (tests/run runs them last)."""
+    """Every test that drives a terminal through ``tmux`` is marked ``tmux`` (tests/run runs them apart)."""
     for item in items:
         if "tmux" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.tmux)
