@@ -31,19 +31,16 @@ def _official(settings: KubeSettings) -> Any:
 
 
 @pytest.fixture(params=[_lean, _official], ids=["lean", "official"])
-def client_for(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+def client_for(request: pytest.FixtureRequest) -> Callable[..., Any]:
     """``client_for(kubeconfig, context=None)``: a client of this test's kind (closed afterwards)."""
-    made: list[Any] = []
 
     def make(kubeconfig: str, context: str | None = None) -> Any:
         client = request.param(KubeSettings(kubeconfig=kubeconfig, context=context))
         assert client is not None
-        made.append(client)
+        request.addfinalizer(client.close)
         return client
 
-    yield make
-    for client in made:
-        client.close()
+    return make
 
 
 @pytest.fixture

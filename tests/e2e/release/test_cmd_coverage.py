@@ -127,36 +127,38 @@ def test_wrong_credentials_are_one_line_with_a_hint(sandbox, invoke, tmp_path):
     )
 
 
-# -- --from-secret checks, before anything changes ------------------------------------------
+# -- --from-secret checks ----------------------------------------------------------------------
 
 
-def test_from_secret_that_does_not_exist(sandbox, kube, invoke, own_app):
-    before = generations(kube, own_app, "cfgapp")
-    result = invoke(
-        "env", "cfgapp", "set", "DATABASE_URL", "--from-secret", "missing", "-n", own_app, "--yes",
-        kubeconfig=sandbox.kubeconfig,
-    )  # fmt: skip
-    assert (result.exit_code, result.stdout) == (1, "")
-    assert result.stderr == (
-        f'error: secret "missing" not found in namespace "{own_app}"\n'
-        f"hint: create it: kubectl create secret generic missing -n {own_app} --from-literal=DATABASE_URL=…\n"
-    )
-    assert generations(kube, own_app, "cfgapp") == before
-
-
-def test_from_secret_without_the_key(sandbox, kube, kubectl, invoke, own_app):
+@pytest.mark.parametrize(
+    ("secret", "refusal"),
+    [
+        (
+            "missing",
+            'error: secret "missing" not found in namespace "{ns}"\n'
+            "hint: create it: kubectl create secret generic missing -n {ns} --from-literal=DATABASE_URL=…\n",
+        ),
+        (
+            "db",
+            'error: secret "db" has no key "DATABASE_URL" (it has: url)\n'
+            "hint: name the key: --from-secret NAME:KEY\n",
+        ),
+    ],
+    ids=["no-such-secret", "no-such-key"],
+)
+def test_from_secret_is_checked_before_anything_changes(
+    sandbox, kube, kubectl, invoke, own_app, secret, refusal
+):
     kubectl(
         "create", "secret", "generic", "db", "-n", own_app, "--from-literal=url=postgres://db", check=True
     )
     before = generations(kube, own_app, "cfgapp")
     result = invoke(
-        "env", "cfgapp", "set", "DATABASE_URL", "--from-secret", "db", "-n", own_app, "--yes",
+        "env", "cfgapp", "set", "DATABASE_URL", "--from-secret", secret, "-n", own_app, "--yes",
         kubeconfig=sandbox.kubeconfig,
     )  # fmt: skip
     assert (result.exit_code, result.stdout) == (1, "")
-    assert result.stderr == (
-        'error: secret "db" has no key "DATABASE_URL" (it has: url)\nhint: name the key: --from-secret NAME:KEY\n'
-    )
+    assert result.stderr == refusal.format(ns=own_app)
     assert generations(kube, own_app, "cfgapp") == before
 
 
