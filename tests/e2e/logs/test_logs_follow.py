@@ -95,18 +95,36 @@ def test_following_a_rollout(private_sandbox, kubectl_for, kube_for, eventually)
         assert shutdown, f"no graceful-shutdown lines of {pod}"
 
 
+@pytest.fixture
+def rel_app(sandbox_factory, kubectl_for, kube_for, eventually):
+    """``rel_app(pods, log_rate)``: a private empty sandbox whose app ``rel`` (namespace ``rel``)
+    runs ``pods`` pods, each logging ``log_rate`` lines a second; returns the sandbox."""
+
+    def make(pods, log_rate):
+        sandbox = sandbox_factory(fixture="empty", log_rate=log_rate)
+        kubectl, kube = kubectl_for(sandbox), kube_for(sandbox)
+        for obj in (namespace("rel"), app_deployment("rel", "rel", pods)):
+            kubectl("create", "--validate=false", "-f", "-", input=json.dumps(obj), check=True)
+        eventually(
+            lambda: len(running_pods(kube, "rel", "app=rel")) == pods,
+            timeout=60,
+            message=f"{pods} running pods",
+        )
+        return sandbox
+
+    return make
+
+
+def pods_seen(f):
+    return {json.loads(x)["pod"] for x in f.text()}
+
+
 @pytest.mark.slow
-def test_drop_streams_loses_and_repeats_nothing(sandbox_factory, kubectl_for, kube_for, eventually):
-    sandbox = sandbox_factory(fixture="empty", log_rate=50.0)
-    kubectl, kube = kubectl_for(sandbox), kube_for(sandbox)
-    kubectl("create", "--validate=false", "-f", "-", input=json.dumps(namespace("rel")), check=True)
-    kubectl(
-        "create", "--validate=false", "-f", "-", input=json.dumps(app_deployment("rel", "rel", 5)), check=True
-    )
-    eventually(lambda: len(running_pods(kube, "rel", "app=rel")) == 5, timeout=60, message="5 running pods")
+def test_drop_streams_loses_and_repeats_nothing(rel_app, eventually):
+    sandbox = rel_app(pods=5, log_rate=50.0)
     f = follower("rel", "-n", "rel", "-o", "json", kubeconfig=sandbox.kubeconfig)
     try:
-        eventually(lambda: len({json.loads(x)["pod"] for x in f.text()}) == 5, timeout=30, message="all pods")
+        eventually(lambda: len(pods_seen(f)) == 5, timeout=30, message="all pods")
         started = time.monotonic()
         for _ in range(11):
             time.sleep(2.5)  # pacing the fault under test, not waiting for anything
@@ -128,17 +146,11 @@ def test_drop_streams_loses_and_repeats_nothing(sandbox_factory, kubectl_for, ku
 
 
 @pytest.mark.slow
-def test_api_errors_during_a_follow_recover_by_themselves(sandbox_factory, kubectl_for, kube_for, eventually):
-    sandbox = sandbox_factory(fixture="empty", log_rate=20.0)
-    kubectl, kube = kubectl_for(sandbox), kube_for(sandbox)
-    kubectl("create", "--validate=false", "-f", "-", input=json.dumps(namespace("rel")), check=True)
-    kubectl(
-        "create", "--validate=false", "-f", "-", input=json.dumps(app_deployment("rel", "rel", 3)), check=True
-    )
-    eventually(lambda: len(running_pods(kube, "rel", "app=rel")) == 3, timeout=60, message="3 running pods")
+def test_api_errors_during_a_follow_recover_by_themselves(rel_app, eventually):
+    sandbox = rel_app(pods=3, log_rate=20.0)
     f = follower("rel", "-n", "rel", "-o", "json", kubeconfig=sandbox.kubeconfig)
     try:
-        eventually(lambda: len({json.loads(x)["pod"] for x in f.text()}) == 3, timeout=30, message="all pods")
+        eventually(lambda: len(pods_seen(f)) == 3, timeout=30, message="all pods")
         sandbox.admin("POST", "faults/api-errors", {"rate": 0.3, "seconds": 10})
         for _ in range(3):  # drops during the errors: every resume must get through them
             time.sleep(2.5)  # pacing the fault under test
