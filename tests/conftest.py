@@ -38,7 +38,7 @@ Every test that needs a cluster uses these (never a cluster of its own making):
     when tmux is not installed. Sessions are killed at the end of the test.
 
 An autouse fixture clears ``NO_COLOR`` and ``FORCE_COLOR`` for every test, and every test that
-uses ``tmux`` is marked ``tmux`` (``tests/run`` runs those with the ``slow`` ones, after the rest).
+uses ``tmux`` is marked ``tmux`` (``tests/run`` runs those with the ``slow`` ones, beside the rest).
 """
 
 from __future__ import annotations
@@ -76,6 +76,11 @@ def _no_color_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FORCE_COLOR", raising=False)
 
 
+# What makes coverage measure a Python child (pyproject's [tool.coverage.run] patch): the sandbox
+# servers go without, since they are the tests' cluster, not a command under test.
+_COVERAGE_VARIABLES = ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START")
+
+
 def _start(directory: Path, **options: Any) -> SandboxHandle:
     opts = SandboxOptions(
         time_scale=options.pop("time_scale", TEST_TIME_SCALE),
@@ -83,7 +88,10 @@ def _start(directory: Path, **options: Any) -> SandboxHandle:
         containers=options.pop("containers", TEST_CONTAINERS),
         **options,
     )
-    return start_sandbox(str(directory / "kubeconfig"), opts, exit_with_parent=os.getpid(), timeout=90)
+    env = {k: v for k, v in os.environ.items() if k not in _COVERAGE_VARIABLES}
+    return start_sandbox(
+        str(directory / "kubeconfig"), opts, exit_with_parent=os.getpid(), timeout=90, env=env
+    )
 
 
 @pytest.fixture(scope="session")
@@ -378,7 +386,7 @@ def tmux() -> Iterator[Tmux]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that drives a terminal through ``tmux`` is marked ``tmux`` (tests/run runs them last)."""
+    """Every test that drives a terminal through ``tmux`` is marked ``tmux`` (tests/run runs them apart)."""
     for item in items:
         if "tmux" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.tmux)
