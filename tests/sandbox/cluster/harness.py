@@ -2,9 +2,8 @@
 
 ``run_cluster(scenario, **options)`` starts a ``SandboxCluster`` (demo fixture by default),
 waits for it to settle, awaits ``scenario(sim)`` and stops it. ``Sim`` offers what the
-scenarios need: ``await sim.wait(check)`` (the tests' one polling loop, ``wait_until``, with
-each check run on the cluster's loop), store edits that bump the generation as the API
-server's PATCH does, and a recorder of every store change so that invariants can be checked
+scenarios need: ``await sim.wait(predicate)`` (``wait_until`` on the cluster's own loop),
+store edits that bump the generation as the API server's PATCH does, and a recorder of every store change so that invariants can be checked
 at every observed moment.
 """
 
@@ -13,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from kubectl_trace.sandbox.cluster import SandboxCluster, build_cluster
 from kubectl_trace.sandbox.interfaces import SandboxOptions
 from kubectl_trace.sandbox.store import Change
-from tests.conftest import wait_until
 
 Obj = dict[str, Any]
 
@@ -35,21 +34,21 @@ class Sim:
         self.changes: list[Change] = []
         self._unsubscribe = self.store.subscribe(self.changes.append)
 
-    async def wait(self, check: Callable[[], Any], timeout: float = 20.0, message: str = "") -> Any:
-        """``wait_until`` for a scenario: what ``check`` returns once truthy; the test fails on timeout.
+    async def wait(self, predicate: Callable[[], Any], timeout: float = 20.0, message: str = "") -> Any:
+        """Poll ``predicate`` on the loop until it is truthy; AssertionError on timeout.
 
-        The cluster runs on this loop, so the polling waits in a thread and each ``check`` runs
-        on the loop, between two of the cluster's steps (every 10 ms: the time scale is small).
+        ``wait_until`` of tests/conftest.py, for a scenario: it runs between two of the
+        cluster's own steps on the one loop, so it sees every state that lasts a step (a
+        thread polling from outside, tried here, missed a short ErrImagePull under load).
         """
-        loop = asyncio.get_running_loop()
-
-        async def on_loop() -> Any:
-            return check()
-
-        def checked() -> Any:
-            return asyncio.run_coroutine_threadsafe(on_loop(), loop).result()
-
-        return await asyncio.to_thread(wait_until, checked, timeout, 0.01, message)
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {message or predicate}")
+            await asyncio.sleep(0.01)
 
     def edit(self, resource: str, namespace: str, name: str, fn: Callable[[Obj], None]) -> Obj:
         """Change an object's spec/metadata as a client's PATCH would (generation bumped)."""
