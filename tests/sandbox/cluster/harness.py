@@ -3,8 +3,8 @@
 ``run_cluster(scenario, **options)`` starts a ``SandboxCluster`` (demo fixture by default),
 waits for it to settle, awaits ``scenario(sim)`` and stops it. ``Sim`` offers what the
 scenarios need: ``await sim.wait(predicate)`` (``wait_until`` on the cluster's own loop),
-store edits that bump the generation as the API server's PATCH does, and a recorder of every store change so that invariants can be checked
-at every observed moment.
+store edits that bump the generation as the API server's PATCH does, and a recorder of every
+store change so that invariants can be checked at every observed moment.
 """
 
 from __future__ import annotations
