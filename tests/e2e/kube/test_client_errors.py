@@ -1,7 +1,8 @@
 """The client layer against a tiny loopback HTTP server that answers what each test scripts.
 
-The sandbox has no RBAC, so 403 (and malformed answers) are produced here; everything else
-is also covered against the sandbox by the command tests. Every test runs with both clients
+Malformed answers, and answers a scripted server makes exact (Retry-After, a 403 body), are
+produced here; the sandbox's own 401/403/404/409 (its read-only context ``sandbox-readonly``)
+are covered by tests/e2e/kube/test_calls_branches.py and the command tests. Every test runs with both clients
 (the lean one commands use, and the official-client fallback): one request path, one
 retry policy, one error vocabulary.
 """
