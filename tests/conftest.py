@@ -46,6 +46,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -63,6 +64,13 @@ from kubectl_trace.sandbox.process import SandboxHandle, start_sandbox
 KUBECTL = str(Path(sys.executable).with_name("kubectl"))
 if not os.path.exists(KUBECTL):  # pragma: no cover - a venv without the kubectl wheel
     KUBECTL = shutil.which("kubectl") or KUBECTL
+
+
+# The tests stop their `logs -f` and `get -w` children with SIGINT, as a user's Ctrl-C does. A
+# shell's background job (`tests/run &`, a CI step started with `&`) starts with SIGINT ignored,
+# and children inherit that, so every test process (pytest and each xdist worker) restores it.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 TEST_TIME_SCALE = float(os.environ.get("NODEAPP_TEST_TIME_SCALE", "0.1"))
 # The suite's sandboxes keep simulated containers (log rates, injected log lines, kill markers
