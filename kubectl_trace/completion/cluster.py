@@ -54,7 +54,7 @@ class ClusterNames:
         self._load()
         if self._selected is None:
             return []
-        return sorted(c["name"] for c in self._selected.config.get("contexts", []))
+        return self._selected.kubeconfig.context_names()
 
     def namespace(self, override: str | None) -> str:
         """The namespace to list in."""

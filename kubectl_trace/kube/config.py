@@ -16,7 +16,14 @@ from typing import Any
 from kubectl_trace.kube.errors import KubeConfigError
 from kubectl_trace.kube.settings import KubeSettings
 
-__all__ = ["Connection", "SelectedContext", "load_connection", "load_kubeconfig_dict", "select_context"]
+__all__ = [
+    "Connection",
+    "Kubeconfig",
+    "SelectedContext",
+    "load_connection",
+    "load_kubeconfig_dict",
+    "select_context",
+]
 
 _SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 # Fields holding file paths, resolved against the directory of the file that holds them.
@@ -174,6 +181,28 @@ def _in_cluster(settings: KubeSettings, environ: Mapping[str, str]) -> Connectio
 
 
 @dataclass(frozen=True)
+class Kubeconfig:
+    """The kubeconfig files in effect (``paths``) and their contents merged as kubectl merges them."""
+
+    paths: tuple[str, ...]
+    merged: dict[str, Any]
+
+    @property
+    def source(self) -> str:
+        """The files as KUBECONFIG lists them (for messages and ``Connection.source``)."""
+        return os.pathsep.join(self.paths)
+
+    @property
+    def base_path(self) -> str:
+        """Where relative file names in it start from: the first file's directory."""
+        return os.path.dirname(os.path.abspath(self.paths[0]))
+
+    def context_names(self) -> list[str]:
+        """The names of its contexts, sorted."""
+        return sorted(c["name"] for c in self.merged.get("contexts", []))
+
+
+@dataclass(frozen=True)
 class SelectedContext:
     """The kubeconfig entries a context resolves to (no client library involved)."""
 
@@ -183,8 +212,7 @@ class SelectedContext:
     cluster: dict[str, Any]
     user: dict[str, Any]
     namespace: str
-    paths: tuple[str, ...]
-    config: dict[str, Any]
+    kubeconfig: Kubeconfig
 
     def connection(self, settings: KubeSettings, configuration: Any = None) -> Connection:
         """The Connection this context describes (``configuration``: the official client's)."""
@@ -194,7 +222,7 @@ class SelectedContext:
             user=self.user_name,
             namespace=self.namespace,
             server=str(self.cluster["server"]),
-            source=os.pathsep.join(self.paths),
+            source=self.kubeconfig.source,
             request_timeout=settings.request_timeout,
             configuration=configuration,
             insecure=bool(self.cluster.get("insecure-skip-tls-verify")),
@@ -243,8 +271,7 @@ def select_context(settings: KubeSettings, environ: Mapping[str, str]) -> Select
         cluster=cluster,
         user=(users.get(user_name) or {}).get("user") or {},
         namespace=settings.namespace or ctx.get("namespace") or "default",
-        paths=tuple(paths),
-        config=config,
+        kubeconfig=Kubeconfig(tuple(paths), config),
     )
 
 
@@ -268,9 +295,9 @@ def load_connection(settings: KubeSettings, environ: Mapping[str, str] | None = 
     configuration = client.Configuration()
     try:
         loader = KubeConfigLoader(
-            config_dict=selected.config,
+            config_dict=selected.kubeconfig.merged,
             active_context=name,
-            config_base_path=os.path.dirname(os.path.abspath(selected.paths[0])),
+            config_base_path=selected.kubeconfig.base_path,
         )
         loader.load_and_set(configuration)
     except ConfigException as exc:
