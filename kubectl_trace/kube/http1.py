@@ -31,11 +31,13 @@ class Http1Stream(StreamBase):
     def __init__(
         self,
         conn: http.client.HTTPConnection,
+        sock: socket.socket | None,
         response: http.client.HTTPResponse,
         on_error: Callable[[BaseException], KubeError],
     ) -> None:
         super().__init__(on_error)
         self._conn = conn
+        self._sock = sock  # the connection's: conn.sock is None once the response owns it
         self._response = response
 
     @property
@@ -60,9 +62,10 @@ class Http1Stream(StreamBase):
             yield data
 
     def _socket(self) -> socket.socket | None:
-        return self._conn.sock
+        return self._sock
 
     def _release(self) -> None:
+        self._response.close()
         self._conn.close()
 
 

@@ -329,6 +329,9 @@ class LiteKube(ResourceCalls):
             conn = self._new_connection(connect, creds)
             try:
                 conn.request(req.method, url, body=payload, headers=self._headers(creds, req.headers()))
+                # taken now: a response that ends the connection (HTTP/1.0, Connection: close)
+                # takes the socket over and http.client forgets it
+                sock = conn.sock
                 response = conn.getresponse()
             except (OSError, http.client.HTTPException) as exc:
                 conn.close()
@@ -340,9 +343,9 @@ class LiteKube(ResourceCalls):
                     data = b""
                 conn.close()
                 raise self._error(response.status, data, dict(response.getheaders()), req.namespace)
-            if conn.sock is not None:
-                conn.sock.settimeout(read)
-            return Http1Stream(conn, response, self.transport_error)
+            if sock is not None:
+                sock.settimeout(read)
+            return Http1Stream(conn, sock, response, self.transport_error)
 
         return self._with_credentials(send)
 

@@ -86,8 +86,7 @@ class ResilientWatch:
                     if self.stopped:
                         break
                 stream, events = self._open_watch()
-                if self.stopped:
-                    stream.close()
+                if self.stopped:  # reading() closed it
                     break
                 if disconnected:
                     disconnected = False
@@ -126,18 +125,20 @@ class ResilientWatch:
         """The events of one watch request, remembering where it got to (bookmarks included)."""
         opened = self._clock()
         count = 0
-        for event in events:
-            obj = event.get("object") or {}
-            rv = (obj.get("metadata") or {}).get("resourceVersion")
-            if rv:
-                self.resource_version = str(rv)
-            count += 1
-            if event.get("type") == "BOOKMARK":
-                continue
-            yield WatchEvent(str(event.get("type")), obj)
-            if self.stopped:
-                break
-        self._stop.release(stream)
+        try:
+            for event in events:
+                obj = event.get("object") or {}
+                rv = (obj.get("metadata") or {}).get("resourceVersion")
+                if rv:
+                    self.resource_version = str(rv)
+                count += 1
+                if event.get("type") == "BOOKMARK":
+                    continue
+                yield WatchEvent(str(event.get("type")), obj)
+                if self.stopped:
+                    break
+        finally:  # also when the stream fails (410 Expired, an ERROR event, a dropped connection)
+            self._stop.release(stream)
         # The server ended the stream (timeout, restart, dropped): resume from the
         # last resourceVersion. A stream that ends at once, repeatedly, gets a pause.
         if not self.stopped and count == 0 and self._clock() - opened < 1.0:

@@ -164,6 +164,49 @@ def test_watch_resumes_from_last_rv_and_relists_on_410(scripted_server, scripted
     assert watch.relists == 1
 
 
+def test_a_watch_that_fails_is_closed_before_the_relist(scripted_server, scripted_kubeconfig):
+    """410 Expired on a stream the server keeps open: the watch closes it, then relists."""
+    pods = "/api/v1/namespaces/production/pods"
+    closed = threading.Event()
+    watches = iter(["expired", "quiet"])
+
+    def handle(h):
+        if "watch=true" not in h.path:
+            return h._send(200, {"kind": "PodList", "metadata": {"resourceVersion": "10"}, "items": []})
+        if next(watches, "quiet") == "quiet":
+            return h._send(200, b"")
+        expired = {"type": "ERROR", "object": status(410, "Expired", "too old resource version: 10 (20)")}
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Transfer-Encoding", "chunked")
+        h.end_headers()
+        line = json.dumps(expired).encode() + b"\n"
+        h.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
+        h.wfile.flush()
+        h.connection.settimeout(10)
+        try:  # the stream stays open: only the client can end it
+            while h.connection.recv(1024):
+                pass
+            closed.set()
+        except OSError:
+            pass
+
+    scripted_server.answer(pods, handle)
+    watch = ResilientWatch(
+        kube(scripted_kubeconfig),
+        Selection("pods"),
+        policy=Backoff(initial=0.01, jitter=0, max_attempts=None),
+    )
+    resets = 0
+    for event in watch:
+        resets += event.type == "RESET"
+        if resets == 2:  # the relist after the 410
+            break
+    watch.stop()
+    assert watch.relists == 1
+    assert closed.wait(5), "the expired watch stream was left open"
+
+
 def test_request_timeout_is_honoured_by_both_clients(scripted_server, scripted_kubeconfig):
     """--request-timeout bounds each attempt; a timeout is retried by the one policy, then reported."""
     release = threading.Event()
