@@ -63,7 +63,8 @@ NS = "bench"
 # the sandbox does not have to format a timestamp per line. The output is not usable.
 NO_TIMESTAMPS = (
     "import dataclasses, sys\n"
-    "from kubectl_trace.kube.calls import LogQuery, ResourceCalls\n"
+    "from kubectl_trace.kube.calls import ResourceCalls\n"
+    "from kubectl_trace.kube.queries import LogQuery\n"
     "original = ResourceCalls.pod_log\n"
     "def pod_log(self, namespace, pod, query=None):\n"
     "    query = dataclasses.replace(query or LogQuery(), timestamps=False)\n"

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from kubectl_trace.health.events import EventRecord, EventScope
-    from kubectl_trace.kube.calls import KubeClient, Selection
+    from kubectl_trace.kube.calls import KubeClient
+    from kubectl_trace.kube.queries import Selection
     from kubectl_trace.kube.targets import Target
 
     # the timeline's filter: records, and the time before which none are shown (None: all)
@@ -251,7 +252,7 @@ class _Printer:
 
 def _events_in(namespace: str | None, selector: str | None) -> Selection:
     """The events of ``namespace`` (None: every namespace) that the field ``selector`` matches."""
-    from kubectl_trace.kube.calls import Selection
+    from kubectl_trace.kube.queries import Selection
 
     return Selection("events", namespace, all_namespaces=namespace is None, field_selector=selector)
 

@@ -135,7 +135,7 @@ def run(options: ShellOptions, env: Environment) -> int:
 
 def _choose(kube: KubeClient, options: ShellOptions, env: Environment) -> dict[str, Any] | None:
     """The pod to exec in (None when the user cancelled the picker)."""
-    from kubectl_trace.kube.calls import Selection
+    from kubectl_trace.kube.queries import Selection
     from kubectl_trace.kube.targets import resolve
     from kubectl_trace.shell.choose import candidates_error, choose_pod
 

@@ -16,8 +16,8 @@ from dataclasses import KW_ONLY, InitVar, dataclass, field
 from typing import TYPE_CHECKING
 
 from kubectl_trace.dashboard.state import BATCH_KINDS, WATCHED, Input, LogInput, LogLine, WatchInput
-from kubectl_trace.kube.calls import LogQuery
 from kubectl_trace.kube.errors import ApiError, KubeError
+from kubectl_trace.kube.queries import LogQuery
 
 if TYPE_CHECKING:
     from kubectl_trace.dashboard.usage import MetricsPoller
@@ -113,7 +113,7 @@ class WatchFeed:
 
     def start(self) -> None:
         """Open the watches."""
-        from kubectl_trace.kube.calls import Selection
+        from kubectl_trace.kube.queries import Selection
         from kubectl_trace.kube.watch import ResilientWatch
 
         for kind in self.kinds:

@@ -78,8 +78,8 @@ def once(
     from kubectl_trace.dashboard.derive import default_container
     from kubectl_trace.dashboard.usage import metrics_input
     from kubectl_trace.dashboard.views import ViewContext, once_renderable
-    from kubectl_trace.kube.calls import LogQuery
     from kubectl_trace.kube.errors import KubeError
+    from kubectl_trace.kube.queries import LogQuery
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="metrics") as pool:
         usage = pool.submit(metrics_input, kube, namespace, now)  # beside the lists, not after them

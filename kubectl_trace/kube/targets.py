@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kubectl_trace.errors import UsageError
-from kubectl_trace.kube.calls import Selection
+from kubectl_trace.kube.queries import Selection
 from kubectl_trace.kube.selectors import (
     LabelRequirement,
     SelectorError,

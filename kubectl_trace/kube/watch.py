@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubectl_trace.kube.calls import KubeClient, ObjectList, Selection, Stream
+from kubectl_trace.kube.calls import KubeClient, ObjectList, Stream
 from kubectl_trace.kube.errors import ApiError, KubeError
+from kubectl_trace.kube.queries import Selection
 from kubectl_trace.kube.retry import NO_RETRY, Backoff, RetryPolicy
 from kubectl_trace.kube.stream import StreamStop
 

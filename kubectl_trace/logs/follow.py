@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.kube.calls import LogQuery
+from kubectl_trace.kube.queries import LogQuery
 from kubectl_trace.logs.instances import ContainerView, container_names, container_view, pod_uid
 from kubectl_trace.logs.options import LogsOptions
 from kubectl_trace.logs.record import Marker, Source

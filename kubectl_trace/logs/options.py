@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from kubectl_trace.kube.queries import Selection
 from kubectl_trace.kube.settings import KubeSettings
-
-if TYPE_CHECKING:
-    from kubectl_trace.kube.calls import Selection
 
 __all__ = ["LogsOptions"]
 
@@ -51,6 +48,4 @@ class LogsOptions:
     @property
     def pods(self) -> Selection:
         """The pods whose logs TARGET picks from: the namespace (None: the connection's) or all, ``-l``."""
-        from kubectl_trace.kube.calls import Selection  # not at import: ``logs --help`` stays light
-
         return Selection("pods", self.kube.namespace, self.all_namespaces, self.selector)

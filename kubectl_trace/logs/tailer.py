@@ -27,8 +27,8 @@ from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from kubectl_trace.kube.calls import LogQuery
 from kubectl_trace.kube.errors import ApiError, KubeError
+from kubectl_trace.kube.queries import LogQuery
 from kubectl_trace.kube.retry import NO_RETRY, Backoff, RetryPolicy
 from kubectl_trace.kube.stream import StreamStop
 from kubectl_trace.logs.instances import InstanceCheck, check_instance

@@ -94,8 +94,8 @@ def select_log_lines(lines: Sequence[str]) -> tuple[str, ...]:
 
 def read_log_tail(kube: KubeClient, namespace: str, pod: str, container: str, previous: bool) -> LogTail:
     """Read the end of a container's log (``select_log_lines``); falls back to the current instance."""
-    from kubectl_trace.kube.calls import LogQuery
     from kubectl_trace.kube.errors import KubeError
+    from kubectl_trace.kube.queries import LogQuery
 
     def read(prev: bool) -> tuple[str, ...]:
         stream = kube.pod_log(namespace, pod, LogQuery(container, previous=prev, tail_lines=READ_LINES))

@@ -372,7 +372,7 @@ class Follower:
     def _make_watch(self, kind: str) -> Any:
         if self._watch_factory is not None:
             return self._watch_factory(self.kube, kind, self.namespace)
-        from kubectl_trace.kube.calls import Selection
+        from kubectl_trace.kube.queries import Selection
         from kubectl_trace.kube.watch import ResilientWatch
 
         return ResilientWatch(self.kube, Selection(kind, self.namespace))

@@ -119,7 +119,7 @@ class JobRun:
 
     def stream(self, pod: Obj, result: RunResult) -> None:
         """Follow the pod's log until the container ends."""
-        from kubectl_trace.kube.calls import LogQuery
+        from kubectl_trace.kube.queries import LogQuery
 
         name = str(pod["metadata"]["name"])
         container = _main_container_name(pod)

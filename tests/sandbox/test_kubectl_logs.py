@@ -77,8 +77,8 @@ def test_limit_bytes_truncates(pod: ScriptedLog, skubectl: Any) -> None:
 
 
 def test_container_errors(server: InProcessServer, pod: ScriptedLog, skube: Any, skubectl: Any) -> None:
-    from kubectl_trace.kube.calls import LogQuery
     from kubectl_trace.kube.errors import ApiError
+    from kubectl_trace.kube.queries import LogQuery
 
     with pytest.raises(ApiError) as error:
         skube.pod_log("default", "web-1").chunks().__next__()

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubectl_trace.kube.calls import LogQuery
 from kubectl_trace.kube.client import connect
 from kubectl_trace.kube.errors import ApiError
 from kubectl_trace.kube.lite import connect_lite
+from kubectl_trace.kube.queries import LogQuery
 from kubectl_trace.kube.settings import KubeSettings
 from tests.conftest import KUBECTL
 from tests.credential_plugins import exec_user, runs, write_plugin

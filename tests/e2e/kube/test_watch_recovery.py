@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from kubectl_trace.kube.calls import Selection
 from kubectl_trace.kube.errors import ApiError, TransportError
+from kubectl_trace.kube.queries import Selection
 from kubectl_trace.kube.retry import Backoff
 from kubectl_trace.kube.watch import ResilientWatch, WatchEvent
 from kubectl_trace.sandbox.process import SandboxHandle

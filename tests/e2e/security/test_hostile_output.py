@@ -104,8 +104,8 @@ def hostile_ns(sandbox: Any) -> Any:
 
 
 def _printed(kube: Any, namespace: str) -> bool:
-    from kubectl_trace.kube.calls import LogQuery
     from kubectl_trace.kube.errors import ApiError
+    from kubectl_trace.kube.queries import LogQuery
 
     pods = kube.list("pods", namespace).items
     for pod in pods:

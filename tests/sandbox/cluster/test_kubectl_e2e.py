@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from kubectl_trace.kube.calls import LogQuery, Selection
+from kubectl_trace.kube.queries import LogQuery, Selection
 from tests.factories import deployment_manifest, namespace, process_container, seq_of
 from tests.sandbox.cluster.harness import API
 

@@ -112,7 +112,7 @@ def test_expired_continue_token_and_watch_answer_410(
 def test_resilient_watch_relists_after_410(
     empty: SandboxHandle, kube_for: Callable[..., Any], eventually: Callable[..., Any]
 ) -> None:
-    from kubectl_trace.kube.calls import Selection
+    from kubectl_trace.kube.queries import Selection
     from kubectl_trace.kube.retry import Backoff
     from kubectl_trace.kube.watch import ResilientWatch
 
