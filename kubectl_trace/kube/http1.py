@@ -77,14 +77,18 @@ def dechunk(fp: Any, size: int) -> Iterator[bytes]:
     """
     # Read into one buffer of our own: ``read1(size)`` would allocate ``size`` bytes per
     # read and shrink them, and across hundreds of threads that churn fragments the heap.
+    # Ask for at most what is buffered: ``readinto1`` into a buffer larger than fp's own makes
+    # a raw read even when bytes are buffered, so an event that came with the headers would
+    # wait for the next one. ``peek`` returns the buffered bytes, reading (once) only when none.
     scratch = bytearray(size)
     view = memoryview(scratch)
     readinto1 = fp.readinto1
+    peek = fp.peek
     buf = b""
     remaining = 0  # bytes of the current chunk's data still to come
     trailer = False  # the CRLF after a chunk's data is still to come
     while True:
-        count = readinto1(view)
+        count = readinto1(view[: len(peek(1))])
         if not count:
             raise http.client.IncompleteRead(buf)
         data = view[:count].tobytes()

@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from kubectl_trace.kube.calls import Selection
 from kubectl_trace.kube.errors import ApiError, TransportError
+from kubectl_trace.kube.queries import Selection
 from kubectl_trace.kube.retry import Backoff
 from kubectl_trace.kube.watch import ResilientWatch
 from tests.inprocess import invoke
@@ -165,7 +165,8 @@ def test_watch_resumes_from_last_rv_and_relists_on_410(scripted_server, scripted
 
 
 def test_a_watch_that_fails_is_closed_before_the_relist(scripted_server, scripted_kubeconfig):
-    """410 Expired on a stream the server keeps open: the watch closes it, then relists."""
+    """410 Expired on a stream the server keeps open: the watch reads the event at once (it
+    came with the headers), closes the stream, then relists."""
     pods = "/api/v1/namespaces/production/pods"
     closed = threading.Event()
     watches = iter(["expired", "quiet"])
@@ -176,6 +177,7 @@ def test_a_watch_that_fails_is_closed_before_the_relist(scripted_server, scripte
         if next(watches, "quiet") == "quiet":
             return h._send(200, b"")
         expired = {"type": "ERROR", "object": status(410, "Expired", "too old resource version: 10 (20)")}
+        h.protocol_version = "HTTP/1.1"  # as an API server answers a watch: chunked, kept open
         h.send_response(200)
         h.send_header("Content-Type", "application/json")
         h.send_header("Transfer-Encoding", "chunked")
@@ -198,6 +200,7 @@ def test_a_watch_that_fails_is_closed_before_the_relist(scripted_server, scripte
         policy=Backoff(initial=0.01, jitter=0, max_attempts=None),
     )
     resets = 0
+    started = time.monotonic()
     for event in watch:
         resets += event.type == "RESET"
         if resets == 2:  # the relist after the 410
@@ -205,6 +208,7 @@ def test_a_watch_that_fails_is_closed_before_the_relist(scripted_server, scripte
     watch.stop()
     assert watch.relists == 1
     assert closed.wait(5), "the expired watch stream was left open"
+    assert time.monotonic() - started < 5, "the ERROR event was read only when the server gave up"
 
 
 def test_request_timeout_is_honoured_by_both_clients(scripted_server, scripted_kubeconfig):
