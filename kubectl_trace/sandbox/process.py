@@ -279,13 +279,24 @@ def server_command(
 def claim_kubeconfig(kubeconfig: str) -> None:
     """Make way for a new sandbox writing ``kubeconfig`` (an absolute path).
 
-    NodeappError when one already runs for it; the state a dead one left is cleared.
+    NodeappError when one already runs for it, or when the file is ``~/.kube/config`` or
+    another kubeconfig that no sandbox wrote; the state a dead one left is cleared.
     """
+    if kubeconfig == os.path.abspath(os.path.expanduser("~/.kube/config")):
+        raise NodeappError(
+            "refusing to write the sandbox kubeconfig over ~/.kube/config",
+            hint="pass another file, e.g. --kubeconfig /tmp/nodeapp-sandbox.kubeconfig",
+        )
     running = find_sandbox(kubeconfig)
     if running is not None:
         raise NodeappError(
             f"a sandbox already runs for {kubeconfig} ({running.server}, pid {running.pid})",
             hint=f"stop it first: kubectl nodeapp sandbox down --kubeconfig {kubeconfig}",
+        )
+    if os.path.exists(kubeconfig) and not _is_sandbox_kubeconfig(kubeconfig):
+        raise NodeappError(
+            f"{kubeconfig} exists and is not a sandbox kubeconfig; refusing to overwrite it",
+            hint="pass a new file name to --kubeconfig",
         )
     clear_stale(kubeconfig)
 
@@ -311,17 +322,7 @@ def start_sandbox(
     except LoopbackError as exc:
         raise NodeappError(str(exc)) from None
     kubeconfig = os.path.abspath(os.path.expanduser(kubeconfig))
-    if kubeconfig == os.path.abspath(os.path.expanduser("~/.kube/config")):
-        raise NodeappError(
-            "refusing to write the sandbox kubeconfig over ~/.kube/config",
-            hint="pass another file, e.g. --kubeconfig /tmp/nodeapp-sandbox.kubeconfig",
-        )
     claim_kubeconfig(kubeconfig)
-    if os.path.exists(kubeconfig) and not _is_sandbox_kubeconfig(kubeconfig):
-        raise NodeappError(
-            f"{kubeconfig} exists and is not a sandbox kubeconfig; refusing to overwrite it",
-            hint="pass a new file name to --kubeconfig",
-        )
     state_dir = options.state_dir or state_dir_for(kubeconfig)
     os.makedirs(state_dir, mode=0o700, exist_ok=True)
     log_path = os.path.join(state_dir, LOG_FILE)

@@ -220,13 +220,15 @@ def test_refuses_to_bind_anything_but_loopback(tmp_path: Path, host: str) -> Non
         start_sandbox(kubeconfig, SandboxOptions(host=host))
 
 
-def test_refuses_to_overwrite_a_foreign_kubeconfig(tmp_path: Path) -> None:
+@pytest.mark.parametrize("where", [[], ["--foreground"]], ids=["background", "foreground"])
+def test_refuses_to_overwrite_a_foreign_kubeconfig(tmp_path: Path, where: list[str]) -> None:
     precious = tmp_path / "config"
-    precious.write_text("apiVersion: v1\nkind: Config\ncontexts:\n- name: prod\n  context: {cluster: prod}\n")
-    result = _cli("sandbox", "up", "--kubeconfig", str(precious))
+    text = "apiVersion: v1\nkind: Config\ncontexts:\n- name: prod\n  context: {cluster: prod}\n"
+    precious.write_text(text)
+    result = _cli("sandbox", "up", *where, "--kubeconfig", str(precious))
     assert result.returncode == 1
     assert "is not a sandbox kubeconfig; refusing to overwrite it" in result.stderr
-    assert "prod" in precious.read_text()
+    assert precious.read_text() == text
 
 
 @pytest.mark.parametrize(
