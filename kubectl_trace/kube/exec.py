@@ -107,8 +107,8 @@ def open_stream(
     tty: bool = False,
     connect_timeout: float | None = None,
     protocols: Sequence[str] = PROTOCOLS,
-    ping_interval: float = 5.0,
-    read_deadline: float = 61.0,
+    ping_interval: float = SessionLimits.ping_interval,
+    read_deadline: float = SessionLimits.read_deadline,
 ) -> ExecSession:
     """Open ``pods/exec`` or ``pods/attach`` (``subresource``) and return the session.
 

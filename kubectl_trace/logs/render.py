@@ -344,7 +344,7 @@ def _json_line(
         "fields": fields,
         "raw": raw,
     }
-    return json_escape_controls(_dumps(obj)) + "\n"
+    return _json_value(obj) + "\n"
 
 
 def make_renderer(
