@@ -199,7 +199,7 @@ class Kubeconfig:
 
     def context_names(self) -> list[str]:
         """The names of its contexts, sorted."""
-        return sorted(c["name"] for c in self.merged.get("contexts", []))
+        return sorted(_by_name(self.merged, "contexts"))
 
 
 @dataclass(frozen=True)
@@ -239,8 +239,9 @@ def select_context(settings: KubeSettings, environ: Mapping[str, str]) -> Select
     if not paths:
         return None
     config = load_kubeconfig_dict(paths)
+    kubeconfig = Kubeconfig(tuple(paths), config)
     contexts = _by_name(config, "contexts")
-    available = ", ".join(sorted(contexts)) or "none"
+    available = ", ".join(kubeconfig.context_names()) or "none"
     name = settings.context or config.get("current-context")
     if not name:
         raise KubeConfigError(
@@ -271,7 +272,7 @@ def select_context(settings: KubeSettings, environ: Mapping[str, str]) -> Select
         cluster=cluster,
         user=(users.get(user_name) or {}).get("user") or {},
         namespace=settings.namespace or ctx.get("namespace") or "default",
-        kubeconfig=Kubeconfig(tuple(paths), config),
+        kubeconfig=kubeconfig,
     )
 
 

@@ -24,7 +24,7 @@ import http.client
 import socket
 import ssl
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
@@ -57,7 +57,7 @@ class Proxy:
     scheme: str
     host: str
     port: int
-    credentials: tuple[str, str] | None = None
+    credentials: tuple[str, str] | None = field(default=None, repr=False)  # never in a repr
 
     @property
     def display(self) -> str:
