@@ -167,7 +167,6 @@ class Slot:
     done: bool = False  # init container completed
     crash_backoff: Backoff = field(default_factory=Backoff)
     pull_backoff: Backoff = field(default_factory=Backoff)
-    pull_failed_mono: float | None = None
     timers: list[Timer] = field(default_factory=list)
     probes: dict[str, Probe] = field(default_factory=dict)
     stopping: bool = False
