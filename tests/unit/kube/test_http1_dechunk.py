@@ -1,4 +1,5 @@
 import http.client
+import socket
 
 import pytest
 from hypothesis import given, settings
@@ -8,18 +9,28 @@ from kubectl_trace.kube.http1 import dechunk as _dechunk
 
 
 class Trickle:
-    """A file whose readinto1 returns the body in the given piece sizes."""
+    """A buffered file whose bytes arrive in the given piece sizes: ``peek`` shows what has
+    arrived (waiting for the next piece only when nothing has), ``readinto1`` takes from it."""
 
     def __init__(self, data: bytes, sizes):
         self.data = data
         self.sizes = list(sizes)
+        self.buffered = b""
+
+    def _arrive(self):
+        if not self.buffered and self.data:
+            k = min(len(self.data), self.sizes.pop(0) if self.sizes else len(self.data))
+            self.buffered, self.data = self.data[:k], self.data[k:]
+
+    def peek(self, size=0):
+        self._arrive()
+        return self.buffered
 
     def readinto1(self, view):
-        if not self.data:
-            return 0
-        k = min(len(view), len(self.data), self.sizes.pop(0) if self.sizes else len(self.data))
-        piece, self.data = self.data[:k], self.data[k:]
-        view[:k] = piece
+        self._arrive()
+        k = min(len(view), len(self.buffered))
+        view[:k] = self.buffered[:k]
+        self.buffered = self.buffered[k:]
         return k
 
 
@@ -50,3 +61,15 @@ def test_a_body_cut_before_the_last_chunk_is_an_incomplete_read():
     data = encode([b"abc", b"def"])[:-5]  # the connection dropped: no final 0-size chunk
     with pytest.raises(http.client.IncompleteRead):
         list(_dechunk(Trickle(data, []), 64))
+
+
+def test_a_chunk_buffered_with_the_headers_is_yielded_without_waiting_for_more():
+    """A real buffered socket file: the headers' read brought the first chunk along."""
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        theirs.sendall(b"HTTP/1.1 200 OK\r\n\r\n" + b"%x\r\n%s\r\n" % (len(b"event 1\n"), b"event 1\n"))
+        ours.settimeout(2)  # nothing more comes: a read that waits for it fails the test
+        fp = ours.makefile("rb")
+        assert fp.readline() == b"HTTP/1.1 200 OK\r\n"
+        assert fp.readline() == b"\r\n"
+        assert next(_dechunk(fp, 65536)) == b"event 1\n"
