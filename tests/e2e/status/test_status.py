@@ -151,8 +151,12 @@ def test_badc0de_stalls_on_failing_readiness(private_sandbox, kubectl_for, relea
     assert all(p["latency_ms"] is not None for p in probed["probes"] if not p["skipped"])
     versions = [v for v in probed["node_versions"] if v["version"]]
     assert versions and all(v["version"].startswith("v") for v in versions), probed["node_versions"]
-    probe_screen = invoke("status", "deploy/trace-api-web", "-n", "production", "--probe", kubeconfig=cfg)
-    assert "probes run now" in probe_screen.stdout and "503" in probe_screen.stdout
+
+    def screen_503():  # the text screen too; the new pod may be in back-off again meanwhile
+        shown = invoke("status", "deploy/trace-api-web", "-n", "production", "--probe", kubeconfig=cfg)
+        return shown if "probes run now" in shown.stdout and "503" in shown.stdout else None
+
+    probe_screen = eventually(screen_503, timeout=60, message="the --probe screen showing a 503")
     assert "Node.js: v" in probe_screen.stdout
 
 
